@@ -1,0 +1,71 @@
+// swift-tools-version:6.1
+// charrnn — character-level RNN / LSTM / GRU text generation in Swift for Linux.
+import PackageDescription
+
+// MARK: - C libraries (system)
+
+let systemLibraries: [Target] = [
+    // ICU 72 (libicu-dev): grapheme break iteration and NFC, through static inline shims.
+    .systemLibrary(
+        name: "CICU", pkgConfig: "icu-uc icu-i18n",
+        providers: [.apt(["libicu-dev"])]),
+    // OpenBLAS (libopenblas-dev): cblas sgemm / sgemv.
+    .systemLibrary(
+        name: "CBLAS", pkgConfig: "openblas",
+        providers: [.apt(["libopenblas-dev"])]),
+]
+
+// MARK: - Library modules (data flows top to bottom)
+
+let libraries: [Target] = [
+    // Text → graphemes → vocabulary ids → (B, T) training windows.
+    .target(name: "Tokenizer", dependencies: ["CICU"]),
+    // Matrices, BLAS wrappers with naive references, activations, seeded RNG.
+    .target(name: "Tensor", dependencies: ["CBLAS"]),
+    // The .safetensors container: read, validate, write atomically.
+    .target(name: "SafeTensors"),
+    // Cells (RNN, LSTM, GRU), the stacked model, loss, gradients, checkpoints.
+    .target(name: "RNN", dependencies: ["Tensor", "Tokenizer", "SafeTensors"]),
+    // Truncated-BPTT trainer, optimizers, schedules, clipping.
+    .target(name: "Training", dependencies: ["RNN", "Tensor", "Tokenizer", "SafeTensors"]),
+    // Temperature / top-k / top-p generation from a trained model.
+    .target(name: "Sampler", dependencies: ["RNN", "Tensor", "Tokenizer"]),
+]
+
+// MARK: - Command line
+
+let executables: [Target] = [
+    .executableTarget(
+        name: "charrnn",
+        dependencies: [
+            "Tokenizer", "Tensor", "RNN", "Training", "Sampler", "SafeTensors",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+]
+
+// MARK: - Tests
+
+let tests: [Target] = [
+    .testTarget(name: "TokenizerTests", dependencies: ["Tokenizer"]),
+    .testTarget(name: "TensorTests", dependencies: ["Tensor"]),
+    .testTarget(name: "SafeTensorsTests", dependencies: ["SafeTensors"]),
+    .testTarget(name: "RNNTests", dependencies: ["RNN", "Tensor", "Tokenizer", "SafeTensors"]),
+    .testTarget(name: "TrainingTests", dependencies: ["Training", "RNN", "Tensor", "Tokenizer"]),
+    .testTarget(name: "SamplerTests", dependencies: ["Sampler", "RNN", "Tensor", "Tokenizer"]),
+    // Runs the built `charrnn` binary: output, exit codes, files written.
+    .testTarget(name: "CLITests", dependencies: ["charrnn", "RNN", "Tokenizer", "SafeTensors"]),
+]
+
+let package = Package(
+    name: "charrnn",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "charrnn", targets: ["charrnn"]),
+        .library(name: "CharRNN", targets: ["Tokenizer", "Tensor", "SafeTensors", "RNN", "Training", "Sampler"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    ],
+    targets: systemLibraries + libraries + executables + tests,
+    swiftLanguageModes: [.v6]
+)

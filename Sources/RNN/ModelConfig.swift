@@ -1,0 +1,71 @@
+/// The recurrent cell a layer is made of.
+///
+/// `gateCount` is G in the parameter shapes `(G·H, In)`: the rows of the fused
+/// weight matrices hold the gates one after another in PyTorch's order
+/// (see `LSTMGate`, `GRUGate`).
+public enum CellKind: String, Codable, CaseIterable, Sendable {
+    /// y(t) = φ(x(t)·Wxᵀ + b_x + y(t−1)·Whᵀ + b_h), φ = tanh or relu (PyTorch `nn.RNN`).
+    case rnn
+    /// Long short-term memory, gates i, f, g, o (PyTorch `nn.LSTM`).
+    case lstm
+    /// Gated recurrent unit, gates r, z, n (PyTorch `nn.GRU`).
+    case gru
+
+    public var gateCount: Int {
+        switch self {
+        case .rnn: return 1
+        case .lstm: return 4
+        case .gru: return 3
+        }
+    }
+}
+
+/// Gate blocks of an LSTM's fused weights, in PyTorch's row order.
+public enum LSTMGate: Int, CaseIterable, Sendable {
+    case input = 0, forget, cell, output
+}
+
+/// Gate blocks of a GRU's fused weights, in PyTorch's row order.
+/// n = tanh(W_in x + b_in + r ⊙ (W_hn h + b_hn)); h' = (1 − z) ⊙ n + z ⊙ h.
+public enum GRUGate: Int, CaseIterable, Sendable {
+    case reset = 0, update, new
+}
+
+/// The nonlinearity φ of a basic RNN cell.
+public enum RNNActivation: String, Codable, CaseIterable, Sendable {
+    case tanh, relu
+}
+
+/// Everything that fixes a model's shape and forward computation.
+public struct ModelConfig: Codable, Equatable, Hashable, Sendable {
+    public var cell: CellKind = .lstm              // lstm | gru | rnn
+    public var activation: RNNActivation = .tanh   // φ of the basic RNN cell only
+    public var vocabularySize: Int                 // V: one-hot input width and output width
+    public var hiddenSize: Int = 128               // H
+    public var layerCount: Int = 2                 // L
+    public var dropout: Float = 0                  // between layers and before the head, training only
+
+    public init(cell: CellKind = .lstm, activation: RNNActivation = .tanh, vocabularySize: Int,
+                hiddenSize: Int = 128, layerCount: Int = 2, dropout: Float = 0) {
+        self.cell = cell
+        self.activation = activation
+        self.vocabularySize = vocabularySize
+        self.hiddenSize = hiddenSize
+        self.layerCount = layerCount
+        self.dropout = dropout
+    }
+
+    /// A one-line error for a config no model can have, or nil when it is valid.
+    public var problem: String? {
+        if vocabularySize < 1 { return "vocabulary size must be at least 1 (got \(vocabularySize))" }
+        if hiddenSize < 1 { return "hidden size must be at least 1 (got \(hiddenSize))" }
+        if layerCount < 1 { return "layer count must be at least 1 (got \(layerCount))" }
+        if !(dropout >= 0 && dropout < 1) { return "dropout must be in [0, 1) (got \(dropout))" }
+        // Keep every parameter index well inside Int32 for BLAS and inside memory.
+        if parameterCount > 1 << 31 { return "model too large: \(parameterCount) parameters" }
+        return nil
+    }
+
+    /// Total number of parameters (all tensors of `ParameterLayout`).
+    public var parameterCount: Int { ParameterLayout(config: self).totalCount }
+}

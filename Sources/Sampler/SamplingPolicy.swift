@@ -1,0 +1,30 @@
+/// How the next character is chosen from the model's output distribution.
+///
+/// `temperature` divides the logits before the softmax: below 1 the model
+/// plays safe, above 1 it takes risks; 0 means greedy (argmax). `topK` keeps
+/// only the K most likely characters, `topP` the smallest set whose
+/// probability reaches P (nucleus sampling); both renormalise what they keep.
+public struct SamplingPolicy: Equatable, Sendable {
+    public var temperature: Float = 0.8
+    public var topK: Int? = nil
+    public var topP: Float? = nil
+
+    public init(temperature: Float = 0.8, topK: Int? = nil, topP: Float? = nil) {
+        self.temperature = temperature
+        self.topK = topK
+        self.topP = topP
+    }
+
+    /// Greedy decoding: always the most likely character.
+    public var isGreedy: Bool { temperature == 0 }
+
+    /// A one-line error for a policy that cannot be used, or nil.
+    public var problem: String? {
+        if !temperature.isFinite || temperature < 0 {
+            return "temperature must be a number > 0, or 0 for greedy (got \(temperature))"
+        }
+        if let k = topK, k < 1 { return "top-k must be at least 1 (got \(k))" }
+        if let p = topP, !(p > 0 && p <= 1) { return "top-p must be in (0, 1] (got \(p))" }
+        return nil
+    }
+}

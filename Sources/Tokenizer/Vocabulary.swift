@@ -1,0 +1,132 @@
+import Foundation
+
+/// The characters a model knows, each with an integer id.
+///
+/// Id order is deterministic: tokens sorted by their Unicode scalar values
+/// (lexicographically, which is also UTF-8 byte order). In `byte` mode each
+/// token is one byte `b`, stored as the one-scalar string `U+00bb` so that the
+/// vocabulary is always an array of strings (JSON-friendly); `bytes(of:)` turns
+/// it back into the raw byte.
+public struct Vocabulary: Equatable, Sendable {
+    /// Token strings in id order.
+    public let tokens: [String]
+    /// Whether tokens are raw bytes (see the type's documentation).
+    public let mode: TokenizerMode
+    private let index: [String: Int32]
+
+    /// A vocabulary over exactly these tokens, in this order.
+    /// Throws if a token repeats or is empty.
+    public init(tokens: [String], mode: TokenizerMode) throws(VocabularyError) {
+        var index: [String: Int32] = [:]
+        index.reserveCapacity(tokens.count)
+        for (i, t) in tokens.enumerated() {
+            if t.isEmpty { throw .emptyToken(index: i) }
+            if index.updateValue(Int32(i), forKey: t) != nil { throw .duplicateToken(t) }
+            if mode == .byte, !(t.unicodeScalars.count == 1 && t.unicodeScalars.first!.value < 256) {
+                throw .invalidByteToken(t)
+            }
+        }
+        self.tokens = tokens
+        self.mode = mode
+        self.index = index
+    }
+
+    /// A vocabulary of the distinct tokens in `units`, in the documented order.
+    public init(collecting units: some Sequence<String>, mode: TokenizerMode) {
+        let sorted = Set(units).sorted { $0.unicodeScalars.lexicographicallyPrecedes($1.unicodeScalars) }
+        try! self.init(tokens: sorted, mode: mode)  // distinct and non-empty by construction
+    }
+
+    /// Number of tokens, V.
+    public var count: Int { tokens.count }
+
+    /// The id of `token`, or nil when it is not in the vocabulary.
+    public func id(of token: String) -> Int32? { index[token] }
+
+    /// The raw bytes a token stands for (its UTF-8, or the one byte in `byte` mode).
+    public func bytes(of id: Int32) -> [UInt8] {
+        let t = tokens[Int(id)]
+        return mode == .byte ? [UInt8(t.unicodeScalars.first!.value)] : Array(t.utf8)
+    }
+
+    /// Ids of `units`; throws listing every distinct unknown token (in first-seen order).
+    public func encode(_ units: some Sequence<String>) throws(VocabularyError) -> [Int32] {
+        var ids: [Int32] = []
+        var unknown: [String] = []
+        var seen = Set<String>()
+        for u in units {
+            if let i = index[u] { ids.append(i) } else if seen.insert(u).inserted { unknown.append(u) }
+        }
+        if !unknown.isEmpty { throw .unknownTokens(unknown) }
+        return ids
+    }
+
+    /// The text of `ids`, bytes joined (lossy UTF-8 decoding only matters in `byte` mode).
+    public func decode(_ ids: some Sequence<Int32>) -> String {
+        var bytes: [UInt8] = []
+        for i in ids { bytes += self.bytes(of: i) }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    // MARK: JSON (a plain array of strings, id order)
+
+    public func jsonString() -> String {
+        let data = try! JSONEncoder().encode(tokens)  // [String] always encodes
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    public init(jsonString: String, mode: TokenizerMode) throws(VocabularyError) {
+        guard let tokens = try? JSONDecoder().decode([String].self, from: Data(jsonString.utf8)) else {
+            throw .malformedJSON
+        }
+        try self.init(tokens: tokens, mode: mode)
+    }
+
+    public static func == (a: Vocabulary, b: Vocabulary) -> Bool { a.tokens == b.tokens && a.mode == b.mode }
+}
+
+public enum VocabularyError: Error, Equatable, CustomStringConvertible, Sendable {
+    case emptyToken(index: Int)
+    case duplicateToken(String)
+    case invalidByteToken(String)
+    case malformedJSON
+    /// Tokens not in the vocabulary, distinct, in first-seen order.
+    case unknownTokens([String])
+
+    public var description: String {
+        switch self {
+        case .emptyToken(let i): return "vocabulary entry \(i) is empty"
+        case .duplicateToken(let t): return "vocabulary lists \(Vocabulary.displayForm(t)) twice"
+        case .invalidByteToken(let t): return "byte vocabulary entry \(Vocabulary.displayForm(t)) is not one byte"
+        case .malformedJSON: return "vocabulary is not a JSON array of strings"
+        case .unknownTokens(let ts):
+            let shown = ts.prefix(20).map(Vocabulary.displayForm).joined(separator: " ")
+            let more = ts.count > 20 ? " and \(ts.count - 20) more" : ""
+            return "\(ts.count) character\(ts.count == 1 ? " is" : "s are") not in the model's vocabulary: \(shown)\(more)"
+        }
+    }
+}
+
+extension Vocabulary {
+    /// A token as a person should see it in a message or listing: quoted, with
+    /// invisible and control characters escaped (`"\n"`, `"\u{200D}"`).
+    public static func displayForm(_ token: String) -> String {
+        var out = "\""
+        for s in token.unicodeScalars {
+            switch s {
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            default:
+                let invisible = s.properties.generalCategory == .control || s.properties.generalCategory == .format
+                    || s.properties.generalCategory == .unassigned || s.properties.generalCategory == .spaceSeparator && s != " "
+                    || s.properties.generalCategory == .lineSeparator || s.properties.generalCategory == .paragraphSeparator
+                    || s.properties.generalCategory == .privateUse || s.properties.generalCategory == .surrogate
+                out += invisible ? "\\u{\(String(s.value, radix: 16, uppercase: true))}" : String(s)
+            }
+        }
+        return out + "\""
+    }
+}

@@ -1,0 +1,36 @@
+import Testing
+@testable import Tokenizer
+
+@Suite struct VocabularyTests {
+    @Test func idOrderIsByScalarValues() throws {
+        let v = Vocabulary(collecting: ["b", "a", "é", "\n", "a", "🇫🇷"], mode: .grapheme)
+        #expect(v.tokens == ["\n", "a", "b", "é", "🇫🇷"])
+        #expect(v.id(of: "é") == 3)
+        #expect(v.id(of: "z") == nil)
+    }
+
+    @Test func jsonRoundTrips() throws {
+        let v = Vocabulary(collecting: ["x", "\"", "\\", "👨‍👩‍👧", "\u{200D}"], mode: .grapheme)
+        let back = try Vocabulary(jsonString: v.jsonString(), mode: .grapheme)
+        #expect(back == v)
+    }
+
+    @Test func encodeListsEveryUnknownTokenOnce() throws {
+        let v = Vocabulary(collecting: ["a", "b"], mode: .grapheme)
+        #expect(throws: VocabularyError.unknownTokens(["ж", "🙂"])) {
+            try v.encode(["a", "ж", "b", "🙂", "ж"])
+        }
+        #expect(try v.encode(["b", "a"]) == [1, 0])
+    }
+
+    @Test func byteModeTokensAreSingleBytes() throws {
+        let v = try Vocabulary(tokens: ["A", "\u{E9}"], mode: .byte)
+        #expect(v.bytes(of: 1) == [0xE9])
+        #expect(throws: VocabularyError.invalidByteToken("ab")) { try Vocabulary(tokens: ["ab"], mode: .byte) }
+    }
+
+    @Test func rejectsDuplicatesAndMalformedJSON() {
+        #expect(throws: VocabularyError.duplicateToken("a")) { try Vocabulary(tokens: ["a", "a"], mode: .grapheme) }
+        #expect(throws: VocabularyError.malformedJSON) { try Vocabulary(jsonString: "{", mode: .grapheme) }
+    }
+}
