@@ -1,0 +1,82 @@
+# charrnn — build, test and demo. Every target that needs the system libraries
+# depends on `deps`, so `make test` works on a fresh Debian 12 machine.
+SHELL := /bin/bash
+PREFIX ?= /usr/local
+SWIFT ?= swift
+BIN := .build/release/charrnn
+CORPUS := corpora/tinyshakespeare.txt
+# PyTorch for the optional interop checks and reference benchmarks (never needed to train or sample).
+TORCH_VENV ?= /tmp/torchenv
+export CHARRNN_PYTHON ?= $(if $(wildcard $(TORCH_VENV)/bin/python),$(TORCH_VENV)/bin/python,python3)
+
+APT_PACKAGES := libicu-dev libopenblas-dev unicode-data pkg-config
+GRAPHEME_TEST := /usr/share/unicode/auxiliary/GraphemeBreakTest.txt
+
+.PHONY: all deps build debug test demo corpora install uninstall clean bench torch-venv help
+
+all: build
+
+help:
+	@echo "make demo     prepare tinyshakespeare, train a few minutes, sample"
+	@echo "make test     install what is missing, build, run every test"
+	@echo "make build    release build -> $(BIN)"
+	@echo "make bench    speed of charrnn (and PyTorch, if $(TORCH_VENV) exists)"
+	@echo "make corpora  corpora/shakespeare.txt and corpora/tinyshakespeare.txt"
+	@echo "make install  PREFIX=$(PREFIX)"
+
+# Installs the system libraries when missing (as root), else prints the command.
+deps:
+	@missing=""; \
+	pkg-config --exists icu-uc icu-i18n 2>/dev/null || missing="$$missing libicu-dev"; \
+	pkg-config --exists openblas 2>/dev/null || missing="$$missing libopenblas-dev"; \
+	command -v pkg-config >/dev/null || missing="$$missing pkg-config"; \
+	[ -f $(GRAPHEME_TEST) ] || missing="$$missing unicode-data"; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "installing:$$missing"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null || exit 1; \
+	  else \
+	    echo "charrnn needs:$$missing"; \
+	    echo "run: sudo apt-get update && sudo apt-get install -y$$missing"; exit 1; \
+	  fi; \
+	fi; \
+	echo "deps: ICU $$(pkg-config --modversion icu-uc), OpenBLAS $$(pkg-config --modversion openblas), $$(head -1 $(GRAPHEME_TEST) | tr -d '# ')"
+
+build: deps
+	$(SWIFT) build -c release --product charrnn
+
+debug: deps
+	$(SWIFT) build
+
+test: deps
+	$(SWIFT) build --build-tests
+	$(SWIFT) test --skip-build
+
+corpora: corpora/shakespeare.txt corpora/tinyshakespeare.txt
+
+corpora/shakespeare.txt corpora/tinyshakespeare.txt: corpora/make_corpora.py
+	python3 corpora/make_corpora.py --outdir corpora
+
+# A first hour: data, a short training run with a progress bar, samples.
+DEMO_TIME ?= 3m
+demo: build corpora
+	$(BIN) train $(CORPUS) --max-time $(DEMO_TIME) --checkpoint-dir checkpoints/demo
+	@for t in 0.5 0.8 1.0; do echo; echo "=== temperature $$t"; $(BIN) sample --checkpoint checkpoints/demo --temp $$t --length 400 --seed 1; echo; done
+
+bench: build
+	$(BIN) bench
+
+# The CPU build of PyTorch, for `make bench` comparisons and the interop tests.
+torch-venv:
+	python3 -m venv $(TORCH_VENV)
+	$(TORCH_VENV)/bin/pip install -q torch==2.13.0 numpy safetensors psutil
+
+install: build
+	install -d $(DESTDIR)$(PREFIX)/bin
+	install -m 755 $(BIN) $(DESTDIR)$(PREFIX)/bin/charrnn
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/bin/charrnn
+
+clean:
+	rm -rf .build

@@ -1,0 +1,434 @@
+import Foundation
+import RNN
+import SafeTensors
+import Tensor
+import Tokenizer
+
+/// What the trainer tells its caller as it goes (the command line draws it).
+public enum TrainingEvent: Sendable {
+    case started(TrainingStart)
+    case step(TrainingProgress)
+    case evaluated(iteration: Int, validation: Evaluation, improved: Bool)
+    case saved(path: String)
+}
+
+public struct TrainingStart: Sendable {
+    public var corpusCharacters: Int, vocabularySize: Int, parameterCount: Int
+    public var trainCharacters: Int, validationCharacters: Int, testCharacters: Int
+    public var iterationsPerEpoch: Int, plannedIterations: Int?
+    public var resumedAt: Int?            // iteration a resumed run starts from
+    public var directory: String
+}
+
+public struct TrainingProgress: Sendable {
+    public var iteration: Int             // completed iterations
+    public var plannedIterations: Int?    // from --max-iters / --epochs, when known
+    public var epoch: Double              // fractional epochs completed
+    public var loss: Float                // this iteration's training loss (nats/char)
+    public var smoothedLoss: Float        // exponential moving average, for display
+    public var validationLoss: Double?    // latest
+    public var learningRate: Float
+    public var gradientNorm: Float
+    public var charactersPerSecond: Double
+    public var elapsed: Double            // seconds of this session
+    public var remaining: Double?         // estimated seconds left, when a budget is known
+}
+
+public struct TrainingSummary: Sendable {
+    public enum Ending: String, Sendable { case budget, epochs, iterations, time, patience, interrupted }
+    public var ending: Ending
+    public var iterations: Int
+    public var epoch: Double
+    public var seconds: Double
+    public var charactersPerSecond: Double
+    public var bestValidation: Double?
+    public var finalValidation: Evaluation?
+    public var test: Evaluation?
+    public var latest: String
+    public var best: String?
+}
+
+/// Truncated backpropagation through time over char-rnn's stream layout.
+///
+/// The final hidden state of window k seeds window k + 1 (no gradient crosses
+/// the boundary); the state resets to zeros at each epoch boundary, and
+/// evaluation runs on its own state, so it never disturbs training.
+public final class Trainer {
+    public let options: TrainingOptions
+    public let model: StackedRNN
+    public let vocabulary: Vocabulary
+    public let directory: RunDirectory
+    public let corpusIDs: [Int32]
+    public let splits: DataSplits
+
+    private let streams: BatchStreams
+    private var optimizer: Optimizer
+    private var rng: SplitMix64
+    private var state: RecurrentState              // carried across windows
+    private var iteration = 0                       // completed optimizer steps
+    private var epoch = 0                           // completed epochs
+    private var batchIndex = 0                      // next window within the epoch
+    private var bestValidation: Double?
+    private var evalsWithoutImprovement = 0
+    private var history: [(iteration: Int, loss: Double)] = []
+    private var elapsedBefore = 0.0                 // seconds trained by earlier sessions
+    private let schedule: LearningRateSchedule
+
+    /// Prepares a run: reads the corpus, builds or restores the model, takes the
+    /// checkpoint directory's lock. `resume` continues that checkpoint's run
+    /// exactly; `initFrom` starts a new run from its weights (fine-tuning).
+    public init(options: TrainingOptions, checkpointDirectory: String,
+                resume: Checkpoint? = nil, initFrom: Checkpoint? = nil) throws(TrainingError) {
+        if let p = options.problem { throw .invalidOptions(p) }
+        let source = resume ?? initFrom
+        var options = options
+        if let c = source?.config {  // the checkpoint fixes the model's shape
+            options.cell = c.cell; options.activation = c.activation
+            options.layerCount = c.layerCount; options.hiddenSize = c.hiddenSize
+            options.tokenizer = source!.tokenizer
+        }
+
+        // Data: the checkpoint's vocabulary when there is one, else the corpus's own.
+        let vocabulary: Vocabulary
+        let ids: [Int32]
+        do {
+            if let source {
+                let encoded = try Corpus.encode(path: options.corpusPath, settings: source.tokenizer, vocabulary: source.vocabulary)
+                if !encoded.unknown.isEmpty {
+                    let list = encoded.unknown.keys.sorted { $0.unicodeScalars.lexicographicallyPrecedes($1.unicodeScalars) }
+                    throw TrainingError.corpus(
+                        "\(options.corpusPath) has \(list.count) character\(list.count == 1 ? "" : "s") the checkpoint's vocabulary lacks: "
+                            + list.prefix(20).map(Vocabulary.displayForm).joined(separator: " ") + (list.count > 20 ? " …" : ""))
+                }
+                vocabulary = source.vocabulary
+                ids = encoded.ids
+            } else {
+                let corpus = try Corpus.load(path: options.corpusPath, settings: options.tokenizer)
+                vocabulary = corpus.vocabulary
+                ids = corpus.ids
+            }
+        } catch let e as TrainingError {
+            throw e
+        } catch {
+            throw .corpus("\(error)")
+        }
+        do {
+            splits = try DataSplits(tokenCount: ids.count, validationFraction: options.validationFraction,
+                                    testFraction: options.testFraction)
+            streams = try BatchStreams(ids: ids, range: splits.train, batchSize: options.batchSize,
+                                       sequenceLength: options.sequenceLength)
+        } catch {
+            throw .corpus("\(options.corpusPath): \(error)")
+        }
+
+        let config = options.modelConfig(vocabularySize: vocabulary.count)
+        if let p = config.problem { throw .invalidOptions(p) }
+        let model = StackedRNN(config: config)
+        var rng = SplitMix64(seed: options.seed)
+        if let source {
+            guard source.parameters.count == model.parameters.count else {
+                throw .checkpoint("checkpoint parameters do not match its own config")
+            }
+            model.parameters = source.parameters
+        } else {
+            model.initialize(rng: &rng, options: InitOptions(
+                forgetGateBias: options.cell == .lstm ? options.forgetGateBias : nil,
+                identityRecurrent: options.identityRecurrent))
+        }
+        let bytes = 4 * (3 * model.parameters.count + 2 * config.layerCount * options.batchSize * options.hiddenSize) + 65536
+        self.directory = try RunDirectory(path: checkpointDirectory, checkpointBytes: bytes)
+        self.options = options
+        self.model = model
+        self.vocabulary = vocabulary
+        self.corpusIDs = ids
+        self.optimizer = Optimizer(settings: options.optimizer, parameterCount: model.parameters.count)
+        self.state = RecurrentState.zeros(config: config, batchSize: options.batchSize)
+        self.rng = rng
+        self.schedule = Trainer.resolve(options.schedule, options: options, iterationsPerEpoch: streams.batchCount)
+        if case .cosine(_, let total, _) = schedule, total < 1 {
+            throw .invalidOptions("--lr-schedule cosine needs a known length: give --max-iters or --epochs")
+        }
+        if let resume { try restore(from: resume) }
+    }
+
+    /// Iterations the budget allows, when it is counted in iterations or epochs.
+    public var plannedIterations: Int? {
+        let byEpochs = options.epochs.map { $0 * streams.batchCount }
+        switch (options.maxIterations, byEpochs) {
+        case let (i?, e?): return min(i, e)
+        case let (i?, nil): return i
+        case let (nil, e?): return e
+        case (nil, nil): return options.maxSeconds == nil ? 50 * streams.batchCount : nil
+        }
+    }
+
+    private static func resolve(_ s: ScheduleSpec, options: TrainingOptions, iterationsPerEpoch: Int) -> LearningRateSchedule {
+        switch s {
+        case .constant:
+            return .constant
+        case .stepPerEpoch(let factor, let after):
+            return .stepDecay(every: iterationsPerEpoch, factor: factor, startAfter: after * iterationsPerEpoch)
+        case .cosine(let warmup, let minimum):
+            let byEpochs = options.epochs.map { $0 * iterationsPerEpoch }
+            let planned = [options.maxIterations, byEpochs].compactMap { $0 }.min()
+                ?? (options.maxSeconds == nil ? 50 * iterationsPerEpoch : 0)
+            return .cosine(warmup: warmup, total: planned, minimumFactor: minimum)
+        }
+    }
+
+    // MARK: - The loop
+
+    /// Trains until the budget is spent, patience runs out, or `shouldStop` says so
+    /// (Ctrl-C); saves `latest` (and `best`) before returning. A diverging loss throws
+    /// without saving, so the last good checkpoint stays as it was.
+    public func run(shouldStop: () -> Bool = { false }, report: (TrainingEvent) -> Void = { _ in }) throws(TrainingError) -> TrainingSummary {
+        let b = options.batchSize, t = options.sequenceLength
+        let planned = plannedIterations
+        report(.started(TrainingStart(
+            corpusCharacters: corpusIDs.count, vocabularySize: vocabulary.count, parameterCount: model.parameters.count,
+            trainCharacters: splits.train.count, validationCharacters: splits.validation.count, testCharacters: splits.test.count,
+            iterationsPerEpoch: streams.batchCount, plannedIterations: planned,
+            resumedAt: resumedAtIteration, directory: directory.path)))
+
+        var inputs = [Int32](repeating: 0, count: b * t)    // (B, T)
+        var targets = [Int32](repeating: 0, count: b * t)   // (B, T)
+        let clock = ContinuousClock()
+        let start = clock.now
+        var trainingSeconds = 0.0                           // excludes evaluation and saving
+        var logWindowStart = clock.now, logWindowIterations = 0
+        var smoothed: Float = -1
+        let divergenceLimit = 3 * max(Float(log(Double(vocabulary.count))), 1)
+        var ending: TrainingSummary.Ending = .budget
+        func elapsed() -> Double { Self.seconds(clock.now - start) }
+
+        while true {
+            // Budget and interruption.
+            if shouldStop() { ending = .interrupted; break }
+            if let m = options.maxIterations, iteration >= m { ending = .iterations; break }
+            if let s = options.maxSeconds, elapsed() >= s { ending = .time; break }
+            if batchIndex == streams.batchCount {  // epoch boundary: fresh streams, fresh state
+                epoch += 1
+                batchIndex = 0
+                state = RecurrentState.zeros(config: model.config, batchSize: b)
+            }
+            if let p = planned, iteration >= p { ending = .epochs; break }
+
+            // Learning rate: a pure function of the iteration.
+            let lr = schedule.learningRate(base: options.learningRate, iteration: iteration)
+
+            // Forward and backward over the next window of every stream.
+            let stepStart = clock.now
+            inputs.withUnsafeMutableBufferPointer { i in
+                targets.withUnsafeMutableBufferPointer { o in streams.fill(batch: batchIndex, inputs: i, targets: o) }
+            }
+            model.zeroGradients()
+            let loss = inputs.withUnsafeBufferPointer { i in
+                targets.withUnsafeBufferPointer { o in
+                    model.forward(inputs: i, targets: o, batchSize: b, sequenceLength: t,
+                                  state: &state, training: true, rng: &rng)
+                }
+            }
+            if !loss.isFinite || loss > divergenceLimit {
+                throw .diverged(iteration: iteration + 1, detail: loss.isFinite ? "loss \(loss) nats/char" : "loss is \(loss)",
+                                lastGood: FileManager.default.fileExists(atPath: directory.latest) ? directory.latest : nil)
+            }
+            model.backward()
+
+            // Clip, then step.
+            let norm = model.gradients.withUnsafeMutableBufferPointer { g in
+                options.gradientClip > 0 ? clipGradients(g, mode: options.clipMode, threshold: options.gradientClip) : Trainer.norm(g)
+            }
+            if !norm.isFinite {
+                throw .diverged(iteration: iteration + 1, detail: "gradient norm is \(norm)",
+                                lastGood: FileManager.default.fileExists(atPath: directory.latest) ? directory.latest : nil)
+            }
+            model.parameters.withUnsafeMutableBufferPointer { p in
+                model.gradients.withUnsafeBufferPointer { g in optimizer.step(parameters: p, gradients: g, learningRate: lr) }
+            }
+            iteration += 1
+            batchIndex += 1
+            trainingSeconds += Self.seconds(clock.now - stepStart)
+            logWindowIterations += 1
+            smoothed = smoothed < 0 ? loss : 0.95 * smoothed + 0.05 * loss
+
+            // Log.
+            if iteration % options.logEvery == 0 || iteration == 1 {
+                let windowSeconds = Self.seconds(clock.now - logWindowStart)
+                let cps = Double(logWindowIterations * b * t) / max(windowSeconds, 1e-9)
+                logWindowStart = clock.now; logWindowIterations = 0
+                let progress = makeProgress(loss: loss, smoothed: smoothed, lr: lr, norm: norm, cps: cps,
+                                            elapsed: elapsed(), planned: planned)
+                report(.step(progress))
+                try directory.appendLog([
+                    "type": .string("train"), "iter": .int(iteration), "epoch": .number(progress.epoch),
+                    "loss": .number(Double(loss)), "lr": .number(Double(lr)), "grad_norm": .number(Double(norm)),
+                    "chars_per_sec": .number(cps.rounded()), "elapsed": .number(elapsedBefore + elapsed()),
+                ])
+            }
+
+            // Evaluate and checkpoint.
+            if iteration % options.evalEvery == 0 {
+                let improved = try evaluateAndSave(report: report, elapsed: elapsed())
+                logWindowStart = clock.now; logWindowIterations = 0  // keep chars/s about training
+                if improved { evalsWithoutImprovement = 0 } else { evalsWithoutImprovement += 1 }
+                if let p = options.patience, evalsWithoutImprovement >= p { ending = .patience; break }
+            }
+        }
+
+        // The end: a last evaluation unless one just ran, the checkpoint, the test loss.
+        var finalValidation: Evaluation? = nil
+        if iteration % options.evalEvery != 0 || ending == .interrupted || iteration == 0 {
+            if ending == .interrupted {
+                try save(to: directory.latest, report: report, elapsed: elapsed())
+            } else {
+                _ = try evaluateAndSave(report: report, elapsed: elapsed())
+            }
+        }
+        finalValidation = history.last.map { Evaluation(loss: $0.loss, characters: splits.validation.count) }
+        var test: Evaluation? = nil
+        if ending != .interrupted {
+            test = Evaluator.evaluate(model: model, ids: corpusIDs, range: splits.test, batchSize: b, sequenceLength: t)
+            if let test {
+                try directory.appendLog(["type": .string("test"), "iter": .int(iteration),
+                                         "test_loss": .number(test.loss), "test_bpc": .number(test.bitsPerCharacter)])
+            }
+        }
+        let trained = max(trainingSeconds, 1e-9)
+        return TrainingSummary(
+            ending: ending, iterations: iteration, epoch: epochProgress, seconds: elapsed(),
+            charactersPerSecond: Double((iteration - (resumedAtIteration ?? 0)) * b * t) / trained,
+            bestValidation: bestValidation, finalValidation: finalValidation, test: test,
+            latest: directory.latest,
+            best: FileManager.default.fileExists(atPath: directory.best) ? directory.best : nil)
+    }
+
+    private var resumedAtIteration: Int?
+    private var epochProgress: Double { Double(epoch) + Double(batchIndex) / Double(streams.batchCount) }
+
+    private func makeProgress(loss: Float, smoothed: Float, lr: Float, norm: Float, cps: Double,
+                              elapsed: Double, planned: Int?) -> TrainingProgress {
+        var remaining: Double? = nil
+        let perIteration = Double(options.batchSize * options.sequenceLength) / max(cps, 1e-9)
+        if let p = planned { remaining = Double(max(p - iteration, 0)) * perIteration }
+        if let s = options.maxSeconds { remaining = min(remaining ?? .infinity, max(s - elapsed, 0)) }
+        return TrainingProgress(
+            iteration: iteration, plannedIterations: planned, epoch: epochProgress, loss: loss, smoothedLoss: smoothed,
+            validationLoss: history.last?.loss, learningRate: lr, gradientNorm: norm,
+            charactersPerSecond: cps, elapsed: elapsed, remaining: remaining)
+    }
+
+    /// Validation pass, then `latest` (and `best` when it improved, and a numbered copy).
+    private func evaluateAndSave(report: (TrainingEvent) -> Void, elapsed: Double) throws(TrainingError) -> Bool {
+        var improved = false
+        if let v = Evaluator.evaluate(model: model, ids: corpusIDs, range: splits.validation,
+                                      batchSize: options.batchSize, sequenceLength: options.sequenceLength) {
+            improved = bestValidation.map { v.loss < $0 } ?? true
+            if improved { bestValidation = v.loss }
+            history.append((iteration, v.loss))
+            report(.evaluated(iteration: iteration, validation: v, improved: improved))
+            try directory.appendLog(["type": .string("eval"), "iter": .int(iteration), "epoch": .number(epochProgress),
+                                     "val_loss": .number(v.loss), "val_bpc": .number(v.bitsPerCharacter),
+                                     "elapsed": .number(elapsedBefore + elapsed)])
+        }
+        let checkpoint = makeCheckpoint(elapsed: elapsed)
+        try write(checkpoint, to: directory.latest, report: report)
+        if improved { try write(checkpoint, to: directory.best, report: report) }
+        if options.keep > 0 {
+            try write(checkpoint, to: directory.numbered(iteration), report: report)
+            directory.rotate(keep: options.keep)
+        }
+        return improved
+    }
+
+    private func save(to path: String, report: (TrainingEvent) -> Void, elapsed: Double) throws(TrainingError) {
+        try write(makeCheckpoint(elapsed: elapsed), to: path, report: report)
+    }
+
+    private func write(_ checkpoint: Checkpoint, to path: String, report: (TrainingEvent) -> Void) throws(TrainingError) {
+        do { try checkpoint.write(to: path) } catch { throw .checkpoint("could not save \(path): \(error)") }
+        report(.saved(path: path))
+    }
+
+    static func seconds(_ d: Duration) -> Double {
+        Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18
+    }
+
+    static func norm(_ g: UnsafeMutableBufferPointer<Float>) -> Float {
+        var s: Float = 0
+        for x in g { s += x * x }
+        return s.squareRoot()
+    }
+}
+
+// MARK: - Resume state in the checkpoint
+
+extension Trainer {
+    /// Keys of `Checkpoint.training` (stored as `training.<key>` in the file).
+    enum Key {
+        static let options = "options", iteration = "iteration", epoch = "epoch", batch = "batch"
+        static let rng = "rng", optimizerSteps = "optimizer_steps", best = "best_val_loss"
+        static let history = "history", elapsed = "elapsed_seconds", evalsWithout = "evals_without_improvement"
+    }
+
+    private func makeCheckpoint(elapsed: Double) -> Checkpoint {
+        let optionsJSON = String(decoding: (try? JSONEncoder().encode(options)) ?? Data("{}".utf8), as: UTF8.self)
+        let historyJSON = "[" + history.map { "[\($0.iteration),\($0.loss)]" }.joined(separator: ",") + "]"
+        var training: [String: String] = [
+            Key.options: optionsJSON, Key.iteration: "\(iteration)", Key.epoch: "\(epoch)", Key.batch: "\(batchIndex)",
+            Key.rng: "\(rng.state)", Key.optimizerSteps: "\(optimizer.stepCount)", Key.history: historyJSON,
+            Key.elapsed: "\(elapsedBefore + elapsed)", Key.evalsWithout: "\(evalsWithoutImprovement)",
+        ]
+        if let best = bestValidation { training[Key.best] = "\(best)" }
+        let l = model.config.layerCount, b = state.batchSize, h = model.config.hiddenSize
+        var extras = optimizer.stateTensors.map { SafeTensorsFile.Tensor(name: $0.name, shape: [$0.data.count], data: $0.data) }
+        extras.append(SafeTensorsFile.Tensor(name: "state.h", shape: [l, b, h], data: state.h))
+        if !state.c.isEmpty { extras.append(SafeTensorsFile.Tensor(name: "state.c", shape: [l, b, h], data: state.c)) }
+        return Checkpoint(config: model.config, vocabulary: vocabulary, tokenizer: options.tokenizer,
+                          parameters: model.parameters, training: training, extraTensors: extras)
+    }
+
+    /// The options a checkpoint's run was trained with (for `--resume`).
+    public static func storedOptions(in checkpoint: Checkpoint) throws(TrainingError) -> TrainingOptions {
+        guard let json = checkpoint.training[Key.options],
+              let options = try? JSONDecoder().decode(TrainingOptions.self, from: Data(json.utf8)) else {
+            throw .resumeMismatch("the checkpoint holds no training state (was it written by `charrnn train`?)")
+        }
+        return options
+    }
+
+    private func restore(from c: Checkpoint) throws(TrainingError) {
+        func int(_ k: String) throws(TrainingError) -> Int {
+            guard let s = c.training[k], let v = Int(s), v >= 0 else { throw .resumeMismatch("training state \(k) is missing or damaged") }
+            return v
+        }
+        iteration = try int(Key.iteration)
+        epoch = try int(Key.epoch)
+        batchIndex = try int(Key.batch)
+        guard batchIndex <= streams.batchCount else {
+            throw .resumeMismatch("the corpus is not the one this checkpoint was trained on (batch \(batchIndex) of \(streams.batchCount))")
+        }
+        guard let r = c.training[Key.rng].flatMap(UInt64.init) else { throw .resumeMismatch("training state rng is missing") }
+        rng = SplitMix64(seed: r)
+        bestValidation = c.training[Key.best].flatMap(Double.init)
+        elapsedBefore = c.training[Key.elapsed].flatMap(Double.init) ?? 0
+        evalsWithoutImprovement = c.training[Key.evalsWithout].flatMap(Int.init) ?? 0
+        if let h = c.training[Key.history], let pairs = try? JSONDecoder().decode([[Double]].self, from: Data(h.utf8)) {
+            history = pairs.compactMap { $0.count == 2 ? (Int($0[0]), $0[1]) : nil }
+        }
+        var tensors: [String: [Float]] = [:]
+        for t in c.extraTensors { tensors[t.name] = t.data }
+        do { try optimizer.restore(stepCount: try int(Key.optimizerSteps), tensors: tensors) } catch let e as TrainingError {
+            throw e
+        } catch {
+            throw .resumeMismatch("optimizer state: \(error)")
+        }
+        let expected = model.config.layerCount * options.batchSize * model.config.hiddenSize
+        guard let h = tensors["state.h"], h.count == expected else { throw .resumeMismatch("carried hidden state is missing or of the wrong size") }
+        state.h = h
+        if model.config.cell == .lstm {
+            guard let cs = tensors["state.c"], cs.count == expected else { throw .resumeMismatch("carried cell state is missing") }
+            state.c = cs
+        }
+        resumedAtIteration = iteration
+    }
+}

@@ -1,0 +1,68 @@
+import ArgumentParser
+import Foundation
+import RNN
+import Tensor
+import Tokenizer
+import Training
+
+struct EvalCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "eval",
+        abstract: "Loss of a model on a text: nats and bits per character, perplexity.",
+        discussion: """
+            The text is read as training reads its validation split: B contiguous streams, windows of T,
+            the state carried between windows. B and T default to the checkpoint's training values, so
+            on the validation text this reproduces the trainer's validation loss. Use --batch-size 1 to
+            score every character with the whole text before it as context.
+            """)
+
+    @Argument(help: "The text file to score.") var file: String
+    @Option(help: "A checkpoint file, or a run directory (best, else latest).") var checkpoint: String?
+    @Option(help: "Streams B (default: the checkpoint's training batch size).") var batchSize: Int?
+    @Option(help: "Window length T (default: the checkpoint's training sequence length).") var seqLength: Int?
+    @Option(help: "BLAS threads (default: all cores).") var threads: Int?
+    @Flag(help: "Print the result as one JSON object.") var json = false
+
+    func validate() throws {
+        if let b = batchSize, b < 1 { throw ValidationError("--batch-size must be at least 1") }
+        if let t = seqLength, t < 1 { throw ValidationError("--seq-length must be at least 1") }
+    }
+
+    func run() throws {
+        BLAS.threadCount = threads ?? ProcessInfo.processInfo.activeProcessorCount
+        let (path, checkpoint) = try CheckpointLocator.load(self.checkpoint)
+        let trained = try? Trainer.storedOptions(in: checkpoint)
+        let b = batchSize ?? trained?.batchSize ?? 1
+        let t = seqLength ?? trained?.sequenceLength ?? 50
+        let encoded: (ids: [Int32], unknown: [String: Int])
+        do {
+            encoded = try Corpus.encode(path: file, settings: checkpoint.tokenizer, vocabulary: checkpoint.vocabulary)
+        } catch {
+            throw failure("\(error)")
+        }
+        let skipped = encoded.unknown.values.reduce(0, +)
+        if skipped > 0 {
+            let list = encoded.unknown.keys.sorted { $0.unicodeScalars.lexicographicallyPrecedes($1.unicodeScalars) }
+            note("skipped \(skipped) character\(skipped == 1 ? "" : "s") outside the vocabulary (\(list.count) distinct: "
+                 + list.prefix(20).map(Vocabulary.displayForm).joined(separator: " ") + (list.count > 20 ? " …" : "") + ")")
+        }
+        let model = StackedRNN(config: checkpoint.config)
+        model.parameters = checkpoint.parameters
+        guard let e = Evaluator.evaluate(model: model, ids: encoded.ids, range: 0..<encoded.ids.count,
+                                         batchSize: b, sequenceLength: t) else {
+            throw failure("\(file) has fewer than 2 characters the model knows; nothing to score")
+        }
+        if json {
+            print("{\"file\":\(quoted(file)),\"checkpoint\":\(quoted(path)),\"loss\":\(e.loss),\"bits_per_char\":\(e.bitsPerCharacter),"
+                  + "\"perplexity\":\(e.perplexity),\"characters\":\(e.characters),\"skipped\":\(skipped)}")
+        } else {
+            print(String(format: "%@: %.4f nats/char, %.4f bits/char, perplexity %.3f over %d characters",
+                         file, e.loss, e.bitsPerCharacter, e.perplexity, e.characters))
+        }
+    }
+}
+
+/// A JSON string literal.
+func quoted(_ s: String) -> String {
+    (try? JSONEncoder().encode(s)).map { String(decoding: $0, as: UTF8.self) } ?? "\"\""
+}

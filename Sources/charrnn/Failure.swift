@@ -1,0 +1,34 @@
+import ArgumentParser
+import Foundation
+
+/// Prints `charrnn: error: <message>` on stderr (one line) and returns the exit
+/// code to throw: every runtime failure ends this way, never with a trap.
+func failure(_ message: String, code: Int32 = 1) -> ExitCode {
+    let line = message.replacingOccurrences(of: "\n", with: " ")
+    FileHandle.standardError.write(Data("charrnn: error: \(line)\n".utf8))
+    return ExitCode(code)
+}
+
+/// A note for the user on stderr (never mixed into generated text on stdout).
+func note(_ message: String) {
+    FileHandle.standardError.write(Data("\(message)\n".utf8))
+}
+
+/// Whether a file descriptor is a terminal.
+func isTerminal(_ fd: Int32) -> Bool { isatty(fd) == 1 }
+
+/// Formats seconds as `4m12s`, `1h03m`, `12.3s`.
+func formatDuration(_ seconds: Double) -> String {
+    guard seconds.isFinite else { return "?" }
+    if seconds < 60 { return String(format: "%.1fs", seconds) }
+    let s = Int(seconds.rounded())
+    if s < 3600 { return "\(s / 60)m\(String(format: "%02d", s % 60))s" }
+    return "\(s / 3600)h\(String(format: "%02d", (s % 3600) / 60))m"
+}
+
+/// Formats a rate as `61.2k`, `950`, `1.20M`.
+func formatRate(_ x: Double) -> String {
+    if x >= 1e6 { return String(format: "%.2fM", x / 1e6) }
+    if x >= 1e3 { return String(format: "%.1fk", x / 1e3) }
+    return String(format: "%.0f", x)
+}

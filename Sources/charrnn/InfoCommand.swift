@@ -1,0 +1,55 @@
+import ArgumentParser
+import Foundation
+import RNN
+import Tokenizer
+import Training
+
+struct InfoCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "info",
+        abstract: "Describe a checkpoint: model, vocabulary, tokenizer, training progress.")
+
+    @Argument(help: "A checkpoint file or run directory (default: the newest under ./checkpoints).") var checkpoint: String?
+    @Flag(help: "Print one JSON object.") var json = false
+
+    func run() throws {
+        let (path, c) = try CheckpointLocator.load(checkpoint)
+        let options = try? Trainer.storedOptions(in: c)
+        let iterations = c.training["iteration"].flatMap(Int.init)
+        let best = c.training["best_val_loss"].flatMap(Double.init)
+        let seconds = c.training["elapsed_seconds"].flatMap(Double.init)
+        let epoch = c.training["epoch"].flatMap(Int.init)
+        if json {
+            var fields: [String] = [
+                "\"path\":\(quoted(path))", "\"format_version\":\(Checkpoint.formatVersion)",
+                "\"cell\":\(quoted(c.config.cell.rawValue))", "\"activation\":\(quoted(c.config.activation.rawValue))",
+                "\"layers\":\(c.config.layerCount)", "\"hidden\":\(c.config.hiddenSize)", "\"dropout\":\(c.config.dropout)",
+                "\"vocabulary_size\":\(c.config.vocabularySize)", "\"parameters\":\(c.config.parameterCount)",
+                "\"vocabulary\":\(c.vocabulary.jsonString())",
+                "\"tokenizer\":{\"mode\":\(quoted(c.tokenizer.mode.rawValue)),\"normalize\":\(c.tokenizer.normalize)}",
+            ]
+            if let iterations { fields.append("\"iterations\":\(iterations)") }
+            if let epoch { fields.append("\"epochs\":\(epoch)") }
+            if let best { fields.append("\"best_val_loss\":\(best)"); fields.append("\"best_val_bpc\":\(best / log(2.0))") }
+            if let seconds { fields.append("\"seconds_trained\":\(seconds)") }
+            if let o = options { fields.append("\"corpus\":\(quoted(o.corpusPath))") }
+            print("{" + fields.joined(separator: ",") + "}")
+            return
+        }
+        let cell = c.config.cell == .rnn ? "rnn (\(c.config.activation.rawValue))" : c.config.cell.rawValue
+        print("checkpoint: \(path) (charrnn format \(Checkpoint.formatVersion))")
+        print("model:      \(cell), \(c.config.layerCount) × \(c.config.hiddenSize), dropout \(c.config.dropout), \(c.config.parameterCount) parameters")
+        print("tokenizer:  \(c.tokenizer.mode.rawValue)\(c.tokenizer.normalize && c.tokenizer.mode != .byte ? ", NFC" : "")")
+        let preview = c.vocabulary.tokens.prefix(40).map(Vocabulary.displayForm).joined(separator: " ")
+        print("vocabulary: \(c.vocabulary.count) characters: \(preview)\(c.vocabulary.count > 40 ? " …" : "")")
+        if let o = options {
+            print("trained on: \(o.corpusPath) (B=\(o.batchSize), T=\(o.sequenceLength), \(o.optimizer.kind.rawValue), lr \(o.learningRate))")
+        }
+        if let iterations {
+            var line = "progress:   \(iterations) iterations, \(epoch ?? 0) full epochs"
+            if let seconds { line += ", \(formatDuration(seconds)) of training" }
+            print(line)
+        }
+        if let best { print(String(format: "best val:   %.4f nats/char (%.4f bits/char)", best, best / log(2.0))) }
+    }
+}

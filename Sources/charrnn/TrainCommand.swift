@@ -1,0 +1,249 @@
+import ArgumentParser
+import Foundation
+import RNN
+import Tensor
+import Tokenizer
+import Training
+
+struct TrainCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "train",
+        abstract: "Train a model on a UTF-8 text file (truncated BPTT, checkpoints, resume).",
+        discussion: """
+            Checkpoints go to checkpoints/<corpus name>/ (latest.safetensors at every evaluation,
+            best.safetensors when the validation loss improves) with a JSON-lines log, train.jsonl.
+            Ctrl-C saves a checkpoint and exits; --resume continues exactly where a run stopped.
+            """)
+
+    @Argument(help: "The text file to learn from.") var corpus: String
+
+    // Model
+    @Option(help: "Cell type: lstm, gru or rnn.") var model: CellKind?
+    @Option(help: "Nonlinearity of the rnn cell: tanh or relu.") var activation: RNNActivation?
+    @Option(help: "Number of stacked layers (default 2).") var layers: Int?
+    @Option(help: "Hidden units per layer (default 128).") var hidden: Int?
+    @Option(help: "Dropout between layers and before the output, in [0, 1) (default 0).") var dropout: Float?
+    @Option(help: "LSTM forget-gate bias at initialisation (default 1, as char-rnn).") var forgetBias: Float?
+    @Flag(help: "relu RNN: initialise the recurrent weights to the identity (Le et al. 2015).") var identityInit = false
+
+    // Data
+    @Option(help: "Characters: grapheme (default), scalar or byte.") var tokenizer: TokenizerMode?
+    @Flag(help: "Do not apply Unicode NFC normalization.") var noNormalize = false
+    @Flag(help: "Replace invalid UTF-8 with U+FFFD instead of failing.") var lossy = false
+    @Option(help: "Characters per truncated-BPTT window, T (default 50).") var seqLength: Int?
+    @Option(help: "Parallel streams per batch, B (default 50).") var batchSize: Int?
+    @Option(help: "Fraction of the corpus for validation (default 0.05).") var valFrac: Double?
+    @Option(help: "Fraction of the corpus for the final test (default 0.05).") var testFrac: Double?
+
+    // Optimization
+    @Option(help: "adam (default), rmsprop, adagrad or sgd.") var optimizer: OptimizerKind?
+    @Option(name: [.customLong("learning-rate"), .customLong("lr")], help: "Learning rate (default 2e-3).") var learningRate: Float?
+    @Option(help: "Momentum for sgd (default 0.9).") var momentum: Float?
+    @Option(help: "Decay rate for rmsprop (default 0.95).") var decayRate: Float?
+    @Option(help: "Gradient clipping threshold; 0 turns it off (default 5).") var gradClip: Float?
+    @Option(help: "norm: scale by the global norm (default); value: clamp each element (char-rnn).") var clipMode: ClipMode?
+    @Option(help: "Learning-rate schedule: constant (default), step or cosine.") var lrSchedule: ScheduleName?
+    @Option(help: "step: factor per epoch (default 0.97).") var lrDecay: Float?
+    @Option(help: "step: first epoch of decay (default 10).") var lrDecayAfter: Int?
+    @Option(help: "cosine: warmup iterations (default 0).") var warmup: Int?
+    @Option(help: "cosine: final learning rate as a fraction of the first (default 0.1).") var minLrFactor: Float?
+
+    // Budget, evaluation, checkpoints
+    @Option(help: "Epochs to train (default 50 when no other budget is given).") var epochs: Int?
+    @Option(help: "Total iterations to reach (counted across resumes).") var maxIters: Int?
+    @Option(help: "Wall-clock budget for this session: 90s, 10m, 2h.") var maxTime: String?
+    @Option(help: "Iterations between validation passes and checkpoints (default 250).") var evalEvery: Int?
+    @Option(help: "Iterations between log records (default 10).") var logEvery: Int?
+    @Option(help: "Stop after this many evaluations without improvement.") var patience: Int?
+    @Option(help: "Also keep the newest N numbered checkpoints.") var keep: Int?
+    @Option(help: "Where checkpoints go (default checkpoints/<corpus name>).") var checkpointDir: String?
+    @Flag(help: "Continue the run in the checkpoint directory from its latest checkpoint.") var resume = false
+    @Option(help: "Continue the run saved in this checkpoint file.") var resumeFrom: String?
+    @Option(help: "Start a new run from this checkpoint's weights (fine-tuning; same vocabulary).") var initFrom: String?
+    @Option(help: "Random seed (default 1).") var seed: UInt64?
+    @Option(help: "BLAS threads (default: all cores).") var threads: Int?
+
+    func validate() throws {
+        if resume && resumeFrom != nil { throw ValidationError("give --resume or --resume-from, not both") }
+        if (resume || resumeFrom != nil) && initFrom != nil { throw ValidationError("--init-from starts a new run; it cannot be combined with --resume") }
+        if let t = threads, t < 1 || t > 256 { throw ValidationError("--threads must be between 1 and 256") }
+        if let m = maxTime, parseDuration(m) == nil { throw ValidationError("--max-time takes a duration such as 90s, 10m or 2h (got '\(m)')") }
+    }
+
+    /// The flags applied on top of `base`.
+    func apply(to base: TrainingOptions) -> TrainingOptions {
+        var o = base
+        o.corpusPath = corpus
+        if let v = model { o.cell = v }
+        if let v = activation { o.activation = v }
+        if let v = layers { o.layerCount = v }
+        if let v = hidden { o.hiddenSize = v }
+        if let v = dropout { o.dropout = v }
+        if let v = forgetBias { o.forgetGateBias = v }
+        if identityInit { o.identityRecurrent = true }
+        if let v = tokenizer { o.tokenizer.mode = v }
+        if noNormalize { o.tokenizer.normalize = false }
+        if lossy { o.tokenizer.lossy = true }
+        if let v = seqLength { o.sequenceLength = v }
+        if let v = batchSize { o.batchSize = v }
+        if let v = valFrac { o.validationFraction = v }
+        if let v = testFrac { o.testFraction = v }
+        if let v = optimizer { o.optimizer.kind = v }
+        if let v = learningRate { o.learningRate = v }
+        if let v = momentum { o.optimizer.momentum = v }
+        if let v = decayRate { o.optimizer.decay = v }
+        if let v = gradClip { o.gradientClip = v }
+        if let v = clipMode { o.clipMode = v }
+        if let v = epochs { o.epochs = v }
+        if let v = maxIters { o.maxIterations = v }
+        if let v = maxTime { o.maxSeconds = parseDuration(v) }
+        if let v = evalEvery { o.evalEvery = v }
+        if let v = logEvery { o.logEvery = v }
+        if let v = patience { o.patience = v }
+        if let v = keep { o.keep = v }
+        if let v = seed { o.seed = v }
+        switch lrSchedule {
+        case nil: break
+        case .constant?: o.schedule = .constant
+        case .step?: o.schedule = .stepPerEpoch(factor: lrDecay ?? 0.97, afterEpochs: lrDecayAfter ?? 10)
+        case .cosine?: o.schedule = .cosine(warmup: warmup ?? 0, minimumFactor: minLrFactor ?? 0.1)
+        }
+        return o
+    }
+
+    func run() throws {
+        BLAS.threadCount = threads ?? ProcessInfo.processInfo.activeProcessorCount
+        let directory = checkpointDir ?? "checkpoints/" + ((corpus as NSString).lastPathComponent as NSString).deletingPathExtension
+
+        var options: TrainingOptions
+        var resumeCheckpoint: Checkpoint? = nil
+        var initCheckpoint: Checkpoint? = nil
+        do {
+            if resume || resumeFrom != nil {
+                let path = resumeFrom ?? directory + "/latest.safetensors"
+                if resumeFrom == nil, !FileManager.default.fileExists(atPath: path) {
+                    throw failure("nothing to resume: \(path) does not exist (train without --resume first)")
+                }
+                let checkpoint = try Checkpoint.read(from: path)
+                let stored = try Trainer.storedOptions(in: checkpoint)
+                options = apply(to: stored)
+                // Only the budget and the bookkeeping may change on resume; anything else would not be the same run.
+                var comparable = options
+                comparable.corpusPath = stored.corpusPath
+                comparable.epochs = stored.epochs; comparable.maxIterations = stored.maxIterations
+                comparable.maxSeconds = stored.maxSeconds; comparable.evalEvery = stored.evalEvery
+                comparable.logEvery = stored.logEvery; comparable.patience = stored.patience; comparable.keep = stored.keep
+                if comparable != stored {
+                    throw failure("cannot resume with different settings: only --epochs, --max-iters, --max-time, --eval-every, --log-every, --patience, --keep and --threads may change (use --init-from to start a new run from these weights)")
+                }
+                if maxTime == nil { options.maxSeconds = nil }  // a time budget is per session
+                note("resuming \(path)")
+                resumeCheckpoint = checkpoint
+            } else {
+                options = apply(to: TrainingOptions())
+                if let path = initFrom {
+                    initCheckpoint = try Checkpoint.read(from: path)
+                    note("starting from the weights of \(path)")
+                }
+            }
+        } catch let e as ExitCode {
+            throw e
+        } catch {
+            throw failure("\(error)")
+        }
+        if options.epochs == nil && options.maxIterations == nil && options.maxSeconds == nil { options.epochs = 50 }
+
+        let trainer: Trainer
+        do {
+            trainer = try Trainer(options: options, checkpointDirectory: directory, resume: resumeCheckpoint, initFrom: initCheckpoint)
+        } catch {
+            throw failure("\(error)")
+        }
+
+        let interruption = Interruption()
+        let display = ProgressDisplay(terminal: isTerminal(STDOUT_FILENO))
+        let summary: TrainingSummary
+        do {
+            summary = try trainer.run(shouldStop: { interruption.requested }, report: display.show)
+        } catch {
+            display.finishLine()
+            throw failure("\(error)")
+        }
+        display.finishLine()
+        display.summarize(summary, directory: directory)
+        if summary.ending == .interrupted {
+            throw ExitCode(interruption.signal == SIGTERM ? 143 : 130)
+        }
+    }
+}
+
+/// Draws training progress: a live line on a terminal, plain lines in a pipe or file.
+final class ProgressDisplay {
+    let terminal: Bool
+    private var lastPlain = ContinuousClock.now
+    private var lineOpen = false
+
+    init(terminal: Bool) { self.terminal = terminal }
+
+    func show(_ event: TrainingEvent) {
+        switch event {
+        case .started(let s):
+            let resumed = s.resumedAt.map { " (resumed at iteration \($0))" } ?? ""
+            print("corpus: \(s.corpusCharacters) characters, \(s.vocabularySize) distinct; train \(s.trainCharacters), val \(s.validationCharacters), test \(s.testCharacters)")
+            print("model: \(s.parameterCount) parameters; \(s.iterationsPerEpoch) iterations per epoch\(s.plannedIterations.map { ", \($0) planned" } ?? "")\(resumed)")
+            print("checkpoints: \(s.directory)")
+            flush()
+        case .step(let p):
+            let total = p.plannedIterations.map { "/\($0)" } ?? ""
+            let val = p.validationLoss.map { String(format: "  val %.3f", $0) } ?? ""
+            let eta = p.remaining.map { "  ETA \(formatDuration($0))" } ?? ""
+            let line = String(format: "iter %d%@  epoch %.2f  loss %.3f%@  lr %.1e  %@ chars/s%@",
+                              p.iteration, total, p.epoch, p.smoothedLoss, val, p.learningRate,
+                              formatRate(p.charactersPerSecond), eta)
+            if terminal {
+                print("\r\u{1B}[K" + line, terminator: "")
+                lineOpen = true
+                flush()
+            } else if ContinuousClock.now - lastPlain > .seconds(5) || p.iteration == 1 {
+                lastPlain = .now
+                print(line)
+                flush()
+            }
+        case .evaluated(let iteration, let v, let improved):
+            finishLine()
+            print(String(format: "eval at iter %d: val loss %.4f nats/char (%.4f bits/char)%@",
+                         iteration, v.loss, v.bitsPerCharacter, improved ? ", best so far" : ""))
+            flush()
+        case .saved:
+            break
+        }
+    }
+
+    func finishLine() {
+        if lineOpen { print(""); lineOpen = false }
+    }
+
+    func summarize(_ s: TrainingSummary, directory: String) {
+        let why: String
+        switch s.ending {
+        case .interrupted: why = "interrupted"
+        case .patience: why = "stopped early (no improvement)"
+        case .time: why = "time budget reached"
+        case .iterations: why = "iteration budget reached"
+        case .epochs, .budget: why = "done"
+        }
+        print(String(format: "%@: %d iterations (%.2f epochs) in %@, %@ chars/s",
+                     why, s.iterations, s.epoch, formatDuration(s.seconds), formatRate(s.charactersPerSecond)))
+        if let b = s.bestValidation {
+            print(String(format: "best validation loss %.4f nats/char (%.4f bits/char)", b, b / log(2.0)))
+        }
+        if let t = s.test {
+            print(String(format: "test loss %.4f nats/char (%.4f bits/char)", t.loss, t.bitsPerCharacter))
+        }
+        print("checkpoints: \(s.latest)" + (s.best.map { ", \($0)" } ?? ""))
+        print("sample: charrnn sample --checkpoint \(directory) --temp 0.8")
+        flush()
+    }
+
+    private func flush() { fflush(stdout) }
+}

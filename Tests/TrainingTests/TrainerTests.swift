@@ -1,0 +1,169 @@
+import Foundation
+import RNN
+import Tensor
+import Testing
+import Tokenizer
+import Training
+
+/// A small corpus with learnable structure: repeated phrases with a few non-ASCII graphemes.
+func syntheticCorpus(lines: Int = 400, seed: UInt64 = 3) -> String {
+    let words = ["the", "cat", "sat", "on", "a", "mat", "and", "café", "naïve", "🙂", "dog", "ran"]
+    var rng = SplitMix64(seed: seed)
+    var text = ""
+    for _ in 0..<lines {
+        let n = 3 + Int(rng.next() % 4)
+        text += (0..<n).map { _ in words[Int(rng.next() % UInt64(words.count))] }.joined(separator: " ") + ".\n"
+    }
+    return text
+}
+
+func temporaryDirectory() throws -> String {
+    let path = NSTemporaryDirectory() + "charrnn-trainer-\(UUID().uuidString)"
+    try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+    return path
+}
+
+func smallOptions(corpus: String, cell: CellKind = .lstm) -> TrainingOptions {
+    var o = TrainingOptions()
+    o.corpusPath = corpus
+    o.cell = cell
+    o.layerCount = 1
+    o.hiddenSize = 24
+    o.batchSize = 4
+    o.sequenceLength = 16
+    o.learningRate = 1e-2
+    o.evalEvery = 20
+    o.logEvery = 1
+    o.maxIterations = 60
+    o.seed = 7
+    return o
+}
+
+@Suite(.serialized) struct TrainerTests {
+    @Test(arguments: [CellKind.lstm, .gru, .rnn])
+    func lossFallsOnASmallCorpus(cell: CellKind) throws {
+        let dir = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let corpus = dir + "/corpus.txt"
+        try syntheticCorpus().write(toFile: corpus, atomically: true, encoding: .utf8)
+        var options = smallOptions(corpus: corpus, cell: cell)
+        options.maxIterations = 120
+        let trainer = try Trainer(options: options, checkpointDirectory: dir + "/run")
+        var evals: [Double] = []
+        let summary = try trainer.run { event in
+            if case .evaluated(_, let v, _) = event { evals.append(v.loss) }
+        }
+        let uniform = log(Double(trainer.vocabulary.count))
+        #expect(evals.count >= 2)
+        // From about ln V (uniform guessing) to well below it.
+        #expect(evals.last! < 0.75 * uniform, "val losses \(evals), ln V = \(uniform)")
+        #expect(evals.last! < evals.first!)
+        #expect(summary.iterations == 120)
+        #expect(FileManager.default.fileExists(atPath: dir + "/run/latest.safetensors"))
+        #expect(FileManager.default.fileExists(atPath: dir + "/run/best.safetensors"))
+    }
+
+    @Test func resumeIsExact() throws {
+        let dir = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let corpus = dir + "/corpus.txt"
+        try syntheticCorpus().write(toFile: corpus, atomically: true, encoding: .utf8)
+        var options = smallOptions(corpus: corpus)
+        options.dropout = 0.1           // the RNG state must resume too
+        options.layerCount = 2
+        options.evalEvery = 7           // evaluations in between must not disturb training
+        options.schedule = .cosine(warmup: 5, minimumFactor: 0.1)
+        let n = 25
+        func losses(_ trainer: Trainer) throws -> [Int: Float] {
+            var out: [Int: Float] = [:]
+            _ = try trainer.run { if case .step(let p) = $0 { out[p.iteration] = p.loss } }
+            return out
+        }
+        // One run of 2N iterations.
+        options.maxIterations = 2 * n
+        let whole = try Trainer(options: options, checkpointDirectory: dir + "/whole")
+        let wholeLosses = try losses(whole)
+        // N iterations, then a resumed run to 2N.
+        options.maxIterations = n
+        let first = try Trainer(options: options, checkpointDirectory: dir + "/split")
+        let firstLosses = try losses(first)
+        let saved = try Checkpoint.read(from: dir + "/split/latest.safetensors")
+        options.maxIterations = 2 * n
+        let second = try Trainer(options: options, checkpointDirectory: dir + "/split", resume: saved)
+        let secondLosses = try losses(second)
+
+        for i in 1...n { #expect(firstLosses[i] == wholeLosses[i], "iteration \(i)") }
+        for i in (n + 1)...(2 * n) {
+            #expect(secondLosses[i] != nil)
+            #expect(secondLosses[i]?.bitPattern == wholeLosses[i]?.bitPattern, "iteration \(i)")
+        }
+        #expect(second.model.parameters == whole.model.parameters)
+    }
+
+    @Test func divergenceStopsAndKeepsTheLastGoodCheckpoint() throws {
+        let dir = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let corpus = dir + "/corpus.txt"
+        try syntheticCorpus().write(toFile: corpus, atomically: true, encoding: .utf8)
+        var options = smallOptions(corpus: corpus, cell: .rnn)
+        options.activation = .relu
+        options.maxIterations = 10
+        options.evalEvery = 5
+        _ = try Trainer(options: options, checkpointDirectory: dir + "/run").run()
+        let before = try Data(contentsOf: URL(fileURLWithPath: dir + "/run/latest.safetensors"))
+        // Resume-free second run into the same directory with an absurd learning rate and no clipping.
+        let good = try Checkpoint.read(from: dir + "/run/latest.safetensors")
+        options.optimizer.kind = .sgd
+        options.learningRate = 1e6
+        options.gradientClip = 0
+        options.maxIterations = 200
+        options.evalEvery = 1000
+        let wild = try Trainer(options: options, checkpointDirectory: dir + "/run", initFrom: good)
+        #expect {
+            _ = try wild.run()
+        } throws: { error in
+            guard case TrainingError.diverged = error else { return false }
+            return "\(error)".contains("learning-rate")
+        }
+        let after = try Data(contentsOf: URL(fileURLWithPath: dir + "/run/latest.safetensors"))
+        #expect(before == after)
+    }
+
+    @Test func aSecondTrainingIntoTheSameDirectoryIsRefused() throws {
+        let dir = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let first = try RunDirectory(path: dir + "/run", checkpointBytes: 1000)
+        #expect(throws: TrainingError.self) { _ = try RunDirectory(path: dir + "/run", checkpointBytes: 1000) }
+        withExtendedLifetime(first) {}
+        // Released with the first run.
+        _ = try RunDirectory(path: dir + "/run", checkpointBytes: 1000)
+    }
+
+    @Test func tooSmallCorpusSaysWhatFits() throws {
+        let dir = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let corpus = dir + "/corpus.txt"
+        try "tiny text, far too short".write(toFile: corpus, atomically: true, encoding: .utf8)
+        var options = smallOptions(corpus: corpus)
+        options.batchSize = 50
+        options.sequenceLength = 50
+        #expect(throws: TrainingError.self) { _ = try Trainer(options: options, checkpointDirectory: dir + "/run") }
+        #expect(!FileManager.default.fileExists(atPath: dir + "/run/latest.safetensors"))
+    }
+
+    @Test func evaluationMatchesATrainerValidationPass() throws {
+        let dir = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let corpus = dir + "/corpus.txt"
+        try syntheticCorpus().write(toFile: corpus, atomically: true, encoding: .utf8)
+        var options = smallOptions(corpus: corpus)
+        options.maxIterations = 20
+        options.evalEvery = 20
+        let trainer = try Trainer(options: options, checkpointDirectory: dir + "/run")
+        var reported: Double?
+        _ = try trainer.run { if case .evaluated(_, let v, _) = $0 { reported = v.loss } }
+        let again = Evaluator.evaluate(model: trainer.model, ids: trainer.corpusIDs, range: trainer.splits.validation,
+                                       batchSize: options.batchSize, sequenceLength: options.sequenceLength)
+        #expect(again?.loss == reported)
+    }
+}
