@@ -1,0 +1,216 @@
+import Foundation
+import SafeTensors
+import Tokenizer
+
+/// A trained (or training) model on disk: one `.safetensors` file that
+/// Python's `safetensors` and PyTorch read as they are.
+///
+/// Tensors, in this order:
+///
+///     rnn.weight_ih_l0 … head.bias   the parameters, one tensor per
+///                                    `ParameterLayout` entry, PyTorch's names
+///                                    and shapes (strip "rnn." / "head." to
+///                                    load into nn.LSTM / nn.GRU / nn.RNN and
+///                                    nn.Linear)
+///     optim.* , state.*              `extraTensors`: optimizer moments and
+///                                    other trainer state, in the given order
+///
+/// `__metadata__` (string → string):
+///
+///     format           "charrnn"
+///     format_version   "1"
+///     config           ModelConfig as JSON (keys sorted)
+///     vocabulary       JSON array of the tokens in id order
+///     tokenizer        TokenizerSettings as JSON (keys sorted)
+///     training.<key>   each `training` entry (iteration, epoch, rng, lr, …)
+///
+/// Writing is atomic (see `SafeTensorsFile.write(path:)`): a save that fails or
+/// is interrupted leaves the previous checkpoint as it was.
+public struct Checkpoint: Equatable, Sendable {
+    public static let formatName = "charrnn"
+    public static let formatVersion = 1
+    /// Names of extra tensors start with one of these; any other name that is not a parameter is an error.
+    public static let extraTensorPrefixes = ["optim.", "state."]
+
+    public var config: ModelConfig
+    /// `vocabulary.count` must equal `config.vocabularySize`, and its mode `tokenizer.mode`.
+    public var vocabulary: Vocabulary
+    public var tokenizer: TokenizerSettings
+    /// Flat, in `ParameterLayout(config: config)` order.
+    public var parameters: [Float]
+    /// Free-form trainer state for resuming (iteration, epoch, rng, lr, history JSON, …).
+    public var training: [String: String]
+    /// Tensors that are not model parameters, e.g. optimizer moments "optim.m".
+    public var extraTensors: [SafeTensorsFile.Tensor]
+
+    public init(config: ModelConfig, vocabulary: Vocabulary, tokenizer: TokenizerSettings, parameters: [Float],
+                training: [String: String] = [:], extraTensors: [SafeTensorsFile.Tensor] = []) {
+        self.config = config
+        self.vocabulary = vocabulary
+        self.tokenizer = tokenizer
+        self.parameters = parameters
+        self.training = training
+        self.extraTensors = extraTensors
+    }
+
+    private static let metadataKeys = (format: "format", version: "format_version", config: "config",
+                                       vocabulary: "vocabulary", tokenizer: "tokenizer", trainingPrefix: "training.")
+
+    // MARK: Writing
+
+    /// Checks the checkpoint's consistency, then writes it atomically to `path`.
+    public func write(to path: String) throws(CheckpointError) {
+        func inconsistent(_ reason: String) -> CheckpointError { .inconsistent(path: path, reason: reason) }
+        if let problem = Checkpoint.problem(of: config) { throw inconsistent("invalid model config: \(problem)") }
+        if vocabulary.count != config.vocabularySize {
+            throw inconsistent("the vocabulary has \(vocabulary.count) characters but the config's vocabulary size is \(config.vocabularySize)")
+        }
+        if vocabulary.mode != tokenizer.mode {
+            throw inconsistent("the vocabulary is in \(vocabulary.mode.rawValue) mode but the tokenizer in \(tokenizer.mode.rawValue) mode")
+        }
+        let layout = ParameterLayout(config: config)
+        if parameters.count != layout.totalCount {
+            throw inconsistent("\(parameters.count) parameters given, the model has \(layout.totalCount)")
+        }
+        for t in extraTensors where !Checkpoint.isExtraName(t.name) {
+            throw inconsistent("extra tensor \(Vocabulary.displayForm(t.name)) must be named optim.* or state.*")
+        }
+
+        let keys = Checkpoint.metadataKeys
+        var metadata: [String: String] = [
+            keys.format: Checkpoint.formatName,
+            keys.version: String(Checkpoint.formatVersion),
+            keys.config: Checkpoint.json(config),
+            keys.vocabulary: vocabulary.jsonString(),
+            keys.tokenizer: Checkpoint.json(tokenizer),
+        ]
+        for (key, value) in training { metadata[keys.trainingPrefix + key] = value }
+
+        var tensors = layout.entries.map { e in
+            SafeTensorsFile.Tensor(name: e.name, shape: e.shape, data: Array(parameters[e.range]))
+        }
+        tensors += extraTensors
+        do {
+            try SafeTensorsFile(metadata: metadata, tensors: tensors).write(path: path)
+        } catch {
+            throw .unwritable(path: path, error)
+        }
+    }
+
+    // MARK: Reading
+
+    /// Reads and validates the checkpoint at `path`.
+    public static func read(from path: String) throws(CheckpointError) -> Checkpoint {
+        let file: SafeTensorsFile
+        do { file = try SafeTensorsFile.read(path: path) } catch { throw .unreadable(path: path, error) }
+        let keys = metadataKeys
+        let metadata = file.metadata
+
+        guard let format = metadata[keys.format] else {
+            throw .notACheckpoint(path: path, reason: "its metadata has no \"format\" entry")
+        }
+        guard format == formatName else {
+            throw .notACheckpoint(path: path, reason: "its format is \(Vocabulary.displayForm(format)), not \"\(formatName)\"")
+        }
+        guard let versionText = metadata[keys.version] else { throw .missingMetadata(path: path, key: keys.version) }
+        guard let version = Int(versionText), version >= 1 else {
+            throw .invalidMetadata(path: path, key: keys.version, reason: "is \(Vocabulary.displayForm(versionText)), not a version number")
+        }
+        if version > formatVersion { throw .newerFormat(path: path, version: version) }
+
+        let config: ModelConfig = try decodeJSON(metadata, key: keys.config, path: path, what: "model config")
+        if let problem = problem(of: config) { throw .invalidConfig(path: path, problem: problem) }
+        let tokenizer: TokenizerSettings = try decodeJSON(metadata, key: keys.tokenizer, path: path, what: "tokenizer settings")
+
+        guard let vocabularyText = metadata[keys.vocabulary] else { throw .missingMetadata(path: path, key: keys.vocabulary) }
+        let vocabulary: Vocabulary
+        do {
+            vocabulary = try Vocabulary(jsonString: vocabularyText, mode: tokenizer.mode)
+        } catch {
+            throw .invalidMetadata(path: path, key: keys.vocabulary, reason: "is invalid: \(error)")
+        }
+        guard vocabulary.count == config.vocabularySize else {
+            throw .vocabularySizeMismatch(path: path, vocabularyCount: vocabulary.count, configSize: config.vocabularySize)
+        }
+
+        let layout = ParameterLayout(config: config)
+        var index: [String: Int] = [:]
+        for (i, t) in file.tensors.enumerated() { index[t.name] = i }  // names are unique (checked by decode)
+        var parameters: [Float] = []
+        parameters.reserveCapacity(layout.totalCount)
+        for e in layout.entries {
+            guard let i = index[e.name] else { throw .missingTensor(path: path, name: e.name) }
+            let t = file.tensors[i]
+            guard t.shape == e.shape else { throw .wrongShape(path: path, name: e.name, expected: e.shape, found: t.shape) }
+            parameters.append(contentsOf: t.data)  // entries are contiguous and in order, so this lands at e.offset
+        }
+        var extras: [SafeTensorsFile.Tensor] = []
+        for t in file.tensors where layout.entry(t.name) == nil {
+            guard isExtraName(t.name) else { throw .unexpectedTensor(path: path, name: t.name) }
+            extras.append(t)
+        }
+
+        var training: [String: String] = [:]
+        for (key, value) in metadata where key.hasPrefix(keys.trainingPrefix) {
+            training[String(key.dropFirst(keys.trainingPrefix.count))] = value
+        }
+        return Checkpoint(config: config, vocabulary: vocabulary, tokenizer: tokenizer, parameters: parameters,
+                          training: training, extraTensors: extras)
+    }
+
+    // MARK: Helpers
+
+    /// `config.problem`, made safe for any decoded values: `problem` builds a
+    /// `ParameterLayout`, which would overflow (or loop for ages) on absurd sizes
+    /// from a damaged or hostile file, so the size is first bounded in O(1) with
+    /// overflow checks.
+    static func problem(of config: ModelConfig) -> String? {
+        let v = config.vocabularySize, h = config.hiddenSize, l = config.layerCount, g = config.cell.gateCount
+        guard v >= 1, h >= 1, l >= 1 else { return config.problem }  // reported before any size arithmetic
+        // G·H·(V + H + 2) for layer 0, G·H·(2H + 2) for each further layer, V·H + V for the head.
+        func count() -> Int? {
+            func mul(_ a: Int, _ b: Int) -> Int? { let (r, o) = a.multipliedReportingOverflow(by: b); return o ? nil : r }
+            func add(_ a: Int, _ b: Int) -> Int? { let (r, o) = a.addingReportingOverflow(b); return o ? nil : r }
+            guard let gh = mul(g, h), let in0 = add(v, h).flatMap({ add($0, 2) }), let first = mul(gh, in0),
+                  let inK = mul(2, h).flatMap({ add($0, 2) }), let perLayer = mul(gh, inK),
+                  let rest = mul(l - 1, perLayer), let head = mul(v, h).flatMap({ add($0, v) }),
+                  let total = add(first, rest).flatMap({ add($0, head) }) else { return nil }
+            return total
+        }
+        guard let n = count(), n <= 1 << 31 else {
+            return "model too large (vocabulary \(v), hidden size \(h), \(l) layers)"
+        }
+        return config.problem
+    }
+
+    static func isExtraName(_ name: String) -> Bool { extraTensorPrefixes.contains { name.hasPrefix($0) } }
+
+    /// Compact JSON with sorted keys, so that equal values give equal files.
+    static func json(_ value: some Encodable) -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        let data = try! encoder.encode(value)  // plain structs of strings, numbers and enums always encode
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    private static func decodeJSON<T: Decodable>(_ metadata: [String: String], key: String, path: String,
+                                                 what: String) throws(CheckpointError) -> T {
+        guard let text = metadata[key] else { throw .missingMetadata(path: path, key: key) }
+        do {
+            return try JSONDecoder().decode(T.self, from: Data(text.utf8))
+        } catch {
+            throw .invalidMetadata(path: path, key: key, reason: "is not valid \(what) JSON (\(describe(error)))")
+        }
+    }
+
+    /// A one-line summary of a JSON decoding error.
+    private static func describe(_ error: any Error) -> String {
+        switch error as? DecodingError {
+        case .keyNotFound(let key, _): return "missing \"\(key.stringValue)\""
+        case .typeMismatch(_, let c), .valueNotFound(_, let c), .dataCorrupted(let c):
+            let at = c.codingPath.map(\.stringValue).joined(separator: ".")
+            return at.isEmpty ? "malformed" : "bad value at \"\(at)\""
+        default: return "malformed"
+        }
+    }
+}
