@@ -61,8 +61,12 @@ public struct ModelConfig: Codable, Equatable, Hashable, Sendable {
         if hiddenSize < 1 { return "hidden size must be at least 1 (got \(hiddenSize))" }
         if layerCount < 1 { return "layer count must be at least 1 (got \(layerCount))" }
         if !(dropout >= 0 && dropout < 1) { return "dropout must be in [0, 1) (got \(dropout))" }
-        // Keep every parameter index well inside Int32 for BLAS and inside memory.
-        if parameterCount > 1 << 31 { return "model too large: \(parameterCount) parameters" }
+        // Bound each size before multiplying (untrusted configs come from files), then keep
+        // every parameter index inside Int32 for BLAS.
+        if vocabularySize > 1 << 24 || hiddenSize > 1 << 16 || layerCount > 1024 {
+            return "model too large (V=\(vocabularySize), H=\(hiddenSize), L=\(layerCount))"
+        }
+        if parameterCount > Int(Int32.max) { return "model too large: \(parameterCount) parameters" }
         return nil
     }
 

@@ -75,6 +75,10 @@ public struct TrainingOptions: Codable, Equatable, Sendable {
         if optimizer.kind == .sgd, !(optimizer.momentum >= 0 && optimizer.momentum < 1) {
             return "--momentum must be in [0, 1) (got \(optimizer.momentum))"
         }
+        if optimizer.kind == .rmsprop, !(optimizer.decay > 0 && optimizer.decay < 1) {
+            return "--decay-rate must be in (0, 1) (got \(optimizer.decay))"
+        }
+        if let p = optimizer.problem { return p }
         switch schedule {
         case .constant: break
         case .stepPerEpoch(let factor, let after):
