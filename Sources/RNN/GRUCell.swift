@@ -1,0 +1,122 @@
+import Tensor
+
+// PyTorch nn.GRU, per step (σ the logistic function, ⊙ element-wise):
+//
+//     r = σ(W_ir x + b_ir + W_hr h + b_hr)            GRUGate.reset
+//     z = σ(W_iz x + b_iz + W_hz h + b_hz)            GRUGate.update
+//     n = tanh(W_in x + b_in + r ⊙ (W_hn h + b_hn))   GRUGate.new
+//     h' = (1 − z) ⊙ n + z ⊙ h
+//
+// b_hn sits inside r ⊙ (·), so the recurrent side h·W_hhᵀ + b_hh of a step is
+// kept apart from the input side (unlike the LSTM, where the two just add),
+// and the backward pass has two pre-activation gradients: dGatesX for the
+// input side and dGatesH for the recurrent side, equal except in the n block.
+// Letters: B batch rows, T steps, H hidden size (see LayerWindow.swift).
+
+enum GRUCell {
+    /// Gate block offsets inside a (3H) row.
+    struct Offsets {
+        let r: Int, z: Int, n: Int
+        init(hiddenSize h: Int) {
+            r = GRUGate.reset.rawValue * h
+            z = GRUGate.update.rawValue * h
+            n = GRUGate.new.rawValue * h
+        }
+    }
+
+    // MARK: Forward
+
+    /// Runs the T steps of one layer: per step one (B, H)·(H, 3H) GEMM for
+    /// h·W_hhᵀ into the scratch, then the fused gate kernel.
+    static func forward(_ w: LayerWindow) {
+        let b = w.batchSize, h = w.hiddenSize, g3 = 3 * h, bh = w.stepHidden
+        let hProj = w.scratch!, hn = w.aux!
+        for t in 0..<w.sequenceLength {
+            BLAS.sgemm(.none, .transposed, m: b, n: g3, k: h, a: w.h + t * bh, lda: h,
+                       b: w.weightHH, ldb: h, beta: 0, c: hProj, ldc: g3)
+            forwardStep(gates: w.gates + t * b * g3, hProj: hProj, biasHH: w.biasHH, hPrev: w.h + t * bh,
+                        hn: hn + t * bh, h: w.h + (t + 1) * bh, batchSize: b, hiddenSize: h)
+        }
+    }
+
+    /// One step's gates and state update, for B rows (also batch-1 sampling).
+    /// Short few-pointer loops so that each vectorises (see LSTMCell.forwardStep).
+    static func forwardStep(
+        gates: UnsafeMutablePointer<Float>,   // (B, 3H) in: x·W_ihᵀ + b_ih; out: r, z, n
+        hProj: UnsafePointer<Float>,          // (B, 3H) h·W_hhᵀ, no bias
+        biasHH: UnsafePointer<Float>,         // (3H)
+        hPrev: UnsafePointer<Float>,          // (B, H)
+        hn: UnsafeMutablePointer<Float>,      // (B, H) out: W_hn h + b_hn
+        h: UnsafeMutablePointer<Float>,       // (B, H) out
+        batchSize: Int, hiddenSize: Int
+    ) {
+        let hs = hiddenSize, g3 = 3 * hs, at = Offsets(hiddenSize: hs)
+        let bR = biasHH + at.r, bZ = biasHH + at.z, bN = biasHH + at.n
+        for row in 0..<batchSize {
+            let x = gates + row * g3, p = hProj + row * g3
+            let rG = x + at.r, zG = x + at.z, nG = x + at.n
+            let pR = p + at.r, pZ = p + at.z, pN = p + at.n
+            let hnRow = hn + row * hs, hp = hPrev + row * hs, ho = h + row * hs
+            for j in 0..<hs { rG[j] += pR[j] + bR[j] }
+            for j in 0..<hs { zG[j] += pZ[j] + bZ[j] }
+            Elementwise.sigmoid(rG, count: hs)
+            Elementwise.sigmoid(zG, count: hs)
+            for j in 0..<hs { hnRow[j] = pN[j] + bN[j] }
+            for j in 0..<hs { nG[j] += rG[j] * hnRow[j] }
+            Elementwise.tanh(nG, count: hs)
+            for j in 0..<hs { ho[j] = nG[j] + zG[j] * (hp[j] - nG[j]) }   // (1 − z)·n + z·h
+        }
+    }
+
+    // MARK: Backward
+
+    /// Backpropagates through the T steps, last to first. dL/dh_{t−1} =
+    /// dh ⊙ z + dGatesH·W_hh is added into dH[t − 1] (dH0 at t = 0).
+    static func backward(_ w: LayerWindow, _ d: LayerGradients) {
+        let b = w.batchSize, h = w.hiddenSize, g3 = 3 * h, bh = w.stepHidden
+        d.dH0.update(repeating: 0, count: bh)
+        for t in stride(from: w.sequenceLength - 1, through: 0, by: -1) {
+            let dGatesH = d.dGatesH + t * b * g3                                     // (B, 3H)
+            let dHPrev = t > 0 ? d.dH + (t - 1) * bh : d.dH0                          // (B, H)
+            backwardStep(gates: w.gates + t * b * g3, hn: w.aux! + t * bh, hPrev: w.h + t * bh,
+                         dH: d.dH + t * bh, dGatesX: d.dGatesX + t * b * g3, dGatesH: dGatesH,
+                         dHPrev: dHPrev, batchSize: b, hiddenSize: h)
+            BLAS.sgemm(.none, .none, m: b, n: h, k: g3, a: dGatesH, lda: g3,
+                       b: w.weightHH, ldb: h, beta: 1, c: dHPrev, ldc: h)
+        }
+    }
+
+    /// One step backward, for B rows:
+    ///
+    ///     dn = dh ⊙ (1 − z),  dz = dh ⊙ (h − n),  dh_prev += dh ⊙ z
+    ///     d(pre n) = dn ⊙ (1 − n²)                 input side of n, and
+    ///     d(hn)    = d(pre n) ⊙ r                  recurrent side of n (hn = W_hn h + b_hn)
+    ///     d(pre r) = d(pre n) ⊙ hn ⊙ r(1 − r)      both sides
+    ///     d(pre z) = dz ⊙ z(1 − z)                 both sides
+    static func backwardStep(
+        gates: UnsafePointer<Float>,           // (B, 3H) activated r, z, n
+        hn: UnsafePointer<Float>,              // (B, H) W_hn h + b_hn
+        hPrev: UnsafePointer<Float>,           // (B, H)
+        dH: UnsafePointer<Float>,              // (B, H) total dL/dh of this step
+        dGatesX: UnsafeMutablePointer<Float>,  // (B, 3H) out
+        dGatesH: UnsafeMutablePointer<Float>,  // (B, 3H) out
+        dHPrev: UnsafeMutablePointer<Float>,   // (B, H) += dh ⊙ z
+        batchSize: Int, hiddenSize: Int
+    ) {
+        let hs = hiddenSize, g3 = 3 * hs, at = Offsets(hiddenSize: hs)
+        for row in 0..<batchSize {
+            let x = gates + row * g3, dx = dGatesX + row * g3, dr = dGatesH + row * g3  // dr: recurrent side
+            let hnRow = hn + row * hs, hp = hPrev + row * hs, dh = dH + row * hs, dp = dHPrev + row * hs
+            for j in 0..<hs {
+                let r = x[at.r + j], z = x[at.z + j], n = x[at.n + j], d = dh[j]
+                let dPreN = d * (1 - z) * (1 - n * n)
+                let dPreR = dPreN * hnRow[j] * (r * (1 - r))
+                let dPreZ = d * (hp[j] - n) * (z * (1 - z))
+                dx[at.r + j] = dPreR; dr[at.r + j] = dPreR
+                dx[at.z + j] = dPreZ; dr[at.z + j] = dPreZ
+                dx[at.n + j] = dPreN; dr[at.n + j] = dPreN * r
+                dp[j] += d * z
+            }
+        }
+    }
+}

@@ -1,0 +1,47 @@
+import Tensor
+
+// Letters used in the cells and the model: B batch rows, T time steps of the
+// window, H hidden size, G gates per cell (`CellKind.gateCount`), N = T·B rows
+// of a whole window. Every per-window buffer is time-major, (T, B, ·), so one
+// step's rows are one contiguous (B, ·) matrix for the recurrent GEMM, and the
+// whole window is one (N, ·) matrix for the input and weight-gradient GEMMs.
+
+/// The buffers one layer's recurrence reads and writes over one window, as
+/// pointers into the model's workspace. The cells (`BasicRNNCell`,
+/// `LSTMCell`, `GRUCell`) run their forward and backward time loops on it.
+struct LayerWindow {
+    var batchSize: Int                          // B
+    var sequenceLength: Int                     // T
+    var hiddenSize: Int                         // H
+    var weightHH: UnsafePointer<Float>          // (G·H, H)
+    var biasHH: UnsafePointer<Float>            // (G·H)
+    /// In: x·W_ihᵀ + b_ih for every step. Out: the activated gates, kept for backward.
+    var gates: UnsafeMutablePointer<Float>      // (T, B, G·H)
+    /// Slot 0: the initial state (in); slot t + 1: the output of step t (out).
+    var h: UnsafeMutablePointer<Float>          // (T + 1, B, H)
+    /// LSTM only; same slots as h.
+    var c: UnsafeMutablePointer<Float>?         // (T + 1, B, H)
+    /// LSTM: tanh(c_t). GRU: W_hn·h_{t−1} + b_hn. Kept for backward.
+    var aux: UnsafeMutablePointer<Float>?       // (T, B, H)
+    /// GRU only: one step's h·W_hhᵀ.
+    var scratch: UnsafeMutablePointer<Float>?   // (B, G·H)
+
+    /// Rows of one step and elements of one step's hidden matrix.
+    var stepHidden: Int { batchSize * hiddenSize }
+}
+
+/// What a layer's backward pass writes besides the weight gradients (those
+/// are one GEMM each over the whole window, done by the model).
+struct LayerGradients {
+    /// In: dL/dh_t from above (the head or the next layer), for every step.
+    /// Destroyed: the recurrence adds dL/dh_{t−1} into slot t − 1 as it goes.
+    var dH: UnsafeMutablePointer<Float>         // (T, B, H)
+    /// Out: dL/d(x·W_ihᵀ + b_ih), the input-side pre-activations.
+    var dGatesX: UnsafeMutablePointer<Float>    // (T, B, G·H)
+    /// Out: dL/d(h·W_hhᵀ + b_hh). The same buffer as dGatesX except for the
+    /// GRU, where b_hn sits inside r ⊙ (·).
+    var dGatesH: UnsafeMutablePointer<Float>    // (T, B, G·H)
+    /// Out: dL/dh_0 and (LSTM) dL/dc_0, the initial state.
+    var dH0: UnsafeMutablePointer<Float>        // (B, H)
+    var dC0: UnsafeMutablePointer<Float>?       // (B, H)
+}

@@ -1,0 +1,391 @@
+import Tensor
+
+// A deep (stacked) character-level recurrent network:
+//
+//     one-hot x_t ─▶ layer 0 ─▶ [dropout] ─▶ layer 1 ─▶ … ─▶ layer L−1 ─▶ [dropout] ─▶ head ─▶ logits ─▶ loss
+//
+// Letters: L layers, B batch rows, T steps, H hidden size, G gates per cell,
+// V vocabulary size, N = T·B. Inputs and targets arrive (B, T), row-major
+// b·T + t, as the batcher cuts them; inside, everything is time-major
+// (T, B, ·) so that a step is one contiguous (B, ·) matrix and a window one
+// (N, ·) matrix.
+//
+// Per layer and window: the input projection of all T steps at once (a gather
+// of weight_ih columns for the one-hot layer 0, one (N, H)·(H, G·H) GEMM for
+// the others); per step one (B, H)·(H, G·H) GEMM and a fused gate kernel (in
+// the cell files). Backward: per step one (B, G·H)·(G·H, H) GEMM through the
+// recurrence; then per layer one GEMM each for dW_hh, dW_ih and dX over all
+// T steps. Parameters and gradients are one flat array each, laid out by
+// `ParameterLayout` (PyTorch's names and shapes).
+
+/// Parameter initialisation choices beyond PyTorch's default.
+public struct InitOptions: Sendable {
+    /// LSTM only: the forget gate's total bias, e.g. 1 as in char-rnn and
+    /// Jozefowicz et al. 2015. Written into bias_ih's forget block, with
+    /// bias_hh's forget block set to 0, so that b_if + b_hf is exactly this
+    /// value (PyTorch adds the two). nil: PyTorch's uniform init.
+    public var forgetGateBias: Float? = nil
+    /// Basic RNN only: weight_hh = identity and both biases 0 in every layer
+    /// (Le, Jaitly & Hinton 2015, "IRNN"; meant for relu). weight_ih and the
+    /// head keep PyTorch's init.
+    public var identityRecurrent: Bool = false
+
+    public init(forgetGateBias: Float? = nil, identityRecurrent: Bool = false) {
+        self.forgetGateBias = forgetGateBias
+        self.identityRecurrent = identityRecurrent
+    }
+
+    /// A one-line error when an option does not apply to `config`, or nil.
+    /// (`initialize` ignores options that do not apply.)
+    public func problem(for config: ModelConfig) -> String? {
+        if forgetGateBias != nil && config.cell != .lstm { return "a forget-gate bias applies to LSTM only, not \(config.cell.rawValue)" }
+        if let b = forgetGateBias, !b.isFinite { return "forget-gate bias must be finite (got \(b))" }
+        if identityRecurrent && config.cell != .rnn { return "identity recurrent init applies to the basic RNN only, not \(config.cell.rawValue)" }
+        return nil
+    }
+}
+
+public final class StackedRNN {
+    public let config: ModelConfig
+    public let layout: ParameterLayout
+    /// All parameters, flat, in `layout` order.
+    public var parameters: [Float]
+    /// dLoss/dparameters, same layout. `backward` adds into it; zeroing is the trainer's job.
+    public var gradients: [Float]
+
+    /// Offsets of one layer's tensors in the flat arrays.
+    struct LayerOffsets { let weightIH: Int, weightHH: Int, biasIH: Int, biasHH: Int }
+    let layerOffsets: [LayerOffsets]
+    let headWeightOffset: Int                  // (V, H)
+    let headBiasOffset: Int                    // (V)
+
+    /// The shape and mode of the last forward, for backward and the accessors.
+    struct Window { let batchSize: Int, sequenceLength: Int, dropout: Bool }
+    var workspace: Workspace?
+    var window: Window?
+    var hasGradient = false
+    let stepScratch: StepScratch
+
+    /// A model of the given shape with all parameters (and gradients) zero; see `initialize`.
+    public init(config: ModelConfig) {
+        if let problem = config.problem { preconditionFailure("StackedRNN: \(problem)") }
+        let layout = ParameterLayout(config: config)
+        self.config = config
+        self.layout = layout
+        parameters = [Float](repeating: 0, count: layout.totalCount)
+        gradients = [Float](repeating: 0, count: layout.totalCount)
+        layerOffsets = (0..<config.layerCount).map { k in
+            let e = layout.layer(k)
+            return LayerOffsets(weightIH: e.weightIH.offset, weightHH: e.weightHH.offset,
+                                biasIH: e.biasIH.offset, biasHH: e.biasHH.offset)
+        }
+        headWeightOffset = layout.head.weight.offset
+        headBiasOffset = layout.head.bias.offset
+        stepScratch = StepScratch(config: config)
+    }
+
+    public func zeroGradients() {
+        gradients.withUnsafeMutableBufferPointer { $0.update(repeating: 0) }
+    }
+
+    // MARK: - Forward
+
+    /// Runs a (B, T) window (row-major b*T + t) from `state` (in: initial, out: final hidden state, for truncated BPTT).
+    /// Returns the mean cross-entropy (nats/char) over the B·T targets. Caches what backward needs.
+    ///
+    /// - training: applies dropout (config.dropout > 0), drawing the masks from `rng`;
+    ///   `rng` is not used otherwise.
+    /// - Token ids (inputs and targets) are trusted: the trainer validated them
+    ///   against the vocabulary. They are checked in debug builds only; an id
+    ///   outside 0..<V in a release build reads outside the weights.
+    /// - Shapes are checked (preconditions): counts equal B·T, `state` fits (L, B, H).
+    public func forward(inputs: UnsafeBufferPointer<Int32>, targets: UnsafeBufferPointer<Int32>,
+                        batchSize: Int, sequenceLength: Int, state: inout RecurrentState,
+                        training: Bool, rng: inout SplitMix64) -> Float {
+        let b = batchSize, t = sequenceLength, n = b * t
+        let l = config.layerCount, h = config.hiddenSize, gh = config.cell.gateCount * h, v = config.vocabularySize
+        let bh = b * h
+        precondition(b >= 1 && t >= 1, "forward: batch size and sequence length must be at least 1 (got \(b), \(t))")
+        precondition(inputs.count == n && targets.count == n, "forward: expected B·T = \(n) inputs and targets, got \(inputs.count), \(targets.count)")
+        precondition(state.batchSize == b, "forward: state batch size \(state.batchSize) ≠ window batch size \(b)")
+        if let problem = state.problem(for: config) { preconditionFailure("forward: \(problem)") }
+        precondition(parameters.count == layout.totalCount, "forward: parameters has \(parameters.count) values, layout \(layout.totalCount)")
+
+        let ws = workspace(batchSize: b, sequenceLength: t)
+        for row in 0..<b {
+            for step in 0..<t {
+                ws.tokens.base[step * b + row] = inputs[row * t + step]
+                ws.targets.base[step * b + row] = targets[row * t + step]
+            }
+        }
+        let dropout = training && config.dropout > 0
+        window = Window(batchSize: b, sequenceLength: t, dropout: dropout)
+        hasGradient = false
+
+        parameters.withUnsafeBufferPointer { pb in
+            let p = pb.baseAddress!
+            for layer in 0..<l {
+                let o = layerOffsets[layer]
+                let hidden = ws.hidden[layer].base                                   // (T + 1, B, H)
+                state.h.withUnsafeBufferPointer { hidden.update(from: $0.baseAddress! + layer * bh, count: bh) }
+                if config.cell == .lstm {
+                    state.c.withUnsafeBufferPointer { ws.cell[layer].base.update(from: $0.baseAddress! + layer * bh, count: bh) }
+                }
+                // Input side of all T steps: x·W_ihᵀ + b_ih.
+                let gates = ws.gates[layer].base                                     // (T, B, G·H)
+                if layer == 0 {
+                    OneHot.gatherColumns(tokens: ws.tokens.base, count: n, weight: p + o.weightIH, rows: gh, columns: v,
+                                         bias: p + o.biasIH, out: gates, ldo: gh)
+                } else {
+                    let x = input(of: layer, ws, batchSize: b, rows: n, dropout: dropout, rng: &rng)   // (T, B, H)
+                    Elementwise.fillRows(gates, rows: n, columns: gh, ldc: gh, with: p + o.biasIH)
+                    BLAS.sgemm(.none, .transposed, m: n, n: gh, k: h, a: x, lda: h,
+                               b: p + o.weightIH, ldb: h, beta: 1, c: gates, ldc: gh)
+                }
+                // The recurrence.
+                let w = layerWindow(layer, ws, p, batchSize: b, sequenceLength: t)
+                switch config.cell {
+                case .rnn: BasicRNNCell.forward(w, activation: config.activation)
+                case .lstm: LSTMCell.forward(w)
+                case .gru: GRUCell.forward(w)
+                }
+                // Final state out, for the next window.
+                state.h.withUnsafeMutableBufferPointer { ($0.baseAddress! + layer * bh).update(from: hidden + t * bh, count: bh) }
+                if config.cell == .lstm {
+                    state.c.withUnsafeMutableBufferPointer { ($0.baseAddress! + layer * bh).update(from: ws.cell[layer].base + t * bh, count: bh) }
+                }
+            }
+            // Head: logits = x·W_headᵀ + b_head.
+            let x = input(of: l, ws, batchSize: b, rows: n, dropout: dropout, rng: &rng)      // (T, B, H)
+            Elementwise.fillRows(ws.logits.base, rows: n, columns: v, ldc: v, with: p + headBiasOffset)
+            BLAS.sgemm(.none, .transposed, m: n, n: v, k: h, a: x, lda: h,
+                       b: p + headWeightOffset, ldb: h, beta: 1, c: ws.logits.base, ldc: v)
+        }
+        return SoftmaxCrossEntropy.meanLoss(logits: ws.logits.base, targets: ws.targets.base, rows: n, classes: v,
+                                            scratch: ws.lossScratch.base)
+    }
+
+    /// The input of layer k (k = L: of the head): the outputs of layer k − 1,
+    /// through a fresh dropout mask when `dropout`.
+    private func input(of k: Int, _ ws: Workspace, batchSize b: Int, rows n: Int, dropout: Bool,
+                       rng: inout SplitMix64) -> UnsafeMutablePointer<Float> {
+        let below = ws.hidden[k - 1].base + b * config.hiddenSize                    // (T, B, H) slots 1...T
+        guard dropout else { return below }
+        let count = n * config.hiddenSize
+        Dropout.fillMask(ws.masks[k].base, count: count, probability: config.dropout, rng: &rng)
+        Elementwise.multiply(below, by: ws.masks[k].base, into: ws.dropped[k].base, count: count)
+        return ws.dropped[k].base
+    }
+
+    /// The input of layer k (or the head) as the last forward used it.
+    private func cachedInput(of k: Int, _ ws: Workspace, batchSize b: Int, dropout: Bool) -> UnsafeMutablePointer<Float> {
+        dropout ? ws.dropped[k].base : ws.hidden[k - 1].base + b * config.hiddenSize
+    }
+
+    private func layerWindow(_ layer: Int, _ ws: Workspace, _ p: UnsafePointer<Float>,
+                             batchSize: Int, sequenceLength: Int) -> LayerWindow {
+        let o = layerOffsets[layer]
+        return LayerWindow(
+            batchSize: batchSize, sequenceLength: sequenceLength, hiddenSize: config.hiddenSize,
+            weightHH: p + o.weightHH, biasHH: p + o.biasHH,
+            gates: ws.gates[layer].base, h: ws.hidden[layer].base,
+            c: config.cell == .lstm ? ws.cell[layer].base : nil,
+            aux: ws.aux.isEmpty ? nil : ws.aux[layer].base,
+            scratch: config.cell == .gru ? ws.recurrentScratch.base : nil)
+    }
+
+    private func workspace(batchSize b: Int, sequenceLength t: Int) -> Workspace {
+        if let ws = workspace, ws.fits(batchSize: b, sequenceLength: t) { return ws }
+        let ws = Workspace(config: config, rows: max(b * t, workspace?.rowCapacity ?? 0),
+                           batch: max(b, workspace?.batchCapacity ?? 0))
+        workspace = ws
+        return ws
+    }
+
+    // MARK: - Backward
+
+    /// Backpropagates the last forward's loss through all T steps, adding into `gradients`; also computes the gradient with respect to the initial state.
+    public func backward() {
+        guard let win = window, let ws = workspace else { preconditionFailure("backward() called before forward()") }
+        precondition(gradients.count == layout.totalCount, "backward: gradients has \(gradients.count) values, layout \(layout.totalCount)")
+        let b = win.batchSize, t = win.sequenceLength, n = b * t
+        let l = config.layerCount, h = config.hiddenSize, gh = config.cell.gateCount * h, v = config.vocabularySize
+        let bh = b * h
+        let dHidden = ws.dHidden.base                                                // (T, B, H)
+        let dGatesX = ws.dGatesX.base                                                // (T, B, G·H)
+        let dGatesH = ws.dGatesH?.base ?? dGatesX                                    // (T, B, G·H)
+
+        parameters.withUnsafeBufferPointer { pb in
+            gradients.withUnsafeMutableBufferPointer { gb in
+                let p = pb.baseAddress!, g = gb.baseAddress!
+                // Head: dLogits, then dW_head += dLogitsᵀ·x, db_head += Σ dLogits, dx = dLogits·W_head.
+                let dLogits = ws.dLogits.base                                        // (T, B, V)
+                SoftmaxCrossEntropy.gradient(logits: ws.logits.base, targets: ws.targets.base, rows: n, classes: v, into: dLogits)
+                let headInput = cachedInput(of: l, ws, batchSize: b, dropout: win.dropout)  // (T, B, H)
+                BLAS.sgemm(.transposed, .none, m: v, n: h, k: n, a: dLogits, lda: v, b: headInput, ldb: h,
+                           beta: 1, c: g + headWeightOffset, ldc: h)
+                Elementwise.addColumnSums(of: dLogits, rows: n, columns: v, lda: v, into: g + headBiasOffset)
+                BLAS.sgemm(.none, .none, m: n, n: h, k: v, a: dLogits, lda: v, b: p + headWeightOffset, ldb: h,
+                           beta: 0, c: dHidden, ldc: h)
+                if win.dropout { Elementwise.multiply(dHidden, by: ws.masks[l].base, count: n * h) }
+
+                for layer in stride(from: l - 1, through: 0, by: -1) {
+                    let o = layerOffsets[layer]
+                    // Through the recurrence: dGates for every step, dL/d(initial state).
+                    let w = layerWindow(layer, ws, p, batchSize: b, sequenceLength: t)
+                    let d = LayerGradients(dH: dHidden, dGatesX: dGatesX, dGatesH: dGatesH,
+                                           dH0: ws.dInitialH.base + layer * bh,
+                                           dC0: ws.dInitialC.map { $0.base + layer * bh })
+                    switch config.cell {
+                    case .rnn: BasicRNNCell.backward(w, d, activation: config.activation)
+                    case .lstm: LSTMCell.backward(w, d)
+                    case .gru: GRUCell.backward(w, d)
+                    }
+                    // Weight gradients, one GEMM each over all T steps.
+                    BLAS.sgemm(.transposed, .none, m: gh, n: h, k: n, a: dGatesH, lda: gh, b: ws.hidden[layer].base, ldb: h,
+                               beta: 1, c: g + o.weightHH, ldc: h)                    // h_{t−1}: slots 0..<T
+                    Elementwise.addColumnSums(of: dGatesH, rows: n, columns: gh, lda: gh, into: g + o.biasHH)
+                    Elementwise.addColumnSums(of: dGatesX, rows: n, columns: gh, lda: gh, into: g + o.biasIH)
+                    if layer == 0 {
+                        OneHot.scatterAddColumns(tokens: ws.tokens.base, count: n, gradient: dGatesX, ldd: gh,
+                                                 into: g + o.weightIH, rows: gh, columns: v)
+                    } else {
+                        let x = cachedInput(of: layer, ws, batchSize: b, dropout: win.dropout)  // (T, B, H)
+                        BLAS.sgemm(.transposed, .none, m: gh, n: h, k: n, a: dGatesX, lda: gh, b: x, ldb: h,
+                                   beta: 1, c: g + o.weightIH, ldc: h)
+                        // dL/dx: the gradient of the layer below's outputs (dHidden is free again).
+                        BLAS.sgemm(.none, .none, m: n, n: h, k: gh, a: dGatesX, lda: gh, b: p + o.weightIH, ldb: h,
+                                   beta: 0, c: dHidden, ldc: h)
+                        if win.dropout { Elementwise.multiply(dHidden, by: ws.masks[layer].base, count: n * h) }
+                    }
+                }
+            }
+        }
+        hasGradient = true
+    }
+
+    /// dLoss/d(initial h, c) of the last backward: (L, B, H) each (c empty unless LSTM).
+    /// Zeros of the last window's batch size (or 1) before any backward.
+    public var initialStateGradient: RecurrentState {
+        guard hasGradient, let win = window, let ws = workspace else {
+            return .zeros(config: config, batchSize: window?.batchSize ?? 1)
+        }
+        let count = config.layerCount * win.batchSize * config.hiddenSize
+        return RecurrentState(batchSize: win.batchSize, h: ws.dInitialH.array(0..<count),
+                              c: ws.dInitialC?.array(0..<count) ?? [])
+    }
+
+    // MARK: - Inspection of the last forward
+
+    /// The shape of the last forward's window, or nil before any.
+    public var lastWindowShape: (batchSize: Int, sequenceLength: Int)? {
+        window.map { ($0.batchSize, $0.sequenceLength) }
+    }
+
+    /// The V logits the last forward computed for batch row `batch` at step `time`
+    /// (the prediction of targets[batch·T + time]).
+    public func logits(batch: Int, time: Int) -> [Float] {
+        let (ws, b) = checkedPosition(batch: batch, time: time)
+        let v = config.vocabularySize, row = time * b + batch
+        return ws.logits.array(row * v ..< (row + 1) * v)
+    }
+
+    /// The H hidden outputs h of `layer` after step `time` of the last forward,
+    /// for batch row `batch` (before dropout). For visualisation.
+    public func hiddenState(layer: Int, batch: Int, time: Int) -> [Float] {
+        let (ws, b) = checkedPosition(batch: batch, time: time)
+        precondition(layer >= 0 && layer < config.layerCount, "layer \(layer) out of 0..<\(config.layerCount)")
+        let h = config.hiddenSize, row = (time + 1) * b + batch
+        return ws.hidden[layer].array(row * h ..< (row + 1) * h)
+    }
+
+    /// LSTM: the H cell states c of `layer` after step `time`, for batch row `batch`. Empty otherwise.
+    public func cellState(layer: Int, batch: Int, time: Int) -> [Float] {
+        let (ws, b) = checkedPosition(batch: batch, time: time)
+        precondition(layer >= 0 && layer < config.layerCount, "layer \(layer) out of 0..<\(config.layerCount)")
+        guard config.cell == .lstm else { return [] }
+        let h = config.hiddenSize, row = (time + 1) * b + batch
+        return ws.cell[layer].array(row * h ..< (row + 1) * h)
+    }
+
+    private func checkedPosition(batch: Int, time: Int) -> (Workspace, Int) {
+        guard let win = window, let ws = workspace else { preconditionFailure("no forward has run") }
+        precondition(batch >= 0 && batch < win.batchSize && time >= 0 && time < win.sequenceLength,
+                     "position (\(batch), \(time)) outside the last window (\(win.batchSize), \(win.sequenceLength))")
+        return (ws, win.batchSize)
+    }
+
+    // MARK: - Sampling
+
+    /// Batch-1 inference for sampling: feeds one token, updates `state` (batchSize 1), writes V logits. No allocation per call.
+    ///
+    /// Per layer one GEMV for the input side (a column gather for layer 0) and
+    /// one for the recurrence, then the same gate kernel as `forward`; no dropout.
+    /// The token is checked (precondition) since a sampler's prime comes from outside.
+    public func step(token: Int32, state: inout RecurrentState, logits: UnsafeMutableBufferPointer<Float>) {
+        let l = config.layerCount, h = config.hiddenSize, gh = config.cell.gateCount * h, v = config.vocabularySize
+        precondition(token >= 0 && Int(token) < v, "step: token id \(token) outside 0..<\(v)")
+        precondition(state.batchSize == 1, "step: state batch size must be 1 (got \(state.batchSize))")
+        if let problem = state.problem(for: config) { preconditionFailure("step: \(problem)") }
+        precondition(logits.count >= v, "step: logits buffer holds \(logits.count) values, needs V = \(v)")
+        let s = stepScratch, cell = config.cell, activation = config.activation
+        parameters.withUnsafeBufferPointer { pb in
+            let p = pb.baseAddress!
+            withUnsafePointer(to: token) { tokenPointer in
+                state.h.withUnsafeMutableBufferPointer { hb in
+                    let hAll = hb.baseAddress!                                       // (L, H)
+                    for layer in 0..<l {
+                        let o = layerOffsets[layer]
+                        let hPrev = hAll + layer * h                                 // (H) in, updated in place
+                        let gates = s.gates.base                                     // (G·H)
+                        if layer == 0 {
+                            OneHot.gatherColumns(tokens: tokenPointer, count: 1, weight: p + o.weightIH, rows: gh,
+                                                 columns: v, bias: p + o.biasIH, out: gates, ldo: gh)
+                        } else {
+                            gates.update(from: p + o.biasIH, count: gh)
+                            BLAS.sgemv(.none, m: gh, n: h, a: p + o.weightIH, lda: h, x: hAll + (layer - 1) * h,
+                                       beta: 1, y: gates)
+                        }
+                        switch cell {
+                        case .rnn:
+                            BLAS.sgemv(.none, m: gh, n: h, a: p + o.weightHH, lda: h, x: hPrev, beta: 1, y: gates)
+                            BasicRNNCell.forwardStep(gates: gates, biasHH: p + o.biasHH, h: s.h.base,
+                                                     batchSize: 1, hiddenSize: h, activation: activation)
+                        case .lstm:
+                            BLAS.sgemv(.none, m: gh, n: h, a: p + o.weightHH, lda: h, x: hPrev, beta: 1, y: gates)
+                            state.c.withUnsafeMutableBufferPointer { cb in
+                                let cPrev = cb.baseAddress! + layer * h
+                                LSTMCell.forwardStep(gates: gates, biasHH: p + o.biasHH, cPrev: cPrev, c: s.c.base,
+                                                     tanhC: s.aux.base, h: s.h.base, batchSize: 1, hiddenSize: h)
+                                cPrev.update(from: s.c.base, count: h)
+                            }
+                        case .gru:
+                            BLAS.sgemv(.none, m: gh, n: h, a: p + o.weightHH, lda: h, x: hPrev, beta: 0, y: s.hProj.base)
+                            GRUCell.forwardStep(gates: gates, hProj: s.hProj.base, biasHH: p + o.biasHH, hPrev: hPrev,
+                                                hn: s.aux.base, h: s.h.base, batchSize: 1, hiddenSize: h)
+                        }
+                        hPrev.update(from: s.h.base, count: h)
+                    }
+                    let out = logits.baseAddress!
+                    out.update(from: p + headBiasOffset, count: v)
+                    BLAS.sgemv(.none, m: v, n: h, a: p + headWeightOffset, lda: h, x: hAll + (l - 1) * h, beta: 1, y: out)
+                }
+            }
+        }
+    }
+
+    // MARK: - Cost
+
+    /// FLOPs of one forward+backward over a (B, T) window, counting the GEMMs
+    /// only (2·m·n·k each; element-wise work, the layer-0 gather and its
+    /// scatter are not counted). With N = B·T and G·H the gate width:
+    ///
+    ///     forward:  recurrence 2·N·H·GH per layer, input GEMM 2·N·H·GH per layer ≥ 1, head 2·N·H·V
+    ///     backward: twice each of those (dW and dX; dW_hh and dh_prev)
+    ///     total = 6·N·H·(GH·(2L − 1) + V)
+    public func trainingFLOPs(batchSize: Int, sequenceLength: Int) -> Double {
+        let n = Double(batchSize * sequenceLength), h = Double(config.hiddenSize)
+        let gh = Double(config.cell.gateCount * config.hiddenSize), l = Double(config.layerCount)
+        return 6 * n * h * (gh * (2 * l - 1) + Double(config.vocabularySize))
+    }
+}

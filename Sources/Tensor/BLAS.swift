@@ -1,0 +1,116 @@
+import CBLAS
+
+// Matrix products on row-major fp32 matrices given as unsafe pointers with
+// leading dimensions (the distance between the starts of consecutive rows),
+// so that a sub-block of a larger buffer is a matrix too.
+//
+// Letters: C is (M, N); op(A) is (M, K); op(B) is (K, N). A stored matrix
+// that is transposed by `op` is stored (K, M) or (N, K) instead.
+
+/// Whether a matrix operand is used as stored or transposed.
+public enum Transpose: Sendable {
+    case none
+    case transposed
+
+    @usableFromInline var cblas: CBLAS_TRANSPOSE { self == .none ? CblasNoTrans : CblasTrans }
+}
+
+/// OpenBLAS's fp32 products. `NaiveBLAS` has the same functions, written as
+/// plain loops, as the reference they are tested against.
+public enum BLAS {
+    /// OpenBLAS's worker threads (process-wide). Set from `--threads`.
+    public static var threadCount: Int {
+        get { Int(charrnn_blas_get_threads()) }
+        set { charrnn_blas_set_threads(Int32(max(1, newValue))) }
+    }
+
+    /// C = alpha · op(A) · op(B) + beta · C. With beta = 0, C is not read
+    /// (NaNs in it do not propagate), as in BLAS.
+    ///
+    /// - a: op(A) is (m, k); stored (m, k) with lda ≥ k, or (k, m) with lda ≥ m when transposed.
+    /// - b: op(B) is (k, n); stored (k, n) with ldb ≥ n, or (n, k) with ldb ≥ k when transposed.
+    /// - c: (m, n), ldc ≥ n.
+    @inlinable
+    public static func sgemm(
+        _ transA: Transpose, _ transB: Transpose, m: Int, n: Int, k: Int,
+        alpha: Float = 1, a: UnsafePointer<Float>, lda: Int,
+        b: UnsafePointer<Float>, ldb: Int,
+        beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int
+    ) {
+        checkGEMM(transA, transB, m: m, n: n, k: k, lda: lda, ldb: ldb, ldc: ldc)
+        if m == 0 || n == 0 { return }
+        cblas_sgemm(CblasRowMajor, transA.cblas, transB.cblas, Int32(m), Int32(n), Int32(k),
+                    alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+    }
+
+    /// y = alpha · op(A) · x + beta · y, A stored (m, n) row-major with lda ≥ n;
+    /// x has n entries (m if transposed), y has m (n if transposed).
+    /// With beta = 0, y is not read.
+    @inlinable
+    public static func sgemv(
+        _ trans: Transpose, m: Int, n: Int, alpha: Float = 1,
+        a: UnsafePointer<Float>, lda: Int, x: UnsafePointer<Float>,
+        beta: Float = 0, y: UnsafeMutablePointer<Float>
+    ) {
+        precondition(m >= 0 && n >= 0 && lda >= max(1, n), "sgemv: bad shape m=\(m) n=\(n) lda=\(lda)")
+        if m == 0 || n == 0 {
+            // BLAS leaves y alone when there is nothing to do; beta still applies by contract.
+            let count = trans == .none ? m : n
+            for i in 0..<count { y[i] = beta == 0 ? 0 : beta * y[i] }
+            return
+        }
+        cblas_sgemv(CblasRowMajor, trans.cblas, Int32(m), Int32(n), alpha, a, Int32(lda), x, 1, beta, y, 1)
+    }
+
+    @usableFromInline
+    static func checkGEMM(_ transA: Transpose, _ transB: Transpose, m: Int, n: Int, k: Int, lda: Int, ldb: Int, ldc: Int) {
+        precondition(m >= 0 && n >= 0 && k >= 0, "sgemm: negative size m=\(m) n=\(n) k=\(k)")
+        precondition(lda >= max(1, transA == .none ? k : m), "sgemm: lda \(lda) too small")
+        precondition(ldb >= max(1, transB == .none ? n : k), "sgemm: ldb \(ldb) too small")
+        precondition(ldc >= max(1, n), "sgemm: ldc \(ldc) too small")
+        precondition(max(m, n, k, lda, ldb, ldc) <= Int(Int32.max), "sgemm: size beyond 32-bit BLAS")
+    }
+}
+
+/// The reference: the same products as `BLAS`, as plain loops that
+/// accumulate in Double. Slow; for tests and for checking a BLAS build.
+public enum NaiveBLAS {
+    public static func sgemm(
+        _ transA: Transpose, _ transB: Transpose, m: Int, n: Int, k: Int,
+        alpha: Float = 1, a: UnsafePointer<Float>, lda: Int,
+        b: UnsafePointer<Float>, ldb: Int,
+        beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int
+    ) {
+        BLAS.checkGEMM(transA, transB, m: m, n: n, k: k, lda: lda, ldb: ldb, ldc: ldc)
+        for i in 0..<m {
+            for j in 0..<n {
+                var sum = 0.0
+                for p in 0..<k {
+                    let aip = transA == .none ? a[i * lda + p] : a[p * lda + i]
+                    let bpj = transB == .none ? b[p * ldb + j] : b[j * ldb + p]
+                    sum += Double(aip) * Double(bpj)
+                }
+                let old = beta == 0 ? 0 : Double(beta) * Double(c[i * ldc + j])
+                c[i * ldc + j] = Float(Double(alpha) * sum + old)
+            }
+        }
+    }
+
+    public static func sgemv(
+        _ trans: Transpose, m: Int, n: Int, alpha: Float = 1,
+        a: UnsafePointer<Float>, lda: Int, x: UnsafePointer<Float>,
+        beta: Float = 0, y: UnsafeMutablePointer<Float>
+    ) {
+        precondition(m >= 0 && n >= 0 && lda >= max(1, n), "sgemv: bad shape m=\(m) n=\(n) lda=\(lda)")
+        let rows = trans == .none ? m : n, inner = trans == .none ? n : m
+        for i in 0..<rows {
+            var sum = 0.0
+            for p in 0..<inner {
+                let aip = trans == .none ? a[i * lda + p] : a[p * lda + i]
+                sum += Double(aip) * Double(x[p])
+            }
+            let old = beta == 0 ? 0 : Double(beta) * Double(y[i])
+            y[i] = Float(Double(alpha) * sum + old)
+        }
+    }
+}

@@ -1,0 +1,163 @@
+// Element-wise kernels: activations, their derivatives, and the few
+// broadcasting helpers the recurrent layers need.
+//
+// The scalar functions are branch-free (selects, not branches) and inline, so
+// a plain loop over unsafe pointers that calls them is vectorised by LLVM.
+// That is why `exp` and `tanh` are written here instead of calling libm's
+// `expf` / `tanhf`, which are opaque calls that stop vectorisation: in an LSTM
+// the gate nonlinearities are as many calls as there are multiply-adds in a
+// small GEMM. Both follow Cephes (`expf`, `tanhf`): a few ulp over the whole
+// range, NaN in gives NaN out, so a diverging model still shows a NaN loss.
+//
+// Derivatives take the activation's *output* y, which is what a backward pass
+// has cached: σ' = y(1 − y), tanh' = 1 − y², relu' = [y > 0].
+
+public enum Elementwise {
+    // MARK: Scalars
+
+    /// eˣ, Cephes-style: 2ⁿ·eʳ with n = round(x·log₂e), |r| ≤ ln2/2, eʳ from a
+    /// degree-6 polynomial. x is clamped to [−87, 88] (results stay normal and finite).
+    @inlinable @inline(__always)
+    public static func exp(_ x: Float) -> Float {
+        let clamped: Float = x < -87 ? -87 : (x > 88 ? 88 : x)  // NaN fails both tests and stays NaN
+        // Rounding by adding 1.5·2²³: the integer n lands in the low mantissa bits of t.
+        let shifter: Float = 12_582_912
+        let t = clamped * 1.442_695_04 + shifter
+        let n = t - shifter
+        var r = clamped - n * 0.693_359_375  // ln 2 in two parts, so r is exact
+        r = r + n * 2.121_944_4e-4
+        let z = r * r
+        var p: Float = 1.987_569_15e-4
+        p = p * r + 1.398_199_95e-3
+        p = p * r + 8.333_451_9e-3
+        p = p * r + 4.166_579_59e-2
+        p = p * r + 1.666_666_55e-1
+        p = p * r + 5.000_000_12e-1
+        p = p * z + r + 1
+        // 2ⁿ built from its bits: t's pattern is 0x4B40_0000 + n; the exponent field takes n + 127.
+        let scale = Float(bitPattern: (t.bitPattern &- 0x4B40_0000 &+ 127) &<< 23)
+        return p * scale
+    }
+
+    /// σ(x) = 1 / (1 + e⁻ˣ).
+    @inlinable @inline(__always)
+    public static func sigmoid(_ x: Float) -> Float { 1 / (1 + exp(-x)) }
+
+    /// tanh x: an odd polynomial for |x| < 0.625 (no cancellation near 0),
+    /// (1 − e)/(1 + e) with e = e^(−2|x|) beyond, sign restored.
+    @inlinable @inline(__always)
+    public static func tanh(_ x: Float) -> Float {
+        let a = x.magnitude
+        let e = exp(-2 * a)
+        let large = (1 - e) / (1 + e)
+        let z = x * x
+        var p: Float = -5.704_988_72e-3
+        p = p * z + 2.063_908_88e-2
+        p = p * z - 5.373_971_55e-2
+        p = p * z + 1.333_144_22e-1
+        p = p * z - 3.333_328_19e-1
+        let small = x + x * z * p
+        let signedLarge = x < 0 ? -large : large
+        return a < 0.625 ? small : signedLarge  // NaN: a < 0.625 is false, large is NaN
+    }
+
+    /// max(x, 0); NaN stays NaN.
+    @inlinable @inline(__always)
+    public static func relu(_ x: Float) -> Float { x < 0 ? 0 : x }
+
+    /// dσ/dx from the output y = σ(x).
+    @inlinable @inline(__always)
+    public static func sigmoidDerivative(output y: Float) -> Float { y * (1 - y) }
+
+    /// dtanh/dx from the output y = tanh(x).
+    @inlinable @inline(__always)
+    public static func tanhDerivative(output y: Float) -> Float { 1 - y * y }
+
+    /// drelu/dx from the output y = relu(x) (0 at the kink, as PyTorch).
+    @inlinable @inline(__always)
+    public static func reluDerivative(output y: Float) -> Float { y > 0 ? 1 : 0 }
+
+    // MARK: Buffers, in place
+
+    /// x ← σ(x) over `count` elements.
+    @inlinable
+    public static func sigmoid(_ x: UnsafeMutablePointer<Float>, count: Int) {
+        for i in 0..<count { x[i] = sigmoid(x[i]) }
+    }
+
+    /// x ← tanh(x) over `count` elements.
+    @inlinable
+    public static func tanh(_ x: UnsafeMutablePointer<Float>, count: Int) {
+        for i in 0..<count { x[i] = tanh(x[i]) }
+    }
+
+    /// x ← relu(x) over `count` elements.
+    @inlinable
+    public static func relu(_ x: UnsafeMutablePointer<Float>, count: Int) {
+        for i in 0..<count { x[i] = relu(x[i]) }
+    }
+
+    /// y ← tanh(x) over `count` elements.
+    @inlinable
+    public static func tanh(_ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, count: Int) {
+        for i in 0..<count { y[i] = tanh(x[i]) }
+    }
+
+    // MARK: Backward, in place on the gradient
+
+    /// g ← g · σ'(·) given the outputs y: turns dL/dy into dL/dx.
+    @inlinable
+    public static func sigmoidBackward(output y: UnsafePointer<Float>, gradient g: UnsafeMutablePointer<Float>, count: Int) {
+        for i in 0..<count { g[i] *= sigmoidDerivative(output: y[i]) }
+    }
+
+    /// g ← g · tanh'(·) given the outputs y.
+    @inlinable
+    public static func tanhBackward(output y: UnsafePointer<Float>, gradient g: UnsafeMutablePointer<Float>, count: Int) {
+        for i in 0..<count { g[i] *= tanhDerivative(output: y[i]) }
+    }
+
+    /// g ← g · relu'(·) given the outputs y.
+    @inlinable
+    public static func reluBackward(output y: UnsafePointer<Float>, gradient g: UnsafeMutablePointer<Float>, count: Int) {
+        for i in 0..<count { g[i] *= reluDerivative(output: y[i]) }
+    }
+
+    // MARK: Broadcasting and reductions
+
+    /// Every row of `c` (rows, columns; leading dimension ldc) ← `vector` (columns).
+    @inlinable
+    public static func fillRows(_ c: UnsafeMutablePointer<Float>, rows: Int, columns: Int, ldc: Int, with vector: UnsafePointer<Float>) {
+        for r in 0..<rows { (c + r * ldc).update(from: vector, count: columns) }
+    }
+
+    /// Every row of `c` (rows, columns; ldc) ← row + `vector` (columns).
+    @inlinable
+    public static func addToRows(_ c: UnsafeMutablePointer<Float>, rows: Int, columns: Int, ldc: Int, vector: UnsafePointer<Float>) {
+        for r in 0..<rows {
+            let row = c + r * ldc
+            for j in 0..<columns { row[j] += vector[j] }
+        }
+    }
+
+    /// sums (columns) += Σ over rows of `a` (rows, columns; lda): the bias gradient of a broadcast bias.
+    @inlinable
+    public static func addColumnSums(of a: UnsafePointer<Float>, rows: Int, columns: Int, lda: Int, into sums: UnsafeMutablePointer<Float>) {
+        for r in 0..<rows {
+            let row = a + r * lda
+            for j in 0..<columns { sums[j] += row[j] }
+        }
+    }
+
+    /// x ← x · m element-wise (a dropout mask holding 0 or 1/(1 − p)).
+    @inlinable
+    public static func multiply(_ x: UnsafeMutablePointer<Float>, by m: UnsafePointer<Float>, count: Int) {
+        for i in 0..<count { x[i] *= m[i] }
+    }
+
+    /// y ← x · m element-wise.
+    @inlinable
+    public static func multiply(_ x: UnsafePointer<Float>, by m: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, count: Int) {
+        for i in 0..<count { y[i] = x[i] * m[i] }
+    }
+}
