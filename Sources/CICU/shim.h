@@ -15,6 +15,8 @@
 // MARK: errors and versions
 static inline const char *charrnn_u_errorName(UErrorCode code) { return u_errorName(code); }
 static inline int charrnn_u_failure(UErrorCode code) { return U_FAILURE(code); }
+static inline UErrorCode charrnn_u_zeroError(void) { return U_ZERO_ERROR; }
+static inline UErrorCode charrnn_u_bufferOverflowError(void) { return U_BUFFER_OVERFLOW_ERROR; }
 /// Unicode version implemented by this ICU, as "15.0".
 static inline void charrnn_u_unicodeVersion(char *out /* U_MAX_VERSION_STRING_LENGTH */) {
     UVersionInfo v; u_getUnicodeVersion(v); u_versionToString(v, out);
@@ -22,6 +24,24 @@ static inline void charrnn_u_unicodeVersion(char *out /* U_MAX_VERSION_STRING_LE
 static inline void charrnn_u_icuVersion(char *out) {
     UVersionInfo v; u_getVersion(v); u_versionToString(v, out);
 }
+
+// MARK: character properties (for finding a safe place to cut a stream of text)
+/// Grapheme_Cluster_Break property value of `c` (a `U_GCB_...` constant).
+static inline int32_t charrnn_u_graphemeClusterBreak(UChar32 c) {
+    return u_getIntPropertyValue(c, UCHAR_GRAPHEME_CLUSTER_BREAK);
+}
+static inline UBool charrnn_u_isExtendedPictographic(UChar32 c) {
+    return u_hasBinaryProperty(c, UCHAR_EXTENDED_PICTOGRAPHIC);
+}
+static inline int32_t charrnn_gcb_other(void) { return U_GCB_OTHER; }
+static inline int32_t charrnn_gcb_control(void) { return U_GCB_CONTROL; }
+static inline int32_t charrnn_gcb_cr(void) { return U_GCB_CR; }
+static inline int32_t charrnn_gcb_lf(void) { return U_GCB_LF; }
+static inline int32_t charrnn_gcb_l(void) { return U_GCB_L; }
+static inline int32_t charrnn_gcb_lv(void) { return U_GCB_LV; }
+static inline int32_t charrnn_gcb_lvt(void) { return U_GCB_LVT; }
+static inline int32_t charrnn_gcb_prepend(void) { return U_GCB_PREPEND; }
+static inline int32_t charrnn_gcb_zwj(void) { return U_GCB_ZWJ; }
 
 // MARK: break iteration (UAX #29 extended grapheme clusters)
 static inline UBreakIterator *charrnn_ubrk_openCharacter(UErrorCode *status) {

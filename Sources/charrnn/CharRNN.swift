@@ -13,5 +13,7 @@ struct CharRNN: ParsableCommand {
               charrnn sample --temp 0.8
             """,
         version: "0.1.0",
-        subcommands: [])
+        subcommands: [
+            VocabCommand.self,
+        ])
 }
