@@ -40,7 +40,7 @@ final class ICUText {
         normalized.deallocate()
     }
 
-    static func failure(_ status: UErrorCode) -> TokenizerError {
+    static func failure(_ status: Int32) -> TokenizerError {
         .icuFailure(String(cString: charrnn_u_errorName(status)))
     }
 

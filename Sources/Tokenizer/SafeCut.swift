@@ -9,9 +9,12 @@ internal import CICU
 ///   after, and no rule for a later boundary looks back past it. Such a `c` is a
 ///   control or CR (GB4, GB5), an LF not after CR (GB3), a Hangul L, LV or LVT
 ///   not after L (GB6), or any other "Other" character, unless `prev` is
-///   Prepend (GB9b) or `c` is pictographic after a ZWJ (GB11). Extend, ZWJ,
-///   SpacingMark, Regional_Indicator (pairing counts back to the run's start)
-///   and Hangul V and T are never cut before.
+///   Prepend (GB9b), or Extend or ZWJ (ICU 72 follows CLDR's aksara rule,
+///   "LinkingConsonant ExtCccZwj* Virama ExtCccZwj* × LinkingConsonant" for
+///   Devanagari, Bengali, Gujarati, Oriya, Telugu and Malayalam, so "क्षि" is one
+///   cluster; viramas are Extend), or `c` is pictographic after a ZWJ (GB11).
+///   Extend, ZWJ, SpacingMark, Regional_Indicator (pairing counts back to the
+///   run's start) and Hangul V and T are never cut before.
 ///
 /// Cutting there and splitting each side on its own gives the same tokens as
 /// splitting the whole, in every mode.
@@ -41,11 +44,11 @@ enum SafeCut {
     /// Whether text can be cut between `prev` and `c` (see the type's documentation).
     static func isSafe(prev: UInt32, _ c: UInt32, normalize: Bool) -> Bool {
         if prev < 0x80 && c < 0x80 { return !(prev == 13 && c == 10) }
-        if normalize, let nfc = nfcInstance, charrnn_unorm2_hasBoundaryBefore(nfc, UChar32(bitPattern: c)) == 0 {
+        if normalize, let nfc = nfcInstance, charrnn_unorm2_hasBoundaryBefore(nfc, Int32(bitPattern: c)) == 0 {
             return false
         }
-        let gc = charrnn_u_graphemeClusterBreak(UChar32(bitPattern: c))
-        let gp = charrnn_u_graphemeClusterBreak(UChar32(bitPattern: prev))
+        let gc = charrnn_u_graphemeClusterBreak(Int32(bitPattern: c))
+        let gp = charrnn_u_graphemeClusterBreak(Int32(bitPattern: prev))
         switch gc {
         case charrnn_gcb_control(), charrnn_gcb_cr():
             return true
@@ -54,8 +57,7 @@ enum SafeCut {
         case charrnn_gcb_l(), charrnn_gcb_lv(), charrnn_gcb_lvt():
             return gp != charrnn_gcb_prepend() && gp != charrnn_gcb_l()
         case charrnn_gcb_other():
-            if gp == charrnn_gcb_prepend() { return false }
-            return !(gp == charrnn_gcb_zwj() && charrnn_u_isExtendedPictographic(UChar32(bitPattern: c)) != 0)
+            return gp != charrnn_gcb_prepend() && gp != charrnn_gcb_extend() && gp != charrnn_gcb_zwj()
         default:
             return false
         }
