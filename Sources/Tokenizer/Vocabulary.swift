@@ -137,9 +137,11 @@ public enum VocabularyError: Error, Equatable, CustomStringConvertible, Sendable
 extension Vocabulary {
     /// A token as a person should see it in a message or listing: quoted, with
     /// invisible and control characters escaped (`"\n"`, `"\u{200D}"`).
+    /// A mark that would sit on the opening quote (a token that starts with one,
+    /// as in scalar mode or without NFC) is escaped too.
     public static func displayForm(_ token: String) -> String {
         var out = "\""
-        for s in token.unicodeScalars {
+        for (i, s) in token.unicodeScalars.enumerated() {
             switch s {
             case "\n": out += "\\n"
             case "\r": out += "\\r"
@@ -151,9 +153,25 @@ extension Vocabulary {
                     || s.properties.generalCategory == .unassigned || s.properties.generalCategory == .spaceSeparator && s != " "
                     || s.properties.generalCategory == .lineSeparator || s.properties.generalCategory == .paragraphSeparator
                     || s.properties.generalCategory == .privateUse || s.properties.generalCategory == .surrogate
+                    || i == 0 && [.nonspacingMark, .enclosingMark, .spacingMark].contains(s.properties.generalCategory)
                 out += invisible ? "\\u{\(String(s.value, radix: 16, uppercase: true))}" : String(s)
             }
         }
         return out + "\""
+    }
+
+    /// `displayForm(_:)` for a token of a vocabulary in `mode`: in byte mode a
+    /// byte above 0x7F is not a character of its own and shows as `\xE9`.
+    public static func displayForm(_ token: String, mode: TokenizerMode) -> String {
+        if mode == .byte, let b = token.unicodeScalars.first?.value, b >= 0x80, token.unicodeScalars.count == 1 {
+            let hex = String(b, radix: 16, uppercase: true)
+            return "\"\\x\(hex)\""
+        }
+        return displayForm(token)
+    }
+
+    /// The display form of the token with this id (see `displayForm(_:mode:)`).
+    public func displayForm(of id: Int32) -> String {
+        Vocabulary.displayForm(tokens[Int(id)], mode: mode)
     }
 }

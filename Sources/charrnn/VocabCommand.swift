@@ -45,10 +45,10 @@ struct VocabCommand: ParsableCommand {
     private func printListing(_ corpus: Corpus) {
         let idWidth = String(max(corpus.vocabulary.count - 1, 0)).count
         var out = ""
-        for (id, token) in corpus.vocabulary.tokens.enumerated() {
+        for id in corpus.vocabulary.tokens.indices {
             let idText = String(id)
             out += String(repeating: " ", count: idWidth - idText.count) + idText
-            out += "  " + Vocabulary.displayForm(token) + "  " + String(corpus.counts[id]) + "\n"
+            out += "  " + corpus.vocabulary.displayForm(of: Int32(id)) + "  " + String(corpus.counts[id]) + "\n"
         }
         let mode = corpus.settings.mode
         let normalized = mode == .byte ? "" : corpus.settings.normalize ? ", NFC" : ", not normalized"
@@ -73,7 +73,7 @@ struct VocabCommand: ParsableCommand {
             distinct: corpus.vocabulary.count, bytes: corpus.byteCount, mode: corpus.settings.mode.rawValue,
             normalize: corpus.settings.normalize)
         let encoder = JSONEncoder()
-        encoder.outputFormatting = [.withoutEscapingSlashes]
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         var data = try encoder.encode(summary)
         data.append(UInt8(ascii: "\n"))
         FileHandle.standardOutput.write(data)
