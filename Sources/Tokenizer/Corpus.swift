@@ -73,28 +73,17 @@ public struct Corpus: Sendable {
 
     /// Turns temporary ids (first-seen order) into vocabulary ids, in place.
     private init(_ stream: inout TextStream, settings: TokenizerSettings) {
-        let strings = stream.segmenter.tokenStrings()
+        var strings = stream.segmenter.tokenStrings()
         var ids = stream.takeIDs()
-        var tempCounts = [Int](repeating: 0, count: strings.count)
-        ids.withUnsafeBufferPointer { ids in
-            tempCounts.withUnsafeMutableBufferPointer { counts in
-                for id in ids { counts[Int(id)] += 1 }
-            }
-        }
-        // A token can be seen and then taken back by the ASCII fast path (its
-        // character joined a cluster): it has no occurrence and is left out.
-        let present = strings.indices.filter { tempCounts[$0] > 0 }
-        let order = present.sorted { Vocabulary.precedes(strings[$0], strings[$1]) }
-        var remap = [Int32](repeating: -1, count: strings.count)
-        var counts = [Int](repeating: 0, count: order.count)
-        for (id, t) in order.enumerated() {
-            remap[t] = Int32(id)
-            counts[id] = tempCounts[t]
-        }
-        ids.withUnsafeMutableBufferPointer { ids in
-            remap.withUnsafeBufferPointer { remap in
-                for i in ids.indices { ids[i] = remap[Int(ids[i])] }
-            }
+        // Sort the tokens, then map and count in one pass over the ids.
+        var order = strings.indices.sorted { Vocabulary.precedes(strings[$0], strings[$1]) }
+        var counts = Corpus.remap(&ids, order: order)
+        if counts.contains(0) {
+            // A token can be seen and then taken back by the ASCII fast path (its
+            // character joined a cluster): it never occurs, and is left out.
+            strings = order.map { strings[$0] }
+            order = strings.indices.filter { counts[$0] > 0 }
+            counts = Corpus.remap(&ids, order: order)
         }
         self.settings = settings
         // Distinct (the interner keeps one id per exact code unit sequence) and non-empty.
@@ -102,5 +91,39 @@ public struct Corpus: Sendable {
         self.ids = ids
         self.counts = counts
         byteCount = stream.byteCount
+    }
+
+    /// Replaces each id `order[k]` by `k`, in place, and returns how often each
+    /// new id occurs. Four interleaved counters per id, so that a run of one id
+    /// (spaces) doesn't wait on a single memory location.
+    static func remap(_ ids: inout [Int32], order: [Int]) -> [Int] {
+        var map = [Int32](repeating: -1, count: (order.max() ?? -1) + 1)
+        for (k, t) in order.enumerated() { map[t] = Int32(k) }
+        var counts = [Int](repeating: 0, count: 4 * order.count)
+        ids.withUnsafeMutableBufferPointer { ids in
+            map.withUnsafeBufferPointer { map in
+                counts.withUnsafeMutableBufferPointer { c in
+                    let n = ids.count
+                    var i = 0
+                    while i + 4 <= n {
+                        let a = map[Int(ids[i])], b = map[Int(ids[i + 1])]
+                        let d = map[Int(ids[i + 2])], e = map[Int(ids[i + 3])]
+                        ids[i] = a; ids[i + 1] = b; ids[i + 2] = d; ids[i + 3] = e
+                        c[Int(a) &* 4] &+= 1
+                        c[Int(b) &* 4 &+ 1] &+= 1
+                        c[Int(d) &* 4 &+ 2] &+= 1
+                        c[Int(e) &* 4 &+ 3] &+= 1
+                        i += 4
+                    }
+                    while i < n {
+                        let a = map[Int(ids[i])]
+                        ids[i] = a
+                        c[Int(a) &* 4] &+= 1
+                        i += 1
+                    }
+                }
+            }
+        }
+        return order.indices.map { counts[4 * $0] + counts[4 * $0 + 1] + counts[4 * $0 + 2] + counts[4 * $0 + 3] }
     }
 }

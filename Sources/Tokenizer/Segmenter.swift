@@ -18,38 +18,56 @@ struct Segmenter {
     var ids: [Int32] = []
     private(set) var interner = TokenInterner()
     private let icu: ICUText?
-    private let tables: Tables
+    private let buffers: Buffers
+    /// Ids of the text being split, copied to `ids` in one go at the end of
+    /// `segment` (appending one by one to an array costs a uniqueness check each).
+    private var staged: UnsafeMutablePointer<Int32>
+    private var stagedCount = 0
     /// Temporary id of "\r\n" (grapheme mode), -1 until seen.
     private var crlf: Int32 = -1
 
     /// Non-ASCII ASCII-table marker, and a CR in grapheme mode (it may start "\r\n").
     private static let nonASCII: Int32 = -2, carriageReturn: Int32 = -3
 
-    /// Lookup tables from one code unit to its token's id; owns their memory.
-    private final class Tables {
+    /// Lookup tables from one code unit to its token's id, and the staging
+    /// buffer; owns their memory.
+    private final class Buffers {
         /// Byte (or ASCII character) → id; -1 unseen, or a marker above.
         let byte = UnsafeMutablePointer<Int32>.allocate(capacity: 256)
         /// One-code-unit token (BMP, not a surrogate) → id, -1 unseen. Not used in byte mode.
         let unit: UnsafeMutablePointer<Int32>
+        var staging = UnsafeMutablePointer<Int32>.allocate(capacity: 1024)
+        var stagingCapacity = 1024
         init(unitTable: Bool) {
             unit = .allocate(capacity: unitTable ? 65536 : 1)
             unit.initialize(repeating: -1, count: unitTable ? 65536 : 1)
             byte.initialize(repeating: -1, count: 256)
         }
-        deinit { byte.deallocate(); unit.deallocate() }
+        deinit { byte.deallocate(); unit.deallocate(); staging.deallocate() }
+
+        /// Room for `capacity` ids, keeping the first `count`.
+        func growStaging(to capacity: Int, keeping count: Int) -> UnsafeMutablePointer<Int32> {
+            let bigger = UnsafeMutablePointer<Int32>.allocate(capacity: capacity)
+            bigger.update(from: staging, count: count)
+            staging.deallocate()
+            staging = bigger
+            stagingCapacity = capacity
+            return bigger
+        }
     }
 
     init(settings: TokenizerSettings) throws(TokenizerError) {
         mode = settings.mode
         if mode == .byte {
             icu = nil
-            tables = Tables(unitTable: false)
+            buffers = Buffers(unitTable: false)
         } else {
             icu = try ICUText(graphemes: mode == .grapheme, normalize: settings.normalize)
-            tables = Tables(unitTable: true)
-            for b in 0x80..<256 { tables.byte[b] = Self.nonASCII }
-            if mode == .grapheme { tables.byte[13] = Self.carriageReturn }
+            buffers = Buffers(unitTable: true)
+            for b in 0x80..<256 { buffers.byte[b] = Self.nonASCII }
+            if mode == .grapheme { buffers.byte[13] = Self.carriageReturn }
         }
+        staged = buffers.staging
     }
 
     /// The tokens in temporary-id order, as strings.
@@ -62,7 +80,15 @@ struct Segmenter {
     mutating func segment(_ text: UnsafeBufferPointer<UInt8>) throws(TokenizerError) {
         guard let p = text.baseAddress, text.count > 0 else { return }
         let n = text.count
-        let table = tables.byte
+        // At most one token per byte outside ICU regions (which check for themselves).
+        if buffers.stagingCapacity < n { staged = buffers.growStaging(to: n, keeping: 0) }
+        stagedCount = 0
+        defer {
+            ids.append(contentsOf: UnsafeBufferPointer(start: staged, count: stagedCount))
+            stagedCount = 0
+        }
+        let table = buffers.byte
+        let out = staged
         if mode == .byte {
             for i in 0..<n {
                 var id = table[Int(p[i])]
@@ -70,48 +96,53 @@ struct Segmenter {
                     id = interner.intern(unit: UInt16(p[i]))
                     table[Int(p[i])] = id
                 }
-                ids.append(id)
+                out[i] = id
             }
+            stagedCount = n
             return
         }
         var i = 0
         while i < n {
-            // ASCII run.
+            // ASCII run, written through local copies of the staging state.
+            let out = staged
+            var count = stagedCount
             var lastStart = -1  // where the last token of this run started
             while i < n {
                 let c = p[i]
                 var id = table[Int(c)]
                 if id >= 0 {
-                    ids.append(id)
+                    out[count] = id
+                    count += 1
                     lastStart = i
                     i += 1
                     continue
                 }
                 if id == Self.nonASCII { break }
+                lastStart = i
                 if id == Self.carriageReturn {
-                    lastStart = i
                     if i + 1 < n && p[i + 1] == 10 {
                         if crlf < 0 { crlf = interner.intern([13, 10], 2) }
-                        ids.append(crlf)
+                        id = crlf
                         i += 2
                     } else {
-                        ids.append(unitID(13))
+                        id = unitID(13)
                         i += 1
                     }
-                    continue
+                } else {
+                    id = unitID(UInt16(c))
+                    table[Int(c)] = id
+                    i += 1
                 }
-                id = unitID(UInt16(c))
-                table[Int(c)] = id
-                ids.append(id)
-                lastStart = i
-                i += 1
+                out[count] = id
+                count += 1
             }
+            stagedCount = count
             if i >= n { break }
             // A region: the ASCII token just before (taken back), the non-ASCII
             // text with short ASCII gaps, and the first ASCII token after.
             var start = i
             if lastStart >= 0 {
-                ids.removeLast()
+                stagedCount -= 1
                 start = lastStart
             }
             let end = Self.regionEnd(p, n, from: i)
@@ -164,16 +195,22 @@ struct Segmenter {
 
     @inline(__always)
     private mutating func emit(_ units: UnsafePointer<UInt16>, _ length: Int) {
-        ids.append(length == 1 ? unitID(units[0]) : interner.intern(units, length))
+        let id = length == 1 ? unitID(units[0]) : interner.intern(units, length)
+        // The buffer holds one id per byte of the text; only NFC could make more (scalar mode).
+        if stagedCount == buffers.stagingCapacity {
+            staged = buffers.growStaging(to: 2 * stagedCount, keeping: stagedCount)
+        }
+        staged[stagedCount] = id
+        stagedCount += 1
     }
 
     /// The id of a one-code-unit token, through the table.
     @inline(__always)
     private mutating func unitID(_ u: UInt16) -> Int32 {
-        var id = tables.unit[Int(u)]
+        var id = buffers.unit[Int(u)]
         if id < 0 {
             id = interner.intern(unit: u)
-            tables.unit[Int(u)] = id
+            buffers.unit[Int(u)] = id
         }
         return id
     }

@@ -15,6 +15,14 @@ import Testing
         #expect(empty.ids.isEmpty && empty.vocabulary.count == 0 && empty.counts.isEmpty)
     }
 
+    @Test func aCharacterSeenOnlyInsideAClusterIsNotInTheVocabulary() throws {
+        // The fast path meets "x" first, then gives it to the cluster "x\u{301}".
+        let corpus = try Corpus(text: "ab x\u{301}", settings: TokenizerSettings(normalize: false))
+        #expect(scalars(corpus.vocabulary.tokens) == [[0x20], [0x61], [0x62], [0x78, 0x301]])
+        #expect(corpus.ids == [1, 2, 0, 3])
+        #expect(corpus.counts == [1, 1, 1, 1])
+    }
+
     @Test func withoutNFCCanonicallyEquivalentTokensStayApart() throws {
         let text = "é e\u{301} é"
         let raw = try Corpus(text: text, settings: TokenizerSettings(normalize: false))
