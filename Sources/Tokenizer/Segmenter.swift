@@ -3,17 +3,24 @@ internal import CICU
 /// Splits valid UTF-8 into tokens and appends their temporary ids (first-seen
 /// order, see `TokenInterner`) to `ids`.
 ///
-/// ASCII fast path: between two ASCII characters there is always a grapheme
-/// cluster boundary (except inside "\r\n") and an NFC boundary, and an ASCII
-/// character is its own token. So a run of ASCII goes through a table from byte
-/// to id. Only the ASCII character just before a non-ASCII one can join it (a
-/// combining mark, ZWJ, ...) and only the one just after can join a Prepend
-/// character before it, so a *region* of non-ASCII text plus one ASCII
-/// character on each side goes to ICU (UTF-16, NFC if asked, break iterator).
-/// Every region starts and ends between two ASCII characters, where nothing
-/// before can change what comes after.
+/// Fast path: most characters are *simple*: one token each whatever their
+/// neighbours are, as long as the neighbours are simple too. For grapheme mode
+/// that is a character with Grapheme_Cluster_Break Other, Control, LV or LVT,
+/// not Extended_Pictographic; for scalar mode any character; and with NFC,
+/// only one that is NFC as it stands (quick check "yes") and never combines
+/// with what precedes it. Between two simple characters UAX #29 always breaks
+/// (no rule joins Other, Control, LV, LVT pairs; CR LF is handled apart) and
+/// NFC has a boundary. So runs of simple characters (all of ASCII but CR,
+/// most letters and CJK ideographs) go through tables from byte or BMP code
+/// point to id, with no ICU call. A *region* of other text (combining marks,
+/// ZWJ, emoji, jamo, anything outside the BMP) plus the simple character on
+/// each side of it (the one before may take a mark, the one after may follow a
+/// Prepend) goes to ICU: UTF-16, NFC if asked, break iterator. Every region
+/// starts and ends between two simple characters, where nothing before can
+/// change what comes after.
 struct Segmenter {
     let mode: TokenizerMode
+    let normalize: Bool
     /// Output: a temporary id per token.
     var ids: [Int32] = []
     private(set) var interner = TokenInterner()
@@ -36,14 +43,19 @@ struct Segmenter {
         let byte = UnsafeMutablePointer<Int32>.allocate(capacity: 256)
         /// One-code-unit token (BMP, not a surrogate) → id, -1 unseen. Not used in byte mode.
         let unit: UnsafeMutablePointer<Int32>
+        /// BMP scalar → fast-path class: -1 not yet known, -2 not simple,
+        /// -3 simple without an id yet, or the id of the simple character.
+        let simple: UnsafeMutablePointer<Int32>
         var staging = UnsafeMutablePointer<Int32>.allocate(capacity: 1024)
         var stagingCapacity = 1024
         init(unitTable: Bool) {
             unit = .allocate(capacity: unitTable ? 65536 : 1)
             unit.initialize(repeating: -1, count: unitTable ? 65536 : 1)
+            simple = .allocate(capacity: unitTable ? 65536 : 1)
+            simple.initialize(repeating: -1, count: unitTable ? 65536 : 1)
             byte.initialize(repeating: -1, count: 256)
         }
-        deinit { byte.deallocate(); unit.deallocate(); staging.deallocate() }
+        deinit { byte.deallocate(); unit.deallocate(); simple.deallocate(); staging.deallocate() }
 
         /// Room for `capacity` ids, keeping the first `count`.
         func growStaging(to capacity: Int, keeping count: Int) -> UnsafeMutablePointer<Int32> {
@@ -58,6 +70,7 @@ struct Segmenter {
 
     init(settings: TokenizerSettings) throws(TokenizerError) {
         mode = settings.mode
+        normalize = settings.normalize
         if mode == .byte {
             icu = nil
             buffers = Buffers(unitTable: false)
@@ -117,7 +130,26 @@ struct Segmenter {
                     i += 1
                     continue
                 }
-                if id == Self.nonASCII { break }
+                if id == Self.nonASCII {
+                    // A two- or three-byte character (the text is valid UTF-8).
+                    let u: UInt16, width: Int
+                    if c >= 0xE0 && c < 0xF0 {
+                        u = UInt16(c & 0x0F) << 12 | UInt16(p[i + 1] & 0x3F) << 6 | UInt16(p[i + 2] & 0x3F)
+                        width = 3
+                    } else if c < 0xE0 {
+                        u = UInt16(c & 0x1F) << 6 | UInt16(p[i + 1] & 0x3F)
+                        width = 2
+                    } else {
+                        break
+                    }
+                    id = simpleID(u)
+                    if id < 0 { break }
+                    out[count] = id
+                    count += 1
+                    lastStart = i
+                    i += width
+                    continue
+                }
                 lastStart = i
                 if id == Self.carriageReturn {
                     if i + 1 < n && p[i + 1] == 10 {
@@ -145,32 +177,107 @@ struct Segmenter {
                 stagedCount -= 1
                 start = lastStart
             }
-            let end = Self.regionEnd(p, n, from: i)
+            let end = regionEnd(p, n, from: i)
             try segmentRegion(p + start, end - start)
             i = end
         }
     }
 
-    /// Shorter ASCII gaps than this between non-ASCII text stay inside one
-    /// region (fewer ICU calls for Cyrillic, Greek, CJK with spaces...).
+    /// Shorter runs of simple characters than this between other text stay
+    /// inside one region (fewer ICU calls).
     static let regionGap = 16
 
-    /// End of the region whose non-ASCII text starts at `i`: just after the
-    /// first ASCII token that follows a long enough ASCII gap (or `n`).
-    private static func regionEnd(_ p: UnsafePointer<UInt8>, _ n: Int, from i: Int) -> Int {
+    /// End of the region whose first non-simple character starts at `i`: just
+    /// after the first simple character (or "\r\n") that begins a run of at
+    /// least `regionGap` simple characters, or that reaches the end `n`.
+    private mutating func regionEnd(_ p: UnsafePointer<UInt8>, _ n: Int, from i: Int) -> Int {
         var j = i
         while true {
-            while j < n && p[j] >= 0x80 { j += 1 }
+            while j < n {
+                let (isSimple, width) = classify(p, j)
+                if isSimple { break }
+                j += width
+            }
             if j >= n { return n }
             var r = j
-            while r < n && r - j < regionGap && p[r] < 0x80 { r += 1 }
-            if r < n && p[r] >= 0x80 {  // short gap: the region goes on
+            var run = 0
+            while r < n && run < Self.regionGap {
+                let (isSimple, width) = classify(p, r)
+                if !isSimple { break }
+                r += width
+                run += 1
+            }
+            if r < n && run < Self.regionGap {  // a short run: the region goes on
                 j = r
                 continue
             }
-            var end = j + 1
+            var end = j + classify(p, j).width
             if p[j] == 13 && end < n && p[end] == 10 { end += 1 }
             return end
+        }
+    }
+
+    /// Whether the character at `i` is simple (ASCII always is, CR included:
+    /// it breaks on both sides except before LF), and its length in bytes.
+    @inline(__always)
+    private mutating func classify(_ p: UnsafePointer<UInt8>, _ i: Int) -> (isSimple: Bool, width: Int) {
+        let c = p[i]
+        if c < 0x80 { return (true, 1) }
+        if c >= 0xF0 { return (false, 4) }
+        if c >= 0xE0 {
+            let u = UInt16(c & 0x0F) << 12 | UInt16(p[i + 1] & 0x3F) << 6 | UInt16(p[i + 2] & 0x3F)
+            return (isSimple(u), 3)
+        }
+        return (isSimple(UInt16(c & 0x1F) << 6 | UInt16(p[i + 1] & 0x3F)), 2)
+    }
+
+    /// The id of a simple BMP character, or a negative value if it isn't simple.
+    @inline(__always)
+    private mutating func simpleID(_ u: UInt16) -> Int32 {
+        let known = buffers.simple[Int(u)]
+        if known >= 0 { return known }
+        if !isSimple(u) { return -2 }
+        let id = unitID(u)
+        buffers.simple[Int(u)] = id
+        return id
+    }
+
+    @inline(__always)
+    private mutating func isSimple(_ u: UInt16) -> Bool {
+        var known = buffers.simple[Int(u)]
+        if known == -1 {
+            known = Self.isSimple(UInt32(u), mode: mode, nfc: normalize ? icu?.nfc : nil) ? -3 : -2
+            buffers.simple[Int(u)] = known
+        }
+        return known != -2
+    }
+
+    /// See the type's documentation. Surrogate code points are never simple.
+    static func isSimple(_ c: UInt32, mode: TokenizerMode, nfc: OpaquePointer?) -> Bool {
+        if c >= 0xD800 && c < 0xE000 { return false }
+        let scalar = Int32(bitPattern: c)
+        if let nfc {
+            if charrnn_unorm2_hasBoundaryBefore(nfc, scalar) == 0 { return false }
+            var units = [UInt16](repeating: 0, count: 2)
+            let length = c < 0x10000 ? 1 : 2
+            if length == 1 {
+                units[0] = UInt16(c)
+            } else {
+                units[0] = UInt16(0xD800 + ((c - 0x10000) >> 10))
+                units[1] = UInt16(0xDC00 + ((c - 0x10000) & 0x3FF))
+            }
+            var status = charrnn_u_zeroError()
+            let span = charrnn_unorm2_spanQuickCheckYes(nfc, units, Int32(length), &status)
+            if charrnn_u_failure(status) != 0 || Int(span) != length { return false }
+        }
+        if mode == .scalar { return true }
+        switch charrnn_u_graphemeClusterBreak(scalar) {
+        case charrnn_gcb_other(), charrnn_gcb_lv(), charrnn_gcb_lvt():
+            return charrnn_u_isExtendedPictographic(scalar) == 0
+        case charrnn_gcb_control():
+            return true
+        default:
+            return false
         }
     }
 

@@ -61,6 +61,12 @@ let trickyPieces: [String] = [
     "\u{1161}", "\u{11A8}", "\u{600}", "\u{600}1", "日本", "語", "ж", "Ω", "\u{2126}", "x\u{20DD}", "\u{FEFF}",
     "\u{0958}", "\u{1D160}", "ﬀ", "A\u{30A}", "\u{212B}", "❤️", "©\u{FE0F}", "\u{E0041}", "q\u{0323}\u{0307}",
     "Hello, world. ", "The quick brown fox ", "—", "’", "…", "😀", "\u{1F3F4}\u{E0067}\u{E0062}\u{E0065}\u{E006E}\u{E0067}\u{E007F}",
+    // Letters that take marks, marks alone, and characters NFC changes.
+    "и", "\u{306}", "й", "Привет ", "α\u{301}", "ά", "\u{1E9B}\u{323}", "\u{344}", "\u{F73}", "\u{FB2C}", "\u{2ADC}",
+    // Controls and format characters, Thai, Arabic, CJK punctuation, BMP pictographs.
+    "\u{85}", "\u{AD}", "\u{200B}", "\u{200C}", "กำ", "\u{E33}", "ال", "。", "，", "\u{2764}", "\u{FE0F}", "©",
+    // Hangul syllables next to conjoining jamo, Devanagari pieces that form conjuncts.
+    "가", "\u{11A8}", "\u{1161}", "क", "\u{94D}", "ष", "\u{93F}", "\u{200D}",
 ]
 
 func randomTrickyText(seed: UInt64, pieces count: Int) -> String {

@@ -135,9 +135,9 @@ import Testing
 
     /// The ASCII fast path and the ICU regions together must split exactly as
     /// ICU alone does on the whole text, in every mode.
-    @Test(arguments: [UInt64(1), 2, 3, 4, 5, 6])
+    @Test(arguments: [UInt64(1), 2, 3, 4, 5, 6, 7, 8])
     func fastPathAgreesWithPlainICU(seed: UInt64) throws {
-        let text = randomTrickyText(seed: seed, pieces: 400)
+        let text = randomTrickyText(seed: seed, pieces: 1500)
         for mode in TokenizerMode.allCases {
             for normalize in [true, false] {
                 let settings = TokenizerSettings(mode: mode, normalize: normalize)
