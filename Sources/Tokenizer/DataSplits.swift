@@ -13,7 +13,7 @@ public struct DataSplits: Equatable, Sendable {
     public let train: Range<Int>, validation: Range<Int>, test: Range<Int>
 
     /// - Throws: `.invalidFractions` unless both fractions are in [0, 1) and sum below 1;
-    ///   `.tooFewTokens` when the training split would have fewer than 2 tokens (one input, one target).
+    ///   `.corpusTooSmall` when the training split would have fewer than 2 tokens (one input, one target).
     public init(tokenCount: Int, validationFraction: Double = 0.05, testFraction: Double = 0.05) throws(BatchError) {
         guard validationFraction.isFinite, testFraction.isFinite, validationFraction >= 0, testFraction >= 0,
               validationFraction + testFraction < 1
@@ -22,9 +22,7 @@ public struct DataSplits: Equatable, Sendable {
         let validationCount = Int((Double(n) * validationFraction).rounded())
         let testCount = Int((Double(n) * testFraction).rounded())
         let trainCount = n - validationCount - testCount
-        guard trainCount >= 2 else {
-            throw .tooFewTokens(split: .training, tokenCount: max(0, trainCount), batchSize: 1, sequenceLength: 1)
-        }
+        guard trainCount >= 2 else { throw .corpusTooSmall(tokenCount: n, trainingCount: max(0, trainCount)) }
         train = 0..<trainCount
         validation = trainCount..<(trainCount + validationCount)
         test = (trainCount + validationCount)..<n
@@ -47,6 +45,8 @@ public enum BatchError: Error, Equatable, CustomStringConvertible, Sendable {
     case invalidBatchSize(Int)
     case invalidSequenceLength(Int)
     case invalidFractions(validation: Double, test: Double)
+    /// Not even one input and one target are left for training.
+    case corpusTooSmall(tokenCount: Int, trainingCount: Int)
     /// A range that is not inside the ids (a programming error, reported rather than trapped).
     case rangeOutOfBounds(range: Range<Int>, count: Int)
 
@@ -63,6 +63,9 @@ public enum BatchError: Error, Equatable, CustomStringConvertible, Sendable {
             return "--seq-length must be at least 1 (got \(t))"
         case let .invalidFractions(v, t):
             return "validation and test fractions must each be at least 0 and add up to less than 1 (got \(v) and \(t))"
+        case let .corpusTooSmall(n, training):
+            return "the corpus has \(n) character\(n == 1 ? "" : "s"), leaving \(training) for training; "
+                + "training needs at least 2 (use a larger corpus)"
         case let .rangeOutOfBounds(range, count):
             return "split \(range.lowerBound)..<\(range.upperBound) is outside the corpus's \(count) tokens"
         }

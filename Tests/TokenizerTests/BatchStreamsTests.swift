@@ -23,7 +23,9 @@ import Testing
         #expect(throws: BatchError.invalidFractions(validation: -0.1, test: 0)) {
             try DataSplits(tokenCount: 100, validationFraction: -0.1, testFraction: 0)
         }
-        #expect(throws: (any Error).self) { try DataSplits(tokenCount: 1) }
+        #expect(throws: BatchError.corpusTooSmall(tokenCount: 1, trainingCount: 1)) { try DataSplits(tokenCount: 1) }
+        #expect(BatchError.corpusTooSmall(tokenCount: 1, trainingCount: 1).description
+            == "the corpus has 1 character, leaving 1 for training; training needs at least 2 (use a larger corpus)")
     }
 
     @Test func windowsFollowCharRNNsLayout() throws {
