@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// The characters a model knows, each with an integer id.
 ///
@@ -7,21 +11,25 @@ import Foundation
 /// token is one byte `b`, stored as the one-scalar string `U+00bb` so that the
 /// vocabulary is always an array of strings (JSON-friendly); `bytes(of:)` turns
 /// it back into the raw byte.
+///
+/// Tokens are told apart by their exact scalars, not by `String`'s `==`
+/// (which calls canonically equivalent strings equal): without NFC, "é" and
+/// "e\u{301}" are two different tokens.
 public struct Vocabulary: Equatable, Sendable {
     /// Token strings in id order.
     public let tokens: [String]
     /// Whether tokens are raw bytes (see the type's documentation).
     public let mode: TokenizerMode
-    private let index: [String: Int32]
+    private let index: [ExactToken: Int32]
 
     /// A vocabulary over exactly these tokens, in this order.
     /// Throws if a token repeats or is empty.
     public init(tokens: [String], mode: TokenizerMode) throws(VocabularyError) {
-        var index: [String: Int32] = [:]
+        var index: [ExactToken: Int32] = [:]
         index.reserveCapacity(tokens.count)
         for (i, t) in tokens.enumerated() {
             if t.isEmpty { throw .emptyToken(index: i) }
-            if index.updateValue(Int32(i), forKey: t) != nil { throw .duplicateToken(t) }
+            if index.updateValue(Int32(i), forKey: ExactToken(t)) != nil { throw .duplicateToken(t) }
             if mode == .byte, !(t.unicodeScalars.count == 1 && t.unicodeScalars.first!.value < 256) {
                 throw .invalidByteToken(t)
             }
@@ -33,7 +41,7 @@ public struct Vocabulary: Equatable, Sendable {
 
     /// A vocabulary of the distinct tokens in `units`, in the documented order.
     public init(collecting units: some Sequence<String>, mode: TokenizerMode) {
-        let sorted = Set(units).sorted { $0.unicodeScalars.lexicographicallyPrecedes($1.unicodeScalars) }
+        let sorted = Set(units.lazy.map(ExactToken.init)).map(\.string).sorted(by: Vocabulary.precedes)
         try! self.init(tokens: sorted, mode: mode)  // distinct and non-empty by construction
     }
 
@@ -41,7 +49,7 @@ public struct Vocabulary: Equatable, Sendable {
     public var count: Int { tokens.count }
 
     /// The id of `token`, or nil when it is not in the vocabulary.
-    public func id(of token: String) -> Int32? { index[token] }
+    public func id(of token: String) -> Int32? { index[ExactToken(token)] }
 
     /// The raw bytes a token stands for (its UTF-8, or the one byte in `byte` mode).
     public func bytes(of id: Int32) -> [UInt8] {
@@ -53,9 +61,9 @@ public struct Vocabulary: Equatable, Sendable {
     public func encode(_ units: some Sequence<String>) throws(VocabularyError) -> [Int32] {
         var ids: [Int32] = []
         var unknown: [String] = []
-        var seen = Set<String>()
+        var seen = Set<ExactToken>()
         for u in units {
-            if let i = index[u] { ids.append(i) } else if seen.insert(u).inserted { unknown.append(u) }
+            if let i = index[ExactToken(u)] { ids.append(i) } else if seen.insert(ExactToken(u)).inserted { unknown.append(u) }
         }
         if !unknown.isEmpty { throw .unknownTokens(unknown) }
         return ids
@@ -82,7 +90,26 @@ public struct Vocabulary: Equatable, Sendable {
         try self.init(tokens: tokens, mode: mode)
     }
 
-    public static func == (a: Vocabulary, b: Vocabulary) -> Bool { a.tokens == b.tokens && a.mode == b.mode }
+    public static func == (a: Vocabulary, b: Vocabulary) -> Bool {
+        a.mode == b.mode && a.tokens.count == b.tokens.count
+            && zip(a.tokens, b.tokens).allSatisfy { $0.utf8.elementsEqual($1.utf8) }
+    }
+
+    /// The id order: by Unicode scalar values, lexicographically (also UTF-8 byte order).
+    public static func precedes(_ a: String, _ b: String) -> Bool {
+        a.unicodeScalars.lexicographicallyPrecedes(b.unicodeScalars)
+    }
+}
+
+/// A string hashed and compared by its exact UTF-8 bytes.
+struct ExactToken: Hashable {
+    let string: String
+    init(_ string: String) { self.string = string }
+    static func == (a: ExactToken, b: ExactToken) -> Bool { a.string.utf8.elementsEqual(b.string.utf8) }
+    func hash(into hasher: inout Hasher) {
+        var s = string
+        s.withUTF8 { hasher.combine(bytes: UnsafeRawBufferPointer($0)) }
+    }
 }
 
 public enum VocabularyError: Error, Equatable, CustomStringConvertible, Sendable {
@@ -110,9 +137,11 @@ public enum VocabularyError: Error, Equatable, CustomStringConvertible, Sendable
 extension Vocabulary {
     /// A token as a person should see it in a message or listing: quoted, with
     /// invisible and control characters escaped (`"\n"`, `"\u{200D}"`).
+    /// A mark that would sit on the opening quote (a token that starts with one,
+    /// as in scalar mode or without NFC) is escaped too.
     public static func displayForm(_ token: String) -> String {
         var out = "\""
-        for s in token.unicodeScalars {
+        for (i, s) in token.unicodeScalars.enumerated() {
             switch s {
             case "\n": out += "\\n"
             case "\r": out += "\\r"
@@ -124,9 +153,25 @@ extension Vocabulary {
                     || s.properties.generalCategory == .unassigned || s.properties.generalCategory == .spaceSeparator && s != " "
                     || s.properties.generalCategory == .lineSeparator || s.properties.generalCategory == .paragraphSeparator
                     || s.properties.generalCategory == .privateUse || s.properties.generalCategory == .surrogate
+                    || i == 0 && [.nonspacingMark, .enclosingMark, .spacingMark].contains(s.properties.generalCategory)
                 out += invisible ? "\\u{\(String(s.value, radix: 16, uppercase: true))}" : String(s)
             }
         }
         return out + "\""
+    }
+
+    /// `displayForm(_:)` for a token of a vocabulary in `mode`: in byte mode a
+    /// byte above 0x7F is not a character of its own and shows as `\xE9`.
+    public static func displayForm(_ token: String, mode: TokenizerMode) -> String {
+        if mode == .byte, let b = token.unicodeScalars.first?.value, b >= 0x80, token.unicodeScalars.count == 1 {
+            let hex = String(b, radix: 16, uppercase: true)
+            return "\"\\x\(hex)\""
+        }
+        return displayForm(token)
+    }
+
+    /// The display form of the token with this id (see `displayForm(_:mode:)`).
+    public func displayForm(of id: Int32) -> String {
+        Vocabulary.displayForm(tokens[Int(id)], mode: mode)
     }
 }

@@ -13,5 +13,11 @@ struct CharRNN: ParsableCommand {
               charrnn sample --temp 0.8
             """,
         version: "0.1.0",
-        subcommands: [TrainCommand.self, SampleCommand.self, EvalCommand.self, InfoCommand.self])
+        subcommands: [
+            TrainCommand.self,
+            SampleCommand.self,
+            EvalCommand.self,
+            InfoCommand.self,
+            VocabCommand.self,
+        ])
 }

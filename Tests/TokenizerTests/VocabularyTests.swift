@@ -34,3 +34,24 @@ import Testing
         #expect(throws: VocabularyError.malformedJSON) { try Vocabulary(jsonString: "{", mode: .grapheme) }
     }
 }
+
+@Suite struct VocabularyDisplayTests {
+    @Test func displayFormEscapesWhatCantBeSeen() throws {
+        #expect(Vocabulary.displayForm("\u{301}") == "\"\\u{301}\"")       // a lone mark
+        #expect(Vocabulary.displayForm("e\u{301}") == "\"e\u{301}\"")      // a mark on a letter shows
+        #expect(Vocabulary.displayForm("\u{200D}") == "\"\\u{200D}\"")
+        #expect(Vocabulary.displayForm("\u{E9}", mode: .byte) == "\"\\xE9\"")
+        #expect(Vocabulary.displayForm("a", mode: .byte) == "\"a\"")
+        let v = try Vocabulary(tokens: ["\n", "\u{C3}"], mode: .byte)
+        #expect(v.displayForm(of: 1) == "\"\\xC3\"")
+        #expect(v.displayForm(of: 0) == "\"\\n\"")
+    }
+
+    @Test func canonicallyEquivalentTokensAreDistinct() throws {
+        let v = try Vocabulary(tokens: ["e\u{301}", "\u{E9}"], mode: .grapheme)
+        #expect(v.id(of: "\u{E9}") == 1)
+        #expect(v.id(of: "e\u{301}") == 0)
+        #expect(Vocabulary(collecting: ["\u{E9}", "e\u{301}", "\u{E9}"], mode: .grapheme).count == 2)
+        #expect(v != (try Vocabulary(tokens: ["\u{E9}", "e\u{301}"], mode: .grapheme)))
+    }
+}

@@ -1,0 +1,154 @@
+/// Feeds text to a `Segmenter` in pieces of any size: drops a byte order mark
+/// at the start, checks UTF-8 (carrying a sequence split between two pieces
+/// into the next one), and holds back the text after the last safe cut
+/// (`SafeCut`) until more arrives, so that the result does not depend on
+/// where the pieces were cut.
+struct TextStream {
+    var segmenter: Segmenter
+    let settings: TokenizerSettings
+    /// Named in errors; nil for text from memory.
+    let path: String?
+    /// Whether the input still needs UTF-8 checking (false for a `String`, whose bytes are valid).
+    let checkUTF8: Bool
+    let dropByteOrderMark: Bool
+
+    /// Source bytes taken, byte order mark excluded.
+    private(set) var byteCount = 0
+    /// Source bytes before `carry` (offsets in errors count from the file's first byte).
+    private var offset = 0
+    private var started = false
+    /// The incomplete UTF-8 sequence at the end of the last piece.
+    private var carry: [UInt8] = []
+    /// Checked text not yet split: it starts at a safe cut.
+    private var pending: [UInt8] = []
+
+    /// A pending text this long without a safe cut is split at a scalar
+    /// boundary anyway (only possible for pathological text, such as megabytes
+    /// of combining marks), so memory stays bounded.
+    static let pendingLimit = 64 << 20
+
+    init(settings: TokenizerSettings, path: String?, checkUTF8: Bool = true, dropByteOrderMark: Bool = true) throws(TokenizerError) {
+        self.settings = settings
+        self.path = path
+        self.checkUTF8 = checkUTF8 && settings.mode != .byte
+        self.dropByteOrderMark = dropByteOrderMark
+        segmenter = try Segmenter(settings: settings)
+    }
+
+    /// Takes the next piece of the source; `isFinal` for the last one (which may be empty).
+    mutating func feed(_ piece: UnsafeBufferPointer<UInt8>, isFinal: Bool) throws(TokenizerError) {
+        if carry.isEmpty {
+            try take(piece, isFinal: isFinal)
+        } else {
+            let joined = carry + piece
+            carry = []
+            try joined.withUnsafeBufferPointer { (b) throws(TokenizerError) in try take(b, isFinal: isFinal) }
+        }
+    }
+
+    private mutating func take(_ piece: UnsafeBufferPointer<UInt8>, isFinal: Bool) throws(TokenizerError) {
+        var raw = piece
+        if !started && (raw.count >= 3 || isFinal) {
+            started = true
+            if dropByteOrderMark && UTF8Validation.startsWithByteOrderMark(raw) {
+                raw = UnsafeBufferPointer(rebasing: raw[3...])
+                offset += 3
+            }
+        } else if !started {  // too short to tell; wait for more
+            carry = Array(raw)
+            return
+        }
+        if settings.mode == .byte {
+            byteCount += raw.count
+            try segmenter.segment(raw)
+            return
+        }
+        if checkUTF8 {
+            let used = try UTF8Validation.validate(
+                raw, isFinal: isFinal, lossy: settings.lossy, baseOffset: offset, path: path, into: &pending)
+            carry = Array(raw[used...])
+            offset += used
+            byteCount += used
+        } else {
+            pending.append(contentsOf: raw)
+            byteCount += raw.count
+        }
+        try splitPending(isFinal: isFinal)
+    }
+
+    private mutating func splitPending(isFinal: Bool) throws(TokenizerError) {
+        let cut: Int
+        if isFinal {
+            cut = pending.count
+        } else if let c = pending.withUnsafeBufferPointer({ SafeCut.last(in: $0, normalize: settings.normalize) }) {
+            cut = c
+        } else if pending.count > Self.pendingLimit {
+            cut = pending.withUnsafeBufferPointer { SafeCut.start(before: $0.count, $0.baseAddress!) }
+        } else {
+            return
+        }
+        guard cut > 0 else { return }
+        do {
+            let text = pending  // shares the storage; lets `segmenter` change while we read
+            try text.withUnsafeBufferPointer { (b) throws(TokenizerError) in
+                try segmenter.segment(UnsafeBufferPointer(rebasing: b[..<cut]))
+            }
+        }
+        if cut == pending.count { pending.removeAll(keepingCapacity: true) } else { pending.removeFirst(cut) }
+    }
+}
+
+// MARK: Sources
+
+extension TextStream {
+    /// Pieces of this many bytes are read from a file at a time.
+    static let defaultChunkSize = 4 << 20
+
+    /// The tokens of the file at `path`, read `chunkSize` bytes at a time.
+    static func file(path: String, settings: TokenizerSettings, chunkSize: Int = defaultChunkSize) throws(TokenizerError) -> TextStream {
+        precondition(chunkSize >= 4, "chunk size must hold a UTF-8 sequence")
+        let file = try InputFile(path: path)
+        var stream = try TextStream(settings: settings, path: path)
+        // At most one token per byte: reserving that much costs address space, and
+        // memory only for the pages the ids really fill, and the array never moves.
+        stream.segmenter.ids.reserveCapacity(file.sizeHint + 16)
+        var buffer = [UInt8](repeating: 0, count: chunkSize)
+        var total = 0
+        while true {
+            let n = try rethrowingTokenizerError { try buffer.withUnsafeMutableBytes { b in try file.fill(b) } }
+            total += n
+            let isFinal = n < chunkSize
+            try buffer.withUnsafeBufferPointer { (b) throws(TokenizerError) in
+                try stream.feed(UnsafeBufferPointer(rebasing: b[..<n]), isFinal: isFinal)
+            }
+            if isFinal { break }
+        }
+        if stream.byteCount == 0 { throw .emptyFile(path: path) }
+        return stream
+    }
+
+    /// The tokens of bytes in memory. A `String`'s bytes (`fromString`) are
+    /// valid UTF-8 and keep a leading U+FEFF; other bytes are checked and lose
+    /// a leading byte order mark, as a file's would.
+    static func memory(
+        _ bytes: UnsafeBufferPointer<UInt8>, settings: TokenizerSettings, fromString: Bool,
+        chunkSize: Int = defaultChunkSize
+    ) throws(TokenizerError) -> TextStream {
+        var stream = try TextStream(settings: settings, path: nil, checkUTF8: !fromString, dropByteOrderMark: !fromString)
+        stream.segmenter.ids.reserveCapacity(bytes.count)
+        var start = 0
+        repeat {
+            let end = min(bytes.count, start + chunkSize)
+            try stream.feed(UnsafeBufferPointer(rebasing: bytes[start..<end]), isFinal: end == bytes.count)
+            start = end
+        } while start < bytes.count
+        return stream
+    }
+
+    /// Hands over the ids (temporary, first-seen order) without copying them.
+    mutating func takeIDs() -> [Int32] {
+        let ids = segmenter.ids
+        segmenter.ids = []
+        return ids
+    }
+}

@@ -1,0 +1,45 @@
+/// Why a text could not be turned into tokens. Each description is one line
+/// that a user can act on, naming the file where there is one.
+public enum TokenizerError: Error, Equatable, CustomStringConvertible, Sendable {
+    case fileNotFound(path: String)
+    case isDirectory(path: String)
+    /// The file exists but could not be opened or read; `reason` is the system's word for it.
+    case unreadable(path: String, reason: String)
+    /// The file has no bytes (or only a byte order mark).
+    case emptyFile(path: String)
+    /// Bytes that are not UTF-8 at `offset` (counted from the start of the file,
+    /// byte order mark included). `path` is nil for bytes that came from memory.
+    case invalidUTF8(path: String?, offset: Int)
+    /// An ICU call failed; the associated value is ICU's error name (`U_MEMORY_ALLOCATION_ERROR`).
+    case icuFailure(String)
+
+    public var description: String {
+        switch self {
+        case .fileNotFound(let path):
+            return "\(path): no such file"
+        case .isDirectory(let path):
+            return "\(path) is a directory, not a text file"
+        case .unreadable(let path, let reason):
+            return "cannot read \(path): \(reason)"
+        case .emptyFile(let path):
+            return "\(path) is empty"
+        case .invalidUTF8(let path, let offset):
+            let prefix = path.map { "\($0): " } ?? ""
+            return "\(prefix)invalid UTF-8 at byte \(offset); use --lossy to replace invalid bytes with U+FFFD (or --mode byte)"
+        case .icuFailure(let name):
+            return "ICU failed (\(name)) while splitting text into characters"
+        }
+    }
+}
+
+/// Runs `body` inside an API that only `rethrows` (untyped), keeping the error's type.
+@inline(__always)
+func rethrowingTokenizerError<R>(_ body: () throws -> R) throws(TokenizerError) -> R {
+    do {
+        return try body()
+    } catch let error as TokenizerError {
+        throw error
+    } catch {
+        preconditionFailure("only TokenizerError is thrown here: \(error)")
+    }
+}
