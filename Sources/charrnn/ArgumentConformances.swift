@@ -3,11 +3,11 @@ import RNN
 import Tokenizer
 import Training
 
-extension CellKind: @retroactive ExpressibleByArgument {}
-extension RNNActivation: @retroactive ExpressibleByArgument {}
-extension TokenizerMode: @retroactive ExpressibleByArgument {}
-extension OptimizerKind: @retroactive ExpressibleByArgument {}
-extension ClipMode: @retroactive ExpressibleByArgument {}
+extension CellKind: ExpressibleByArgument {}
+extension RNNActivation: ExpressibleByArgument {}
+extension TokenizerMode: ExpressibleByArgument {}
+extension OptimizerKind: ExpressibleByArgument {}
+extension ClipMode: ExpressibleByArgument {}
 
 /// The learning-rate schedules a user can name.
 enum ScheduleName: String, CaseIterable, ExpressibleByArgument {

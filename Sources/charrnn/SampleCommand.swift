@@ -96,15 +96,22 @@ struct SampleCommand: ParsableCommand {
     }
 }
 
-extension Sampler.UnknownCharacters: @retroactive ExpressibleByArgument {}
+extension Sampler.UnknownCharacters: ExpressibleByArgument {}
 
-/// stdout through C stdio: buffered in a pipe or file, flushed per character on a terminal.
+/// File descriptor 1 through its own C stdio stream: buffered in a pipe or file,
+/// flushed per character on a terminal. (The only writer of stdout in `sample`.)
 final class StandardOutput {
     let flushEachWrite: Bool
-    init(flushEachWrite: Bool) { self.flushEachWrite = flushEachWrite }
-    func write(_ bytes: [UInt8]) {
-        bytes.withUnsafeBufferPointer { _ = fwrite($0.baseAddress, 1, $0.count, stdout) }
-        if flushEachWrite { fflush(stdout) }
+    private let stream: UnsafeMutablePointer<FILE>?
+    init(flushEachWrite: Bool) {
+        self.flushEachWrite = flushEachWrite
+        stream = fdopen(dup(STDOUT_FILENO), "w")
     }
-    func flush() { fflush(stdout) }
+    deinit { if let stream { fclose(stream) } }
+    func write(_ bytes: [UInt8]) {
+        guard let stream else { return }
+        bytes.withUnsafeBufferPointer { _ = fwrite($0.baseAddress, 1, $0.count, stream) }
+        if flushEachWrite { fflush(stream) }
+    }
+    func flush() { if let stream { fflush(stream) } }
 }

@@ -172,7 +172,7 @@ struct TrainCommand: ParsableCommand {
         display.finishLine()
         display.summarize(summary, directory: directory)
         if summary.ending == .interrupted {
-            throw ExitCode(interruption.signal == SIGTERM ? 143 : 130)
+            throw ExitCode(interruption.receivedSignal == SIGTERM ? 143 : 130)
         }
     }
 }
@@ -245,5 +245,5 @@ final class ProgressDisplay {
         flush()
     }
 
-    private func flush() { fflush(stdout) }
+    private func flush() { fflush(nil) }  // all C streams: print writes through stdout
 }

@@ -94,8 +94,8 @@ import Testing
         defer { try? FileManager.default.removeItem(at: dir) }
         try Fixtures.corpusText.write(to: dir.appendingPathComponent("c.txt"), atomically: true, encoding: .utf8)
         try FileManager.default.createDirectory(at: dir.appendingPathComponent("adir"), withIntermediateDirectories: true)
-        FileManager.default.createFile(atPath: dir.appendingPathComponent("empty.txt").path, contents: Data())
-        FileManager.default.createFile(atPath: dir.appendingPathComponent("binary.bin").path, contents: Data([0x41, 0xFF, 0xFE, 0x00, 0x80]))
+        _ = FileManager.default.createFile(atPath: dir.appendingPathComponent("empty.txt").path, contents: Data())
+        _ = FileManager.default.createFile(atPath: dir.appendingPathComponent("binary.bin").path, contents: Data([0x41, 0xFF, 0xFE, 0x00, 0x80]))
         try "just a few words\n".write(to: dir.appendingPathComponent("small.txt"), atomically: true, encoding: .utf8)
         let r = try Binary.run(arguments, in: dir)
         #expect(r.status != 0)
