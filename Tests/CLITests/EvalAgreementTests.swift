@@ -1,0 +1,74 @@
+import Foundation
+import RNN
+import Testing
+import Tokenizer
+
+/// `charrnn eval` against the trainer's own validation figure and against an
+/// independent PyTorch forward of the same weights on the same ids.
+@Suite struct EvalAgreementTests {
+    let dir = Fixtures.trained
+
+    @Test func evalOfTheValidationTextReproducesTheTrainersValidationLoss() throws {
+        let path = dir.appendingPathComponent("checkpoints/run/latest.safetensors").path
+        let checkpoint = try Checkpoint.read(from: path)
+        // The trainer evaluated at its last iteration (60, a multiple of --eval-every 30).
+        let history = try #require(checkpoint.training["history"])
+        let pairs = try JSONDecoder().decode([[Double]].self, from: Data(history.utf8))
+        let last = try #require(pairs.last)
+        #expect(last[0] == 60)
+        // The validation split's text, written out and scored by `charrnn eval` with the training B and T.
+        let corpus = try Corpus(text: Fixtures.corpusText, settings: checkpoint.tokenizer)
+        let splits = try DataSplits(tokenCount: corpus.ids.count)
+        let text = corpus.vocabulary.decode(corpus.ids[splits.validation])
+        try text.write(to: dir.appendingPathComponent("val.txt"), atomically: true, encoding: .utf8)
+        let r = try Binary.run(["eval", "val.txt", "--checkpoint", "checkpoints/run/latest.safetensors", "--json"], in: dir)
+        #expect(r.status == 0, "\(r.stderr)")
+        let o = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
+        let loss = try #require(o["loss"] as? Double)
+        #expect(abs(loss - last[1]) < 1e-9, "eval \(loss) vs trainer \(last[1])")
+    }
+
+    @Test func evalAgreesWithPyTorch() throws {
+        guard let python = torchPython() else { return }
+        let ckpt = dir.appendingPathComponent("checkpoints/run/latest.safetensors").path
+        let checkpoint = try Checkpoint.read(from: ckpt)
+        let ids = try Corpus.encode(path: dir.appendingPathComponent("corpus.txt").path,
+                                    settings: checkpoint.tokenizer, vocabulary: checkpoint.vocabulary).ids
+        let idsFile = dir.appendingPathComponent("ids.json")
+        try JSONEncoder().encode(ids).write(to: idsFile)
+        let ours = try Binary.run(["eval", "corpus.txt", "--checkpoint", ckpt, "--batch-size", "4", "--seq-length", "16", "--json"], in: dir)
+        #expect(ours.status == 0, "\(ours.stderr)")
+        let o = try #require(try JSONSerialization.jsonObject(with: Data(ours.stdout.utf8)) as? [String: Any])
+        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("scripts/torch_eval.py").path
+        let theirs = try runProcess(python, [script, ckpt, idsFile.path, "--batch-size", "4", "--seq-length", "16"])
+        #expect(theirs.status == 0, "\(theirs.stderr)")
+        let t = try #require(try JSONSerialization.jsonObject(with: Data(theirs.stdout.utf8)) as? [String: Any])
+        let a = try #require(o["loss"] as? Double), b = try #require(t["loss"] as? Double)
+        #expect(o["characters"] as? Int == t["characters"] as? Int)
+        #expect(abs(a - b) < 1e-4, "charrnn \(a) vs PyTorch \(b)")
+    }
+}
+
+/// The Python to use for PyTorch checks, or nil (with the reason printed) when it cannot import torch.
+func torchPython() -> String? {
+    let env = ProcessInfo.processInfo.environment["CHARRNN_PYTHON"]
+    let candidate = env ?? (FileManager.default.isExecutableFile(atPath: "/tmp/torchenv/bin/python") ? "/tmp/torchenv/bin/python" : "python3")
+    if let r = try? runProcess(candidate, ["-c", "import torch, safetensors"]), r.status == 0 { return candidate }
+    print("skipped: torch and safetensors are not importable by \(candidate) (make torch-venv, or set CHARRNN_PYTHON)")
+    return nil
+}
+
+func runProcess(_ executable: String, _ arguments: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    p.arguments = [executable] + arguments
+    let out = Pipe(), err = Pipe()
+    p.standardOutput = out
+    p.standardError = err
+    try p.run()
+    let o = out.fileHandleForReading.readDataToEndOfFile()
+    let e = err.fileHandleForReading.readDataToEndOfFile()
+    p.waitUntilExit()
+    return (p.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
+}
