@@ -25,7 +25,7 @@ public enum TokenizerError: Error, Equatable, CustomStringConvertible, Sendable 
             return "\(path) is empty"
         case .invalidUTF8(let path, let offset):
             let prefix = path.map { "\($0): " } ?? ""
-            return "\(prefix)invalid UTF-8 at byte \(offset); use --lossy to replace invalid bytes with U+FFFD (or --mode byte)"
+            return "\(prefix)invalid UTF-8 at byte \(offset); use --lossy to replace invalid bytes with U+FFFD (or read the file as bytes: --tokenizer byte for train, --mode byte for vocab)"
         case .icuFailure(let name):
             return "ICU failed (\(name)) while splitting text into characters"
         }
