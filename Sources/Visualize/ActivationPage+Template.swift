@@ -348,7 +348,9 @@ extension ActivationPage {
         what.appendChild(el('div', 'sub', 'character ' + (i + 1).toLocaleString('en') + ' \u00b7 layer ' + current.layer +
           ' ' + current.kind + ' unit ' + current.unit));
         if (data.ids[i] >= 0) {
-          what.appendChild(el('div', 'value', signed(s.values[current.unit * N + i] / 127 * s.scales[current.unit], 3)));
+          var stored = s.values[current.unit * N + i];
+          what.appendChild(el('div', 'value', (Math.abs(stored) === 127 && s.scales[current.unit] !== 1 ? (stored > 0 ? '\u2265 ' : '\u2264 ') : '') +
+            signed(stored / 127 * s.scales[current.unit], 3)));
         } else {
           what.appendChild(el('div', 'value', 'not in the vocabulary'));
         }
@@ -379,7 +381,7 @@ extension ActivationPage {
             miss.appendChild(document.createTextNode(' at ' + percent(data.nextPermille[i])));
             tip.appendChild(miss);
           } else if (actual >= 0) {
-            tip.appendChild(el('div', 'note', 'green: the character that actually comes next'));
+            tip.appendChild(el('div', 'note', 'green: what actually comes next'));
           }
         }
         tip.hidden = false;

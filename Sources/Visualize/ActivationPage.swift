@@ -31,9 +31,10 @@ public struct ActivationPage: Sendable {
             /// "h" (the layer's output) or "c" (the LSTM cell state).
             public var kind: String
             public var label: String
-            /// Per unit: value ≈ q / 127 · scales[unit] for a stored int8 q. 1 for
-            /// values in tanh's range; the unit's largest |value| over the text for
-            /// unbounded ones (c, relu), so that each unit uses the whole colour range.
+            /// Per unit: value ≈ q / 127 · scales[unit] for a stored int8 q (±127:
+            /// at least that far out). 1 for values in tanh's range; for unbounded
+            /// ones (c, relu) the unit's 98th-percentile |value| over the text, so
+            /// that each unit uses the whole colour range.
             public var scales: [Double]
             /// Int8 values, unit-major (unit u, character i at u·N + i), base64.
             public var data: String
@@ -112,11 +113,11 @@ public struct ActivationPage: Sendable {
         for l in 0..<trace.layerCount {
             let hScales = bounded ? [Double](repeating: 1, count: trace.hiddenSize)
                 : ActivationPage.unitScales(trace.hidden[l], units: trace.hiddenSize)
-            states.append(.init(layer: l, kind: "h", label: bounded ? "output h" : "output h (relu; 1 = the unit's largest value)",
+            states.append(.init(layer: l, kind: "h", label: bounded ? "output h" : "output h (relu; scaled per unit)",
                                 scales: hScales, data: ActivationPage.quantized(trace.hidden[l], scales: hScales)))
             if !trace.cell.isEmpty {
                 let cScales = ActivationPage.unitScales(trace.cell[l], units: trace.hiddenSize)
-                states.append(.init(layer: l, kind: "c", label: "cell state c (1 = the unit's largest |c|)",
+                states.append(.init(layer: l, kind: "c", label: "cell state c (scaled per unit)",
                                     scales: cScales, data: ActivationPage.quantized(trace.cell[l], scales: cScales)))
             }
         }
@@ -222,11 +223,17 @@ public struct ActivationPage: Sendable {
         return Data(bytes).base64EncodedString()
     }
 
-    /// Each unit's largest |value| (at least 1e-6, so that a dead unit divides safely).
+    /// Each unit's colour scale: the 98th percentile of its |value| over the
+    /// text (at least 1e-6, so that a dead unit divides safely). Not the largest:
+    /// an LSTM cell can wander far out for a few characters, and scaling by that
+    /// would wash out everything else. Values beyond it are stored clamped.
     static func unitScales(_ values: [Float], units: Int) -> [Double] {
         let n = values.count / max(1, units)
         return (0..<units).map { u in
-            Double(max(values[u * n ..< (u + 1) * n].reduce(0) { max($0, abs($1)) }, 1e-6))
+            let magnitudes = values[u * n ..< (u + 1) * n].map { abs($0) }.sorted()
+            guard !magnitudes.isEmpty else { return 1 }
+            let q = magnitudes[min(magnitudes.count - 1, Int((0.98 * Double(magnitudes.count - 1)).rounded(.up)))]
+            return Double(max(q, 1e-6))
         }
     }
 

@@ -9,24 +9,27 @@ struct PlotCommand: ParsableCommand {
         commandName: "plot",
         abstract: "Plot training and validation loss of one or more runs as an SVG.",
         discussion: """
-            Reads each run's train.jsonl (written by charrnn train into its --checkpoint-dir). With no run
-            given, plots every run under ./checkpoints. Several runs overlay in distinct colours. The left
-            axis is nats per character, the right axis the same in bits per character. The y range leaves
-            out the first steep part of the training curve; curves that leave it are clipped at the top.
+            Reads each run's train.jsonl (written by charrnn train into its --checkpoint-dir); with no run \
+            given, every run under ./checkpoints. Several runs overlay in distinct colours. The left axis is \
+            nats per character, the right axis the same in bits per character. The y range leaves out the \
+            first steep part of the training curve; curves that leave it are clipped at the top.
 
-              charrnn plot                                  # every run under ./checkpoints -> loss.svg
+              charrnn plot                      # every run under ./checkpoints, to loss.svg
               charrnn plot checkpoints/a checkpoints/b -o compare.svg --x time
             """)
 
-    @Argument(help: "Run directories (or train.jsonl files). Default: every run under ./checkpoints.")
+    @Argument(help: ArgumentHelp("Run directories (or train.jsonl files). Default: every run under ./checkpoints.",
+                                 valueName: "run-dir"), completion: .directory)
     var runs: [String] = []
-    @Option(name: [.short, .customLong("output")], help: "The SVG file to write; - for stdout.")
+    @Option(name: [.short, .customLong("output")], help: ArgumentHelp("The SVG file to write; - for stdout.", valueName: "file"),
+            completion: .file(extensions: ["svg"]))
     var output: String = "loss.svg"
-    @Option(name: .customLong("x"), help: "Horizontal axis: iter (iterations) or time (wall-clock training time).")
+    @Option(name: .customLong("x"), help: ArgumentHelp("Horizontal axis: iter (iterations) or time (wall-clock training time).",
+                                                       valueName: "iter|time"))
     var xAxis: LossPlot.XAxis = .iter
-    @Option(help: "Moving-average weight for the training loss, in [0, 1); 0 draws it raw.")
+    @Option(help: ArgumentHelp("Moving-average weight for the training loss, in [0, 1); 0 draws it raw.", valueName: "weight"))
     var smooth: Double = 0.6
-    @Option(help: "Title at the top of the plot.")
+    @Option(help: ArgumentHelp("Title at the top of the plot.", valueName: "text"))
     var title: String = "Training and validation loss"
 
     func validate() throws {

@@ -10,29 +10,31 @@ struct VizCommand: ParsableCommand {
         commandName: "viz",
         abstract: "Show what hidden units do: a web page of a text coloured by one unit's activation.",
         discussion: """
-            Runs the model over the text one character at a time (from the zero state, as sampling does) and
-            writes one self-contained HTML file (no network, nothing external): each character's background is
-            the chosen unit's value after reading it (red −1, white 0, blue +1), a picker chooses the layer, h
-            or (LSTM) the cell state c, and the unit; hovering a character shows the model's top 5 guesses
-            for the next one; a side list ranks units by how closely (Pearson's r) they follow simple features
-            of the text: inside quotes, position in line, bracket depth, start of word, line break.
+            Runs the model over the text one character at a time (from the zero state, as sampling does) and \
+            writes one self-contained HTML file (no network, nothing external). Each character's background is \
+            the chosen unit's value right after reading it: red negative, white 0, blue positive. Pickers choose \
+            the layer, h or (LSTM) the cell state c, and the unit; hovering a character shows the model's top 5 \
+            guesses for the next one; a side list ranks units by how closely (Pearson's r) they follow simple \
+            features of the text: inside quotes, position in line, bracket depth, start of word, line break.
 
               charrnn viz --checkpoint checkpoints/run --text sample.txt -o viz.html
             """)
 
-    @Option(help: "A checkpoint file, or a run directory (best, else latest). Default: the newest under ./checkpoints.")
+    @Option(help: ArgumentHelp("A checkpoint file, or a run directory (best, else latest). Default: the newest under ./checkpoints.",
+                               valueName: "path"), completion: .file(extensions: ["safetensors"]))
     var checkpoint: String?
-    @Option(help: "The text file to run the model over.")
+    @Option(help: ArgumentHelp("The text file to run the model over.", valueName: "file"), completion: .file())
     var text: String
     @Option(help: "The layer shown first, 0 = nearest the input (default: the layer of the unit that best follows a feature).")
     var layer: Int?
     @Option(help: "The unit shown first (default: the unit that best follows a feature).")
     var unit: Int?
-    @Flag(help: "LSTM: show the cell state c (as tanh c) first rather than the output h.")
+    @Flag(help: "LSTM: show the cell state c first rather than the output h.")
     var cell = false
-    @Option(name: [.short, .customLong("output")], help: "The HTML file to write.")
+    @Option(name: [.short, .customLong("output")], help: ArgumentHelp("The HTML file to write.", valueName: "file"),
+            completion: .file(extensions: ["html"]))
     var output: String = "viz.html"
-    @Option(help: "Characters of the text to show (the page embeds every unit's value for each).")
+    @Option(help: ArgumentHelp("Characters of the text to show (the page embeds every unit's value for each).", valueName: "n"))
     var maxChars: Int = 5000
 
     func validate() throws {

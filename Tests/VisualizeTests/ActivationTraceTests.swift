@@ -1,7 +1,8 @@
 import RNN
 import Tensor
 import Tokenizer
-import XCTest
+import Testing
+import Foundation
 @testable import Visualize
 
 /// A small random model, for checks that need no training.
@@ -15,8 +16,8 @@ func randomModel(_ cell: CellKind, vocabulary: Int = 7, hidden: Int = 5, layers:
     return model
 }
 
-final class ActivationTraceTests: XCTestCase {
-    func testMatchesAStepLoop() {
+@Suite struct ActivationTraceTests {
+    @Test func matchesAStepLoop() {
         for cell in CellKind.allCases {
             let model = randomModel(cell)
             let ids: [Int32?] = [3, 1, 4, 1, 5, nil, 2, 6, 0]
@@ -28,16 +29,15 @@ final class ActivationTraceTests: XCTestCase {
                 if let id { logits.withUnsafeMutableBufferPointer { model.step(token: id, state: &state, logits: $0) } }
                 for layer in 0..<c.layerCount {
                     for unit in 0..<h {
-                        XCTAssertEqual(trace.trace(layer: layer, unit: unit)[trace.trace(layer: layer, unit: unit).startIndex + i],
-                                       state.h[layer * h + unit], "\(cell) char \(i) layer \(layer) unit \(unit)")
+                        #expect(trace.trace(layer: layer, unit: unit)[trace.trace(layer: layer, unit: unit).startIndex + i] == state.h[layer * h + unit], "\(cell) char \(i) layer \(layer) unit \(unit)")
                         if cell == .lstm {
                             let t = trace.trace(layer: layer, unit: unit, cellState: true)
-                            XCTAssertEqual(t[t.startIndex + i], state.c[layer * h + unit])
+                            #expect(t[t.startIndex + i] == state.c[layer * h + unit])
                         }
                     }
                 }
                 if id == nil {
-                    XCTAssertTrue(trace.guesses[i].isEmpty)
+                    #expect(trace.guesses[i].isEmpty)
                     continue
                 }
                 // Guesses: the largest softmax probabilities, in order.
@@ -45,24 +45,24 @@ final class ActivationTraceTests: XCTestCase {
                 let e = logits.map { exp($0 - m) }, z = e.reduce(0, +)
                 let p = e.map { $0 / z }
                 let order = p.indices.sorted { p[$0] > p[$1] }
-                XCTAssertEqual(trace.guesses[i].map { Int($0.token) }, Array(order.prefix(3)))
-                XCTAssertEqual(trace.guesses[i][0].probability, p[order[0]], accuracy: 1e-5)
+                #expect(trace.guesses[i].map { Int($0.token) } == Array(order.prefix(3)))
+                #expect(abs(trace.guesses[i][0].probability - (p[order[0]])) <= 1e-5)
                 if i + 1 < ids.count, let next = ids[i + 1] {
-                    XCTAssertEqual(trace.nextProbability[i]!, p[Int(next)], accuracy: 1e-5)
+                    #expect(abs((trace.nextProbability[i]!) - (p[Int(next)])) <= 1e-5)
                 } else {
-                    XCTAssertNil(trace.nextProbability[i])
+                    #expect(trace.nextProbability[i] == nil)
                 }
             }
-            XCTAssertEqual(trace.cell.isEmpty, cell != .lstm)
+            #expect(trace.cell.isEmpty == (cell != .lstm))
         }
     }
 
-    func testTopK() {
-        XCTAssertEqual(ActivationTrace.top(3, of: [0.1, 0.5, 0.2, 0.5, 0.05]), [1, 3, 2])
-        XCTAssertEqual(ActivationTrace.top(5, of: [0.3, 0.7]), [1, 0])
+    @Test func topK() {
+        #expect(ActivationTrace.top(3, of: [0.1, 0.5, 0.2, 0.5, 0.05]) == [1, 3, 2])
+        #expect(ActivationTrace.top(5, of: [0.3, 0.7]) == [1, 0])
     }
 
-    func testCorrelationFindsAUnitThatCountsColumns() {
+    @Test func correlationFindsAUnitThatCountsColumns() {
         // A fake trace whose unit 1 of layer 0 is the position in the line.
         let text = Array("ab cd\nefg hij\nk\n\"quoted (x)\" y\n").map(String.init)
         let features = TextFeature.standard(of: text)
@@ -71,34 +71,34 @@ final class ActivationTraceTests: XCTestCase {
         let n = text.count
         for i in 0..<n { trace.hidden[0][1 * n + i] = Float(position[i]) * 0.1 - 0.3 }
         let ranked = UnitCorrelation.rank(trace, features: features)
-        XCTAssertEqual(ranked.map(\.feature), ["inside quotes", "position in line", "bracket depth", "start of word", "line break"])
+        #expect(ranked.map(\.feature) == ["inside quotes", "position in line", "bracket depth", "start of word", "line break"])
         let best = ranked[1].entries[0]
-        XCTAssertEqual(best.layer, 0)
-        XCTAssertEqual(best.unit, 1)
-        XCTAssertEqual(best.r, 1, accuracy: 1e-9)
-        XCTAssertFalse(best.cellState)
-        XCTAssertLessThanOrEqual(ranked[1].entries.count, 5)
+        #expect(best.layer == 0)
+        #expect(best.unit == 1)
+        #expect(abs(best.r - 1) <= 1e-9)
+        #expect(!best.cellState)
+        #expect(ranked[1].entries.count <= 5)
     }
 
-    func testFeatures() {
+    @Test func features() {
         let text = Array("a \"b (c [d] e)\" f\n\ng").map(String.init)
         let f = TextFeature.standard(of: text)
-        XCTAssertEqual(text.count, 20)
-        XCTAssertEqual(f[0].values, [0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0].map(Double.init))
-        XCTAssertEqual(f[1].values, [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 0, 0, 1].map(Double.init))
-        XCTAssertEqual(f[2].values, [0, 0, 0, 0, 0, 1, 1, 1, 2, 2, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0].map(Double.init))
-        XCTAssertEqual(f[3].values, [1, 0, 0, 1, 0, 0, 1, 0, 0, 1, 0, 0, 1, 0, 0, 0, 1, 0, 0, 1].map(Double.init))
-        XCTAssertEqual(f[4].values.enumerated().filter { $0.element == 1 }.map(\.offset), [17, 18])
+        #expect(text.count == 20)
+        #expect(f[0].values == [0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0].map(Double.init))
+        #expect(f[1].values == [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 0, 0, 1].map(Double.init))
+        #expect(f[2].values == [0, 0, 0, 0, 0, 1, 1, 1, 2, 2, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0].map(Double.init))
+        #expect(f[3].values == [1, 0, 0, 1, 0, 0, 1, 0, 0, 1, 0, 0, 1, 0, 0, 0, 1, 0, 0, 1].map(Double.init))
+        #expect(f[4].values.enumerated().filter { $0.element == 1 }.map(\.offset) == [17, 18])
         // An unclosed quote ends at a blank line.
-        XCTAssertEqual(TextFeature.insideQuotes(Array("\"a\n\nb").map(String.init)).values, [1, 1, 1, 0, 0])
-        XCTAssertEqual(TextFeature.insideQuotes(["「", "日", "」", "本"]).values, [1, 1, 0, 0])
+        #expect(TextFeature.insideQuotes(Array("\"a\n\nb").map(String.init)).values == [1, 1, 1, 0, 0])
+        #expect(TextFeature.insideQuotes(["「", "日", "」", "本"]).values == [1, 1, 0, 0])
     }
 
-    func testPearson() {
-        XCTAssertEqual(UnitCorrelation.pearson([1, 2, 3, 4], [2, 4, 6, 8])!, 1, accuracy: 1e-12)
-        XCTAssertEqual(UnitCorrelation.pearson([1, 2, 3, 4], [8, 6, 4, 2])!, -1, accuracy: 1e-12)
-        XCTAssertEqual(UnitCorrelation.pearson([1, 2, 3], [1, 3, 2])!, 0.5, accuracy: 1e-12)
-        XCTAssertNil(UnitCorrelation.pearson([1, 1, 1], [1, 2, 3]))
-        XCTAssertNil(UnitCorrelation.pearson([1, 2, 3], [5, 5, 5]))
+    @Test func pearson() {
+        #expect(abs((UnitCorrelation.pearson([1, 2, 3, 4], [2, 4, 6, 8])!) - 1) <= 1e-12)
+        #expect(abs((UnitCorrelation.pearson([1, 2, 3, 4], [8, 6, 4, 2])!) - (-1)) <= 1e-12)
+        #expect(abs((UnitCorrelation.pearson([1, 2, 3], [1, 3, 2])!) - 0.5) <= 1e-12)
+        #expect(UnitCorrelation.pearson([1, 1, 1], [1, 2, 3]) == nil)
+        #expect(UnitCorrelation.pearson([1, 2, 3], [5, 5, 5]) == nil)
     }
 }

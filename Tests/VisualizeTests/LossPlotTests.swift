@@ -1,4 +1,5 @@
-import XCTest
+import Testing
+import Foundation
 #if canImport(FoundationXML)
 import FoundationXML
 #endif
@@ -39,7 +40,7 @@ extension Array where Element == SVGElements.Element {
     func withClass(_ c: String) -> [SVGElements.Element] { filter { $0.attributes["class"] == c } }
 }
 
-final class LossPlotTests: XCTestCase {
+@Suite struct LossPlotTests {
     func log(_ name: String, iterations: Int, evalEvery: Int, start: Double = 4.2, test: Bool = false) -> TrainingLog {
         var text = ""
         for i in stride(from: 10, through: iterations, by: 10) {
@@ -53,59 +54,59 @@ final class LossPlotTests: XCTestCase {
         return TrainingLog(name: name, jsonLines: text)
     }
 
-    func testOneRunHasItsSeriesAxesAndLegend() throws {
+    @Test func oneRunHasItsSeriesAxesAndLegend() throws {
         let svg = LossPlot(runs: [log("shakespeare", iterations: 2000, evalEvery: 500, test: true)]).svg()
         let elements = try SVGElements.parse(svg)
-        XCTAssertEqual(elements.first?.name, "svg")
-        XCTAssertEqual(elements.withClass("train").count, 1)
-        XCTAssertEqual(elements.withClass("train-raw").count, 1)  // 200 points: raw faint + moving average
-        XCTAssertEqual(elements.withClass("val").count, 1)
-        XCTAssertEqual(elements.withClass("val-marker").count, 4)
-        XCTAssertEqual(elements.withClass("test-marker").count, 1)
-        XCTAssertEqual(elements.withClass("legend-run").map(\.text), ["shakespeare"])
+        #expect(elements.first?.name == "svg")
+        #expect(elements.withClass("train").count == 1)
+        #expect(elements.withClass("train-raw").count == 1)  // 200 points: raw faint + moving average
+        #expect(elements.withClass("val").count == 1)
+        #expect(elements.withClass("val-marker").count == 4)
+        #expect(elements.withClass("test-marker").count == 1)
+        #expect(elements.withClass("legend-run").map(\.text) == ["shakespeare"])
         let titles = elements.withClass("axis-title").map(\.text)
-        XCTAssertEqual(titles, ["iteration (batches)", "loss (nats/char)", "bits/char"])
+        #expect(titles == ["iteration (batches)", "loss (nats/char)", "bits/char"])
         // Every path's data is plain numbers.
         for p in elements.withClass("train") {
-            XCTAssertEqual(p.attributes["d"]?.filter { $0 == "M" }.count, 1)
-            XCTAssertEqual(p.attributes["d"]?.filter { $0 == "L" }.count, 199)
+            #expect(p.attributes["d"]?.filter { $0 == "M" }.count == 1)
+            #expect(p.attributes["d"]?.filter { $0 == "L" }.count == 199)
         }
     }
 
-    func testSeveralRunsGetDistinctColoursAndLegendRows() throws {
+    @Test func severalRunsGetDistinctColoursAndLegendRows() throws {
         let runs = [log("small", iterations: 600, evalEvery: 200), log("big", iterations: 900, evalEvery: 300, start: 4.5),
                     log("tiny", iterations: 100, evalEvery: 50)]
         let elements = try SVGElements.parse(LossPlot(runs: runs).svg())
         let train = elements.withClass("train")
-        XCTAssertEqual(train.map { $0.attributes["data-run"] ?? "" }, ["small", "big", "tiny"])
-        XCTAssertEqual(Set(train.compactMap { $0.attributes["stroke"] }).count, 3)
-        XCTAssertEqual(elements.withClass("legend-run").map(\.text), ["small", "big", "tiny"])
-        XCTAssertEqual(elements.withClass("val-marker").filter { $0.attributes["data-run"] == "big" }.count, 3)
+        #expect(train.map { $0.attributes["data-run"] ?? "" } == ["small", "big", "tiny"])
+        #expect(Set(train.compactMap { $0.attributes["stroke"] }).count == 3)
+        #expect(elements.withClass("legend-run").map(\.text) == ["small", "big", "tiny"])
+        #expect(elements.withClass("val-marker").filter { $0.attributes["data-run"] == "big" }.count == 3)
         // "tiny" has 10 points: drawn raw, no moving average.
-        XCTAssertEqual(elements.withClass("train-raw").map { $0.attributes["data-run"] ?? "" }, ["small", "big"])
+        #expect(elements.withClass("train-raw").map { $0.attributes["data-run"] ?? "" } == ["small", "big"])
     }
 
-    func testTimeAxisAndHostileNames() throws {
+    @Test func timeAxisAndHostileNames() throws {
         let name = #"<script>alert("x")</script> & 日本語"#
         let elements = try SVGElements.parse(LossPlot(runs: [log(name, iterations: 400, evalEvery: 100)], xAxis: .time).svg())
-        XCTAssertEqual(elements.withClass("legend-run").map(\.text), [name])
-        XCTAssertFalse(elements.contains { $0.name == "script" })
-        XCTAssertEqual(elements.withClass("axis-title").first?.text, "training time (min)")  // 280 s
+        #expect(elements.withClass("legend-run").map(\.text) == [name])
+        #expect(!elements.contains { $0.name == "script" })
+        #expect(elements.withClass("axis-title").first?.text == "training time (min)")  // 280 s
     }
 
-    func testMovingAverageIsDebiased() {
-        XCTAssertEqual(LossPlot.movingAverage([2, 2, 2], weight: 0.9), [2, 2, 2])
+    @Test func movingAverageIsDebiased() {
+        #expect(LossPlot.movingAverage([2, 2, 2], weight: 0.9) == [2, 2, 2])
         let s = LossPlot.movingAverage([4, 2], weight: 0.5)
-        XCTAssertEqual(s[0], 4)
-        XCTAssertEqual(s[1], (0.5 * 0.5 * 4 + 0.5 * 2) / 0.75, accuracy: 1e-12)
-        XCTAssertEqual(LossPlot.movingAverage([1, 5], weight: 0), [1, 5])
+        #expect(s[0] == 4)
+        #expect(abs(s[1] - ((0.5 * 0.5 * 4 + 0.5 * 2) / 0.75)) <= 1e-12)
+        #expect(LossPlot.movingAverage([1, 5], weight: 0) == [1, 5])
     }
 
-    func testTheSteepStartIsLeftOutOfTheRange() throws {
+    @Test func theSteepStartIsLeftOutOfTheRange() throws {
         // The first points sit near ln V; the y range should fit the rest.
         let svg = LossPlot(runs: [log("r", iterations: 3000, evalEvery: 500, start: 4.2)]).svg()
         let ticks = try SVGElements.parse(svg).filter { $0.name == "text" && $0.attributes["x"] == "64" }.compactMap { Double($0.text) }
-        XCTAssertLessThan(ticks.max() ?? 9, 4.0)
-        XCTAssertLessThanOrEqual(ticks.min() ?? 0, 1.45)
+        #expect(ticks.max() ?? 9 < 4.0)
+        #expect(ticks.min() ?? 0 <= 1.45)
     }
 }

@@ -1,8 +1,9 @@
-import XCTest
+import Testing
+import Foundation
 @testable import Visualize
 
-final class TrainingLogTests: XCTestCase {
-    func testReadsTrainEvalAndTestRecords() {
+@Suite struct TrainingLogTests {
+    @Test func readsTrainEvalAndTestRecords() {
         let text = """
             {"chars_per_sec":100.0,"elapsed":0.5,"epoch":0.1,"grad_norm":0.3,"iter":1,"loss":4.1,"lr":0.002,"type":"train"}
             {"elapsed":1.0,"epoch":0.2,"grad_norm":0.3,"iter":10,"loss":3.2,"lr":0.002,"type":"train"}
@@ -11,15 +12,15 @@ final class TrainingLogTests: XCTestCase {
 
             """
         let log = TrainingLog(name: "run", jsonLines: text)
-        XCTAssertEqual(log.train, [.init(iteration: 1, elapsed: 0.5, loss: 4.1), .init(iteration: 10, elapsed: 1.0, loss: 3.2)])
-        XCTAssertEqual(log.validation, [.init(iteration: 10, elapsed: 1.1, loss: 3.3)])
-        XCTAssertEqual(log.test, .init(iteration: 10, elapsed: nil, loss: 3.35))
-        XCTAssertEqual(log.malformedLines, [])
-        XCTAssertEqual(log.lastIteration, 10)
-        XCTAssertEqual(log.lastElapsed, 1.1)
+        #expect(log.train == [.init(iteration: 1, elapsed: 0.5, loss: 4.1), .init(iteration: 10, elapsed: 1.0, loss: 3.2)])
+        #expect(log.validation == [.init(iteration: 10, elapsed: 1.1, loss: 3.3)])
+        #expect(log.test == .init(iteration: 10, elapsed: nil, loss: 3.35))
+        #expect(log.malformedLines == [])
+        #expect(log.lastIteration == 10)
+        #expect(log.lastElapsed == 1.1)
     }
 
-    func testMalformedLinesAreListedAndSkipped() {
+    @Test func malformedLinesAreListedAndSkipped() {
         let text = """
             {"iter":1,"loss":4.0,"type":"train"}
             not json at all
@@ -32,31 +33,27 @@ final class TrainingLogTests: XCTestCase {
             {"iter":6,"loss":3.6,"typ
             """
         let log = TrainingLog(name: "r", jsonLines: text)
-        XCTAssertEqual(log.train.map(\.iteration), [1, 4])
-        XCTAssertEqual(log.malformedLines, [2, 3, 4, 5, 6, 9])  // an unknown record type is not an error
+        #expect(log.train.map(\.iteration) == [1, 4])
+        #expect(log.malformedLines == [2, 3, 4, 5, 6, 9])  // an unknown record type is not an error
     }
 
-    func testAResumedRunReplacesWhatFollowedItsCheckpoint() {
+    @Test func aResumedRunReplacesWhatFollowedItsCheckpoint() {
         // Interrupted at 30 after checkpointing at 20: the resumed run logs 30 again.
         let text = (1...3).map { #"{"iter":\#($0 * 10),"loss":\#(4.0 - Double($0) * 0.1),"type":"train"}"# }
             + [#"{"iter":30,"loss":3.65,"type":"train"}"#, #"{"iter":40,"loss":3.5,"type":"train"}"#]
         let log = TrainingLog(name: "r", jsonLines: text.joined(separator: "\n"))
-        XCTAssertEqual(log.train.map(\.iteration), [10, 20, 30, 40])
-        XCTAssertEqual(log.train[2].loss, 3.65)
+        #expect(log.train.map(\.iteration) == [10, 20, 30, 40])
+        #expect(log.train[2].loss == 3.65)
     }
 
-    func testReadErrors() throws {
+    @Test func readErrors() throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("viz-log-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: dir) }
-        XCTAssertThrowsError(try TrainingLog.read(path: dir.path + "/nope", name: "x")) {
-            XCTAssertEqual($0 as? TrainingLogError, .missing(dir.path + "/nope"))
-        }
-        XCTAssertThrowsError(try TrainingLog.read(path: dir.path, name: "x")) {
-            XCTAssertEqual($0 as? TrainingLogError, .noLog(dir.path))
-        }
+        #expect(throws: TrainingLogError.missing(dir.path + "/nope")) { try TrainingLog.read(path: dir.path + "/nope", name: "x") }
+        #expect(throws: TrainingLogError.noLog(dir.path)) { try TrainingLog.read(path: dir.path, name: "x") }
         try #"{"iter":1,"loss":4.0,"type":"train"}"#.write(toFile: dir.path + "/train.jsonl", atomically: true, encoding: .utf8)
-        XCTAssertEqual(try TrainingLog.read(path: dir.path, name: "x").train.count, 1)
-        XCTAssertEqual(try TrainingLog.read(path: dir.path + "/train.jsonl", name: "x").train.count, 1)
+        #expect(try TrainingLog.read(path: dir.path, name: "x").train.count == 1)
+        #expect(try TrainingLog.read(path: dir.path + "/train.jsonl", name: "x").train.count == 1)
     }
 }
