@@ -417,7 +417,8 @@ extension ActivationPage {
       select(current.layer, current.kind, current.unit);
       // #…&char=I opens the guesses of character I (1-based), for a link to one spot.
       if (/^\d+$/.test(hash.char || '') && +hash.char >= 1 && +hash.char <= N) {
-        spans[+hash.char - 1].scrollIntoView({ block: 'center' });
+        var at = spans[+hash.char - 1].getBoundingClientRect();
+        if (at.top < 80 || at.bottom > window.innerHeight) spans[+hash.char - 1].scrollIntoView({ block: 'center' });
         show(+hash.char - 1, spans[+hash.char - 1]);
       }
       document.body.setAttribute('data-ready', 'true');

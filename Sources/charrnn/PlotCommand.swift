@@ -40,6 +40,7 @@ struct PlotCommand: ParsableCommand {
     func run() throws {
         let sources = try runs.isEmpty ? Self.discover(under: "checkpoints") : runs.map { ($0, Self.name(of: $0)) }
         var logs: [TrainingLog] = []
+        var leftOut: [String] = []  // why each run without a curve has none
         for (path, name) in Self.disambiguated(sources) {
             let log: TrainingLog
             do { log = try TrainingLog.read(path: path, name: name) } catch { throw failure("\(error)") }
@@ -50,19 +51,19 @@ struct PlotCommand: ParsableCommand {
                 note("note: \(path): skipped \(count) malformed line\(count == 1 ? "" : "s") (\(lines)\(more))")
             }
             if log.isEmpty {
-                note("note: \(path): no loss records yet; left out")
+                leftOut.append("\(path) has no loss records to plot")
                 continue
             }
             if xAxis == .time && log.lastElapsed == nil {
-                note("note: \(path): no record says its elapsed time; left out of the time plot")
+                leftOut.append("\(path) has no elapsed times to plot against (try --x iter)")
                 continue
             }
             logs.append(log)
         }
         guard !logs.isEmpty else {
-            throw failure(sources.count == 1 ? "\(sources[0].path) has no loss records to plot"
-                          : "none of the \(sources.count) runs has loss records to plot")
+            throw failure(leftOut.count == 1 ? leftOut[0] : "nothing to plot: " + leftOut.joined(separator: "; "))
         }
+        for reason in leftOut { note("note: left out: \(reason)") }
         let svg = LossPlot(runs: logs, xAxis: xAxis, smoothing: smooth, title: title).svg()
         if output == "-" {
             FileHandle.standardOutput.write(Data(svg.utf8))

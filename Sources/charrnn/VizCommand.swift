@@ -59,7 +59,13 @@ struct VizCommand: ParsableCommand {
             throw failure(FileManager.default.fileExists(atPath: text) ? "cannot read \(text)" : "no such file: \(text)")
         }
         var characters: [String]
-        do { characters = try Tokenizer(settings: checkpoint.tokenizer).units(ofUTF8: data) } catch { throw failure("\(text): \(error)") }
+        do {
+            characters = try Tokenizer(settings: checkpoint.tokenizer).units(ofUTF8: data)
+        } catch {
+            // The tokenizer's own message suggests training flags; here only the text can change.
+            if String(validating: data, as: UTF8.self) == nil { throw failure("\(text) is not valid UTF-8 text") }
+            throw failure("\(text): \(error)")
+        }
         guard !characters.isEmpty else { throw failure("\(text) is empty: nothing to show") }
         let total = characters.count
         if total > maxChars {

@@ -221,12 +221,14 @@ func vizPayload(_ html: String) throws -> [String: Any] {
     @Test(arguments: [
         (["--text", "absent.txt"], "no such file: absent.txt"),
         (["--text", "empty.txt"], "empty.txt is empty"),
+        (["--text", "latin1.txt"], "latin1.txt is not valid UTF-8 text"),
         (["--text", "viz-ok.txt", "--layer", "1"], "--layer 1 is out of range: the model has 1 layer"),
         (["--text", "viz-ok.txt", "--unit", "32"], "--unit 32 is out of range"),
         (["--text", "viz-ok.txt", "--max-chars", "0"], "--max-chars must be at least 1"),
     ])
     func badInputIsOneLineAndFails(arguments: [String], message: String) throws {
         try "".write(to: dir.appendingPathComponent("empty.txt"), atomically: true, encoding: .utf8)
+        try Data([0x63, 0x61, 0x66, 0xE9, 0x0A]).write(to: dir.appendingPathComponent("latin1.txt"))
         try "the cat.\n".write(to: dir.appendingPathComponent("viz-ok.txt"), atomically: true, encoding: .utf8)
         let args = ["viz", "--checkpoint", "checkpoints/run", "-o", "never.html"] + arguments
         let r = try Binary.run(args, in: dir)
