@@ -28,7 +28,11 @@ if [ -z "$BIN" ]; then
   done
 fi
 [ -n "$BIN" ] || { echo "check_viz_chromium: build charrnn first (make build)" >&2; exit 2; }
+case "$BIN" in */*) BIN="$(cd "$(dirname "$BIN")" && pwd)/$(basename "$BIN")" ;; esac  # we cd below
 
+# Paths given relative to here still work after the cd below.
+if [ -n "${TEXT:-}" ]; then TEXT="$(cd "$(dirname "$TEXT")" && pwd)/$(basename "$TEXT")"; fi
+if [ -n "${CHECKPOINT:-}" ]; then CHECKPOINT="$(cd "$(dirname "$CHECKPOINT")" && pwd)/$(basename "$CHECKPOINT")"; fi
 mkdir -p "$OUT"
 OUT=$(cd "$OUT" && pwd)
 cd "$OUT"
