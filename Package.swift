@@ -30,6 +30,8 @@ let libraries: [Target] = [
     .target(name: "Training", dependencies: ["RNN", "Tensor", "Tokenizer", "SafeTensors"]),
     // Temperature / top-k / top-p generation from a trained model.
     .target(name: "Sampler", dependencies: ["RNN", "Tensor", "Tokenizer"]),
+    // Loss curves (SVG) and hidden-unit activation pages (HTML) for people to look at.
+    .target(name: "Visualize", dependencies: ["RNN", "Tokenizer"]),
 ]
 
 // MARK: - Command line
@@ -38,7 +40,7 @@ let executables: [Target] = [
     .executableTarget(
         name: "charrnn",
         dependencies: [
-            "Tokenizer", "Tensor", "RNN", "Training", "Sampler", "SafeTensors",
+            "Tokenizer", "Tensor", "RNN", "Training", "Sampler", "SafeTensors", "Visualize",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 ]
@@ -52,6 +54,7 @@ let tests: [Target] = [
     .testTarget(name: "RNNTests", dependencies: ["RNN", "Tensor", "Tokenizer", "SafeTensors"]),
     .testTarget(name: "TrainingTests", dependencies: ["Training", "RNN", "Tensor", "Tokenizer"]),
     .testTarget(name: "SamplerTests", dependencies: ["Sampler", "RNN", "Tensor", "Tokenizer"]),
+    .testTarget(name: "VisualizeTests", dependencies: ["Visualize", "RNN", "Tensor", "Tokenizer"]),
     // Runs the built `charrnn` binary: output, exit codes, files written.
     .testTarget(name: "CLITests", dependencies: ["charrnn", "RNN", "Tokenizer", "SafeTensors"]),
 ]

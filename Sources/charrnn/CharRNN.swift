@@ -19,5 +19,7 @@ struct CharRNN: ParsableCommand {
             EvalCommand.self,
             InfoCommand.self,
             VocabCommand.self,
+            PlotCommand.self,
+            VizCommand.self,
         ])
 }

@@ -1,0 +1,143 @@
+import Foundation
+
+/// The loss history of one training run, read from its `train.jsonl`.
+///
+/// The trainer appends one JSON object per line:
+///
+///     {"type":"train","iter":N,"loss":L,"elapsed":S,...}      every log interval
+///     {"type":"eval","iter":N,"val_loss":L,"elapsed":S,...}   every evaluation
+///     {"type":"test","iter":N,"test_loss":L,...}              once, at the end
+///
+/// Losses are in nats per character. `elapsed` is wall-clock seconds of
+/// training, counted across resumes. A resumed run may log an iteration again
+/// (it restarts from its last checkpoint): the later record wins, and any
+/// points logged after it by the interrupted run are dropped.
+public struct TrainingLog: Equatable, Sendable {
+    /// One logged loss.
+    public struct Point: Equatable, Sendable {
+        public var iteration: Int
+        /// Seconds of training when it was logged, if the record says.
+        public var elapsed: Double?
+        /// Nats per character.
+        public var loss: Double
+
+        public init(iteration: Int, elapsed: Double?, loss: Double) {
+            self.iteration = iteration
+            self.elapsed = elapsed
+            self.loss = loss
+        }
+    }
+
+    /// What the plot calls this run (a run directory's name).
+    public var name: String
+    /// Training-batch losses, in iteration order.
+    public var train: [Point] = []
+    /// Validation losses, in iteration order.
+    public var validation: [Point] = []
+    /// The final test loss, if training finished and logged one.
+    public var test: Point?
+    /// 1-based numbers of lines that were not a JSON object with the fields
+    /// their type needs (records of unknown types are ignored silently).
+    public var malformedLines: [Int] = []
+
+    public init(name: String, train: [Point] = [], validation: [Point] = [], test: Point? = nil,
+                malformedLines: [Int] = []) {
+        self.name = name
+        self.train = train
+        self.validation = validation
+        self.test = test
+        self.malformedLines = malformedLines
+    }
+
+    /// Whether there is anything to draw.
+    public var isEmpty: Bool { train.isEmpty && validation.isEmpty }
+
+    /// The last iteration any record mentions.
+    public var lastIteration: Int? {
+        [train.last?.iteration, validation.last?.iteration, test?.iteration].compactMap { $0 }.max()
+    }
+
+    /// The last elapsed time any record mentions.
+    public var lastElapsed: Double? {
+        (train.compactMap(\.elapsed) + validation.compactMap(\.elapsed)).max()
+    }
+
+    /// Parses the text of a `train.jsonl`. Never fails: lines that cannot be
+    /// read are listed in `malformedLines`. A last line without its newline
+    /// (a run still writing) is read like any other.
+    public init(name: String, jsonLines text: String) {
+        self.name = name
+        let decoder = JSONDecoder()
+        var lineNumber = 0
+        for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
+            lineNumber += 1
+            let trimmed = line.trimmingCharacters(in: .whitespaces)
+            if trimmed.isEmpty { continue }
+            guard let record = try? decoder.decode(Record.self, from: Data(trimmed.utf8)) else {
+                malformedLines.append(lineNumber)
+                continue
+            }
+            let loss: Double?
+            switch record.type {
+            case "train": loss = record.loss
+            case "eval": loss = record.val_loss
+            case "test": loss = record.test_loss
+            default: continue  // a record type from a newer charrnn: not an error
+            }
+            guard let iter = record.iter, iter >= 0, iter == iter.rounded(), iter < 1e15,
+                  let loss, loss.isFinite else {
+                malformedLines.append(lineNumber)
+                continue
+            }
+            let point = Point(iteration: Int(iter), elapsed: record.elapsed.flatMap { $0.isFinite ? $0 : nil }, loss: loss)
+            switch record.type {
+            case "train": Self.append(point, to: &train)
+            case "eval": Self.append(point, to: &validation)
+            default: test = point
+            }
+        }
+    }
+
+    /// Reads `<directory>/train.jsonl` (or `directory` itself when it is a file).
+    public static func read(path: String, name: String) throws(TrainingLogError) -> TrainingLog {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else { throw .missing(path) }
+        let file = isDirectory.boolValue ? path + "/train.jsonl" : path
+        guard FileManager.default.fileExists(atPath: file) else { throw .noLog(path) }
+        guard let data = FileManager.default.contents(atPath: file) else { throw .unreadable(file) }
+        return TrainingLog(name: name, jsonLines: String(decoding: data, as: UTF8.self))
+    }
+
+    /// Appends in iteration order: a point at or before the last one means the
+    /// run was resumed from an earlier checkpoint, so what followed is replaced.
+    private static func append(_ point: Point, to points: inout [Point]) {
+        while let last = points.last, last.iteration >= point.iteration { points.removeLast() }
+        points.append(point)
+    }
+
+    /// The fields a record may carry (others are ignored). A field of the wrong
+    /// JSON type makes the whole line malformed.
+    private struct Record: Decodable {
+        var type: String
+        var iter: Double?
+        var loss: Double?
+        var val_loss: Double?
+        var test_loss: Double?
+        var elapsed: Double?
+    }
+}
+
+/// Why a run's log cannot be read.
+public enum TrainingLogError: Error, Equatable, CustomStringConvertible, Sendable {
+    case missing(String)
+    case noLog(String)
+    case unreadable(String)
+
+    public var description: String {
+        switch self {
+        case .missing(let path): return "no such run directory: \(path)"
+        case .noLog(let path): return "\(path) has no train.jsonl (charrnn train writes one into its --checkpoint-dir)"
+        case .unreadable(let path): return "\(path) cannot be read"
+        }
+    }
+}

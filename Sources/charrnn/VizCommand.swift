@@ -1,0 +1,109 @@
+import ArgumentParser
+import Foundation
+import RNN
+import Tensor
+import Tokenizer
+import Visualize
+
+struct VizCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "viz",
+        abstract: "Show what hidden units do: a web page of a text coloured by one unit's activation.",
+        discussion: """
+            Runs the model over the text one character at a time (from the zero state, as sampling does) and \
+            writes one self-contained HTML file (no network, nothing external). Each character's background is \
+            the chosen unit's value right after reading it: red negative, white 0, blue positive. Pickers choose \
+            the layer, h or (LSTM) the cell state c, and the unit; hovering a character shows the model's top 5 \
+            guesses for the next one; a side list ranks units by how closely (Pearson's r) they follow simple \
+            features of the text: inside quotes, position in line, bracket depth, start of word, line break.
+
+              charrnn viz --checkpoint checkpoints/run --text sample.txt -o viz.html
+            """)
+
+    @Option(help: ArgumentHelp("A checkpoint file, or a run directory (best, else latest). Default: the newest under ./checkpoints.",
+                               valueName: "path"), completion: .file(extensions: ["safetensors"]))
+    var checkpoint: String?
+    @Option(help: ArgumentHelp("The text file to run the model over.", valueName: "file"), completion: .file())
+    var text: String
+    @Option(help: "The layer shown first, 0 = nearest the input (default: the layer of the unit that best follows a feature).")
+    var layer: Int?
+    @Option(help: "The unit shown first (default: the unit that best follows a feature).")
+    var unit: Int?
+    @Flag(help: "LSTM: show the cell state c first rather than the output h.")
+    var cell = false
+    @Option(name: [.short, .customLong("output")], help: ArgumentHelp("The HTML file to write.", valueName: "file"),
+            completion: .file(extensions: ["html"]))
+    var output: String = "viz.html"
+    @Option(help: ArgumentHelp("Characters of the text to show (the page embeds every unit's value for each).", valueName: "n"))
+    var maxChars: Int = 5000
+
+    func validate() throws {
+        if maxChars < 1 { throw ValidationError("--max-chars must be at least 1 (got \(maxChars))") }
+        if let layer, layer < 0 { throw ValidationError("--layer must be ≥ 0 (got \(layer))") }
+        if let unit, unit < 0 { throw ValidationError("--unit must be ≥ 0 (got \(unit))") }
+        if output.isEmpty { throw ValidationError("--output needs a file name") }
+    }
+
+    func run() throws {
+        let (path, checkpoint) = try CheckpointLocator.load(self.checkpoint)
+        let config = checkpoint.config
+        if let layer, layer >= config.layerCount {
+            throw failure("--layer \(layer) is out of range: the model has \(config.layerCount) layer\(config.layerCount == 1 ? "" : "s") (0–\(config.layerCount - 1))")
+        }
+        if let unit, unit >= config.hiddenSize {
+            throw failure("--unit \(unit) is out of range: layers have \(config.hiddenSize) units (0–\(config.hiddenSize - 1))")
+        }
+        if cell && config.cell != .lstm { throw failure("--cell needs an LSTM; this model is a \(config.cell.rawValue)") }
+
+        guard let data = FileManager.default.contents(atPath: text) else {
+            throw failure(FileManager.default.fileExists(atPath: text) ? "cannot read \(text)" : "no such file: \(text)")
+        }
+        var characters: [String]
+        do {
+            characters = try Tokenizer(settings: checkpoint.tokenizer).units(ofUTF8: data)
+        } catch {
+            // The tokenizer's own message suggests training flags; here only the text can change.
+            if String(validating: data, as: UTF8.self) == nil { throw failure("\(text) is not valid UTF-8 text") }
+            throw failure("\(text): \(error)")
+        }
+        guard !characters.isEmpty else { throw failure("\(text) is empty: nothing to show") }
+        let total = characters.count
+        if total > maxChars {
+            characters = Array(characters.prefix(maxChars))
+            note("note: showing the first \(maxChars) of \(total) characters (raise --max-chars to show more; the page grows by about \(Self.bytesPerCharacter(config)) bytes per character)")
+        }
+        let unknown = Set(characters.filter { checkpoint.vocabulary.id(of: $0) == nil })
+        if !unknown.isEmpty {
+            let list = unknown.sorted { $0.unicodeScalars.lexicographicallyPrecedes($1.unicodeScalars) }
+            note("note: \(list.count) distinct character\(list.count == 1 ? " is" : "s are") not in the model's vocabulary; "
+                 + "shown hatched and skipped (the state carries over): "
+                 + list.prefix(20).map(Vocabulary.displayForm).joined(separator: " ") + (list.count > 20 ? " …" : ""))
+        }
+
+        BLAS.threadCount = 1  // batch 1: GEMV-bound, threads only add synchronisation
+        let page = ActivationPage(checkpoint: checkpoint, checkpointName: path,
+                                  source: URL(fileURLWithPath: text).lastPathComponent, characters: characters,
+                                  totalCharacters: total, layer: layer, unit: unit, cellState: cell)
+        let html: String
+        do { html = try page.html() } catch { throw failure("cannot encode the page: \(error)") }
+        do {
+            try Data(html.utf8).write(to: URL(fileURLWithPath: output), options: .atomic)
+        } catch {
+            throw failure("cannot write \(output): \((error as NSError).localizedDescription)")
+        }
+        let size = html.utf8.count
+        let shown = page.payload.initial
+        print("wrote \(output) (\(characters.count) characters, \(String(format: "%.1f", Double(size) / 1e6)) MB); "
+              + "first shown: layer \(shown.layer) \(shown.kind) unit \(shown.unit)")
+        if size > 20_000_000 {
+            note("note: \(output) is large (\(size / 1_000_000) MB); a browser may be slow to open it: lower --max-chars")
+        }
+    }
+
+    /// About how many bytes each character adds to the page: one int8 per unit,
+    /// layer and state (base64: 4/3), plus guesses and the character itself.
+    static func bytesPerCharacter(_ config: ModelConfig) -> Int {
+        let states = config.layerCount * (config.cell == .lstm ? 2 : 1)
+        return states * config.hiddenSize * 4 / 3 + 60
+    }
+}
