@@ -12,7 +12,7 @@ export CHARRNN_PYTHON ?= $(if $(wildcard $(TORCH_VENV)/bin/python),$(TORCH_VENV)
 APT_PACKAGES := libicu-dev libopenblas-dev unicode-data pkg-config
 GRAPHEME_TEST := /usr/share/unicode/auxiliary/GraphemeBreakTest.txt
 
-.PHONY: all deps build debug test demo corpora install uninstall clean bench torch-venv help
+.PHONY: all deps build debug test demo corpora install uninstall clean bench torch-venv check-viz help
 
 all: build
 
@@ -22,7 +22,8 @@ help:
 	@echo "make build    release build -> $(BIN)"
 	@echo "make bench    speed of charrnn (and PyTorch, if $(TORCH_VENV) exists)"
 	@echo "make corpora  corpora/shakespeare.txt and corpora/tinyshakespeare.txt"
-	@echo "make install  PREFIX=$(PREFIX)"
+	@echo "make install  PREFIX=$(PREFIX) (binary, shell completions, man pages)"
+	@echo "make check-viz  render an activation page in headless Chromium (apt-get install chromium)"
 
 # Installs the system libraries when missing (as root), else prints the command.
 deps:
@@ -60,8 +61,16 @@ corpora/shakespeare.txt corpora/tinyshakespeare.txt: corpora/make_corpora.py
 # A first hour: data, a short training run with a progress bar, samples.
 DEMO_TIME ?= 3m
 demo: build corpora
-	$(BIN) train $(CORPUS) --max-time $(DEMO_TIME) --checkpoint-dir checkpoints/demo
-	@for t in 0.5 0.8 1.0; do echo; echo "=== temperature $$t"; $(BIN) sample --checkpoint checkpoints/demo --temp $$t --length 400 --seed 1; echo; done
+	$(BIN) train $(CORPUS) --max-time $(DEMO_TIME) --eval-every 100 --checkpoint-dir checkpoints/demo --overwrite
+	@for t in 0.5 0.8 1.0; do echo; echo "──── temperature $$t ────"; $(BIN) sample --checkpoint checkpoints/demo --temp $$t --length 300 --seed 1 --prime "ROMEO:"; done
+	$(BIN) plot checkpoints/demo -o checkpoints/demo/loss.svg
+	tail -c 4000 $(CORPUS) > checkpoints/demo/unseen.txt
+	$(BIN) viz --checkpoint checkpoints/demo --text checkpoints/demo/unseen.txt -o checkpoints/demo/viz.html
+	@echo
+	@echo "Open checkpoints/demo/loss.svg (the loss curve) and checkpoints/demo/viz.html (what each hidden unit tracks) in a browser."
+	@echo "Next: train longer and bigger (charrnn train $(CORPUS) --hidden 256 --seq-length 100 --max-time 30m),"
+	@echo "      continue this run (charrnn train $(CORPUS) --checkpoint-dir checkpoints/demo --resume --max-time 10m),"
+	@echo "      or train on your own text (charrnn train your.txt)."
 
 bench: build
 	$(BIN) bench
@@ -74,9 +83,15 @@ torch-venv:
 install: build
 	install -d $(DESTDIR)$(PREFIX)/bin
 	install -m 755 $(BIN) $(DESTDIR)$(PREFIX)/bin/charrnn
+	CHARRNN=$(BIN) DESTDIR=$(DESTDIR) scripts/install-extras.sh $(PREFIX)
 
 uninstall:
-	rm -f $(DESTDIR)$(PREFIX)/bin/charrnn
+	rm -f $(DESTDIR)$(PREFIX)/bin/charrnn $(DESTDIR)$(PREFIX)/share/bash-completion/completions/charrnn \
+	  $(DESTDIR)$(PREFIX)/share/zsh/site-functions/_charrnn $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/charrnn.fish \
+	  $(DESTDIR)$(PREFIX)/share/man/man1/charrnn.1 $(DESTDIR)$(PREFIX)/share/man/man1/charrnn.*.1
+
+check-viz: build
+	CHARRNN=$(BIN) scripts/check_viz_chromium.sh
 
 clean:
 	rm -rf .build

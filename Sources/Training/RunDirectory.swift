@@ -80,6 +80,12 @@ public final class RunDirectory {
         }
     }
 
+    /// Removes the log and every checkpoint of an earlier run (the lock is held).
+    public func clearRun() {
+        for file in [logPath, latest, best] { try? FileManager.default.removeItem(atPath: file) }
+        rotate(keep: 0)
+    }
+
     /// Removes numbered checkpoints beyond the newest `keep`.
     public func rotate(keep: Int) {
         guard let names = try? FileManager.default.contentsOfDirectory(atPath: path) else { return }

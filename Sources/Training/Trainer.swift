@@ -76,9 +76,12 @@ public final class Trainer {
 
     /// Prepares a run: reads the corpus, builds or restores the model, takes the
     /// checkpoint directory's lock. `resume` continues that checkpoint's run
-    /// exactly; `initFrom` starts a new run from its weights (fine-tuning).
+    /// exactly; `initFrom` starts a new run from its weights (fine-tuning). A new
+    /// run into a directory that already holds one is refused unless `overwrite`
+    /// (then its log and numbered checkpoints are removed), so that no run's
+    /// checkpoints are lost by accident.
     public init(options: TrainingOptions, checkpointDirectory: String,
-                resume: Checkpoint? = nil, initFrom: Checkpoint? = nil) throws(TrainingError) {
+                resume: Checkpoint? = nil, initFrom: Checkpoint? = nil, overwrite: Bool = false) throws(TrainingError) {
         if let p = options.problem { throw .invalidOptions(p) }
         let source = resume ?? initFrom
         var options = options
@@ -137,6 +140,12 @@ public final class Trainer {
         }
         let bytes = 4 * (3 * model.parameters.count + 2 * config.layerCount * options.batchSize * options.hiddenSize) + 65536
         self.directory = try RunDirectory(path: checkpointDirectory, checkpointBytes: bytes)
+        if resume == nil {
+            if FileManager.default.fileExists(atPath: directory.latest) && !overwrite {
+                throw .checkpointDirectory(checkpointDirectory, "already holds a run; continue it with --resume, start over with --overwrite, or choose another --checkpoint-dir")
+            }
+            directory.clearRun()
+        }
         self.options = options
         self.model = model
         self.vocabulary = vocabulary

@@ -60,12 +60,14 @@ struct TrainCommand: ParsableCommand {
     @Flag(help: "Continue the run in the checkpoint directory from its latest checkpoint.") var resume = false
     @Option(help: "Continue the run saved in this checkpoint file.") var resumeFrom: String?
     @Option(help: "Start a new run from this checkpoint's weights (fine-tuning; same vocabulary).") var initFrom: String?
+    @Flag(help: "Start a new run in a checkpoint directory that already holds one, deleting it.") var overwrite = false
     @Option(help: "Random seed (default 1).") var seed: UInt64?
     @Option(help: "BLAS threads (default: all cores).") var threads: Int?
 
     func validate() throws {
         if resume && resumeFrom != nil { throw ValidationError("give --resume or --resume-from, not both") }
         if (resume || resumeFrom != nil) && initFrom != nil { throw ValidationError("--init-from starts a new run; it cannot be combined with --resume") }
+        if (resume || resumeFrom != nil) && overwrite { throw ValidationError("--overwrite starts a new run; it cannot be combined with --resume") }
         if let t = threads, t < 1 || t > 256 { throw ValidationError("--threads must be between 1 and 256") }
         if let m = maxTime, parseDuration(m) == nil { throw ValidationError("--max-time takes a duration such as 90s, 10m or 2h (got '\(m)')") }
     }
@@ -155,7 +157,8 @@ struct TrainCommand: ParsableCommand {
 
         let trainer: Trainer
         do {
-            trainer = try Trainer(options: options, checkpointDirectory: directory, resume: resumeCheckpoint, initFrom: initCheckpoint)
+            trainer = try Trainer(options: options, checkpointDirectory: directory, resume: resumeCheckpoint,
+                                  initFrom: initCheckpoint, overwrite: overwrite)
         } catch {
             throw failure("\(error)")
         }

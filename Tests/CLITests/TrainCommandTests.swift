@@ -39,6 +39,11 @@ import Testing
         #expect(r.stderr.contains("resuming"))
         let c = try Checkpoint.read(from: dir.appendingPathComponent("run/latest.safetensors").path)
         #expect(c.training["iteration"] == "9")
+        // A new run into that directory would destroy it: refused, unless asked for.
+        let again = try Binary.run(["train", "c.txt", "--max-iters", "2"] + common, in: dir)
+        #expect(again.status != 0)
+        #expect(again.stderr.contains("--resume") && again.stderr.contains("--overwrite"))
+        #expect(try Checkpoint.read(from: dir.appendingPathComponent("run/latest.safetensors").path).training["iteration"] == "9")
         // A different model is not the same run.
         let bad = try Binary.run(["train", "c.txt", "--resume", "--hidden", "16", "--checkpoint-dir", "run"], in: dir)
         #expect(bad.status != 0)

@@ -112,14 +112,15 @@ func smallOptions(corpus: String, cell: CellKind = .lstm) -> TrainingOptions {
         options.evalEvery = 5
         _ = try Trainer(options: options, checkpointDirectory: dir + "/run").run()
         let before = try Data(contentsOf: URL(fileURLWithPath: dir + "/run/latest.safetensors"))
-        // Resume-free second run into the same directory with an absurd learning rate and no clipping.
+        // Continue that run with an absurd learning rate and no clipping.
         let good = try Checkpoint.read(from: dir + "/run/latest.safetensors")
-        options.optimizer.kind = .sgd
         options.learningRate = 1e6
         options.gradientClip = 0
         options.maxIterations = 200
         options.evalEvery = 1000
-        let wild = try Trainer(options: options, checkpointDirectory: dir + "/run", initFrom: good)
+        // (A new run into the same directory is refused without overwrite.)
+        #expect(throws: TrainingError.self) { _ = try Trainer(options: options, checkpointDirectory: dir + "/run", initFrom: good) }
+        let wild = try Trainer(options: options, checkpointDirectory: dir + "/run", resume: good)
         #expect {
             _ = try wild.run()
         } throws: { error in
