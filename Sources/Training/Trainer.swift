@@ -71,6 +71,7 @@ public final class Trainer {
     private var bestValidation: Double?
     private var evalsWithoutImprovement = 0
     private var history: [(iteration: Int, loss: Double)] = []
+    private var lastEvaluation: Evaluation?         // this session's newest validation pass
     private var elapsedBefore = 0.0                 // seconds trained by earlier sessions
     private let schedule: LearningRateSchedule
 
@@ -285,7 +286,6 @@ public final class Trainer {
         }
 
         // The end: a last evaluation unless one just ran, the checkpoint, the test loss.
-        var finalValidation: Evaluation? = nil
         if iteration % options.evalEvery != 0 || ending == .interrupted || iteration == 0 {
             if ending == .interrupted {
                 try save(to: directory.latest, report: report, elapsed: elapsed())
@@ -293,7 +293,6 @@ public final class Trainer {
                 _ = try evaluateAndSave(report: report, elapsed: elapsed())
             }
         }
-        finalValidation = history.last.map { Evaluation(loss: $0.loss, characters: splits.validation.count) }
         var test: Evaluation? = nil
         if ending != .interrupted {
             test = Evaluator.evaluate(model: model, ids: corpusIDs, range: splits.test, batchSize: b, sequenceLength: t)
@@ -306,7 +305,7 @@ public final class Trainer {
         return TrainingSummary(
             ending: ending, iterations: iteration, epoch: epochProgress, seconds: elapsed(),
             charactersPerSecond: Double((iteration - (resumedAtIteration ?? 0)) * b * t) / trained,
-            bestValidation: bestValidation, finalValidation: finalValidation, test: test,
+            bestValidation: bestValidation, finalValidation: lastEvaluation, test: test,
             latest: directory.latest,
             best: FileManager.default.fileExists(atPath: directory.best) ? directory.best : nil)
     }
@@ -334,6 +333,7 @@ public final class Trainer {
             improved = bestValidation.map { v.loss < $0 } ?? true
             if improved { bestValidation = v.loss }
             history.append((iteration, v.loss))
+            lastEvaluation = v
             report(.evaluated(iteration: iteration, validation: v, improved: improved))
             try directory.appendLog(["type": .string("eval"), "iter": .int(iteration), "epoch": .number(epochProgress),
                                      "val_loss": .number(v.loss), "val_bpc": .number(v.bitsPerCharacter),
