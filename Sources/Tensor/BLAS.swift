@@ -24,6 +24,12 @@ public enum BLAS {
         set { charrnn_blas_set_threads(Int32(max(1, newValue))) }
     }
 
+    /// The kernel family OpenBLAS chose for this CPU at load time ("SkylakeX", "Haswell", …).
+    public static var coreName: String {
+        guard let name = openblas_get_corename() else { return "unknown" }
+        return String(cString: name)
+    }
+
     /// C = alpha · op(A) · op(B) + beta · C. With beta = 0, C is not read
     /// (NaNs in it do not propagate), as in BLAS.
     ///

@@ -19,5 +19,6 @@ struct CharRNN: ParsableCommand {
             EvalCommand.self,
             InfoCommand.self,
             VocabCommand.self,
+            BenchCommand.self,
         ])
 }
