@@ -1,6 +1,7 @@
 import Dispatch
 #if canImport(Glibc)
 import Glibc
+import Synchronization
 #elseif canImport(Darwin)
 import Darwin
 #endif
@@ -27,23 +28,26 @@ public enum Parallel {
 
     /// Calls `body(p)` for every p in 0..<parts, concurrently when `threadCount` > 1,
     /// and returns when all calls have returned. The calls must touch disjoint memory.
-    @inlinable
     public static func forEach(_ parts: Int, _ body: (Int) -> Void) {
         if parts <= 1 || threadCount <= 1 {
             for p in 0..<parts { body(p) }
             return
         }
+        #if os(Linux)
+        storage.pool(threads: threadCount).run(min(parts, threadCount), body)
+        if parts > threadCount { for p in threadCount..<parts { body(p) } }
+        #else
         // The pieces write disjoint memory by contract: that is what makes sharing `body` safe.
         withoutActuallyEscaping(body) { body in
             let shared = UncheckedSendable(body)
             DispatchQueue.concurrentPerform(iterations: parts) { shared.value($0) }
         }
+        #endif
     }
 
-    @usableFromInline
     struct UncheckedSendable<Value>: @unchecked Sendable {
-        @usableFromInline let value: Value
-        @inlinable init(_ value: Value) { self.value = value }
+        let value: Value
+        init(_ value: Value) { self.value = value }
     }
 
     /// Part `part` of 0..<count cut into `parts` contiguous ranges as even as
@@ -72,6 +76,18 @@ public enum Parallel {
             threadCount = max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
             BLAS.openBLASThreads = 1
         }
+        #if os(Linux)
+        private let pools = Mutex<[Int: WorkerPool]>([:])
+        /// The pool with `threads` − 1 workers, made on first use.
+        func pool(threads: Int) -> WorkerPool {
+            pools.withLock { pools in
+                if let p = pools[threads] { return p }
+                let p = WorkerPool(workers: threads - 1)
+                pools[threads] = p
+                return p
+            }
+        }
+        #endif
     }
     @usableFromInline static let storage = Storage()
 }
