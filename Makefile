@@ -20,7 +20,7 @@ help:
 	@echo "make demo     prepare tinyshakespeare, train a few minutes, sample"
 	@echo "make test     install what is missing, build, run every test"
 	@echo "make build    release build -> $(BIN)"
-	@echo "make bench    speed of charrnn (and PyTorch, if $(TORCH_VENV) exists)"
+	@echo "make bench    speed of charrnn beside PyTorch (if $(TORCH_VENV) exists); BENCH_ARGS=\"--only train --seconds 20\""
 	@echo "make corpora  corpora/shakespeare.txt and corpora/tinyshakespeare.txt"
 	@echo "make install  PREFIX=$(PREFIX) (binary, shell completions, man pages)"
 	@echo "make check-viz  render an activation page in headless Chromium (apt-get install chromium)"
@@ -73,7 +73,7 @@ demo: build corpora
 	@echo "      or train on your own text (charrnn train your.txt)."
 
 bench: build
-	$(BIN) bench
+	$(BIN) bench $(BENCH_ARGS)
 
 # The CPU build of PyTorch, for `make bench` comparisons and the interop tests.
 torch-venv:

@@ -7,20 +7,22 @@ import Tensor
 enum BasicRNNCell {
     // MARK: Forward
 
-    /// Runs the T steps of one layer: per step one (B, H)·(H, H) GEMM adds
-    /// h·W_hhᵀ into the precomputed input side, then bias and φ.
-    static func forward(_ w: LayerWindow, activation: RNNActivation) {
-        let b = w.batchSize, h = w.hiddenSize, bh = w.stepHidden
+    /// Runs the T steps of one layer for batch rows `rows`: per step one
+    /// (rows, H)·(H, H) GEMM adds h·W_hhᵀ into the precomputed input side,
+    /// then bias and φ. Disjoint row ranges run on different threads.
+    static func forward(_ w: LayerWindow, rows: Range<Int>, activation: RNNActivation) {
+        let h = w.hiddenSize, bh = w.stepHidden
+        let r0 = rows.lowerBound, m = rows.count
         for t in 0..<w.sequenceLength {
-            let gates = w.gates + t * bh                                             // (B, H)
-            BLAS.sgemm(.none, .transposed, m: b, n: h, k: h, a: w.h + t * bh, lda: h,
-                       b: w.weightHH, ldb: h, beta: 1, c: gates, ldc: h)
-            forwardStep(gates: gates, biasHH: w.biasHH, h: w.h + (t + 1) * bh,
-                        batchSize: b, hiddenSize: h, activation: activation)
+            let gates = w.gates + t * bh + r0 * h                                     // (rows, H)
+            BLAS.skinnySGEMM(m: m, n: h, k: h, a: w.h + t * bh + r0 * h, lda: h, b: w.weightHHT, bT: w.weightHH,
+                             beta: 1, c: gates, ldc: h)
+            forwardStep(gates: gates, biasHH: w.biasHH, h: w.h + (t + 1) * bh + r0 * h,
+                        batchSize: m, hiddenSize: h, activation: activation)
         }
     }
 
-    /// One step for B rows (also batch-1 sampling): gates += b_hh, φ in place, h' = gates.
+    /// One step for B rows (also batch-1 sampling): h' = φ(gates + b_hh), also kept in gates.
     static func forwardStep(
         gates: UnsafeMutablePointer<Float>,   // (B, H) in: x·W_ihᵀ + b_ih + h·W_hhᵀ; out: h'
         biasHH: UnsafePointer<Float>,         // (H)
@@ -28,28 +30,44 @@ enum BasicRNNCell {
         batchSize: Int, hiddenSize: Int, activation: RNNActivation
     ) {
         let hs = hiddenSize
-        Elementwise.addToRows(gates, rows: batchSize, columns: hs, ldc: hs, vector: biasHH)
-        switch activation {
-        case .tanh: Elementwise.tanh(gates, count: batchSize * hs)
-        case .relu: Elementwise.relu(gates, count: batchSize * hs)
+        for row in 0..<batchSize {
+            let z = gates + row * hs, out = h + row * hs
+            var j = 0
+            switch activation {
+            case .tanh:
+                while j + 8 <= hs {
+                    let y = Elementwise.tanh(SIMD8(loading: z + j) + SIMD8(loading: biasHH + j))
+                    y.store(to: z + j); y.store(to: out + j)
+                    j += 8
+                }
+                while j < hs { let y = Elementwise.tanh(z[j] + biasHH[j]); z[j] = y; out[j] = y; j += 1 }
+            case .relu:
+                while j + 8 <= hs {
+                    let y = Elementwise.relu(SIMD8(loading: z + j) + SIMD8(loading: biasHH + j))
+                    y.store(to: z + j); y.store(to: out + j)
+                    j += 8
+                }
+                while j < hs { let y = Elementwise.relu(z[j] + biasHH[j]); z[j] = y; out[j] = y; j += 1 }
+            }
         }
-        h.update(from: gates, count: batchSize * hs)
     }
 
     // MARK: Backward
 
-    /// Backpropagates through the T steps, last to first: d(pre) = dh ⊙ φ'(h'),
-    /// and d(pre)·W_hh is added into dH[t − 1] (dH0 at t = 0).
-    static func backward(_ w: LayerWindow, _ d: LayerGradients, activation: RNNActivation) {
-        let b = w.batchSize, h = w.hiddenSize, bh = w.stepHidden
-        d.dH0.update(repeating: 0, count: bh)
+    /// Backpropagates through the T steps of batch rows `rows`, last to first:
+    /// d(pre) = dh ⊙ φ'(h'), and d(pre)·W_hh is added into dH[t − 1] (dH0 at t = 0).
+    static func backward(_ w: LayerWindow, _ d: LayerGradients, rows: Range<Int>, activation: RNNActivation) {
+        let h = w.hiddenSize, bh = w.stepHidden
+        let r0 = rows.lowerBound, m = rows.count
+        let dH0 = d.dH0 + r0 * h
+        dH0.update(repeating: 0, count: m * h)
         for t in stride(from: w.sequenceLength - 1, through: 0, by: -1) {
-            let dGates = d.dGatesX + t * bh                                          // (B, H)
-            backwardStep(output: w.gates + t * bh, dH: d.dH + t * bh, dGates: dGates,
-                         count: bh, activation: activation)
-            let dHPrev = t > 0 ? d.dH + (t - 1) * bh : d.dH0                          // (B, H)
-            BLAS.sgemm(.none, .none, m: b, n: h, k: h, a: dGates, lda: h,
-                       b: w.weightHH, ldb: h, beta: 1, c: dHPrev, ldc: h)
+            let dGates = d.dGatesX + t * bh + r0 * h                                 // (rows, H)
+            backwardStep(output: w.gates + t * bh + r0 * h, dH: d.dH + t * bh + r0 * h, dGates: dGates,
+                         count: m * h, activation: activation)
+            let dHPrev = t > 0 ? d.dH + (t - 1) * bh + r0 * h : dH0                   // (rows, H)
+            BLAS.skinnySGEMM(m: m, n: h, k: h, a: dGates, lda: h, b: w.weightHH, bT: w.weightHHT,
+                             beta: 1, c: dHPrev, ldc: h)
         }
     }
 
@@ -60,10 +78,23 @@ enum BasicRNNCell {
         dGates: UnsafeMutablePointer<Float>,   // (B, H) out
         count: Int, activation: RNNActivation
     ) {
-        dGates.update(from: dH, count: count)
+        var i = 0
         switch activation {
-        case .tanh: Elementwise.tanhBackward(output: output, gradient: dGates, count: count)
-        case .relu: Elementwise.reluBackward(output: output, gradient: dGates, count: count)
+        case .tanh:
+            while i + 8 <= count {
+                let y = SIMD8(loading: output + i)
+                (SIMD8(loading: dH + i) * (1 - y * y)).store(to: dGates + i)
+                i += 8
+            }
+            while i < count { dGates[i] = dH[i] * Elementwise.tanhDerivative(output: output[i]); i += 1 }
+        case .relu:
+            while i + 8 <= count {
+                let y = SIMD8(loading: output + i)
+                let derivative = SIMD8<Float>(repeating: 0).replacing(with: 1, where: y .> 0)
+                (SIMD8(loading: dH + i) * derivative).store(to: dGates + i)
+                i += 8
+            }
+            while i < count { dGates[i] = dH[i] * Elementwise.reluDerivative(output: output[i]); i += 1 }
         }
     }
 }

@@ -26,21 +26,24 @@ enum GRUCell {
 
     // MARK: Forward
 
-    /// Runs the T steps of one layer: per step one (B, H)·(H, 3H) GEMM for
-    /// h·W_hhᵀ into the scratch, then the fused gate kernel.
-    static func forward(_ w: LayerWindow) {
+    /// Runs the T steps of one layer for batch rows `rows`: per step one
+    /// (rows, H)·(H, 3H) GEMM for h·W_hhᵀ into the scratch, then the fused
+    /// gate kernel. Disjoint row ranges run on different threads.
+    static func forward(_ w: LayerWindow, rows: Range<Int>) {
         let b = w.batchSize, h = w.hiddenSize, g3 = 3 * h, bh = w.stepHidden
-        let hProj = w.scratch!, hn = w.aux!
+        let r0 = rows.lowerBound, m = rows.count
+        let hProj = w.scratch! + r0 * g3, hn = w.aux!                                // (rows, 3H)
         for t in 0..<w.sequenceLength {
-            BLAS.sgemm(.none, .transposed, m: b, n: g3, k: h, a: w.h + t * bh, lda: h,
-                       b: w.weightHH, ldb: h, beta: 0, c: hProj, ldc: g3)
-            forwardStep(gates: w.gates + t * b * g3, hProj: hProj, biasHH: w.biasHH, hPrev: w.h + t * bh,
-                        hn: hn + t * bh, h: w.h + (t + 1) * bh, batchSize: b, hiddenSize: h)
+            let hPrev = w.h + t * bh + r0 * h                                        // (rows, H)
+            BLAS.skinnySGEMM(m: m, n: g3, k: h, a: hPrev, lda: h, b: w.weightHHT, bT: w.weightHH,
+                             beta: 0, c: hProj, ldc: g3)
+            forwardStep(gates: w.gates + (t * b + r0) * g3, hProj: hProj, biasHH: w.biasHH, hPrev: hPrev,
+                        hn: hn + t * bh + r0 * h, h: w.h + (t + 1) * bh + r0 * h, batchSize: m, hiddenSize: h)
         }
     }
 
-    /// One step's gates and state update, for B rows (also batch-1 sampling).
-    /// Short few-pointer loops so that each vectorises (see LSTMCell.forwardStep).
+    /// One step's gates and state update, for B rows, in one pass over each
+    /// row (eight hidden units at a time). Also batch-1 sampling.
     static func forwardStep(
         gates: UnsafeMutablePointer<Float>,   // (B, 3H) in: x·W_ihᵀ + b_ih; out: r, z, n
         hProj: UnsafePointer<Float>,          // (B, 3H) h·W_hhᵀ, no bias
@@ -57,32 +60,45 @@ enum GRUCell {
             let rG = x + at.r, zG = x + at.z, nG = x + at.n
             let pR = p + at.r, pZ = p + at.z, pN = p + at.n
             let hnRow = hn + row * hs, hp = hPrev + row * hs, ho = h + row * hs
-            for j in 0..<hs { rG[j] += pR[j] + bR[j] }
-            for j in 0..<hs { zG[j] += pZ[j] + bZ[j] }
-            Elementwise.sigmoid(rG, count: hs)
-            Elementwise.sigmoid(zG, count: hs)
-            for j in 0..<hs { hnRow[j] = pN[j] + bN[j] }
-            for j in 0..<hs { nG[j] += rG[j] * hnRow[j] }
-            Elementwise.tanh(nG, count: hs)
-            for j in 0..<hs { ho[j] = nG[j] + zG[j] * (hp[j] - nG[j]) }   // (1 − z)·n + z·h
+            var j = 0
+            while j + 8 <= hs {
+                let r = Elementwise.sigmoid(SIMD8(loading: rG + j) + (SIMD8(loading: pR + j) + SIMD8(loading: bR + j)))
+                let z = Elementwise.sigmoid(SIMD8(loading: zG + j) + (SIMD8(loading: pZ + j) + SIMD8(loading: bZ + j)))
+                let hnj = SIMD8(loading: pN + j) + SIMD8(loading: bN + j)
+                let n = Elementwise.tanh(SIMD8(loading: nG + j) + r * hnj)
+                r.store(to: rG + j); z.store(to: zG + j); n.store(to: nG + j); hnj.store(to: hnRow + j)
+                (n + z * (SIMD8(loading: hp + j) - n)).store(to: ho + j)        // (1 − z)·n + z·h
+                j += 8
+            }
+            while j < hs {
+                let r = Elementwise.sigmoid(rG[j] + (pR[j] + bR[j]))
+                let z = Elementwise.sigmoid(zG[j] + (pZ[j] + bZ[j]))
+                let hnj = pN[j] + bN[j]
+                let n = Elementwise.tanh(nG[j] + r * hnj)
+                rG[j] = r; zG[j] = z; nG[j] = n; hnRow[j] = hnj
+                ho[j] = n + z * (hp[j] - n)
+                j += 1
+            }
         }
     }
 
     // MARK: Backward
 
-    /// Backpropagates through the T steps, last to first. dL/dh_{t−1} =
-    /// dh ⊙ z + dGatesH·W_hh is added into dH[t − 1] (dH0 at t = 0).
-    static func backward(_ w: LayerWindow, _ d: LayerGradients) {
+    /// Backpropagates through the T steps of batch rows `rows`, last to first.
+    /// dL/dh_{t−1} = dh ⊙ z + dGatesH·W_hh is added into dH[t − 1] (dH0 at t = 0).
+    static func backward(_ w: LayerWindow, _ d: LayerGradients, rows: Range<Int>) {
         let b = w.batchSize, h = w.hiddenSize, g3 = 3 * h, bh = w.stepHidden
-        d.dH0.update(repeating: 0, count: bh)
+        let r0 = rows.lowerBound, m = rows.count
+        let dH0 = d.dH0 + r0 * h                                                     // (rows, H)
+        dH0.update(repeating: 0, count: m * h)
         for t in stride(from: w.sequenceLength - 1, through: 0, by: -1) {
-            let dGatesH = d.dGatesH + t * b * g3                                     // (B, 3H)
-            let dHPrev = t > 0 ? d.dH + (t - 1) * bh : d.dH0                          // (B, H)
-            backwardStep(gates: w.gates + t * b * g3, hn: w.aux! + t * bh, hPrev: w.h + t * bh,
-                         dH: d.dH + t * bh, dGatesX: d.dGatesX + t * b * g3, dGatesH: dGatesH,
-                         dHPrev: dHPrev, batchSize: b, hiddenSize: h)
-            BLAS.sgemm(.none, .none, m: b, n: h, k: g3, a: dGatesH, lda: g3,
-                       b: w.weightHH, ldb: h, beta: 1, c: dHPrev, ldc: h)
+            let dGatesH = d.dGatesH + (t * b + r0) * g3                              // (rows, 3H)
+            let dHPrev = t > 0 ? d.dH + (t - 1) * bh + r0 * h : dH0                   // (rows, H)
+            backwardStep(gates: w.gates + (t * b + r0) * g3, hn: w.aux! + t * bh + r0 * h, hPrev: w.h + t * bh + r0 * h,
+                         dH: d.dH + t * bh + r0 * h, dGatesX: d.dGatesX + (t * b + r0) * g3, dGatesH: dGatesH,
+                         dHPrev: dHPrev, batchSize: m, hiddenSize: h)
+            BLAS.skinnySGEMM(m: m, n: h, k: g3, a: dGatesH, lda: g3, b: w.weightHH, bT: w.weightHHT,
+                             beta: 1, c: dHPrev, ldc: h)
         }
     }
 
@@ -107,7 +123,20 @@ enum GRUCell {
         for row in 0..<batchSize {
             let x = gates + row * g3, dx = dGatesX + row * g3, dr = dGatesH + row * g3  // dr: recurrent side
             let hnRow = hn + row * hs, hp = hPrev + row * hs, dh = dH + row * hs, dp = dHPrev + row * hs
-            for j in 0..<hs {
+            var j = 0
+            while j + 8 <= hs {
+                let r = SIMD8(loading: x + at.r + j), z = SIMD8(loading: x + at.z + j), n = SIMD8(loading: x + at.n + j)
+                let d = SIMD8(loading: dh + j)
+                let dPreN = d * (1 - z) * (1 - n * n)
+                let dPreR = dPreN * SIMD8(loading: hnRow + j) * (r * (1 - r))
+                let dPreZ = d * (SIMD8(loading: hp + j) - n) * (z * (1 - z))
+                dPreR.store(to: dx + at.r + j); dPreR.store(to: dr + at.r + j)
+                dPreZ.store(to: dx + at.z + j); dPreZ.store(to: dr + at.z + j)
+                dPreN.store(to: dx + at.n + j); (dPreN * r).store(to: dr + at.n + j)
+                (SIMD8(loading: dp + j) + d * z).store(to: dp + j)
+                j += 8
+            }
+            while j < hs {
                 let r = x[at.r + j], z = x[at.z + j], n = x[at.n + j], d = dh[j]
                 let dPreN = d * (1 - z) * (1 - n * n)
                 let dPreR = dPreN * hnRow[j] * (r * (1 - r))
@@ -116,6 +145,7 @@ enum GRUCell {
                 dx[at.z + j] = dPreZ; dr[at.z + j] = dPreZ
                 dx[at.n + j] = dPreN; dr[at.n + j] = dPreN * r
                 dp[j] += d * z
+                j += 1
             }
         }
     }

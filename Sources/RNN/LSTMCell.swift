@@ -26,27 +26,27 @@ enum LSTMCell {
 
     // MARK: Forward
 
-    /// Runs the T steps of one layer: per step one (B, H)·(H, 4H) GEMM adds
-    /// h·W_hhᵀ into the precomputed input side, then the fused gate kernel.
-    static func forward(_ w: LayerWindow) {
+    /// Runs the T steps of one layer for batch rows `rows`: per step one
+    /// (rows, H)·(H, 4H) GEMM adds h·W_hhᵀ into the precomputed input side,
+    /// then the fused gate kernel. Rows never interact, so disjoint ranges run
+    /// on different threads with no synchronisation.
+    static func forward(_ w: LayerWindow, rows: Range<Int>) {
         let b = w.batchSize, h = w.hiddenSize, g4 = 4 * h, bh = w.stepHidden
+        let r0 = rows.lowerBound, m = rows.count
         let c = w.c!, tanhC = w.aux!
         for t in 0..<w.sequenceLength {
-            let gates = w.gates + t * b * g4                                         // (B, 4H)
-            BLAS.sgemm(.none, .transposed, m: b, n: g4, k: h, a: w.h + t * bh, lda: h,
-                       b: w.weightHH, ldb: h, beta: 1, c: gates, ldc: g4)
-            forwardStep(gates: gates, biasHH: w.biasHH, cPrev: c + t * bh, c: c + (t + 1) * bh,
-                        tanhC: tanhC + t * bh, h: w.h + (t + 1) * bh, batchSize: b, hiddenSize: h)
+            let gates = w.gates + (t * b + r0) * g4                                  // (rows, 4H)
+            let hPrev = t * bh + r0 * h, hNext = (t + 1) * bh + r0 * h             // offsets of (rows, H) blocks
+            BLAS.skinnySGEMM(m: m, n: g4, k: h, a: w.h + hPrev, lda: h, b: w.weightHHT, bT: w.weightHH,
+                             beta: 1, c: gates, ldc: g4)
+            forwardStep(gates: gates, biasHH: w.biasHH, cPrev: c + hPrev, c: c + hNext,
+                        tanhC: tanhC + t * bh + r0 * h, h: w.h + hNext, batchSize: m, hiddenSize: h)
         }
     }
 
-    /// One step's gate nonlinearities and state update, for B rows. Also the
-    /// whole cell of batch-1 sampling.
-    ///
-    /// Each gate block is activated in place by a one-pointer loop and the
-    /// state update is a few short loops: LLVM vectorises loops that touch few
-    /// distinct pointers; one loop over all of them would need too many
-    /// run-time overlap checks and stay scalar.
+    /// One step's gate nonlinearities and state update, for B rows, in one
+    /// pass over each row (eight hidden units at a time, all four gates
+    /// together). Also the whole cell of batch-1 sampling.
     static func forwardStep(
         gates: UnsafeMutablePointer<Float>,   // (B, 4H) in: x·W_ihᵀ + b_ih + h·W_hhᵀ; out: i, f, g, o
         biasHH: UnsafePointer<Float>,         // (4H)
@@ -57,38 +57,54 @@ enum LSTMCell {
         batchSize: Int, hiddenSize: Int
     ) {
         let hs = hiddenSize, g4 = 4 * hs, at = Offsets(hiddenSize: hs)
+        let bI = biasHH + at.i, bF = biasHH + at.f, bG = biasHH + at.g, bO = biasHH + at.o
         for row in 0..<batchSize {
             let z = gates + row * g4
-            for j in 0..<g4 { z[j] += biasHH[j] }
-            Elementwise.sigmoid(z + at.i, count: hs)
-            Elementwise.sigmoid(z + at.f, count: hs)
-            Elementwise.tanh(z + at.g, count: hs)
-            Elementwise.sigmoid(z + at.o, count: hs)
-            let iG = z + at.i, fG = z + at.f, gG = z + at.g, oG = z + at.o
+            let zI = z + at.i, zF = z + at.f, zG = z + at.g, zO = z + at.o
             let cp = cPrev + row * hs, cn = c + row * hs, tc = tanhC + row * hs, hn = h + row * hs
-            for j in 0..<hs { cn[j] = fG[j] * cp[j] + iG[j] * gG[j] }
-            Elementwise.tanh(cn, into: tc, count: hs)
-            for j in 0..<hs { hn[j] = oG[j] * tc[j] }
+            var j = 0
+            while j + 8 <= hs {
+                let i = Elementwise.sigmoid(SIMD8(loading: zI + j) + SIMD8(loading: bI + j))
+                let f = Elementwise.sigmoid(SIMD8(loading: zF + j) + SIMD8(loading: bF + j))
+                let g = Elementwise.tanh(SIMD8(loading: zG + j) + SIMD8(loading: bG + j))
+                let o = Elementwise.sigmoid(SIMD8(loading: zO + j) + SIMD8(loading: bO + j))
+                i.store(to: zI + j); f.store(to: zF + j); g.store(to: zG + j); o.store(to: zO + j)
+                let cj = f * SIMD8(loading: cp + j) + i * g
+                let t = Elementwise.tanh(cj)
+                cj.store(to: cn + j); t.store(to: tc + j); (o * t).store(to: hn + j)
+                j += 8
+            }
+            while j < hs {
+                let i = Elementwise.sigmoid(zI[j] + bI[j]), f = Elementwise.sigmoid(zF[j] + bF[j])
+                let g = Elementwise.tanh(zG[j] + bG[j]), o = Elementwise.sigmoid(zO[j] + bO[j])
+                zI[j] = i; zF[j] = f; zG[j] = g; zO[j] = o
+                let cj = f * cp[j] + i * g
+                let t = Elementwise.tanh(cj)
+                cn[j] = cj; tc[j] = t; hn[j] = o * t
+                j += 1
+            }
         }
     }
 
     // MARK: Backward
 
-    /// Backpropagates through the T steps, last to first. dC0 carries dL/dc
-    /// from step to step and ends as dL/dc_0; dL/dh_{t−1} is added into
-    /// dH[t − 1] (dH0 at t = 0) by one (B, 4H)·(4H, H) GEMM per step.
-    static func backward(_ w: LayerWindow, _ d: LayerGradients) {
+    /// Backpropagates through the T steps of batch rows `rows`, last to first.
+    /// dC0 carries dL/dc from step to step and ends as dL/dc_0; dL/dh_{t−1}
+    /// is added into dH[t − 1] (dH0 at t = 0) by one (rows, 4H)·(4H, H) GEMM per step.
+    static func backward(_ w: LayerWindow, _ d: LayerGradients, rows: Range<Int>) {
         let b = w.batchSize, h = w.hiddenSize, g4 = 4 * h, bh = w.stepHidden
-        let dC = d.dC0!
-        dC.update(repeating: 0, count: bh)
-        d.dH0.update(repeating: 0, count: bh)
+        let r0 = rows.lowerBound, m = rows.count
+        let dC = d.dC0! + r0 * h, dH0 = d.dH0 + r0 * h                             // (rows, H)
+        dC.update(repeating: 0, count: m * h)
+        dH0.update(repeating: 0, count: m * h)
         for t in stride(from: w.sequenceLength - 1, through: 0, by: -1) {
-            let dGates = d.dGatesX + t * b * g4                                      // (B, 4H)
-            backwardStep(gates: w.gates + t * b * g4, cPrev: w.c! + t * bh, tanhC: w.aux! + t * bh,
-                         dH: d.dH + t * bh, dC: dC, dGates: dGates, batchSize: b, hiddenSize: h)
-            let dHPrev = t > 0 ? d.dH + (t - 1) * bh : d.dH0                          // (B, H)
-            BLAS.sgemm(.none, .none, m: b, n: h, k: g4, a: dGates, lda: g4,
-                       b: w.weightHH, ldb: h, beta: 1, c: dHPrev, ldc: h)
+            let dGates = d.dGatesX + (t * b + r0) * g4                               // (rows, 4H)
+            backwardStep(gates: w.gates + (t * b + r0) * g4, cPrev: w.c! + t * bh + r0 * h,
+                         tanhC: w.aux! + t * bh + r0 * h, dH: d.dH + t * bh + r0 * h, dC: dC, dGates: dGates,
+                         batchSize: m, hiddenSize: h)
+            let dHPrev = t > 0 ? d.dH + (t - 1) * bh + r0 * h : dH0                   // (rows, H)
+            BLAS.skinnySGEMM(m: m, n: h, k: g4, a: dGates, lda: g4, b: w.weightHH, bT: w.weightHHT,
+                             beta: 1, c: dHPrev, ldc: h)
         }
     }
 
@@ -113,7 +129,20 @@ enum LSTMCell {
         for row in 0..<batchSize {
             let z = gates + row * g4, dz = dGates + row * g4
             let cp = cPrev + row * hs, tc = tanhC + row * hs, dh = dH + row * hs, dc = dC + row * hs
-            for j in 0..<hs {
+            var j = 0
+            while j + 8 <= hs {
+                let i = SIMD8(loading: z + at.i + j), f = SIMD8(loading: z + at.f + j)
+                let g = SIMD8(loading: z + at.g + j), o = SIMD8(loading: z + at.o + j)
+                let t = SIMD8(loading: tc + j), dhj = SIMD8(loading: dh + j)
+                let dcj = SIMD8(loading: dc + j) + dhj * o * (1 - t * t)
+                (dcj * g * (i * (1 - i))).store(to: dz + at.i + j)
+                (dcj * SIMD8(loading: cp + j) * (f * (1 - f))).store(to: dz + at.f + j)
+                (dcj * i * (1 - g * g)).store(to: dz + at.g + j)
+                (dhj * t * (o * (1 - o))).store(to: dz + at.o + j)
+                (dcj * f).store(to: dc + j)
+                j += 8
+            }
+            while j < hs {
                 let i = z[at.i + j], f = z[at.f + j], g = z[at.g + j], o = z[at.o + j], t = tc[j]
                 let dcj = dc[j] + dh[j] * o * (1 - t * t)
                 dz[at.i + j] = dcj * g * (i * (1 - i))
@@ -121,6 +150,7 @@ enum LSTMCell {
                 dz[at.g + j] = dcj * i * (1 - g * g)
                 dz[at.o + j] = dh[j] * t * (o * (1 - o))
                 dc[j] = dcj * f
+                j += 1
             }
         }
     }

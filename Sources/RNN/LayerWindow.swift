@@ -14,6 +14,9 @@ struct LayerWindow {
     var sequenceLength: Int                     // T
     var hiddenSize: Int                         // H
     var weightHH: UnsafePointer<Float>          // (G·H, H)
+    /// weight_hh transposed, made by the forward pass: the per-step products
+    /// read whichever layout suits them (`BLAS.skinnySGEMM`).
+    var weightHHT: UnsafePointer<Float>         // (H, G·H)
     var biasHH: UnsafePointer<Float>            // (G·H)
     /// In: x·W_ihᵀ + b_ih for every step. Out: the activated gates, kept for backward.
     var gates: UnsafeMutablePointer<Float>      // (T, B, G·H)

@@ -57,6 +57,39 @@ enum SoftmaxCrossEntropy {
         }
     }
 
+    /// For rows `rows` of N: the row's loss log Σ exp(x) − x_target (in Double,
+    /// into `losses`) and its gradient (softmax − onehot(target)) / N into
+    /// `dLogits`, from one softmax. The same arithmetic as `meanLoss` (summing
+    /// `losses` in row order gives its total bit for bit) and `gradient`, so
+    /// the forward pass leaves backward only the GEMMs. Disjoint row ranges
+    /// run on different threads.
+    static func lossAndGradient(
+        logits: UnsafePointer<Float>,         // (N, V)
+        targets: UnsafePointer<Int32>,        // (N)
+        rows: Range<Int>, totalRows n: Int, classes v: Int,
+        losses: UnsafeMutablePointer<Double>, // (N) out, rows `rows`
+        dLogits: UnsafeMutablePointer<Float>  // (N, V) out, rows `rows`
+    ) {
+        let invN = 1 / Float(n)
+        for row in rows {
+            let x = logits + row * v, d = dLogits + row * v
+            let maximum = rowMaximum(x, v)
+            var j = 0
+            while j + 8 <= v { Elementwise.exp(SIMD8(loading: x + j) - maximum).store(to: d + j); j += 8 }
+            while j < v { d[j] = Elementwise.exp(x[j] - maximum); j += 1 }
+            var sum = 0.0
+            for j in 0..<v { sum += Double(d[j]) }
+            let target = Int(targets[row])
+            assert(target >= 0 && target < v, "target id \(target) outside 0..<\(v)")
+            losses[row] = log(sum) + Double(maximum) - Double(x[target])
+            let scale = Float(1 / sum) * invN
+            j = 0
+            while j + 8 <= v { (SIMD8(loading: d + j) * scale).store(to: d + j); j += 8 }
+            while j < v { d[j] *= scale; j += 1 }
+            d[target] -= invN
+        }
+    }
+
     /// The largest of v values (NaN if any is NaN, so a NaN loss shows).
     @inline(__always)
     static func rowMaximum(_ x: UnsafePointer<Float>, _ v: Int) -> Float {

@@ -122,6 +122,7 @@ public final class StackedRNN {
         window = Window(batchSize: b, sequenceLength: t, dropout: dropout)
         hasGradient = false
 
+        let parts = recurrenceParts(batchSize: b)
         parameters.withUnsafeBufferPointer { pb in
             let p = pb.baseAddress!
             for layer in 0..<l {
@@ -134,20 +135,29 @@ public final class StackedRNN {
                 // Input side of all T steps: x·W_ihᵀ + b_ih.
                 let gates = ws.gates[layer].base                                     // (T, B, G·H)
                 if layer == 0 {
-                    OneHot.gatherColumns(tokens: ws.tokens.base, count: n, weight: p + o.weightIH, rows: gh, columns: v,
-                                         bias: p + o.biasIH, out: gates, ldo: gh)
+                    let wt = ws.inputWeightT.base, tokens = ws.tokens.base           // (V, G·H), (T, B)
+                    BLAS.transpose(p + o.weightIH, rows: gh, columns: v, into: wt)
+                    let pieces = Parallel.parts(for: n, minimum: 256)
+                    Parallel.forEach(pieces) { q in
+                        let r = Parallel.range(q, of: pieces, count: n)
+                        OneHot.gatherRows(tokens: tokens + r.lowerBound, count: r.count, table: wt, width: gh,
+                                          vocabularySize: v, bias: p + o.biasIH, out: gates + r.lowerBound * gh, ldo: gh)
+                    }
                 } else {
                     let x = input(of: layer, ws, batchSize: b, rows: n, dropout: dropout, rng: &rng)   // (T, B, H)
-                    Elementwise.fillRows(gates, rows: n, columns: gh, ldc: gh, with: p + o.biasIH)
-                    BLAS.sgemm(.none, .transposed, m: n, n: gh, k: h, a: x, lda: h,
-                               b: p + o.weightIH, ldb: h, beta: 1, c: gates, ldc: gh)
+                    Self.linear(x, rows: n, inputs: h, weight: p + o.weightIH, bias: p + o.biasIH, outputs: gh, out: gates)
                 }
-                // The recurrence.
+                // The recurrence, batch rows split across threads.
+                BLAS.transpose(p + o.weightHH, rows: gh, columns: h, into: ws.weightHHT[layer].base)  // kept for backward
                 let w = layerWindow(layer, ws, p, batchSize: b, sequenceLength: t)
-                switch config.cell {
-                case .rnn: BasicRNNCell.forward(w, activation: config.activation)
-                case .lstm: LSTMCell.forward(w)
-                case .gru: GRUCell.forward(w)
+                let cell = config.cell, activation = config.activation
+                Parallel.forEach(parts) { q in
+                    let rows = Parallel.range(q, of: parts, count: b)
+                    switch cell {
+                    case .rnn: BasicRNNCell.forward(w, rows: rows, activation: activation)
+                    case .lstm: LSTMCell.forward(w, rows: rows)
+                    case .gru: GRUCell.forward(w, rows: rows)
+                    }
                 }
                 // Final state out, for the next window.
                 state.h.withUnsafeMutableBufferPointer { ($0.baseAddress! + layer * bh).update(from: hidden + t * bh, count: bh) }
@@ -157,12 +167,43 @@ public final class StackedRNN {
             }
             // Head: logits = x·W_headᵀ + b_head.
             let x = input(of: l, ws, batchSize: b, rows: n, dropout: dropout, rng: &rng)      // (T, B, H)
-            Elementwise.fillRows(ws.logits.base, rows: n, columns: v, ldc: v, with: p + headBiasOffset)
-            BLAS.sgemm(.none, .transposed, m: n, n: v, k: h, a: x, lda: h,
-                       b: p + headWeightOffset, ldb: h, beta: 1, c: ws.logits.base, ldc: v)
+            Self.linear(x, rows: n, inputs: h, weight: p + headWeightOffset, bias: p + headBiasOffset, outputs: v, out: ws.logits.base)
         }
-        return SoftmaxCrossEntropy.meanLoss(logits: ws.logits.base, targets: ws.targets.base, rows: n, classes: v,
-                                            scratch: ws.lossScratch.base)
+        // The loss, and already its gradient (backward needs the same softmax).
+        let logits = ws.logits.base, targets = ws.targets.base, losses = ws.rowLosses.base, dLogits = ws.dLogits.base
+        let pieces = Parallel.parts(for: n, minimum: 256)
+        Parallel.forEach(pieces) { q in
+            SoftmaxCrossEntropy.lossAndGradient(logits: logits, targets: targets, rows: Parallel.range(q, of: pieces, count: n),
+                                                totalRows: n, classes: v, losses: losses, dLogits: dLogits)
+        }
+        var total = 0.0
+        for row in 0..<n { total += losses[row] }
+        return Float(total / Double(n))
+    }
+
+    /// How many row ranges the recurrence of a B-row window is cut into: one per
+    /// thread, each at least 8 rows (a thinner GEMM loses more than a thread gains).
+    func recurrenceParts(batchSize b: Int) -> Int { Parallel.parts(for: b, minimum: 8) }
+
+    /// out (N, M) = x (N, K) · Wᵀ + bias, W stored (M, K): blocks of rows on the engine's threads.
+    static func linear(_ x: UnsafePointer<Float>, rows n: Int, inputs k: Int, weight: UnsafePointer<Float>,
+                       bias: UnsafePointer<Float>, outputs m: Int, out: UnsafeMutablePointer<Float>) {
+        let pieces = 2 * n * m * k < 4_000_000 ? 1 : Parallel.parts(for: n, minimum: 32)
+        Parallel.forEach(pieces) { q in
+            let r = Parallel.range(q, of: pieces, count: n, alignment: 16)
+            Elementwise.fillRows(out + r.lowerBound * m, rows: r.count, columns: m, ldc: m, with: bias)
+            BLAS.sgemm(.none, .transposed, m: r.count, n: m, k: k, a: x + r.lowerBound * k, lda: k,
+                       b: weight, ldb: k, beta: 1, c: out + r.lowerBound * m, ldc: m)
+        }
+    }
+
+    /// sums (columns) += Σ over the rows of a (rows, columns): blocks of columns on the engine's threads.
+    static func addColumnSums(of a: UnsafePointer<Float>, rows: Int, columns: Int, into sums: UnsafeMutablePointer<Float>) {
+        let pieces = rows * columns < 100_000 ? 1 : Parallel.parts(for: columns, minimum: 64)
+        Parallel.forEach(pieces) { q in
+            let c = Parallel.range(q, of: pieces, count: columns, alignment: 32)
+            Elementwise.addColumnSums(of: a + c.lowerBound, rows: rows, columns: c.count, lda: columns, into: sums + c.lowerBound)
+        }
     }
 
     /// The input of layer k (k = L: of the head): the outputs of layer k − 1,
@@ -187,7 +228,7 @@ public final class StackedRNN {
         let o = layerOffsets[layer]
         return LayerWindow(
             batchSize: batchSize, sequenceLength: sequenceLength, hiddenSize: config.hiddenSize,
-            weightHH: p + o.weightHH, biasHH: p + o.biasHH,
+            weightHH: p + o.weightHH, weightHHT: ws.weightHHT[layer].base, biasHH: p + o.biasHH,
             gates: ws.gates[layer].base, h: ws.hidden[layer].base,
             c: config.cell == .lstm ? ws.cell[layer].base : nil,
             aux: ws.aux.isEmpty ? nil : ws.aux[layer].base,
@@ -215,47 +256,66 @@ public final class StackedRNN {
         let dGatesX = ws.dGatesX.base                                                // (T, B, G·H)
         let dGatesH = ws.dGatesH?.base ?? dGatesX                                    // (T, B, G·H)
 
+        let parts = recurrenceParts(batchSize: b)
         parameters.withUnsafeBufferPointer { pb in
             gradients.withUnsafeMutableBufferPointer { gb in
                 let p = pb.baseAddress!, g = gb.baseAddress!
-                // Head: dLogits, then dW_head += dLogitsᵀ·x, db_head += Σ dLogits, dx = dLogits·W_head.
+                // Head: dLogits (from forward), then dW_head += dLogitsᵀ·x, db_head += Σ dLogits, dx = dLogits·W_head.
                 let dLogits = ws.dLogits.base                                        // (T, B, V)
-                SoftmaxCrossEntropy.gradient(logits: ws.logits.base, targets: ws.targets.base, rows: n, classes: v, into: dLogits)
                 let headInput = cachedInput(of: l, ws, batchSize: b, dropout: win.dropout)  // (T, B, H)
-                BLAS.sgemm(.transposed, .none, m: v, n: h, k: n, a: dLogits, lda: v, b: headInput, ldb: h,
-                           beta: 1, c: g + headWeightOffset, ldc: h)
-                Elementwise.addColumnSums(of: dLogits, rows: n, columns: v, lda: v, into: g + headBiasOffset)
-                BLAS.sgemm(.none, .none, m: n, n: h, k: v, a: dLogits, lda: v, b: p + headWeightOffset, ldb: h,
-                           beta: 0, c: dHidden, ldc: h)
+                BLAS.parallelSGEMM(.transposed, .none, m: v, n: h, k: n, a: dLogits, lda: v, b: headInput, ldb: h,
+                                   beta: 1, c: g + headWeightOffset, ldc: h)
+                Self.addColumnSums(of: dLogits, rows: n, columns: v, into: g + headBiasOffset)
+                BLAS.parallelSGEMM(.none, .none, m: n, n: h, k: v, a: dLogits, lda: v, b: p + headWeightOffset, ldb: h,
+                                   beta: 0, c: dHidden, ldc: h)
                 if win.dropout { Elementwise.multiply(dHidden, by: ws.masks[l].base, count: n * h) }
 
                 for layer in stride(from: l - 1, through: 0, by: -1) {
                     let o = layerOffsets[layer]
-                    // Through the recurrence: dGates for every step, dL/d(initial state).
+                    // Through the recurrence: dGates for every step, dL/d(initial state); batch rows split across threads.
                     let w = layerWindow(layer, ws, p, batchSize: b, sequenceLength: t)
                     let d = LayerGradients(dH: dHidden, dGatesX: dGatesX, dGatesH: dGatesH,
                                            dH0: ws.dInitialH.base + layer * bh,
                                            dC0: ws.dInitialC.map { $0.base + layer * bh })
-                    switch config.cell {
-                    case .rnn: BasicRNNCell.backward(w, d, activation: config.activation)
-                    case .lstm: LSTMCell.backward(w, d)
-                    case .gru: GRUCell.backward(w, d)
+                    let cell = config.cell, activation = config.activation
+                    Parallel.forEach(parts) { q in
+                        let rows = Parallel.range(q, of: parts, count: b)
+                        switch cell {
+                        case .rnn: BasicRNNCell.backward(w, d, rows: rows, activation: activation)
+                        case .lstm: LSTMCell.backward(w, d, rows: rows)
+                        case .gru: GRUCell.backward(w, d, rows: rows)
+                        }
                     }
                     // Weight gradients, one GEMM each over all T steps.
-                    BLAS.sgemm(.transposed, .none, m: gh, n: h, k: n, a: dGatesH, lda: gh, b: ws.hidden[layer].base, ldb: h,
-                               beta: 1, c: g + o.weightHH, ldc: h)                    // h_{t−1}: slots 0..<T
-                    Elementwise.addColumnSums(of: dGatesH, rows: n, columns: gh, lda: gh, into: g + o.biasHH)
-                    Elementwise.addColumnSums(of: dGatesX, rows: n, columns: gh, lda: gh, into: g + o.biasIH)
+                    BLAS.parallelSGEMM(.transposed, .none, m: gh, n: h, k: n, a: dGatesH, lda: gh, b: ws.hidden[layer].base, ldb: h,
+                                       beta: 1, c: g + o.weightHH, ldc: h)                    // h_{t−1}: slots 0..<T
+                    if dGatesH == dGatesX {  // RNN, LSTM: both biases get the same sums
+                        let sums = ws.biasGradient.base
+                        sums.update(repeating: 0, count: gh)
+                        Self.addColumnSums(of: dGatesX, rows: n, columns: gh, into: sums)
+                        for j in 0..<gh { g[o.biasHH + j] += sums[j]; g[o.biasIH + j] += sums[j] }
+                    } else {
+                        Self.addColumnSums(of: dGatesH, rows: n, columns: gh, into: g + o.biasHH)
+                        Self.addColumnSums(of: dGatesX, rows: n, columns: gh, into: g + o.biasIH)
+                    }
                     if layer == 0 {
-                        OneHot.scatterAddColumns(tokens: ws.tokens.base, count: n, gradient: dGatesX, ldd: gh,
-                                                 into: g + o.weightIH, rows: gh, columns: v)
+                        // dW_ih[:, token] += dGates row: scattered into rows of the transposed table, then added back.
+                        let dwt = ws.dInputWeightT.base, tokens = ws.tokens.base      // (V, G·H)
+                        dwt.update(repeating: 0, count: v * gh)
+                        let pieces = Parallel.parts(for: gh, minimum: 64)
+                        Parallel.forEach(pieces) { q in
+                            let c = Parallel.range(q, of: pieces, count: gh, alignment: 16)
+                            OneHot.scatterAddRows(tokens: tokens, count: n, gradient: dGatesX, ldd: gh,
+                                                  into: dwt, width: gh, vocabularySize: v, columns: c)
+                            OneHot.addTransposed(dwt, width: gh, vocabularySize: v, into: g + o.weightIH, rows: c)
+                        }
                     } else {
                         let x = cachedInput(of: layer, ws, batchSize: b, dropout: win.dropout)  // (T, B, H)
-                        BLAS.sgemm(.transposed, .none, m: gh, n: h, k: n, a: dGatesX, lda: gh, b: x, ldb: h,
-                                   beta: 1, c: g + o.weightIH, ldc: h)
+                        BLAS.parallelSGEMM(.transposed, .none, m: gh, n: h, k: n, a: dGatesX, lda: gh, b: x, ldb: h,
+                                           beta: 1, c: g + o.weightIH, ldc: h)
                         // dL/dx: the gradient of the layer below's outputs (dHidden is free again).
-                        BLAS.sgemm(.none, .none, m: n, n: h, k: gh, a: dGatesX, lda: gh, b: p + o.weightIH, ldb: h,
-                                   beta: 0, c: dHidden, ldc: h)
+                        BLAS.parallelSGEMM(.none, .none, m: n, n: h, k: gh, a: dGatesX, lda: gh, b: p + o.weightIH, ldb: h,
+                                           beta: 0, c: dHidden, ldc: h)
                         if win.dropout { Elementwise.multiply(dHidden, by: ws.masks[layer].base, count: n * h) }
                     }
                 }

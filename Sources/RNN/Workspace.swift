@@ -16,6 +16,7 @@ final class Workspace {
 
     // Forward, per layer.
     let gates: [AlignedBuffer<Float>]          // [L] (T, B, G·H) input side in, activated gates out
+    let weightHHT: [AlignedBuffer<Float>]      // [L] (H, G·H) weight_hh transposed at each forward
     let hidden: [AlignedBuffer<Float>]         // [L] (T + 1, B, H) slot 0 the initial state
     let cell: [AlignedBuffer<Float>]           // [L] (T + 1, B, H) LSTM only, else empty
     let aux: [AlignedBuffer<Float>]            // [L] (T, B, H) LSTM tanh(c), GRU W_hn h + b_hn, else empty
@@ -27,10 +28,13 @@ final class Workspace {
     let tokens: AlignedBuffer<Int32>           // (T, B) input ids, time-major
     let targets: AlignedBuffer<Int32>          // (T, B) target ids, time-major
     let logits: AlignedBuffer<Float>           // (T, B, V)
-    let lossScratch: AlignedBuffer<Float>      // (V)
+    let rowLosses: AlignedBuffer<Double>       // (T, B) each position's loss, summed in order
+    let inputWeightT: AlignedBuffer<Float>     // (V, G·H) layer 0's weight_ih transposed: the gather reads rows
 
     // Backward.
-    let dLogits: AlignedBuffer<Float>          // (T, B, V)
+    let dLogits: AlignedBuffer<Float>          // (T, B, V) written by forward (one softmax for loss and gradient)
+    let dInputWeightT: AlignedBuffer<Float>    // (V, G·H) layer 0's dweight_ih, scattered by rows, then transposed in
+    let biasGradient: AlignedBuffer<Float>     // (G·H) one bias's column sums, added to both biases (RNN, LSTM)
     let dHidden: AlignedBuffer<Float>          // (T, B, H) dL/dh of the layer being backpropagated
     let dGatesX: AlignedBuffer<Float>          // (T, B, G·H)
     let dGatesH: AlignedBuffer<Float>?         // (T, B, G·H) GRU only; the others use dGatesX
@@ -44,6 +48,7 @@ final class Workspace {
         rowCapacity = n
         batchCapacity = b
         gates = buffers(l, n * g * h)
+        weightHHT = buffers(l, h * g * h)
         hidden = buffers(l, (n + b) * h)
         cell = lstm ? buffers(l, (n + b) * h) : []
         aux = lstm || gru ? buffers(l, n * h) : []
@@ -54,8 +59,11 @@ final class Workspace {
         tokens = AlignedBuffer(count: n)
         targets = AlignedBuffer(count: n)
         logits = AlignedBuffer(count: n * v)
-        lossScratch = AlignedBuffer(count: v)
+        rowLosses = AlignedBuffer(count: n)
+        inputWeightT = AlignedBuffer(count: v * g * h)
         dLogits = AlignedBuffer(count: n * v)
+        dInputWeightT = AlignedBuffer(count: v * g * h)
+        biasGradient = AlignedBuffer(count: g * h)
         dHidden = AlignedBuffer(count: n * h)
         dGatesX = AlignedBuffer(count: n * g * h)
         dGatesH = gru ? AlignedBuffer(count: n * g * h) : nil

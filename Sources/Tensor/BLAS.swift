@@ -18,10 +18,23 @@ public enum Transpose: Sendable {
 /// OpenBLAS's fp32 products. `NaiveBLAS` has the same functions, written as
 /// plain loops, as the reference they are tested against.
 public enum BLAS {
-    /// OpenBLAS's worker threads (process-wide). Set from `--threads`.
+    /// The engine's threads (process-wide; see `Parallel`). Set from `--threads`.
+    /// OpenBLAS itself always runs single-threaded inside charrnn's pieces of work.
     public static var threadCount: Int {
+        get { Parallel.threadCount }
+        set { Parallel.threadCount = newValue }
+    }
+
+    /// OpenBLAS's own worker threads (process-wide). `Parallel` sets 1.
+    static var openBLASThreads: Int {
         get { Int(charrnn_blas_get_threads()) }
         set { charrnn_blas_set_threads(Int32(max(1, newValue))) }
+    }
+
+    /// The kernel family OpenBLAS chose for this CPU at load time ("SkylakeX", "Haswell", …).
+    public static var coreName: String {
+        guard let name = openblas_get_corename() else { return "unknown" }
+        return String(cString: name)
     }
 
     /// C = alpha · op(A) · op(B) + beta · C. With beta = 0, C is not read
@@ -39,8 +52,96 @@ public enum BLAS {
     ) {
         checkGEMM(transA, transB, m: m, n: n, k: k, lda: lda, ldb: ldb, ldc: ldc)
         if m == 0 || n == 0 { return }
+        _ = Parallel.storage  // OpenBLAS single-threaded from the first call on
         cblas_sgemm(CblasRowMajor, transA.cblas, transB.cblas, Int32(m), Int32(n), Int32(k),
                     alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+    }
+
+    /// `sgemm` cut into blocks of C (rows, or columns when C is wide and short)
+    /// run on the engine's threads; one call when the product is small or there is one thread.
+    /// Every element of C is computed by one OpenBLAS call over the whole of k, as in `sgemm`.
+    public static func parallelSGEMM(
+        _ transA: Transpose, _ transB: Transpose, m: Int, n: Int, k: Int,
+        alpha: Float = 1, a: UnsafePointer<Float>, lda: Int,
+        b: UnsafePointer<Float>, ldb: Int,
+        beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int
+    ) {
+        checkGEMM(transA, transB, m: m, n: n, k: k, lda: lda, ldb: ldb, ldc: ldc)
+        // Below ~4 MFLOP a piece is too short to be worth a thread's wake-up.
+        let parts = 2 * m * n * k < 4_000_000 ? 1 : Parallel.parts(for: max(m, n), minimum: 32)
+        if parts == 1 {
+            sgemm(transA, transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
+            return
+        }
+        let byRows = m >= n
+        Parallel.forEach(parts) { p in
+            if byRows {
+                let r = Parallel.range(p, of: parts, count: m, alignment: 16)
+                let aBlock = transA == .none ? a + r.lowerBound * lda : a + r.lowerBound
+                sgemm(transA, transB, m: r.count, n: n, k: k, alpha: alpha, a: aBlock, lda: lda, b: b, ldb: ldb,
+                      beta: beta, c: c + r.lowerBound * ldc, ldc: ldc)
+            } else {
+                let r = Parallel.range(p, of: parts, count: n, alignment: 16)
+                let bBlock = transB == .none ? b + r.lowerBound : b + r.lowerBound * ldb
+                sgemm(transA, transB, m: m, n: r.count, k: k, alpha: alpha, a: a, lda: lda, b: bBlock, ldb: ldb,
+                      beta: beta, c: c + r.lowerBound, ldc: ldc)
+            }
+        }
+    }
+
+    /// C = A · B + beta · C for a skinny A (m ≤ ~100 rows): the per-step products
+    /// of a recurrence. B comes in both layouts, as stored (k, n) and transposed
+    /// (n, k), and C is computed in column blocks small enough (m·n'·k ≤ 10⁶)
+    /// for OpenBLAS's small-matrix kernels, which read B in place: a single
+    /// call would copy ("pack") all of B on every step, which costs more than
+    /// the product when m is a few dozen rows. The block width and layout
+    /// follow measurements of OpenBLAS 0.3.21 on AVX-512 (see bench/RESULTS.md);
+    /// elsewhere the blocks are ordinary calls, each packing its own slice.
+    ///
+    /// - b: (k, n) row-major, ldb = n. bT: the same matrix transposed, (n, k), ld = k.
+    public static func skinnySGEMM(
+        m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int,
+        b: UnsafePointer<Float>, bT: UnsafePointer<Float>,
+        beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int
+    ) {
+        let limit = 1_000_000
+        // Rows of B of at most 1024 floats: B read in place with a short stride.
+        if n <= 1024, let width = [256, 128, 64, 32].first(where: { m * $0 * k <= limit && $0 <= n }) {
+            var j = 0
+            while j < n {
+                let w = min(width, n - j)
+                sgemm(.none, .none, m: m, n: w, k: k, a: a, lda: lda, b: b + j, ldb: n, beta: beta, c: c + j, ldc: ldc)
+                j += w
+            }
+        } else if let width = [48, 32, 24, 16, 8].first(where: { m * $0 * k <= limit && $0 <= n }) {
+            // Long rows of B: blocks of whole rows of Bᵀ, contiguous along k.
+            var j = 0
+            while j < n {
+                let w = min(width, n - j)
+                sgemm(.none, .transposed, m: m, n: w, k: k, a: a, lda: lda, b: bT + j * k, ldb: k, beta: beta, c: c + j, ldc: ldc)
+                j += w
+            }
+        } else {
+            sgemm(.none, .none, m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: n, beta: beta, c: c, ldc: ldc)
+        }
+    }
+
+    /// t (columns, rows) ← aᵀ for a (rows, columns) row-major, in tiles of 8×8 so that
+    /// both the reads and the writes stay within a few cache lines.
+    public static func transpose(_ a: UnsafePointer<Float>, rows: Int, columns: Int, into t: UnsafeMutablePointer<Float>) {
+        var i0 = 0
+        while i0 < rows {
+            let i1 = min(i0 + 8, rows)
+            var j0 = 0
+            while j0 < columns {
+                let j1 = min(j0 + 8, columns)
+                for i in i0..<i1 {
+                    for j in j0..<j1 { t[j * rows + i] = a[i * columns + j] }
+                }
+                j0 = j1
+            }
+            i0 = i1
+        }
     }
 
     /// y = alpha · op(A) · x + beta · y, A stored (m, n) row-major with lda ≥ n;
@@ -59,6 +160,7 @@ public enum BLAS {
             for i in 0..<count { y[i] = beta == 0 ? 0 : beta * y[i] }
             return
         }
+        _ = Parallel.storage
         cblas_sgemv(CblasRowMajor, trans.cblas, Int32(m), Int32(n), alpha, a, Int32(lda), x, 1, beta, y, 1)
     }
 

@@ -21,5 +21,6 @@ struct CharRNN: ParsableCommand {
             VocabCommand.self,
             PlotCommand.self,
             VizCommand.self,
+            BenchCommand.self,
         ])
 }
