@@ -1,5 +1,7 @@
 import Tensor
 
+private typealias V = Elementwise.Vector
+
 // PyTorch nn.RNN, per step: h' = φ(W_ih x + b_ih + W_hh h + b_hh),
 // φ = tanh or relu (`RNNActivation`). One gate: the (H) row is h' itself.
 // Letters: B batch rows, T steps, H hidden size (see LayerWindow.swift).
@@ -35,17 +37,17 @@ enum BasicRNNCell {
             var j = 0
             switch activation {
             case .tanh:
-                while j + 8 <= hs {
-                    let y = Elementwise.tanh(SIMD8(loading: z + j) + SIMD8(loading: biasHH + j))
+                while j + V.scalarCount <= hs {
+                    let y = Elementwise.tanh(V(loading: z + j) + V(loading: biasHH + j))
                     y.store(to: z + j); y.store(to: out + j)
-                    j += 8
+                    j += V.scalarCount
                 }
                 while j < hs { let y = Elementwise.tanh(z[j] + biasHH[j]); z[j] = y; out[j] = y; j += 1 }
             case .relu:
-                while j + 8 <= hs {
-                    let y = Elementwise.relu(SIMD8(loading: z + j) + SIMD8(loading: biasHH + j))
+                while j + V.scalarCount <= hs {
+                    let y = Elementwise.relu(V(loading: z + j) + V(loading: biasHH + j))
                     y.store(to: z + j); y.store(to: out + j)
-                    j += 8
+                    j += V.scalarCount
                 }
                 while j < hs { let y = Elementwise.relu(z[j] + biasHH[j]); z[j] = y; out[j] = y; j += 1 }
             }
@@ -81,18 +83,18 @@ enum BasicRNNCell {
         var i = 0
         switch activation {
         case .tanh:
-            while i + 8 <= count {
-                let y = SIMD8(loading: output + i)
-                (SIMD8(loading: dH + i) * (1 - y * y)).store(to: dGates + i)
-                i += 8
+            while i + V.scalarCount <= count {
+                let y = V(loading: output + i)
+                (V(loading: dH + i) * (1 - y * y)).store(to: dGates + i)
+                i += V.scalarCount
             }
             while i < count { dGates[i] = dH[i] * Elementwise.tanhDerivative(output: output[i]); i += 1 }
         case .relu:
-            while i + 8 <= count {
-                let y = SIMD8(loading: output + i)
-                let derivative = SIMD8<Float>(repeating: 0).replacing(with: 1, where: y .> 0)
-                (SIMD8(loading: dH + i) * derivative).store(to: dGates + i)
-                i += 8
+            while i + V.scalarCount <= count {
+                let y = V(loading: output + i)
+                let derivative = Elementwise.select(y .> 0, V(repeating: 1), V(repeating: 0))
+                (V(loading: dH + i) * derivative).store(to: dGates + i)
+                i += V.scalarCount
             }
             while i < count { dGates[i] = dH[i] * Elementwise.reluDerivative(output: output[i]); i += 1 }
         }

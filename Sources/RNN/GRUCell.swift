@@ -1,5 +1,7 @@
 import Tensor
 
+private typealias V = Elementwise.Vector
+
 // PyTorch nn.GRU, per step (σ the logistic function, ⊙ element-wise):
 //
 //     r = σ(W_ir x + b_ir + W_hr h + b_hr)            GRUGate.reset
@@ -43,7 +45,7 @@ enum GRUCell {
     }
 
     /// One step's gates and state update, for B rows, in one pass over each
-    /// row (eight hidden units at a time). Also batch-1 sampling.
+    /// row (a vector of hidden units at a time). Also batch-1 sampling.
     static func forwardStep(
         gates: UnsafeMutablePointer<Float>,   // (B, 3H) in: x·W_ihᵀ + b_ih; out: r, z, n
         hProj: UnsafePointer<Float>,          // (B, 3H) h·W_hhᵀ, no bias
@@ -61,14 +63,14 @@ enum GRUCell {
             let pR = p + at.r, pZ = p + at.z, pN = p + at.n
             let hnRow = hn + row * hs, hp = hPrev + row * hs, ho = h + row * hs
             var j = 0
-            while j + 8 <= hs {
-                let r = Elementwise.sigmoid(SIMD8(loading: rG + j) + (SIMD8(loading: pR + j) + SIMD8(loading: bR + j)))
-                let z = Elementwise.sigmoid(SIMD8(loading: zG + j) + (SIMD8(loading: pZ + j) + SIMD8(loading: bZ + j)))
-                let hnj = SIMD8(loading: pN + j) + SIMD8(loading: bN + j)
-                let n = Elementwise.tanh(SIMD8(loading: nG + j) + r * hnj)
+            while j + V.scalarCount <= hs {
+                let r = Elementwise.sigmoid(V(loading: rG + j) + (V(loading: pR + j) + V(loading: bR + j)))
+                let z = Elementwise.sigmoid(V(loading: zG + j) + (V(loading: pZ + j) + V(loading: bZ + j)))
+                let hnj = V(loading: pN + j) + V(loading: bN + j)
+                let n = Elementwise.tanh(V(loading: nG + j) + r * hnj)
                 r.store(to: rG + j); z.store(to: zG + j); n.store(to: nG + j); hnj.store(to: hnRow + j)
-                (n + z * (SIMD8(loading: hp + j) - n)).store(to: ho + j)        // (1 − z)·n + z·h
-                j += 8
+                (n + z * (V(loading: hp + j) - n)).store(to: ho + j)        // (1 − z)·n + z·h
+                j += V.scalarCount
             }
             while j < hs {
                 let r = Elementwise.sigmoid(rG[j] + (pR[j] + bR[j]))
@@ -124,17 +126,17 @@ enum GRUCell {
             let x = gates + row * g3, dx = dGatesX + row * g3, dr = dGatesH + row * g3  // dr: recurrent side
             let hnRow = hn + row * hs, hp = hPrev + row * hs, dh = dH + row * hs, dp = dHPrev + row * hs
             var j = 0
-            while j + 8 <= hs {
-                let r = SIMD8(loading: x + at.r + j), z = SIMD8(loading: x + at.z + j), n = SIMD8(loading: x + at.n + j)
-                let d = SIMD8(loading: dh + j)
+            while j + V.scalarCount <= hs {
+                let r = V(loading: x + at.r + j), z = V(loading: x + at.z + j), n = V(loading: x + at.n + j)
+                let d = V(loading: dh + j)
                 let dPreN = d * (1 - z) * (1 - n * n)
-                let dPreR = dPreN * SIMD8(loading: hnRow + j) * (r * (1 - r))
-                let dPreZ = d * (SIMD8(loading: hp + j) - n) * (z * (1 - z))
+                let dPreR = dPreN * V(loading: hnRow + j) * (r * (1 - r))
+                let dPreZ = d * (V(loading: hp + j) - n) * (z * (1 - z))
                 dPreR.store(to: dx + at.r + j); dPreR.store(to: dr + at.r + j)
                 dPreZ.store(to: dx + at.z + j); dPreZ.store(to: dr + at.z + j)
                 dPreN.store(to: dx + at.n + j); (dPreN * r).store(to: dr + at.n + j)
-                (SIMD8(loading: dp + j) + d * z).store(to: dp + j)
-                j += 8
+                (V(loading: dp + j) + d * z).store(to: dp + j)
+                j += V.scalarCount
             }
             while j < hs {
                 let r = x[at.r + j], z = x[at.z + j], n = x[at.n + j], d = dh[j]

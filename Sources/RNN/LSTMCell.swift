@@ -1,5 +1,7 @@
 import Tensor
 
+private typealias V = Elementwise.Vector
+
 // PyTorch nn.LSTM, per step (σ the logistic function, ⊙ element-wise):
 //
 //     i = σ(W_ii x + b_ii + W_hi h + b_hi)       LSTMGate.input
@@ -45,7 +47,7 @@ enum LSTMCell {
     }
 
     /// One step's gate nonlinearities and state update, for B rows, in one
-    /// pass over each row (eight hidden units at a time, all four gates
+    /// pass over each row (a vector of hidden units at a time, all four gates
     /// together). Also the whole cell of batch-1 sampling.
     static func forwardStep(
         gates: UnsafeMutablePointer<Float>,   // (B, 4H) in: x·W_ihᵀ + b_ih + h·W_hhᵀ; out: i, f, g, o
@@ -63,16 +65,16 @@ enum LSTMCell {
             let zI = z + at.i, zF = z + at.f, zG = z + at.g, zO = z + at.o
             let cp = cPrev + row * hs, cn = c + row * hs, tc = tanhC + row * hs, hn = h + row * hs
             var j = 0
-            while j + 8 <= hs {
-                let i = Elementwise.sigmoid(SIMD8(loading: zI + j) + SIMD8(loading: bI + j))
-                let f = Elementwise.sigmoid(SIMD8(loading: zF + j) + SIMD8(loading: bF + j))
-                let g = Elementwise.tanh(SIMD8(loading: zG + j) + SIMD8(loading: bG + j))
-                let o = Elementwise.sigmoid(SIMD8(loading: zO + j) + SIMD8(loading: bO + j))
+            while j + V.scalarCount <= hs {
+                let i = Elementwise.sigmoid(V(loading: zI + j) + V(loading: bI + j))
+                let f = Elementwise.sigmoid(V(loading: zF + j) + V(loading: bF + j))
+                let g = Elementwise.tanh(V(loading: zG + j) + V(loading: bG + j))
+                let o = Elementwise.sigmoid(V(loading: zO + j) + V(loading: bO + j))
                 i.store(to: zI + j); f.store(to: zF + j); g.store(to: zG + j); o.store(to: zO + j)
-                let cj = f * SIMD8(loading: cp + j) + i * g
+                let cj = f * V(loading: cp + j) + i * g
                 let t = Elementwise.tanh(cj)
                 cj.store(to: cn + j); t.store(to: tc + j); (o * t).store(to: hn + j)
-                j += 8
+                j += V.scalarCount
             }
             while j < hs {
                 let i = Elementwise.sigmoid(zI[j] + bI[j]), f = Elementwise.sigmoid(zF[j] + bF[j])
@@ -130,17 +132,17 @@ enum LSTMCell {
             let z = gates + row * g4, dz = dGates + row * g4
             let cp = cPrev + row * hs, tc = tanhC + row * hs, dh = dH + row * hs, dc = dC + row * hs
             var j = 0
-            while j + 8 <= hs {
-                let i = SIMD8(loading: z + at.i + j), f = SIMD8(loading: z + at.f + j)
-                let g = SIMD8(loading: z + at.g + j), o = SIMD8(loading: z + at.o + j)
-                let t = SIMD8(loading: tc + j), dhj = SIMD8(loading: dh + j)
-                let dcj = SIMD8(loading: dc + j) + dhj * o * (1 - t * t)
+            while j + V.scalarCount <= hs {
+                let i = V(loading: z + at.i + j), f = V(loading: z + at.f + j)
+                let g = V(loading: z + at.g + j), o = V(loading: z + at.o + j)
+                let t = V(loading: tc + j), dhj = V(loading: dh + j)
+                let dcj = V(loading: dc + j) + dhj * o * (1 - t * t)
                 (dcj * g * (i * (1 - i))).store(to: dz + at.i + j)
-                (dcj * SIMD8(loading: cp + j) * (f * (1 - f))).store(to: dz + at.f + j)
+                (dcj * V(loading: cp + j) * (f * (1 - f))).store(to: dz + at.f + j)
                 (dcj * i * (1 - g * g)).store(to: dz + at.g + j)
                 (dhj * t * (o * (1 - o))).store(to: dz + at.o + j)
                 (dcj * f).store(to: dc + j)
-                j += 8
+                j += V.scalarCount
             }
             while j < hs {
                 let i = z[at.i + j], f = z[at.f + j], g = z[at.g + j], o = z[at.o + j], t = tc[j]
