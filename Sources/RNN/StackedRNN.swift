@@ -49,7 +49,9 @@ public final class StackedRNN {
     public let config: ModelConfig
     public let layout: ParameterLayout
     /// All parameters, flat, in `layout` order.
-    public var parameters: [Float]
+    public var parameters: [Float] { didSet { parameterVersion &+= 1 } }
+    /// Bumped by every change of `parameters`: `step`'s weight copies are remade when it moves.
+    private(set) var parameterVersion = 0
     /// dLoss/dparameters, same layout. `backward` adds into it; zeroing is the trainer's job.
     public var gradients: [Float]
 
@@ -65,6 +67,7 @@ public final class StackedRNN {
     var window: Window?
     var hasGradient = false
     let stepScratch: StepScratch
+    var stepWeightCache: StepWeights?
 
     /// A model of the given shape with all parameters (and gradients) zero; see `initialize`.
     public init(config: ModelConfig) {
@@ -379,9 +382,12 @@ public final class StackedRNN {
 
     /// Batch-1 inference for sampling: feeds one token, updates `state` (batchSize 1), writes V logits. No allocation per call.
     ///
-    /// Per layer one GEMV for the input side (a column gather for layer 0) and
-    /// one for the recurrence, then the same gate kernel as `forward`; no dropout.
-    /// The token is checked (precondition) since a sampler's prime comes from outside.
+    /// Per layer one vector-matrix product for both the input and the
+    /// recurrent side, [x, h]·[W_ih; W_hh]ᵀ (a row of a transposed table for
+    /// layer 0's one-hot input), then the same gate kernel as `forward`; no
+    /// dropout. The products read transposed copies of the weights made on
+    /// the first call after `parameters` changed (`StepWeights`). The token is
+    /// checked (precondition) since a sampler's prime comes from outside.
     public func step(token: Int32, state: inout RecurrentState, logits: UnsafeMutableBufferPointer<Float>) {
         let l = config.layerCount, h = config.hiddenSize, gh = config.cell.gateCount * h, v = config.vocabularySize
         precondition(token >= 0 && Int(token) < v, "step: token id \(token) outside 0..<\(v)")
@@ -389,49 +395,64 @@ public final class StackedRNN {
         if let problem = state.problem(for: config) { preconditionFailure("step: \(problem)") }
         precondition(logits.count >= v, "step: logits buffer holds \(logits.count) values, needs V = \(v)")
         let s = stepScratch, cell = config.cell, activation = config.activation
+        let weights = stepWeights()
         parameters.withUnsafeBufferPointer { pb in
             let p = pb.baseAddress!
-            withUnsafePointer(to: token) { tokenPointer in
-                state.h.withUnsafeMutableBufferPointer { hb in
-                    let hAll = hb.baseAddress!                                       // (L, H)
-                    for layer in 0..<l {
-                        let o = layerOffsets[layer]
-                        let hPrev = hAll + layer * h                                 // (H) in, updated in place
-                        let gates = s.gates.base                                     // (G·H)
-                        if layer == 0 {
-                            OneHot.gatherColumns(tokens: tokenPointer, count: 1, weight: p + o.weightIH, rows: gh,
-                                                 columns: v, bias: p + o.biasIH, out: gates, ldo: gh)
-                        } else {
-                            gates.update(from: p + o.biasIH, count: gh)
-                            BLAS.sgemv(.none, m: gh, n: h, a: p + o.weightIH, lda: h, x: hAll + (layer - 1) * h,
-                                       beta: 1, y: gates)
-                        }
-                        switch cell {
-                        case .rnn:
-                            BLAS.sgemv(.none, m: gh, n: h, a: p + o.weightHH, lda: h, x: hPrev, beta: 1, y: gates)
-                            BasicRNNCell.forwardStep(gates: gates, biasHH: p + o.biasHH, h: s.h.base,
-                                                     batchSize: 1, hiddenSize: h, activation: activation)
-                        case .lstm:
-                            BLAS.sgemv(.none, m: gh, n: h, a: p + o.weightHH, lda: h, x: hPrev, beta: 1, y: gates)
-                            state.c.withUnsafeMutableBufferPointer { cb in
-                                let cPrev = cb.baseAddress! + layer * h
-                                LSTMCell.forwardStep(gates: gates, biasHH: p + o.biasHH, cPrev: cPrev, c: s.c.base,
-                                                     tanhC: s.aux.base, h: s.h.base, batchSize: 1, hiddenSize: h)
-                                cPrev.update(from: s.c.base, count: h)
-                            }
-                        case .gru:
-                            BLAS.sgemv(.none, m: gh, n: h, a: p + o.weightHH, lda: h, x: hPrev, beta: 0, y: s.hProj.base)
-                            GRUCell.forwardStep(gates: gates, hProj: s.hProj.base, biasHH: p + o.biasHH, hPrev: hPrev,
-                                                hn: s.aux.base, h: s.h.base, batchSize: 1, hiddenSize: h)
-                        }
-                        hPrev.update(from: s.h.base, count: h)
+            state.h.withUnsafeMutableBufferPointer { hb in
+                let hAll = hb.baseAddress!                                           // (L, H): [h_0, h_1, …]
+                for layer in 0..<l {
+                    let o = layerOffsets[layer]
+                    let hPrev = hAll + layer * h                                     // (H) in, updated in place
+                    let gates = s.gates.base                                         // (G·H)
+                    let recurrent = cell == .gru ? s.hProj.base : gates              // GRU keeps h·W_hhᵀ apart
+                    // Input side: layer 0 a row of the table, the others a product below.
+                    if layer == 0 {
+                        let row = weights.inputTable.base + Int(token) * gh
+                        for j in 0..<gh { gates[j] = row[j] + p[o.biasIH + j] }
+                    } else {
+                        gates.update(from: p + o.biasIH, count: gh)
                     }
-                    let out = logits.baseAddress!
-                    out.update(from: p + headBiasOffset, count: v)
-                    BLAS.sgemv(.none, m: v, n: h, a: p + headWeightOffset, lda: h, x: hAll + (l - 1) * h, beta: 1, y: out)
+                    if cell == .gru {
+                        if layer > 0 { weights.multiply(layer, part: .input, parameters: p, x: hAll + (layer - 1) * h, into: gates, beta: 1) }
+                        weights.multiply(layer, part: .recurrent, parameters: p, x: hPrev, into: recurrent, beta: 0)
+                    } else if layer == 0 {
+                        weights.multiply(layer, part: .recurrent, parameters: p, x: hPrev, into: gates, beta: 1)
+                    } else {
+                        // h_{l−1} (this step's, just written) and h_l (the previous step's) are adjacent in `state.h`.
+                        weights.multiply(layer, part: .both, parameters: p, x: hAll + (layer - 1) * h, into: gates, beta: 1)
+                    }
+                    switch cell {
+                    case .rnn:
+                        BasicRNNCell.forwardStep(gates: gates, biasHH: p + o.biasHH, h: s.h.base,
+                                                 batchSize: 1, hiddenSize: h, activation: activation)
+                    case .lstm:
+                        state.c.withUnsafeMutableBufferPointer { cb in
+                            let cPrev = cb.baseAddress! + layer * h
+                            LSTMCell.forwardStep(gates: gates, biasHH: p + o.biasHH, cPrev: cPrev, c: s.c.base,
+                                                 tanhC: s.aux.base, h: s.h.base, batchSize: 1, hiddenSize: h)
+                            cPrev.update(from: s.c.base, count: h)
+                        }
+                    case .gru:
+                        GRUCell.forwardStep(gates: gates, hProj: s.hProj.base, biasHH: p + o.biasHH, hPrev: hPrev,
+                                            hn: s.aux.base, h: s.h.base, batchSize: 1, hiddenSize: h)
+                    }
+                    hPrev.update(from: s.h.base, count: h)
                 }
+                let out = logits.baseAddress!
+                out.update(from: p + headBiasOffset, count: v)
+                BLAS.sgemv(.none, m: v, n: h, a: p + headWeightOffset, lda: h, x: hAll + (l - 1) * h, beta: 1, y: out)
             }
         }
+    }
+
+    /// `step`'s copies of the weights, current for `parameterVersion`.
+    private func stepWeights() -> StepWeights {
+        if let w = stepWeightCache, w.version == parameterVersion { return w }
+        let w = parameters.withUnsafeBufferPointer { pb in
+            StepWeights(config: config, parameters: pb.baseAddress!, offsets: layerOffsets, version: parameterVersion)
+        }
+        stepWeightCache = w
+        return w
     }
 
     // MARK: - Cost

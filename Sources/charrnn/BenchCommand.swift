@@ -220,7 +220,7 @@ extension Workload {
         switch kind {
         case .sgemm(let n): return Self.measureSGEMM(n: n, seconds: min(seconds, 3), threads: threads)
         case .train(let spec): return Self.measureTraining(spec, seconds: seconds, threads: threads)
-        case .sample(let shape): return Self.measureSampling(shape, seconds: seconds)
+        case .sample(let shape): return Self.measureSampling(shape, seconds: seconds, threads: threads)
         case .tokenize(let mb): return try Self.measureTokenizer(megabytes: mb)
         case .firstCharacter: throw ValidationError("first-char is measured by the parent process")
         }
@@ -323,28 +323,35 @@ extension Workload {
                           parameters: model.parameters)
     }
 
-    /// `charrnn sample`'s path: Sampler.generate at temperature 0.8, batch 1, with the
-    /// thread count `charrnn sample` uses.
-    static func measureSampling(_ shape: ModelShape, seconds: Double) -> BenchMeasurement {
-        BLAS.threadCount = 1  // as SampleCommand
+    /// `charrnn sample`'s path: Sampler.generate at temperature 0.8, batch 1, on one
+    /// thread as `charrnn sample` runs it; then again on `threads` threads (the
+    /// engine splits matrices larger than L2 across them), reported in the note.
+    static func measureSampling(_ shape: ModelShape, seconds: Double, threads: Int) -> BenchMeasurement {
         let sampler = Sampler(checkpoint: randomCheckpoint(shape))
         let policy = SamplingPolicy(temperature: 0.8)
-        _ = sampler.generate(prime: [], length: 200, policy: policy, seed: 0)
-        var count = 0, seed: UInt64 = 1
-        let start = now()
-        var elapsed = 0.0
-        while elapsed < seconds / 2 || count == 0 {
-            count += sampler.generate(prime: [], length: 1000, policy: policy, seed: seed).generated.count
-            seed += 1
-            elapsed = now() - start
+        func rate(threads: Int, seconds: Double) -> (charsPerSecond: Double, count: Int) {
+            BLAS.threadCount = threads
+            _ = sampler.generate(prime: [], length: 200, policy: policy, seed: 0)
+            var count = 0, seed: UInt64 = 1
+            let start = now()
+            var elapsed = 0.0
+            while elapsed < seconds || count == 0 {
+                count += sampler.generate(prime: [], length: 1000, policy: policy, seed: seed).generated.count
+                seed += 1
+                elapsed = now() - start
+            }
+            return (Double(count) / elapsed, count)
         }
+        let single = rate(threads: 1, seconds: seconds / 2)
+        let many = threads > 1 ? rate(threads: threads, seconds: seconds / 4).charsPerSecond : single.charsPerSecond
         let config = shape.config
         // Bytes of weights a step reads: all parameters but the layer-0 input matrix, of which one column.
         let g = config.cell.gateCount * config.hiddenSize
         let stepBytes = Double(4 * (config.parameterCount - g * config.vocabularySize + g))
-        let cps = Double(count) / elapsed
-        return BenchMeasurement(impl: "charrnn", charsPerSecond: cps, msPerIteration: 1e3 / cps, iterations: count,
-                                weightGigabytesPerSecond: stepBytes * cps / 1e9, threads: 1)
+        let cps = single.charsPerSecond
+        return BenchMeasurement(impl: "charrnn", charsPerSecond: cps, msPerIteration: 1e3 / cps, iterations: single.count,
+                                weightGigabytesPerSecond: stepBytes * cps / 1e9, threads: 1,
+                                note: "1 thread, as charrnn sample runs; \(threads) threads: \(Int(many.rounded())) chars/s")
     }
 
     /// The tokenizer (grapheme clusters, NFC, ids and vocabulary: `Corpus.load`) against a

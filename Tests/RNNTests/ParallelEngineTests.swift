@@ -73,4 +73,24 @@ import Tensor
             close(many.initial.c, one.initial.c, "dL/dc0")
         }
     }
+
+    /// `step` keeps transposed copies of the weights: a change of `parameters`
+    /// (in place, as the optimizer makes it) must reach the next step.
+    @Test(arguments: [ModelCase(cell: .lstm, layers: 2), ModelCase(cell: .gru, layers: 2), ModelCase(cell: .rnn, layers: 3)])
+    func stepSeesParameterChanges(_ c: ModelCase) {
+        let config = c.config(vocabularySize: 11, hiddenSize: 24)
+        let model = Fixture.model(config, seed: 51)
+        var state = RecurrentState.zeros(config: config, batchSize: 1)
+        var logits = [Float](repeating: 0, count: 11)
+        logits.withUnsafeMutableBufferPointer { model.step(token: 3, state: &state, logits: $0) }
+        model.parameters.withUnsafeMutableBufferPointer { p in for i in p.indices { p[i] *= -0.5 } }
+        let fresh = StackedRNN(config: config)
+        fresh.parameters = model.parameters
+        var s1 = RecurrentState.zeros(config: config, batchSize: 1), s2 = s1
+        var l1 = logits, l2 = logits
+        l1.withUnsafeMutableBufferPointer { model.step(token: 5, state: &s1, logits: $0) }
+        l2.withUnsafeMutableBufferPointer { fresh.step(token: 5, state: &s2, logits: $0) }
+        #expect(l1 == l2)
+        #expect(s1 == s2)
+    }
 }
