@@ -77,7 +77,7 @@ enum BasicRNNCell {
     static func backwardStep(
         output: UnsafePointer<Float>,          // (B, H) h'
         dH: UnsafePointer<Float>,              // (B, H) total dL/dh'
-        dGates: UnsafeMutablePointer<Float>,   // (B, H) out
+        dGates: UnsafeMutablePointer<Float>,   // (B, H) out; may be `output` (in place)
         count: Int, activation: RNNActivation
     ) {
         var i = 0

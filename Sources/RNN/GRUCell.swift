@@ -116,7 +116,7 @@ enum GRUCell {
         hn: UnsafePointer<Float>,              // (B, H) W_hn h + b_hn
         hPrev: UnsafePointer<Float>,           // (B, H)
         dH: UnsafePointer<Float>,              // (B, H) total dL/dh of this step
-        dGatesX: UnsafeMutablePointer<Float>,  // (B, 3H) out
+        dGatesX: UnsafeMutablePointer<Float>,  // (B, 3H) out; may be `gates` (in place)
         dGatesH: UnsafeMutablePointer<Float>,  // (B, 3H) out
         dHPrev: UnsafeMutablePointer<Float>,   // (B, H) += dh ⊙ z
         batchSize: Int, hiddenSize: Int

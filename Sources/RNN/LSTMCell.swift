@@ -124,7 +124,7 @@ enum LSTMCell {
         tanhC: UnsafePointer<Float>,          // (B, H)
         dH: UnsafePointer<Float>,             // (B, H) total dL/dh of this step
         dC: UnsafeMutablePointer<Float>,      // (B, H) in: dL/dc of this step from later steps; out: dL/dc_prev
-        dGates: UnsafeMutablePointer<Float>,  // (B, 4H) out: pre-activation gradients
+        dGates: UnsafeMutablePointer<Float>,  // (B, 4H) out: pre-activation gradients; may be `gates` (in place)
         batchSize: Int, hiddenSize: Int
     ) {
         let hs = hiddenSize, g4 = 4 * hs, at = Offsets(hiddenSize: hs)

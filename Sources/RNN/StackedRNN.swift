@@ -256,8 +256,7 @@ public final class StackedRNN {
         let l = config.layerCount, h = config.hiddenSize, gh = config.cell.gateCount * h, v = config.vocabularySize
         let bh = b * h
         let dHidden = ws.dHidden.base                                                // (T, B, H)
-        let dGatesX = ws.dGatesX.base                                                // (T, B, G·H)
-        let dGatesH = ws.dGatesH?.base ?? dGatesX                                    // (T, B, G·H)
+        precondition(!hasGradient, "backward() called twice after one forward(): the first consumed the cached gates")
 
         let parts = recurrenceParts(batchSize: b)
         parameters.withUnsafeBufferPointer { pb in
@@ -277,6 +276,10 @@ public final class StackedRNN {
                     let o = layerOffsets[layer]
                     // Through the recurrence: dGates for every step, dL/d(initial state); batch rows split across threads.
                     let w = layerWindow(layer, ws, p, batchSize: b, sequenceLength: t)
+                    // dL/d(pre-activations) overwrite the activated gates, step by step, as the recurrence
+                    // goes back (each step's gates are read once, just before): no second (T, B, G·H) buffer.
+                    let dGatesX = ws.gates[layer].base                               // (T, B, G·H)
+                    let dGatesH = ws.dGatesH?.base ?? dGatesX                        // (T, B, G·H) GRU: its own
                     let d = LayerGradients(dH: dHidden, dGatesX: dGatesX, dGatesH: dGatesH,
                                            dH0: ws.dInitialH.base + layer * bh,
                                            dC0: ws.dInitialC.map { $0.base + layer * bh })

@@ -36,8 +36,7 @@ final class Workspace {
     let dInputWeightT: AlignedBuffer<Float>    // (V, G·H) layer 0's dweight_ih, scattered by rows, then transposed in
     let biasGradient: AlignedBuffer<Float>     // (G·H) one bias's column sums, added to both biases (RNN, LSTM)
     let dHidden: AlignedBuffer<Float>          // (T, B, H) dL/dh of the layer being backpropagated
-    let dGatesX: AlignedBuffer<Float>          // (T, B, G·H)
-    let dGatesH: AlignedBuffer<Float>?         // (T, B, G·H) GRU only; the others use dGatesX
+    let dGatesH: AlignedBuffer<Float>?         // (T, B, G·H) GRU only; dGatesX (and the others' dGatesH) overwrite `gates`
     let dInitialH: AlignedBuffer<Float>        // (L, B, H)
     let dInitialC: AlignedBuffer<Float>?       // (L, B, H) LSTM only
 
@@ -65,7 +64,6 @@ final class Workspace {
         dInputWeightT = AlignedBuffer(count: v * g * h)
         biasGradient = AlignedBuffer(count: g * h)
         dHidden = AlignedBuffer(count: n * h)
-        dGatesX = AlignedBuffer(count: n * g * h)
         dGatesH = gru ? AlignedBuffer(count: n * g * h) : nil
         dInitialH = AlignedBuffer(count: l * b * h)
         dInitialC = lstm ? AlignedBuffer(count: l * b * h) : nil
