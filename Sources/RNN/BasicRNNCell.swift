@@ -1,6 +1,7 @@
 import Tensor
 
 private typealias V = Elementwise.Vector
+private typealias V8 = SIMD8<Float>  // backward steps have no transcendental functions: narrower vectors spill less
 
 // PyTorch nn.RNN, per step: h' = φ(W_ih x + b_ih + W_hh h + b_hh),
 // φ = tanh or relu (`RNNActivation`). One gate: the (H) row is h' itself.
@@ -58,7 +59,9 @@ enum BasicRNNCell {
 
     /// Backpropagates through the T steps of batch rows `rows`, last to first:
     /// d(pre) = dh ⊙ φ'(h'), and d(pre)·W_hh is added into dH[t − 1] (dH0 at t = 0).
-    static func backward(_ w: LayerWindow, _ d: LayerGradients, rows: Range<Int>, activation: RNNActivation) {
+    /// biasSums (H) += the column sums of these rows' pre-activation gradients (both biases').
+    static func backward(_ w: LayerWindow, _ d: LayerGradients, rows: Range<Int>, activation: RNNActivation,
+                         biasSums: UnsafeMutablePointer<Float>) {
         let h = w.hiddenSize, bh = w.stepHidden
         let r0 = rows.lowerBound, m = rows.count
         let dH0 = d.dH0 + r0 * h
@@ -67,6 +70,7 @@ enum BasicRNNCell {
             let dGates = d.dGatesX + t * bh + r0 * h                                 // (rows, H)
             backwardStep(output: w.gates + t * bh + r0 * h, dH: d.dH + t * bh + r0 * h, dGates: dGates,
                          count: m * h, activation: activation)
+            Elementwise.addColumnSums(of: dGates, rows: m, columns: h, lda: h, into: biasSums)
             let dHPrev = t > 0 ? d.dH + (t - 1) * bh + r0 * h : dH0                   // (rows, H)
             BLAS.skinnySGEMM(m: m, n: h, k: h, a: dGates, lda: h, b: w.weightHH, bT: w.weightHHT,
                              beta: 1, c: dHPrev, ldc: h)
@@ -83,18 +87,18 @@ enum BasicRNNCell {
         var i = 0
         switch activation {
         case .tanh:
-            while i + V.scalarCount <= count {
-                let y = V(loading: output + i)
-                (V(loading: dH + i) * (1 - y * y)).store(to: dGates + i)
-                i += V.scalarCount
+            while i + 8 <= count {
+                let y = V8(loading: output + i)
+                (V8(loading: dH + i) * (1 - y * y)).store(to: dGates + i)
+                i += 8
             }
             while i < count { dGates[i] = dH[i] * Elementwise.tanhDerivative(output: output[i]); i += 1 }
         case .relu:
-            while i + V.scalarCount <= count {
-                let y = V(loading: output + i)
-                let derivative = Elementwise.select(y .> 0, V(repeating: 1), V(repeating: 0))
-                (V(loading: dH + i) * derivative).store(to: dGates + i)
-                i += V.scalarCount
+            while i + 8 <= count {
+                let y = V8(loading: output + i)
+                let derivative = Elementwise.select(y .> 0, V8(repeating: 1), V8(repeating: 0))
+                (V8(loading: dH + i) * derivative).store(to: dGates + i)
+                i += 8
             }
             while i < count { dGates[i] = dH[i] * Elementwise.reluDerivative(output: output[i]); i += 1 }
         }

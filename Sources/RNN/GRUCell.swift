@@ -1,6 +1,7 @@
 import Tensor
 
 private typealias V = Elementwise.Vector
+private typealias V8 = SIMD8<Float>  // backward steps have no transcendental functions: narrower vectors spill less
 
 // PyTorch nn.GRU, per step (σ the logistic function, ⊙ element-wise):
 //
@@ -88,7 +89,10 @@ enum GRUCell {
 
     /// Backpropagates through the T steps of batch rows `rows`, last to first.
     /// dL/dh_{t−1} = dh ⊙ z + dGatesH·W_hh is added into dH[t − 1] (dH0 at t = 0).
-    static func backward(_ w: LayerWindow, _ d: LayerGradients, rows: Range<Int>) {
+    ///
+    /// biasSums (2 × 3H): [0, 3H) += the column sums of these rows' dGatesX (b_ih's
+    /// gradient), [3H, 6H) of their dGatesH (b_hh's), added while the rows are in cache.
+    static func backward(_ w: LayerWindow, _ d: LayerGradients, rows: Range<Int>, biasSums: UnsafeMutablePointer<Float>) {
         let b = w.batchSize, h = w.hiddenSize, g3 = 3 * h, bh = w.stepHidden
         let r0 = rows.lowerBound, m = rows.count
         let dH0 = d.dH0 + r0 * h                                                     // (rows, H)
@@ -99,6 +103,8 @@ enum GRUCell {
             backwardStep(gates: w.gates + (t * b + r0) * g3, hn: w.aux! + t * bh + r0 * h, hPrev: w.h + t * bh + r0 * h,
                          dH: d.dH + t * bh + r0 * h, dGatesX: d.dGatesX + (t * b + r0) * g3, dGatesH: dGatesH,
                          dHPrev: dHPrev, batchSize: m, hiddenSize: h)
+            Elementwise.addColumnSums(of: d.dGatesX + (t * b + r0) * g3, rows: m, columns: g3, lda: g3, into: biasSums)
+            Elementwise.addColumnSums(of: dGatesH, rows: m, columns: g3, lda: g3, into: biasSums + g3)
             BLAS.skinnySGEMM(m: m, n: h, k: g3, a: dGatesH, lda: g3, b: w.weightHH, bT: w.weightHHT,
                              beta: 1, c: dHPrev, ldc: h)
         }
@@ -126,17 +132,17 @@ enum GRUCell {
             let x = gates + row * g3, dx = dGatesX + row * g3, dr = dGatesH + row * g3  // dr: recurrent side
             let hnRow = hn + row * hs, hp = hPrev + row * hs, dh = dH + row * hs, dp = dHPrev + row * hs
             var j = 0
-            while j + V.scalarCount <= hs {
-                let r = V(loading: x + at.r + j), z = V(loading: x + at.z + j), n = V(loading: x + at.n + j)
-                let d = V(loading: dh + j)
+            while j + 8 <= hs {
+                let r = V8(loading: x + at.r + j), z = V8(loading: x + at.z + j), n = V8(loading: x + at.n + j)
+                let d = V8(loading: dh + j)
                 let dPreN = d * (1 - z) * (1 - n * n)
-                let dPreR = dPreN * V(loading: hnRow + j) * (r * (1 - r))
-                let dPreZ = d * (V(loading: hp + j) - n) * (z * (1 - z))
+                let dPreR = dPreN * V8(loading: hnRow + j) * (r * (1 - r))
+                let dPreZ = d * (V8(loading: hp + j) - n) * (z * (1 - z))
                 dPreR.store(to: dx + at.r + j); dPreR.store(to: dr + at.r + j)
                 dPreZ.store(to: dx + at.z + j); dPreZ.store(to: dr + at.z + j)
                 dPreN.store(to: dx + at.n + j); (dPreN * r).store(to: dr + at.n + j)
-                (V(loading: dp + j) + d * z).store(to: dp + j)
-                j += V.scalarCount
+                (V8(loading: dp + j) + d * z).store(to: dp + j)
+                j += 8
             }
             while j < hs {
                 let r = x[at.r + j], z = x[at.z + j], n = x[at.n + j], d = dh[j]

@@ -1,6 +1,7 @@
 import Tensor
 
 private typealias V = Elementwise.Vector
+private typealias V8 = SIMD8<Float>  // the backward step has no transcendental functions: narrower vectors spill less
 
 // PyTorch nn.LSTM, per step (σ the logistic function, ⊙ element-wise):
 //
@@ -93,7 +94,10 @@ enum LSTMCell {
     /// Backpropagates through the T steps of batch rows `rows`, last to first.
     /// dC0 carries dL/dc from step to step and ends as dL/dc_0; dL/dh_{t−1}
     /// is added into dH[t − 1] (dH0 at t = 0) by one (rows, 4H)·(4H, H) GEMM per step.
-    static func backward(_ w: LayerWindow, _ d: LayerGradients, rows: Range<Int>) {
+    ///
+    /// biasSums (4H) += the column sums of these rows' pre-activation gradients
+    /// (the gradient of both biases), added while each step's rows are still in cache.
+    static func backward(_ w: LayerWindow, _ d: LayerGradients, rows: Range<Int>, biasSums: UnsafeMutablePointer<Float>) {
         let b = w.batchSize, h = w.hiddenSize, g4 = 4 * h, bh = w.stepHidden
         let r0 = rows.lowerBound, m = rows.count
         let dC = d.dC0! + r0 * h, dH0 = d.dH0 + r0 * h                             // (rows, H)
@@ -104,6 +108,7 @@ enum LSTMCell {
             backwardStep(gates: w.gates + (t * b + r0) * g4, cPrev: w.c! + t * bh + r0 * h,
                          tanhC: w.aux! + t * bh + r0 * h, dH: d.dH + t * bh + r0 * h, dC: dC, dGates: dGates,
                          batchSize: m, hiddenSize: h)
+            Elementwise.addColumnSums(of: dGates, rows: m, columns: g4, lda: g4, into: biasSums)
             let dHPrev = t > 0 ? d.dH + (t - 1) * bh + r0 * h : dH0                   // (rows, H)
             BLAS.skinnySGEMM(m: m, n: h, k: g4, a: dGates, lda: g4, b: w.weightHH, bT: w.weightHHT,
                              beta: 1, c: dHPrev, ldc: h)
@@ -132,17 +137,17 @@ enum LSTMCell {
             let z = gates + row * g4, dz = dGates + row * g4
             let cp = cPrev + row * hs, tc = tanhC + row * hs, dh = dH + row * hs, dc = dC + row * hs
             var j = 0
-            while j + V.scalarCount <= hs {
-                let i = V(loading: z + at.i + j), f = V(loading: z + at.f + j)
-                let g = V(loading: z + at.g + j), o = V(loading: z + at.o + j)
-                let t = V(loading: tc + j), dhj = V(loading: dh + j)
-                let dcj = V(loading: dc + j) + dhj * o * (1 - t * t)
+            while j + 8 <= hs {
+                let i = V8(loading: z + at.i + j), f = V8(loading: z + at.f + j)
+                let g = V8(loading: z + at.g + j), o = V8(loading: z + at.o + j)
+                let t = V8(loading: tc + j), dhj = V8(loading: dh + j)
+                let dcj = V8(loading: dc + j) + dhj * o * (1 - t * t)
                 (dcj * g * (i * (1 - i))).store(to: dz + at.i + j)
-                (dcj * V(loading: cp + j) * (f * (1 - f))).store(to: dz + at.f + j)
+                (dcj * V8(loading: cp + j) * (f * (1 - f))).store(to: dz + at.f + j)
                 (dcj * i * (1 - g * g)).store(to: dz + at.g + j)
                 (dhj * t * (o * (1 - o))).store(to: dz + at.o + j)
                 (dcj * f).store(to: dc + j)
-                j += V.scalarCount
+                j += 8
             }
             while j < hs {
                 let i = z[at.i + j], f = z[at.f + j], g = z[at.g + j], o = z[at.o + j], t = tc[j]

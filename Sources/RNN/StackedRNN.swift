@@ -284,26 +284,26 @@ public final class StackedRNN {
                                            dH0: ws.dInitialH.base + layer * bh,
                                            dC0: ws.dInitialC.map { $0.base + layer * bh })
                     let cell = config.cell, activation = config.activation
+                    // Each piece of rows adds up its own bias gradient (2 × G·H: input side, recurrent side).
+                    let partials = ws.biasPartials(count: parts * 2 * gh)
+                    partials.update(repeating: 0, count: parts * 2 * gh)
                     Parallel.forEach(parts) { q in
-                        let rows = Parallel.range(q, of: parts, count: b)
+                        let rows = Parallel.range(q, of: parts, count: b), sums = partials + q * 2 * gh
                         switch cell {
-                        case .rnn: BasicRNNCell.backward(w, d, rows: rows, activation: activation)
-                        case .lstm: LSTMCell.backward(w, d, rows: rows)
-                        case .gru: GRUCell.backward(w, d, rows: rows)
+                        case .rnn: BasicRNNCell.backward(w, d, rows: rows, activation: activation, biasSums: sums)
+                        case .lstm: LSTMCell.backward(w, d, rows: rows, biasSums: sums)
+                        case .gru: GRUCell.backward(w, d, rows: rows, biasSums: sums)
                         }
+                    }
+                    // Bias gradients: the pieces' sums, in piece order. The RNN and LSTM biases share one.
+                    let recurrentSide = cell == .gru ? gh : 0
+                    for q in 0..<parts {
+                        let sums = partials + q * 2 * gh
+                        for j in 0..<gh { g[o.biasIH + j] += sums[j]; g[o.biasHH + j] += sums[recurrentSide + j] }
                     }
                     // Weight gradients, one GEMM each over all T steps.
                     BLAS.parallelSGEMM(.transposed, .none, m: gh, n: h, k: n, a: dGatesH, lda: gh, b: ws.hidden[layer].base, ldb: h,
                                        beta: 1, c: g + o.weightHH, ldc: h)                    // h_{t−1}: slots 0..<T
-                    if dGatesH == dGatesX {  // RNN, LSTM: both biases get the same sums
-                        let sums = ws.biasGradient.base
-                        sums.update(repeating: 0, count: gh)
-                        Self.addColumnSums(of: dGatesX, rows: n, columns: gh, into: sums)
-                        for j in 0..<gh { g[o.biasHH + j] += sums[j]; g[o.biasIH + j] += sums[j] }
-                    } else {
-                        Self.addColumnSums(of: dGatesH, rows: n, columns: gh, into: g + o.biasHH)
-                        Self.addColumnSums(of: dGatesX, rows: n, columns: gh, into: g + o.biasIH)
-                    }
                     if layer == 0 {
                         // dW_ih[:, token] += dGates row: scattered into rows of the transposed table, then added back.
                         let dwt = ws.dInputWeightT.base, tokens = ws.tokens.base      // (V, G·H)

@@ -34,7 +34,7 @@ final class Workspace {
     // Backward.
     let dLogits: AlignedBuffer<Float>          // (T, B, V) written by forward (one softmax for loss and gradient)
     let dInputWeightT: AlignedBuffer<Float>    // (V, G·H) layer 0's dweight_ih, scattered by rows, then transposed in
-    let biasGradient: AlignedBuffer<Float>     // (G·H) one bias's column sums, added to both biases (RNN, LSTM)
+    private var partials = AlignedBuffer<Float>(count: 0)  // (pieces, 2, G·H) bias gradients of each piece of rows
     let dHidden: AlignedBuffer<Float>          // (T, B, H) dL/dh of the layer being backpropagated
     let dGatesH: AlignedBuffer<Float>?         // (T, B, G·H) GRU only; dGatesX (and the others' dGatesH) overwrite `gates`
     let dInitialH: AlignedBuffer<Float>        // (L, B, H)
@@ -62,11 +62,16 @@ final class Workspace {
         inputWeightT = AlignedBuffer(count: v * g * h)
         dLogits = AlignedBuffer(count: n * v)
         dInputWeightT = AlignedBuffer(count: v * g * h)
-        biasGradient = AlignedBuffer(count: g * h)
         dHidden = AlignedBuffer(count: n * h)
         dGatesH = gru ? AlignedBuffer(count: n * g * h) : nil
         dInitialH = AlignedBuffer(count: l * b * h)
         dInitialC = lstm ? AlignedBuffer(count: l * b * h) : nil
+    }
+
+    /// At least `count` floats for the recurrence pieces' bias sums (grown when the thread count grows).
+    func biasPartials(count: Int) -> UnsafeMutablePointer<Float> {
+        if partials.count < count { partials = AlignedBuffer(count: count) }
+        return partials.base
     }
 
     func fits(batchSize b: Int, sequenceLength t: Int) -> Bool {

@@ -92,6 +92,8 @@ public enum Elementwise {
     /// one AVX-512 register where the compiler may use one.
     public typealias Vector = SIMD16<Float>
     public typealias VectorBits = SIMD16<UInt32>
+    public typealias Vector8 = SIMD8<Float>
+    public typealias Vector8Bits = SIMD8<UInt32>
     /// Floats per `Vector`.
     public static let lanes = 16
 
@@ -150,6 +152,64 @@ public enum Elementwise {
     /// max(x, 0) on a vector; NaN stays NaN.
     @_transparent
     public static func relu(_ x: Vector) -> Vector { select(x .< 0, Vector(repeating: 0), x) }
+
+    // The same on eight lanes (half the registers: kernels that keep many vectors live spill less).
+
+    /// `mask ? a : b` lane by lane, with bit operations. (`replacing(with:where:)`
+    /// goes through a per-lane loop over the mask that LLVM turns into shuffles.)
+    @_transparent
+    public static func select(_ mask: SIMDMask<Vector8Bits.MaskStorage>, _ a: Vector8, _ b: Vector8) -> Vector8 {
+        let m = unsafeBitCast(mask._storage, to: Vector8Bits.self)
+        let ab = unsafeBitCast(a, to: Vector8Bits.self), bb = unsafeBitCast(b, to: Vector8Bits.self)
+        return unsafeBitCast(bb ^ ((ab ^ bb) & m), to: Vector8.self)
+    }
+
+    /// eˣ on a vector, bit for bit `exp(_: Float)` on each lane.
+    @_transparent
+    public static func exp(_ x: Vector8) -> Vector8 {
+        var clamped = select(x .< -87, Vector8(repeating: -87), x)   // NaN fails both tests and stays NaN
+        clamped = select(x .> 88, Vector8(repeating: 88), clamped)
+        let shifter = Vector8(repeating: 12_582_912)
+        let t = clamped * 1.442_695_04 + shifter
+        let n = t - shifter
+        var r = clamped - n * 0.693_359_375
+        r = r + n * 2.121_944_4e-4
+        let z = r * r
+        var p = Vector8(repeating: 1.987_569_15e-4)
+        p = p * r + 1.398_199_95e-3
+        p = p * r + 8.333_451_9e-3
+        p = p * r + 4.166_579_59e-2
+        p = p * r + 1.666_666_55e-1
+        p = p * r + 5.000_000_12e-1
+        p = p * z + r + 1
+        let bits = (unsafeBitCast(t, to: Vector8Bits.self) &- 0x4B40_0000 &+ 127) &<< 23
+        return p * unsafeBitCast(bits, to: Vector8.self)
+    }
+
+    /// σ on a vector, bit for bit `sigmoid(_: Float)`.
+    @_transparent
+    public static func sigmoid(_ x: Vector8) -> Vector8 { 1 / (1 + exp(-x)) }
+
+    /// tanh on a vector, bit for bit `tanh(_: Float)`.
+    @_transparent
+    public static func tanh(_ x: Vector8) -> Vector8 {
+        let a = unsafeBitCast(unsafeBitCast(x, to: Vector8Bits.self) & 0x7FFF_FFFF, to: Vector8.self)
+        let e = exp(-2 * a)
+        let large = (1 - e) / (1 + e)
+        let z = x * x
+        var p = Vector8(repeating: -5.704_988_72e-3)
+        p = p * z + 2.063_908_88e-2
+        p = p * z - 5.373_971_55e-2
+        p = p * z + 1.333_144_22e-1
+        p = p * z - 3.333_328_19e-1
+        let small = x + x * z * p
+        let signedLarge = select(x .< 0, -large, large)
+        return select(a .< 0.625, small, signedLarge)  // NaN: a < 0.625 is false, large is NaN
+    }
+
+    /// max(x, 0) on a vector; NaN stays NaN.
+    @_transparent
+    public static func relu(_ x: Vector8) -> Vector8 { select(x .< 0, Vector8(repeating: 0), x) }
 
     // MARK: Buffers, in place
 
@@ -221,32 +281,15 @@ public enum Elementwise {
     }
 
     /// sums (columns) += Σ over rows of `a` (rows, columns; lda): the bias gradient of a broadcast bias.
-    /// Each column is added up row by row, in order.
+    /// Each column is added up row by row, in order. Rows are read one after the other (the sums stay
+    /// in L1), which the hardware prefetcher follows; column-blocked loops stride through memory.
     @inlinable
     public static func addColumnSums(of a: UnsafePointer<Float>, rows: Int, columns: Int, lda: Int, into sums: UnsafeMutablePointer<Float>) {
-        var j = 0
-        while j + 32 <= columns {  // four vectors of sums stay in registers over all rows
-            var s0 = SIMD8(loading: sums + j), s1 = SIMD8(loading: sums + j + 8)
-            var s2 = SIMD8(loading: sums + j + 16), s3 = SIMD8(loading: sums + j + 24)
-            for r in 0..<rows {
-                let row = a + r * lda + j
-                s0 += SIMD8(loading: row); s1 += SIMD8(loading: row + 8)
-                s2 += SIMD8(loading: row + 16); s3 += SIMD8(loading: row + 24)
-            }
-            s0.store(to: sums + j); s1.store(to: sums + j + 8); s2.store(to: sums + j + 16); s3.store(to: sums + j + 24)
-            j += 32
-        }
-        while j + 8 <= columns {
-            var s = SIMD8(loading: sums + j)
-            for r in 0..<rows { s += SIMD8(loading: a + r * lda + j) }
-            s.store(to: sums + j)
-            j += 8
-        }
-        while j < columns {
-            var s = sums[j]
-            for r in 0..<rows { s += a[r * lda + j] }
-            sums[j] = s
-            j += 1
+        for r in 0..<rows {
+            let row = a + r * lda
+            var j = 0
+            while j + 8 <= columns { (SIMD8(loading: sums + j) + SIMD8(loading: row + j)).store(to: sums + j); j += 8 }
+            while j < columns { sums[j] += row[j]; j += 1 }
         }
     }
 
