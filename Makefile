@@ -63,6 +63,9 @@ demo: build corpora
 	$(BIN) train $(CORPUS) --max-time $(DEMO_TIME) --checkpoint-dir checkpoints/demo
 	@for t in 0.5 0.8 1.0; do echo; echo "=== temperature $$t"; $(BIN) sample --checkpoint checkpoints/demo --temp $$t --length 400 --seed 1; echo; done
 
+# Every workload beside PyTorch and numpy (two alternating rounds, best kept; ~8 minutes).
+# BENCH_ARGS="--only train --seconds 20" to choose; results appended to bench-results/bench.jsonl.
+BENCH_ARGS ?= --repeat 2
 bench: build
 	$(BIN) bench $(BENCH_ARGS)
 

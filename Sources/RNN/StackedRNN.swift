@@ -11,12 +11,19 @@ import Tensor
 // (N, ·) matrix.
 //
 // Per layer and window: the input projection of all T steps at once (a gather
-// of weight_ih columns for the one-hot layer 0, one (N, H)·(H, G·H) GEMM for
+// of rows of weight_ihᵀ for the one-hot layer 0, one (N, H)·(H, G·H) GEMM for
 // the others); per step one (B, H)·(H, G·H) GEMM and a fused gate kernel (in
-// the cell files). Backward: per step one (B, G·H)·(G·H, H) GEMM through the
-// recurrence; then per layer one GEMM each for dW_hh, dW_ih and dX over all
-// T steps. Parameters and gradients are one flat array each, laid out by
+// the cell files). Backward: per step the gate kernel's gradient (written over
+// the cached gates) and one (B, G·H)·(G·H, H) GEMM through the recurrence;
+// then per layer one GEMM each for dW_hh, dW_ih and dX over all T steps.
+// Parameters and gradients are one flat array each, laid out by
 // `ParameterLayout` (PyTorch's names and shapes).
+//
+// Threads (`Parallel`): batch rows never interact in the recurrence, so the B
+// rows are cut into one piece per thread and each thread runs all T steps of
+// its rows alone, forward and backward, with no synchronisation per step; the
+// per-step products are cut into column blocks for OpenBLAS's small-matrix
+// kernels (`BLAS.skinnySGEMM`). The window-wide GEMMs are cut into blocks of C.
 
 /// Parameter initialisation choices beyond PyTorch's default.
 public struct InitOptions: Sendable {

@@ -22,22 +22,25 @@ struct BenchCommand: ParsableCommand {
         abstract: "Measure training, sampling and tokenizing speed (beside PyTorch, when available).",
         discussion: """
             Workloads: \(Workload.all.map(\.name).joined(separator: ", ")).
-            Training runs the real step (batching, forward, backward, gradient clipping, optimizer) on
-            random characters with V = 65. GFLOP/s counts GEMM FLOPs: StackedRNN.trainingFLOPs =
-            6·N·H·(G·H·(2L − 1) + V) per window, N = B·T. "of GEMM" divides that by the machine's large
-            sgemm throughput measured in the same run.
-            PyTorch and numpy run bench/torch_reference.py with the Python in $CHARRNN_PYTHON or --torch
+
+            Training runs the real step (batching, forward, backward, gradient clipping, optimizer) on \
+            random characters with V = 65. GFLOP/s counts GEMM FLOPs, StackedRNN.trainingFLOPs = \
+            6·N·H·(G·H·(2L − 1) + V) per window with N = B·T; "of GEMM" divides it by the machine's large \
+            sgemm throughput measured in the same run. Each workload runs in a child process, so its peak \
+            RSS is its own.
+
+            PyTorch and numpy run bench/torch_reference.py with the Python in $CHARRNN_PYTHON or --torch \
             (`make torch-venv` makes one; `make bench` uses it).
             """)
 
     @Flag(help: "Print JSON lines instead of the table.") var json = false
     @Option(help: "Run only these workloads: a name, a prefix (train, sample) or a comma-separated list.") var only: String?
-    @Option(help: "Seconds of timing per workload and implementation (default 10).") var seconds: Double = 10
+    @Option(help: "Seconds of timing per workload and implementation.") var seconds: Double = 10
     @Option(help: "Threads for charrnn (BLAS) and PyTorch (default: all cores).") var threads: Int?
-    @Option(help: "Rounds per timed workload, alternating charrnn and the references; the best round counts (default 1).") var `repeat`: Int = 1
+    @Option(help: "Rounds per timed workload, alternating charrnn and the references; the best round counts.") var `repeat`: Int = 1
     @Option(help: "Python with torch (and numpy) for the reference figures (default: $CHARRNN_PYTHON).") var torch: String?
     @Flag(help: "Skip the PyTorch and numpy references.") var noReference = false
-    @Option(help: "Append JSON lines here (default bench-results/bench.jsonl; '-' for none).") var results: String = "bench-results/bench.jsonl"
+    @Option(help: "Append JSON lines here ('-' for none).") var results: String = "bench-results/bench.jsonl"
     @Option(help: .private) var referenceScript: String?
     @Flag(help: .private) var inProcess = false   // run one workload here and print its measurement
 
