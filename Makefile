@@ -72,6 +72,9 @@ demo: build corpora
 	@echo "      continue this run (charrnn train $(CORPUS) --checkpoint-dir checkpoints/demo --resume --max-time 10m),"
 	@echo "      or train on your own text (charrnn train your.txt)."
 
+# Every workload beside PyTorch and numpy (two alternating rounds, best kept; ~8 minutes).
+# BENCH_ARGS="--only train --seconds 20" to choose; results appended to bench-results/bench.jsonl.
+BENCH_ARGS ?= --repeat 2
 bench: build
 	$(BIN) bench $(BENCH_ARGS)
 

@@ -1,5 +1,8 @@
 import Tensor
 
+private typealias V = Elementwise.Vector
+private typealias V8 = SIMD8<Float>  // backward steps have no transcendental functions: narrower vectors spill less
+
 // PyTorch nn.RNN, per step: h' = φ(W_ih x + b_ih + W_hh h + b_hh),
 // φ = tanh or relu (`RNNActivation`). One gate: the (H) row is h' itself.
 // Letters: B batch rows, T steps, H hidden size (see LayerWindow.swift).
@@ -35,17 +38,17 @@ enum BasicRNNCell {
             var j = 0
             switch activation {
             case .tanh:
-                while j + 8 <= hs {
-                    let y = Elementwise.tanh(SIMD8(loading: z + j) + SIMD8(loading: biasHH + j))
+                while j + V.scalarCount <= hs {
+                    let y = Elementwise.tanh(V(loading: z + j) + V(loading: biasHH + j))
                     y.store(to: z + j); y.store(to: out + j)
-                    j += 8
+                    j += V.scalarCount
                 }
                 while j < hs { let y = Elementwise.tanh(z[j] + biasHH[j]); z[j] = y; out[j] = y; j += 1 }
             case .relu:
-                while j + 8 <= hs {
-                    let y = Elementwise.relu(SIMD8(loading: z + j) + SIMD8(loading: biasHH + j))
+                while j + V.scalarCount <= hs {
+                    let y = Elementwise.relu(V(loading: z + j) + V(loading: biasHH + j))
                     y.store(to: z + j); y.store(to: out + j)
-                    j += 8
+                    j += V.scalarCount
                 }
                 while j < hs { let y = Elementwise.relu(z[j] + biasHH[j]); z[j] = y; out[j] = y; j += 1 }
             }
@@ -56,7 +59,9 @@ enum BasicRNNCell {
 
     /// Backpropagates through the T steps of batch rows `rows`, last to first:
     /// d(pre) = dh ⊙ φ'(h'), and d(pre)·W_hh is added into dH[t − 1] (dH0 at t = 0).
-    static func backward(_ w: LayerWindow, _ d: LayerGradients, rows: Range<Int>, activation: RNNActivation) {
+    /// biasSums (H) += the column sums of these rows' pre-activation gradients (both biases').
+    static func backward(_ w: LayerWindow, _ d: LayerGradients, rows: Range<Int>, activation: RNNActivation,
+                         biasSums: UnsafeMutablePointer<Float>) {
         let h = w.hiddenSize, bh = w.stepHidden
         let r0 = rows.lowerBound, m = rows.count
         let dH0 = d.dH0 + r0 * h
@@ -65,6 +70,7 @@ enum BasicRNNCell {
             let dGates = d.dGatesX + t * bh + r0 * h                                 // (rows, H)
             backwardStep(output: w.gates + t * bh + r0 * h, dH: d.dH + t * bh + r0 * h, dGates: dGates,
                          count: m * h, activation: activation)
+            Elementwise.addColumnSums(of: dGates, rows: m, columns: h, lda: h, into: biasSums)
             let dHPrev = t > 0 ? d.dH + (t - 1) * bh + r0 * h : dH0                   // (rows, H)
             BLAS.skinnySGEMM(m: m, n: h, k: h, a: dGates, lda: h, b: w.weightHH, bT: w.weightHHT,
                              beta: 1, c: dHPrev, ldc: h)
@@ -75,23 +81,23 @@ enum BasicRNNCell {
     static func backwardStep(
         output: UnsafePointer<Float>,          // (B, H) h'
         dH: UnsafePointer<Float>,              // (B, H) total dL/dh'
-        dGates: UnsafeMutablePointer<Float>,   // (B, H) out
+        dGates: UnsafeMutablePointer<Float>,   // (B, H) out; may be `output` (in place)
         count: Int, activation: RNNActivation
     ) {
         var i = 0
         switch activation {
         case .tanh:
             while i + 8 <= count {
-                let y = SIMD8(loading: output + i)
-                (SIMD8(loading: dH + i) * (1 - y * y)).store(to: dGates + i)
+                let y = V8(loading: output + i)
+                (V8(loading: dH + i) * (1 - y * y)).store(to: dGates + i)
                 i += 8
             }
             while i < count { dGates[i] = dH[i] * Elementwise.tanhDerivative(output: output[i]); i += 1 }
         case .relu:
             while i + 8 <= count {
-                let y = SIMD8(loading: output + i)
-                let derivative = SIMD8<Float>(repeating: 0).replacing(with: 1, where: y .> 0)
-                (SIMD8(loading: dH + i) * derivative).store(to: dGates + i)
+                let y = V8(loading: output + i)
+                let derivative = Elementwise.select(y .> 0, V8(repeating: 1), V8(repeating: 0))
+                (V8(loading: dH + i) * derivative).store(to: dGates + i)
                 i += 8
             }
             while i < count { dGates[i] = dH[i] * Elementwise.reluDerivative(output: output[i]); i += 1 }

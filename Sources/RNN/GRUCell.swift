@@ -1,5 +1,8 @@
 import Tensor
 
+private typealias V = Elementwise.Vector
+private typealias V8 = SIMD8<Float>  // backward steps have no transcendental functions: narrower vectors spill less
+
 // PyTorch nn.GRU, per step (σ the logistic function, ⊙ element-wise):
 //
 //     r = σ(W_ir x + b_ir + W_hr h + b_hr)            GRUGate.reset
@@ -43,7 +46,7 @@ enum GRUCell {
     }
 
     /// One step's gates and state update, for B rows, in one pass over each
-    /// row (eight hidden units at a time). Also batch-1 sampling.
+    /// row (a vector of hidden units at a time). Also batch-1 sampling.
     static func forwardStep(
         gates: UnsafeMutablePointer<Float>,   // (B, 3H) in: x·W_ihᵀ + b_ih; out: r, z, n
         hProj: UnsafePointer<Float>,          // (B, 3H) h·W_hhᵀ, no bias
@@ -61,14 +64,14 @@ enum GRUCell {
             let pR = p + at.r, pZ = p + at.z, pN = p + at.n
             let hnRow = hn + row * hs, hp = hPrev + row * hs, ho = h + row * hs
             var j = 0
-            while j + 8 <= hs {
-                let r = Elementwise.sigmoid(SIMD8(loading: rG + j) + (SIMD8(loading: pR + j) + SIMD8(loading: bR + j)))
-                let z = Elementwise.sigmoid(SIMD8(loading: zG + j) + (SIMD8(loading: pZ + j) + SIMD8(loading: bZ + j)))
-                let hnj = SIMD8(loading: pN + j) + SIMD8(loading: bN + j)
-                let n = Elementwise.tanh(SIMD8(loading: nG + j) + r * hnj)
+            while j + V.scalarCount <= hs {
+                let r = Elementwise.sigmoid(V(loading: rG + j) + (V(loading: pR + j) + V(loading: bR + j)))
+                let z = Elementwise.sigmoid(V(loading: zG + j) + (V(loading: pZ + j) + V(loading: bZ + j)))
+                let hnj = V(loading: pN + j) + V(loading: bN + j)
+                let n = Elementwise.tanh(V(loading: nG + j) + r * hnj)
                 r.store(to: rG + j); z.store(to: zG + j); n.store(to: nG + j); hnj.store(to: hnRow + j)
-                (n + z * (SIMD8(loading: hp + j) - n)).store(to: ho + j)        // (1 − z)·n + z·h
-                j += 8
+                (n + z * (V(loading: hp + j) - n)).store(to: ho + j)        // (1 − z)·n + z·h
+                j += V.scalarCount
             }
             while j < hs {
                 let r = Elementwise.sigmoid(rG[j] + (pR[j] + bR[j]))
@@ -86,7 +89,10 @@ enum GRUCell {
 
     /// Backpropagates through the T steps of batch rows `rows`, last to first.
     /// dL/dh_{t−1} = dh ⊙ z + dGatesH·W_hh is added into dH[t − 1] (dH0 at t = 0).
-    static func backward(_ w: LayerWindow, _ d: LayerGradients, rows: Range<Int>) {
+    ///
+    /// biasSums (2 × 3H): [0, 3H) += the column sums of these rows' dGatesX (b_ih's
+    /// gradient), [3H, 6H) of their dGatesH (b_hh's), added while the rows are in cache.
+    static func backward(_ w: LayerWindow, _ d: LayerGradients, rows: Range<Int>, biasSums: UnsafeMutablePointer<Float>) {
         let b = w.batchSize, h = w.hiddenSize, g3 = 3 * h, bh = w.stepHidden
         let r0 = rows.lowerBound, m = rows.count
         let dH0 = d.dH0 + r0 * h                                                     // (rows, H)
@@ -97,6 +103,8 @@ enum GRUCell {
             backwardStep(gates: w.gates + (t * b + r0) * g3, hn: w.aux! + t * bh + r0 * h, hPrev: w.h + t * bh + r0 * h,
                          dH: d.dH + t * bh + r0 * h, dGatesX: d.dGatesX + (t * b + r0) * g3, dGatesH: dGatesH,
                          dHPrev: dHPrev, batchSize: m, hiddenSize: h)
+            Elementwise.addColumnSums(of: d.dGatesX + (t * b + r0) * g3, rows: m, columns: g3, lda: g3, into: biasSums)
+            Elementwise.addColumnSums(of: dGatesH, rows: m, columns: g3, lda: g3, into: biasSums + g3)
             BLAS.skinnySGEMM(m: m, n: h, k: g3, a: dGatesH, lda: g3, b: w.weightHH, bT: w.weightHHT,
                              beta: 1, c: dHPrev, ldc: h)
         }
@@ -114,7 +122,7 @@ enum GRUCell {
         hn: UnsafePointer<Float>,              // (B, H) W_hn h + b_hn
         hPrev: UnsafePointer<Float>,           // (B, H)
         dH: UnsafePointer<Float>,              // (B, H) total dL/dh of this step
-        dGatesX: UnsafeMutablePointer<Float>,  // (B, 3H) out
+        dGatesX: UnsafeMutablePointer<Float>,  // (B, 3H) out; may be `gates` (in place)
         dGatesH: UnsafeMutablePointer<Float>,  // (B, 3H) out
         dHPrev: UnsafeMutablePointer<Float>,   // (B, H) += dh ⊙ z
         batchSize: Int, hiddenSize: Int
@@ -125,15 +133,15 @@ enum GRUCell {
             let hnRow = hn + row * hs, hp = hPrev + row * hs, dh = dH + row * hs, dp = dHPrev + row * hs
             var j = 0
             while j + 8 <= hs {
-                let r = SIMD8(loading: x + at.r + j), z = SIMD8(loading: x + at.z + j), n = SIMD8(loading: x + at.n + j)
-                let d = SIMD8(loading: dh + j)
+                let r = V8(loading: x + at.r + j), z = V8(loading: x + at.z + j), n = V8(loading: x + at.n + j)
+                let d = V8(loading: dh + j)
                 let dPreN = d * (1 - z) * (1 - n * n)
-                let dPreR = dPreN * SIMD8(loading: hnRow + j) * (r * (1 - r))
-                let dPreZ = d * (SIMD8(loading: hp + j) - n) * (z * (1 - z))
+                let dPreR = dPreN * V8(loading: hnRow + j) * (r * (1 - r))
+                let dPreZ = d * (V8(loading: hp + j) - n) * (z * (1 - z))
                 dPreR.store(to: dx + at.r + j); dPreR.store(to: dr + at.r + j)
                 dPreZ.store(to: dx + at.z + j); dPreZ.store(to: dr + at.z + j)
                 dPreN.store(to: dx + at.n + j); (dPreN * r).store(to: dr + at.n + j)
-                (SIMD8(loading: dp + j) + d * z).store(to: dp + j)
+                (V8(loading: dp + j) + d * z).store(to: dp + j)
                 j += 8
             }
             while j < hs {

@@ -1,5 +1,8 @@
 import Tensor
 
+private typealias V = Elementwise.Vector
+private typealias V8 = SIMD8<Float>  // the backward step has no transcendental functions: narrower vectors spill less
+
 // PyTorch nn.LSTM, per step (σ the logistic function, ⊙ element-wise):
 //
 //     i = σ(W_ii x + b_ii + W_hi h + b_hi)       LSTMGate.input
@@ -45,7 +48,7 @@ enum LSTMCell {
     }
 
     /// One step's gate nonlinearities and state update, for B rows, in one
-    /// pass over each row (eight hidden units at a time, all four gates
+    /// pass over each row (a vector of hidden units at a time, all four gates
     /// together). Also the whole cell of batch-1 sampling.
     static func forwardStep(
         gates: UnsafeMutablePointer<Float>,   // (B, 4H) in: x·W_ihᵀ + b_ih + h·W_hhᵀ; out: i, f, g, o
@@ -63,16 +66,16 @@ enum LSTMCell {
             let zI = z + at.i, zF = z + at.f, zG = z + at.g, zO = z + at.o
             let cp = cPrev + row * hs, cn = c + row * hs, tc = tanhC + row * hs, hn = h + row * hs
             var j = 0
-            while j + 8 <= hs {
-                let i = Elementwise.sigmoid(SIMD8(loading: zI + j) + SIMD8(loading: bI + j))
-                let f = Elementwise.sigmoid(SIMD8(loading: zF + j) + SIMD8(loading: bF + j))
-                let g = Elementwise.tanh(SIMD8(loading: zG + j) + SIMD8(loading: bG + j))
-                let o = Elementwise.sigmoid(SIMD8(loading: zO + j) + SIMD8(loading: bO + j))
+            while j + V.scalarCount <= hs {
+                let i = Elementwise.sigmoid(V(loading: zI + j) + V(loading: bI + j))
+                let f = Elementwise.sigmoid(V(loading: zF + j) + V(loading: bF + j))
+                let g = Elementwise.tanh(V(loading: zG + j) + V(loading: bG + j))
+                let o = Elementwise.sigmoid(V(loading: zO + j) + V(loading: bO + j))
                 i.store(to: zI + j); f.store(to: zF + j); g.store(to: zG + j); o.store(to: zO + j)
-                let cj = f * SIMD8(loading: cp + j) + i * g
+                let cj = f * V(loading: cp + j) + i * g
                 let t = Elementwise.tanh(cj)
                 cj.store(to: cn + j); t.store(to: tc + j); (o * t).store(to: hn + j)
-                j += 8
+                j += V.scalarCount
             }
             while j < hs {
                 let i = Elementwise.sigmoid(zI[j] + bI[j]), f = Elementwise.sigmoid(zF[j] + bF[j])
@@ -91,7 +94,10 @@ enum LSTMCell {
     /// Backpropagates through the T steps of batch rows `rows`, last to first.
     /// dC0 carries dL/dc from step to step and ends as dL/dc_0; dL/dh_{t−1}
     /// is added into dH[t − 1] (dH0 at t = 0) by one (rows, 4H)·(4H, H) GEMM per step.
-    static func backward(_ w: LayerWindow, _ d: LayerGradients, rows: Range<Int>) {
+    ///
+    /// biasSums (4H) += the column sums of these rows' pre-activation gradients
+    /// (the gradient of both biases), added while each step's rows are still in cache.
+    static func backward(_ w: LayerWindow, _ d: LayerGradients, rows: Range<Int>, biasSums: UnsafeMutablePointer<Float>) {
         let b = w.batchSize, h = w.hiddenSize, g4 = 4 * h, bh = w.stepHidden
         let r0 = rows.lowerBound, m = rows.count
         let dC = d.dC0! + r0 * h, dH0 = d.dH0 + r0 * h                             // (rows, H)
@@ -102,6 +108,7 @@ enum LSTMCell {
             backwardStep(gates: w.gates + (t * b + r0) * g4, cPrev: w.c! + t * bh + r0 * h,
                          tanhC: w.aux! + t * bh + r0 * h, dH: d.dH + t * bh + r0 * h, dC: dC, dGates: dGates,
                          batchSize: m, hiddenSize: h)
+            Elementwise.addColumnSums(of: dGates, rows: m, columns: g4, lda: g4, into: biasSums)
             let dHPrev = t > 0 ? d.dH + (t - 1) * bh + r0 * h : dH0                   // (rows, H)
             BLAS.skinnySGEMM(m: m, n: h, k: g4, a: dGates, lda: g4, b: w.weightHH, bT: w.weightHHT,
                              beta: 1, c: dHPrev, ldc: h)
@@ -122,7 +129,7 @@ enum LSTMCell {
         tanhC: UnsafePointer<Float>,          // (B, H)
         dH: UnsafePointer<Float>,             // (B, H) total dL/dh of this step
         dC: UnsafeMutablePointer<Float>,      // (B, H) in: dL/dc of this step from later steps; out: dL/dc_prev
-        dGates: UnsafeMutablePointer<Float>,  // (B, 4H) out: pre-activation gradients
+        dGates: UnsafeMutablePointer<Float>,  // (B, 4H) out: pre-activation gradients; may be `gates` (in place)
         batchSize: Int, hiddenSize: Int
     ) {
         let hs = hiddenSize, g4 = 4 * hs, at = Offsets(hiddenSize: hs)
@@ -131,12 +138,12 @@ enum LSTMCell {
             let cp = cPrev + row * hs, tc = tanhC + row * hs, dh = dH + row * hs, dc = dC + row * hs
             var j = 0
             while j + 8 <= hs {
-                let i = SIMD8(loading: z + at.i + j), f = SIMD8(loading: z + at.f + j)
-                let g = SIMD8(loading: z + at.g + j), o = SIMD8(loading: z + at.o + j)
-                let t = SIMD8(loading: tc + j), dhj = SIMD8(loading: dh + j)
-                let dcj = SIMD8(loading: dc + j) + dhj * o * (1 - t * t)
+                let i = V8(loading: z + at.i + j), f = V8(loading: z + at.f + j)
+                let g = V8(loading: z + at.g + j), o = V8(loading: z + at.o + j)
+                let t = V8(loading: tc + j), dhj = V8(loading: dh + j)
+                let dcj = V8(loading: dc + j) + dhj * o * (1 - t * t)
                 (dcj * g * (i * (1 - i))).store(to: dz + at.i + j)
-                (dcj * SIMD8(loading: cp + j) * (f * (1 - f))).store(to: dz + at.f + j)
+                (dcj * V8(loading: cp + j) * (f * (1 - f))).store(to: dz + at.f + j)
                 (dcj * i * (1 - g * g)).store(to: dz + at.g + j)
                 (dhj * t * (o * (1 - o))).store(to: dz + at.o + j)
                 (dcj * f).store(to: dc + j)

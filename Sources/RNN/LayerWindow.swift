@@ -39,7 +39,9 @@ struct LayerGradients {
     /// In: dL/dh_t from above (the head or the next layer), for every step.
     /// Destroyed: the recurrence adds dL/dh_{t−1} into slot t − 1 as it goes.
     var dH: UnsafeMutablePointer<Float>         // (T, B, H)
-    /// Out: dL/d(x·W_ihᵀ + b_ih), the input-side pre-activations.
+    /// Out: dL/d(x·W_ihᵀ + b_ih), the input-side pre-activations. The model
+    /// passes the window's `gates` buffer: a step's gradients overwrite its
+    /// activated gates, which the cells read (all of a row's lanes) first.
     var dGatesX: UnsafeMutablePointer<Float>    // (T, B, G·H)
     /// Out: dL/d(h·W_hhᵀ + b_hh). The same buffer as dGatesX except for the
     /// GRU, where b_hn sits inside r ⊙ (·).

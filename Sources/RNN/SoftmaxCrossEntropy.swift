@@ -5,6 +5,8 @@ import Darwin
 #endif
 import Tensor
 
+private typealias V = Elementwise.Vector
+
 // The loss: softmax over the V logits of each of the N = B·T positions, and
 // the negative log-probability of the target, averaged over the N positions
 // (nats per character, what PyTorch's F.cross_entropy returns by default).
@@ -75,7 +77,7 @@ enum SoftmaxCrossEntropy {
             let x = logits + row * v, d = dLogits + row * v
             let maximum = rowMaximum(x, v)
             var j = 0
-            while j + 8 <= v { Elementwise.exp(SIMD8(loading: x + j) - maximum).store(to: d + j); j += 8 }
+            while j + V.scalarCount <= v { Elementwise.exp(V(loading: x + j) - maximum).store(to: d + j); j += V.scalarCount }
             while j < v { d[j] = Elementwise.exp(x[j] - maximum); j += 1 }
             var sum = 0.0
             for j in 0..<v { sum += Double(d[j]) }
@@ -84,7 +86,7 @@ enum SoftmaxCrossEntropy {
             losses[row] = log(sum) + Double(maximum) - Double(x[target])
             let scale = Float(1 / sum) * invN
             j = 0
-            while j + 8 <= v { (SIMD8(loading: d + j) * scale).store(to: d + j); j += 8 }
+            while j + V.scalarCount <= v { (V(loading: d + j) * scale).store(to: d + j); j += V.scalarCount }
             while j < v { d[j] *= scale; j += 1 }
             d[target] -= invN
         }

@@ -11,12 +11,19 @@ import Tensor
 // (N, ·) matrix.
 //
 // Per layer and window: the input projection of all T steps at once (a gather
-// of weight_ih columns for the one-hot layer 0, one (N, H)·(H, G·H) GEMM for
+// of rows of weight_ihᵀ for the one-hot layer 0, one (N, H)·(H, G·H) GEMM for
 // the others); per step one (B, H)·(H, G·H) GEMM and a fused gate kernel (in
-// the cell files). Backward: per step one (B, G·H)·(G·H, H) GEMM through the
-// recurrence; then per layer one GEMM each for dW_hh, dW_ih and dX over all
-// T steps. Parameters and gradients are one flat array each, laid out by
+// the cell files). Backward: per step the gate kernel's gradient (written over
+// the cached gates) and one (B, G·H)·(G·H, H) GEMM through the recurrence;
+// then per layer one GEMM each for dW_hh, dW_ih and dX over all T steps.
+// Parameters and gradients are one flat array each, laid out by
 // `ParameterLayout` (PyTorch's names and shapes).
+//
+// Threads (`Parallel`): batch rows never interact in the recurrence, so the B
+// rows are cut into one piece per thread and each thread runs all T steps of
+// its rows alone, forward and backward, with no synchronisation per step; the
+// per-step products are cut into column blocks for OpenBLAS's small-matrix
+// kernels (`BLAS.skinnySGEMM`). The window-wide GEMMs are cut into blocks of C.
 
 /// Parameter initialisation choices beyond PyTorch's default.
 public struct InitOptions: Sendable {
@@ -49,7 +56,9 @@ public final class StackedRNN {
     public let config: ModelConfig
     public let layout: ParameterLayout
     /// All parameters, flat, in `layout` order.
-    public var parameters: [Float]
+    public var parameters: [Float] { didSet { parameterVersion &+= 1 } }
+    /// Bumped by every change of `parameters`: `step`'s weight copies are remade when it moves.
+    private(set) var parameterVersion = 0
     /// dLoss/dparameters, same layout. `backward` adds into it; zeroing is the trainer's job.
     public var gradients: [Float]
 
@@ -65,6 +74,7 @@ public final class StackedRNN {
     var window: Window?
     var hasGradient = false
     let stepScratch: StepScratch
+    var stepWeightCache: StepWeights?
 
     /// A model of the given shape with all parameters (and gradients) zero; see `initialize`.
     public init(config: ModelConfig) {
@@ -253,8 +263,7 @@ public final class StackedRNN {
         let l = config.layerCount, h = config.hiddenSize, gh = config.cell.gateCount * h, v = config.vocabularySize
         let bh = b * h
         let dHidden = ws.dHidden.base                                                // (T, B, H)
-        let dGatesX = ws.dGatesX.base                                                // (T, B, G·H)
-        let dGatesH = ws.dGatesH?.base ?? dGatesX                                    // (T, B, G·H)
+        precondition(!hasGradient, "backward() called twice after one forward(): the first consumed the cached gates")
 
         let parts = recurrenceParts(batchSize: b)
         parameters.withUnsafeBufferPointer { pb in
@@ -274,30 +283,34 @@ public final class StackedRNN {
                     let o = layerOffsets[layer]
                     // Through the recurrence: dGates for every step, dL/d(initial state); batch rows split across threads.
                     let w = layerWindow(layer, ws, p, batchSize: b, sequenceLength: t)
+                    // dL/d(pre-activations) overwrite the activated gates, step by step, as the recurrence
+                    // goes back (each step's gates are read once, just before): no second (T, B, G·H) buffer.
+                    let dGatesX = ws.gates[layer].base                               // (T, B, G·H)
+                    let dGatesH = ws.dGatesH?.base ?? dGatesX                        // (T, B, G·H) GRU: its own
                     let d = LayerGradients(dH: dHidden, dGatesX: dGatesX, dGatesH: dGatesH,
                                            dH0: ws.dInitialH.base + layer * bh,
                                            dC0: ws.dInitialC.map { $0.base + layer * bh })
                     let cell = config.cell, activation = config.activation
+                    // Each piece of rows adds up its own bias gradient (2 × G·H: input side, recurrent side).
+                    let partials = ws.biasPartials(count: parts * 2 * gh)
+                    partials.update(repeating: 0, count: parts * 2 * gh)
                     Parallel.forEach(parts) { q in
-                        let rows = Parallel.range(q, of: parts, count: b)
+                        let rows = Parallel.range(q, of: parts, count: b), sums = partials + q * 2 * gh
                         switch cell {
-                        case .rnn: BasicRNNCell.backward(w, d, rows: rows, activation: activation)
-                        case .lstm: LSTMCell.backward(w, d, rows: rows)
-                        case .gru: GRUCell.backward(w, d, rows: rows)
+                        case .rnn: BasicRNNCell.backward(w, d, rows: rows, activation: activation, biasSums: sums)
+                        case .lstm: LSTMCell.backward(w, d, rows: rows, biasSums: sums)
+                        case .gru: GRUCell.backward(w, d, rows: rows, biasSums: sums)
                         }
+                    }
+                    // Bias gradients: the pieces' sums, in piece order. The RNN and LSTM biases share one.
+                    let recurrentSide = cell == .gru ? gh : 0
+                    for q in 0..<parts {
+                        let sums = partials + q * 2 * gh
+                        for j in 0..<gh { g[o.biasIH + j] += sums[j]; g[o.biasHH + j] += sums[recurrentSide + j] }
                     }
                     // Weight gradients, one GEMM each over all T steps.
                     BLAS.parallelSGEMM(.transposed, .none, m: gh, n: h, k: n, a: dGatesH, lda: gh, b: ws.hidden[layer].base, ldb: h,
                                        beta: 1, c: g + o.weightHH, ldc: h)                    // h_{t−1}: slots 0..<T
-                    if dGatesH == dGatesX {  // RNN, LSTM: both biases get the same sums
-                        let sums = ws.biasGradient.base
-                        sums.update(repeating: 0, count: gh)
-                        Self.addColumnSums(of: dGatesX, rows: n, columns: gh, into: sums)
-                        for j in 0..<gh { g[o.biasHH + j] += sums[j]; g[o.biasIH + j] += sums[j] }
-                    } else {
-                        Self.addColumnSums(of: dGatesH, rows: n, columns: gh, into: g + o.biasHH)
-                        Self.addColumnSums(of: dGatesX, rows: n, columns: gh, into: g + o.biasIH)
-                    }
                     if layer == 0 {
                         // dW_ih[:, token] += dGates row: scattered into rows of the transposed table, then added back.
                         let dwt = ws.dInputWeightT.base, tokens = ws.tokens.base      // (V, G·H)
@@ -379,9 +392,12 @@ public final class StackedRNN {
 
     /// Batch-1 inference for sampling: feeds one token, updates `state` (batchSize 1), writes V logits. No allocation per call.
     ///
-    /// Per layer one GEMV for the input side (a column gather for layer 0) and
-    /// one for the recurrence, then the same gate kernel as `forward`; no dropout.
-    /// The token is checked (precondition) since a sampler's prime comes from outside.
+    /// Per layer one vector-matrix product for both the input and the
+    /// recurrent side, [x, h]·[W_ih; W_hh]ᵀ (a row of a transposed table for
+    /// layer 0's one-hot input), then the same gate kernel as `forward`; no
+    /// dropout. The products read transposed copies of the weights made on
+    /// the first call after `parameters` changed (`StepWeights`). The token is
+    /// checked (precondition) since a sampler's prime comes from outside.
     public func step(token: Int32, state: inout RecurrentState, logits: UnsafeMutableBufferPointer<Float>) {
         let l = config.layerCount, h = config.hiddenSize, gh = config.cell.gateCount * h, v = config.vocabularySize
         precondition(token >= 0 && Int(token) < v, "step: token id \(token) outside 0..<\(v)")
@@ -389,49 +405,64 @@ public final class StackedRNN {
         if let problem = state.problem(for: config) { preconditionFailure("step: \(problem)") }
         precondition(logits.count >= v, "step: logits buffer holds \(logits.count) values, needs V = \(v)")
         let s = stepScratch, cell = config.cell, activation = config.activation
+        let weights = stepWeights()
         parameters.withUnsafeBufferPointer { pb in
             let p = pb.baseAddress!
-            withUnsafePointer(to: token) { tokenPointer in
-                state.h.withUnsafeMutableBufferPointer { hb in
-                    let hAll = hb.baseAddress!                                       // (L, H)
-                    for layer in 0..<l {
-                        let o = layerOffsets[layer]
-                        let hPrev = hAll + layer * h                                 // (H) in, updated in place
-                        let gates = s.gates.base                                     // (G·H)
-                        if layer == 0 {
-                            OneHot.gatherColumns(tokens: tokenPointer, count: 1, weight: p + o.weightIH, rows: gh,
-                                                 columns: v, bias: p + o.biasIH, out: gates, ldo: gh)
-                        } else {
-                            gates.update(from: p + o.biasIH, count: gh)
-                            BLAS.sgemv(.none, m: gh, n: h, a: p + o.weightIH, lda: h, x: hAll + (layer - 1) * h,
-                                       beta: 1, y: gates)
-                        }
-                        switch cell {
-                        case .rnn:
-                            BLAS.sgemv(.none, m: gh, n: h, a: p + o.weightHH, lda: h, x: hPrev, beta: 1, y: gates)
-                            BasicRNNCell.forwardStep(gates: gates, biasHH: p + o.biasHH, h: s.h.base,
-                                                     batchSize: 1, hiddenSize: h, activation: activation)
-                        case .lstm:
-                            BLAS.sgemv(.none, m: gh, n: h, a: p + o.weightHH, lda: h, x: hPrev, beta: 1, y: gates)
-                            state.c.withUnsafeMutableBufferPointer { cb in
-                                let cPrev = cb.baseAddress! + layer * h
-                                LSTMCell.forwardStep(gates: gates, biasHH: p + o.biasHH, cPrev: cPrev, c: s.c.base,
-                                                     tanhC: s.aux.base, h: s.h.base, batchSize: 1, hiddenSize: h)
-                                cPrev.update(from: s.c.base, count: h)
-                            }
-                        case .gru:
-                            BLAS.sgemv(.none, m: gh, n: h, a: p + o.weightHH, lda: h, x: hPrev, beta: 0, y: s.hProj.base)
-                            GRUCell.forwardStep(gates: gates, hProj: s.hProj.base, biasHH: p + o.biasHH, hPrev: hPrev,
-                                                hn: s.aux.base, h: s.h.base, batchSize: 1, hiddenSize: h)
-                        }
-                        hPrev.update(from: s.h.base, count: h)
+            state.h.withUnsafeMutableBufferPointer { hb in
+                let hAll = hb.baseAddress!                                           // (L, H): [h_0, h_1, …]
+                for layer in 0..<l {
+                    let o = layerOffsets[layer]
+                    let hPrev = hAll + layer * h                                     // (H) in, updated in place
+                    let gates = s.gates.base                                         // (G·H)
+                    let recurrent = cell == .gru ? s.hProj.base : gates              // GRU keeps h·W_hhᵀ apart
+                    // Input side: layer 0 a row of the table, the others a product below.
+                    if layer == 0 {
+                        let row = weights.inputTable.base + Int(token) * gh
+                        for j in 0..<gh { gates[j] = row[j] + p[o.biasIH + j] }
+                    } else {
+                        gates.update(from: p + o.biasIH, count: gh)
                     }
-                    let out = logits.baseAddress!
-                    out.update(from: p + headBiasOffset, count: v)
-                    BLAS.sgemv(.none, m: v, n: h, a: p + headWeightOffset, lda: h, x: hAll + (l - 1) * h, beta: 1, y: out)
+                    if cell == .gru {
+                        if layer > 0 { weights.multiply(layer, part: .input, parameters: p, x: hAll + (layer - 1) * h, into: gates, beta: 1) }
+                        weights.multiply(layer, part: .recurrent, parameters: p, x: hPrev, into: recurrent, beta: 0)
+                    } else if layer == 0 {
+                        weights.multiply(layer, part: .recurrent, parameters: p, x: hPrev, into: gates, beta: 1)
+                    } else {
+                        // h_{l−1} (this step's, just written) and h_l (the previous step's) are adjacent in `state.h`.
+                        weights.multiply(layer, part: .both, parameters: p, x: hAll + (layer - 1) * h, into: gates, beta: 1)
+                    }
+                    switch cell {
+                    case .rnn:
+                        BasicRNNCell.forwardStep(gates: gates, biasHH: p + o.biasHH, h: s.h.base,
+                                                 batchSize: 1, hiddenSize: h, activation: activation)
+                    case .lstm:
+                        state.c.withUnsafeMutableBufferPointer { cb in
+                            let cPrev = cb.baseAddress! + layer * h
+                            LSTMCell.forwardStep(gates: gates, biasHH: p + o.biasHH, cPrev: cPrev, c: s.c.base,
+                                                 tanhC: s.aux.base, h: s.h.base, batchSize: 1, hiddenSize: h)
+                            cPrev.update(from: s.c.base, count: h)
+                        }
+                    case .gru:
+                        GRUCell.forwardStep(gates: gates, hProj: s.hProj.base, biasHH: p + o.biasHH, hPrev: hPrev,
+                                            hn: s.aux.base, h: s.h.base, batchSize: 1, hiddenSize: h)
+                    }
+                    hPrev.update(from: s.h.base, count: h)
                 }
+                let out = logits.baseAddress!
+                out.update(from: p + headBiasOffset, count: v)
+                BLAS.sgemv(.none, m: v, n: h, a: p + headWeightOffset, lda: h, x: hAll + (l - 1) * h, beta: 1, y: out)
             }
         }
+    }
+
+    /// `step`'s copies of the weights, current for `parameterVersion`.
+    private func stepWeights() -> StepWeights {
+        if let w = stepWeightCache, w.version == parameterVersion { return w }
+        let w = parameters.withUnsafeBufferPointer { pb in
+            StepWeights(config: config, parameters: pb.baseAddress!, offsets: layerOffsets, version: parameterVersion)
+        }
+        stepWeightCache = w
+        return w
     }
 
     // MARK: - Cost

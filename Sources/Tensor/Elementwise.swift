@@ -12,8 +12,8 @@
 // Derivatives take the activation's *output* y, which is what a backward pass
 // has cached: σ' = y(1 − y), tanh' = 1 − y², relu' = [y > 0].
 //
-// Each function also exists for `SIMD8<Float>`, performing the same operations
-// in the same order on eight lanes, so that its results are bit for bit the
+// Each function also exists for `Vector` (SIMD16<Float>), performing the same
+// operations in the same order on every lane, so that its results are bit for bit the
 // scalar ones (Swift never fuses a·b + c into an FMA on its own). The fused
 // gate kernels of the cells are written with these: explicit vectors need no
 // proof that their pointers do not overlap, which a loop over seven pointers
@@ -84,54 +84,132 @@ public enum Elementwise {
     @inlinable @inline(__always)
     public static func reluDerivative(output y: Float) -> Float { y > 0 ? 1 : 0 }
 
-    // MARK: Eight lanes
+    // MARK: Vectors
 
-    /// eˣ on eight lanes, bit for bit `exp(_: Float)` on each.
-    @inlinable @inline(__always)
-    public static func exp(_ x: SIMD8<Float>) -> SIMD8<Float> {
-        var clamped = x.replacing(with: -87, where: x .< -87)   // NaN fails both tests and stays NaN
-        clamped.replace(with: 88, where: x .> 88)
-        let shifter = SIMD8<Float>(repeating: 12_582_912)
+    /// The vector the kernels work on: 16 floats, four SSE registers (LLVM
+    /// interleaves them, which hides the latency of each step of the
+    /// polynomials; eight lanes measured ~30% slower on x86-64 without AVX),
+    /// one AVX-512 register where the compiler may use one.
+    public typealias Vector = SIMD16<Float>
+    public typealias VectorBits = SIMD16<UInt32>
+    public typealias Vector8 = SIMD8<Float>
+    public typealias Vector8Bits = SIMD8<UInt32>
+    /// Floats per `Vector`.
+    public static let lanes = 16
+
+    /// `mask ? a : b` lane by lane, with bit operations. (`replacing(with:where:)`
+    /// goes through a per-lane loop over the mask that LLVM turns into shuffles.)
+    @_transparent
+    public static func select(_ mask: SIMDMask<VectorBits.MaskStorage>, _ a: Vector, _ b: Vector) -> Vector {
+        let m = unsafeBitCast(mask._storage, to: VectorBits.self)
+        let ab = unsafeBitCast(a, to: VectorBits.self), bb = unsafeBitCast(b, to: VectorBits.self)
+        return unsafeBitCast(bb ^ ((ab ^ bb) & m), to: Vector.self)
+    }
+
+    /// eˣ on a vector, bit for bit `exp(_: Float)` on each lane.
+    @_transparent
+    public static func exp(_ x: Vector) -> Vector {
+        var clamped = select(x .< -87, Vector(repeating: -87), x)   // NaN fails both tests and stays NaN
+        clamped = select(x .> 88, Vector(repeating: 88), clamped)
+        let shifter = Vector(repeating: 12_582_912)
         let t = clamped * 1.442_695_04 + shifter
         let n = t - shifter
         var r = clamped - n * 0.693_359_375
         r = r + n * 2.121_944_4e-4
         let z = r * r
-        var p = SIMD8<Float>(repeating: 1.987_569_15e-4)
+        var p = Vector(repeating: 1.987_569_15e-4)
         p = p * r + 1.398_199_95e-3
         p = p * r + 8.333_451_9e-3
         p = p * r + 4.166_579_59e-2
         p = p * r + 1.666_666_55e-1
         p = p * r + 5.000_000_12e-1
         p = p * z + r + 1
-        let bits = (unsafeBitCast(t, to: SIMD8<UInt32>.self) &- 0x4B40_0000 &+ 127) &<< 23
-        return p * unsafeBitCast(bits, to: SIMD8<Float>.self)
+        let bits = (unsafeBitCast(t, to: VectorBits.self) &- 0x4B40_0000 &+ 127) &<< 23
+        return p * unsafeBitCast(bits, to: Vector.self)
     }
 
-    /// σ on eight lanes, bit for bit `sigmoid(_: Float)`.
-    @inlinable @inline(__always)
-    public static func sigmoid(_ x: SIMD8<Float>) -> SIMD8<Float> { 1 / (1 + exp(-x)) }
+    /// σ on a vector, bit for bit `sigmoid(_: Float)`.
+    @_transparent
+    public static func sigmoid(_ x: Vector) -> Vector { 1 / (1 + exp(-x)) }
 
-    /// tanh on eight lanes, bit for bit `tanh(_: Float)`.
-    @inlinable @inline(__always)
-    public static func tanh(_ x: SIMD8<Float>) -> SIMD8<Float> {
-        let a = unsafeBitCast(unsafeBitCast(x, to: SIMD8<UInt32>.self) & 0x7FFF_FFFF, to: SIMD8<Float>.self)
+    /// tanh on a vector, bit for bit `tanh(_: Float)`.
+    @_transparent
+    public static func tanh(_ x: Vector) -> Vector {
+        let a = unsafeBitCast(unsafeBitCast(x, to: VectorBits.self) & 0x7FFF_FFFF, to: Vector.self)
         let e = exp(-2 * a)
         let large = (1 - e) / (1 + e)
         let z = x * x
-        var p = SIMD8<Float>(repeating: -5.704_988_72e-3)
+        var p = Vector(repeating: -5.704_988_72e-3)
         p = p * z + 2.063_908_88e-2
         p = p * z - 5.373_971_55e-2
         p = p * z + 1.333_144_22e-1
         p = p * z - 3.333_328_19e-1
         let small = x + x * z * p
-        let signedLarge = large.replacing(with: -large, where: x .< 0)
-        return signedLarge.replacing(with: small, where: a .< 0.625)  // NaN: a < 0.625 is false, large is NaN
+        let signedLarge = select(x .< 0, -large, large)
+        return select(a .< 0.625, small, signedLarge)  // NaN: a < 0.625 is false, large is NaN
     }
 
-    /// max(x, 0) on eight lanes; NaN stays NaN.
-    @inlinable @inline(__always)
-    public static func relu(_ x: SIMD8<Float>) -> SIMD8<Float> { x.replacing(with: 0, where: x .< 0) }
+    /// max(x, 0) on a vector; NaN stays NaN.
+    @_transparent
+    public static func relu(_ x: Vector) -> Vector { select(x .< 0, Vector(repeating: 0), x) }
+
+    // The same on eight lanes (half the registers: kernels that keep many vectors live spill less).
+
+    /// `mask ? a : b` lane by lane, with bit operations. (`replacing(with:where:)`
+    /// goes through a per-lane loop over the mask that LLVM turns into shuffles.)
+    @_transparent
+    public static func select(_ mask: SIMDMask<Vector8Bits.MaskStorage>, _ a: Vector8, _ b: Vector8) -> Vector8 {
+        let m = unsafeBitCast(mask._storage, to: Vector8Bits.self)
+        let ab = unsafeBitCast(a, to: Vector8Bits.self), bb = unsafeBitCast(b, to: Vector8Bits.self)
+        return unsafeBitCast(bb ^ ((ab ^ bb) & m), to: Vector8.self)
+    }
+
+    /// eˣ on a vector, bit for bit `exp(_: Float)` on each lane.
+    @_transparent
+    public static func exp(_ x: Vector8) -> Vector8 {
+        var clamped = select(x .< -87, Vector8(repeating: -87), x)   // NaN fails both tests and stays NaN
+        clamped = select(x .> 88, Vector8(repeating: 88), clamped)
+        let shifter = Vector8(repeating: 12_582_912)
+        let t = clamped * 1.442_695_04 + shifter
+        let n = t - shifter
+        var r = clamped - n * 0.693_359_375
+        r = r + n * 2.121_944_4e-4
+        let z = r * r
+        var p = Vector8(repeating: 1.987_569_15e-4)
+        p = p * r + 1.398_199_95e-3
+        p = p * r + 8.333_451_9e-3
+        p = p * r + 4.166_579_59e-2
+        p = p * r + 1.666_666_55e-1
+        p = p * r + 5.000_000_12e-1
+        p = p * z + r + 1
+        let bits = (unsafeBitCast(t, to: Vector8Bits.self) &- 0x4B40_0000 &+ 127) &<< 23
+        return p * unsafeBitCast(bits, to: Vector8.self)
+    }
+
+    /// σ on a vector, bit for bit `sigmoid(_: Float)`.
+    @_transparent
+    public static func sigmoid(_ x: Vector8) -> Vector8 { 1 / (1 + exp(-x)) }
+
+    /// tanh on a vector, bit for bit `tanh(_: Float)`.
+    @_transparent
+    public static func tanh(_ x: Vector8) -> Vector8 {
+        let a = unsafeBitCast(unsafeBitCast(x, to: Vector8Bits.self) & 0x7FFF_FFFF, to: Vector8.self)
+        let e = exp(-2 * a)
+        let large = (1 - e) / (1 + e)
+        let z = x * x
+        var p = Vector8(repeating: -5.704_988_72e-3)
+        p = p * z + 2.063_908_88e-2
+        p = p * z - 5.373_971_55e-2
+        p = p * z + 1.333_144_22e-1
+        p = p * z - 3.333_328_19e-1
+        let small = x + x * z * p
+        let signedLarge = select(x .< 0, -large, large)
+        return select(a .< 0.625, small, signedLarge)  // NaN: a < 0.625 is false, large is NaN
+    }
+
+    /// max(x, 0) on a vector; NaN stays NaN.
+    @_transparent
+    public static func relu(_ x: Vector8) -> Vector8 { select(x .< 0, Vector8(repeating: 0), x) }
 
     // MARK: Buffers, in place
 
@@ -139,7 +217,7 @@ public enum Elementwise {
     @inlinable
     public static func sigmoid(_ x: UnsafeMutablePointer<Float>, count: Int) {
         var i = 0
-        while i + 8 <= count { sigmoid(SIMD8(loading: x + i)).store(to: x + i); i += 8 }
+        while i + lanes <= count { sigmoid(Vector(loading: x + i)).store(to: x + i); i += lanes }
         while i < count { x[i] = sigmoid(x[i]); i += 1 }
     }
 
@@ -153,7 +231,7 @@ public enum Elementwise {
     @inlinable
     public static func relu(_ x: UnsafeMutablePointer<Float>, count: Int) {
         var i = 0
-        while i + 8 <= count { relu(SIMD8(loading: x + i)).store(to: x + i); i += 8 }
+        while i + lanes <= count { relu(Vector(loading: x + i)).store(to: x + i); i += lanes }
         while i < count { x[i] = relu(x[i]); i += 1 }
     }
 
@@ -161,7 +239,7 @@ public enum Elementwise {
     @inlinable
     public static func tanh(_ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, count: Int) {
         var i = 0
-        while i + 8 <= count { tanh(SIMD8(loading: x + i)).store(to: y + i); i += 8 }
+        while i + lanes <= count { tanh(Vector(loading: x + i)).store(to: y + i); i += lanes }
         while i < count { y[i] = tanh(x[i]); i += 1 }
     }
 
@@ -203,32 +281,15 @@ public enum Elementwise {
     }
 
     /// sums (columns) += Σ over rows of `a` (rows, columns; lda): the bias gradient of a broadcast bias.
-    /// Each column is added up row by row, in order.
+    /// Each column is added up row by row, in order. Rows are read one after the other (the sums stay
+    /// in L1), which the hardware prefetcher follows; column-blocked loops stride through memory.
     @inlinable
     public static func addColumnSums(of a: UnsafePointer<Float>, rows: Int, columns: Int, lda: Int, into sums: UnsafeMutablePointer<Float>) {
-        var j = 0
-        while j + 32 <= columns {  // four vectors of sums stay in registers over all rows
-            var s0 = SIMD8(loading: sums + j), s1 = SIMD8(loading: sums + j + 8)
-            var s2 = SIMD8(loading: sums + j + 16), s3 = SIMD8(loading: sums + j + 24)
-            for r in 0..<rows {
-                let row = a + r * lda + j
-                s0 += SIMD8(loading: row); s1 += SIMD8(loading: row + 8)
-                s2 += SIMD8(loading: row + 16); s3 += SIMD8(loading: row + 24)
-            }
-            s0.store(to: sums + j); s1.store(to: sums + j + 8); s2.store(to: sums + j + 16); s3.store(to: sums + j + 24)
-            j += 32
-        }
-        while j + 8 <= columns {
-            var s = SIMD8(loading: sums + j)
-            for r in 0..<rows { s += SIMD8(loading: a + r * lda + j) }
-            s.store(to: sums + j)
-            j += 8
-        }
-        while j < columns {
-            var s = sums[j]
-            for r in 0..<rows { s += a[r * lda + j] }
-            sums[j] = s
-            j += 1
+        for r in 0..<rows {
+            let row = a + r * lda
+            var j = 0
+            while j + 8 <= columns { (SIMD8(loading: sums + j) + SIMD8(loading: row + j)).store(to: sums + j); j += 8 }
+            while j < columns { sums[j] += row[j]; j += 1 }
         }
     }
 
@@ -245,7 +306,7 @@ public enum Elementwise {
     }
 }
 
-// MARK: - Loading and storing eight lanes
+// MARK: - Loading and storing vectors
 
 extension SIMD8 where Scalar == Float {
     /// The eight floats at `p` (any alignment).
@@ -264,5 +325,25 @@ extension SIMD8 where Scalar == Float {
     @inlinable @inline(__always)
     public func store(to p: UnsafeMutablePointer<Float>) {
         UnsafeMutableRawPointer(p).storeBytes(of: self, as: SIMD8<Float>.self)
+    }
+}
+
+extension SIMD16 where Scalar == Float {
+    /// The sixteen floats at `p` (any alignment).
+    @inlinable @inline(__always)
+    public init(loading p: UnsafePointer<Float>) {
+        self = UnsafeRawPointer(p).loadUnaligned(as: SIMD16<Float>.self)
+    }
+
+    /// The sixteen floats at `p` (any alignment).
+    @inlinable @inline(__always)
+    public init(loading p: UnsafeMutablePointer<Float>) {
+        self = UnsafeRawPointer(p).loadUnaligned(as: SIMD16<Float>.self)
+    }
+
+    /// Writes the sixteen lanes to `p` (any alignment).
+    @inlinable @inline(__always)
+    public func store(to p: UnsafeMutablePointer<Float>) {
+        UnsafeMutableRawPointer(p).storeBytes(of: self, as: SIMD16<Float>.self)
     }
 }

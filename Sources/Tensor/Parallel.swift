@@ -29,13 +29,15 @@ public enum Parallel {
     /// Calls `body(p)` for every p in 0..<parts, concurrently when `threadCount` > 1,
     /// and returns when all calls have returned. The calls must touch disjoint memory.
     public static func forEach(_ parts: Int, _ body: (Int) -> Void) {
-        if parts <= 1 || threadCount <= 1 {
+        let threads = threadCount  // read once: another thread may change it meanwhile
+        if parts <= 1 || threads <= 1 {
             for p in 0..<parts { body(p) }
             return
         }
         #if os(Linux)
-        storage.pool(threads: threadCount).run(min(parts, threadCount), body)
-        if parts > threadCount { for p in threadCount..<parts { body(p) } }
+        let first = min(parts, threads)
+        storage.pool(threads: threads).run(first, body)
+        for p in first..<parts { body(p) }
         #else
         // The pieces write disjoint memory by contract: that is what makes sharing `body` safe.
         withoutActuallyEscaping(body) { body in
