@@ -154,6 +154,10 @@ public enum Elementwise {
     public static func relu(_ x: Vector) -> Vector { select(x .< 0, Vector(repeating: 0), x) }
 
     // The same on eight lanes (half the registers: kernels that keep many vectors live spill less).
+    // Deliberately a second copy: one generic `@_transparent` version over `SIMD where
+    // Scalar == Float` passed every bit-identity test but made training 2.5× slower
+    // (LSTM 2×128 28k vs 67–72k chars/s, `charrnn bench --only train-lstm-2x128`, same
+    // run, 2026-11-21): the generic SIMD operations were not specialised across modules.
 
     /// `mask ? a : b` lane by lane, with bit operations. (`replacing(with:where:)`
     /// goes through a per-lane loop over the mask that LLVM turns into shuffles.)
