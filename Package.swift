@@ -2,7 +2,7 @@
 // charrnn — character-level RNN / LSTM / GRU text generation in Swift for Linux.
 import PackageDescription
 
-// MARK: - C libraries (system)
+// MARK: - C libraries (system, and our own kernels)
 
 let systemLibraries: [Target] = [
     // ICU 72 (libicu-dev): grapheme break iteration and NFC, through static inline shims.
@@ -13,6 +13,8 @@ let systemLibraries: [Target] = [
     .systemLibrary(
         name: "CBLAS", pkgConfig: "openblas",
         providers: [.apt(["libopenblas-dev"])]),
+    // charrnn's own AVX-512 kernels (small-M GEMM, gate math), chosen at run time.
+    .target(name: "CKernels"),
 ]
 
 // MARK: - Library modules (data flows top to bottom)
@@ -21,11 +23,11 @@ let libraries: [Target] = [
     // Text → graphemes → vocabulary ids → (B, T) training windows.
     .target(name: "Tokenizer", dependencies: ["CICU"]),
     // Matrices, BLAS wrappers with naive references, activations, seeded RNG.
-    .target(name: "Tensor", dependencies: ["CBLAS"]),
+    .target(name: "Tensor", dependencies: ["CBLAS", "CKernels"]),
     // The .safetensors container: read, validate, write atomically.
     .target(name: "SafeTensors"),
     // Cells (RNN, LSTM, GRU), the stacked model, loss, gradients, checkpoints.
-    .target(name: "RNN", dependencies: ["Tensor", "Tokenizer", "SafeTensors"]),
+    .target(name: "RNN", dependencies: ["Tensor", "CKernels", "Tokenizer", "SafeTensors"]),
     // Truncated-BPTT trainer, optimizers, schedules, clipping.
     .target(name: "Training", dependencies: ["RNN", "Tensor", "Tokenizer", "SafeTensors"]),
     // Temperature / top-k / top-p generation from a trained model.
