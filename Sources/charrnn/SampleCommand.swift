@@ -28,6 +28,7 @@ struct SampleCommand: ParsableCommand {
     @Flag(help: "Do not print the prime before the generated text.") var noEcho = false
     @Option(help: "Prime characters the model has never seen: fail (default) or skip.") var unknown: Sampler.UnknownCharacters = .fail
     @Flag(help: "Print one JSON object per sample: text, seed, mean log-probability.") var json = false
+    @Option(help: "Threads for large models' weight products (default: all cores; the text does not depend on it).") var threads: Int?
 
     func validate() throws {
         if length < 0 { throw ValidationError("--length must be ≥ 0 (got \(length))") }
@@ -35,6 +36,7 @@ struct SampleCommand: ParsableCommand {
         if prime != nil && primeFile != nil { throw ValidationError("give --prime or --prime-file, not both") }
         if let p = policy.problem { throw ValidationError(p) }
         if stop == "" { throw ValidationError("--stop needs a non-empty string") }
+        if let t = threads, t < 1 || t > 256 { throw ValidationError("--threads must be between 1 and 256 (got \(t))") }
     }
 
     var policy: SamplingPolicy {
@@ -54,7 +56,10 @@ struct SampleCommand: ParsableCommand {
         }
         let (path, checkpoint) = try CheckpointLocator.load(self.checkpoint)
         _ = path
-        BLAS.threadCount = 1  // batch 1 is latency-bound: threads only add synchronisation
+        // Batch 1: a small model's step is latency-bound and runs on one thread whatever this says;
+        // a large model's weights (matrices over 1 MB) stream from L3, so each core streams its rows.
+        // Every output is computed by one thread in a fixed order, so the text does not depend on it.
+        BLAS.threadCount = threads ?? ProcessInfo.processInfo.activeProcessorCount
         let sampler = Sampler(checkpoint: checkpoint)
         let primeIDs: [Int32]
         do {

@@ -14,6 +14,13 @@ import Testing
         #expect(a.stdout != c.stdout)
     }
 
+    @Test func threadCountDoesNotChangeTheText() throws {
+        let one = try Binary.run(["sample", "--seed", "9", "--length", "300", "--json", "--threads", "1"] + run, in: dir)
+        let two = try Binary.run(["sample", "--seed", "9", "--length", "300", "--json", "--threads", "2"] + run, in: dir)
+        #expect(one.status == 0, "\(one.stderr)")
+        #expect(one.stdout == two.stdout)  // text and mean log-probability (large models: see RNNTests.StepThreadsTests)
+    }
+
     @Test func lengthCountsGeneratedCharactersNotThePrime() throws {
         let r = try Binary.run(["sample", "--seed", "1", "--length", "40", "--prime", "the café", "--json"] + run, in: dir)
         #expect(r.status == 0, "\(r.stderr)")
@@ -85,7 +92,7 @@ import Testing
 
     @Test(arguments: [
         ["sample", "--temp", "-1"], ["sample", "--temp", "nan"], ["sample", "--top-p", "0"], ["sample", "--top-p", "1.5"],
-        ["sample", "--top-k", "0"], ["sample", "--length", "-3"], ["sample", "--checkpoint", "corpus.txt"],
+        ["sample", "--top-k", "0"], ["sample", "--length", "-3"], ["sample", "--threads", "0"], ["sample", "--checkpoint", "corpus.txt"],
         ["sample", "--checkpoint", "nowhere.safetensors"], ["sample", "--prime-file", "missing.txt"],
         ["eval", "corpus.txt", "--checkpoint", "corpus.txt"], ["info", "corpus.txt"], ["eval", "missing.txt"],
     ])
