@@ -1,3 +1,4 @@
+import CKernels
 import Tensor
 
 private typealias V = Elementwise.Vector
@@ -32,6 +33,13 @@ enum BasicRNNCell {
         h: UnsafeMutablePointer<Float>,       // (B, H) out
         batchSize: Int, hiddenSize: Int, activation: RNNActivation
     ) {
+        if Kernels.useAVX512 {  // the same operations on AVX-512, bit for bit (Sources/CKernels/gates.c)
+            switch activation {
+            case .tanh: ck_rnn_tanh_forward_step(gates, biasHH, h, batchSize, hiddenSize)
+            case .relu: ck_rnn_relu_forward_step(gates, biasHH, h, batchSize, hiddenSize)
+            }
+            return
+        }
         let hs = hiddenSize
         for row in 0..<batchSize {
             let z = gates + row * hs, out = h + row * hs
@@ -84,6 +92,13 @@ enum BasicRNNCell {
         dGates: UnsafeMutablePointer<Float>,   // (B, H) out; may be `output` (in place)
         count: Int, activation: RNNActivation
     ) {
+        if Kernels.useAVX512 {
+            switch activation {
+            case .tanh: ck_rnn_tanh_backward_step(output, dH, dGates, count)
+            case .relu: ck_rnn_relu_backward_step(output, dH, dGates, count)
+            }
+            return
+        }
         var i = 0
         switch activation {
         case .tanh:

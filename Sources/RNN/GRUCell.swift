@@ -1,3 +1,4 @@
+import CKernels
 import Tensor
 
 private typealias V = Elementwise.Vector
@@ -56,6 +57,10 @@ enum GRUCell {
         h: UnsafeMutablePointer<Float>,       // (B, H) out
         batchSize: Int, hiddenSize: Int
     ) {
+        if Kernels.useAVX512 {  // the same operations on AVX-512, bit for bit (Sources/CKernels/gates.c)
+            ck_gru_forward_step(gates, hProj, biasHH, hPrev, hn, h, batchSize, hiddenSize)
+            return
+        }
         let hs = hiddenSize, g3 = 3 * hs, at = Offsets(hiddenSize: hs)
         let bR = biasHH + at.r, bZ = biasHH + at.z, bN = biasHH + at.n
         for row in 0..<batchSize {
@@ -127,6 +132,10 @@ enum GRUCell {
         dHPrev: UnsafeMutablePointer<Float>,   // (B, H) += dh ⊙ z
         batchSize: Int, hiddenSize: Int
     ) {
+        if Kernels.useAVX512 {
+            ck_gru_backward_step(gates, hn, hPrev, dH, dGatesX, dGatesH, dHPrev, batchSize, hiddenSize)
+            return
+        }
         let hs = hiddenSize, g3 = 3 * hs, at = Offsets(hiddenSize: hs)
         for row in 0..<batchSize {
             let x = gates + row * g3, dx = dGatesX + row * g3, dr = dGatesH + row * g3  // dr: recurrent side

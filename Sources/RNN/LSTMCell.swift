@@ -1,3 +1,4 @@
+import CKernels
 import Tensor
 
 private typealias V = Elementwise.Vector
@@ -59,6 +60,10 @@ enum LSTMCell {
         h: UnsafeMutablePointer<Float>,       // (B, H) out
         batchSize: Int, hiddenSize: Int
     ) {
+        if Kernels.useAVX512 {  // the same operations on AVX-512, bit for bit (Sources/CKernels/gates.c)
+            ck_lstm_forward_step(gates, biasHH, cPrev, c, tanhC, h, batchSize, hiddenSize)
+            return
+        }
         let hs = hiddenSize, g4 = 4 * hs, at = Offsets(hiddenSize: hs)
         let bI = biasHH + at.i, bF = biasHH + at.f, bG = biasHH + at.g, bO = biasHH + at.o
         for row in 0..<batchSize {
@@ -132,6 +137,10 @@ enum LSTMCell {
         dGates: UnsafeMutablePointer<Float>,  // (B, 4H) out: pre-activation gradients; may be `gates` (in place)
         batchSize: Int, hiddenSize: Int
     ) {
+        if Kernels.useAVX512 {
+            ck_lstm_backward_step(gates, cPrev, tanhC, dH, dC, dGates, batchSize, hiddenSize)
+            return
+        }
         let hs = hiddenSize, g4 = 4 * hs, at = Offsets(hiddenSize: hs)
         for row in 0..<batchSize {
             let z = gates + row * g4, dz = dGates + row * g4

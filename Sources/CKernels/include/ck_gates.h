@@ -1,0 +1,47 @@
+#ifndef CHARRNN_CK_GATES_H
+#define CHARRNN_CK_GATES_H
+// AVX-512 twins of the cells' fused gate kernels (Sources/RNN/LSTMCell.swift,
+// GRUCell.swift, BasicRNNCell.swift: `forwardStep` / `backwardStep`). Same
+// arguments, same shapes, same in-place conventions, and the same results bit
+// for bit: each Swift kernel calls its twin when `Kernels.useAVX512` is true.
+// Call only after ck_cpu_has_avx512() said yes. Letters: B batch rows, H hidden size.
+
+#pragma clang assume_nonnull begin
+
+// MARK: LSTM (gate blocks i, f, g, o in a (4H) row)
+
+/// gates (B, 4H) in: pre-activations without b_hh; out: i, f, g, o. biasHH (4H).
+/// cPrev (B, H); c, tanhC, h (B, H) out.
+void ck_lstm_forward_step(float *gates, const float *biasHH, const float *cPrev, float *c,
+                          float *tanhC, float *h, long batchSize, long hiddenSize);
+
+/// gates (B, 4H) activated; cPrev, tanhC, dH (B, H); dC (B, H) in: dL/dc, out: dL/dc_prev;
+/// dGates (B, 4H) out, may be `gates`.
+void ck_lstm_backward_step(const float *gates, const float *cPrev, const float *tanhC, const float *dH,
+                           float *dC, float *dGates, long batchSize, long hiddenSize);
+
+// MARK: GRU (gate blocks r, z, n in a (3H) row)
+
+/// gates (B, 3H) in: input side; out: r, z, n. hProj (B, 3H) h·W_hhᵀ; biasHH (3H);
+/// hPrev (B, H); hn (B, H) out: W_hn h + b_hn; h (B, H) out.
+void ck_gru_forward_step(float *gates, const float *hProj, const float *biasHH, const float *hPrev,
+                         float *hn, float *h, long batchSize, long hiddenSize);
+
+/// gates (B, 3H) activated; hn, hPrev, dH (B, H); dGatesX (B, 3H) out, may be `gates`;
+/// dGatesH (B, 3H) out; dHPrev (B, H) += dh ⊙ z.
+void ck_gru_backward_step(const float *gates, const float *hn, const float *hPrev, const float *dH,
+                          float *dGatesX, float *dGatesH, float *dHPrev, long batchSize, long hiddenSize);
+
+// MARK: Basic RNN (one (H) block: h' itself)
+
+/// gates (B, H) in: pre-activation without b_hh; out: h'. biasHH (H); h (B, H) out.
+void ck_rnn_tanh_forward_step(float *gates, const float *biasHH, float *h, long batchSize, long hiddenSize);
+void ck_rnn_relu_forward_step(float *gates, const float *biasHH, float *h, long batchSize, long hiddenSize);
+
+/// dGates[k] = dH[k] · φ'(output[k]) for k < count; dGates may be `output`.
+void ck_rnn_tanh_backward_step(const float *output, const float *dH, float *dGates, long count);
+void ck_rnn_relu_backward_step(const float *output, const float *dH, float *dGates, long count);
+
+#pragma clang assume_nonnull end
+
+#endif
