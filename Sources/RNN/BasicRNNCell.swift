@@ -19,8 +19,7 @@ enum BasicRNNCell {
         let r0 = rows.lowerBound, m = rows.count
         for t in 0..<w.sequenceLength {
             let gates = w.gates + t * bh + r0 * h                                     // (rows, H)
-            BLAS.skinnySGEMM(m: m, n: h, k: h, a: w.h + t * bh + r0 * h, lda: h, b: w.weightHHT, bT: w.weightHH,
-                             beta: 1, c: gates, ldc: h)
+            BLAS.packedSGEMM(m: m, a: w.h + t * bh + r0 * h, lda: h, packed: w.recurrent, beta: 1, c: gates, ldc: h)  // (rows, H)·(H, H)
             forwardStep(gates: gates, biasHH: w.biasHH, h: w.h + (t + 1) * bh + r0 * h,
                         batchSize: m, hiddenSize: h, activation: activation)
         }
@@ -80,8 +79,7 @@ enum BasicRNNCell {
                          count: m * h, activation: activation)
             Elementwise.addColumnSums(of: dGates, rows: m, columns: h, lda: h, into: biasSums)
             let dHPrev = t > 0 ? d.dH + (t - 1) * bh + r0 * h : dH0                   // (rows, H)
-            BLAS.skinnySGEMM(m: m, n: h, k: h, a: dGates, lda: h, b: w.weightHH, bT: w.weightHHT,
-                             beta: 1, c: dHPrev, ldc: h)
+            BLAS.packedSGEMM(m: m, a: dGates, lda: h, packed: w.recurrent, beta: 1, c: dHPrev, ldc: h)  // (rows, H)·(H, H)
         }
     }
 

@@ -39,8 +39,7 @@ enum GRUCell {
         let hProj = w.scratch! + r0 * g3, hn = w.aux!                                // (rows, 3H)
         for t in 0..<w.sequenceLength {
             let hPrev = w.h + t * bh + r0 * h                                        // (rows, H)
-            BLAS.skinnySGEMM(m: m, n: g3, k: h, a: hPrev, lda: h, b: w.weightHHT, bT: w.weightHH,
-                             beta: 0, c: hProj, ldc: g3)
+            BLAS.packedSGEMM(m: m, a: hPrev, lda: h, packed: w.recurrent, beta: 0, c: hProj, ldc: g3)  // (rows, H)·(H, 3H)
             forwardStep(gates: w.gates + (t * b + r0) * g3, hProj: hProj, biasHH: w.biasHH, hPrev: hPrev,
                         hn: hn + t * bh + r0 * h, h: w.h + (t + 1) * bh + r0 * h, batchSize: m, hiddenSize: h)
         }
@@ -110,8 +109,7 @@ enum GRUCell {
                          dHPrev: dHPrev, batchSize: m, hiddenSize: h)
             Elementwise.addColumnSums(of: d.dGatesX + (t * b + r0) * g3, rows: m, columns: g3, lda: g3, into: biasSums)
             Elementwise.addColumnSums(of: dGatesH, rows: m, columns: g3, lda: g3, into: biasSums + g3)
-            BLAS.skinnySGEMM(m: m, n: h, k: g3, a: dGatesH, lda: g3, b: w.weightHH, bT: w.weightHHT,
-                             beta: 1, c: dHPrev, ldc: h)
+            BLAS.packedSGEMM(m: m, a: dGatesH, lda: g3, packed: w.recurrent, beta: 1, c: dHPrev, ldc: h)  // (rows, 3H)·(3H, H)
         }
     }
 

@@ -41,8 +41,7 @@ enum LSTMCell {
         for t in 0..<w.sequenceLength {
             let gates = w.gates + (t * b + r0) * g4                                  // (rows, 4H)
             let hPrev = t * bh + r0 * h, hNext = (t + 1) * bh + r0 * h             // offsets of (rows, H) blocks
-            BLAS.skinnySGEMM(m: m, n: g4, k: h, a: w.h + hPrev, lda: h, b: w.weightHHT, bT: w.weightHH,
-                             beta: 1, c: gates, ldc: g4)
+            BLAS.packedSGEMM(m: m, a: w.h + hPrev, lda: h, packed: w.recurrent, beta: 1, c: gates, ldc: g4)  // (rows, H)·(H, 4H)
             forwardStep(gates: gates, biasHH: w.biasHH, cPrev: c + hPrev, c: c + hNext,
                         tanhC: tanhC + t * bh + r0 * h, h: w.h + hNext, batchSize: m, hiddenSize: h)
         }
@@ -115,8 +114,7 @@ enum LSTMCell {
                          batchSize: m, hiddenSize: h)
             Elementwise.addColumnSums(of: dGates, rows: m, columns: g4, lda: g4, into: biasSums)
             let dHPrev = t > 0 ? d.dH + (t - 1) * bh + r0 * h : dH0                   // (rows, H)
-            BLAS.skinnySGEMM(m: m, n: h, k: g4, a: dGates, lda: g4, b: w.weightHH, bT: w.weightHHT,
-                             beta: 1, c: dHPrev, ldc: h)
+            BLAS.packedSGEMM(m: m, a: dGates, lda: g4, packed: w.recurrent, beta: 1, c: dHPrev, ldc: h)  // (rows, 4H)·(4H, H)
         }
     }
 

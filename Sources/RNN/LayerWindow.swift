@@ -13,10 +13,10 @@ struct LayerWindow {
     var batchSize: Int                          // B
     var sequenceLength: Int                     // T
     var hiddenSize: Int                         // H
-    var weightHH: UnsafePointer<Float>          // (G·H, H)
-    /// weight_hh transposed, made by the forward pass: the per-step products
-    /// read whichever layout suits them (`BLAS.skinnySGEMM`).
-    var weightHHT: UnsafePointer<Float>         // (H, G·H)
+    /// The per-step products' B (`BLAS.packedSGEMM`), packed by the model
+    /// before each pass: forward W_hhᵀ (H, G·H), backward W_hh (G·H, H).
+    /// One matrix shared by all layers (only one layer runs at a time).
+    var recurrent: PackedMatrix
     var biasHH: UnsafePointer<Float>            // (G·H)
     /// In: x·W_ihᵀ + b_ih for every step. Out: the activated gates, kept for backward.
     var gates: UnsafeMutablePointer<Float>      // (T, B, G·H)

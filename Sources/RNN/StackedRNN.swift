@@ -22,8 +22,9 @@ import Tensor
 // Threads (`Parallel`): batch rows never interact in the recurrence, so the B
 // rows are cut into one piece per thread and each thread runs all T steps of
 // its rows alone, forward and backward, with no synchronisation per step; the
-// per-step products are cut into column blocks for OpenBLAS's small-matrix
-// kernels (`BLAS.skinnySGEMM`). The window-wide GEMMs are cut into blocks of C.
+// per-step products read W_hh packed once per pass (`PackedMatrix`,
+// `BLAS.packedSGEMM`: an AVX-512 kernel, or OpenBLAS's small-matrix kernels
+// in column blocks). The window-wide GEMMs are cut into blocks of C.
 
 /// Parameter initialisation choices beyond PyTorch's default.
 public struct InitOptions: Sendable {
@@ -158,7 +159,8 @@ public final class StackedRNN {
                     Self.linear(x, rows: n, inputs: h, weight: p + o.weightIH, bias: p + o.biasIH, outputs: gh, out: gates)
                 }
                 // The recurrence, batch rows split across threads.
-                BLAS.transpose(p + o.weightHH, rows: gh, columns: h, into: ws.weightHHT[layer].base)  // kept for backward
+                // B = W_hhᵀ (H, G·H), read from W_hh (G·H, H).
+                ws.recurrentWeights.pack(from: p + o.weightHH, ld: h, transposed: true, rows: h, columns: gh)
                 let w = layerWindow(layer, ws, p, batchSize: b, sequenceLength: t)
                 let cell = config.cell, activation = config.activation
                 Parallel.forEach(parts) { q in
@@ -238,7 +240,7 @@ public final class StackedRNN {
         let o = layerOffsets[layer]
         return LayerWindow(
             batchSize: batchSize, sequenceLength: sequenceLength, hiddenSize: config.hiddenSize,
-            weightHH: p + o.weightHH, weightHHT: ws.weightHHT[layer].base, biasHH: p + o.biasHH,
+            recurrent: ws.recurrentWeights, biasHH: p + o.biasHH,
             gates: ws.gates[layer].base, h: ws.hidden[layer].base,
             c: config.cell == .lstm ? ws.cell[layer].base : nil,
             aux: ws.aux.isEmpty ? nil : ws.aux[layer].base,
@@ -282,6 +284,8 @@ public final class StackedRNN {
                 for layer in stride(from: l - 1, through: 0, by: -1) {
                     let o = layerOffsets[layer]
                     // Through the recurrence: dGates for every step, dL/d(initial state); batch rows split across threads.
+                    // B = W_hh (G·H, H), packed over the forward's W_hhᵀ.
+                    ws.recurrentWeights.pack(from: p + o.weightHH, ld: h, transposed: false, rows: gh, columns: h)
                     let w = layerWindow(layer, ws, p, batchSize: b, sequenceLength: t)
                     // dL/d(pre-activations) overwrite the activated gates, step by step, as the recurrence
                     // goes back (each step's gates are read once, just before): no second (T, B, G·H) buffer.

@@ -16,7 +16,9 @@ final class Workspace {
 
     // Forward, per layer.
     let gates: [AlignedBuffer<Float>]          // [L] (T, B, G·H) input side in, activated gates out
-    let weightHHT: [AlignedBuffer<Float>]      // [L] (H, G·H) weight_hh transposed at each forward
+    /// weight_hh of the layer being run, packed for the per-step products: W_hhᵀ (H, G·H) in forward,
+    /// W_hh (G·H, H) in backward. One for all layers: one copy of one layer's W_hh.
+    let recurrentWeights = PackedMatrix()
     let hidden: [AlignedBuffer<Float>]         // [L] (T + 1, B, H) slot 0 the initial state
     let cell: [AlignedBuffer<Float>]           // [L] (T + 1, B, H) LSTM only, else empty
     let aux: [AlignedBuffer<Float>]            // [L] (T, B, H) LSTM tanh(c), GRU W_hn h + b_hn, else empty
@@ -47,7 +49,6 @@ final class Workspace {
         rowCapacity = n
         batchCapacity = b
         gates = buffers(l, n * g * h)
-        weightHHT = buffers(l, h * g * h)
         hidden = buffers(l, (n + b) * h)
         cell = lstm ? buffers(l, (n + b) * h) : []
         aux = lstm || gru ? buffers(l, n * h) : []
