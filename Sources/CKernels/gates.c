@@ -139,11 +139,11 @@ CK_TARGET void ck_lstm_forward_step(float *gates, const float *biasHH, const flo
     }
 }
 
-CK_INLINE void lstm_backward_lanes(const float *z, const float *cp, const float *tc, const float *dh, float *dc,
+CK_INLINE void lstm_backward_lanes(const float *z, const float *cp, const float *cn, const float *dh, float *dc,
                                    float *dz, long hs, long j, __mmask16 m) {
     const v16 one = k(1.0f);
     v16 i = ld(m, z + j), f = ld(m, z + hs + j), g = ld(m, z + 2 * hs + j), o = ld(m, z + 3 * hs + j);
-    v16 t = ld(m, tc + j), dhj = ld(m, dh + j);
+    v16 t = ck_tanh(ld(m, cn + j)), dhj = ld(m, dh + j);  // tanh c' recomputed, as the forward computed it
     v16 dcj = add(ld(m, dc + j), mul(mul(dhj, o), sub(one, mul(t, t))));
     st(m, dz + j, mul(mul(dcj, g), mul(i, sub(one, i))));
     st(m, dz + hs + j, mul(mul(dcj, ld(m, cp + j)), mul(f, sub(one, f))));
@@ -152,15 +152,15 @@ CK_INLINE void lstm_backward_lanes(const float *z, const float *cp, const float 
     st(m, dc + j, mul(dcj, f));
 }
 
-CK_TARGET void ck_lstm_backward_step(const float *gates, const float *cPrev, const float *tanhC, const float *dH,
+CK_TARGET void ck_lstm_backward_step(const float *gates, const float *cPrev, const float *c, const float *dH,
                                      float *dC, float *dGates, long batchSize, long hiddenSize) {
     const long hs = hiddenSize;
     for (long row = 0; row < batchSize; row++) {
         const float *z = gates + row * 4 * hs;
         float *dz = dGates + row * 4 * hs;
-        const float *cp = cPrev + row * hs, *tc = tanhC + row * hs, *dh = dH + row * hs;
+        const float *cp = cPrev + row * hs, *cn = c + row * hs, *dh = dH + row * hs;
         float *dc = dC + row * hs;
-#define LSTM_BWD(j, m) lstm_backward_lanes(z, cp, tc, dh, dc, dz, hs, j, m)
+#define LSTM_BWD(j, m) lstm_backward_lanes(z, cp, cn, dh, dc, dz, hs, j, m)
         FOR_LANES(hs, LSTM_BWD);
 #undef LSTM_BWD
     }
@@ -292,9 +292,9 @@ void ck_lstm_forward_step(float *gates, const float *biasHH, const float *cPrev,
                           float *tanhC, float *h, long batchSize, long hiddenSize) {
     (void)gates; (void)biasHH; (void)cPrev; (void)c; (void)tanhC; (void)h; (void)batchSize; (void)hiddenSize;
 }
-void ck_lstm_backward_step(const float *gates, const float *cPrev, const float *tanhC, const float *dH,
+void ck_lstm_backward_step(const float *gates, const float *cPrev, const float *c, const float *dH,
                            float *dC, float *dGates, long batchSize, long hiddenSize) {
-    (void)gates; (void)cPrev; (void)tanhC; (void)dH; (void)dC; (void)dGates; (void)batchSize; (void)hiddenSize;
+    (void)gates; (void)cPrev; (void)c; (void)dH; (void)dC; (void)dGates; (void)batchSize; (void)hiddenSize;
 }
 void ck_gru_forward_step(float *gates, const float *hProj, const float *biasHH, const float *hPrev,
                          float *hn, float *h, long batchSize, long hiddenSize) {

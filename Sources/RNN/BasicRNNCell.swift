@@ -30,9 +30,10 @@ enum BasicRNNCell {
         gates: UnsafeMutablePointer<Float>,   // (B, H) in: x·W_ihᵀ + b_ih + h·W_hhᵀ; out: h'
         biasHH: UnsafePointer<Float>,         // (H)
         h: UnsafeMutablePointer<Float>,       // (B, H) out
-        batchSize: Int, hiddenSize: Int, activation: RNNActivation
+        batchSize: Int, hiddenSize: Int, activation: RNNActivation,
+        avx512: Bool = Kernels.useAVX512      // the C kernel (tests choose; the rest of charrnn takes the default)
     ) {
-        if Kernels.useAVX512 {  // the same operations on AVX-512, bit for bit (Sources/CKernels/gates.c)
+        if avx512 {  // the same operations on AVX-512, bit for bit (Sources/CKernels/gates.c)
             switch activation {
             case .tanh: ck_rnn_tanh_forward_step(gates, biasHH, h, batchSize, hiddenSize)
             case .relu: ck_rnn_relu_forward_step(gates, biasHH, h, batchSize, hiddenSize)
@@ -88,9 +89,10 @@ enum BasicRNNCell {
         output: UnsafePointer<Float>,          // (B, H) h'
         dH: UnsafePointer<Float>,              // (B, H) total dL/dh'
         dGates: UnsafeMutablePointer<Float>,   // (B, H) out; may be `output` (in place)
-        count: Int, activation: RNNActivation
+        count: Int, activation: RNNActivation,
+        avx512: Bool = Kernels.useAVX512      // the C kernel (tests choose; the rest of charrnn takes the default)
     ) {
-        if Kernels.useAVX512 {
+        if avx512 {
             switch activation {
             case .tanh: ck_rnn_tanh_backward_step(output, dH, dGates, count)
             case .relu: ck_rnn_relu_backward_step(output, dH, dGates, count)

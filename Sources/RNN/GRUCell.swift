@@ -54,9 +54,10 @@ enum GRUCell {
         hPrev: UnsafePointer<Float>,          // (B, H)
         hn: UnsafeMutablePointer<Float>,      // (B, H) out: W_hn h + b_hn
         h: UnsafeMutablePointer<Float>,       // (B, H) out
-        batchSize: Int, hiddenSize: Int
+        batchSize: Int, hiddenSize: Int,
+        avx512: Bool = Kernels.useAVX512      // the C kernel (tests choose; the rest of charrnn takes the default)
     ) {
-        if Kernels.useAVX512 {  // the same operations on AVX-512, bit for bit (Sources/CKernels/gates.c)
+        if avx512 {  // the same operations on AVX-512, bit for bit (Sources/CKernels/gates.c)
             ck_gru_forward_step(gates, hProj, biasHH, hPrev, hn, h, batchSize, hiddenSize)
             return
         }
@@ -128,9 +129,10 @@ enum GRUCell {
         dGatesX: UnsafeMutablePointer<Float>,  // (B, 3H) out; may be `gates` (in place)
         dGatesH: UnsafeMutablePointer<Float>,  // (B, 3H) out
         dHPrev: UnsafeMutablePointer<Float>,   // (B, H) += dh ⊙ z
-        batchSize: Int, hiddenSize: Int
+        batchSize: Int, hiddenSize: Int,
+        avx512: Bool = Kernels.useAVX512      // the C kernel (tests choose; the rest of charrnn takes the default)
     ) {
-        if Kernels.useAVX512 {
+        if avx512 {
             ck_gru_backward_step(gates, hn, hPrev, dH, dGatesX, dGatesH, dHPrev, batchSize, hiddenSize)
             return
         }

@@ -37,13 +37,13 @@ enum LSTMCell {
     static func forward(_ w: LayerWindow, rows: Range<Int>) {
         let b = w.batchSize, h = w.hiddenSize, g4 = 4 * h, bh = w.stepHidden
         let r0 = rows.lowerBound, m = rows.count
-        let c = w.c!, tanhC = w.aux!
+        let c = w.c!, tanhC = w.aux! + r0 * h  // (rows, H) scratch: backward recomputes tanh c' from c'
         for t in 0..<w.sequenceLength {
             let gates = w.gates + (t * b + r0) * g4                                  // (rows, 4H)
             let hPrev = t * bh + r0 * h, hNext = (t + 1) * bh + r0 * h             // offsets of (rows, H) blocks
             BLAS.packedSGEMM(m: m, a: w.h + hPrev, lda: h, packed: w.recurrent, beta: 1, c: gates, ldc: g4)  // (rows, H)·(H, 4H)
             forwardStep(gates: gates, biasHH: w.biasHH, cPrev: c + hPrev, c: c + hNext,
-                        tanhC: tanhC + t * bh + r0 * h, h: w.h + hNext, batchSize: m, hiddenSize: h)
+                        tanhC: tanhC, h: w.h + hNext, batchSize: m, hiddenSize: h)
         }
     }
 
@@ -57,9 +57,10 @@ enum LSTMCell {
         c: UnsafeMutablePointer<Float>,       // (B, H) out
         tanhC: UnsafeMutablePointer<Float>,   // (B, H) out
         h: UnsafeMutablePointer<Float>,       // (B, H) out
-        batchSize: Int, hiddenSize: Int
+        batchSize: Int, hiddenSize: Int,
+        avx512: Bool = Kernels.useAVX512      // the C kernel (tests choose; the rest of charrnn takes the default)
     ) {
-        if Kernels.useAVX512 {  // the same operations on AVX-512, bit for bit (Sources/CKernels/gates.c)
+        if avx512 {  // the same operations on AVX-512, bit for bit (Sources/CKernels/gates.c)
             ck_lstm_forward_step(gates, biasHH, cPrev, c, tanhC, h, batchSize, hiddenSize)
             return
         }
@@ -110,7 +111,7 @@ enum LSTMCell {
         for t in stride(from: w.sequenceLength - 1, through: 0, by: -1) {
             let dGates = d.dGatesX + (t * b + r0) * g4                               // (rows, 4H)
             backwardStep(gates: w.gates + (t * b + r0) * g4, cPrev: w.c! + t * bh + r0 * h,
-                         tanhC: w.aux! + t * bh + r0 * h, dH: d.dH + t * bh + r0 * h, dC: dC, dGates: dGates,
+                         c: w.c! + (t + 1) * bh + r0 * h, dH: d.dH + t * bh + r0 * h, dC: dC, dGates: dGates,
                          batchSize: m, hiddenSize: h)
             Elementwise.addColumnSums(of: dGates, rows: m, columns: g4, lda: g4, into: biasSums)
             let dHPrev = t > 0 ? d.dH + (t - 1) * bh + r0 * h : dH0                   // (rows, H)
@@ -126,28 +127,33 @@ enum LSTMCell {
     ///     d(pre g) = dc ⊙ i ⊙ (1 − g²)
     ///     d(pre o) = dh ⊙ tanh c' ⊙ o(1 − o)
     ///     dc_prev  = dc ⊙ f
+    ///
+    /// tanh c' is recomputed from c' rather than cached by the forward pass:
+    /// the same function on the same input gives the same bits, and the
+    /// window needs one (T, B, H) buffer per layer less (10 MB at 2×512).
     static func backwardStep(
         gates: UnsafePointer<Float>,          // (B, 4H) activated i, f, g, o
-        cPrev: UnsafePointer<Float>,          // (B, H)
-        tanhC: UnsafePointer<Float>,          // (B, H)
+        cPrev: UnsafePointer<Float>,          // (B, H) c, the previous cell state
+        c: UnsafePointer<Float>,              // (B, H) c', this step's cell state
         dH: UnsafePointer<Float>,             // (B, H) total dL/dh of this step
         dC: UnsafeMutablePointer<Float>,      // (B, H) in: dL/dc of this step from later steps; out: dL/dc_prev
         dGates: UnsafeMutablePointer<Float>,  // (B, 4H) out: pre-activation gradients; may be `gates` (in place)
-        batchSize: Int, hiddenSize: Int
+        batchSize: Int, hiddenSize: Int,
+        avx512: Bool = Kernels.useAVX512      // the C kernel (tests choose; the rest of charrnn takes the default)
     ) {
-        if Kernels.useAVX512 {
-            ck_lstm_backward_step(gates, cPrev, tanhC, dH, dC, dGates, batchSize, hiddenSize)
+        if avx512 {
+            ck_lstm_backward_step(gates, cPrev, c, dH, dC, dGates, batchSize, hiddenSize)
             return
         }
         let hs = hiddenSize, g4 = 4 * hs, at = Offsets(hiddenSize: hs)
         for row in 0..<batchSize {
             let z = gates + row * g4, dz = dGates + row * g4
-            let cp = cPrev + row * hs, tc = tanhC + row * hs, dh = dH + row * hs, dc = dC + row * hs
+            let cp = cPrev + row * hs, cn = c + row * hs, dh = dH + row * hs, dc = dC + row * hs
             var j = 0
             while j + 8 <= hs {
                 let i = V8(loading: z + at.i + j), f = V8(loading: z + at.f + j)
                 let g = V8(loading: z + at.g + j), o = V8(loading: z + at.o + j)
-                let t = V8(loading: tc + j), dhj = V8(loading: dh + j)
+                let t = Elementwise.tanh(V8(loading: cn + j)), dhj = V8(loading: dh + j)
                 let dcj = V8(loading: dc + j) + dhj * o * (1 - t * t)
                 (dcj * g * (i * (1 - i))).store(to: dz + at.i + j)
                 (dcj * V8(loading: cp + j) * (f * (1 - f))).store(to: dz + at.f + j)
@@ -157,7 +163,7 @@ enum LSTMCell {
                 j += 8
             }
             while j < hs {
-                let i = z[at.i + j], f = z[at.f + j], g = z[at.g + j], o = z[at.o + j], t = tc[j]
+                let i = z[at.i + j], f = z[at.f + j], g = z[at.g + j], o = z[at.o + j], t = Elementwise.tanh(cn[j])
                 let dcj = dc[j] + dh[j] * o * (1 - t * t)
                 dz[at.i + j] = dcj * g * (i * (1 - i))
                 dz[at.f + j] = dcj * cp[j] * (f * (1 - f))

@@ -21,7 +21,7 @@ final class Workspace {
     let recurrentWeights = PackedMatrix()
     let hidden: [AlignedBuffer<Float>]         // [L] (T + 1, B, H) slot 0 the initial state
     let cell: [AlignedBuffer<Float>]           // [L] (T + 1, B, H) LSTM only, else empty
-    let aux: [AlignedBuffer<Float>]            // [L] (T, B, H) LSTM tanh(c), GRU W_hn h + b_hn, else empty
+    let aux: [AlignedBuffer<Float>]            // [L] GRU (T, B, H) W_hn h + b_hn; LSTM (B, H) one step's tanh(c) (not kept); else empty
     let recurrentScratch: AlignedBuffer<Float> // (B, G·H) GRU: one step's h·W_hhᵀ
     // Dropout: index k in 1..<L is the input of layer k, index L the head's input; index 0 unused.
     let masks: [AlignedBuffer<Float>]          // [L + 1] (T, B, H) 0 or 1/(1 − p); empty without dropout
@@ -51,7 +51,7 @@ final class Workspace {
         gates = buffers(l, n * g * h)
         hidden = buffers(l, (n + b) * h)
         cell = lstm ? buffers(l, (n + b) * h) : []
-        aux = lstm || gru ? buffers(l, n * h) : []
+        aux = gru ? buffers(l, n * h) : lstm ? buffers(l, b * h) : []
         recurrentScratch = AlignedBuffer(count: gru ? b * g * h : 0)
         let dropout = config.dropout > 0
         masks = dropout ? [AlignedBuffer(count: 0)] + buffers(l, n * h) : []

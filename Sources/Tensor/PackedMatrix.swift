@@ -21,7 +21,7 @@ public final class PackedMatrix {
     /// B is (rows, columns) = (k, n).
     public private(set) var rows = 0
     public private(set) var columns = 0
-    /// True when packed for the AVX-512 kernel (`Kernels.useAVX512` at `pack` time).
+    /// True when packed for the AVX-512 kernel (`pack`'s `panels`, by default `Kernels.useAVX512`).
     public private(set) var isPanels = false
     private var storage: AlignedBuffer<Float>
     // Portable layout: b (k, n) with ld n, bT (n, k) with ld k; one of them is `storage`.
@@ -37,10 +37,12 @@ public final class PackedMatrix {
     /// dimension ld ≥ n; true: source is Bᵀ stored (n, k) with ld ≥ k (for
     /// example weight_hh (G·H, H) read as B = weight_hhᵀ, k = H, n = G·H).
     /// The portable path needs a dense source (ld = n, or k when transposed).
-    public func pack(from source: UnsafePointer<Float>, ld: Int, transposed: Bool, rows k: Int, columns n: Int) {
+    /// `panels`: pack for the AVX-512 kernel (tests choose; the engine takes the default).
+    public func pack(from source: UnsafePointer<Float>, ld: Int, transposed: Bool, rows k: Int, columns n: Int,
+                     panels: Bool = Kernels.useAVX512) {
         precondition(k >= 0 && n >= 0, "PackedMatrix.pack: negative shape (\(k), \(n))")
         precondition(ld >= (transposed ? k : n), "PackedMatrix.pack: ld \(ld) too small for (\(k), \(n))")
-        let panels = Kernels.useAVX512
+        precondition(!panels || Kernels.avx512Available, "PackedMatrix.pack: no AVX-512 on this CPU")
         let needed = panels ? Int(ck_gemm_packed_count(k, n)) : k * n
         if storage.count < needed { storage = AlignedBuffer(count: needed) }
         rows = k

@@ -4,32 +4,25 @@ import Tensor
 
 /// The AVX-512 gate kernels (Sources/CKernels/gates.c) against the portable
 /// Swift ones they replace: each cell's `forwardStep` / `backwardStep` runs on
-/// the same inputs once with `Kernels.useAVX512 = false` and once true, and
+/// the same inputs once with `avx512: false` and once true, and
 /// every output must be the same bit for bit (NaN where NaN). Inputs mix
 /// ordinary values with ones beyond the clamps, ±0, subnormals, ±∞ and NaN;
 /// hidden sizes cover a lone masked tail, exact vectors and vectors plus a tail.
-///
-/// `.serialized`: the flag is global. Other suites running meanwhile may see it
-/// flip, which changes nothing for them as long as these tests pass.
-@Suite(.serialized) struct GateKernelTests {
+/// The choice is an argument, not the global `Kernels.useAVX512`: flipping the
+/// global would reach other suites running meanwhile. The whole engine on either
+/// set of kernels is compared by CLITests (`CHARRNN_KERNELS=portable`).
+@Suite struct GateKernelTests {
     static let hiddenSizes = [1, 15, 16, 17, 100, 128]
     static let batchSizes = [1, 3]
 
     /// Runs `body` with the portable kernels, then with the AVX-512 ones, and restores the flag.
     /// nil (and a printed reason) when this CPU has no AVX-512.
-    static func portableAndAVX512<R>(_ body: () -> R) -> (portable: R, avx512: R)? {
+    static func portableAndAVX512<R>(_ body: (_ avx512: Bool) -> R) -> (portable: R, avx512: R)? {
         guard Kernels.avx512Available else {
             print("GateKernelTests: skipped, this CPU (or OS) has no AVX-512 (ck_cpu_has_avx512() == 0)")
             return nil
         }
-        let before = Kernels.useAVX512
-        defer { Kernels.useAVX512 = before }
-        Kernels.useAVX512 = false
-        let portable = body()
-        Kernels.useAVX512 = true
-        #expect(Kernels.useAVX512)
-        let fast = body()
-        return (portable, fast)
+        return (body(false), body(true))
     }
 
     /// `count` floats: mostly ordinary activations' inputs, some far beyond the
@@ -77,10 +70,10 @@ import Tensor
         var rng = SplitMix64(seed: UInt64(1000 + s.batch * 997 + s.hidden))
         let b = s.batch, h = s.hidden
         let gates = Self.values(b * 4 * h, &rng), bias = Self.values(4 * h, &rng), cPrev = Self.values(b * h, &rng)
-        guard let r = Self.portableAndAVX512({ () -> [[Float]] in
+        guard let r = Self.portableAndAVX512({ avx in
             var g = gates, c = [Float](repeating: 7, count: b * h), t = c, hn = c
             LSTMCell.forwardStep(gates: &g, biasHH: bias, cPrev: cPrev, c: &c, tanhC: &t, h: &hn,
-                                 batchSize: b, hiddenSize: h)
+                                 batchSize: b, hiddenSize: h, avx512: avx)
             return [g, c, t, hn]
         }) else { return }
         Self.expectIdentical(r.avx512, r.portable, "LSTM forward \(s.testDescription)")
@@ -90,16 +83,16 @@ import Tensor
         var rng = SplitMix64(seed: UInt64(2000 + s.batch * 997 + s.hidden))
         let b = s.batch, h = s.hidden
         let gates = Self.values(b * 4 * h, &rng), cPrev = Self.values(b * h, &rng)
-        let tanhC = Self.values(b * h, &rng), dH = Self.values(b * h, &rng), dC = Self.values(b * h, &rng)
-        guard let r = Self.portableAndAVX512({ () -> [[Float]] in
+        let c = Self.values(b * h, &rng), dH = Self.values(b * h, &rng), dC = Self.values(b * h, &rng)
+        guard let r = Self.portableAndAVX512({ avx in
             var dc = dC, dGates = [Float](repeating: 7, count: b * 4 * h)
-            LSTMCell.backwardStep(gates: gates, cPrev: cPrev, tanhC: tanhC, dH: dH, dC: &dc, dGates: &dGates,
-                                  batchSize: b, hiddenSize: h)
+            LSTMCell.backwardStep(gates: gates, cPrev: cPrev, c: c, dH: dH, dC: &dc, dGates: &dGates,
+                                  batchSize: b, hiddenSize: h, avx512: avx)
             // In place, as training runs it: dGates is gates.
             var inPlace = gates, dc2 = dC
             inPlace.withUnsafeMutableBufferPointer { g in
-                LSTMCell.backwardStep(gates: g.baseAddress!, cPrev: cPrev, tanhC: tanhC, dH: dH, dC: &dc2,
-                                      dGates: g.baseAddress!, batchSize: b, hiddenSize: h)
+                LSTMCell.backwardStep(gates: g.baseAddress!, cPrev: cPrev, c: c, dH: dH, dC: &dc2,
+                                      dGates: g.baseAddress!, batchSize: b, hiddenSize: h, avx512: avx)
             }
             return [dc, dGates, inPlace, dc2]
         }) else { return }
@@ -113,10 +106,10 @@ import Tensor
         let b = s.batch, h = s.hidden
         let gates = Self.values(b * 3 * h, &rng), hProj = Self.values(b * 3 * h, &rng)
         let bias = Self.values(3 * h, &rng), hPrev = Self.values(b * h, &rng)
-        guard let r = Self.portableAndAVX512({ () -> [[Float]] in
+        guard let r = Self.portableAndAVX512({ avx in
             var g = gates, hn = [Float](repeating: 7, count: b * h), ho = hn
             GRUCell.forwardStep(gates: &g, hProj: hProj, biasHH: bias, hPrev: hPrev, hn: &hn, h: &ho,
-                                batchSize: b, hiddenSize: h)
+                                batchSize: b, hiddenSize: h, avx512: avx)
             return [g, hn, ho]
         }) else { return }
         Self.expectIdentical(r.avx512, r.portable, "GRU forward \(s.testDescription)")
@@ -127,14 +120,14 @@ import Tensor
         let b = s.batch, h = s.hidden
         let gates = Self.values(b * 3 * h, &rng), hn = Self.values(b * h, &rng), hPrev = Self.values(b * h, &rng)
         let dH = Self.values(b * h, &rng), dHPrev = Self.values(b * h, &rng)
-        guard let r = Self.portableAndAVX512({ () -> [[Float]] in
+        guard let r = Self.portableAndAVX512({ avx in
             var dx = [Float](repeating: 7, count: b * 3 * h), dr = dx, dp = dHPrev
             GRUCell.backwardStep(gates: gates, hn: hn, hPrev: hPrev, dH: dH, dGatesX: &dx, dGatesH: &dr,
-                                 dHPrev: &dp, batchSize: b, hiddenSize: h)
+                                 dHPrev: &dp, batchSize: b, hiddenSize: h, avx512: avx)
             var inPlace = gates, dr2 = dr, dp2 = dHPrev
             inPlace.withUnsafeMutableBufferPointer { g in
                 GRUCell.backwardStep(gates: g.baseAddress!, hn: hn, hPrev: hPrev, dH: dH, dGatesX: g.baseAddress!,
-                                     dGatesH: &dr2, dHPrev: &dp2, batchSize: b, hiddenSize: h)
+                                     dGatesH: &dr2, dHPrev: &dp2, batchSize: b, hiddenSize: h, avx512: avx)
             }
             return [dx, dr, dp, inPlace, dr2, dp2]
         }) else { return }
@@ -148,9 +141,9 @@ import Tensor
         let b = s.batch, h = s.hidden
         let gates = Self.values(b * h, &rng), bias = Self.values(h, &rng)
         for activation in [RNNActivation.tanh, .relu] {
-            guard let r = Self.portableAndAVX512({ () -> [[Float]] in
+            guard let r = Self.portableAndAVX512({ avx in
                 var g = gates, out = [Float](repeating: 7, count: b * h)
-                BasicRNNCell.forwardStep(gates: &g, biasHH: bias, h: &out, batchSize: b, hiddenSize: h, activation: activation)
+                BasicRNNCell.forwardStep(gates: &g, biasHH: bias, h: &out, batchSize: b, hiddenSize: h, activation: activation, avx512: avx)
                 return [g, out]
             }) else { return }
             Self.expectIdentical(r.avx512, r.portable, "RNN \(activation) forward \(s.testDescription)")
@@ -162,13 +155,13 @@ import Tensor
         let n = s.batch * s.hidden
         let output = Self.values(n, &rng), dH = Self.values(n, &rng)
         for activation in [RNNActivation.tanh, .relu] {
-            guard let r = Self.portableAndAVX512({ () -> [[Float]] in
+            guard let r = Self.portableAndAVX512({ avx in
                 var d = [Float](repeating: 7, count: n)
-                BasicRNNCell.backwardStep(output: output, dH: dH, dGates: &d, count: n, activation: activation)
+                BasicRNNCell.backwardStep(output: output, dH: dH, dGates: &d, count: n, activation: activation, avx512: avx)
                 var inPlace = output
                 inPlace.withUnsafeMutableBufferPointer { o in
                     BasicRNNCell.backwardStep(output: o.baseAddress!, dH: dH, dGates: o.baseAddress!, count: n,
-                                              activation: activation)
+                                              activation: activation, avx512: avx)
                 }
                 return [d, inPlace]
             }) else { return }
@@ -191,43 +184,15 @@ import Tensor
         while x <= 1 { xs.append(x); x += 0.000113 }
         let h = xs.count  // not a multiple of 16: the masked tail runs too
         let zeros = [Float](repeating: 0, count: 4 * h)
-        guard let r = Self.portableAndAVX512({ () -> [[Float]] in
+        guard let r = Self.portableAndAVX512({ avx in
             var lstm = xs + xs + xs + xs, c = [Float](repeating: 0, count: h), t = c, hn = c
             LSTMCell.forwardStep(gates: &lstm, biasHH: zeros, cPrev: zeros, c: &c, tanhC: &t, h: &hn,
-                                 batchSize: 1, hiddenSize: h)
+                                 batchSize: 1, hiddenSize: h, avx512: avx)
             var rnn = xs, out = c
-            BasicRNNCell.forwardStep(gates: &rnn, biasHH: zeros, h: &out, batchSize: 1, hiddenSize: h, activation: .tanh)
+            BasicRNNCell.forwardStep(gates: &rnn, biasHH: zeros, h: &out, batchSize: 1, hiddenSize: h, activation: .tanh, avx512: avx)
             return [lstm, c, t, hn, rnn]
         }) else { return }
         #expect(r.portable[4].count > 24_000)
         Self.expectIdentical(r.avx512, r.portable, "σ, tanh on \(h) points")
-    }
-
-    // MARK: Whole model
-
-    /// A whole training step (forward, loss, backward, on 2 threads) and a few
-    /// batch-1 sampling steps give the same bits with either set of kernels:
-    /// the dispatch reaches every kernel with the right arguments.
-    @Test(arguments: [
-        ModelCase(cell: .lstm, layers: 2), ModelCase(cell: .gru, layers: 2),
-        ModelCase(cell: .rnn, activation: .tanh, layers: 2), ModelCase(cell: .rnn, activation: .relu, layers: 2),
-    ])
-    func wholeModelIsBitIdentical(_ c: ModelCase) {
-        let config = c.config(vocabularySize: 23, hiddenSize: 37)
-        guard let r = Self.portableAndAVX512({ () -> ([Float], RecurrentState, [Float], RecurrentState, [Float]) in
-            let o = ParallelEngineTests.step(config, batch: 7, steps: 9, threads: 2)
-            let model = Fixture.model(config, seed: 61)
-            var state = RecurrentState.zeros(config: config, batchSize: 1)
-            var logits = [Float](repeating: 0, count: config.vocabularySize), all: [Float] = []
-            for token in [3, 1, 4, 1, 5, 9, 2, 6] {
-                logits.withUnsafeMutableBufferPointer { model.step(token: Int32(token), state: &state, logits: $0) }
-                all += logits
-            }
-            return ([o.loss], o.state, o.gradients, o.initial, all + state.h + state.c)
-        }) else { return }
-        Self.expectIdentical([r.avx512.0, r.avx512.1.h, r.avx512.1.c, r.avx512.2, r.avx512.3.h, r.avx512.3.c, r.avx512.4],
-                             [r.portable.0, r.portable.1.h, r.portable.1.c, r.portable.2, r.portable.3.h, r.portable.3.c,
-                              r.portable.4],
-                             "\(c.testDescription): loss, final state, gradients, dL/dstate0, sampled logits")
     }
 }

@@ -3,19 +3,15 @@ import Tensor
 
 /// `BLAS.packedSGEMM` (the AVX-512 packed small-M kernel, and its portable
 /// fallback) against `NaiveBLAS`, and the AVX-512 kernel's row independence.
-@Suite(.serialized) struct PackedGEMMTests {
+@Suite struct PackedGEMMTests {
     static func random(_ count: Int, _ rng: inout SplitMix64) -> [Float] {
         (0..<count).map { _ in rng.nextFloat(in: -1, 1) }
     }
 
-    /// Runs `body` with the AVX-512 kernels on (when the CPU has them) and off.
+    /// Runs `body` for the AVX-512 kernel (when the CPU has it) and the portable path.
+    /// (An argument, not the global `Kernels.useAVX512`, which other suites running meanwhile would see.)
     static func bothKernels(_ body: (Bool) -> Void) {
-        let before = Kernels.useAVX512
-        defer { Kernels.useAVX512 = before }
-        for avx in Kernels.avx512Available ? [true, false] : [false] {
-            Kernels.useAVX512 = avx
-            body(avx)
-        }
+        for avx in Kernels.avx512Available ? [true, false] : [false] { body(avx) }
     }
 
     /// C = A·B (+ C) for B packed from either layout, against the naive product:
@@ -37,8 +33,8 @@ import Tensor
                 var bT = [Float](repeating: 0, count: n * k)                        // (n, k)
                 BLAS.transpose(b, rows: k, columns: n, into: &bT)
                 for transposed in [false, true] {
-                    if transposed { packed.pack(from: bT, ld: k, transposed: true, rows: k, columns: n) }
-                    else { packed.pack(from: b, ld: n, transposed: false, rows: k, columns: n) }
+                    if transposed { packed.pack(from: bT, ld: k, transposed: true, rows: k, columns: n, panels: avx) }
+                    else { packed.pack(from: b, ld: n, transposed: false, rows: k, columns: n, panels: avx) }
                     #expect(packed.isPanels == avx)
                     for beta in [Float(0), 1] {
                         var c0 = Self.random(m * ldc, &rng)
@@ -72,11 +68,11 @@ import Tensor
     @Test func repackReusesTheBuffer() {
         var rng = SplitMix64(seed: 5)
         let b = Self.random(256 * 128, &rng)
-        Self.bothKernels { _ in
+        Self.bothKernels { avx in
             let packed = PackedMatrix()
-            packed.pack(from: b, ld: 128, transposed: true, rows: 128, columns: 256)
+            packed.pack(from: b, ld: 128, transposed: true, rows: 128, columns: 256, panels: avx)
             let first = packed.capacity
-            packed.pack(from: b, ld: 128, transposed: false, rows: 256, columns: 128)
+            packed.pack(from: b, ld: 128, transposed: false, rows: 256, columns: 128, panels: avx)
             #expect(packed.capacity == first)
             #expect(packed.rows == 256 && packed.columns == 128)
         }
@@ -86,17 +82,14 @@ import Tensor
     /// in a group of 7 or of 25 rows (the recurrence splits batch rows across
     /// threads, and training resumes compare bit for bit).
     @Test func rowResultDoesNotDependOnTheRowGroup() {
-        guard Kernels.avx512Available else { return }
-        let before = Kernels.useAVX512
-        defer { Kernels.useAVX512 = before }
-        Kernels.useAVX512 = true
+        guard Kernels.avx512Available else { print("rowResultDoesNotDependOnTheRowGroup: skipped, no AVX-512 on this CPU"); return }
         var rng = SplitMix64(seed: 8)
         for (n, k) in [(512, 128), (100, 37), (128, 512)] {
             let m = 25
             let a = Self.random(m * k, &rng), b = Self.random(k * n, &rng)
             let c0 = Self.random(m * n, &rng)
             let packed = PackedMatrix()
-            packed.pack(from: b, ld: n, transposed: false, rows: k, columns: n)
+            packed.pack(from: b, ld: n, transposed: false, rows: k, columns: n, panels: true)
             for beta in [Float(0), 1] {
                 var whole = c0
                 whole.withUnsafeMutableBufferPointer { c in

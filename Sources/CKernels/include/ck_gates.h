@@ -15,9 +15,9 @@
 void ck_lstm_forward_step(float *gates, const float *biasHH, const float *cPrev, float *c,
                           float *tanhC, float *h, long batchSize, long hiddenSize);
 
-/// gates (B, 4H) activated; cPrev, tanhC, dH (B, H); dC (B, H) in: dL/dc, out: dL/dc_prev;
-/// dGates (B, 4H) out, may be `gates`.
-void ck_lstm_backward_step(const float *gates, const float *cPrev, const float *tanhC, const float *dH,
+/// gates (B, 4H) activated; cPrev (c), c (c', tanh c' is recomputed from it), dH (B, H);
+/// dC (B, H) in: dL/dc, out: dL/dc_prev; dGates (B, 4H) out, may be `gates`.
+void ck_lstm_backward_step(const float *gates, const float *cPrev, const float *c, const float *dH,
                            float *dC, float *dGates, long batchSize, long hiddenSize);
 
 // MARK: GRU (gate blocks r, z, n in a (3H) row)
