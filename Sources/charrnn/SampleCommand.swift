@@ -15,7 +15,9 @@ struct SampleCommand: ParsableCommand {
             """)
 
     @Option(help: "A checkpoint file, or a run directory (best, else latest).") var checkpoint: String?
-    @Option(name: [.customLong("temp"), .customLong("temperature")], help: "Temperature > 0; lower is safer; 0 is greedy.") var temperature: Float = 0.8
+    // .unconditional: `--temp -1` reaches validate() (a clear error) instead of being read as a flag.
+    @Option(name: [.customLong("temp"), .customLong("temperature")], parsing: .unconditional,
+            help: "Temperature > 0; lower is safer; 0 is greedy.") var temperature: Float = 0.8
     @Option(help: "Characters to generate (not counting the prime).") var length: Int = 2000
     @Option(help: "Text to start from.") var prime: String?
     @Option(help: "File whose text to start from.") var primeFile: String?

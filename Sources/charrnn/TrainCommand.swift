@@ -23,7 +23,7 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Number of stacked layers (default 2).") var layers: Int?
     @Option(help: "Hidden units per layer (default 128).") var hidden: Int?
     @Option(help: "Dropout between layers and before the output, in [0, 1) (default 0).") var dropout: Float?
-    @Option(help: "LSTM forget-gate bias at initialisation (default 1, as char-rnn).") var forgetBias: Float?
+    @Option(parsing: .unconditional, help: "LSTM forget-gate bias at initialisation (default 1, as char-rnn; may be negative).") var forgetBias: Float?
     @Flag(help: "relu RNN: initialise the recurrent weights to the identity (Le et al. 2015).") var identityInit = false
 
     // Data

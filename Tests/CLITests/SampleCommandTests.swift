@@ -21,6 +21,14 @@ import Testing
         #expect(one.stdout == two.stdout)  // text and mean log-probability (large models: see RNNTests.StepThreadsTests)
     }
 
+    @Test func negativeTemperatureIsRefusedByName() throws {
+        for form in [["--temp", "-1"], ["--temp=-1"]] {
+            let r = try Binary.run(["sample"] + form + run, in: dir)
+            #expect(r.status != 0)
+            #expect(r.stderr.contains("temperature"), "\(form): \(r.stderr)")
+        }
+    }
+
     @Test func lengthCountsGeneratedCharactersNotThePrime() throws {
         let r = try Binary.run(["sample", "--seed", "1", "--length", "40", "--prime", "the café", "--json"] + run, in: dir)
         #expect(r.status == 0, "\(r.stderr)")
