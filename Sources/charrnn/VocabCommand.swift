@@ -99,7 +99,7 @@ struct VocabCommand: ParsableCommand {
 }
 
 extension VocabCommand {
-/// How a corpus is split into characters: `--mode`, `--no-normalize`, `--lossy`
+/// How a corpus is split into characters: `--tokenizer` (or `--mode`), `--no-normalize`, `--lossy`
 /// (nested here so as not to collide with other commands' types; reusable as
 /// `@OptionGroup var tokenizer: VocabCommand.TokenizerOptions`).
 struct TokenizerOptions: ParsableArguments {
@@ -107,7 +107,9 @@ struct TokenizerOptions: ParsableArguments {
         case grapheme, scalar, byte
     }
 
-    @Option(help: "What one character is: grapheme (user-perceived, Unicode UAX #29), scalar (code point) or byte.")
+    // `--tokenizer`, as `charrnn train` calls it; `--mode` kept as its first name.
+    @Option(name: [.customLong("tokenizer"), .customLong("mode")],
+            help: "What one character is: grapheme (user-perceived, Unicode UAX #29), scalar (code point) or byte.")
     var mode: Mode = .grapheme
 
     @Flag(help: "Don't apply Unicode NFC normalization first (ignored in byte mode).")

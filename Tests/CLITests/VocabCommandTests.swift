@@ -56,7 +56,7 @@ import Testing
 
     @Test func byteModeAndLossy() throws {
         try inDirectory(["bad.txt": Data([0x61, 0x62, 0xFF, 0x61])]) { dir in
-            let bytes = try Binary.run(["vocab", "bad.txt", "--mode", "byte"], in: dir)
+            let bytes = try Binary.run(["vocab", "bad.txt", "--tokenizer", "byte"], in: dir)  // train's name for --mode
             #expect(bytes.status == 0)
             #expect(bytes.stdout.contains("2  \"\\xFF\"  1"), "\(bytes.stdout)")
             let lossy = try Binary.run(["vocab", "bad.txt", "--lossy"], in: dir)
