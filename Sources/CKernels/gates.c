@@ -234,34 +234,30 @@ CK_TARGET void ck_gru_backward_step(const float *gates, const float *hn, const f
 // Forward: h' = φ(z + b), written to both gates and h.  Backward: d(pre) = dh·φ'(h'),
 // tanh' = 1 − h'·h', relu' = (h' > 0 ? 1 : 0).
 
-CK_INLINE void rnn_tanh_forward_lanes(float *z, const float *b, float *out, long j, __mmask16 m) {
-    v16 y = ck_tanh(add(ld(m, z + j), ld(m, b + j)));
+// `relu` is a constant at each call site below, so each exported function is
+// compiled with its own activation inlined (no branch per vector).
+CK_INLINE void rnn_forward_lanes(float *z, const float *b, float *out, long j, __mmask16 m, int relu) {
+    v16 pre = add(ld(m, z + j), ld(m, b + j));
+    v16 y = relu ? ck_relu(pre) : ck_tanh(pre);
     st(m, z + j, y); st(m, out + j, y);
 }
 
-CK_INLINE void rnn_relu_forward_lanes(float *z, const float *b, float *out, long j, __mmask16 m) {
-    v16 y = ck_relu(add(ld(m, z + j), ld(m, b + j)));
-    st(m, z + j, y); st(m, out + j, y);
+CK_INLINE void rnn_forward_rows(float *gates, const float *biasHH, float *h, long batchSize, long hiddenSize, int relu) {
+    const long hs = hiddenSize;
+    for (long row = 0; row < batchSize; row++) {
+        float *z = gates + row * hs, *out = h + row * hs;
+#define RNN_FWD(j, m) rnn_forward_lanes(z, biasHH, out, j, m, relu)
+        FOR_LANES(hs, RNN_FWD);
+#undef RNN_FWD
+    }
 }
 
 CK_TARGET void ck_rnn_tanh_forward_step(float *gates, const float *biasHH, float *h, long batchSize, long hiddenSize) {
-    const long hs = hiddenSize;
-    for (long row = 0; row < batchSize; row++) {
-        float *z = gates + row * hs, *out = h + row * hs;
-#define RNN_TANH_FWD(j, m) rnn_tanh_forward_lanes(z, biasHH, out, j, m)
-        FOR_LANES(hs, RNN_TANH_FWD);
-#undef RNN_TANH_FWD
-    }
+    rnn_forward_rows(gates, biasHH, h, batchSize, hiddenSize, 0);
 }
 
 CK_TARGET void ck_rnn_relu_forward_step(float *gates, const float *biasHH, float *h, long batchSize, long hiddenSize) {
-    const long hs = hiddenSize;
-    for (long row = 0; row < batchSize; row++) {
-        float *z = gates + row * hs, *out = h + row * hs;
-#define RNN_RELU_FWD(j, m) rnn_relu_forward_lanes(z, biasHH, out, j, m)
-        FOR_LANES(hs, RNN_RELU_FWD);
-#undef RNN_RELU_FWD
-    }
+    rnn_forward_rows(gates, biasHH, h, batchSize, hiddenSize, 1);
 }
 
 CK_INLINE void rnn_tanh_backward_lanes(const float *y, const float *dh, float *dz, long j, __mmask16 m) {
