@@ -20,12 +20,14 @@ let systemLibraries: [Target] = [
 // MARK: - Library modules (data flows top to bottom)
 
 let libraries: [Target] = [
+    // Reading inputs: regular files only (no FIFO hangs, no endless devices), sizes known first.
+    .target(name: "Files"),
     // Text → graphemes → vocabulary ids → (B, T) training windows.
-    .target(name: "Tokenizer", dependencies: ["CICU"]),
+    .target(name: "Tokenizer", dependencies: ["CICU", "Files"]),
     // Matrices, BLAS wrappers with naive references, activations, seeded RNG.
     .target(name: "Tensor", dependencies: ["CBLAS", "CKernels"]),
     // The .safetensors container: read, validate, write atomically.
-    .target(name: "SafeTensors"),
+    .target(name: "SafeTensors", dependencies: ["Files"]),
     // Cells (RNN, LSTM, GRU), the stacked model, loss, gradients, checkpoints.
     .target(name: "RNN", dependencies: ["Tensor", "CKernels", "Tokenizer", "SafeTensors"]),
     // Truncated-BPTT trainer, optimizers, schedules, clipping.
@@ -42,7 +44,7 @@ let executables: [Target] = [
     .executableTarget(
         name: "charrnn",
         dependencies: [
-            "Tokenizer", "Tensor", "RNN", "Training", "Sampler", "SafeTensors", "Visualize",
+            "Files", "Tokenizer", "Tensor", "RNN", "Training", "Sampler", "SafeTensors", "Visualize",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 ]
@@ -50,6 +52,7 @@ let executables: [Target] = [
 // MARK: - Tests
 
 let tests: [Target] = [
+    .testTarget(name: "FilesTests", dependencies: ["Files"]),
     .testTarget(name: "TokenizerTests", dependencies: ["Tokenizer"]),
     .testTarget(name: "TensorTests", dependencies: ["Tensor"]),
     .testTarget(name: "SafeTensorsTests", dependencies: ["SafeTensors"]),

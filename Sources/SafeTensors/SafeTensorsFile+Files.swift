@@ -1,3 +1,4 @@
+import Files
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -9,9 +10,39 @@ import Darwin
 // MARK: - Files
 
 extension SafeTensorsFile {
-    /// Reads and decodes the file at `path` (see `decode`).
-    public static func read(path: String) throws(SafeTensorsError) -> SafeTensorsFile {
-        try decode(readAll(path: path))
+    /// Reads and decodes the file at `path` (see `decode`), refusing a file
+    /// longer than `limit` bytes before reading it.
+    public static func read(path: String, limit: Int = .max) throws(SafeTensorsError) -> SafeTensorsFile {
+        try decode(readAll(path: path, limit: limit))
+    }
+
+    /// Only the metadata of the file at `path`: reads the header, never the
+    /// tensors, so that it is cheap on a large file and bounded on any file.
+    public static func readMetadata(path: String) throws(SafeTensorsError) -> [String: String] {
+        let file: RegularFile
+        do throws(FileError) { file = try RegularFile(path: path) } catch { throw SafeTensorsError(error) }
+        var prefix = [UInt8](repeating: 0, count: 8)
+        let n = try read(&prefix, from: file)
+        guard n == 8 else { throw .fileTooShort(size: n) }
+        var length: UInt64 = 0
+        for i in 0..<8 { length |= UInt64(prefix[i]) << (8 * UInt64(i)) }
+        guard length <= UInt64(maximumHeaderLength) else { throw .headerTooLarge(length: length) }
+        var header = [UInt8](repeating: 0, count: Int(length))
+        let got = try read(&header, from: file)
+        guard got == header.count else { throw .headerPastEndOfFile(length: length, fileSize: 8 + got) }
+        return try header.withUnsafeBufferPointer { (h) throws(SafeTensorsError) in
+            guard String(validating: h, as: UTF8.self) != nil else { throw .headerNotUTF8 }
+            return try Header.parse(h).metadata
+        }
+    }
+
+    private static func read(_ bytes: inout [UInt8], from file: borrowing RegularFile) throws(SafeTensorsError) -> Int {
+        var failure: FileError? = nil
+        let n = bytes.withUnsafeMutableBytes { b in
+            do throws(FileError) { return try file.fill(b) } catch { failure = error; return 0 }
+        }
+        if let failure { throw SafeTensorsError(failure) }
+        return n
     }
 
     /// Writes the file atomically: encodes it, writes `path.tmp-<pid>` in the
@@ -75,33 +106,26 @@ extension SafeTensorsFile {
         return String(path[..<slash])
     }
 
-    /// The whole content of the file at `path`.
-    static func readAll(path: String) throws(SafeTensorsError) -> [UInt8] {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw systemError(path, "open") }
-        defer { close(fd) }
-        var info = stat()
-        guard fstat(fd, &info) == 0 else { throw systemError(path, "read") }
-        if (info.st_mode & S_IFMT) == S_IFDIR { throw .io(path: path, operation: "read", message: "it is a directory") }
+    /// The whole content of the file at `path`: a regular file (a FIFO or a
+    /// device is an error, never a hang or an endless read) of at most `limit` bytes.
+    static func readAll(path: String, limit: Int = .max) throws(SafeTensorsError) -> [UInt8] {
+        do throws(FileError) {
+            let file = try RegularFile(path: path)
+            return try file.readAll(limit: limit)
+        } catch {
+            throw SafeTensorsError(error)
+        }
+    }
+}
 
-        var bytes: [UInt8] = []
-        var capacity = max(Int(info.st_size), 0) + 1  // +1 to see the end of file without another call
-        while true {
-            bytes.reserveCapacity(capacity)
-            let before = bytes.count
-            var failure: Int32 = 0
-            bytes.append(contentsOf: [UInt8](unsafeUninitializedCapacity: capacity - before) { buffer, count in
-                count = 0
-                while count < buffer.count {
-                    let n = systemRead(fd, buffer.baseAddress! + count, buffer.count - count)
-                    if n < 0 { if errno == EINTR { continue }; failure = errno; return }
-                    if n == 0 { return }
-                    count += n
-                }
-            })
-            if failure != 0 { throw .io(path: path, operation: "read", message: String(cString: strerror(failure))) }
-            if bytes.count < capacity { return bytes }   // hit the end of file
-            capacity *= 2  // the file grew while we read it
+extension SafeTensorsError {
+    init(_ error: FileError) {
+        switch error {
+        case .notFound(let path): self = .io(path: path, operation: "open", message: String(cString: strerror(ENOENT)))
+        case .isDirectory(let path): self = .io(path: path, operation: "read", message: "it is a directory")
+        case .unreadable(let path, let reason): self = .io(path: path, operation: "read", message: reason)
+        case .notRegular(let path, _), .tooLarge(let path, _, _):
+            self = .io(path: path, operation: "read", message: error.description)
         }
     }
 }

@@ -5,6 +5,8 @@ public enum TokenizerError: Error, Equatable, CustomStringConvertible, Sendable 
     case isDirectory(path: String)
     /// The file exists but could not be opened or read; `reason` is the system's word for it.
     case unreadable(path: String, reason: String)
+    /// A FIFO, socket or device (the message names which): only regular files are read.
+    case notAFile(String)
     /// The file has no bytes (or only a byte order mark).
     case emptyFile(path: String)
     /// Bytes that are not UTF-8 at `offset` (counted from the start of the file,
@@ -21,6 +23,8 @@ public enum TokenizerError: Error, Equatable, CustomStringConvertible, Sendable 
             return "\(path) is a directory, not a text file"
         case .unreadable(let path, let reason):
             return "cannot read \(path): \(reason)"
+        case .notAFile(let message):
+            return message
         case .emptyFile(let path):
             return "\(path) is empty"
         case .invalidUTF8(let path, let offset):
