@@ -25,7 +25,7 @@ let libraries: [Target] = [
     // Text → graphemes → vocabulary ids → (B, T) training windows.
     .target(name: "Tokenizer", dependencies: ["CICU", "Files"]),
     // Matrices, BLAS wrappers with naive references, activations, seeded RNG.
-    .target(name: "Tensor", dependencies: ["CBLAS", "CKernels"]),
+    .target(name: "Tensor", dependencies: ["CBLAS", "CKernels", "Files"]),
     // The .safetensors container: read, validate, write atomically.
     .target(name: "SafeTensors", dependencies: ["Files"]),
     // Cells (RNN, LSTM, GRU), the stacked model, loss, gradients, checkpoints.

@@ -141,6 +141,17 @@ public enum FileError: Error, Equatable, CustomStringConvertible, Sendable {
         }
     }
 
+    /// Why, without the path: for messages that name the file themselves.
+    public var reason: String {
+        switch self {
+        case .notFound: return "no such file"
+        case .isDirectory: return "it is a directory"
+        case .notRegular(_, let kind): return "it is \(kind.rawValue), not a regular file"
+        case .unreadable(_, let reason): return reason
+        case .tooLarge(_, let size, let limit): return "it is too large (\(Self.megabytes(size)), at most \(Self.megabytes(limit)) here)"
+        }
+    }
+
     /// The system's message for an errno value, lowercased as it reads inside a sentence.
     public static func reason(_ code: Int32) -> String {
         guard let c = strerror(code) else { return "error \(code)" }

@@ -29,6 +29,8 @@ import Tokenizer
 public struct Checkpoint: Equatable, Sendable {
     public static let formatName = "charrnn"
     public static let formatVersion = 1
+    /// `training` entries are stored in the metadata under this prefix.
+    public static let trainingKeyPrefix = "training."
     /// Names of extra tensors start with one of these; any other name that is not a parameter is an error.
     public static let extraTensorPrefixes = ["optim.", "state."]
 
@@ -54,7 +56,7 @@ public struct Checkpoint: Equatable, Sendable {
     }
 
     private static let metadataKeys = (format: "format", version: "format_version", config: "config",
-                                       vocabulary: "vocabulary", tokenizer: "tokenizer", trainingPrefix: "training.")
+                                       vocabulary: "vocabulary", tokenizer: "tokenizer", trainingPrefix: trainingKeyPrefix)
 
     // MARK: Writing
 

@@ -483,4 +483,22 @@ public final class StackedRNN {
         let gh = Double(config.cell.gateCount * config.hiddenSize), l = Double(config.layerCount)
         return 6 * n * h * (gh * (2 * l - 1) + Double(config.vocabularySize))
     }
+
+    /// Bytes a model of `config` holds while it trains on (B, T) windows:
+    /// parameters and gradients, the workspace of one window (activations the
+    /// exact backward pass reads, logits and their gradient), and W_hh of one
+    /// layer packed for the per-step products. Optimizer state and the corpus
+    /// are the trainer's to add. Computed before anything is allocated, so that
+    /// a model the machine cannot hold is refused with the figure.
+    ///
+    /// The vocabulary's share is 8·B·T bytes per character (the (T, B, V)
+    /// logits and their gradient) plus 6·4·G·H·(layer 0's input weights with
+    /// gradient, optimizer moments and transposed copies): at B = T = 50 about
+    /// 20 KB per vocabulary entry, which is why a vocabulary of 100,000 rare
+    /// graphemes costs gigabytes whatever the hidden size.
+    public static func trainingBytes(config: ModelConfig, batchSize b: Int, sequenceLength t: Int) -> Int {
+        let h = config.hiddenSize, gh = config.cell.gateCount * h
+        let packed = (h + 32) * gh  // one layer's W_hh in 32-column panels, rounded up
+        return 4 * (2 * config.parameterCount + Workspace.floatCount(config: config, rows: b * t, batch: b) + packed)
+    }
 }

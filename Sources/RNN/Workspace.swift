@@ -69,6 +69,33 @@ final class Workspace {
         dInitialC = lstm ? AlignedBuffer(count: l * b * h) : nil
     }
 
+    /// Floats (4 bytes each; the Int32 and Double buffers counted in 4-byte
+    /// units) that `init(config:rows:batch:)` allocates: the figure memory
+    /// estimates use, kept beside the allocation it describes (a test compares them).
+    static func floatCount(config: ModelConfig, rows n: Int, batch b: Int) -> Int {
+        let l = config.layerCount, h = config.hiddenSize, g = config.cell.gateCount, v = config.vocabularySize
+        let lstm = config.cell == .lstm, gru = config.cell == .gru
+        var perLayer = n * g * h + (n + b) * h                 // gates, hidden
+        if lstm { perLayer += (n + b) * h + b * h }            // cell, aux
+        if gru { perLayer += n * h }                           // aux
+        if config.dropout > 0 { perLayer += 2 * n * h }        // masks, dropped
+        var total = l * perLayer
+        if gru { total += b * g * h + n * g * h }              // recurrentScratch, dGatesH
+        total += n + n + 2 * n                                 // tokens, targets, rowLosses (Double)
+        total += 2 * n * v                                     // logits, dLogits: the vocabulary's share
+        total += 2 * v * g * h                                 // inputWeightT, dInputWeightT
+        total += n * h + l * b * h + (lstm ? l * b * h : 0)    // dHidden, dInitialH, dInitialC
+        return total
+    }
+
+    /// The floats this workspace holds now (see `floatCount`), the packed weights and bias partials aside.
+    var allocatedFloats: Int {
+        let lists = [gates, hidden, cell, aux, masks, dropped].joined().reduce(0) { $0 + $1.count }
+        return lists + recurrentScratch.count + tokens.count + targets.count + 2 * rowLosses.count
+            + logits.count + dLogits.count + inputWeightT.count + dInputWeightT.count + dHidden.count
+            + (dGatesH?.count ?? 0) + dInitialH.count + (dInitialC?.count ?? 0)
+    }
+
     /// At least `count` floats for the recurrence pieces' bias sums (grown when the thread count grows).
     func biasPartials(count: Int) -> UnsafeMutablePointer<Float> {
         if partials.count < count { partials = AlignedBuffer(count: count) }

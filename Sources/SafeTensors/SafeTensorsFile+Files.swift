@@ -125,7 +125,7 @@ extension SafeTensorsError {
         case .isDirectory(let path): self = .io(path: path, operation: "read", message: "it is a directory")
         case .unreadable(let path, let reason): self = .io(path: path, operation: "read", message: reason)
         case .notRegular(let path, _), .tooLarge(let path, _, _):
-            self = .io(path: path, operation: "read", message: error.description)
+            self = .io(path: path, operation: "read", message: error.reason)
         }
     }
 }

@@ -36,15 +36,16 @@ public enum LearningRateSchedule: Codable, Equatable, Sendable {
         case let .stepDecay(every, factor, startAfter):
             guard every > 0 else { return base }
             let lastBoundary = it / every                              // j·every ≤ it
-            let firstBoundary = max(1, (max(0, startAfter) + every - 1) / every)   // j·every ≥ startAfter
+            let start = max(0, startAfter)                             // j·every ≥ start, without start + every overflowing
+            let firstBoundary = max(1, start / every + (start % every == 0 ? 0 : 1))
             let decays = lastBoundary - firstBoundary + 1
             guard decays > 0 else { return base }
             return Float(Double(base) * pow(Double(factor), Double(decays)))
         case let .cosine(warmup, total, minimumFactor):
             let b = Double(base), minimum = Double(base) * Double(minimumFactor)
-            if it < warmup { return Float(b * Double(it + 1) / Double(warmup + 1)) }
+            if it < warmup { return Float(b * (Double(it) + 1) / (Double(warmup) + 1)) }
             if it >= total { return Float(minimum) }  // also covers total ≤ warmup (no decay phase)
-            let ratio = Double(it - max(0, warmup)) / Double(total - max(0, warmup))
+            let ratio = (Double(it) - Double(max(0, warmup))) / (Double(total) - Double(max(0, warmup)))
             let coefficient = 0.5 * (1 + cos(Double.pi * ratio))   // 1 → 0
             return Float(minimum + coefficient * (b - minimum))
         }

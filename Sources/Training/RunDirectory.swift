@@ -1,4 +1,6 @@
 import Foundation
+import RNN
+import SafeTensors
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -20,18 +22,13 @@ public final class RunDirectory {
     public var logPath: String { path + "/train.jsonl" }
     public func numbered(_ iteration: Int) -> String { path + "/iter-\(iteration).safetensors" }
 
-    /// Creates the folder if needed, takes its lock, and checks that it can hold
-    /// `checkpointBytes`-sized checkpoints — before any time is spent training.
+    /// Creates the folder if needed, takes its lock, checks that it can hold
+    /// `checkpointBytes`-sized checkpoints, and removes temporary files that
+    /// writers killed mid-save left behind (under the lock nobody else writes
+    /// here). Nothing of a run is deleted here: see `claim`.
     public init(path: String, checkpointBytes: Int) throws(TrainingError) {
         self.path = path
-        var isDirectory: ObjCBool = false
-        if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) {
-            if !isDirectory.boolValue { throw .checkpointDirectory(path, "exists and is not a directory") }
-        } else {
-            do { try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true) } catch {
-                throw .checkpointDirectory(path, "cannot be created (\(Self.reason(error)))")
-            }
-        }
+        try Self.makeDirectories(path)
         guard access(path, W_OK) == 0 else { throw .checkpointDirectory(path, "is not writable") }
 
         let fd = open(path + "/.lock", O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
@@ -51,12 +48,116 @@ public final class RunDirectory {
         // Room for a new latest, a new best and their temporary files at once.
         var stats = statvfs()
         if statvfs(path, &stats) == 0 {
-            let free = Int(stats.f_bavail) &* Int(stats.f_frsize)
+            let free = Int(stats.f_bavail).multipliedReportingOverflow(by: Int(stats.f_frsize))
             let needed = 3 * checkpointBytes + (1 << 20)
-            if free < needed {
-                throw .checkpointDirectory(path, "has \(free >> 20) MiB free; checkpoints need about \(needed >> 20) MiB")
+            if !free.overflow, free.partialValue < needed {
+                throw .checkpointDirectory(path, "has \(free.partialValue >> 20) MiB free; checkpoints need about \(needed >> 20) MiB")
             }
         }
+        removedTemporaryFiles = removeDeadWritersFiles()
+    }
+
+    /// Temporary files of interrupted saves removed when the lock was taken.
+    public private(set) var removedTemporaryFiles = 0
+
+    // MARK: Which run a directory holds
+
+    /// What a training wants to do with this directory.
+    public enum Claim: Sendable {
+        /// Start a new run; `overwrite` allows replacing a run already here.
+        case newRun(overwrite: Bool)
+        /// Continue the run of the checkpoint at `source`, whose run id is `runID`
+        /// (nil for checkpoints written before run ids existed).
+        case continueRun(runID: String?, source: String)
+    }
+
+    /// The one check every way into `train` goes through before anything is
+    /// written: a directory holding a run (a `latest` or `best` checkpoint) is
+    /// only written by that same run, or replaced by a new one under
+    /// `--overwrite`. Returns whether the earlier run's files must be cleared.
+    public func claim(_ claim: Claim) throws(TrainingError) -> Bool {
+        guard let held = heldCheckpoint else {
+            if case .newRun = claim { return true }  // a log of a run that never saved: not this run's
+            return false
+        }
+        switch claim {
+        case .newRun(let overwrite):
+            if overwrite { return true }
+            throw .checkpointDirectory(path, "already holds a run; continue it with --resume, start over with --overwrite, or choose another --checkpoint-dir")
+        case .continueRun(let runID, let source):
+            let heldID: String?
+            do {
+                heldID = try SafeTensorsFile.readMetadata(path: held)[Checkpoint.trainingKeyPrefix + Trainer.Key.runID]
+            } catch {
+                throw .checkpointDirectory(path, "holds \((held as NSString).lastPathComponent), which cannot be read (\(error)); move it away or choose another --checkpoint-dir")
+            }
+            if let runID, let heldID {
+                if runID == heldID { return false }
+            } else if Self.sameDirectory(Self.directory(of: source), path) {
+                return false  // checkpoints from before run ids: a checkpoint of this directory is its run
+            }
+            throw .checkpointDirectory(path, "already holds another run; continuing \(source) there would replace its checkpoints: choose another --checkpoint-dir (or continue that run with --resume)")
+        }
+    }
+
+    /// The checkpoint that says which run this directory holds, if any.
+    private var heldCheckpoint: String? {
+        [latest, best].first { FileManager.default.fileExists(atPath: $0) } ?? numberedCheckpoints.first.map { path + "/" + $0.name }
+    }
+
+    /// `iter-<N>.safetensors` files, newest first.
+    private var numberedCheckpoints: [(iteration: Int, name: String)] {
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: path) else { return [] }
+        return names.compactMap { name -> (Int, String)? in
+            guard name.hasPrefix("iter-"), name.hasSuffix(".safetensors"),
+                  let n = Int(name.dropFirst(5).dropLast(12)) else { return nil }
+            return (n, name)
+        }.sorted { $0.0 > $1.0 }
+    }
+
+    private static func directory(of file: String) -> String {
+        let d = (file as NSString).deletingLastPathComponent
+        return d.isEmpty ? "." : d
+    }
+
+    private static func sameDirectory(_ a: String, _ b: String) -> Bool {
+        guard let x = realpath(a, nil) else { return false }
+        defer { free(x) }
+        guard let y = realpath(b, nil) else { return false }
+        defer { free(y) }
+        return strcmp(x, y) == 0
+    }
+
+    /// `mkdir -p`, saying in words which part is in the way.
+    static func makeDirectories(_ path: String) throws(TrainingError) {
+        var prefix = path.hasPrefix("/") ? "/" : ""
+        for component in path.split(separator: "/") {
+            prefix += (prefix.isEmpty || prefix.hasSuffix("/") ? "" : "/") + component
+            var info = stat()
+            if stat(prefix, &info) == 0 {
+                if info.st_mode & S_IFMT != S_IFDIR {
+                    throw .checkpointDirectory(path, prefix == path ? "exists and is not a directory" : "cannot be created: \(prefix) is a file, not a directory")
+                }
+                continue
+            }
+            if mkdir(prefix, 0o755) != 0 && errno != EEXIST {
+                throw .checkpointDirectory(path, "cannot be created: \(prefix): \(String(cString: strerror(errno)))")
+            }
+        }
+    }
+
+    /// Removes `<name>.tmp-<pid>` files: a writer killed between creating its
+    /// temporary file and renaming it leaves one (the checkpoint it was
+    /// replacing is intact). Only the lock holder writes here, so none is live.
+    private func removeDeadWritersFiles() -> Int {
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: path) else { return 0 }
+        var removed = 0
+        for name in names {
+            guard let range = name.range(of: ".tmp-", options: .backwards), !name[range.upperBound...].isEmpty,
+                  name[range.upperBound...].allSatisfy({ $0.isASCII && $0.isNumber }) else { continue }
+            if unlink(path + "/" + name) == 0 { removed += 1 }
+        }
+        return removed
     }
 
     deinit {
@@ -69,7 +170,7 @@ public final class RunDirectory {
         do {
             if log == nil {
                 if !FileManager.default.fileExists(atPath: logPath) {
-                    FileManager.default.createFile(atPath: logPath, contents: nil)
+                    _ = FileManager.default.createFile(atPath: logPath, contents: nil)
                 }
                 log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
                 try log?.seekToEnd()
@@ -88,16 +189,13 @@ public final class RunDirectory {
 
     /// Removes numbered checkpoints beyond the newest `keep`.
     public func rotate(keep: Int) {
-        guard let names = try? FileManager.default.contentsOfDirectory(atPath: path) else { return }
-        let numbered = names.compactMap { name -> (Int, String)? in
-            guard name.hasPrefix("iter-"), name.hasSuffix(".safetensors"),
-                  let n = Int(name.dropFirst(5).dropLast(12)) else { return nil }
-            return (n, name)
-        }.sorted { $0.0 > $1.0 }
-        for (_, name) in numbered.dropFirst(keep) { try? FileManager.default.removeItem(atPath: path + "/" + name) }
+        for (_, name) in numberedCheckpoints.dropFirst(keep) { try? FileManager.default.removeItem(atPath: path + "/" + name) }
     }
 
     static func reason(_ error: any Error) -> String {
+        if let e = error as? CocoaError, let path = e.userInfo[NSFilePathErrorKey] as? String, e.code.rawValue == 512 {
+            return "\(path) cannot be written"
+        }
         if let e = error as? CocoaError, let u = e.userInfo[NSUnderlyingErrorKey] as? NSError {
             return String(cString: strerror(Int32(u.code)))
         }

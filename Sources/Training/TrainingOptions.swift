@@ -50,24 +50,44 @@ public struct TrainingOptions: Codable, Equatable, Sendable {
                     hiddenSize: hiddenSize, layerCount: layerCount, dropout: dropout)
     }
 
+    /// The documented range of every numeric setting (the README's "Limits"
+    /// table says the same). Bounds keep every product the trainer forms
+    /// (B·T, epochs × iterations per epoch, the decay start) far from overflow.
+    public enum Limits {
+        public static let layers = 1...64
+        public static let hidden = 1...16_384
+        public static let batchSize = 1...100_000
+        public static let sequenceLength = 1...100_000
+        public static let positions = 50_000_000               // B·T
+        public static let epochs = 1...1_000_000
+        public static let iterations = 1...1_000_000_000_000   // --max-iters, --warmup
+        public static let maxSeconds = 366.0 * 86_400          // --max-time: a year
+        public static let decayAfterEpochs = 0...1_000_000
+    }
+
     /// A one-line error for settings no run can use, or nil.
     public var problem: String? {
-        if layerCount < 1 { return "--layers must be at least 1 (got \(layerCount))" }
-        if hiddenSize < 1 { return "--hidden must be at least 1 (got \(hiddenSize))" }
-        if hiddenSize > 16384 { return "--hidden \(hiddenSize) is too large (at most 16384)" }
-        if layerCount > 64 { return "--layers \(layerCount) is too many (at most 64)" }
+        func outside<R: RangeExpression<Int>>(_ flag: String, _ value: Int, _ range: R, _ text: String) -> String? {
+            range.contains(value) ? nil : "\(flag) must be \(text) (got \(value))"
+        }
+        let L = Limits.self
+        if let p = outside("--layers", layerCount, L.layers, "between 1 and 64") { return p }
+        if let p = outside("--hidden", hiddenSize, L.hidden, "between 1 and 16384") { return p }
         if !(dropout >= 0 && dropout < 1) { return "--dropout must be in [0, 1) (got \(dropout))" }
-        if batchSize < 1 { return "--batch-size must be at least 1 (got \(batchSize))" }
-        if sequenceLength < 1 { return "--seq-length must be at least 1 (got \(sequenceLength))" }
-        if batchSize * sequenceLength > 50_000_000 { return "--batch-size × --seq-length is too large" }
+        if let f = forgetGateBias, !f.isFinite || abs(f) > 1000 { return "--forget-bias must be a number between -1000 and 1000 (got \(f))" }
+        if let p = outside("--batch-size", batchSize, L.batchSize, "between 1 and 100000") { return p }
+        if let p = outside("--seq-length", sequenceLength, L.sequenceLength, "between 1 and 100000") { return p }
+        if batchSize * sequenceLength > L.positions {
+            return "--batch-size × --seq-length must be at most 50000000 (got \(batchSize) × \(sequenceLength))"
+        }
         if !(learningRate > 0 && learningRate.isFinite) { return "--learning-rate must be a number > 0 (got \(learningRate))" }
         if !(gradientClip >= 0 && gradientClip.isFinite) { return "--grad-clip must be ≥ 0 (got \(gradientClip))" }
         if !(validationFraction >= 0 && validationFraction < 1) { return "--val-frac must be in [0, 1) (got \(validationFraction))" }
         if !(testFraction >= 0 && testFraction < 1) { return "--test-frac must be in [0, 1) (got \(testFraction))" }
         if validationFraction + testFraction >= 0.9 { return "--val-frac + --test-frac leave too little to train on" }
-        if let e = epochs, e < 1 { return "--epochs must be at least 1 (got \(e))" }
-        if let m = maxIterations, m < 1 { return "--max-iters must be at least 1 (got \(m))" }
-        if let s = maxSeconds, !(s > 0) { return "--max-time must be positive" }
+        if let e = epochs, let p = outside("--epochs", e, L.epochs, "between 1 and 1000000") { return p }
+        if let m = maxIterations, let p = outside("--max-iters", m, L.iterations, "between 1 and 10^12") { return p }
+        if let s = maxSeconds, !(s > 0 && s <= L.maxSeconds) { return "--max-time must be more than 0 and at most 366 days" }
         if evalEvery < 1 { return "--eval-every must be at least 1 (got \(evalEvery))" }
         if logEvery < 1 { return "--log-every must be at least 1 (got \(logEvery))" }
         if let p = patience, p < 1 { return "--patience must be at least 1 (got \(p))" }
@@ -83,10 +103,13 @@ public struct TrainingOptions: Codable, Equatable, Sendable {
         case .constant: break
         case .stepPerEpoch(let factor, let after):
             if !(factor > 0 && factor <= 1) { return "--lr-decay must be in (0, 1] (got \(factor))" }
-            if after < 0 { return "--lr-decay-after must be ≥ 0 (got \(after))" }
+            if let p = outside("--lr-decay-after", after, L.decayAfterEpochs, "between 0 and 1000000") { return p }
         case .cosine(let warmup, let minimum):
-            if warmup < 0 { return "--warmup must be ≥ 0 (got \(warmup))" }
+            if let p = outside("--warmup", warmup, 0...L.iterations.upperBound, "between 0 and 10^12") { return p }
             if !(minimum >= 0 && minimum <= 1) { return "--min-lr-factor must be in [0, 1] (got \(minimum))" }
+            if epochs == nil && maxIterations == nil && maxSeconds != nil {
+                return "--lr-schedule cosine needs a known length: give --max-iters or --epochs (with --max-time alone the end is unknown)"
+            }
         }
         return nil
     }

@@ -19,8 +19,9 @@ func isTerminal(_ fd: Int32) -> Bool { isatty(fd) == 1 }
 
 /// Formats seconds as `4m12s`, `1h03m`, `12.3s`.
 func formatDuration(_ seconds: Double) -> String {
-    guard seconds.isFinite else { return "?" }
+    guard seconds.isFinite, seconds >= 0 else { return "?" }
     if seconds < 60 { return String(format: "%.1fs", seconds) }
+    if seconds >= 100 * 365 * 86_400 { return "more than a century" }  // and never an Int overflow
     let s = Int(seconds.rounded())
     if s < 3600 { return "\(s / 60)m\(String(format: "%02d", s % 60))s" }
     return "\(s / 3600)h\(String(format: "%02d", (s % 3600) / 60))m"

@@ -70,6 +70,7 @@ struct TrainCommand: ParsableCommand {
         if (resume || resumeFrom != nil) && overwrite { throw ValidationError("--overwrite starts a new run; it cannot be combined with --resume") }
         if let t = threads, t < 1 || t > 256 { throw ValidationError("--threads must be between 1 and 256") }
         if let m = maxTime, parseDuration(m) == nil { throw ValidationError("--max-time takes a duration such as 90s, 10m or 2h (got '\(m)')") }
+        if let m = maxTime, let s = parseDuration(m), s > TrainingOptions.Limits.maxSeconds { throw ValidationError("--max-time must be at most 366 days (got '\(m)')") }
     }
 
     /// The flags applied on top of `base`.
@@ -158,7 +159,8 @@ struct TrainCommand: ParsableCommand {
         let trainer: Trainer
         do {
             trainer = try Trainer(options: options, checkpointDirectory: directory, resume: resumeCheckpoint,
-                                  initFrom: initCheckpoint, overwrite: overwrite)
+                                  initFrom: initCheckpoint, overwrite: overwrite,
+                                  resumeSource: resumeCheckpoint == nil ? nil : resumeFrom ?? directory + "/latest.safetensors")
         } catch {
             throw failure("\(error)")
         }
