@@ -20,18 +20,19 @@ let systemLibraries: [Target] = [
 // MARK: - Library modules (data flows top to bottom)
 
 let libraries: [Target] = [
-    // Reading inputs: regular files only (no FIFO hangs, no endless devices), sizes known first.
+    // Reading inputs: regular files only (no FIFO hangs, no endless devices), sizes known
+    // first, and the memory the machine has left for what they hold.
     .target(name: "Files"),
     // Text → graphemes → vocabulary ids → (B, T) training windows.
     .target(name: "Tokenizer", dependencies: ["CICU", "Files"]),
     // Matrices, BLAS wrappers with naive references, activations, seeded RNG.
-    .target(name: "Tensor", dependencies: ["CBLAS", "CKernels", "Files"]),
+    .target(name: "Tensor", dependencies: ["CBLAS", "CKernels"]),
     // The .safetensors container: read, validate, write atomically.
     .target(name: "SafeTensors", dependencies: ["Files"]),
     // Cells (RNN, LSTM, GRU), the stacked model, loss, gradients, checkpoints.
-    .target(name: "RNN", dependencies: ["Tensor", "CKernels", "Tokenizer", "SafeTensors"]),
+    .target(name: "RNN", dependencies: ["Tensor", "CKernels", "Tokenizer", "SafeTensors", "Files"]),
     // Truncated-BPTT trainer, optimizers, schedules, clipping.
-    .target(name: "Training", dependencies: ["RNN", "Tensor", "Tokenizer", "SafeTensors"]),
+    .target(name: "Training", dependencies: ["RNN", "Tensor", "Tokenizer", "SafeTensors", "Files"]),
     // Temperature / top-k / top-p generation from a trained model.
     .target(name: "Sampler", dependencies: ["RNN", "Tensor", "Tokenizer"]),
     // Loss curves (SVG) and hidden-unit activation pages (HTML) for people to look at.

@@ -1,3 +1,4 @@
+import Files
 /// Why a text could not be turned into tokens. Each description is one line
 /// that a user can act on, naming the file where there is one.
 public enum TokenizerError: Error, Equatable, CustomStringConvertible, Sendable {
@@ -7,6 +8,8 @@ public enum TokenizerError: Error, Equatable, CustomStringConvertible, Sendable 
     case unreadable(path: String, reason: String)
     /// A FIFO, socket or device (the message names which): only regular files are read.
     case notAFile(String)
+    /// Tokenizing the file would need more memory than is available.
+    case tooLarge(path: String, bytes: Int, needed: Int, available: Int)
     /// The file has no bytes (or only a byte order mark).
     case emptyFile(path: String)
     /// Bytes that are not UTF-8 at `offset` (counted from the start of the file,
@@ -25,6 +28,8 @@ public enum TokenizerError: Error, Equatable, CustomStringConvertible, Sendable 
             return "cannot read \(path): \(reason)"
         case .notAFile(let message):
             return message
+        case .tooLarge(let path, let bytes, let needed, let available):
+            return "\(path) (\(SystemMemory.describe(bytes))) needs about \(needed == .max ? "more than \(SystemMemory.describe(.max))" : SystemMemory.describe(needed)) of memory to read; \(SystemMemory.describe(available)) is available"
         case .emptyFile(let path):
             return "\(path) is empty"
         case .invalidUTF8(let path, let offset):

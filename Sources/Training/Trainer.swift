@@ -1,3 +1,4 @@
+import Files
 import Foundation
 import RNN
 import SafeTensors
@@ -95,7 +96,6 @@ public final class Trainer {
             options.layerCount = c.layerCount; options.hiddenSize = c.hiddenSize
             options.tokenizer = source!.tokenizer
         }
-        try Trainer.checkCorpusFits(path: options.corpusPath)
 
         // Data: the checkpoint's vocabulary when there is one, else the corpus's own.
         let vocabulary: Vocabulary
@@ -190,21 +190,6 @@ public final class Trainer {
         let id = String(UInt64.random(in: 1...UInt64.max), radix: 16)
         return String(repeating: "0", count: 16 - id.count) + id
     }
-
-    /// Refuses a corpus whose tokenizing would not fit in memory (about four
-    /// bytes per input byte: one Int32 id per character, and ASCII text has a
-    /// character per byte), before reading it.
-    static func checkCorpusFits(path: String) throws(TrainingError) {
-        var info = stat()
-        guard stat(path, &info) == 0, info.st_mode & S_IFMT == S_IFREG else { return }  // the reader says why
-        let needed = Int(info.st_size).multipliedReportingOverflow(by: bytesPerCorpusByte)
-        guard let available = SystemMemory.availableBytes else { return }
-        if needed.overflow || needed.partialValue > available {
-            throw .corpus("\(path) (\(SystemMemory.describe(Int(info.st_size)))) needs about \(needed.overflow ? "more than \(SystemMemory.describe(.max))" : SystemMemory.describe(needed.partialValue)) of memory to tokenize; \(SystemMemory.describe(available)) is available")
-        }
-    }
-    /// Peak bytes of tokenizing per input byte, measured: 4.2 on 200 MB of one repeated character.
-    static let bytesPerCorpusByte = 5
 
     /// Refuses a model whose training would not fit in memory: parameters,
     /// gradients, optimizer moments, the window's activations and logits, and a

@@ -1,5 +1,3 @@
-import Files
-
 /// What this machine can still give a process, read before a large allocation
 /// so that a model or corpus too big for it is refused with the figures
 /// instead of ending in the kernel's out-of-memory kill.

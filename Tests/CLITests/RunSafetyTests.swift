@@ -1,0 +1,228 @@
+import Foundation
+import Testing
+
+/// Issue 16: a hostile user's battery against `train`. Nothing of a run is lost,
+/// no value that fits an Int crashes, nothing hangs; each refusal is a short
+/// error and a non-zero exit, never a signal.
+@Suite struct RunSafetyTests {
+    static let corpus = Fixtures.corpusText
+    static let small = ["--layers", "1", "--hidden", "8", "--batch-size", "4", "--seq-length", "8"]
+
+    /// A fresh directory with corpus.txt and a finished 20-iteration run in `run/`.
+    func directoryWithARun(seed: Int = 1) throws -> URL {
+        let dir = try Binary.temporaryDirectory()
+        try Self.corpus.write(to: dir.appendingPathComponent("corpus.txt"), atomically: true, encoding: .utf8)
+        let r = try Binary.run(["train", "corpus.txt", "--checkpoint-dir", "run", "--max-iters", "20", "--eval-every", "10",
+                                "--seed", "\(seed)"] + Self.small, in: dir)
+        #expect(r.status == 0, "\(r.stderr)")
+        return dir
+    }
+
+    func contents(_ dir: URL, _ run: String) throws -> [String: Data] {
+        let path = dir.appendingPathComponent(run).path
+        var files: [String: Data] = [:]
+        for name in try FileManager.default.contentsOfDirectory(atPath: path) where name != ".lock" {
+            files[name] = FileManager.default.contents(atPath: path + "/" + name)
+        }
+        return files
+    }
+
+    /// Refused with an error on stderr, an exit status that is not a signal, nothing on stdout.
+    func expectRefused(_ r: BinaryRun, mentioning needle: String, sourceLocation: SourceLocation = #_sourceLocation) {
+        #expect(r.status == 1 || r.status == 64, "status \(r.status): \(r.stderr)", sourceLocation: sourceLocation)
+        #expect(r.stderr.contains(needle), "\(r.stderr)", sourceLocation: sourceLocation)
+        #expect(!r.stderr.contains("Fatal error") && !r.stderr.contains("Stack dump"), "\(r.stderr)", sourceLocation: sourceLocation)
+        #expect(r.stdout.isEmpty || !r.stdout.contains("iter "), "\(r.stdout)", sourceLocation: sourceLocation)
+    }
+
+    // MARK: Runs are never destroyed
+
+    @Test func overwriteWithABadFlagLeavesTheRunAsItWas() throws {
+        let dir = try directoryWithARun()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let before = try contents(dir, "run")
+        let r = try Binary.run(["train", "corpus.txt", "--overwrite", "--lr-schedule", "cosine", "--max-time", "10s",
+                                "--checkpoint-dir", "run"], in: dir)
+        expectRefused(r, mentioning: "cosine")
+        #expect(try contents(dir, "run") == before)
+        // Every refusal that comes after reading the corpus, too: a model too big for the machine.
+        let big = try Binary.run(["train", "corpus.txt", "--overwrite", "--hidden", "16384", "--layers", "1",
+                                  "--checkpoint-dir", "run"], in: dir)
+        expectRefused(big, mentioning: "memory")
+        #expect(try contents(dir, "run") == before)
+    }
+
+    @Test func resumeFromAnotherRunNeverReplacesADirectorysOwnRun() throws {
+        let dir = try directoryWithARun()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let other = try Binary.run(["train", "corpus.txt", "--checkpoint-dir", "runA", "--max-iters", "10", "--eval-every", "5",
+                                    "--seed", "7"] + Self.small, in: dir)
+        #expect(other.status == 0, "\(other.stderr)")
+        let before = try contents(dir, "run")
+
+        let into = try Binary.run(["train", "corpus.txt", "--resume-from", "runA/latest.safetensors", "--checkpoint-dir", "run",
+                                   "--max-iters", "15"], in: dir)
+        expectRefused(into, mentioning: "another run")
+        #expect(try contents(dir, "run") == before)
+
+        // Into an empty directory the run continues there; from the directory's own best, it continues in place.
+        let fresh = try Binary.run(["train", "corpus.txt", "--resume-from", "runA/latest.safetensors", "--checkpoint-dir", "runB",
+                                    "--max-iters", "15"], in: dir)
+        #expect(fresh.status == 0, "\(fresh.stderr)")
+        let own = try Binary.run(["train", "corpus.txt", "--resume-from", "run/best.safetensors", "--checkpoint-dir", "run",
+                                  "--max-iters", "25"], in: dir)
+        #expect(own.status == 0, "\(own.stderr)")
+        // And runB now holds runA's run: resuming runA's checkpoint there again is the same run.
+        let again = try Binary.run(["train", "corpus.txt", "--resume-from", "runA/latest.safetensors", "--checkpoint-dir", "runB",
+                                    "--max-iters", "16"], in: dir)
+        #expect(again.status == 0, "\(again.stderr)")
+    }
+
+    @Test func aNewRunIntoAnOccupiedDirectoryIsRefusedUntilOverwrite() throws {
+        let dir = try directoryWithARun()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let before = try contents(dir, "run")
+        let r = try Binary.run(["train", "corpus.txt", "--checkpoint-dir", "run", "--max-iters", "5"] + Self.small, in: dir)
+        expectRefused(r, mentioning: "already holds a run")
+        #expect(try contents(dir, "run") == before)
+        let o = try Binary.run(["train", "corpus.txt", "--checkpoint-dir", "run", "--max-iters", "5", "--overwrite"] + Self.small, in: dir)
+        #expect(o.status == 0, "\(o.stderr)")
+        #expect(try contents(dir, "run")["latest.safetensors"] != before["latest.safetensors"])
+    }
+
+    // MARK: Leftovers of killed saves
+
+    @Test func temporaryFilesOfDeadWritersAreRemovedWhenARunResumes() throws {
+        let dir = try directoryWithARun()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let run = dir.appendingPathComponent("run")
+        for name in ["latest.safetensors.tmp-999999", "best.safetensors.tmp-4242"] {
+            try Data(repeating: 1, count: 4096).write(to: run.appendingPathComponent(name))
+        }
+        try Data("keep".utf8).write(to: run.appendingPathComponent("notes.tmp-draft"))  // not a writer's name
+        let r = try Binary.run(["train", "corpus.txt", "--checkpoint-dir", "run", "--resume", "--max-iters", "25"], in: dir)
+        #expect(r.status == 0, "\(r.stderr)")
+        let names = try FileManager.default.contentsOfDirectory(atPath: run.path)
+        #expect(!names.contains { $0.contains(".safetensors.tmp-") }, "\(names)")
+        #expect(names.contains("notes.tmp-draft"))
+    }
+
+    /// SIGKILL while saving at every iteration, three times, then a resume: the
+    /// newest checkpoint loads and no temporary file is left.
+    @Test func killedWhileSavingThenResumedLeavesNothingBehind() throws {
+        let dir = try Binary.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try Self.corpus.write(to: dir.appendingPathComponent("corpus.txt"), atomically: true, encoding: .utf8)
+        for round in 0..<3 {
+            let process = Process()
+            process.executableURL = Binary.executable
+            process.arguments = ["train", "corpus.txt", "--checkpoint-dir", "run", "--eval-every", "1", "--max-iters", "100000"]
+                + (round == 0 ? ["--hidden", "64", "--batch-size", "4", "--seq-length", "8"] : ["--resume"])
+            process.currentDirectoryURL = dir
+            process.standardOutput = FileHandle.nullDevice
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            // Until a first checkpoint exists, then a moment more: the kill lands at an arbitrary point of the loop.
+            let latest = dir.appendingPathComponent("run/latest.safetensors").path
+            let deadline = Date().addingTimeInterval(60)
+            while !FileManager.default.fileExists(atPath: latest) && Date() < deadline { usleep(10_000) }
+            usleep(UInt32(50_000 + 70_000 * round))
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+        }
+        let r = try Binary.run(["train", "corpus.txt", "--checkpoint-dir", "run", "--resume", "--max-time", "1s"], in: dir)
+        #expect(r.status == 0, "\(r.stderr)")
+        let names = try FileManager.default.contentsOfDirectory(atPath: dir.appendingPathComponent("run").path)
+        #expect(!names.contains { $0.contains(".tmp-") }, "\(names)")
+    }
+
+    // MARK: Every numeric flag at its edges
+
+    /// (flag, values refused). Each range is the README's "Limits" table.
+    static let refusedValues: [(String, [String])] = [
+        ("--layers", ["0", "-1", "65", "9223372036854775807"]),
+        ("--hidden", ["0", "-1", "16385", "9223372036854775807"]),
+        ("--seq-length", ["0", "-1", "100001", "9223372036854775807"]),
+        ("--batch-size", ["0", "-1", "100001", "9223372036854775807"]),
+        ("--epochs", ["0", "-1", "1000001", "9223372036854775807"]),
+        ("--max-iters", ["0", "-1", "1000000000001", "9223372036854775807"]),
+        ("--eval-every", ["0", "-1"]),
+        ("--log-every", ["0", "-1"]),
+        ("--patience", ["0", "-1"]),
+        ("--keep", ["-1"]),
+        ("--threads", ["0", "-1", "257", "9223372036854775807"]),
+        ("--dropout", ["-0.1", "1", "nan", "inf"]),
+        ("--learning-rate", ["0", "-1", "nan", "inf"]),
+        ("--grad-clip", ["-1", "nan", "inf"]),
+        ("--val-frac", ["-0.1", "1", "nan"]),
+        ("--test-frac", ["-0.1", "1", "nan"]),
+        ("--forget-bias", ["nan", "inf", "-inf", "1e9"]),
+        ("--max-time", ["0", "-1", "1e30", "367d", "abc"]),
+    ]
+
+    @Test(arguments: refusedValues) func numericFlagOutsideItsRangeIsRefused(flag: String, values: [String]) throws {
+        let dir = try Binary.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try Self.corpus.write(to: dir.appendingPathComponent("corpus.txt"), atomically: true, encoding: .utf8)
+        for value in values {
+            let budget = flag == "--max-iters" ? ["--epochs", "1"] : ["--max-iters", "2"]
+            let r = try Binary.run(["train", "corpus.txt", "\(flag)=\(value)", "--checkpoint-dir", "run"] + budget, in: dir)
+            expectRefused(r, mentioning: flag)
+            #expect(!FileManager.default.fileExists(atPath: dir.appendingPathComponent("run/latest.safetensors").path))
+        }
+    }
+
+    @Test func scheduleFlagsAtIntMaxAreRefusedBeforeTraining() throws {
+        let dir = try Binary.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try Self.corpus.write(to: dir.appendingPathComponent("corpus.txt"), atomically: true, encoding: .utf8)
+        for (flag, schedule) in [("--lr-decay-after", "step"), ("--warmup", "cosine")] {
+            for value in ["-1", "9223372036854775807"] {
+                let r = try Binary.run(["train", "corpus.txt", "--lr-schedule", schedule, "\(flag)=\(value)", "--max-iters", "2",
+                                        "--checkpoint-dir", "run"], in: dir)
+                expectRefused(r, mentioning: flag)
+            }
+        }
+    }
+
+    /// Values at the top of their ranges that used to overflow while training now run.
+    @Test func largeBudgetsTrainWithoutOverflow() throws {
+        let dir = try Binary.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try Self.corpus.write(to: dir.appendingPathComponent("corpus.txt"), atomically: true, encoding: .utf8)
+        let r = try Binary.run(["train", "corpus.txt", "--epochs", "1000000", "--max-iters", "3", "--eval-every", "9223372036854775807",
+                                "--log-every", "9223372036854775807", "--keep", "9223372036854775807", "--patience", "9223372036854775807",
+                                "--lr-schedule", "step", "--lr-decay-after", "1000000", "--max-time", "366d",
+                                "--checkpoint-dir", "run"] + Self.small, in: dir)
+        #expect(r.status == 0, "\(r.stderr)")
+        let cosine = try Binary.run(["train", "corpus.txt", "--max-iters", "3", "--lr-schedule", "cosine", "--warmup", "1000000000000",
+                                     "--checkpoint-dir", "run2"] + Self.small, in: dir)
+        #expect(cosine.status == 0, "\(cosine.stderr)")
+    }
+
+    // MARK: Inputs that are not files, paths in the way
+
+    @Test(.timeLimit(.minutes(1))) func aFIFOOrADeviceIsRefusedNotWaitedOn() throws {
+        let dir = try Binary.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        #expect(mkfifo(dir.appendingPathComponent("fifo").path, 0o644) == 0)
+        let trained = Fixtures.trained.appendingPathComponent("checkpoints/run").path
+        for arguments in [["train", "fifo"], ["vocab", "fifo"], ["info", "fifo"], ["eval", "fifo", "--checkpoint", trained],
+                          ["train", "/dev/zero"], ["vocab", "/dev/zero"], ["info", "/dev/zero"]] {
+            let r = try Binary.run(arguments, in: dir)
+            #expect(r.status == 1, "\(arguments): \(r.stderr)")
+            #expect(r.stderr.contains("FIFO") || r.stderr.contains("character device"), "\(arguments): \(r.stderr)")
+            #expect(r.stderr.split(separator: "\n").count == 1, "\(r.stderr)")
+        }
+    }
+
+    @Test func aCheckpointDirectoryBehindAFileIsExplainedInWords() throws {
+        let dir = try Binary.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try Self.corpus.write(to: dir.appendingPathComponent("corpus.txt"), atomically: true, encoding: .utf8)
+        try Data().write(to: dir.appendingPathComponent("afile"))
+        let r = try Binary.run(["train", "corpus.txt", "--checkpoint-dir", "afile/sub", "--max-iters", "2"] + Self.small, in: dir)
+        expectRefused(r, mentioning: "afile is a file, not a directory")
+        #expect(!r.stderr.contains("NSCocoaErrorDomain"))
+    }
+}
