@@ -36,7 +36,7 @@ let libraries: [Target] = [
     // Temperature / top-k / top-p generation from a trained model.
     .target(name: "Sampler", dependencies: ["RNN", "Tensor", "Tokenizer"]),
     // Loss curves (SVG) and hidden-unit activation pages (HTML) for people to look at.
-    .target(name: "Visualize", dependencies: ["RNN", "Tokenizer"]),
+    .target(name: "Visualize", dependencies: ["RNN", "Tokenizer", "Files"]),
 ]
 
 // MARK: - Command line

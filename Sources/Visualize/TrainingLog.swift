@@ -1,3 +1,4 @@
+import Files
 import Foundation
 
 /// The loss history of one training run, read from its `train.jsonl`.
@@ -98,13 +99,22 @@ public struct TrainingLog: Equatable, Sendable {
         }
     }
 
+    /// A log of a billion iterations at the default --log-every is about 15 GB;
+    /// this bounds what a plot reads to what a page can show.
+    public static let maximumLogBytes = 2_000_000_000
+
     /// Reads `<directory>/train.jsonl` (or `directory` itself when it is a file).
     public static func read(path: String, name: String) throws(TrainingLogError) -> TrainingLog {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else { throw .missing(path) }
         let file = isDirectory.boolValue ? path + "/train.jsonl" : path
         guard FileManager.default.fileExists(atPath: file) else { throw .noLog(path) }
-        guard let data = FileManager.default.contents(atPath: file) else { throw .unreadable(file) }
+        let data: [UInt8]
+        do throws(FileError) {
+            data = try RegularFile(path: file).readAll(limit: maximumLogBytes)
+        } catch {
+            throw .unreadable(file, error.reason)
+        }
         return TrainingLog(name: name, jsonLines: String(decoding: data, as: UTF8.self))
     }
 
@@ -131,13 +141,13 @@ public struct TrainingLog: Equatable, Sendable {
 public enum TrainingLogError: Error, Equatable, CustomStringConvertible, Sendable {
     case missing(String)
     case noLog(String)
-    case unreadable(String)
+    case unreadable(String, String)
 
     public var description: String {
         switch self {
         case .missing(let path): return "no such run directory: \(path)"
         case .noLog(let path): return "\(path) has no train.jsonl (charrnn train writes one into its --checkpoint-dir)"
-        case .unreadable(let path): return "\(path) cannot be read"
+        case .unreadable(let path, let reason): return "\(path) cannot be read: \(reason)"
         }
     }
 }
