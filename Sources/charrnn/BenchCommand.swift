@@ -36,7 +36,7 @@ struct BenchCommand: ParsableCommand {
     @Flag(help: "Print JSON lines instead of the table.") var json = false
     @Option(help: "Run only these workloads: a name, a prefix (train, sample) or a comma-separated list.") var only: String?
     @Option(help: "Seconds of timing per workload and implementation.") var seconds: Double = 10
-    @Option(help: "Threads for charrnn (BLAS) and PyTorch (default: all cores).") var threads: Int?
+    @OptionGroup var threads: ThreadOptions  // charrnn's and PyTorch's
     @Option(help: "Rounds per timed workload, alternating charrnn and the references; the best round counts.") var `repeat`: Int = 1
     @Option(help: "Python with torch (and numpy) for the reference figures (default: $CHARRNN_PYTHON).") var torch: String?
     @Flag(help: "Skip the PyTorch and numpy references.") var noReference = false
@@ -46,7 +46,6 @@ struct BenchCommand: ParsableCommand {
 
     func validate() throws {
         if !(seconds > 0 && seconds <= 3600) { throw ValidationError("--seconds must be in (0, 3600] (got \(seconds))") }
-        if let t = threads, t < 1 || t > 256 { throw ValidationError("--threads must be between 1 and 256") }
         if `repeat` < 1 || `repeat` > 20 { throw ValidationError("--repeat must be between 1 and 20") }
         if inProcess && (only.map { Workload.named($0) } ?? nil) == nil {
             throw ValidationError("--in-process needs --only with one workload name")
@@ -56,7 +55,7 @@ struct BenchCommand: ParsableCommand {
         }
     }
 
-    var threadCount: Int { threads ?? ProcessInfo.processInfo.activeProcessorCount }
+    var threadCount: Int { threads.count }
 
     func run() throws {
         if inProcess {

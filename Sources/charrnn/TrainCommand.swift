@@ -62,13 +62,12 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Start a new run from this checkpoint's weights (fine-tuning; same vocabulary).") var initFrom: String?
     @Flag(help: "Start a new run in a checkpoint directory that already holds one, deleting it.") var overwrite = false
     @Option(help: "Random seed (default 1).") var seed: UInt64?
-    @Option(help: "BLAS threads (default: all cores).") var threads: Int?
+    @OptionGroup var threads: ThreadOptions
 
     func validate() throws {
         if resume && resumeFrom != nil { throw ValidationError("give --resume or --resume-from, not both") }
         if (resume || resumeFrom != nil) && initFrom != nil { throw ValidationError("--init-from starts a new run; it cannot be combined with --resume") }
         if (resume || resumeFrom != nil) && overwrite { throw ValidationError("--overwrite starts a new run; it cannot be combined with --resume") }
-        if let t = threads, t < 1 || t > 256 { throw ValidationError("--threads must be between 1 and 256") }
         if let m = maxTime, parseDuration(m) == nil { throw ValidationError("--max-time takes a duration such as 90s, 10m or 2h (got '\(m)')") }
         if let m = maxTime, let s = parseDuration(m), s > TrainingOptions.Limits.maxSeconds { throw ValidationError("--max-time must be at most 366 days (got '\(m)')") }
     }
@@ -115,7 +114,7 @@ struct TrainCommand: ParsableCommand {
     }
 
     func run() throws {
-        BLAS.threadCount = threads ?? ProcessInfo.processInfo.activeProcessorCount
+        BLAS.threadCount = threads.count
         let directory = checkpointDir ?? "checkpoints/" + ((corpus as NSString).lastPathComponent as NSString).deletingPathExtension
 
         var options: TrainingOptions
