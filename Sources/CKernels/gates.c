@@ -15,7 +15,7 @@
 // code under a lane mask, so there is no scalar copy to keep in step.
 // Swift reads operand order `a * b * c` as `(a * b) * c`; so do the comments.
 //
-// Only called when ck_cpu_has_avx512() said yes (Kernels.useAVX512).
+// Only called when ck_cpu_has_avx512() said yes (`KernelSet.avx512`).
 
 #pragma clang fp contract(off)
 

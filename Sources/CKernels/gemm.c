@@ -24,40 +24,45 @@
 
 #include "ck_gemm.h"
 
+#include <string.h>
+
+// MARK: Packing (plain C, every architecture; nr = CK_GEMM_NR or CK_GEMM_AVX2_NR)
+
+size_t ck_gemm_packed_count(long k, long n, long nr) {
+    if (k <= 0 || n <= 0) return 0;
+    return (size_t)((n + nr - 1) / nr) * (size_t)nr * (size_t)k;
+}
+
+void ck_gemm_pack(const float *b, long ldb, int transposed, long k, long n, long nr, float *packed) {
+    long panels = (n + nr - 1) / nr;
+    for (long q = 0; q < panels; q++) {
+        float *dst = packed + q * k * nr;                    // (k, nr)
+        long j0 = q * nr, w = n - j0 < nr ? n - j0 : nr;
+        if (!transposed) {
+            for (long p = 0; p < k; p++) {                   // B row p, columns j0 ..< j0 + w
+                memcpy(dst + p * nr, b + p * ldb + j0, (size_t)w * sizeof(float));
+                for (long j = w; j < nr; j++) dst[p * nr + j] = 0;
+            }
+        } else {
+            for (long j = 0; j < w; j++) {                   // stored row j0 + j = B column j0 + j
+                const float *src = b + (j0 + j) * ldb;
+                for (long p = 0; p < k; p++) dst[p * nr + j] = src[p];
+            }
+            for (long p = 0; p < k; p++)
+                for (long j = w; j < nr; j++) dst[p * nr + j] = 0;
+        }
+    }
+}
+
+// MARK: The AVX-512 product
+
 #if defined(__x86_64__) && (defined(__clang__) || defined(__GNUC__))
 #include <immintrin.h>
-#include <string.h>
 
 #define NR CK_GEMM_NR
 #define MR 12
 #define TGT __attribute__((target("avx512f,avx512dq,avx512bw,avx512vl,fma")))
 #define INLINE static inline __attribute__((always_inline))
-
-size_t ck_gemm_packed_count(long k, long n) {
-    if (k <= 0 || n <= 0) return 0;
-    return (size_t)((n + NR - 1) / NR) * NR * (size_t)k;
-}
-
-void ck_gemm_pack(const float *b, long ldb, int transposed, long k, long n, float *packed) {
-    long panels = (n + NR - 1) / NR;
-    for (long q = 0; q < panels; q++) {
-        float *dst = packed + q * k * NR;                    // (k, NR)
-        long j0 = q * NR, w = n - j0 < NR ? n - j0 : NR;
-        if (!transposed) {
-            for (long p = 0; p < k; p++) {                   // B row p, columns j0 ..< j0 + w
-                memcpy(dst + p * NR, b + p * ldb + j0, (size_t)w * sizeof(float));
-                for (long j = w; j < NR; j++) dst[p * NR + j] = 0;
-            }
-        } else {
-            for (long j = 0; j < w; j++) {                   // stored row j0 + j = B column j0 + j
-                const float *src = b + (j0 + j) * ldb;
-                for (long p = 0; p < k; p++) dst[p * NR + j] = src[p];
-            }
-            for (long p = 0; p < k; p++)
-                for (long j = w; j < NR; j++) dst[p * NR + j] = 0;
-        }
-    }
-}
 
 // Lanes of a 16-wide half with `w` valid columns (w may be ≤ 0 or ≥ 16).
 INLINE __mmask16 lanes(long w) {
@@ -145,25 +150,7 @@ TGT void ck_sgemm_packed(long m, long n, long k, const float *a, long lda,
     }
 }
 
-#else  // not x86-64: never called (ck_cpu_has_avx512() is 0); packing still works.
-
-#include <string.h>
-#define NR CK_GEMM_NR
-
-size_t ck_gemm_packed_count(long k, long n) {
-    if (k <= 0 || n <= 0) return 0;
-    return (size_t)((n + NR - 1) / NR) * NR * (size_t)k;
-}
-
-void ck_gemm_pack(const float *b, long ldb, int transposed, long k, long n, float *packed) {
-    long panels = (n + NR - 1) / NR;
-    for (long q = 0; q < panels; q++)
-        for (long p = 0; p < k; p++)
-            for (long j = 0; j < NR; j++) {
-                long col = q * NR + j;
-                packed[(q * k + p) * NR + j] = col >= n ? 0 : transposed ? b[col * ldb + p] : b[p * ldb + col];
-            }
-}
+#else  // not x86-64: never called (ck_cpu_has_avx512() is 0); packing above still works.
 
 void ck_sgemm_packed(long m, long n, long k, const float *a, long lda,
                      const float *packed, int beta, float *c, long ldc) {

@@ -17,11 +17,12 @@ enum BasicRNNCell {
     static func forward(_ w: LayerWindow, rows: Range<Int>, activation: RNNActivation) {
         let h = w.hiddenSize, bh = w.stepHidden
         let r0 = rows.lowerBound, m = rows.count
+        let kernels = w.recurrent.kernels  // the set W_hh was packed for: the gate kernels use it too
         for t in 0..<w.sequenceLength {
             let gates = w.gates + t * bh + r0 * h                                     // (rows, H)
             BLAS.packedSGEMM(m: m, a: w.h + t * bh + r0 * h, lda: h, packed: w.recurrent, beta: 1, c: gates, ldc: h)  // (rows, H)·(H, H)
             forwardStep(gates: gates, biasHH: w.biasHH, h: w.h + (t + 1) * bh + r0 * h,
-                        batchSize: m, hiddenSize: h, activation: activation)
+                        batchSize: m, hiddenSize: h, activation: activation, kernels: kernels)
         }
     }
 
@@ -31,14 +32,14 @@ enum BasicRNNCell {
         biasHH: UnsafePointer<Float>,         // (H)
         h: UnsafeMutablePointer<Float>,       // (B, H) out
         batchSize: Int, hiddenSize: Int, activation: RNNActivation,
-        avx512: Bool = Kernels.useAVX512      // the C kernel (tests choose; the rest of charrnn takes the default)
+        kernels: KernelSet = Kernels.current  // which twin runs (tests choose; the rest of charrnn takes the default)
     ) {
-        if avx512 {  // the same operations on AVX-512, bit for bit (Sources/CKernels/gates.c)
-            switch activation {
-            case .tanh: ck_rnn_tanh_forward_step(gates, biasHH, h, batchSize, hiddenSize)
-            case .relu: ck_rnn_relu_forward_step(gates, biasHH, h, batchSize, hiddenSize)
-            }
-            return
+        switch (kernels, activation) {  // the C twins do the same operations, bit for bit (Sources/CKernels/gates*.c)
+        case (.avx512, .tanh): return ck_rnn_tanh_forward_step(gates, biasHH, h, batchSize, hiddenSize)
+        case (.avx512, .relu): return ck_rnn_relu_forward_step(gates, biasHH, h, batchSize, hiddenSize)
+        case (.avx2, .tanh): return ck_rnn_tanh_forward_step_avx2(gates, biasHH, h, batchSize, hiddenSize)
+        case (.avx2, .relu): return ck_rnn_relu_forward_step_avx2(gates, biasHH, h, batchSize, hiddenSize)
+        case (.portable, _): break
         }
         let hs = hiddenSize
         for row in 0..<batchSize {
@@ -72,12 +73,13 @@ enum BasicRNNCell {
                          biasSums: UnsafeMutablePointer<Float>) {
         let h = w.hiddenSize, bh = w.stepHidden
         let r0 = rows.lowerBound, m = rows.count
+        let kernels = w.recurrent.kernels  // the set W_hh was packed for: the gate kernels use it too
         let dH0 = d.dH0 + r0 * h
         dH0.update(repeating: 0, count: m * h)
         for t in stride(from: w.sequenceLength - 1, through: 0, by: -1) {
             let dGates = d.dGatesX + t * bh + r0 * h                                 // (rows, H)
             backwardStep(output: w.gates + t * bh + r0 * h, dH: d.dH + t * bh + r0 * h, dGates: dGates,
-                         count: m * h, activation: activation)
+                         count: m * h, activation: activation, kernels: kernels)
             Elementwise.addColumnSums(of: dGates, rows: m, columns: h, lda: h, into: biasSums)
             let dHPrev = t > 0 ? d.dH + (t - 1) * bh + r0 * h : dH0                   // (rows, H)
             BLAS.packedSGEMM(m: m, a: dGates, lda: h, packed: w.recurrent, beta: 1, c: dHPrev, ldc: h)  // (rows, H)·(H, H)
@@ -90,14 +92,14 @@ enum BasicRNNCell {
         dH: UnsafePointer<Float>,              // (B, H) total dL/dh'
         dGates: UnsafeMutablePointer<Float>,   // (B, H) out; may be `output` (in place)
         count: Int, activation: RNNActivation,
-        avx512: Bool = Kernels.useAVX512      // the C kernel (tests choose; the rest of charrnn takes the default)
+        kernels: KernelSet = Kernels.current  // which twin runs (tests choose; the rest of charrnn takes the default)
     ) {
-        if avx512 {
-            switch activation {
-            case .tanh: ck_rnn_tanh_backward_step(output, dH, dGates, count)
-            case .relu: ck_rnn_relu_backward_step(output, dH, dGates, count)
-            }
-            return
+        switch (kernels, activation) {
+        case (.avx512, .tanh): return ck_rnn_tanh_backward_step(output, dH, dGates, count)
+        case (.avx512, .relu): return ck_rnn_relu_backward_step(output, dH, dGates, count)
+        case (.avx2, .tanh): return ck_rnn_tanh_backward_step_avx2(output, dH, dGates, count)
+        case (.avx2, .relu): return ck_rnn_relu_backward_step_avx2(output, dH, dGates, count)
+        case (.portable, _): break
         }
         var i = 0
         switch activation {

@@ -36,12 +36,13 @@ enum GRUCell {
     static func forward(_ w: LayerWindow, rows: Range<Int>) {
         let b = w.batchSize, h = w.hiddenSize, g3 = 3 * h, bh = w.stepHidden
         let r0 = rows.lowerBound, m = rows.count
+        let kernels = w.recurrent.kernels  // the set W_hh was packed for: the gate kernels use it too
         let hProj = w.scratch! + r0 * g3, hn = w.aux!                                // (rows, 3H)
         for t in 0..<w.sequenceLength {
             let hPrev = w.h + t * bh + r0 * h                                        // (rows, H)
             BLAS.packedSGEMM(m: m, a: hPrev, lda: h, packed: w.recurrent, beta: 0, c: hProj, ldc: g3)  // (rows, H)·(H, 3H)
             forwardStep(gates: w.gates + (t * b + r0) * g3, hProj: hProj, biasHH: w.biasHH, hPrev: hPrev,
-                        hn: hn + t * bh + r0 * h, h: w.h + (t + 1) * bh + r0 * h, batchSize: m, hiddenSize: h)
+                        hn: hn + t * bh + r0 * h, h: w.h + (t + 1) * bh + r0 * h, batchSize: m, hiddenSize: h, kernels: kernels)
         }
     }
 
@@ -55,11 +56,12 @@ enum GRUCell {
         hn: UnsafeMutablePointer<Float>,      // (B, H) out: W_hn h + b_hn
         h: UnsafeMutablePointer<Float>,       // (B, H) out
         batchSize: Int, hiddenSize: Int,
-        avx512: Bool = Kernels.useAVX512      // the C kernel (tests choose; the rest of charrnn takes the default)
+        kernels: KernelSet = Kernels.current  // which twin runs (tests choose; the rest of charrnn takes the default)
     ) {
-        if avx512 {  // the same operations on AVX-512, bit for bit (Sources/CKernels/gates.c)
-            ck_gru_forward_step(gates, hProj, biasHH, hPrev, hn, h, batchSize, hiddenSize)
-            return
+        switch kernels {  // the C twins do the same operations, bit for bit (Sources/CKernels/gates*.c)
+        case .avx512: return ck_gru_forward_step(gates, hProj, biasHH, hPrev, hn, h, batchSize, hiddenSize)
+        case .avx2: return ck_gru_forward_step_avx2(gates, hProj, biasHH, hPrev, hn, h, batchSize, hiddenSize)
+        case .portable: break
         }
         let hs = hiddenSize, g3 = 3 * hs, at = Offsets(hiddenSize: hs)
         let bR = biasHH + at.r, bZ = biasHH + at.z, bN = biasHH + at.n
@@ -100,6 +102,7 @@ enum GRUCell {
     static func backward(_ w: LayerWindow, _ d: LayerGradients, rows: Range<Int>, biasSums: UnsafeMutablePointer<Float>) {
         let b = w.batchSize, h = w.hiddenSize, g3 = 3 * h, bh = w.stepHidden
         let r0 = rows.lowerBound, m = rows.count
+        let kernels = w.recurrent.kernels  // the set W_hh was packed for: the gate kernels use it too
         let dH0 = d.dH0 + r0 * h                                                     // (rows, H)
         dH0.update(repeating: 0, count: m * h)
         for t in stride(from: w.sequenceLength - 1, through: 0, by: -1) {
@@ -107,7 +110,7 @@ enum GRUCell {
             let dHPrev = t > 0 ? d.dH + (t - 1) * bh + r0 * h : dH0                   // (rows, H)
             backwardStep(gates: w.gates + (t * b + r0) * g3, hn: w.aux! + t * bh + r0 * h, hPrev: w.h + t * bh + r0 * h,
                          dH: d.dH + t * bh + r0 * h, dGatesX: d.dGatesX + (t * b + r0) * g3, dGatesH: dGatesH,
-                         dHPrev: dHPrev, batchSize: m, hiddenSize: h)
+                         dHPrev: dHPrev, batchSize: m, hiddenSize: h, kernels: kernels)
             Elementwise.addColumnSums(of: d.dGatesX + (t * b + r0) * g3, rows: m, columns: g3, lda: g3, into: biasSums)
             Elementwise.addColumnSums(of: dGatesH, rows: m, columns: g3, lda: g3, into: biasSums + g3)
             BLAS.packedSGEMM(m: m, a: dGatesH, lda: g3, packed: w.recurrent, beta: 1, c: dHPrev, ldc: h)  // (rows, 3H)·(3H, H)
@@ -130,11 +133,12 @@ enum GRUCell {
         dGatesH: UnsafeMutablePointer<Float>,  // (B, 3H) out
         dHPrev: UnsafeMutablePointer<Float>,   // (B, H) += dh ⊙ z
         batchSize: Int, hiddenSize: Int,
-        avx512: Bool = Kernels.useAVX512      // the C kernel (tests choose; the rest of charrnn takes the default)
+        kernels: KernelSet = Kernels.current  // which twin runs (tests choose; the rest of charrnn takes the default)
     ) {
-        if avx512 {
-            ck_gru_backward_step(gates, hn, hPrev, dH, dGatesX, dGatesH, dHPrev, batchSize, hiddenSize)
-            return
+        switch kernels {
+        case .avx512: return ck_gru_backward_step(gates, hn, hPrev, dH, dGatesX, dGatesH, dHPrev, batchSize, hiddenSize)
+        case .avx2: return ck_gru_backward_step_avx2(gates, hn, hPrev, dH, dGatesX, dGatesH, dHPrev, batchSize, hiddenSize)
+        case .portable: break
         }
         let hs = hiddenSize, g3 = 3 * hs, at = Offsets(hiddenSize: hs)
         for row in 0..<batchSize {

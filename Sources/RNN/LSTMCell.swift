@@ -37,13 +37,14 @@ enum LSTMCell {
     static func forward(_ w: LayerWindow, rows: Range<Int>) {
         let b = w.batchSize, h = w.hiddenSize, g4 = 4 * h, bh = w.stepHidden
         let r0 = rows.lowerBound, m = rows.count
+        let kernels = w.recurrent.kernels  // the set W_hh was packed for: the gate kernels use it too
         let c = w.c!, tanhC = w.aux! + r0 * h  // (rows, H) scratch: backward recomputes tanh c' from c'
         for t in 0..<w.sequenceLength {
             let gates = w.gates + (t * b + r0) * g4                                  // (rows, 4H)
             let hPrev = t * bh + r0 * h, hNext = (t + 1) * bh + r0 * h             // offsets of (rows, H) blocks
             BLAS.packedSGEMM(m: m, a: w.h + hPrev, lda: h, packed: w.recurrent, beta: 1, c: gates, ldc: g4)  // (rows, H)·(H, 4H)
             forwardStep(gates: gates, biasHH: w.biasHH, cPrev: c + hPrev, c: c + hNext,
-                        tanhC: tanhC, h: w.h + hNext, batchSize: m, hiddenSize: h)
+                        tanhC: tanhC, h: w.h + hNext, batchSize: m, hiddenSize: h, kernels: kernels)
         }
     }
 
@@ -58,11 +59,12 @@ enum LSTMCell {
         tanhC: UnsafeMutablePointer<Float>,   // (B, H) out
         h: UnsafeMutablePointer<Float>,       // (B, H) out
         batchSize: Int, hiddenSize: Int,
-        avx512: Bool = Kernels.useAVX512      // the C kernel (tests choose; the rest of charrnn takes the default)
+        kernels: KernelSet = Kernels.current  // which twin runs (tests choose; the rest of charrnn takes the default)
     ) {
-        if avx512 {  // the same operations on AVX-512, bit for bit (Sources/CKernels/gates.c)
-            ck_lstm_forward_step(gates, biasHH, cPrev, c, tanhC, h, batchSize, hiddenSize)
-            return
+        switch kernels {  // the C twins do the same operations, bit for bit (Sources/CKernels/gates*.c)
+        case .avx512: return ck_lstm_forward_step(gates, biasHH, cPrev, c, tanhC, h, batchSize, hiddenSize)
+        case .avx2: return ck_lstm_forward_step_avx2(gates, biasHH, cPrev, c, tanhC, h, batchSize, hiddenSize)
+        case .portable: break
         }
         let hs = hiddenSize, g4 = 4 * hs, at = Offsets(hiddenSize: hs)
         let bI = biasHH + at.i, bF = biasHH + at.f, bG = biasHH + at.g, bO = biasHH + at.o
@@ -105,6 +107,7 @@ enum LSTMCell {
     static func backward(_ w: LayerWindow, _ d: LayerGradients, rows: Range<Int>, biasSums: UnsafeMutablePointer<Float>) {
         let b = w.batchSize, h = w.hiddenSize, g4 = 4 * h, bh = w.stepHidden
         let r0 = rows.lowerBound, m = rows.count
+        let kernels = w.recurrent.kernels  // the set W_hh was packed for: the gate kernels use it too
         let dC = d.dC0! + r0 * h, dH0 = d.dH0 + r0 * h                             // (rows, H)
         dC.update(repeating: 0, count: m * h)
         dH0.update(repeating: 0, count: m * h)
@@ -112,7 +115,7 @@ enum LSTMCell {
             let dGates = d.dGatesX + (t * b + r0) * g4                               // (rows, 4H)
             backwardStep(gates: w.gates + (t * b + r0) * g4, cPrev: w.c! + t * bh + r0 * h,
                          c: w.c! + (t + 1) * bh + r0 * h, dH: d.dH + t * bh + r0 * h, dC: dC, dGates: dGates,
-                         batchSize: m, hiddenSize: h)
+                         batchSize: m, hiddenSize: h, kernels: kernels)
             Elementwise.addColumnSums(of: dGates, rows: m, columns: g4, lda: g4, into: biasSums)
             let dHPrev = t > 0 ? d.dH + (t - 1) * bh + r0 * h : dH0                   // (rows, H)
             BLAS.packedSGEMM(m: m, a: dGates, lda: g4, packed: w.recurrent, beta: 1, c: dHPrev, ldc: h)  // (rows, 4H)·(4H, H)
@@ -139,11 +142,12 @@ enum LSTMCell {
         dC: UnsafeMutablePointer<Float>,      // (B, H) in: dL/dc of this step from later steps; out: dL/dc_prev
         dGates: UnsafeMutablePointer<Float>,  // (B, 4H) out: pre-activation gradients; may be `gates` (in place)
         batchSize: Int, hiddenSize: Int,
-        avx512: Bool = Kernels.useAVX512      // the C kernel (tests choose; the rest of charrnn takes the default)
+        kernels: KernelSet = Kernels.current  // which twin runs (tests choose; the rest of charrnn takes the default)
     ) {
-        if avx512 {
-            ck_lstm_backward_step(gates, cPrev, c, dH, dC, dGates, batchSize, hiddenSize)
-            return
+        switch kernels {
+        case .avx512: return ck_lstm_backward_step(gates, cPrev, c, dH, dC, dGates, batchSize, hiddenSize)
+        case .avx2: return ck_lstm_backward_step_avx2(gates, cPrev, c, dH, dC, dGates, batchSize, hiddenSize)
+        case .portable: break
         }
         let hs = hiddenSize, g4 = 4 * hs, at = Offsets(hiddenSize: hs)
         for row in 0..<batchSize {

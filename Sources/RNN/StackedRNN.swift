@@ -23,8 +23,10 @@ import Tensor
 // rows are cut into one piece per thread and each thread runs all T steps of
 // its rows alone, forward and backward, with no synchronisation per step; the
 // per-step products read W_hh packed once per pass (`PackedMatrix`,
-// `BLAS.packedSGEMM`: an AVX-512 kernel, or OpenBLAS's small-matrix kernels
-// in column blocks). The window-wide GEMMs are cut into blocks of C.
+// `BLAS.packedSGEMM`: an AVX-512 or AVX2 kernel, or OpenBLAS's small-matrix
+// kernels in column blocks), and the gate kernels of a window run in the set
+// W_hh was packed for (`KernelSet`, `Kernels.current`). The window-wide GEMMs
+// are cut into blocks of C.
 
 /// Parameter initialisation choices beyond PyTorch's default.
 public struct InitOptions: Sendable {

@@ -508,8 +508,8 @@ struct BenchRun {
 
         let table = BenchTable(json: options.json)
         table.header([
-            "charrnn bench · \(date) · \(machine) · \(cores) cores · \(threads) threads · \(BenchRun.formatSeconds(options.seconds)) per timing",
-            "charrnn \(CharRNN.configuration.version)\(commit.map { " (\($0))" } ?? "") · OpenBLAS core \(BLAS.coreName) · \(referenceNote)",
+            "charrnn bench · \(date) · \(machine) · kernels: \(Kernels.current) · \(cores) cores · \(threads) threads · \(BenchRun.formatSeconds(options.seconds)) per timing",
+            "charrnn \(CharRNN.version)\(commit.map { " (\($0))" } ?? "") · OpenBLAS core \(BLAS.coreName) · \(referenceNote)",
         ])
 
         var sgemm: Double? = nil

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Tensor
 
 @main
 struct CharRNN: ParsableCommand {
@@ -12,7 +13,7 @@ struct CharRNN: ParsableCommand {
               charrnn train corpus.txt
               charrnn sample --temp 0.8
             """,
-        version: "0.1.0",
+        version: "\(version) (kernels: \(Kernels.summary))",  // e.g. 0.1.0 (kernels: avx2; available: portable, avx2)
         subcommands: [
             TrainCommand.self,
             SampleCommand.self,
@@ -23,4 +24,15 @@ struct CharRNN: ParsableCommand {
             VizCommand.self,
             BenchCommand.self,
         ])
+
+    /// charrnn's version number alone (`--version` adds the kernel set in use).
+    static let version = "0.1.0"
+
+    /// Refuses a bad `CHARRNN_KERNELS` (unknown, or a set this CPU lacks) with one
+    /// line and status 1 before any subcommand, `--version` or `--help` runs: the
+    /// kernel set is chosen once, and a run must not silently use another one.
+    static func main() {
+        if let problem = Kernels.environmentError { exit(withError: failure(problem)) }
+        main(nil)
+    }
 }

@@ -2,27 +2,47 @@ import Testing
 @testable import RNN
 import Tensor
 
-/// The AVX-512 gate kernels (Sources/CKernels/gates.c) against the portable
-/// Swift ones they replace: each cell's `forwardStep` / `backwardStep` runs on
-/// the same inputs once with `avx512: false` and once true, and
-/// every output must be the same bit for bit (NaN where NaN). Inputs mix
+/// The C gate kernels of each fast kernel set — AVX-512 (Sources/CKernels/gates.c)
+/// and AVX2 (gates_avx2.c) — against the portable Swift ones they replace: each
+/// cell's `forwardStep` / `backwardStep` runs on the same inputs once with
+/// `kernels: .portable` and once with the set under test, and every output must
+/// be the same bit for bit (NaN where NaN): neither C set uses FMA. Inputs mix
 /// ordinary values with ones beyond the clamps, ±0, subnormals, ±∞ and NaN;
-/// hidden sizes cover a lone masked tail, exact vectors and vectors plus a tail.
-/// The choice is an argument, not the global `Kernels.useAVX512`: flipping the
-/// global would reach other suites running meanwhile. The whole engine on either
-/// set of kernels is compared by CLITests (`CHARRNN_KERNELS=portable`).
+/// hidden sizes cover a lone masked tail (1, 7 < 8 and 15 < 16 lanes), exact
+/// vectors of either width and vectors plus a tail.
+/// The set is an argument, not a global: changing one would reach other suites
+/// running meanwhile. A set this CPU lacks is skipped with its reason (the nested
+/// suites' `.enabled(if:)`), never passed silently. The whole engine on each set
+/// is compared by CLITests.KernelChoiceTests (`CHARRNN_KERNELS`).
 @Suite struct GateKernelTests {
-    static let hiddenSizes = [1, 15, 16, 17, 100, 128]
+    static let hiddenSizes = [1, 7, 8, 9, 15, 16, 17, 100, 128]
     static let batchSizes = [1, 3]
 
-    /// Runs `body` with the portable kernels, then with the AVX-512 ones, and restores the flag.
-    /// nil (and a printed reason) when this CPU has no AVX-512.
-    static func portableAndAVX512<R>(_ body: (_ avx512: Bool) -> R) -> (portable: R, avx512: R)? {
-        guard Kernels.avx512Available else {
-            print("GateKernelTests: skipped, this CPU (or OS) has no AVX-512 (ck_cpu_has_avx512() == 0)")
-            return nil
-        }
-        return (body(false), body(true))
+    @Suite(.enabled(if: Kernels.available.contains(.avx512), "this CPU (or OS) has no AVX-512 (ck_cpu_has_avx512() == 0)"))
+    struct AVX512 {
+        @Test(arguments: Shape.all) func lstmForward(_ s: Shape) { GateKernelTests.lstmForward(s, .avx512) }
+        @Test(arguments: Shape.all) func lstmBackward(_ s: Shape) { GateKernelTests.lstmBackward(s, .avx512) }
+        @Test(arguments: Shape.all) func gruForward(_ s: Shape) { GateKernelTests.gruForward(s, .avx512) }
+        @Test(arguments: Shape.all) func gruBackward(_ s: Shape) { GateKernelTests.gruBackward(s, .avx512) }
+        @Test(arguments: Shape.all) func rnnForward(_ s: Shape) { GateKernelTests.rnnForward(s, .avx512) }
+        @Test(arguments: Shape.all) func rnnBackward(_ s: Shape) { GateKernelTests.rnnBackward(s, .avx512) }
+        @Test func activationsOnADenseSweep() { GateKernelTests.activationsOnADenseSweep(.avx512) }
+    }
+
+    @Suite(.enabled(if: Kernels.available.contains(.avx2), "this CPU (or OS) has no AVX2 + FMA (ck_cpu_has_avx2_fma() == 0)"))
+    struct AVX2 {
+        @Test(arguments: Shape.all) func lstmForward(_ s: Shape) { GateKernelTests.lstmForward(s, .avx2) }
+        @Test(arguments: Shape.all) func lstmBackward(_ s: Shape) { GateKernelTests.lstmBackward(s, .avx2) }
+        @Test(arguments: Shape.all) func gruForward(_ s: Shape) { GateKernelTests.gruForward(s, .avx2) }
+        @Test(arguments: Shape.all) func gruBackward(_ s: Shape) { GateKernelTests.gruBackward(s, .avx2) }
+        @Test(arguments: Shape.all) func rnnForward(_ s: Shape) { GateKernelTests.rnnForward(s, .avx2) }
+        @Test(arguments: Shape.all) func rnnBackward(_ s: Shape) { GateKernelTests.rnnBackward(s, .avx2) }
+        @Test func activationsOnADenseSweep() { GateKernelTests.activationsOnADenseSweep(.avx2) }
+    }
+
+    /// Runs `body` with the portable kernels, then with `set`.
+    static func portableAnd<R>(_ set: KernelSet, _ body: (KernelSet) -> R) -> (portable: R, fast: R) {
+        (body(.portable), body(set))
     }
 
     /// `count` floats: mostly ordinary activations' inputs, some far beyond the
@@ -43,15 +63,15 @@ import Tensor
     }
 
     /// Bit-for-bit equality of two outputs; NaN only where the other is NaN too.
-    static func expectIdentical(_ fast: [[Float]], _ portable: [[Float]], _ what: String,
+    static func expectIdentical(_ fast: [[Float]], _ portable: [[Float]], _ set: KernelSet, _ what: String,
                                 sourceLocation: SourceLocation = #_sourceLocation) {
         #expect(fast.count == portable.count, sourceLocation: sourceLocation)
         for (n, (x, y)) in zip(fast, portable).enumerated() {
             #expect(x.count == y.count, sourceLocation: sourceLocation)
             let bad = x.indices.filter { x[$0].isNaN ? !y[$0].isNaN : x[$0].bitPattern != y[$0].bitPattern }
             if let i = bad.first {
-                let message = "\(what), output \(n): \(bad.count) of \(x.count) differ; first at \(i): "
-                    + "avx512 \(x[i]) (0x\(String(x[i].bitPattern, radix: 16))) vs "
+                let message = "\(set) \(what), output \(n): \(bad.count) of \(x.count) differ; first at \(i): "
+                    + "\(set) \(x[i]) (0x\(String(x[i].bitPattern, radix: 16))) vs "
                     + "portable \(y[i]) (0x\(String(y[i].bitPattern, radix: 16)))"
                 Issue.record(Comment(rawValue: message), sourceLocation: sourceLocation)
             }
@@ -66,106 +86,106 @@ import Tensor
 
     // MARK: LSTM
 
-    @Test(arguments: Shape.all) func lstmForward(_ s: Shape) {
+    static func lstmForward(_ s: Shape, _ set: KernelSet) {
         var rng = SplitMix64(seed: UInt64(1000 + s.batch * 997 + s.hidden))
         let b = s.batch, h = s.hidden
         let gates = Self.values(b * 4 * h, &rng), bias = Self.values(4 * h, &rng), cPrev = Self.values(b * h, &rng)
-        guard let r = Self.portableAndAVX512({ avx in
+        let r = Self.portableAnd(set, { kernels in
             var g = gates, c = [Float](repeating: 7, count: b * h), t = c, hn = c
             LSTMCell.forwardStep(gates: &g, biasHH: bias, cPrev: cPrev, c: &c, tanhC: &t, h: &hn,
-                                 batchSize: b, hiddenSize: h, avx512: avx)
+                                 batchSize: b, hiddenSize: h, kernels: kernels)
             return [g, c, t, hn]
-        }) else { return }
-        Self.expectIdentical(r.avx512, r.portable, "LSTM forward \(s.testDescription)")
+        })
+        Self.expectIdentical(r.fast, r.portable, set, "LSTM forward \(s.testDescription)")
     }
 
-    @Test(arguments: Shape.all) func lstmBackward(_ s: Shape) {
+    static func lstmBackward(_ s: Shape, _ set: KernelSet) {
         var rng = SplitMix64(seed: UInt64(2000 + s.batch * 997 + s.hidden))
         let b = s.batch, h = s.hidden
         let gates = Self.values(b * 4 * h, &rng), cPrev = Self.values(b * h, &rng)
         let c = Self.values(b * h, &rng), dH = Self.values(b * h, &rng), dC = Self.values(b * h, &rng)
-        guard let r = Self.portableAndAVX512({ avx in
+        let r = Self.portableAnd(set, { kernels in
             var dc = dC, dGates = [Float](repeating: 7, count: b * 4 * h)
             LSTMCell.backwardStep(gates: gates, cPrev: cPrev, c: c, dH: dH, dC: &dc, dGates: &dGates,
-                                  batchSize: b, hiddenSize: h, avx512: avx)
+                                  batchSize: b, hiddenSize: h, kernels: kernels)
             // In place, as training runs it: dGates is gates.
             var inPlace = gates, dc2 = dC
             inPlace.withUnsafeMutableBufferPointer { g in
                 LSTMCell.backwardStep(gates: g.baseAddress!, cPrev: cPrev, c: c, dH: dH, dC: &dc2,
-                                      dGates: g.baseAddress!, batchSize: b, hiddenSize: h, avx512: avx)
+                                      dGates: g.baseAddress!, batchSize: b, hiddenSize: h, kernels: kernels)
             }
             return [dc, dGates, inPlace, dc2]
-        }) else { return }
-        Self.expectIdentical(r.avx512, r.portable, "LSTM backward \(s.testDescription)")
+        })
+        Self.expectIdentical(r.fast, r.portable, set, "LSTM backward \(s.testDescription)")
     }
 
     // MARK: GRU
 
-    @Test(arguments: Shape.all) func gruForward(_ s: Shape) {
+    static func gruForward(_ s: Shape, _ set: KernelSet) {
         var rng = SplitMix64(seed: UInt64(3000 + s.batch * 997 + s.hidden))
         let b = s.batch, h = s.hidden
         let gates = Self.values(b * 3 * h, &rng), hProj = Self.values(b * 3 * h, &rng)
         let bias = Self.values(3 * h, &rng), hPrev = Self.values(b * h, &rng)
-        guard let r = Self.portableAndAVX512({ avx in
+        let r = Self.portableAnd(set, { kernels in
             var g = gates, hn = [Float](repeating: 7, count: b * h), ho = hn
             GRUCell.forwardStep(gates: &g, hProj: hProj, biasHH: bias, hPrev: hPrev, hn: &hn, h: &ho,
-                                batchSize: b, hiddenSize: h, avx512: avx)
+                                batchSize: b, hiddenSize: h, kernels: kernels)
             return [g, hn, ho]
-        }) else { return }
-        Self.expectIdentical(r.avx512, r.portable, "GRU forward \(s.testDescription)")
+        })
+        Self.expectIdentical(r.fast, r.portable, set, "GRU forward \(s.testDescription)")
     }
 
-    @Test(arguments: Shape.all) func gruBackward(_ s: Shape) {
+    static func gruBackward(_ s: Shape, _ set: KernelSet) {
         var rng = SplitMix64(seed: UInt64(4000 + s.batch * 997 + s.hidden))
         let b = s.batch, h = s.hidden
         let gates = Self.values(b * 3 * h, &rng), hn = Self.values(b * h, &rng), hPrev = Self.values(b * h, &rng)
         let dH = Self.values(b * h, &rng), dHPrev = Self.values(b * h, &rng)
-        guard let r = Self.portableAndAVX512({ avx in
+        let r = Self.portableAnd(set, { kernels in
             var dx = [Float](repeating: 7, count: b * 3 * h), dr = dx, dp = dHPrev
             GRUCell.backwardStep(gates: gates, hn: hn, hPrev: hPrev, dH: dH, dGatesX: &dx, dGatesH: &dr,
-                                 dHPrev: &dp, batchSize: b, hiddenSize: h, avx512: avx)
+                                 dHPrev: &dp, batchSize: b, hiddenSize: h, kernels: kernels)
             var inPlace = gates, dr2 = dr, dp2 = dHPrev
             inPlace.withUnsafeMutableBufferPointer { g in
                 GRUCell.backwardStep(gates: g.baseAddress!, hn: hn, hPrev: hPrev, dH: dH, dGatesX: g.baseAddress!,
-                                     dGatesH: &dr2, dHPrev: &dp2, batchSize: b, hiddenSize: h, avx512: avx)
+                                     dGatesH: &dr2, dHPrev: &dp2, batchSize: b, hiddenSize: h, kernels: kernels)
             }
             return [dx, dr, dp, inPlace, dr2, dp2]
-        }) else { return }
-        Self.expectIdentical(r.avx512, r.portable, "GRU backward \(s.testDescription)")
+        })
+        Self.expectIdentical(r.fast, r.portable, set, "GRU backward \(s.testDescription)")
     }
 
     // MARK: Basic RNN
 
-    @Test(arguments: Shape.all) func rnnForward(_ s: Shape) {
+    static func rnnForward(_ s: Shape, _ set: KernelSet) {
         var rng = SplitMix64(seed: UInt64(5000 + s.batch * 997 + s.hidden))
         let b = s.batch, h = s.hidden
         let gates = Self.values(b * h, &rng), bias = Self.values(h, &rng)
         for activation in [RNNActivation.tanh, .relu] {
-            guard let r = Self.portableAndAVX512({ avx in
+            let r = Self.portableAnd(set, { kernels in
                 var g = gates, out = [Float](repeating: 7, count: b * h)
-                BasicRNNCell.forwardStep(gates: &g, biasHH: bias, h: &out, batchSize: b, hiddenSize: h, activation: activation, avx512: avx)
+                BasicRNNCell.forwardStep(gates: &g, biasHH: bias, h: &out, batchSize: b, hiddenSize: h, activation: activation, kernels: kernels)
                 return [g, out]
-            }) else { return }
-            Self.expectIdentical(r.avx512, r.portable, "RNN \(activation) forward \(s.testDescription)")
+            })
+            Self.expectIdentical(r.fast, r.portable, set, "RNN \(activation) forward \(s.testDescription)")
         }
     }
 
-    @Test(arguments: Shape.all) func rnnBackward(_ s: Shape) {
+    static func rnnBackward(_ s: Shape, _ set: KernelSet) {
         var rng = SplitMix64(seed: UInt64(6000 + s.batch * 997 + s.hidden))
         let n = s.batch * s.hidden
         let output = Self.values(n, &rng), dH = Self.values(n, &rng)
         for activation in [RNNActivation.tanh, .relu] {
-            guard let r = Self.portableAndAVX512({ avx in
+            let r = Self.portableAnd(set, { kernels in
                 var d = [Float](repeating: 7, count: n)
-                BasicRNNCell.backwardStep(output: output, dH: dH, dGates: &d, count: n, activation: activation, avx512: avx)
+                BasicRNNCell.backwardStep(output: output, dH: dH, dGates: &d, count: n, activation: activation, kernels: kernels)
                 var inPlace = output
                 inPlace.withUnsafeMutableBufferPointer { o in
                     BasicRNNCell.backwardStep(output: o.baseAddress!, dH: dH, dGates: o.baseAddress!, count: n,
-                                              activation: activation, avx512: avx)
+                                              activation: activation, kernels: kernels)
                 }
                 return [d, inPlace]
-            }) else { return }
-            Self.expectIdentical(r.avx512, r.portable, "RNN \(activation) backward \(s.testDescription)")
+            })
+            Self.expectIdentical(r.fast, r.portable, set, "RNN \(activation) backward \(s.testDescription)")
         }
     }
 
@@ -175,24 +195,24 @@ import Tensor
     /// dense sweep of [−30, 30], finer near 0 where tanh switches to its
     /// polynomial, plus the special values: the random tests above see only a
     /// few hundred points per function.
-    @Test func activationsOnADenseSweep() {
+    static func activationsOnADenseSweep(_ set: KernelSet) {
         var xs: [Float] = [0, -0.0, .nan, .infinity, -.infinity, 87, -87, 88, -88, 89, -89, 0.625, -0.625,
                            Float(0.625).nextDown, Float(-0.625).nextUp, 1e-40, -1e-40, 1e10, -1e10]
         var x: Float = -30
         while x <= 30 { xs.append(x); x += 0.00731 }
         x = -1
         while x <= 1 { xs.append(x); x += 0.000113 }
-        let h = xs.count  // not a multiple of 16: the masked tail runs too
+        let h = xs.count  // not a multiple of 16 or 8: the masked tail runs too
         let zeros = [Float](repeating: 0, count: 4 * h)
-        guard let r = Self.portableAndAVX512({ avx in
+        let r = Self.portableAnd(set, { kernels in
             var lstm = xs + xs + xs + xs, c = [Float](repeating: 0, count: h), t = c, hn = c
             LSTMCell.forwardStep(gates: &lstm, biasHH: zeros, cPrev: zeros, c: &c, tanhC: &t, h: &hn,
-                                 batchSize: 1, hiddenSize: h, avx512: avx)
+                                 batchSize: 1, hiddenSize: h, kernels: kernels)
             var rnn = xs, out = c
-            BasicRNNCell.forwardStep(gates: &rnn, biasHH: zeros, h: &out, batchSize: 1, hiddenSize: h, activation: .tanh, avx512: avx)
+            BasicRNNCell.forwardStep(gates: &rnn, biasHH: zeros, h: &out, batchSize: 1, hiddenSize: h, activation: .tanh, kernels: kernels)
             return [lstm, c, t, hn, rnn]
-        }) else { return }
+        })
         #expect(r.portable[4].count > 24_000)
-        Self.expectIdentical(r.avx512, r.portable, "σ, tanh on \(h) points")
+        Self.expectIdentical(r.fast, r.portable, set, "σ, tanh on \(h) points")
     }
 }

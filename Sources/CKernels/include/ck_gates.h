@@ -1,10 +1,12 @@
 #ifndef CHARRNN_CK_GATES_H
 #define CHARRNN_CK_GATES_H
-// AVX-512 twins of the cells' fused gate kernels (Sources/RNN/LSTMCell.swift,
-// GRUCell.swift, BasicRNNCell.swift: `forwardStep` / `backwardStep`). Same
-// arguments, same shapes, same in-place conventions, and the same results bit
-// for bit: each Swift kernel calls its twin when `Kernels.useAVX512` is true.
-// Call only after ck_cpu_has_avx512() said yes. Letters: B batch rows, H hidden size.
+// AVX-512 (gates.c) and AVX2 (gates_avx2.c, the `_avx2` names) twins of the
+// cells' fused gate kernels (Sources/RNN/LSTMCell.swift, GRUCell.swift,
+// BasicRNNCell.swift: `forwardStep` / `backwardStep`). Same arguments, same
+// shapes, same in-place conventions, and the same results bit for bit (no
+// FMA in either): each Swift kernel calls its twin for `KernelSet.avx512` /
+// `.avx2`. Call the plain names only after ck_cpu_has_avx512() said yes, the
+// `_avx2` ones after ck_cpu_has_avx2_fma(). Letters: B batch rows, H hidden size.
 
 #pragma clang assume_nonnull begin
 
@@ -41,6 +43,21 @@ void ck_rnn_relu_forward_step(float *gates, const float *biasHH, float *h, long 
 /// dGates[k] = dH[k] · φ'(output[k]) for k < count; dGates may be `output`.
 void ck_rnn_tanh_backward_step(const float *output, const float *dH, float *dGates, long count);
 void ck_rnn_relu_backward_step(const float *output, const float *dH, float *dGates, long count);
+
+// MARK: AVX2 + FMA twins (gates_avx2.c): the same contracts as above, 8 lanes at a time
+
+void ck_lstm_forward_step_avx2(float *gates, const float *biasHH, const float *cPrev, float *c,
+                               float *tanhC, float *h, long batchSize, long hiddenSize);
+void ck_lstm_backward_step_avx2(const float *gates, const float *cPrev, const float *c, const float *dH,
+                                float *dC, float *dGates, long batchSize, long hiddenSize);
+void ck_gru_forward_step_avx2(float *gates, const float *hProj, const float *biasHH, const float *hPrev,
+                              float *hn, float *h, long batchSize, long hiddenSize);
+void ck_gru_backward_step_avx2(const float *gates, const float *hn, const float *hPrev, const float *dH,
+                               float *dGatesX, float *dGatesH, float *dHPrev, long batchSize, long hiddenSize);
+void ck_rnn_tanh_forward_step_avx2(float *gates, const float *biasHH, float *h, long batchSize, long hiddenSize);
+void ck_rnn_relu_forward_step_avx2(float *gates, const float *biasHH, float *h, long batchSize, long hiddenSize);
+void ck_rnn_tanh_backward_step_avx2(const float *output, const float *dH, float *dGates, long count);
+void ck_rnn_relu_backward_step_avx2(const float *output, const float *dH, float *dGates, long count);
 
 #pragma clang assume_nonnull end
 
