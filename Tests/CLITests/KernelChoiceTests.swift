@@ -43,8 +43,10 @@ import Testing
                                     "--eval-every", "20", "--log-every", "1", "--seed", "4"], in: dir, environment: env)
             #expect(r.status == 0, "\(r.stderr)")
             losses.append(try Self.losses(in: dir.appendingPathComponent(name)))
+        }
+        for kernels in [set, .portable] {
             let s = try Binary.run(["sample", "--checkpoint", "portable", "--argmax", "--length", "80", "--prime", "the "],
-                                   in: dir, environment: env)
+                                   in: dir, environment: ["CHARRNN_KERNELS": kernels.rawValue])
             #expect(s.status == 0, "\(s.stderr)")
             samples.append(s.stdout)
         }
