@@ -101,7 +101,9 @@ public struct Checkpoint: Equatable, Sendable {
 
     // MARK: Reading
 
-    /// Reads and validates the checkpoint at `path`.
+    /// Reads and validates the checkpoint at `path`: its format, config,
+    /// vocabulary, every tensor's presence and shape, and that every value
+    /// (parameters, optimizer moments, carried state) is finite.
     public static func read(from path: String) throws(CheckpointError) -> Checkpoint {
         let file: SafeTensorsFile
         do { file = try SafeTensorsFile.read(path: path) } catch { throw .unreadable(path: path, error) }
@@ -150,6 +152,14 @@ public struct Checkpoint: Equatable, Sendable {
         for t in file.tensors where layout.entry(t.name) == nil {
             guard isExtraName(t.name) else { throw .unexpectedTensor(path: path, name: t.name) }
             extras.append(t)
+        }
+        // A NaN or infinity anywhere makes every output NaN (or, in optimizer
+        // moments and carried state, poisons a resumed run); refusing it here
+        // is what keeps sample, eval and viz from printing garbage with exit 0.
+        for t in file.tensors {
+            if let (index, kind) = NonFiniteValue.first(in: t.data) {
+                throw .nonFiniteValue(path: path, tensor: t.name, index: index, value: kind)
+            }
         }
 
         var training: [String: String] = [:]

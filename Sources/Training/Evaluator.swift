@@ -1,3 +1,4 @@
+import Foundation
 import RNN
 import Tensor
 import Tokenizer
@@ -17,14 +18,38 @@ public struct Evaluation: Sendable, Equatable {
 }
 
 public enum Evaluator {
+    /// The mean loss over `ids[range]`, or nil when there is nothing to score.
+    /// A model whose outputs overflow gives a NaN or infinite loss here (the
+    /// trainer's validation reads it as such); `evaluateFinite` refuses it.
     public static func evaluate(model: StackedRNN, ids: [Int32], range: Range<Int>,
                                 batchSize: Int, sequenceLength: Int) -> Evaluation? {
-        guard range.count >= 2 else { return nil }
+        score(model: model, ids: ids, range: range, batchSize: batchSize, sequenceLength: sequenceLength,
+              stopAtNonFinite: false).evaluation
+    }
+
+    /// `evaluate`, but throws at the first window whose loss is NaN or
+    /// infinite instead of averaging it in: for `charrnn eval`, which must not
+    /// report "nan nats/char" as a result.
+    public static func evaluateFinite(model: StackedRNN, ids: [Int32], range: Range<Int>,
+                                      batchSize: Int, sequenceLength: Int) throws(NonFiniteOutputError) -> Evaluation? {
+        let result = score(model: model, ids: ids, range: range, batchSize: batchSize, sequenceLength: sequenceLength,
+                           stopAtNonFinite: true)
+        if let bad = result.nonFinite {
+            throw NonFiniteOutputError(use: .evaluation, position: .window(bad.window + 1, of: bad.windows),
+                                       quantity: .loss, value: bad.value)
+        }
+        return result.evaluation
+    }
+
+    private static func score(model: StackedRNN, ids: [Int32], range: Range<Int>, batchSize: Int, sequenceLength: Int,
+                              stopAtNonFinite: Bool)
+        -> (evaluation: Evaluation?, nonFinite: (window: Int, windows: Int, value: NonFiniteValue)?) {
+        guard range.count >= 2 else { return (nil, nil) }
         var t = sequenceLength
         var b = BatchStreams.largestBatchSize(tokenCount: range.count, sequenceLength: t)
         if b == 0 { t = range.count - 1; b = 1 }
         b = min(b, batchSize)
-        guard let streams = try? BatchStreams(ids: ids, range: range, batchSize: b, sequenceLength: t) else { return nil }
+        guard let streams = try? BatchStreams(ids: ids, range: range, batchSize: b, sequenceLength: t) else { return (nil, nil) }
         var inputs = [Int32](repeating: 0, count: b * t)     // (B, T)
         var targets = [Int32](repeating: 0, count: b * t)    // (B, T)
         var state = RecurrentState.zeros(config: model.config, batchSize: b)
@@ -40,10 +65,11 @@ public enum Evaluator {
                                   state: &state, training: false, rng: &rng)
                 }
             }
+            if stopAtNonFinite, let value = NonFiniteValue(loss) {
+                return (nil, (k, streams.batchCount, value))
+            }
             total += Double(loss)
         }
-        return Evaluation(loss: total / Double(streams.batchCount), characters: streams.batchCount * b * t)
+        return (Evaluation(loss: total / Double(streams.batchCount), characters: streams.batchCount * b * t), nil)
     }
 }
-
-import Foundation

@@ -96,13 +96,16 @@ public struct ActivationPage: Sendable {
     /// Runs `checkpoint`'s model over `characters` and gathers everything the page shows.
     /// - initial: the unit shown first; nil picks the unit that best follows a
     ///   feature (in `layer` if given).
+    /// Throws when the model's hidden state or outputs overflow to infinity or
+    /// NaN (see `ActivationTrace`): such a trace has no colours to show.
     public init(checkpoint: Checkpoint, checkpointName: String, source: String, characters: [String],
-                totalCharacters: Int? = nil, layer: Int? = nil, unit: Int? = nil, cellState: Bool = false) {
+                totalCharacters: Int? = nil, layer: Int? = nil, unit: Int? = nil,
+                cellState: Bool = false) throws(NonFiniteOutputError) {
         let model = StackedRNN(config: checkpoint.config)
         model.parameters = checkpoint.parameters
         let vocabulary = checkpoint.vocabulary
         let ids = characters.map { ActivationPage.id(of: $0, in: vocabulary) }
-        let trace = ActivationTrace(model: model, ids: ids, topK: 5)
+        let trace = try ActivationTrace(model: model, ids: ids, topK: 5)
         let features = TextFeature.standard(of: characters)
         let known = ids.map { $0 != nil }
         let ranked = UnitCorrelation.rank(trace, features: features, mask: known, limit: 8)
@@ -127,10 +130,10 @@ public struct ActivationPage: Sendable {
         for (i, g) in trace.guesses.enumerated() {
             for (j, guess) in g.prefix(k).enumerated() {
                 guesses[i * k + j] = Int(guess.token)
-                permille[i * k + j] = Int((guess.probability * 1000).rounded())
+                permille[i * k + j] = ActivationPage.permille(guess.probability)
             }
         }
-        let next = trace.nextProbability.map { p in p.map { Int(($0 * 1000).rounded()) } ?? -1 }
+        let next = trace.nextProbability.map { p in p.map(ActivationPage.permille) ?? -1 }
 
         let payloadFeatures = zip(features, ranked).map { feature, ranking in
             Payload.Feature(name: feature.name, explanation: feature.explanation, values: feature.values,
@@ -209,15 +212,25 @@ public struct ActivationPage: Sendable {
         vocabulary.id(of: character)
     }
 
+    /// A probability in thousandths, 0…1000. Float → Int traps on NaN or
+    /// infinity; the trace refuses those, and this clamps rather than trust it.
+    static func permille(_ probability: Float) -> Int {
+        let scaled = (probability * 1000).rounded()
+        return scaled >= 0 ? Int(min(scaled, 1000)) : 0   // NaN fails `>= 0`
+    }
+
     /// Unit-major values (H units of equal length) as int8, unit u divided by
-    /// `scales[u]` (clamped to ±1), base64.
+    /// `scales[u]` (clamped to ±1), base64. Values that are not finite, or
+    /// whose scaled form is not (a scale of 0, NaN or infinity), are stored as 0.
     static func quantized(_ values: [Float], scales: [Double]) -> String {
         let n = values.count / max(1, scales.count)
         var bytes = [UInt8](repeating: 0, count: values.count)
         for (u, scale) in scales.enumerated() {
             let f = Float(127 / scale)
-            for i in u * n ..< (u + 1) * n where values[i].isFinite {
-                bytes[i] = UInt8(bitPattern: Int8(max(-127, min(127, (values[i] * f).rounded()))))
+            for i in u * n ..< (u + 1) * n {
+                let q = (values[i] * f).rounded()
+                guard values[i].isFinite, !q.isNaN else { continue }
+                bytes[i] = UInt8(bitPattern: Int8(max(-127, min(127, q))))   // ±inf clamps to ±127
             }
         }
         return Data(bytes).base64EncodedString()

@@ -14,6 +14,10 @@ import RNN
 /// A character the model does not know (`nil` id) is not fed to the model: the
 /// state carries over it unchanged, and it gets the previous character's values
 /// and no guesses.
+///
+/// A model whose hidden state or outputs overflow to infinity or NaN (large
+/// relu weights can do this) has nothing to show: the trace throws at the
+/// first character where that happens.
 public struct ActivationTrace: Sendable {
     public struct Guess: Equatable, Sendable {
         public var token: Int32
@@ -33,7 +37,7 @@ public struct ActivationTrace: Sendable {
     public var nextProbability: [Float?]
 
     /// Runs `model` over `ids`, keeping the `topK` guesses after each character.
-    public init(model: StackedRNN, ids: [Int32?], topK: Int = 5) {
+    public init(model: StackedRNN, ids: [Int32?], topK: Int = 5) throws(NonFiniteOutputError) {
         let config = model.config
         let l = config.layerCount, h = config.hiddenSize, v = config.vocabularySize, n = ids.count
         let isLSTM = config.cell == .lstm
@@ -52,6 +56,12 @@ public struct ActivationTrace: Sendable {
         for (i, id) in ids.enumerated() {
             if let id {
                 logits.withUnsafeMutableBufferPointer { model.step(token: id, state: &state, logits: $0) }
+                if let bad = NonFiniteValue.first(in: state.h) ?? NonFiniteValue.first(in: state.c) {
+                    throw NonFiniteOutputError(use: .visualization, position: .textCharacter(i + 1), quantity: .hiddenState, value: bad.kind)
+                }
+                if let bad = NonFiniteValue.first(in: logits) {
+                    throw NonFiniteOutputError(use: .visualization, position: .textCharacter(i + 1), quantity: .outputs, value: bad.kind)
+                }
                 ActivationTrace.softmax(logits, into: &probabilities)
                 guesses[i] = ActivationTrace.top(k, of: probabilities).map { Guess(token: Int32($0), probability: probabilities[$0]) }
                 if i + 1 < n, let next = ids[i + 1] { nextProbability[i] = probabilities[Int(next)] }

@@ -48,8 +48,14 @@ struct EvalCommand: ParsableCommand {
         }
         let model = StackedRNN(config: checkpoint.config)
         model.parameters = checkpoint.parameters
-        guard let e = Evaluator.evaluate(model: model, ids: encoded.ids, range: 0..<encoded.ids.count,
-                                         batchSize: b, sequenceLength: t) else {
+        let evaluation: Evaluation?
+        do {
+            evaluation = try Evaluator.evaluateFinite(model: model, ids: encoded.ids, range: 0..<encoded.ids.count,
+                                                      batchSize: b, sequenceLength: t)
+        } catch {
+            throw failure("\(error)")
+        }
+        guard let e = evaluation else {
             throw failure("\(file) has fewer than 2 characters the model knows; nothing to score")
         }
         if json {

@@ -18,7 +18,8 @@ struct SampleCommand: ParsableCommand {
     // .unconditional: `--temp -1` reaches validate() (a clear error) instead of being read as a flag.
     @Option(name: [.customLong("temp"), .customLong("temperature")], parsing: .unconditional,
             help: "Temperature > 0; lower is safer; 0 is greedy.") var temperature: Float = 0.8
-    @Option(help: "Characters to generate (not counting the prime).") var length: Int = 2000
+    @Option(help: "Characters to generate, not counting the prime: 0 to \(Int.max). Streamed as generated, so any length runs in constant memory.")
+    var length: Int = 2000
     @Option(help: "Text to start from.") var prime: String?
     @Option(help: "File whose text to start from.") var primeFile: String?
     @Option(help: "Random seed (default: a fresh one each run).") var seed: UInt64?
@@ -26,14 +27,14 @@ struct SampleCommand: ParsableCommand {
     @Option(help: "Sample from the smallest set of characters with probability ≥ P (nucleus).") var topP: Float?
     @Flag(help: "Always take the most likely character (same as --temp 0).") var argmax = false
     @Option(help: "Stop once this string has been generated.") var stop: String?
-    @Option(help: "Number of samples.") var count: Int = 1
+    @Option(help: "Number of samples: 1 to \(Int.max), seeds S, S+1, …; each is streamed like one.") var count: Int = 1
     @Flag(help: "Do not print the prime before the generated text.") var noEcho = false
     @Option(help: "Prime characters the model has never seen: fail (default) or skip.") var unknown: Sampler.UnknownCharacters = .fail
     @Flag(help: "Print one JSON object per sample: text, seed, mean log-probability.") var json = false
     @Option(help: "Threads for large models' weight products (default: all cores; the text does not depend on it).") var threads: Int?
 
     func validate() throws {
-        if length < 0 { throw ValidationError("--length must be ≥ 0 (got \(length))") }
+        if length < 0 { throw ValidationError("--length must be between 0 and \(Int.max) (got \(length))") }
         if count < 1 { throw ValidationError("--count must be at least 1 (got \(count))") }
         if prime != nil && primeFile != nil { throw ValidationError("give --prime or --prime-file, not both") }
         if let p = policy.problem { throw ValidationError(p) }
@@ -78,28 +79,42 @@ struct SampleCommand: ParsableCommand {
         let out = StandardOutput(flushEachWrite: isTerminal(STDOUT_FILENO) && !json)
         let baseSeed = seed ?? UInt64.random(in: 0...UInt64(Int64.max))
         let echo = noEcho ? [] : Array(sampler.vocabulary.decode(primeIDs).utf8)
+        let primeJSON = quoted(String(decoding: echo, as: UTF8.self))
+        var escaped: [UInt8] = []       // one character's JSON form, reused: nothing is allocated per character
+        escaped.reserveCapacity(64)
         for i in 0..<count {
+            if out.failed { break }
             let s = baseSeed &+ UInt64(i)
-            if json {
-                let sample = sampler.generate(prime: primeIDs, length: length, policy: policy, seed: s, stop: stop)
-                out.write(Array(jsonLine(prime: String(decoding: echo, as: UTF8.self), sample: sample, seed: s).utf8))
-            } else {
-                if i > 0 { out.write(Array("\n\n──── sample \(i + 1) of \(count), seed \(s) ────\n".utf8)) }
-                out.write(echo)
-                _ = sampler.generate(prime: primeIDs, length: length, policy: policy, seed: s, stop: stop, emit: out.write)
+            do {
+                if json {
+                    // Written as generated, field by field: the object never exists whole in memory.
+                    var escaper = JSONStringEscaper()
+                    out.write(Array("{\"text\":\"".utf8))
+                    let generation = try sampler.generate(prime: primeIDs, length: length, policy: policy, seed: s, stop: stop) { _, bytes in
+                        escaped.removeAll(keepingCapacity: true)
+                        escaper.append(bytes, to: &escaped)
+                        return out.write(escaped)
+                    }
+                    escaped.removeAll(keepingCapacity: true)
+                    escaper.finish(to: &escaped)
+                    out.write(escaped)
+                    out.write(Array(("\",\"prime\":\(primeJSON),\"seed\":\(s),\"characters\":\(generation.characterCount),"
+                                     + "\"mean_log_prob\":\(generation.meanLogProbability),\"stopped\":\(generation.stopped)}\n").utf8))
+                } else {
+                    if i > 0 { out.write(Array("\n\n──── sample \(i + 1) of \(count), seed \(s) ────\n".utf8)) }
+                    out.write(echo)
+                    _ = try sampler.generate(prime: primeIDs, length: length, policy: policy, seed: s, stop: stop) { _, bytes in
+                        out.write(bytes)
+                    }
+                }
+            } catch {
+                out.flush()   // the text before the overflow is the model's own; keep it
+                throw failure("\(error)")
             }
         }
         if !json { out.write([0x0A]) }
         out.flush()
-    }
-
-    private func jsonLine(prime: String, sample: Sampler.Sample, seed: UInt64) -> String {
-        func quote(_ s: String) -> String {
-            let data = try? JSONEncoder().encode(s)
-            return data.map { String(decoding: $0, as: UTF8.self) } ?? "\"\""
-        }
-        return "{\"text\":\(quote(sample.text)),\"prime\":\(quote(prime)),\"seed\":\(seed),\"characters\":\(sample.generated.count),"
-            + "\"mean_log_prob\":\(sample.meanLogProbability),\"stopped\":\(sample.stopped)}\n"
+        if let problem = out.writeError { throw failure("cannot write the text to standard output: \(problem)") }
     }
 }
 
@@ -107,18 +122,36 @@ extension Sampler.UnknownCharacters: ExpressibleByArgument {}
 
 /// File descriptor 1 through its own C stdio stream: buffered in a pipe or file,
 /// flushed per character on a terminal. (The only writer of stdout in `sample`.)
+///
+/// A write that fails (a full disk, or a closed pipe when SIGPIPE is ignored
+/// and the write gets EPIPE instead of ending the process) is remembered, so
+/// that generation stops there and the command ends with an error rather than
+/// generating into nowhere.
 final class StandardOutput {
     let flushEachWrite: Bool
     private let stream: UnsafeMutablePointer<FILE>?
+    /// Why the first failed write failed (strerror), or nil.
+    private(set) var writeError: String?
+    var failed: Bool { writeError != nil }
+
     init(flushEachWrite: Bool) {
         self.flushEachWrite = flushEachWrite
         stream = fdopen(dup(STDOUT_FILENO), "w")
+        if stream == nil { writeError = String(cString: strerror(errno)) }
     }
     deinit { if let stream { fclose(stream) } }
-    func write(_ bytes: [UInt8]) {
-        guard let stream else { return }
-        bytes.withUnsafeBufferPointer { _ = fwrite($0.baseAddress, 1, $0.count, stream) }
-        if flushEachWrite { fflush(stream) }
+
+    /// Writes `bytes`; false once any write has failed.
+    @discardableResult
+    func write(_ bytes: [UInt8]) -> Bool {
+        guard let stream, writeError == nil else { return false }
+        let written = bytes.withUnsafeBufferPointer { fwrite($0.baseAddress, 1, $0.count, stream) }
+        if written < bytes.count || (flushEachWrite && fflush(stream) != 0) { writeError = String(cString: strerror(errno)) }
+        return writeError == nil
     }
-    func flush() { if let stream { fflush(stream) } }
+
+    func flush() {
+        guard let stream, writeError == nil else { return }
+        if fflush(stream) != 0 { writeError = String(cString: strerror(errno)) }
+    }
 }

@@ -81,9 +81,14 @@ struct VizCommand: ParsableCommand {
         }
 
         BLAS.threadCount = 1  // batch 1: GEMV-bound, threads only add synchronisation
-        let page = ActivationPage(checkpoint: checkpoint, checkpointName: path,
-                                  source: URL(fileURLWithPath: text).lastPathComponent, characters: characters,
-                                  totalCharacters: total, layer: layer, unit: unit, cellState: cell)
+        let page: ActivationPage
+        do {
+            page = try ActivationPage(checkpoint: checkpoint, checkpointName: path,
+                                      source: URL(fileURLWithPath: text).lastPathComponent, characters: characters,
+                                      totalCharacters: total, layer: layer, unit: unit, cellState: cell)
+        } catch {
+            throw failure("\(error)")
+        }
         let html: String
         do { html = try page.html() } catch { throw failure("cannot encode the page: \(error)") }
         do {

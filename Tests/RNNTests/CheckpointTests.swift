@@ -221,6 +221,50 @@ private let small = ModelConfig(cell: .lstm, vocabularySize: 6, hiddenSize: 4, l
         #expect(readError(path)?.description == "cannot load checkpoint \(path): tensor \"optim.m\" has dtype F16; charrnn reads F32 only")
     }
 
+    /// A NaN or an infinity in a parameter, an optimizer moment or the carried
+    /// state: a load error naming the tensor and the first bad element.
+    @Test(arguments: [
+        ("rnn.weight_hh_l0", 17, Float.nan, NonFiniteValue.notANumber),
+        ("head.bias", 5, Float.infinity, .positiveInfinity),
+        ("rnn.bias_ih_l1", 0, -Float.infinity, .negativeInfinity),
+        ("optim.m", 3, Float.nan, .notANumber),
+        ("optim.v", 1, -Float.infinity, .negativeInfinity),
+        ("state.h", 7, Float.infinity, .positiveInfinity),
+        ("state.c", 2, Float.nan, .notANumber),
+    ])
+    func nonFiniteValuesAreRefusedByTensorAndElement(tensor: String, index: Int, value: Float, kind: NonFiniteValue) throws {
+        let dir = TemporaryDirectory()
+        let path = dir.file()
+        let count = ParameterLayout(config: small).totalCount
+        let checkpoint = try makeCheckpoint(small, extras: [
+            .init(name: "optim.m", shape: [count], data: [Float](repeating: 0.5, count: count)),
+            .init(name: "optim.v", shape: [count], data: [Float](repeating: 0.25, count: count)),
+            .init(name: "state.h", shape: [2, 1, 4], data: [Float](repeating: 0.1, count: 8)),
+            .init(name: "state.c", shape: [2, 1, 4], data: [Float](repeating: -3, count: 8)),
+        ])
+        try writeEdited(checkpoint, to: path) { file in
+            let t = file.tensors.firstIndex { $0.name == tensor }!
+            file.tensors[t].data[index] = value
+            if index + 1 < file.tensors[t].data.count { file.tensors[t].data[index + 1] = .nan }  // only the first is named
+        }
+        let error = try #require(readError(path))
+        #expect(error == .nonFiniteValue(path: path, tensor: tensor, index: index, value: kind))
+        #expect(error.description == "checkpoint \(path): \"\(tensor)\" holds \(kind.phrase) at element \(index): "
+                + "the checkpoint is damaged or the run diverged; use an earlier checkpoint")
+    }
+
+    /// The largest finite values are values, not damage.
+    @Test func extremeFiniteValuesLoad() throws {
+        let dir = TemporaryDirectory()
+        let path = dir.file()
+        var checkpoint = try makeCheckpoint(small)
+        checkpoint.parameters[0] = .greatestFiniteMagnitude
+        checkpoint.parameters[1] = -.greatestFiniteMagnitude
+        checkpoint.parameters[2] = .leastNonzeroMagnitude
+        try checkpoint.write(to: path)
+        #expect(try Checkpoint.read(from: path) == checkpoint)
+    }
+
     // MARK: Validation on write
 
     @Test func inconsistentCheckpointsAreNotWritten() throws {
@@ -264,6 +308,7 @@ private let small = ModelConfig(cell: .lstm, vocabularySize: 6, hiddenSize: 4, l
             .invalidMetadata(path: p, key: "config", reason: "r"), .invalidConfig(path: p, problem: "q"),
             .vocabularySizeMismatch(path: p, vocabularyCount: 1, configSize: 2), .missingTensor(path: p, name: "head.bias"),
             .wrongShape(path: p, name: "head.bias", expected: [2], found: [3]), .unexpectedTensor(path: p, name: "evil\nname"),
+            .nonFiniteValue(path: p, tensor: "rnn.weight_hh_l0", index: 17, value: .notANumber),
             .inconsistent(path: p, reason: "r"), .unwritable(path: p, .duplicateTensor("a")),
             .unwritable(path: p, .io(path: p + ".tmp-1", operation: "create temporary file", message: "denied")),
         ]

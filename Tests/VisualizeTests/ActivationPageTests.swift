@@ -18,7 +18,7 @@ import Foundation
 
     @Test func payloadRoundTripsAndMatchesTheModel() throws {
         let (c, units) = try checkpoint(.lstm, text: Self.hostile)
-        let page = ActivationPage(checkpoint: c, checkpointName: "run/best.safetensors", source: "hostile.txt",
+        let page = try ActivationPage(checkpoint: c, checkpointName: "run/best.safetensors", source: "hostile.txt",
                                   characters: units)
         let html = try page.html()
         let back = try ActivationPage.payload(fromHTML: html)
@@ -75,7 +75,7 @@ import Foundation
     @Test func unknownCharactersAndInvisibles() throws {
         let (c, _) = try checkpoint(.rnn, text: "abc \n")
         let units = ["a", "b", "x", "c", "\u{200B}", " ", "\n"]
-        let page = ActivationPage(checkpoint: c, checkpointName: "ck", source: "t", characters: units)
+        let page = try ActivationPage(checkpoint: c, checkpointName: "ck", source: "t", characters: units)
         #expect(page.payload.ids[2] == -1)
         #expect(page.payload.ids[4] == -1)
         #expect(page.payload.shown == ["4": "\\u{200B}"])
@@ -91,8 +91,35 @@ import Foundation
     @Test func byteModeShowsHighBytesEscaped() throws {
         let (c, units) = try checkpoint(.gru, text: "é!", mode: .byte)
         #expect(units.count == 3)
-        let page = ActivationPage(checkpoint: c, checkpointName: "ck", source: "t", characters: units)
+        let page = try ActivationPage(checkpoint: c, checkpointName: "ck", source: "t", characters: units)
         #expect(page.payload.shown == ["0": "\\xC3", "1": "\\xA9"])
+    }
+
+    @Test func overflowingModelIsAnErrorNotACrash() throws {
+        let model = ActivationTraceTests.overflowingModel(vocabulary: 3)
+        let vocabulary = try Vocabulary(tokens: ["a", "b", "c"], mode: .grapheme)
+        let c = Checkpoint(config: model.config, vocabulary: vocabulary, tokenizer: TokenizerSettings(), parameters: model.parameters)
+        #expect(throws: NonFiniteOutputError.self) {
+            try ActivationPage(checkpoint: c, checkpointName: "ck", source: "t", characters: ["a", "b", "c", "a"])
+        }
+    }
+
+    /// Every Float → Int conversion on the way to the page is guarded:
+    /// NaN, infinities and scales of 0 store something, never trap.
+    @Test func conversionsNeverTrap() {
+        #expect(ActivationPage.permille(0.5) == 500)
+        #expect(ActivationPage.permille(1) == 1000)
+        #expect(ActivationPage.permille(.nan) == 0)
+        #expect(ActivationPage.permille(.infinity) == 1000)
+        #expect(ActivationPage.permille(-.infinity) == 0)
+        #expect(ActivationPage.permille(-0.2) == 0)
+        let values: [Float] = [.nan, .infinity, -.infinity, 1, -1, .greatestFiniteMagnitude]
+        let stored = ActivationPage.dequantized(ActivationPage.quantized(values, scales: [1]), scales: [1])!
+        #expect(stored[0] == [0, 0, 0, 1, -1, 1])
+        for scale in [0, Double.nan, .infinity, 1e-300] {
+            let q = ActivationPage.dequantized(ActivationPage.quantized([0, 1, -1], scales: [scale]), scales: [1])!
+            #expect(q[0].allSatisfy { abs($0) <= 1 }, "scale \(scale)")
+        }
     }
 
     @Test func reluUnitsAreScaledPerUnit() {

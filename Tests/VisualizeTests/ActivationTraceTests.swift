@@ -17,11 +17,11 @@ func randomModel(_ cell: CellKind, vocabulary: Int = 7, hidden: Int = 5, layers:
 }
 
 @Suite struct ActivationTraceTests {
-    @Test func matchesAStepLoop() {
+    @Test func matchesAStepLoop() throws {
         for cell in CellKind.allCases {
             let model = randomModel(cell)
             let ids: [Int32?] = [3, 1, 4, 1, 5, nil, 2, 6, 0]
-            let trace = ActivationTrace(model: model, ids: ids, topK: 3)
+            let trace = try ActivationTrace(model: model, ids: ids, topK: 3)
             let c = model.config, h = c.hiddenSize
             var state = RecurrentState.zeros(config: c, batchSize: 1)
             var logits = [Float](repeating: 0, count: c.vocabularySize)
@@ -57,17 +57,53 @@ func randomModel(_ cell: CellKind, vocabulary: Int = 7, hidden: Int = 5, layers:
         }
     }
 
+    /// A relu RNN with 1e20 weights: h is 3e20 after one character and
+    /// +infinity after two. The head's 1e-3 keeps the first logits finite, so
+    /// the hidden state is what overflows first.
+    static func overflowingModel(vocabulary: Int = 7) -> StackedRNN {
+        let model = StackedRNN(config: ModelConfig(cell: .rnn, activation: .relu, vocabularySize: vocabulary,
+                                                   hiddenSize: 4, layerCount: 1))
+        var parameters = [Float](repeating: 1e20, count: model.layout.totalCount)
+        for e in [model.layout.head.weight, model.layout.head.bias] {
+            parameters.replaceSubrange(e.range, with: repeatElement(1e-3, count: e.count))
+        }
+        model.parameters = parameters
+        return model
+    }
+
+    /// The defect: the page converted NaN probabilities to Int and crashed.
+    @Test func overflowIsAnErrorAtTheCharacter() throws {
+        // An unknown character first: positions count the text, not what the model read.
+        let ids: [Int32?] = [nil, 3, 1, 4, 1]
+        do {
+            _ = try ActivationTrace(model: Self.overflowingModel(), ids: ids)
+            Issue.record("no error")
+        } catch {
+            #expect(error == NonFiniteOutputError(use: .visualization, position: .textCharacter(3), quantity: .hiddenState,
+                                                  value: .positiveInfinity))
+            #expect(error.description.hasPrefix("the model's hidden state overflowed to +infinity at character 3 of the text; "
+                                                + "this checkpoint cannot be used for visualization"))
+        }
+        // Large outputs from a finite state: the logits are what overflows.
+        let loud = Self.overflowingModel()
+        loud.parameters.replaceSubrange(loud.layout.head.weight.range, with: repeatElement(1e30, count: loud.layout.head.weight.count))
+        #expect(throws: NonFiniteOutputError(use: .visualization, position: .textCharacter(1), quantity: .outputs,
+                                             value: .positiveInfinity)) {
+            try ActivationTrace(model: loud, ids: [2, 2])
+        }
+    }
+
     @Test func topK() {
         #expect(ActivationTrace.top(3, of: [0.1, 0.5, 0.2, 0.5, 0.05]) == [1, 3, 2])
         #expect(ActivationTrace.top(5, of: [0.3, 0.7]) == [1, 0])
     }
 
-    @Test func correlationFindsAUnitThatCountsColumns() {
+    @Test func correlationFindsAUnitThatCountsColumns() throws {
         // A fake trace whose unit 1 of layer 0 is the position in the line.
         let text = Array("ab cd\nefg hij\nk\n\"quoted (x)\" y\n").map(String.init)
         let features = TextFeature.standard(of: text)
         let position = features[1].values
-        var trace = ActivationTrace(model: randomModel(.gru, layers: 1), ids: text.map { _ in 0 })
+        var trace = try ActivationTrace(model: randomModel(.gru, layers: 1), ids: text.map { _ in 0 })
         let n = text.count
         for i in 0..<n { trace.hidden[0][1 * n + i] = Float(position[i]) * 0.1 - 0.3 }
         let ranked = UnitCorrelation.rank(trace, features: features)
