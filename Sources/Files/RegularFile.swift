@@ -137,7 +137,7 @@ public enum FileError: Error, Equatable, CustomStringConvertible, Sendable {
             return "\(path) is \(kind.rawValue); charrnn reads regular files only (save the stream to a file first)"
         case .unreadable(let path, let reason): return "cannot read \(path): \(reason)"
         case .tooLarge(let path, let size, let limit):
-            return "\(path) is too large (\(Self.megabytes(size)), at most \(Self.megabytes(limit)) here)"
+            return "\(path) is too large (\(Self.megabytes(size)); at most \(Self.megabytes(limit)) fit in the memory available)"
         }
     }
 
@@ -148,7 +148,7 @@ public enum FileError: Error, Equatable, CustomStringConvertible, Sendable {
         case .isDirectory: return "it is a directory"
         case .notRegular(_, let kind): return "it is \(kind.rawValue), not a regular file"
         case .unreadable(_, let reason): return reason
-        case .tooLarge(_, let size, let limit): return "it is too large (\(Self.megabytes(size)), at most \(Self.megabytes(limit)) here)"
+        case .tooLarge(_, let size, let limit): return "it is too large (\(Self.megabytes(size)); at most \(Self.megabytes(limit)) fit in the memory available)"
         }
     }
 

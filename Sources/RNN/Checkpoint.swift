@@ -1,3 +1,4 @@
+import Files
 import Foundation
 import SafeTensors
 import Tokenizer
@@ -106,7 +107,10 @@ public struct Checkpoint: Equatable, Sendable {
     /// (parameters, optimizer moments, carried state) is finite.
     public static func read(from path: String) throws(CheckpointError) -> Checkpoint {
         let file: SafeTensorsFile
-        do { file = try SafeTensorsFile.read(path: path) } catch { throw .unreadable(path: path, error) }
+        // The file's bytes and the tensors decoded from them are held at once: refuse, before
+        // reading, a file that would not fit twice in the memory left (a hostile or damaged size).
+        let limit = SystemMemory.availableBytes.map { $0 / 2 } ?? .max
+        do { file = try SafeTensorsFile.read(path: path, limit: limit) } catch { throw .unreadable(path: path, error) }
         let keys = metadataKeys
         let metadata = file.metadata
 

@@ -385,8 +385,14 @@ public final class Trainer {
     /// Validation pass, then `latest` (and `best` when it improved, and a numbered copy).
     private func evaluateAndSave(report: (TrainingEvent) -> Void, elapsed: Double) throws(TrainingError) -> Bool {
         var improved = false
-        if let v = Evaluator.evaluate(model: model, ids: corpusIDs, range: splits.validation,
-                                      batchSize: options.batchSize, sequenceLength: options.sequenceLength) {
+        let validation: Evaluation?
+        do {
+            validation = try Evaluator.evaluateFinite(model: model, ids: corpusIDs, range: splits.validation,
+                                                      batchSize: options.batchSize, sequenceLength: options.sequenceLength)
+        } catch {
+            throw .diverged(iteration: iteration, detail: "the validation loss is \(error.value.phrase)", lastGood: lastGoodCheckpoint)
+        }
+        if let v = validation {
             improved = bestValidation.map { v.loss < $0 } ?? true
             if improved { bestValidation = v.loss }
             history.append((iteration, v.loss))
@@ -410,7 +416,13 @@ public final class Trainer {
         try write(makeCheckpoint(elapsed: elapsed), to: path, report: report)
     }
 
+    private var lastGoodCheckpoint: String? { FileManager.default.fileExists(atPath: directory.latest) ? directory.latest : nil }
+
     private func write(_ checkpoint: Checkpoint, to path: String, report: (TrainingEvent) -> Void) throws(TrainingError) {
+        // A step with a finite loss can still leave an infinite weight: never let it replace a good checkpoint.
+        if let bad = NonFiniteValue.first(in: checkpoint.parameters) {
+            throw .diverged(iteration: iteration, detail: "weight \(bad.index) became \(bad.kind.phrase)", lastGood: lastGoodCheckpoint)
+        }
         do { try checkpoint.write(to: path) } catch { throw .checkpoint("could not save \(path): \(error)") }
         report(.saved(path: path))
     }

@@ -20,16 +20,20 @@ struct EvalCommand: ParsableCommand {
     @Option(help: "A checkpoint file, or a run directory (best, else latest).") var checkpoint: String?
     @Option(help: "Streams B (default: the checkpoint's training batch size).") var batchSize: Int?
     @Option(help: "Window length T (default: the checkpoint's training sequence length).") var seqLength: Int?
-    @Option(help: "BLAS threads (default: all cores).") var threads: Int?
+    @OptionGroup var threads: ThreadOptions
     @Flag(help: "Print the result as one JSON object.") var json = false
 
     func validate() throws {
-        if let b = batchSize, b < 1 { throw ValidationError("--batch-size must be at least 1") }
-        if let t = seqLength, t < 1 { throw ValidationError("--seq-length must be at least 1") }
+        typealias L = TrainingOptions.Limits
+        if let b = batchSize, !L.batchSize.contains(b) { throw ValidationError("--batch-size must be between 1 and 100000 (got \(b))") }
+        if let t = seqLength, !L.sequenceLength.contains(t) { throw ValidationError("--seq-length must be between 1 and 100000 (got \(t))") }
+        if let b = batchSize, let t = seqLength, b * t > L.positions {
+            throw ValidationError("--batch-size × --seq-length must be at most 50000000 (got \(b) × \(t))")
+        }
     }
 
     func run() throws {
-        BLAS.threadCount = threads ?? ProcessInfo.processInfo.activeProcessorCount
+        BLAS.threadCount = threads.count
         let (path, checkpoint) = try CheckpointLocator.load(self.checkpoint)
         let trained = try? Trainer.storedOptions(in: checkpoint)
         let b = batchSize ?? trained?.batchSize ?? 1

@@ -9,6 +9,25 @@ func failure(_ message: String, code: Int32 = 1) -> ExitCode {
     return ExitCode(code)
 }
 
+/// The one-line error for an output file that could not be written, in words
+/// (Foundation's own message is "NSCocoaErrorDomain error 512" for a directory).
+func writeFailure(_ path: String, _ error: any Error, example: String) -> ExitCode {
+    var isDirectory: ObjCBool = false
+    if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue {
+        return failure("cannot write \(path): it is a directory; give a file name such as \(path)/\(example)")
+    }
+    let folder = (path as NSString).deletingLastPathComponent
+    if !folder.isEmpty, !FileManager.default.fileExists(atPath: folder, isDirectory: &isDirectory) {
+        return failure("cannot write \(path): the folder \(folder) does not exist")
+    }
+    if !isDirectory.boolValue && !folder.isEmpty {
+        return failure("cannot write \(path): \(folder) is a file, not a folder")
+    }
+    let underlying = (error as NSError).userInfo[NSUnderlyingErrorKey] as? NSError
+    let reason = underlying.map { String(cString: strerror(Int32($0.code))) } ?? (error as NSError).localizedDescription
+    return failure("cannot write \(path): \(reason)")
+}
+
 /// A note for the user on stderr (never mixed into generated text on stdout).
 func note(_ message: String) {
     FileHandle.standardError.write(Data("\(message)\n".utf8))

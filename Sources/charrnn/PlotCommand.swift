@@ -72,7 +72,7 @@ struct PlotCommand: ParsableCommand {
         do {
             try Data(svg.utf8).write(to: URL(fileURLWithPath: output), options: .atomic)
         } catch {
-            throw failure("cannot write \(output): \((error as NSError).localizedDescription)")
+            throw writeFailure(output, error, example: "loss.svg")
         }
         let names = logs.map(\.name).joined(separator: ", ")
         print("wrote \(output) (\(logs.count) run\(logs.count == 1 ? "" : "s"): \(names))")

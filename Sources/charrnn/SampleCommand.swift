@@ -1,4 +1,5 @@
 import ArgumentParser
+import Files
 import Foundation
 import RNN
 import Sampler
@@ -31,7 +32,10 @@ struct SampleCommand: ParsableCommand {
     @Flag(help: "Do not print the prime before the generated text.") var noEcho = false
     @Option(help: "Prime characters the model has never seen: fail (default) or skip.") var unknown: Sampler.UnknownCharacters = .fail
     @Flag(help: "Print one JSON object per sample: text, seed, mean log-probability.") var json = false
-    @Option(help: "Threads for large models' weight products (default: all cores; the text does not depend on it).") var threads: Int?
+    @OptionGroup var threads: ThreadOptions  // large models' weight products; the text does not depend on it
+
+    /// A prime is read whole and fed through the model one character at a time.
+    static let maximumPrimeBytes = 100_000_000
 
     func validate() throws {
         if length < 0 { throw ValidationError("--length must be between 0 and \(Int.max) (got \(length))") }
@@ -39,7 +43,6 @@ struct SampleCommand: ParsableCommand {
         if prime != nil && primeFile != nil { throw ValidationError("give --prime or --prime-file, not both") }
         if let p = policy.problem { throw ValidationError(p) }
         if stop == "" { throw ValidationError("--stop needs a non-empty string") }
-        if let t = threads, t < 1 || t > 256 { throw ValidationError("--threads must be between 1 and 256 (got \(t))") }
     }
 
     var policy: SamplingPolicy {
@@ -49,8 +52,11 @@ struct SampleCommand: ParsableCommand {
     func run() throws {
         var primeText = prime ?? ""
         if let primeFile {
-            guard let data = FileManager.default.contents(atPath: primeFile) else {
-                throw failure("cannot read prime file \(primeFile)")
+            let data: [UInt8]
+            do throws(FileError) {
+                data = try RegularFile(path: primeFile).readAll(limit: Self.maximumPrimeBytes)
+            } catch {
+                throw failure("cannot read prime file \(primeFile): \(error.reason)")
             }
             guard let text = String(validating: data, as: UTF8.self) else {
                 throw failure("prime file \(primeFile) is not valid UTF-8")
@@ -62,7 +68,7 @@ struct SampleCommand: ParsableCommand {
         // Batch 1: a small model's step is latency-bound and runs on one thread whatever this says;
         // a large model's weights (matrices over 1 MB) stream from L3, so each core streams its rows.
         // Every output is computed by one thread in a fixed order, so the text does not depend on it.
-        BLAS.threadCount = threads ?? ProcessInfo.processInfo.activeProcessorCount
+        BLAS.threadCount = threads.count
         let sampler = Sampler(checkpoint: checkpoint)
         let primeIDs: [Int32]
         do {

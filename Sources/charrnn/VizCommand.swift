@@ -1,4 +1,5 @@
 import ArgumentParser
+import Files
 import Foundation
 import RNN
 import Tensor
@@ -37,6 +38,9 @@ struct VizCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Characters of the text to show (the page embeds every unit's value for each).", valueName: "n"))
     var maxChars: Int = 5000
 
+    /// The page shows --max-chars characters; reading more than this to find them is pointless.
+    static let maximumTextBytes = 1_000_000_000
+
     func validate() throws {
         if maxChars < 1 { throw ValidationError("--max-chars must be at least 1 (got \(maxChars))") }
         if let layer, layer < 0 { throw ValidationError("--layer must be ≥ 0 (got \(layer))") }
@@ -55,8 +59,12 @@ struct VizCommand: ParsableCommand {
         }
         if cell && config.cell != .lstm { throw failure("--cell needs an LSTM; this model is a \(config.cell.rawValue)") }
 
-        guard let data = FileManager.default.contents(atPath: text) else {
-            throw failure(FileManager.default.fileExists(atPath: text) ? "cannot read \(text)" : "no such file: \(text)")
+        let data: Data
+        do throws(FileError) {
+            data = Data(try RegularFile(path: text).readAll(limit: Self.maximumTextBytes))
+        } catch {
+            if case .notFound = error { throw failure("no such file: \(text)") }
+            throw failure("cannot read \(text): \(error.reason)")
         }
         var characters: [String]
         do {
@@ -94,7 +102,7 @@ struct VizCommand: ParsableCommand {
         do {
             try Data(html.utf8).write(to: URL(fileURLWithPath: output), options: .atomic)
         } catch {
-            throw failure("cannot write \(output): \((error as NSError).localizedDescription)")
+            throw writeFailure(output, error, example: "viz.html")
         }
         let size = html.utf8.count
         let shown = page.payload.initial

@@ -225,4 +225,49 @@ import Testing
         expectRefused(r, mentioning: "afile is a file, not a directory")
         #expect(!r.stderr.contains("NSCocoaErrorDomain"))
     }
+
+    // MARK: The other commands
+
+    @Test func everyCommandChecksThreadsTheSameWay() throws {
+        let dir = Fixtures.trained
+        let run = ["--checkpoint", "checkpoints/run"]
+        for command in [["sample", "--length", "5"] + run, ["eval", "corpus.txt"] + run, ["train", "corpus.txt", "--checkpoint-dir", "x"]] {
+            for value in ["0", "-1", "257", "9223372036854775807"] {
+                let r = try Binary.run(command + ["--threads=\(value)"], in: dir)
+                expectRefused(r, mentioning: "--threads must be between 1 and 256")
+            }
+        }
+        for value in ["0", "100001", "9223372036854775807"] {
+            expectRefused(try Binary.run(["eval", "corpus.txt", "--batch-size=\(value)"] + run, in: dir), mentioning: "--batch-size")
+            expectRefused(try Binary.run(["eval", "corpus.txt", "--seq-length=\(value)"] + run, in: dir), mentioning: "--seq-length")
+        }
+    }
+
+    @Test(.timeLimit(.minutes(1))) func primeFilesAndTextsAreRegularFilesToo() throws {
+        let dir = try Binary.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        #expect(mkfifo(dir.appendingPathComponent("fifo").path, 0o644) == 0)
+        let trained = Fixtures.trained.appendingPathComponent("checkpoints/run").path
+        for arguments in [["sample", "--checkpoint", trained, "--prime-file", "fifo"], ["viz", "--checkpoint", trained, "--text", "fifo"],
+                          ["sample", "--checkpoint", trained, "--prime-file", "/dev/zero"], ["plot", "fifo"]] {
+            let r = try Binary.run(arguments, in: dir)
+            #expect(r.status == 1, "\(arguments): \(r.stderr)")
+            #expect(r.stderr.contains("FIFO") || r.stderr.contains("character device"), "\(arguments): \(r.stderr)")
+        }
+    }
+
+    @Test func outputPathsInTheWayAreExplainedInWords() throws {
+        let dir = try Binary.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try FileManager.default.createDirectory(at: dir.appendingPathComponent("adir"), withIntermediateDirectories: true)
+        try Data("some text to show\n".utf8).write(to: dir.appendingPathComponent("t.txt"))
+        let trained = Fixtures.trained.appendingPathComponent("checkpoints/run").path
+        let viz = try Binary.run(["viz", "--checkpoint", trained, "--text", "t.txt", "-o", "adir"], in: dir)
+        expectRefused(viz, mentioning: "adir: it is a directory")
+        let missing = try Binary.run(["viz", "--checkpoint", trained, "--text", "t.txt", "-o", "nowhere/v.html"], in: dir)
+        expectRefused(missing, mentioning: "the folder nowhere does not exist")
+        let plot = try Binary.run(["plot", Fixtures.trained.appendingPathComponent("checkpoints/run").path, "-o", "adir"], in: dir)
+        expectRefused(plot, mentioning: "adir: it is a directory")
+        for r in [viz, missing, plot] { #expect(!r.stderr.contains("NSCocoaErrorDomain"), "\(r.stderr)") }
+    }
 }
