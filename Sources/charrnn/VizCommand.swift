@@ -41,6 +41,9 @@ struct VizCommand: ParsableCommand {
     /// The page shows --max-chars characters; reading more than this to find them is pointless.
     static let maximumTextBytes = 1_000_000_000
 
+    /// No browser opens a larger page usefully.
+    static let maximumPageBytes = 500_000_000
+
     func validate() throws {
         if maxChars < 1 { throw ValidationError("--max-chars must be at least 1 (got \(maxChars))") }
         if let layer, layer < 0 { throw ValidationError("--layer must be ≥ 0 (got \(layer))") }
@@ -79,6 +82,12 @@ struct VizCommand: ParsableCommand {
         if total > maxChars {
             characters = Array(characters.prefix(maxChars))
             note("note: showing the first \(maxChars) of \(total) characters (raise --max-chars to show more; the page grows by about \(Self.bytesPerCharacter(config)) bytes per character)")
+        }
+        // The page (and the trace behind it, a few times larger) grows with every character shown.
+        let pageBytes = characters.count.multipliedReportingOverflow(by: Self.bytesPerCharacter(config))
+        if pageBytes.overflow || pageBytes.partialValue > Self.maximumPageBytes {
+            throw failure("a page of \(characters.count) characters of this model would be about \(pageBytes.partialValue / 1_000_000) MB "
+                          + "(at most \(Self.maximumPageBytes / 1_000_000) MB): lower --max-chars")
         }
         let unknown = Set(characters.filter { checkpoint.vocabulary.id(of: $0) == nil })
         if !unknown.isEmpty {

@@ -270,4 +270,41 @@ import Testing
         expectRefused(plot, mentioning: "adir: it is a directory")
         for r in [viz, missing, plot] { #expect(!r.stderr.contains("NSCocoaErrorDomain"), "\(r.stderr)") }
     }
+
+    /// (command, flag, values refused) for the commands that read a model.
+    static let refusedModelFlags: [([String], String, [String])] = [
+        (["sample", "--length", "3"], "--count", ["0", "-1"]),
+        (["sample"], "--length", ["-1", "-9223372036854775808"]),
+        (["sample", "--length", "3"], "--top-k", ["0", "-1"]),
+        (["sample", "--length", "3"], "--top-p", ["0", "-1", "1.1", "nan"]),
+        (["sample", "--length", "3"], "--temp", ["-1", "nan", "inf"]),
+        (["viz", "--text", "corpus.txt", "-o", "/dev/null"], "--max-chars", ["0", "-1"]),
+        (["viz", "--text", "corpus.txt", "-o", "/dev/null"], "--layer", ["-1", "9223372036854775807"]),
+        (["viz", "--text", "corpus.txt", "-o", "/dev/null"], "--unit", ["-1", "9223372036854775807"]),
+    ]
+
+    @Test(arguments: refusedModelFlags) func modelCommandFlagsOutsideTheirRanges(command: [String], flag: String, values: [String]) throws {
+        for value in values {
+            let r = try Binary.run(command + ["--checkpoint", "checkpoints/run", "\(flag)=\(value)"], in: Fixtures.trained)
+            #expect(r.status == 1 || r.status == 64, "\(flag)=\(value): status \(r.status) \(r.stderr)")
+            #expect(!r.stderr.isEmpty && !r.stderr.contains("Fatal error"), "\(flag)=\(value): \(r.stderr)")
+            #expect(r.stdout.isEmpty, "\(flag)=\(value): \(r.stdout)")
+        }
+        // Values at the top of the range that are allowed run: a top-k past the vocabulary is all of it.
+        if flag == "--top-k" {
+            let r = try Binary.run(command + ["--checkpoint", "checkpoints/run", "--top-k=9223372036854775807", "--seed", "1"], in: Fixtures.trained)
+            #expect(r.status == 0, "\(r.stderr)")
+        }
+    }
+
+    @Test func aPageTooLargeToOpenIsRefusedBeforeItIsComputed() throws {
+        let dir = try Binary.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let line = "the cat sat on a mat.\n"
+        try Data(String(repeating: line, count: 4_000_000 / line.utf8.count).utf8).write(to: dir.appendingPathComponent("big.txt"))
+        let trained = Fixtures.trained.appendingPathComponent("checkpoints/run").path
+        let r = try Binary.run(["viz", "--checkpoint", trained, "--text", "big.txt", "--max-chars", "9223372036854775807", "-o", "v.html"], in: dir)
+        expectRefused(r, mentioning: "lower --max-chars")
+        #expect(!FileManager.default.fileExists(atPath: dir.appendingPathComponent("v.html").path))
+    }
 }
