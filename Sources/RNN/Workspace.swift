@@ -125,26 +125,30 @@ final class StepScratch {
     }
 }
 
-/// The weights of batch-1 `step`, laid out for vector-matrix products: a
-/// character reads each matrix once, so the layout decides the speed.
+/// The weights of batch-1 `step`, laid out once per load for vector-matrix
+/// products: a character reads each matrix once, so the layout decides the
+/// speed, and nothing may be copied per character.
 ///
 /// - inputTable: layer 0's weight_ih transposed, (V, G·H): a token's input
 ///   side is one contiguous row instead of G·H strided reads.
-/// - stacked[k]: layer k's [weight_ih; weight_hh] transposed, (In + H, G·H)
-///   with In = H (layer 0: weight_hhᵀ only, (H, G·H)), so that x·W is one
-///   skinny GEMM over contiguous rows, which OpenBLAS's small-matrix kernels
-///   run about 1.5× faster than the row-major GEMV on the original layout.
-///   Matrices over 1 MB (L2-sized) keep the original layout and the GEMV,
-///   which streams them best.
+/// - inputProducts[k], recurrentProducts[k]: layer k's weight_ihᵀ (k ≥ 1) and
+///   weight_hhᵀ, (H, G·H) each, packed for the kernel set in use
+///   (`PackedMatrix`): the per-step product x·W is then the set's small-M
+///   kernel with m = 1 reading B as laid out here. (OpenBLAS's sgemm, used
+///   here before, copied B at every call on CPUs without its small-matrix
+///   kernels: 37% of sampling time on a Zen 3.)
+///   Matrices over 1 MB (L2-sized) stay in the parameters and go through
+///   GEMV, which reads them in place and streams them best.
 final class StepWeights {
     enum Part { case input, recurrent, both }
     let version: Int
     let inputTable: AlignedBuffer<Float>           // (V, G·H)
-    let stacked: [AlignedBuffer<Float>?]           // [L] (In + H, G·H), nil when kept in place
+    let inputProducts: [PackedMatrix?]             // [L] (H, G·H) weight_ihᵀ; nil for layer 0 or when kept in place
+    let recurrentProducts: [PackedMatrix?]         // [L] (H, G·H) weight_hhᵀ; nil when kept in place
     private let offsets: [StackedRNN.LayerOffsets]
     private let h: Int, gh: Int
 
-    /// Largest matrix (floats) given a transposed copy.
+    /// Largest matrix (floats) packed; larger ones stream through GEMV.
     static let copyLimit = 1 << 18
 
     init(config: ModelConfig, parameters p: UnsafePointer<Float>, offsets: [StackedRNN.LayerOffsets], version: Int) {
@@ -155,19 +159,15 @@ final class StepWeights {
         self.gh = gh
         inputTable = AlignedBuffer(count: v * gh)
         BLAS.transpose(p + offsets[0].weightIH, rows: gh, columns: v, into: inputTable.base)
-        stacked = offsets.indices.map { k in
-            let o = offsets[k]
-            let rows = k == 0 ? h : 2 * h
-            guard rows * gh <= StepWeights.copyLimit else { return nil }
-            let t = AlignedBuffer<Float>(count: rows * gh)
-            if k == 0 {
-                BLAS.transpose(p + o.weightHH, rows: gh, columns: h, into: t.base)
-            } else {
-                BLAS.transpose(p + o.weightIH, rows: gh, columns: h, into: t.base)
-                BLAS.transpose(p + o.weightHH, rows: gh, columns: h, into: t.base + h * gh)
-            }
-            return t
+        // A layer's two matrices are packed or kept in place together, as `.both` reads them.
+        let packs = h * gh <= StepWeights.copyLimit
+        func packed(_ weight: Int) -> PackedMatrix {
+            let m = PackedMatrix()
+            m.pack(from: p + weight, ld: h, transposed: true, rows: h, columns: gh)  // weight (G·H, H) read as its transpose
+            return m
         }
+        inputProducts = offsets.indices.map { k in packs && k > 0 ? packed(offsets[k].weightIH) : nil }
+        recurrentProducts = offsets.indices.map { k in packs ? packed(offsets[k].weightHH) : nil }
     }
 
     /// y (G·H) = x · W_partᵀ + beta · y for layer k; x is H floats (2H for `.both`: x_in then h).
@@ -175,19 +175,15 @@ final class StepWeights {
     func multiply(_ k: Int, part: Part, parameters: UnsafePointer<Float>, x: UnsafePointer<Float>,
                   into y: UnsafeMutablePointer<Float>, beta: Float) {
         let o = offsets[k]
-        if let t = stacked[k] {
-            let (start, rows) = switch part {
-            case .input: (0, h)
-            case .recurrent: (k == 0 ? 0 : h, h)
-            case .both: (0, 2 * h)
-            }
-            // As in BLAS.skinnySGEMM for one row: column blocks of 256 go to the small-matrix kernels.
-            var j = 0
-            while j < gh {
-                let w = min(256, gh - j)
-                BLAS.sgemm(.none, .none, m: 1, n: w, k: rows, a: x, lda: rows, b: t.base + start * gh + j, ldb: gh,
-                           beta: beta, c: y + j, ldc: gh)
-                j += w
+        if let hh = recurrentProducts[k] {
+            switch part {
+            case .input:
+                BLAS.packedSGEMM(m: 1, a: x, lda: h, packed: inputProducts[k]!, beta: beta, c: y, ldc: gh)
+            case .recurrent:
+                BLAS.packedSGEMM(m: 1, a: x, lda: h, packed: hh, beta: beta, c: y, ldc: gh)
+            case .both:
+                BLAS.packedSGEMM(m: 1, a: x, lda: h, packed: inputProducts[k]!, beta: beta, c: y, ldc: gh)
+                BLAS.packedSGEMM(m: 1, a: x + h, lda: h, packed: hh, beta: 1, c: y, ldc: gh)
             }
         } else {
             // Large matrices stream from L3 or memory: rows split across the engine's threads, so that

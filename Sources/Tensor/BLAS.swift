@@ -89,43 +89,6 @@ public enum BLAS {
         }
     }
 
-    /// C = A · B + beta · C for a skinny A (m ≤ ~100 rows): the per-step products
-    /// of a recurrence. B comes in both layouts, as stored (k, n) and transposed
-    /// (n, k), and C is computed in column blocks small enough (m·n'·k ≤ 10⁶)
-    /// for OpenBLAS's small-matrix kernels, which read B in place: a single
-    /// call would copy ("pack") all of B on every step, which costs more than
-    /// the product when m is a few dozen rows. The block width and layout
-    /// follow measurements of OpenBLAS 0.3.21 on AVX-512 (see bench/RESULTS.md);
-    /// elsewhere the blocks are ordinary calls, each packing its own slice.
-    ///
-    /// - b: (k, n) row-major, ldb = n. bT: the same matrix transposed, (n, k), ld = k.
-    public static func skinnySGEMM(
-        m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int,
-        b: UnsafePointer<Float>, bT: UnsafePointer<Float>,
-        beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int
-    ) {
-        let limit = 1_000_000
-        // Rows of B of at most 1024 floats: B read in place with a short stride.
-        if n <= 1024, let width = [256, 128, 64, 32].first(where: { m * $0 * k <= limit && $0 <= n }) {
-            var j = 0
-            while j < n {
-                let w = min(width, n - j)
-                sgemm(.none, .none, m: m, n: w, k: k, a: a, lda: lda, b: b + j, ldb: n, beta: beta, c: c + j, ldc: ldc)
-                j += w
-            }
-        } else if let width = [48, 32, 24, 16, 8].first(where: { m * $0 * k <= limit && $0 <= n }) {
-            // Long rows of B: blocks of whole rows of Bᵀ, contiguous along k.
-            var j = 0
-            while j < n {
-                let w = min(width, n - j)
-                sgemm(.none, .transposed, m: m, n: w, k: k, a: a, lda: lda, b: bT + j * k, ldb: k, beta: beta, c: c + j, ldc: ldc)
-                j += w
-            }
-        } else {
-            sgemm(.none, .none, m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: n, beta: beta, c: c, ldc: ldc)
-        }
-    }
-
     /// t (columns, rows) ← aᵀ for a (rows, columns) row-major, in tiles of 8×8 so that
     /// both the reads and the writes stay within a few cache lines.
     public static func transpose(_ a: UnsafePointer<Float>, rows: Int, columns: Int, into t: UnsafeMutablePointer<Float>) {

@@ -8,15 +8,13 @@ import CKernels
 //   avx2    column panels of 16 floats (CK_GEMM_AVX2_NR)
 //           each panel k × NR contiguous, zero-padded at the right edge, so
 //           that the product reads it as one sequential stream and never packs it again.
-//   portable the product is `BLAS.skinnySGEMM`, which wants B in both layouts,
-//           (k, n) and (n, k); the matrix keeps a pointer to the layout it was
-//           given and holds a copy of the other one.
+//   portable B (k, n) row-major, dense: `SmallGEMM` reads its rows in place
+//           (Swift SIMD, so it vectorises on ARM64 too; never OpenBLAS, whose
+//           sgemm would copy B again at every call).
 //
 // Either way the buffer holds one copy of B (plus the panel padding), so one
-// `PackedMatrix` can replace a transposed copy of the weights.
-//
-// The source of `pack` is read again by the portable product: it must stay
-// valid and unchanged until the matrix is packed again.
+// `PackedMatrix` can replace a transposed copy of the weights, and the source
+// of `pack` may change or go away afterwards.
 
 /// B (k, n) packed for `BLAS.packedSGEMM`. Reusable: `pack` reallocates only
 /// when it needs more room than any shape before.
@@ -27,9 +25,6 @@ public final class PackedMatrix {
     /// The kernel set it is laid out for (`pack`'s `kernels`), which the product then runs.
     public private(set) var kernels = KernelSet.portable
     private var storage: AlignedBuffer<Float>
-    // Portable layout: b (k, n) with ld n, bT (n, k) with ld k; one of them is `storage`.
-    private var b: UnsafePointer<Float>?
-    private var bT: UnsafePointer<Float>?
 
     public init() { storage = AlignedBuffer(count: 0) }
 
@@ -39,7 +34,6 @@ public final class PackedMatrix {
     /// Packs B (k, n). `transposed` false: source is B itself, (k, n) with leading
     /// dimension ld ≥ n; true: source is Bᵀ stored (n, k) with ld ≥ k (for
     /// example weight_hh (G·H, H) read as B = weight_hhᵀ, k = H, n = G·H).
-    /// The portable path needs a dense source (ld = n, or k when transposed).
     /// `kernels`: the set to lay B out for (tests choose; the engine takes the default).
     public func pack(from source: UnsafePointer<Float>, ld: Int, transposed: Bool, rows k: Int, columns n: Int,
                      kernels: KernelSet = Kernels.current) {
@@ -58,19 +52,22 @@ public final class PackedMatrix {
         self.kernels = kernels
         if let panelWidth {
             ck_gemm_pack(source, ld, transposed ? 1 : 0, k, n, panelWidth, storage.base)
-            b = nil
-            bT = nil
-        } else {
-            precondition(ld == (transposed ? k : n) || k * n == 0, "PackedMatrix.pack: the portable path needs a dense source")
-            if transposed {
-                BLAS.transpose(source, rows: n, columns: k, into: storage.base)  // (k, n)
-                b = UnsafePointer(storage.base)
-                bT = source
-            } else {
-                BLAS.transpose(source, rows: k, columns: n, into: storage.base)  // (n, k)
-                b = source
-                bT = UnsafePointer(storage.base)
+        } else if transposed {
+            // Bᵀ (n, k) with ld → B (k, n) dense, in 8×8 tiles.
+            let out = storage.base
+            var i0 = 0
+            while i0 < n {
+                let i1 = min(i0 + 8, n)
+                var p0 = 0
+                while p0 < k {
+                    let p1 = min(p0 + 8, k)
+                    for i in i0..<i1 { for p in p0..<p1 { out[p * n + i] = source[i * ld + p] } }
+                    p0 = p1
+                }
+                i0 = i1
             }
+        } else {
+            for p in 0..<k { (storage.base + p * n).update(from: source + p * ld, count: n) }
         }
     }
 
@@ -83,7 +80,8 @@ public final class PackedMatrix {
         switch kernels {
         case .avx512: ck_sgemm_packed(m, columns, rows, a, lda, storage.base, beta == 0 ? 0 : 1, c, ldc)
         case .avx2: ck_sgemm_packed_avx2(m, columns, rows, a, lda, storage.base, beta == 0 ? 0 : 1, c, ldc)
-        case .portable: BLAS.skinnySGEMM(m: m, n: columns, k: rows, a: a, lda: lda, b: b!, bT: bT!, beta: beta, c: c, ldc: ldc)
+        case .portable: SmallGEMM.multiply(m: m, n: columns, k: rows, a: a, lda: lda, b: storage.base, ldb: columns,
+                                           beta: beta, c: c, ldc: ldc)
         }
     }
 }
@@ -94,7 +92,8 @@ extension BLAS {
     /// recurrence), in the kernel set `packed` was packed for. AVX-512 and
     /// AVX2: each element of C is one FMA chain over k in order, whatever m
     /// is, so a row's result does not depend on which rows it was computed
-    /// with (and the two sets agree bit for bit). Portable: `skinnySGEMM`.
+    /// with (and the two sets agree bit for bit). Portable: `SmallGEMM`, also
+    /// one chain per element in order (multiply then add, no FMA).
     public static func packedSGEMM(m: Int, a: UnsafePointer<Float>, lda: Int, packed: PackedMatrix,
                                    beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int) {
         packed.multiply(m: m, a: a, lda: lda, beta: beta, c: c, ldc: ldc)
