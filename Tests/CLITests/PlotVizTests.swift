@@ -228,7 +228,8 @@ func vizPayload(_ html: String) throws -> [String: Any] {
     ])
     func badInputIsOneLineAndFails(arguments: [String], message: String) throws {
         try "".write(to: dir.appendingPathComponent("empty.txt"), atomically: true, encoding: .utf8)
-        try Data([0x63, 0x61, 0x66, 0xE9, 0x0A]).write(to: dir.appendingPathComponent("latin1.txt"))
+        // Atomic: the cases run in parallel on one directory; a truncating write would let another case read it empty.
+        try Data([0x63, 0x61, 0x66, 0xE9, 0x0A]).write(to: dir.appendingPathComponent("latin1.txt"), options: .atomic)
         try "the cat.\n".write(to: dir.appendingPathComponent("viz-ok.txt"), atomically: true, encoding: .utf8)
         let args = ["viz", "--checkpoint", "checkpoints/run", "-o", "never.html"] + arguments
         let r = try Binary.run(args, in: dir)
