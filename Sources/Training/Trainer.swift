@@ -195,7 +195,7 @@ public final class Trainer {
     /// gradients, optimizer moments, the window's activations and logits, and a
     /// checkpoint being encoded.
     static func checkModelFits(config: ModelConfig, options: TrainingOptions) throws(TrainingError) {
-        let needed = trainingBytes(config: config, options: options)
+        let needed = trainingBytes(config: config, options: options) + processOverhead
         guard let available = SystemMemory.availableBytes, needed > available else { return }
         let p = config.parameterCount
         throw .invalidOptions("this model needs about \(SystemMemory.describe(needed)) of memory to train (\(p) parameters; "
@@ -203,7 +203,12 @@ public final class Trainer {
             + "\(SystemMemory.describe(available)) is available: lower --hidden, --layers, --batch-size or --seq-length")
     }
 
-    /// The memory estimate behind `checkModelFits`, in bytes.
+    /// What the process holds besides the model: the runtime, ICU, OpenBLAS's
+    /// buffers. Measured: LSTM 2×512 on tinyshakespeare peaked at 214 MB
+    /// against 182 MB of `trainingBytes` and 4.5 MB of corpus ids.
+    static let processOverhead = 40_000_000
+
+    /// The memory estimate behind `checkModelFits`, in bytes (the model's part).
     public static func trainingBytes(config: ModelConfig, options: TrainingOptions) -> Int {
         let p = config.parameterCount
         let moments = Optimizer.stateTensorNames(for: options.optimizer.kind).count
