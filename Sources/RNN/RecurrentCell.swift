@@ -56,7 +56,7 @@ public struct CellTensor: Equatable, Sendable {
         case inputWeight
         /// W_hh (G·H, H): the model packs it for the per-step products and computes its gradient.
         case recurrentWeight
-        /// b_ih (G·H): the model adds it to the input projection; its gradient comes from the cell's sums.
+        /// b_ih (G·H), optional: the model adds it to the input projection; its gradient comes from the cell's sums.
         case inputBias
         /// Read only by the cell's kernels; its gradient comes from the cell's sums.
         case cellOwned

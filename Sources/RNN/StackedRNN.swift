@@ -76,7 +76,7 @@ public final class StackedRNN {
     /// itself uses by role, and all of them in the cell's declaration order.
     struct LayerOffsets {
         let weightIH: Int, weightHH: Int
-        let biasIH: Int
+        let biasIH: Int?                       // nil for a cell without b_ih (the layer-normalized ones of issue 12)
         let tensors: [Int]
     }
     let layerOffsets: [LayerOffsets]
@@ -108,10 +108,12 @@ public final class StackedRNN {
             }
             return i
         }
-        let weightIH = index(.inputWeight), weightHH = index(.recurrentWeight), biasIH = index(.inputBias)
+        let weightIH = index(.inputWeight), weightHH = index(.recurrentWeight)
+        let biasIH = declared.firstIndex { $0.role == .inputBias }
         layerOffsets = (0..<config.layerCount).map { k in
             let offsets = layout.tensors(ofLayer: k).map(\.offset)
-            return LayerOffsets(weightIH: offsets[weightIH], weightHH: offsets[weightHH], biasIH: offsets[biasIH], tensors: offsets)
+            return LayerOffsets(weightIH: offsets[weightIH], weightHH: offsets[weightHH], biasIH: biasIH.map { offsets[$0] },
+                                tensors: offsets)
         }
         headWeightOffset = layout.head.weight.offset
         headBiasOffset = layout.head.bias.offset
@@ -171,15 +173,20 @@ public final class StackedRNN {
                 if layer == 0 {
                     let wt = ws.inputWeightT.base, tokens = ws.tokens.base           // (V, G·H), (T, B)
                     BLAS.transpose(p + o.weightIH, rows: gh, columns: v, into: wt)
-                    let pieces = Parallel.parts(for: n, minimum: 256)
+                    let pieces = Parallel.parts(for: n, minimum: 256), bias = o.biasIH.map { p + $0 }
                     Parallel.forEach(pieces) { q in
                         let r = Parallel.range(q, of: pieces, count: n)
-                        OneHot.gatherRows(tokens: tokens + r.lowerBound, count: r.count, table: wt, width: gh,
-                                          vocabularySize: v, bias: p + o.biasIH, out: gates + r.lowerBound * gh, ldo: gh)
+                        if let bias {
+                            OneHot.gatherRows(tokens: tokens + r.lowerBound, count: r.count, table: wt, width: gh,
+                                              vocabularySize: v, bias: bias, out: gates + r.lowerBound * gh, ldo: gh)
+                        } else {
+                            OneHot.gatherRows(tokens: tokens + r.lowerBound, count: r.count, table: wt, width: gh,
+                                              vocabularySize: v, out: gates + r.lowerBound * gh, ldo: gh)
+                        }
                     }
                 } else {
                     let x = input(of: layer, ws, batchSize: b, rows: n, dropout: dropout, rng: &rng)   // (T, B, H)
-                    Self.linear(x, rows: n, inputs: h, weight: p + o.weightIH, bias: p + o.biasIH, outputs: gh, out: gates)
+                    Self.linear(x, rows: n, inputs: h, weight: p + o.weightIH, bias: o.biasIH.map { p + $0 }, outputs: gh, out: gates)
                 }
                 // The recurrence, batch rows split across threads.
                 // B = W_hhᵀ (H, G·H), read from W_hh (G·H, H).
@@ -213,15 +220,15 @@ public final class StackedRNN {
     /// thread, each at least 8 rows (a thinner GEMM loses more than a thread gains).
     func recurrenceParts(batchSize b: Int) -> Int { Parallel.parts(for: b, minimum: 8) }
 
-    /// out (N, M) = x (N, K) · Wᵀ + bias, W stored (M, K): blocks of rows on the engine's threads.
+    /// out (N, M) = x (N, K) · Wᵀ + bias (none when nil), W stored (M, K): blocks of rows on the engine's threads.
     static func linear(_ x: UnsafePointer<Float>, rows n: Int, inputs k: Int, weight: UnsafePointer<Float>,
-                       bias: UnsafePointer<Float>, outputs m: Int, out: UnsafeMutablePointer<Float>) {
+                       bias: UnsafePointer<Float>?, outputs m: Int, out: UnsafeMutablePointer<Float>) {
         let pieces = 2 * n * m * k < 4_000_000 ? 1 : Parallel.parts(for: n, minimum: 32)
         Parallel.forEach(pieces) { q in
             let r = Parallel.range(q, of: pieces, count: n, alignment: 16)
-            Elementwise.fillRows(out + r.lowerBound * m, rows: r.count, columns: m, ldc: m, with: bias)
+            if let bias { Elementwise.fillRows(out + r.lowerBound * m, rows: r.count, columns: m, ldc: m, with: bias) }
             BLAS.sgemm(.none, .transposed, m: r.count, n: m, k: k, a: x + r.lowerBound * k, lda: k,
-                       b: weight, ldb: k, beta: 1, c: out + r.lowerBound * m, ldc: m)
+                       b: weight, ldb: k, beta: bias == nil ? 0 : 1, c: out + r.lowerBound * m, ldc: m)
         }
     }
 
@@ -437,9 +444,13 @@ public final class StackedRNN {
                     // Input side: layer 0 a row of the table, the others a product below.
                     if layer == 0 {
                         let row = weights.inputTable.base + Int(token) * gh
-                        for j in 0..<gh { gates[j] = row[j] + p[o.biasIH + j] }
+                        if let bias = o.biasIH {
+                            for j in 0..<gh { gates[j] = row[j] + p[bias + j] }
+                        } else {
+                            gates.update(from: row, count: gh)
+                        }
                     } else {
-                        gates.update(from: p + o.biasIH, count: gh)
+                        if let bias = o.biasIH { gates.update(from: p + bias, count: gh) } else { gates.update(repeating: 0, count: gh) }
                     }
                     if apart {
                         if layer > 0 { weights.multiply(layer, part: .input, parameters: p, x: hAll + (layer - 1) * h, into: gates, beta: 1) }
