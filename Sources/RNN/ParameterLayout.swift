@@ -34,8 +34,11 @@ public struct ParameterLayout: Equatable, Sendable {
     /// Tensors per layer (the cell's).
     private let tensorsPerLayer: Int
 
-    public init(config: ModelConfig) {
-        let cell = config.recurrentCell, h = config.hiddenSize, v = config.vocabularySize
+    public init(config: ModelConfig) { self.init(config: config, cell: config.recurrentCell) }
+
+    /// The layout of `config` with the layers made of `cell` (tests give cells of their own).
+    init(config: ModelConfig, cell: any RecurrentCell) {
+        let h = config.hiddenSize, v = config.vocabularySize
         var entries: [Entry] = []
         var offset = 0
         func add(_ name: String, _ shape: [Int]) {

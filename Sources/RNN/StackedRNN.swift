@@ -92,9 +92,13 @@ public final class StackedRNN {
     var stepWeightCache: StepWeights?
 
     /// A model of the given shape with all parameters (and gradients) zero; see `initialize`.
-    public init(config: ModelConfig) {
+    public convenience init(config: ModelConfig) { self.init(config: config, cell: config.recurrentCell) }
+
+    /// A model of `config` whose layers are made of `cell`, which must state the
+    /// facts of `config.cell` (tests give cells of their own).
+    init(config: ModelConfig, cell: any RecurrentCell) {
         if let problem = config.problem { preconditionFailure("StackedRNN: \(problem)") }
-        let layout = ParameterLayout(config: config), cell = config.recurrentCell
+        let layout = ParameterLayout(config: config, cell: cell)
         self.config = config
         self.cell = cell
         gradientSums = cell.gradientSums(hiddenSize: config.hiddenSize)
