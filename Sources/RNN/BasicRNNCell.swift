@@ -8,20 +8,68 @@ private typealias V8 = SIMD8<Float>  // backward steps have no transcendental fu
 // φ = tanh or relu (`RNNActivation`). One gate: the (H) row is h' itself.
 // Letters: B batch rows, T steps, H hidden size (see LayerWindow.swift).
 
-enum BasicRNNCell {
+struct BasicRNNCell: RecurrentCell {
+    /// φ.
+    let activation: RNNActivation
+
+    // MARK: The cell's facts
+
+    var kind: CellKind { .rnn }
+    var variant: String? { activation.rawValue }
+    var gateCount: Int { 1 }
+    var gateNames: [String] { ["hidden"] }           // the one block is h' itself
+    var carriesCellState: Bool { false }
+    var outputIsBounded: Bool { activation == .tanh }
+    var takesIdentityRecurrent: Bool { true }
+    var keepsRecurrentSideApart: Bool { false }
+
+    func tensors(inputSize: Int, hiddenSize: Int) -> [CellTensor] {
+        StandardTensor.declarations(gateCount: gateCount, inputSize: inputSize, hiddenSize: hiddenSize)
+    }
+
+    /// Identity recurrence (Le, Jaitly & Hinton 2015, "IRNN"; meant for relu):
+    /// weight_hh = I and both biases 0; weight_ih keeps PyTorch's init.
+    func initialize(layer: ArraySlice<ParameterLayout.Entry>, hiddenSize h: Int, options: InitOptions,
+                    parameters: inout [Float]) {
+        guard options.identityRecurrent else { return }
+        let weightHH = layer[layer.startIndex + StandardTensor.weightHH.rawValue].offset
+        for r in 0..<h {
+            for c in 0..<h { parameters[weightHH + r * h + c] = r == c ? 1 : 0 }
+        }
+        for j in layer[layer.startIndex + StandardTensor.biasIH.rawValue].range { parameters[j] = 0 }
+        for j in layer[layer.startIndex + StandardTensor.biasHH.rawValue].range { parameters[j] = 0 }
+    }
+
+    /// Nothing beyond the gates (which hold h' after the forward) and h.
+    func buffers(rows n: Int, batch b: Int, hiddenSize h: Int) -> CellBuffers {
+        CellBuffers(auxiliary: 0, scratch: 0)
+    }
+
+    /// The two biases share one gradient.
+    func gradientSums(hiddenSize h: Int) -> (width: Int, targets: [GradientSum]) {
+        (h, [GradientSum(tensor: StandardTensor.biasIH.rawValue, offset: 0),
+             GradientSum(tensor: StandardTensor.biasHH.rawValue, offset: 0)])
+    }
+
+    func step(_ s: CellStep) {
+        Self.forwardStep(gates: s.gates, biasHH: s.tensors[StandardTensor.biasHH.rawValue], h: s.h,
+                         batchSize: 1, hiddenSize: s.hiddenSize, activation: activation)
+    }
+
     // MARK: Forward
 
     /// Runs the T steps of one layer for batch rows `rows`: per step one
     /// (rows, H)·(H, H) GEMM adds h·W_hhᵀ into the precomputed input side,
     /// then bias and φ. Disjoint row ranges run on different threads.
-    static func forward(_ w: LayerWindow, rows: Range<Int>, activation: RNNActivation) {
+    func forward(_ w: LayerWindow, rows: Range<Int>) {
         let h = w.hiddenSize, bh = w.stepHidden
         let r0 = rows.lowerBound, m = rows.count
         let kernels = w.recurrent.kernels  // the set W_hh was packed for: the gate kernels use it too
+        let biasHH = w.tensors[StandardTensor.biasHH.rawValue]                      // (H)
         for t in 0..<w.sequenceLength {
             let gates = w.gates + t * bh + r0 * h                                     // (rows, H)
             BLAS.packedSGEMM(m: m, a: w.h + t * bh + r0 * h, lda: h, packed: w.recurrent, beta: 1, c: gates, ldc: h)  // (rows, H)·(H, H)
-            forwardStep(gates: gates, biasHH: w.biasHH, h: w.h + (t + 1) * bh + r0 * h,
+            Self.forwardStep(gates: gates, biasHH: biasHH, h: w.h + (t + 1) * bh + r0 * h,
                         batchSize: m, hiddenSize: h, activation: activation, kernels: kernels)
         }
     }
@@ -69,8 +117,7 @@ enum BasicRNNCell {
     /// Backpropagates through the T steps of batch rows `rows`, last to first:
     /// d(pre) = dh ⊙ φ'(h'), and d(pre)·W_hh is added into dH[t − 1] (dH0 at t = 0).
     /// biasSums (H) += the column sums of these rows' pre-activation gradients (both biases').
-    static func backward(_ w: LayerWindow, _ d: LayerGradients, rows: Range<Int>, activation: RNNActivation,
-                         biasSums: UnsafeMutablePointer<Float>) {
+    func backward(_ w: LayerWindow, _ d: LayerGradients, rows: Range<Int>, sums biasSums: UnsafeMutablePointer<Float>) {
         let h = w.hiddenSize, bh = w.stepHidden
         let r0 = rows.lowerBound, m = rows.count
         let kernels = w.recurrent.kernels  // the set W_hh was packed for: the gate kernels use it too
@@ -78,7 +125,7 @@ enum BasicRNNCell {
         dH0.update(repeating: 0, count: m * h)
         for t in stride(from: w.sequenceLength - 1, through: 0, by: -1) {
             let dGates = d.dGatesX + t * bh + r0 * h                                 // (rows, H)
-            backwardStep(output: w.gates + t * bh + r0 * h, dH: d.dH + t * bh + r0 * h, dGates: dGates,
+            Self.backwardStep(output: w.gates + t * bh + r0 * h, dH: d.dH + t * bh + r0 * h, dGates: dGates,
                          count: m * h, activation: activation, kernels: kernels)
             Elementwise.addColumnSums(of: dGates, rows: m, columns: h, lda: h, into: biasSums)
             let dHPrev = t > 0 ? d.dH + (t - 1) * bh + r0 * h : dH0                   // (rows, H)

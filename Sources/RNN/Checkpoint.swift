@@ -183,7 +183,9 @@ public struct Checkpoint: Equatable, Sendable {
     static func problem(of config: ModelConfig) -> String? {
         let v = config.vocabularySize, h = config.hiddenSize, l = config.layerCount, g = config.cell.gateCount
         guard v >= 1, h >= 1, l >= 1 else { return config.problem }  // reported before any size arithmetic
-        // G·H·(V + H + 2) for layer 0, G·H·(2H + 2) for each further layer, V·H + V for the head.
+        // G·H·(V + H + 2) for layer 0, G·H·(2H + 2) for each further layer, V·H + V for the head: the
+        // standard cells' count, and a bound for any cell whose tensors besides W_ih and W_hh are at
+        // most two G·H vectors (the layer-normalized cells of issue 12); `config.problem` gives the exact one.
         func count() -> Int? {
             func mul(_ a: Int, _ b: Int) -> Int? { let (r, o) = a.multipliedReportingOverflow(by: b); return o ? nil : r }
             func add(_ a: Int, _ b: Int) -> Int? { let (r, o) = a.addingReportingOverflow(b); return o ? nil : r }

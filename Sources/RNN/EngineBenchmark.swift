@@ -26,7 +26,7 @@ public enum EngineBenchmark {
         public var gigaflopsPerSecond: Double { flopsPerWindow / secondsPerWindow / 1e9 }
 
         public var description: String {
-            let name = config.cell == .rnn ? "rnn-\(config.activation.rawValue)" : config.cell.rawValue
+            let name = config.cellFacts.name
             func ms(_ s: Double) -> String { String(Int((s * 10_000).rounded())).withDecimal(1) }
             return "\(name) \(config.layerCount)×\(config.hiddenSize) V=\(config.vocabularySize) B=\(batchSize) T=\(sequenceLength) "
                 + "threads=\(threads): \(Int(charactersPerSecond.rounded())) chars/s, "

@@ -17,7 +17,41 @@ private typealias V8 = SIMD8<Float>  // backward steps have no transcendental fu
 // input side and dGatesH for the recurrent side, equal except in the n block.
 // Letters: B batch rows, T steps, H hidden size (see LayerWindow.swift).
 
-enum GRUCell {
+struct GRUCell: RecurrentCell {
+    // MARK: The cell's facts
+
+    var kind: CellKind { .gru }
+    var variant: String? { nil }
+    var gateCount: Int { 3 }
+    var gateNames: [String] { GRUGate.allCases.map { "\($0)" } }
+    var carriesCellState: Bool { false }
+    var outputIsBounded: Bool { true }               // a convex mix of tanh values and h
+    var keepsRecurrentSideApart: Bool { true }       // b_hn inside r ⊙ (·)
+
+    func tensors(inputSize: Int, hiddenSize: Int) -> [CellTensor] {
+        StandardTensor.declarations(gateCount: gateCount, inputSize: inputSize, hiddenSize: hiddenSize)
+    }
+
+    func initialize(layer: ArraySlice<ParameterLayout.Entry>, hiddenSize: Int, options: InitOptions,
+                    parameters: inout [Float]) {}
+
+    /// aux: W_hn·h_{t−1} + b_hn of every step, (T, B, H), kept for backward;
+    /// scratch: one step's h·W_hhᵀ, (B, 3H).
+    func buffers(rows n: Int, batch b: Int, hiddenSize h: Int) -> CellBuffers {
+        CellBuffers(auxiliary: n * h, scratch: b * 3 * h)
+    }
+
+    /// b_ih's gradient is dGatesX's column sums, b_hh's dGatesH's: [0, 3H) and [3H, 6H).
+    func gradientSums(hiddenSize h: Int) -> (width: Int, targets: [GradientSum]) {
+        (6 * h, [GradientSum(tensor: StandardTensor.biasIH.rawValue, offset: 0),
+                 GradientSum(tensor: StandardTensor.biasHH.rawValue, offset: 3 * h)])
+    }
+
+    func step(_ s: CellStep) {
+        Self.forwardStep(gates: s.gates, hProj: s.recurrent!, biasHH: s.tensors[StandardTensor.biasHH.rawValue],
+                         hPrev: s.hPrev, hn: s.aux, h: s.h, batchSize: 1, hiddenSize: s.hiddenSize)
+    }
+
     /// Gate block offsets inside a (3H) row.
     struct Offsets {
         let r: Int, z: Int, n: Int
@@ -33,15 +67,16 @@ enum GRUCell {
     /// Runs the T steps of one layer for batch rows `rows`: per step one
     /// (rows, H)·(H, 3H) GEMM for h·W_hhᵀ into the scratch, then the fused
     /// gate kernel. Disjoint row ranges run on different threads.
-    static func forward(_ w: LayerWindow, rows: Range<Int>) {
+    func forward(_ w: LayerWindow, rows: Range<Int>) {
         let b = w.batchSize, h = w.hiddenSize, g3 = 3 * h, bh = w.stepHidden
         let r0 = rows.lowerBound, m = rows.count
         let kernels = w.recurrent.kernels  // the set W_hh was packed for: the gate kernels use it too
         let hProj = w.scratch! + r0 * g3, hn = w.aux!                                // (rows, 3H)
+        let biasHH = w.tensors[StandardTensor.biasHH.rawValue]                      // (3H)
         for t in 0..<w.sequenceLength {
             let hPrev = w.h + t * bh + r0 * h                                        // (rows, H)
             BLAS.packedSGEMM(m: m, a: hPrev, lda: h, packed: w.recurrent, beta: 0, c: hProj, ldc: g3)  // (rows, H)·(H, 3H)
-            forwardStep(gates: w.gates + (t * b + r0) * g3, hProj: hProj, biasHH: w.biasHH, hPrev: hPrev,
+            Self.forwardStep(gates: w.gates + (t * b + r0) * g3, hProj: hProj, biasHH: biasHH, hPrev: hPrev,
                         hn: hn + t * bh + r0 * h, h: w.h + (t + 1) * bh + r0 * h, batchSize: m, hiddenSize: h, kernels: kernels)
         }
     }
@@ -99,7 +134,7 @@ enum GRUCell {
     ///
     /// biasSums (2 × 3H): [0, 3H) += the column sums of these rows' dGatesX (b_ih's
     /// gradient), [3H, 6H) of their dGatesH (b_hh's), added while the rows are in cache.
-    static func backward(_ w: LayerWindow, _ d: LayerGradients, rows: Range<Int>, biasSums: UnsafeMutablePointer<Float>) {
+    func backward(_ w: LayerWindow, _ d: LayerGradients, rows: Range<Int>, sums biasSums: UnsafeMutablePointer<Float>) {
         let b = w.batchSize, h = w.hiddenSize, g3 = 3 * h, bh = w.stepHidden
         let r0 = rows.lowerBound, m = rows.count
         let kernels = w.recurrent.kernels  // the set W_hh was packed for: the gate kernels use it too
@@ -108,7 +143,7 @@ enum GRUCell {
         for t in stride(from: w.sequenceLength - 1, through: 0, by: -1) {
             let dGatesH = d.dGatesH + (t * b + r0) * g3                              // (rows, 3H)
             let dHPrev = t > 0 ? d.dH + (t - 1) * bh + r0 * h : dH0                   // (rows, H)
-            backwardStep(gates: w.gates + (t * b + r0) * g3, hn: w.aux! + t * bh + r0 * h, hPrev: w.h + t * bh + r0 * h,
+            Self.backwardStep(gates: w.gates + (t * b + r0) * g3, hn: w.aux! + t * bh + r0 * h, hPrev: w.h + t * bh + r0 * h,
                          dH: d.dH + t * bh + r0 * h, dGatesX: d.dGatesX + (t * b + r0) * g3, dGatesH: dGatesH,
                          dHPrev: dHPrev, batchSize: m, hiddenSize: h, kernels: kernels)
             Elementwise.addColumnSums(of: d.dGatesX + (t * b + r0) * g3, rows: m, columns: g3, lda: g3, into: biasSums)

@@ -16,7 +16,51 @@ private typealias V8 = SIMD8<Float>  // the backward step has no transcendental 
 // The four gates are one fused (4H) row per batch row, blocks in `LSTMGate`
 // order. Letters: B batch rows, T steps, H hidden size (see LayerWindow.swift).
 
-enum LSTMCell {
+struct LSTMCell: RecurrentCell {
+    // MARK: The cell's facts
+
+    var kind: CellKind { .lstm }
+    var variant: String? { nil }
+    var gateCount: Int { 4 }
+    var gateNames: [String] { LSTMGate.allCases.map { "\($0)" } }
+    var carriesCellState: Bool { true }
+    var outputIsBounded: Bool { true }               // o ⊙ tanh(c): within (−1, 1)
+    var takesForgetGateBias: Bool { true }
+    var keepsRecurrentSideApart: Bool { false }
+
+    func tensors(inputSize: Int, hiddenSize: Int) -> [CellTensor] {
+        StandardTensor.declarations(gateCount: gateCount, inputSize: inputSize, hiddenSize: hiddenSize)
+    }
+
+    /// The forget gate's total bias: written into bias_ih's forget block with
+    /// bias_hh's forget block 0, so that b_if + b_hf (PyTorch adds them) is exactly the option.
+    func initialize(layer: ArraySlice<ParameterLayout.Entry>, hiddenSize h: Int, options: InitOptions,
+                    parameters: inout [Float]) {
+        guard let forget = options.forgetGateBias else { return }
+        let biasIH = layer[layer.startIndex + StandardTensor.biasIH.rawValue].offset
+        let biasHH = layer[layer.startIndex + StandardTensor.biasHH.rawValue].offset
+        for j in LSTMGate.forget.rawValue * h ..< (LSTMGate.forget.rawValue + 1) * h {
+            parameters[biasIH + j] = forget
+            parameters[biasHH + j] = 0
+        }
+    }
+
+    /// aux: one step's tanh(c') per layer, (B, H), not kept (backward recomputes it).
+    func buffers(rows n: Int, batch b: Int, hiddenSize h: Int) -> CellBuffers {
+        CellBuffers(auxiliary: b * h, scratch: 0)
+    }
+
+    /// The two biases share one gradient: x·W_ihᵀ + b_ih + h·W_hhᵀ + b_hh just add.
+    func gradientSums(hiddenSize h: Int) -> (width: Int, targets: [GradientSum]) {
+        (4 * h, [GradientSum(tensor: StandardTensor.biasIH.rawValue, offset: 0),
+                 GradientSum(tensor: StandardTensor.biasHH.rawValue, offset: 0)])
+    }
+
+    func step(_ s: CellStep) {
+        Self.forwardStep(gates: s.gates, biasHH: s.tensors[StandardTensor.biasHH.rawValue], cPrev: s.cPrev!, c: s.c,
+                         tanhC: s.aux, h: s.h, batchSize: 1, hiddenSize: s.hiddenSize)
+    }
+
     /// Gate block offsets inside a (4H) row.
     struct Offsets {
         let i: Int, f: Int, g: Int, o: Int
@@ -34,16 +78,17 @@ enum LSTMCell {
     /// (rows, H)·(H, 4H) GEMM adds h·W_hhᵀ into the precomputed input side,
     /// then the fused gate kernel. Rows never interact, so disjoint ranges run
     /// on different threads with no synchronisation.
-    static func forward(_ w: LayerWindow, rows: Range<Int>) {
+    func forward(_ w: LayerWindow, rows: Range<Int>) {
         let b = w.batchSize, h = w.hiddenSize, g4 = 4 * h, bh = w.stepHidden
         let r0 = rows.lowerBound, m = rows.count
         let kernels = w.recurrent.kernels  // the set W_hh was packed for: the gate kernels use it too
         let c = w.c!, tanhC = w.aux! + r0 * h  // (rows, H) scratch: backward recomputes tanh c' from c'
+        let biasHH = w.tensors[StandardTensor.biasHH.rawValue]                  // (4H)
         for t in 0..<w.sequenceLength {
             let gates = w.gates + (t * b + r0) * g4                                  // (rows, 4H)
             let hPrev = t * bh + r0 * h, hNext = (t + 1) * bh + r0 * h             // offsets of (rows, H) blocks
             BLAS.packedSGEMM(m: m, a: w.h + hPrev, lda: h, packed: w.recurrent, beta: 1, c: gates, ldc: g4)  // (rows, H)·(H, 4H)
-            forwardStep(gates: gates, biasHH: w.biasHH, cPrev: c + hPrev, c: c + hNext,
+            Self.forwardStep(gates: gates, biasHH: biasHH, cPrev: c + hPrev, c: c + hNext,
                         tanhC: tanhC, h: w.h + hNext, batchSize: m, hiddenSize: h, kernels: kernels)
         }
     }
@@ -104,7 +149,7 @@ enum LSTMCell {
     ///
     /// biasSums (4H) += the column sums of these rows' pre-activation gradients
     /// (the gradient of both biases), added while each step's rows are still in cache.
-    static func backward(_ w: LayerWindow, _ d: LayerGradients, rows: Range<Int>, biasSums: UnsafeMutablePointer<Float>) {
+    func backward(_ w: LayerWindow, _ d: LayerGradients, rows: Range<Int>, sums biasSums: UnsafeMutablePointer<Float>) {
         let b = w.batchSize, h = w.hiddenSize, g4 = 4 * h, bh = w.stepHidden
         let r0 = rows.lowerBound, m = rows.count
         let kernels = w.recurrent.kernels  // the set W_hh was packed for: the gate kernels use it too
@@ -113,7 +158,7 @@ enum LSTMCell {
         dH0.update(repeating: 0, count: m * h)
         for t in stride(from: w.sequenceLength - 1, through: 0, by: -1) {
             let dGates = d.dGatesX + (t * b + r0) * g4                               // (rows, 4H)
-            backwardStep(gates: w.gates + (t * b + r0) * g4, cPrev: w.c! + t * bh + r0 * h,
+            Self.backwardStep(gates: w.gates + (t * b + r0) * g4, cPrev: w.c! + t * bh + r0 * h,
                          c: w.c! + (t + 1) * bh + r0 * h, dH: d.dH + t * bh + r0 * h, dC: dC, dGates: dGates,
                          batchSize: m, hiddenSize: h, kernels: kernels)
             Elementwise.addColumnSums(of: dGates, rows: m, columns: g4, lda: g4, into: biasSums)

@@ -1,14 +1,14 @@
 import Tensor
 
 // Letters used in the cells and the model: B batch rows, T time steps of the
-// window, H hidden size, G gates per cell (`CellKind.gateCount`), N = T·B rows
+// window, H hidden size, G gates per cell (`CellFacts.gateCount`), N = T·B rows
 // of a whole window. Every per-window buffer is time-major, (T, B, ·), so one
 // step's rows are one contiguous (B, ·) matrix for the recurrent GEMM, and the
 // whole window is one (N, ·) matrix for the input and weight-gradient GEMMs.
 
 /// The buffers one layer's recurrence reads and writes over one window, as
-/// pointers into the model's workspace. The cells (`BasicRNNCell`,
-/// `LSTMCell`, `GRUCell`) run their forward and backward time loops on it.
+/// pointers into the model's workspace. The cells (`RecurrentCell`) run
+/// their forward and backward time loops on it.
 struct LayerWindow {
     var batchSize: Int                          // B
     var sequenceLength: Int                     // T
@@ -17,17 +17,19 @@ struct LayerWindow {
     /// before each pass: forward W_hhᵀ (H, G·H), backward W_hh (G·H, H).
     /// One matrix shared by all layers (only one layer runs at a time).
     var recurrent: PackedMatrix
-    var biasHH: UnsafePointer<Float>            // (G·H)
+    /// The layer's parameter tensors, in the cell's declaration order.
+    var tensors: LayerTensors
     /// In: x·W_ihᵀ + b_ih for every step. Out: the activated gates, kept for backward.
     var gates: UnsafeMutablePointer<Float>      // (T, B, G·H)
     /// Slot 0: the initial state (in); slot t + 1: the output of step t (out).
     var h: UnsafeMutablePointer<Float>          // (T + 1, B, H)
-    /// LSTM only; same slots as h.
+    /// Cells that carry a cell state only; same slots as h.
     var c: UnsafeMutablePointer<Float>?         // (T + 1, B, H)
-    /// LSTM: tanh(c_t). GRU: W_hn·h_{t−1} + b_hn. Kept for backward.
-    var aux: UnsafeMutablePointer<Float>?       // (T, B, H)
-    /// GRU only: one step's h·W_hhᵀ.
-    var scratch: UnsafeMutablePointer<Float>?   // (B, G·H)
+    /// The layer's `CellBuffers.auxiliary` floats (nil when none), e.g. the
+    /// GRU's W_hn·h_{t−1} + b_hn of every step, kept for backward.
+    var aux: UnsafeMutablePointer<Float>?
+    /// The shared `CellBuffers.scratch` floats (nil when none), e.g. the GRU's one step's h·W_hhᵀ.
+    var scratch: UnsafeMutablePointer<Float>?
 
     /// Rows of one step and elements of one step's hidden matrix.
     var stepHidden: Int { batchSize * hiddenSize }
@@ -43,10 +45,10 @@ struct LayerGradients {
     /// passes the window's `gates` buffer: a step's gradients overwrite its
     /// activated gates, which the cells read (all of a row's lanes) first.
     var dGatesX: UnsafeMutablePointer<Float>    // (T, B, G·H)
-    /// Out: dL/d(h·W_hhᵀ + b_hh). The same buffer as dGatesX except for the
-    /// GRU, where b_hn sits inside r ⊙ (·).
+    /// Out: dL/d(h·W_hhᵀ + b_hh). The same buffer as dGatesX except for
+    /// cells that keep the recurrent side apart (the GRU, where b_hn sits inside r ⊙ (·)).
     var dGatesH: UnsafeMutablePointer<Float>    // (T, B, G·H)
-    /// Out: dL/dh_0 and (LSTM) dL/dc_0, the initial state.
+    /// Out: dL/dh_0 and (cells that carry one) dL/dc_0, the initial state.
     var dH0: UnsafeMutablePointer<Float>        // (B, H)
     var dC0: UnsafeMutablePointer<Float>?       // (B, H)
 }

@@ -11,13 +11,23 @@ public enum CellKind: String, Codable, CaseIterable, Sendable {
     /// Gated recurrent unit, gates r, z, n (PyTorch `nn.GRU`).
     case gru
 
-    public var gateCount: Int {
-        switch self {
-        case .rnn: return 1
-        case .lstm: return 4
-        case .gru: return 3
+    /// G of this kind's cell (the same for every activation).
+    public var gateCount: Int { ModelConfig(cell: self, vocabularySize: 1).cellFacts.gateCount }
+}
+
+extension ModelConfig {
+    /// The one place a cell kind becomes its implementation (see RecurrentCell.swift):
+    /// a new cell type is its own file and one line here.
+    var recurrentCell: any RecurrentCell {
+        switch cell {
+        case .rnn: BasicRNNCell(activation: activation)
+        case .lstm: LSTMCell()
+        case .gru: GRUCell()
         }
     }
+
+    /// What the rest of charrnn may ask this model's cell.
+    public var cellFacts: any CellFacts { recurrentCell }
 }
 
 /// Gate blocks of an LSTM's fused weights, in PyTorch's row order.

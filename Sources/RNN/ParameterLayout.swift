@@ -4,8 +4,10 @@
 /// gradients and optimizer moments use the same layout, so clipping, the
 /// optimizer step and checkpoint I/O are each one loop over one array.
 ///
-/// Names, shapes and order follow PyTorch's `nn.RNN` / `nn.LSTM` / `nn.GRU`
-/// (`input_size = V`) followed by an `nn.Linear(H, V)` head:
+/// Each layer's tensors are the ones its cell declares (`RecurrentCell.tensors`),
+/// named `rnn.{name}_l{k}`, followed by an `nn.Linear(H, V)` head. For the
+/// RNN, LSTM and GRU these are PyTorch's `nn.RNN` / `nn.LSTM` / `nn.GRU`
+/// (`input_size = V`):
 ///
 ///     rnn.weight_ih_l{k}  (G·H, In)   In = V for k = 0, else H
 ///     rnn.weight_hh_l{k}  (G·H, H)
@@ -29,34 +31,48 @@ public struct ParameterLayout: Equatable, Sendable {
     public let entries: [Entry]
     /// Length of the flat block.
     public let totalCount: Int
+    /// Tensors per layer (the cell's).
+    private let tensorsPerLayer: Int
 
-    public init(config: ModelConfig) {
-        let g = config.cell.gateCount, h = config.hiddenSize, v = config.vocabularySize
+    public init(config: ModelConfig) { self.init(config: config, cell: config.recurrentCell) }
+
+    /// The layout of `config` with the layers made of `cell` (tests give cells of their own).
+    init(config: ModelConfig, cell: any RecurrentCell) {
+        let h = config.hiddenSize, v = config.vocabularySize
         var entries: [Entry] = []
         var offset = 0
         func add(_ name: String, _ shape: [Int]) {
             entries.append(Entry(name: name, shape: shape, offset: offset))
             offset += shape.reduce(1, *)
         }
+        var perLayer = 0
         for k in 0..<config.layerCount {
-            add("rnn.weight_ih_l\(k)", [g * h, k == 0 ? v : h])
-            add("rnn.weight_hh_l\(k)", [g * h, h])
-            add("rnn.bias_ih_l\(k)", [g * h])
-            add("rnn.bias_hh_l\(k)", [g * h])
+            let tensors = cell.tensors(inputSize: k == 0 ? v : h, hiddenSize: h)
+            for t in tensors { add("rnn.\(t.name)_l\(k)", t.shape) }
+            perLayer = tensors.count
         }
         add("head.weight", [v, h])
         add("head.bias", [v])
         self.entries = entries
         self.totalCount = offset
+        self.tensorsPerLayer = perLayer
     }
 
     /// The entry called `name`, or nil.
     public func entry(_ name: String) -> Entry? { entries.first { $0.name == name } }
 
-    /// The four tensors of layer `k`: (weight_ih, weight_hh, bias_ih, bias_hh).
+    /// The tensors of layer `k`, in its cell's declaration order.
+    public func tensors(ofLayer k: Int) -> ArraySlice<Entry> {
+        entries[tensorsPerLayer * k ..< tensorsPerLayer * (k + 1)]
+    }
+
+    /// The four tensors of layer `k` of a cell with PyTorch's standard ones
+    /// (RNN, LSTM, GRU): (weight_ih, weight_hh, bias_ih, bias_hh).
     public func layer(_ k: Int) -> (weightIH: Entry, weightHH: Entry, biasIH: Entry, biasHH: Entry) {
-        let e = entries[4 * k ..< 4 * k + 4]
-        return (e[e.startIndex], e[e.startIndex + 1], e[e.startIndex + 2], e[e.startIndex + 3])
+        let e = tensors(ofLayer: k)
+        precondition(e.count == StandardTensor.allCases.count, "layer(_:): the cell's tensors are not the standard four")
+        return (e[e.startIndex + StandardTensor.weightIH.rawValue], e[e.startIndex + StandardTensor.weightHH.rawValue],
+                e[e.startIndex + StandardTensor.biasIH.rawValue], e[e.startIndex + StandardTensor.biasHH.rawValue])
     }
 
     /// The head's (weight, bias).

@@ -7,7 +7,7 @@
 public struct RecurrentState: Equatable, Sendable {
     public var batchSize: Int
     public var h: [Float]     // (L, B, H)
-    public var c: [Float]     // (L, B, H) for LSTM, empty otherwise
+    public var c: [Float]     // (L, B, H) for a cell that carries a cell state (LSTM), empty otherwise
 
     public init(batchSize: Int, h: [Float], c: [Float]) {
         self.batchSize = batchSize
@@ -19,7 +19,7 @@ public struct RecurrentState: Equatable, Sendable {
     public static func zeros(config: ModelConfig, batchSize: Int) -> RecurrentState {
         let count = config.layerCount * batchSize * config.hiddenSize
         return RecurrentState(batchSize: batchSize, h: [Float](repeating: 0, count: count),
-                              c: config.cell == .lstm ? [Float](repeating: 0, count: count) : [])
+                              c: config.cellFacts.carriesCellState ? [Float](repeating: 0, count: count) : [])
     }
 
     /// A one-line error when this state cannot be used with `config`, or nil.
@@ -27,7 +27,7 @@ public struct RecurrentState: Equatable, Sendable {
         let count = config.layerCount * batchSize * config.hiddenSize
         if batchSize < 1 { return "state batch size must be at least 1 (got \(batchSize))" }
         if h.count != count { return "state h has \(h.count) values, expected L·B·H = \(count)" }
-        let cCount = config.cell == .lstm ? count : 0
+        let cCount = config.cellFacts.carriesCellState ? count : 0
         if c.count != cCount { return "state c has \(c.count) values, expected \(cCount) for \(config.cell.rawValue)" }
         return nil
     }

@@ -4,7 +4,8 @@ extension StackedRNN {
     /// Sets every parameter as PyTorch does, then applies `options`:
     ///
     /// - every rnn tensor (weights and biases of all layers): uniform(−1/√H, 1/√H),
-    ///   `nn.RNN` / `nn.LSTM` / `nn.GRU`'s `reset_parameters`;
+    ///   `nn.RNN` / `nn.LSTM` / `nn.GRU`'s `reset_parameters`; then the cell
+    ///   applies `options` to each layer (`RecurrentCell.initialize`);
     /// - head.weight and head.bias: uniform(−1/√H, 1/√H), `nn.Linear(H, V)`'s
     ///   default (kaiming_uniform with a = √5 gives bound 1/√fan_in; the bias 1/√fan_in);
     /// - options that do not apply to the cell are ignored (see `InitOptions.problem`).
@@ -16,25 +17,12 @@ extension StackedRNN {
         let bound = 1 / Float(h).squareRoot()
         for i in parameters.indices { parameters[i] = rng.nextFloat(in: -bound, bound) }
 
-        if let forget = options.forgetGateBias, config.cell == .lstm {
-            let block = LSTMGate.forget.rawValue * h ..< (LSTMGate.forget.rawValue + 1) * h
-            for k in 0..<config.layerCount {
-                let e = layout.layer(k)
-                for j in block {
-                    parameters[e.biasIH.offset + j] = forget
-                    parameters[e.biasHH.offset + j] = 0
-                }
-            }
-        }
-        if options.identityRecurrent, config.cell == .rnn {
-            for k in 0..<config.layerCount {
-                let e = layout.layer(k)
-                for r in 0..<h {
-                    for c in 0..<h { parameters[e.weightHH.offset + r * h + c] = r == c ? 1 : 0 }
-                }
-                for j in e.biasIH.range { parameters[j] = 0 }
-                for j in e.biasHH.range { parameters[j] = 0 }
-            }
+        // What the options mean is the cell's to say; options it does not take are dropped here.
+        var applied = options
+        if !cell.takesForgetGateBias { applied.forgetGateBias = nil }
+        if !cell.takesIdentityRecurrent { applied.identityRecurrent = false }
+        for k in 0..<config.layerCount {
+            cell.initialize(layer: layout.tensors(ofLayer: k), hiddenSize: h, options: applied, parameters: &parameters)
         }
         zeroGradients()
     }

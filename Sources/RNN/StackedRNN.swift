@@ -28,7 +28,9 @@ import Tensor
 // W_hh was packed for (`KernelSet`, `Kernels.current`). The window-wide GEMMs
 // are cut into blocks of C.
 
-/// Parameter initialisation choices beyond PyTorch's default.
+/// Parameter initialisation choices beyond PyTorch's default. Each applies
+/// to the cells that say they take it (`CellFacts.takesForgetGateBias`,
+/// `takesIdentityRecurrent`), which apply it (`RecurrentCell.initialize`).
 public struct InitOptions: Sendable {
     /// LSTM only: the forget gate's total bias, e.g. 1 as in char-rnn and
     /// Jozefowicz et al. 2015. Written into bias_ih's forget block, with
@@ -48,15 +50,20 @@ public struct InitOptions: Sendable {
     /// A one-line error when an option does not apply to `config`, or nil.
     /// (`initialize` ignores options that do not apply.)
     public func problem(for config: ModelConfig) -> String? {
-        if forgetGateBias != nil && config.cell != .lstm { return "a forget-gate bias applies to LSTM only, not \(config.cell.rawValue)" }
+        let cell = config.cellFacts
+        if forgetGateBias != nil && !cell.takesForgetGateBias { return "a forget-gate bias applies to LSTM only, not \(config.cell.rawValue)" }
         if let b = forgetGateBias, !b.isFinite { return "forget-gate bias must be finite (got \(b))" }
-        if identityRecurrent && config.cell != .rnn { return "identity recurrent init applies to the basic RNN only, not \(config.cell.rawValue)" }
+        if identityRecurrent && !cell.takesIdentityRecurrent { return "identity recurrent init applies to the basic RNN only, not \(config.cell.rawValue)" }
         return nil
     }
 }
 
 public final class StackedRNN {
     public let config: ModelConfig
+    /// The cell type of every layer: the model asks it, never the kind.
+    let cell: any RecurrentCell
+    /// The cell's `gradientSums`, asked once.
+    private let gradientSums: (width: Int, targets: [GradientSum])
     public let layout: ParameterLayout
     /// All parameters, flat, in `layout` order.
     public var parameters: [Float] { didSet { parameterVersion &+= 1 } }
@@ -65,8 +72,13 @@ public final class StackedRNN {
     /// dLoss/dparameters, same layout. `backward` adds into it; zeroing is the trainer's job.
     public var gradients: [Float]
 
-    /// Offsets of one layer's tensors in the flat arrays.
-    struct LayerOffsets { let weightIH: Int, weightHH: Int, biasIH: Int, biasHH: Int }
+    /// Offsets of one layer's tensors in the flat arrays: the ones the model
+    /// itself uses by role, and all of them in the cell's declaration order.
+    struct LayerOffsets {
+        let weightIH: Int, weightHH: Int
+        let biasIH: Int?                       // nil for a cell without b_ih (the layer-normalized ones of issue 12)
+        let tensors: [Int]
+    }
     let layerOffsets: [LayerOffsets]
     let headWeightOffset: Int                  // (V, H)
     let headBiasOffset: Int                    // (V)
@@ -80,17 +92,32 @@ public final class StackedRNN {
     var stepWeightCache: StepWeights?
 
     /// A model of the given shape with all parameters (and gradients) zero; see `initialize`.
-    public init(config: ModelConfig) {
+    public convenience init(config: ModelConfig) { self.init(config: config, cell: config.recurrentCell) }
+
+    /// A model of `config` whose layers are made of `cell`, which must state the
+    /// facts of `config.cell` (tests give cells of their own).
+    init(config: ModelConfig, cell: any RecurrentCell) {
         if let problem = config.problem { preconditionFailure("StackedRNN: \(problem)") }
-        let layout = ParameterLayout(config: config)
+        let layout = ParameterLayout(config: config, cell: cell)
         self.config = config
+        self.cell = cell
+        gradientSums = cell.gradientSums(hiddenSize: config.hiddenSize)
         self.layout = layout
         parameters = [Float](repeating: 0, count: layout.totalCount)
         gradients = [Float](repeating: 0, count: layout.totalCount)
+        let declared = cell.tensors(inputSize: config.vocabularySize, hiddenSize: config.hiddenSize)
+        func index(_ role: CellTensor.Role) -> Int {
+            guard let i = declared.firstIndex(where: { $0.role == role }) else {
+                preconditionFailure("StackedRNN: the \(cell.name) cell declares no tensor of role \(role)")
+            }
+            return i
+        }
+        let weightIH = index(.inputWeight), weightHH = index(.recurrentWeight)
+        let biasIH = declared.firstIndex { $0.role == .inputBias }
         layerOffsets = (0..<config.layerCount).map { k in
-            let e = layout.layer(k)
-            return LayerOffsets(weightIH: e.weightIH.offset, weightHH: e.weightHH.offset,
-                                biasIH: e.biasIH.offset, biasHH: e.biasHH.offset)
+            let offsets = layout.tensors(ofLayer: k).map(\.offset)
+            return LayerOffsets(weightIH: offsets[weightIH], weightHH: offsets[weightHH], biasIH: biasIH.map { offsets[$0] },
+                                tensors: offsets)
         }
         headWeightOffset = layout.head.weight.offset
         headBiasOffset = layout.head.bias.offset
@@ -116,8 +143,8 @@ public final class StackedRNN {
                         batchSize: Int, sequenceLength: Int, state: inout RecurrentState,
                         training: Bool, rng: inout SplitMix64) -> Float {
         let b = batchSize, t = sequenceLength, n = b * t
-        let l = config.layerCount, h = config.hiddenSize, gh = config.cell.gateCount * h, v = config.vocabularySize
-        let bh = b * h
+        let l = config.layerCount, h = config.hiddenSize, gh = cell.gateCount * h, v = config.vocabularySize
+        let bh = b * h, carriesCellState = cell.carriesCellState
         precondition(b >= 1 && t >= 1, "forward: batch size and sequence length must be at least 1 (got \(b), \(t))")
         precondition(inputs.count == n && targets.count == n, "forward: expected B·T = \(n) inputs and targets, got \(inputs.count), \(targets.count)")
         precondition(state.batchSize == b, "forward: state batch size \(state.batchSize) ≠ window batch size \(b)")
@@ -142,7 +169,7 @@ public final class StackedRNN {
                 let o = layerOffsets[layer]
                 let hidden = ws.hidden[layer].base                                   // (T + 1, B, H)
                 state.h.withUnsafeBufferPointer { hidden.update(from: $0.baseAddress! + layer * bh, count: bh) }
-                if config.cell == .lstm {
+                if carriesCellState {
                     state.c.withUnsafeBufferPointer { ws.cell[layer].base.update(from: $0.baseAddress! + layer * bh, count: bh) }
                 }
                 // Input side of all T steps: x·W_ihᵀ + b_ih.
@@ -150,32 +177,30 @@ public final class StackedRNN {
                 if layer == 0 {
                     let wt = ws.inputWeightT.base, tokens = ws.tokens.base           // (V, G·H), (T, B)
                     BLAS.transpose(p + o.weightIH, rows: gh, columns: v, into: wt)
-                    let pieces = Parallel.parts(for: n, minimum: 256)
+                    let pieces = Parallel.parts(for: n, minimum: 256), bias = o.biasIH.map { p + $0 }
                     Parallel.forEach(pieces) { q in
                         let r = Parallel.range(q, of: pieces, count: n)
-                        OneHot.gatherRows(tokens: tokens + r.lowerBound, count: r.count, table: wt, width: gh,
-                                          vocabularySize: v, bias: p + o.biasIH, out: gates + r.lowerBound * gh, ldo: gh)
+                        if let bias {
+                            OneHot.gatherRows(tokens: tokens + r.lowerBound, count: r.count, table: wt, width: gh,
+                                              vocabularySize: v, bias: bias, out: gates + r.lowerBound * gh, ldo: gh)
+                        } else {
+                            OneHot.gatherRows(tokens: tokens + r.lowerBound, count: r.count, table: wt, width: gh,
+                                              vocabularySize: v, out: gates + r.lowerBound * gh, ldo: gh)
+                        }
                     }
                 } else {
                     let x = input(of: layer, ws, batchSize: b, rows: n, dropout: dropout, rng: &rng)   // (T, B, H)
-                    Self.linear(x, rows: n, inputs: h, weight: p + o.weightIH, bias: p + o.biasIH, outputs: gh, out: gates)
+                    Self.linear(x, rows: n, inputs: h, weight: p + o.weightIH, bias: o.biasIH.map { p + $0 }, outputs: gh, out: gates)
                 }
                 // The recurrence, batch rows split across threads.
                 // B = W_hhᵀ (H, G·H), read from W_hh (G·H, H).
                 ws.recurrentWeights.pack(from: p + o.weightHH, ld: h, transposed: true, rows: h, columns: gh)
                 let w = layerWindow(layer, ws, p, batchSize: b, sequenceLength: t)
-                let cell = config.cell, activation = config.activation
-                Parallel.forEach(parts) { q in
-                    let rows = Parallel.range(q, of: parts, count: b)
-                    switch cell {
-                    case .rnn: BasicRNNCell.forward(w, rows: rows, activation: activation)
-                    case .lstm: LSTMCell.forward(w, rows: rows)
-                    case .gru: GRUCell.forward(w, rows: rows)
-                    }
-                }
+                let cell = self.cell
+                Parallel.forEach(parts) { q in cell.forward(w, rows: Parallel.range(q, of: parts, count: b)) }
                 // Final state out, for the next window.
                 state.h.withUnsafeMutableBufferPointer { ($0.baseAddress! + layer * bh).update(from: hidden + t * bh, count: bh) }
-                if config.cell == .lstm {
+                if carriesCellState {
                     state.c.withUnsafeMutableBufferPointer { ($0.baseAddress! + layer * bh).update(from: ws.cell[layer].base + t * bh, count: bh) }
                 }
             }
@@ -199,15 +224,15 @@ public final class StackedRNN {
     /// thread, each at least 8 rows (a thinner GEMM loses more than a thread gains).
     func recurrenceParts(batchSize b: Int) -> Int { Parallel.parts(for: b, minimum: 8) }
 
-    /// out (N, M) = x (N, K) · Wᵀ + bias, W stored (M, K): blocks of rows on the engine's threads.
+    /// out (N, M) = x (N, K) · Wᵀ + bias (none when nil), W stored (M, K): blocks of rows on the engine's threads.
     static func linear(_ x: UnsafePointer<Float>, rows n: Int, inputs k: Int, weight: UnsafePointer<Float>,
-                       bias: UnsafePointer<Float>, outputs m: Int, out: UnsafeMutablePointer<Float>) {
+                       bias: UnsafePointer<Float>?, outputs m: Int, out: UnsafeMutablePointer<Float>) {
         let pieces = 2 * n * m * k < 4_000_000 ? 1 : Parallel.parts(for: n, minimum: 32)
         Parallel.forEach(pieces) { q in
             let r = Parallel.range(q, of: pieces, count: n, alignment: 16)
-            Elementwise.fillRows(out + r.lowerBound * m, rows: r.count, columns: m, ldc: m, with: bias)
+            if let bias { Elementwise.fillRows(out + r.lowerBound * m, rows: r.count, columns: m, ldc: m, with: bias) }
             BLAS.sgemm(.none, .transposed, m: r.count, n: m, k: k, a: x + r.lowerBound * k, lda: k,
-                       b: weight, ldb: k, beta: 1, c: out + r.lowerBound * m, ldc: m)
+                       b: weight, ldb: k, beta: bias == nil ? 0 : 1, c: out + r.lowerBound * m, ldc: m)
         }
     }
 
@@ -242,11 +267,11 @@ public final class StackedRNN {
         let o = layerOffsets[layer]
         return LayerWindow(
             batchSize: batchSize, sequenceLength: sequenceLength, hiddenSize: config.hiddenSize,
-            recurrent: ws.recurrentWeights, biasHH: p + o.biasHH,
+            recurrent: ws.recurrentWeights, tensors: LayerTensors(base: p, offsets: o.tensors),
             gates: ws.gates[layer].base, h: ws.hidden[layer].base,
-            c: config.cell == .lstm ? ws.cell[layer].base : nil,
+            c: ws.cell.isEmpty ? nil : ws.cell[layer].base,
             aux: ws.aux.isEmpty ? nil : ws.aux[layer].base,
-            scratch: config.cell == .gru ? ws.recurrentScratch.base : nil)
+            scratch: ws.recurrentScratch.count == 0 ? nil : ws.recurrentScratch.base)
     }
 
     private func workspace(batchSize b: Int, sequenceLength t: Int) -> Workspace {
@@ -264,8 +289,9 @@ public final class StackedRNN {
         guard let win = window, let ws = workspace else { preconditionFailure("backward() called before forward()") }
         precondition(gradients.count == layout.totalCount, "backward: gradients has \(gradients.count) values, layout \(layout.totalCount)")
         let b = win.batchSize, t = win.sequenceLength, n = b * t
-        let l = config.layerCount, h = config.hiddenSize, gh = config.cell.gateCount * h, v = config.vocabularySize
+        let l = config.layerCount, h = config.hiddenSize, gh = cell.gateCount * h, v = config.vocabularySize
         let bh = b * h
+        let (sumWidth, sumTargets) = gradientSums
         let dHidden = ws.dHidden.base                                                // (T, B, H)
         precondition(!hasGradient, "backward() called twice after one forward(): the first consumed the cached gates")
 
@@ -292,27 +318,25 @@ public final class StackedRNN {
                     // dL/d(pre-activations) overwrite the activated gates, step by step, as the recurrence
                     // goes back (each step's gates are read once, just before): no second (T, B, G·H) buffer.
                     let dGatesX = ws.gates[layer].base                               // (T, B, G·H)
-                    let dGatesH = ws.dGatesH?.base ?? dGatesX                        // (T, B, G·H) GRU: its own
+                    let dGatesH = ws.dGatesH?.base ?? dGatesX                        // (T, B, G·H) its own when the recurrent side is apart
                     let d = LayerGradients(dH: dHidden, dGatesX: dGatesX, dGatesH: dGatesH,
                                            dH0: ws.dInitialH.base + layer * bh,
                                            dC0: ws.dInitialC.map { $0.base + layer * bh })
-                    let cell = config.cell, activation = config.activation
-                    // Each piece of rows adds up its own bias gradient (2 × G·H: input side, recurrent side).
-                    let partials = ws.biasPartials(count: parts * 2 * gh)
-                    partials.update(repeating: 0, count: parts * 2 * gh)
+                    let cell = self.cell
+                    // Each piece of rows adds up its own column sums (the cell's: the biases' gradients).
+                    let partials = ws.biasPartials(count: parts * sumWidth)
+                    partials.update(repeating: 0, count: parts * sumWidth)
                     Parallel.forEach(parts) { q in
-                        let rows = Parallel.range(q, of: parts, count: b), sums = partials + q * 2 * gh
-                        switch cell {
-                        case .rnn: BasicRNNCell.backward(w, d, rows: rows, activation: activation, biasSums: sums)
-                        case .lstm: LSTMCell.backward(w, d, rows: rows, biasSums: sums)
-                        case .gru: GRUCell.backward(w, d, rows: rows, biasSums: sums)
-                        }
+                        cell.backward(w, d, rows: Parallel.range(q, of: parts, count: b), sums: partials + q * sumWidth)
                     }
-                    // Bias gradients: the pieces' sums, in piece order. The RNN and LSTM biases share one.
-                    let recurrentSide = cell == .gru ? gh : 0
-                    for q in 0..<parts {
-                        let sums = partials + q * 2 * gh
-                        for j in 0..<gh { g[o.biasIH + j] += sums[j]; g[o.biasHH + j] += sums[recurrentSide + j] }
+                    // Their gradients: the pieces' sums, in piece order, into each tensor the cell names.
+                    let entries = layout.tensors(ofLayer: layer)
+                    for target in sumTargets {
+                        let gradient = g + o.tensors[target.tensor], count = entries[entries.startIndex + target.tensor].count
+                        for q in 0..<parts {
+                            let sums = partials + q * sumWidth + target.offset
+                            for j in 0..<count { gradient[j] += sums[j] }
+                        }
                     }
                     // Weight gradients, one GEMM each over all T steps.
                     BLAS.parallelSGEMM(.transposed, .none, m: gh, n: h, k: n, a: dGatesH, lda: gh, b: ws.hidden[layer].base, ldb: h,
@@ -382,7 +406,7 @@ public final class StackedRNN {
     public func cellState(layer: Int, batch: Int, time: Int) -> [Float] {
         let (ws, b) = checkedPosition(batch: batch, time: time)
         precondition(layer >= 0 && layer < config.layerCount, "layer \(layer) out of 0..<\(config.layerCount)")
-        guard config.cell == .lstm else { return [] }
+        guard cell.carriesCellState else { return [] }
         let h = config.hiddenSize, row = (time + 1) * b + batch
         return ws.cell[layer].array(row * h ..< (row + 1) * h)
     }
@@ -405,12 +429,12 @@ public final class StackedRNN {
     /// the first call after `parameters` changed (`StepWeights`). The token is
     /// checked (precondition) since a sampler's prime comes from outside.
     public func step(token: Int32, state: inout RecurrentState, logits: UnsafeMutableBufferPointer<Float>) {
-        let l = config.layerCount, h = config.hiddenSize, gh = config.cell.gateCount * h, v = config.vocabularySize
+        let l = config.layerCount, h = config.hiddenSize, gh = cell.gateCount * h, v = config.vocabularySize
         precondition(token >= 0 && Int(token) < v, "step: token id \(token) outside 0..<\(v)")
         precondition(state.batchSize == 1, "step: state batch size must be 1 (got \(state.batchSize))")
         if let problem = state.problem(for: config) { preconditionFailure("step: \(problem)") }
         precondition(logits.count >= v, "step: logits buffer holds \(logits.count) values, needs V = \(v)")
-        let s = stepScratch, cell = config.cell, activation = config.activation
+        let s = stepScratch, apart = cell.keepsRecurrentSideApart, carriesCellState = cell.carriesCellState
         let weights = stepWeights()
         parameters.withUnsafeBufferPointer { pb in
             let p = pb.baseAddress!
@@ -420,15 +444,19 @@ public final class StackedRNN {
                     let o = layerOffsets[layer]
                     let hPrev = hAll + layer * h                                     // (H) in, updated in place
                     let gates = s.gates.base                                         // (G·H)
-                    let recurrent = cell == .gru ? s.hProj.base : gates              // GRU keeps h·W_hhᵀ apart
+                    let recurrent = apart ? s.hProj.base : gates                     // (G·H) h·W_hhᵀ, apart or added in
                     // Input side: layer 0 a row of the table, the others a product below.
                     if layer == 0 {
                         let row = weights.inputTable.base + Int(token) * gh
-                        for j in 0..<gh { gates[j] = row[j] + p[o.biasIH + j] }
+                        if let bias = o.biasIH {
+                            for j in 0..<gh { gates[j] = row[j] + p[bias + j] }
+                        } else {
+                            gates.update(from: row, count: gh)
+                        }
                     } else {
-                        gates.update(from: p + o.biasIH, count: gh)
+                        if let bias = o.biasIH { gates.update(from: p + bias, count: gh) } else { gates.update(repeating: 0, count: gh) }
                     }
-                    if cell == .gru {
+                    if apart {
                         if layer > 0 { weights.multiply(layer, part: .input, parameters: p, x: hAll + (layer - 1) * h, into: gates, beta: 1) }
                         weights.multiply(layer, part: .recurrent, parameters: p, x: hPrev, into: recurrent, beta: 0)
                     } else if layer == 0 {
@@ -437,20 +465,18 @@ public final class StackedRNN {
                         // h_{l−1} (this step's, just written) and h_l (the previous step's) are adjacent in `state.h`.
                         weights.multiply(layer, part: .both, parameters: p, x: hAll + (layer - 1) * h, into: gates, beta: 1)
                     }
-                    switch cell {
-                    case .rnn:
-                        BasicRNNCell.forwardStep(gates: gates, biasHH: p + o.biasHH, h: s.h.base,
-                                                 batchSize: 1, hiddenSize: h, activation: activation)
-                    case .lstm:
+                    var one = CellStep(hiddenSize: h, tensors: LayerTensors(base: p, offsets: o.tensors), gates: gates,
+                                       recurrent: apart ? recurrent : nil, hPrev: hPrev, cPrev: nil, aux: s.aux.base,
+                                       h: s.h.base, c: s.c.base)
+                    if carriesCellState {
                         state.c.withUnsafeMutableBufferPointer { cb in
-                            let cPrev = cb.baseAddress! + layer * h
-                            LSTMCell.forwardStep(gates: gates, biasHH: p + o.biasHH, cPrev: cPrev, c: s.c.base,
-                                                 tanhC: s.aux.base, h: s.h.base, batchSize: 1, hiddenSize: h)
+                            let cPrev = cb.baseAddress! + layer * h                  // (H) in, updated in place
+                            one.cPrev = UnsafePointer(cPrev)
+                            cell.step(one)
                             cPrev.update(from: s.c.base, count: h)
                         }
-                    case .gru:
-                        GRUCell.forwardStep(gates: gates, hProj: s.hProj.base, biasHH: p + o.biasHH, hPrev: hPrev,
-                                            hn: s.aux.base, h: s.h.base, batchSize: 1, hiddenSize: h)
+                    } else {
+                        cell.step(one)
                     }
                     hPrev.update(from: s.h.base, count: h)
                 }
@@ -482,7 +508,7 @@ public final class StackedRNN {
     ///     total = 6·N·H·(GH·(2L − 1) + V)
     public func trainingFLOPs(batchSize: Int, sequenceLength: Int) -> Double {
         let n = Double(batchSize * sequenceLength), h = Double(config.hiddenSize)
-        let gh = Double(config.cell.gateCount * config.hiddenSize), l = Double(config.layerCount)
+        let gh = Double(cell.gateCount * config.hiddenSize), l = Double(config.layerCount)
         return 6 * n * h * (gh * (2 * l - 1) + Double(config.vocabularySize))
     }
 
@@ -499,7 +525,7 @@ public final class StackedRNN {
     /// 20 KB per vocabulary entry, which is why a vocabulary of 100,000 rare
     /// graphemes costs gigabytes whatever the hidden size.
     public static func trainingBytes(config: ModelConfig, batchSize b: Int, sequenceLength t: Int) -> Int {
-        let h = config.hiddenSize, gh = config.cell.gateCount * h
+        let h = config.hiddenSize, gh = config.cellFacts.gateCount * h
         let packed = (h + 32) * gh  // one layer's W_hh in 32-column panels, rounded up
         return 4 * (2 * config.parameterCount + Workspace.floatCount(config: config, rows: b * t, batch: b) + packed)
     }

@@ -20,9 +20,9 @@ final class Workspace {
     /// W_hh (G·H, H) in backward. One for all layers: one copy of one layer's W_hh.
     let recurrentWeights = PackedMatrix()
     let hidden: [AlignedBuffer<Float>]         // [L] (T + 1, B, H) slot 0 the initial state
-    let cell: [AlignedBuffer<Float>]           // [L] (T + 1, B, H) LSTM only, else empty
-    let aux: [AlignedBuffer<Float>]            // [L] GRU (T, B, H) W_hn h + b_hn; LSTM (B, H) one step's tanh(c) (not kept); else empty
-    let recurrentScratch: AlignedBuffer<Float> // (B, G·H) GRU: one step's h·W_hhᵀ
+    let cell: [AlignedBuffer<Float>]           // [L] (T + 1, B, H) when the cell carries a cell state, else empty
+    let aux: [AlignedBuffer<Float>]            // [L] the cell's `CellBuffers.auxiliary` (GRU (T, B, H) W_hn h + b_hn; LSTM (B, H) one step's tanh(c)); empty when 0
+    let recurrentScratch: AlignedBuffer<Float> // the cell's `CellBuffers.scratch` (GRU (B, G·H) one step's h·W_hhᵀ)
     // Dropout: index k in 1..<L is the input of layer k, index L the head's input; index 0 unused.
     let masks: [AlignedBuffer<Float>]          // [L + 1] (T, B, H) 0 or 1/(1 − p); empty without dropout
     let dropped: [AlignedBuffer<Float>]        // [L + 1] (T, B, H) masked inputs; empty without dropout
@@ -38,21 +38,21 @@ final class Workspace {
     let dInputWeightT: AlignedBuffer<Float>    // (V, G·H) layer 0's dweight_ih, scattered by rows, then transposed in
     private var partials = AlignedBuffer<Float>(count: 0)  // (pieces, 2, G·H) bias gradients of each piece of rows
     let dHidden: AlignedBuffer<Float>          // (T, B, H) dL/dh of the layer being backpropagated
-    let dGatesH: AlignedBuffer<Float>?         // (T, B, G·H) GRU only; dGatesX (and the others' dGatesH) overwrite `gates`
+    let dGatesH: AlignedBuffer<Float>?         // (T, B, G·H) cells that keep the recurrent side apart (GRU); dGatesX (and the others' dGatesH) overwrite `gates`
     let dInitialH: AlignedBuffer<Float>        // (L, B, H)
-    let dInitialC: AlignedBuffer<Float>?       // (L, B, H) LSTM only
+    let dInitialC: AlignedBuffer<Float>?       // (L, B, H) cells that carry a cell state only
 
     init(config: ModelConfig, rows n: Int, batch b: Int) {
-        let l = config.layerCount, h = config.hiddenSize, g = config.cell.gateCount, v = config.vocabularySize
-        let lstm = config.cell == .lstm, gru = config.cell == .gru
+        let cell = config.recurrentCell, own = cell.buffers(rows: n, batch: b, hiddenSize: config.hiddenSize)
+        let l = config.layerCount, h = config.hiddenSize, g = cell.gateCount, v = config.vocabularySize
         func buffers(_ count: Int, _ size: Int) -> [AlignedBuffer<Float>] { (0..<count).map { _ in AlignedBuffer(count: size) } }
         rowCapacity = n
         batchCapacity = b
         gates = buffers(l, n * g * h)
         hidden = buffers(l, (n + b) * h)
-        cell = lstm ? buffers(l, (n + b) * h) : []
-        aux = gru ? buffers(l, n * h) : lstm ? buffers(l, b * h) : []
-        recurrentScratch = AlignedBuffer(count: gru ? b * g * h : 0)
+        self.cell = cell.carriesCellState ? buffers(l, (n + b) * h) : []
+        aux = own.auxiliary > 0 ? buffers(l, own.auxiliary) : []
+        recurrentScratch = AlignedBuffer(count: own.scratch)
         let dropout = config.dropout > 0
         masks = dropout ? [AlignedBuffer(count: 0)] + buffers(l, n * h) : []
         dropped = dropout ? [AlignedBuffer(count: 0)] + buffers(l, n * h) : []
@@ -64,27 +64,29 @@ final class Workspace {
         dLogits = AlignedBuffer(count: n * v)
         dInputWeightT = AlignedBuffer(count: v * g * h)
         dHidden = AlignedBuffer(count: n * h)
-        dGatesH = gru ? AlignedBuffer(count: n * g * h) : nil
+        dGatesH = cell.keepsRecurrentSideApart ? AlignedBuffer(count: n * g * h) : nil
         dInitialH = AlignedBuffer(count: l * b * h)
-        dInitialC = lstm ? AlignedBuffer(count: l * b * h) : nil
+        dInitialC = cell.carriesCellState ? AlignedBuffer(count: l * b * h) : nil
     }
 
     /// Floats (4 bytes each; the Int32 and Double buffers counted in 4-byte
     /// units) that `init(config:rows:batch:)` allocates: the figure memory
     /// estimates use, kept beside the allocation it describes (a test compares them).
     static func floatCount(config: ModelConfig, rows n: Int, batch b: Int) -> Int {
-        let l = config.layerCount, h = config.hiddenSize, g = config.cell.gateCount, v = config.vocabularySize
-        let lstm = config.cell == .lstm, gru = config.cell == .gru
+        let cell = config.recurrentCell, own = cell.buffers(rows: n, batch: b, hiddenSize: config.hiddenSize)
+        let l = config.layerCount, h = config.hiddenSize, g = cell.gateCount, v = config.vocabularySize
+        let carried = cell.carriesCellState
         var perLayer = n * g * h + (n + b) * h                 // gates, hidden
-        if lstm { perLayer += (n + b) * h + b * h }            // cell, aux
-        if gru { perLayer += n * h }                           // aux
+        if carried { perLayer += (n + b) * h }                 // cell
+        perLayer += own.auxiliary                              // aux
         if config.dropout > 0 { perLayer += 2 * n * h }        // masks, dropped
         var total = l * perLayer
-        if gru { total += b * g * h + n * g * h }              // recurrentScratch, dGatesH
+        total += own.scratch                                   // recurrentScratch
+        if cell.keepsRecurrentSideApart { total += n * g * h } // dGatesH
         total += n + n + 2 * n                                 // tokens, targets, rowLosses (Double)
         total += 2 * n * v                                     // logits, dLogits: the vocabulary's share
         total += 2 * v * g * h                                 // inputWeightT, dInputWeightT
-        total += n * h + l * b * h + (lstm ? l * b * h : 0)    // dHidden, dInitialH, dInitialC
+        total += n * h + l * b * h + (carried ? l * b * h : 0) // dHidden, dInitialH, dInitialC
         return total
     }
 
@@ -110,18 +112,18 @@ final class Workspace {
 /// The few buffers of batch-1 `step`, allocated with the model.
 final class StepScratch {
     let gates: AlignedBuffer<Float>            // (G·H)
-    let hProj: AlignedBuffer<Float>            // (G·H) GRU: h·W_hhᵀ
-    let aux: AlignedBuffer<Float>              // (H) LSTM tanh(c), GRU W_hn h + b_hn
+    let hProj: AlignedBuffer<Float>            // (G·H) h·W_hhᵀ, for cells that keep the recurrent side apart (GRU)
+    let aux: AlignedBuffer<Float>              // the cell's scratch of a one-row step (LSTM (H) tanh(c), GRU (H) W_hn h + b_hn)
     let h: AlignedBuffer<Float>                // (H) the new hidden state
     let c: AlignedBuffer<Float>                // (H) the new cell state
 
     init(config: ModelConfig) {
-        let h = config.hiddenSize, gh = config.cell.gateCount * h
+        let cell = config.recurrentCell, h = config.hiddenSize, gh = cell.gateCount * h
         gates = AlignedBuffer(count: gh)
-        hProj = AlignedBuffer(count: gh)
-        aux = AlignedBuffer(count: h)
+        hProj = AlignedBuffer(count: cell.keepsRecurrentSideApart ? gh : 0)
+        aux = AlignedBuffer(count: cell.buffers(rows: 1, batch: 1, hiddenSize: h).auxiliary)
         self.h = AlignedBuffer(count: h)
-        c = AlignedBuffer(count: h)
+        c = AlignedBuffer(count: cell.carriesCellState ? h : 0)
     }
 }
 

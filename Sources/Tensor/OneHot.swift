@@ -70,6 +70,20 @@ extension OneHot {
         }
     }
 
+    /// out (N, M; ldo) ← wt[tokens[n], :] for every row n: `gatherRows` without a bias.
+    @inlinable
+    public static func gatherRows(
+        tokens: UnsafePointer<Int32>, count n: Int,
+        table wt: UnsafePointer<Float>, width m: Int, vocabularySize v: Int,
+        out: UnsafeMutablePointer<Float>, ldo: Int
+    ) {
+        for row in 0..<n {
+            let token = Int(tokens[row])
+            assert(token >= 0 && token < v, "token id \(token) outside 0..<\(v)")
+            (out + row * ldo).update(from: wt + token * m, count: m)
+        }
+    }
+
     /// dwt (V, M) [tokens[n], columns] += dOut[n, columns] for every row n, in row order.
     /// Disjoint column ranges can run on different threads.
     @inlinable

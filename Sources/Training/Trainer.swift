@@ -146,7 +146,7 @@ public final class Trainer {
             model.parameters = source.parameters
         } else {
             model.initialize(rng: &rng, options: InitOptions(
-                forgetGateBias: options.cell == .lstm ? options.forgetGateBias : nil,
+                forgetGateBias: config.cellFacts.takesForgetGateBias ? options.forgetGateBias : nil,
                 identityRecurrent: options.identityRecurrent))
         }
         var optimizer = Optimizer(settings: options.optimizer, parameterCount: model.parameters.count)

@@ -112,7 +112,7 @@ public struct ActivationPage: Sendable {
 
         let config = checkpoint.config
         var states: [Payload.States] = []
-        let bounded = config.cell != .rnn || config.activation == .tanh
+        let bounded = config.cellFacts.outputIsBounded
         for l in 0..<trace.layerCount {
             let hScales = bounded ? [Double](repeating: 1, count: trace.hiddenSize)
                 : ActivationPage.unitScales(trace.hidden[l], units: trace.hiddenSize)
@@ -140,7 +140,7 @@ public struct ActivationPage: Sendable {
                             units: ranking.entries.map { .init(layer: $0.layer, kind: $0.cellState ? "c" : "h", unit: $0.unit,
                                                                r: ($0.r * 1000).rounded() / 1000) })
         }
-        var initial = Payload.Selection(layer: layer ?? config.layerCount - 1, kind: cellState && config.cell == .lstm ? "c" : "h",
+        var initial = Payload.Selection(layer: layer ?? config.layerCount - 1, kind: cellState && config.cellFacts.carriesCellState ? "c" : "h",
                                         unit: unit ?? 0)
         if unit == nil {
             // The unit that best follows any feature, in the chosen layer if there is one.

@@ -6,8 +6,8 @@ import RNN
 ///
 /// Letters: L layers, H hidden size, N characters, K guesses kept per character.
 /// After character i is read, `hidden[l][u·N + i]` is unit u of layer l's
-/// output h (tanh range for LSTM, GRU and tanh RNN), `cell[l][u·N + i]` the
-/// LSTM cell state c, and `guesses[i]` the K most likely next characters.
+/// output h (tanh range when `CellFacts.outputIsBounded`), `cell[l][u·N + i]`
+/// the cell state c of a cell that carries one (LSTM), and `guesses[i]` the K most likely next characters.
 /// Unit-major (one unit's whole trace is contiguous) because that is how the
 /// page and the correlations read it.
 ///
@@ -29,7 +29,7 @@ public struct ActivationTrace: Sendable {
     public let count: Int
     /// (L) × (H·N), unit-major.
     public var hidden: [[Float]]
-    /// (L) × (H·N), unit-major; empty unless the cell is an LSTM.
+    /// (L) × (H·N), unit-major; empty unless the cell carries a cell state (LSTM).
     public var cell: [[Float]]
     /// (N) × (≤K) most likely next characters, most likely first; empty for unknown characters.
     public var guesses: [[Guess]]
@@ -40,12 +40,12 @@ public struct ActivationTrace: Sendable {
     public init(model: StackedRNN, ids: [Int32?], topK: Int = 5) throws(NonFiniteOutputError) {
         let config = model.config
         let l = config.layerCount, h = config.hiddenSize, v = config.vocabularySize, n = ids.count
-        let isLSTM = config.cell == .lstm
+        let carriesCellState = config.cellFacts.carriesCellState
         layerCount = l
         hiddenSize = h
         count = n
         hidden = Array(repeating: [Float](repeating: 0, count: h * n), count: l)
-        cell = isLSTM ? Array(repeating: [Float](repeating: 0, count: h * n), count: l) : []
+        cell = carriesCellState ? Array(repeating: [Float](repeating: 0, count: h * n), count: l) : []
         guesses = Array(repeating: [], count: n)
         nextProbability = Array(repeating: nil, count: n)
 
@@ -69,7 +69,7 @@ public struct ActivationTrace: Sendable {
             for layer in 0..<l {
                 for unit in 0..<h {
                     hidden[layer][unit * n + i] = state.h[layer * h + unit]
-                    if isLSTM { cell[layer][unit * n + i] = state.c[layer * h + unit] }
+                    if carriesCellState { cell[layer][unit * n + i] = state.c[layer * h + unit] }
                 }
             }
         }

@@ -83,7 +83,7 @@ struct Workload: Sendable {
         var config: ModelConfig {
             ModelConfig(cell: cell, activation: .tanh, vocabularySize: vocabulary, hiddenSize: hidden, layerCount: layers)
         }
-        var label: String { "\(cell == .rnn ? "rnn-tanh" : cell.rawValue) \(layers)×\(hidden)" }
+        var label: String { "\(config.cellFacts.name) \(layers)×\(hidden)" }
     }
     struct TrainSpec: Sendable {
         var shape: ModelShape
@@ -292,7 +292,7 @@ extension Workload {
         let config = spec.shape.config, b = spec.batch, t = spec.sequence
         let model = StackedRNN(config: config)
         var rng = SplitMix64(seed: 1)
-        model.initialize(rng: &rng, options: InitOptions(forgetGateBias: config.cell == .lstm ? 1 : nil))
+        model.initialize(rng: &rng, options: InitOptions(forgetGateBias: config.cellFacts.takesForgetGateBias ? 1 : nil))
         let ids = (0..<(b * 200 * t + 1)).map { _ in Int32(rng.next() % UInt64(config.vocabularySize)) }
         let streams = try! BatchStreams(ids: ids, range: 0..<ids.count, batchSize: b, sequenceLength: t)
         var optimizer = Optimizer(settings: OptimizerSettings(kind: spec.optimizer), parameterCount: model.parameters.count)

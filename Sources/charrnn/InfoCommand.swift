@@ -36,7 +36,7 @@ struct InfoCommand: ParsableCommand {
             print("{" + fields.joined(separator: ",") + "}")
             return
         }
-        let cell = c.config.cell == .rnn ? "rnn (\(c.config.activation.rawValue))" : c.config.cell.rawValue
+        let cell = c.config.cellFacts.readableName
         print("checkpoint: \(path) (charrnn format \(Checkpoint.formatVersion))")
         print("model:      \(cell), \(c.config.layerCount) × \(c.config.hiddenSize), dropout \(c.config.dropout), \(c.config.parameterCount) parameters")
         print("tokenizer:  \(c.tokenizer.mode.rawValue)\(c.tokenizer.normalize && c.tokenizer.mode != .byte ? ", NFC" : "")")

@@ -60,7 +60,7 @@ struct VizCommand: ParsableCommand {
         if let unit, unit >= config.hiddenSize {
             throw failure("--unit \(unit) is out of range: layers have \(config.hiddenSize) units (0–\(config.hiddenSize - 1))")
         }
-        if cell && config.cell != .lstm { throw failure("--cell needs an LSTM; this model is a \(config.cell.rawValue)") }
+        if cell && !config.cellFacts.carriesCellState { throw failure("--cell needs an LSTM; this model is a \(config.cell.rawValue)") }
 
         let data: Data
         do throws(FileError) {
@@ -125,7 +125,7 @@ struct VizCommand: ParsableCommand {
     /// About how many bytes each character adds to the page: one int8 per unit,
     /// layer and state (base64: 4/3), plus guesses and the character itself.
     static func bytesPerCharacter(_ config: ModelConfig) -> Int {
-        let states = config.layerCount * (config.cell == .lstm ? 2 : 1)
+        let states = config.layerCount * config.cellFacts.stateNames.count
         return states * config.hiddenSize * 4 / 3 + 60
     }
 }
