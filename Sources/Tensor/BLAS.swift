@@ -89,9 +89,12 @@ public enum BLAS {
         }
     }
 
-    /// t (columns, rows) ← aᵀ for a (rows, columns) row-major, in tiles of 8×8 so that
-    /// both the reads and the writes stay within a few cache lines.
-    public static func transpose(_ a: UnsafePointer<Float>, rows: Int, columns: Int, into t: UnsafeMutablePointer<Float>) {
+    /// t (columns, rows) ← aᵀ for a (rows, columns) row-major with leading dimension
+    /// lda ≥ columns (default: dense), in tiles of 8×8 so that both the reads and the
+    /// writes stay within a few cache lines.
+    public static func transpose(_ a: UnsafePointer<Float>, rows: Int, columns: Int, lda: Int? = nil,
+                                 into t: UnsafeMutablePointer<Float>) {
+        let lda = lda ?? columns
         var i0 = 0
         while i0 < rows {
             let i1 = min(i0 + 8, rows)
@@ -99,7 +102,7 @@ public enum BLAS {
             while j0 < columns {
                 let j1 = min(j0 + 8, columns)
                 for i in i0..<i1 {
-                    for j in j0..<j1 { t[j * rows + i] = a[i * columns + j] }
+                    for j in j0..<j1 { t[j * rows + i] = a[i * lda + j] }
                 }
                 j0 = j1
             }

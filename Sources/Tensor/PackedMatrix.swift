@@ -53,19 +53,7 @@ public final class PackedMatrix {
         if let panelWidth {
             ck_gemm_pack(source, ld, transposed ? 1 : 0, k, n, panelWidth, storage.base)
         } else if transposed {
-            // Bᵀ (n, k) with ld → B (k, n) dense, in 8×8 tiles.
-            let out = storage.base
-            var i0 = 0
-            while i0 < n {
-                let i1 = min(i0 + 8, n)
-                var p0 = 0
-                while p0 < k {
-                    let p1 = min(p0 + 8, k)
-                    for i in i0..<i1 { for p in p0..<p1 { out[p * n + i] = source[i * ld + p] } }
-                    p0 = p1
-                }
-                i0 = i1
-            }
+            BLAS.transpose(source, rows: n, columns: k, lda: ld, into: storage.base)  // Bᵀ (n, k) → B (k, n)
         } else {
             for p in 0..<k { (storage.base + p * n).update(from: source + p * ld, count: n) }
         }

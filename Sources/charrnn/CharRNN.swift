@@ -33,6 +33,18 @@ struct CharRNN: ParsableCommand {
     /// kernel set is chosen once, and a run must not silently use another one.
     static func main() {
         if let problem = Kernels.environmentError { exit(withError: failure(problem)) }
+        useOpenBLASKernelsForThisCPU()
         main(nil)
+    }
+
+    /// Runs this process again with `OPENBLAS_CORETYPE` set when OpenBLAS fell
+    /// back to generic kernels on a CPU it does not know (see `OpenBLASCore`).
+    /// After the exec the variable is set, so this happens at most once; if the
+    /// exec fails, the run goes on with the slower kernels.
+    static func useOpenBLASKernelsForThisCPU() {
+        let user = ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"]
+        guard let core = OpenBLASCore.replacement(detected: BLAS.coreName, available: Kernels.available, userChoice: user) else { return }
+        setenv("OPENBLAS_CORETYPE", core, 1)
+        execv("/proc/self/exe", CommandLine.unsafeArgv)
     }
 }
