@@ -10,9 +10,9 @@ struct EvalCommand: ParsableCommand {
         commandName: "eval",
         abstract: "Loss of a model on a text: nats and bits per character, perplexity.",
         discussion: """
-            The text is read as training reads its validation split: B contiguous streams, windows of T,
-            the state carried between windows. B and T default to the checkpoint's training values, so
-            on the validation text this reproduces the trainer's validation loss. Use --batch-size 1 to
+            The text is read as training reads its validation split: B contiguous streams, windows of T, \
+            the state carried between windows. B and T default to the checkpoint's training values, so \
+            on the validation text this reproduces the trainer's validation loss. Use --batch-size 1 to \
             score every character with the whole text before it as context.
             """)
 
@@ -54,8 +54,11 @@ struct EvalCommand: ParsableCommand {
         model.parameters = checkpoint.parameters
         let evaluation: Evaluation?
         do {
+            // One stream is the text read as one sequence: its last, shorter window is
+            // scored too, so every character after the first counts. B streams read it as
+            // the trainer reads validation (whole windows), so its figure is reproduced.
             evaluation = try Evaluator.evaluateFinite(model: model, ids: encoded.ids, range: 0..<encoded.ids.count,
-                                                      batchSize: b, sequenceLength: t)
+                                                      batchSize: b, sequenceLength: t, scoringTail: b == 1)
         } catch {
             throw failure("\(error)")
         }

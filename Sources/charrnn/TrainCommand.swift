@@ -10,8 +10,8 @@ struct TrainCommand: ParsableCommand {
         commandName: "train",
         abstract: "Train a model on a UTF-8 text file (truncated BPTT, checkpoints, resume).",
         discussion: """
-            Checkpoints go to checkpoints/<corpus name>/ (latest.safetensors at every evaluation,
-            best.safetensors when the validation loss improves) with a JSON-lines log, train.jsonl.
+            Checkpoints go to checkpoints/<corpus name>/ (latest.safetensors at every evaluation, \
+            best.safetensors when the validation loss improves) with a JSON-lines log, train.jsonl. \
             Ctrl-C saves a checkpoint and exits; --resume continues exactly where a run stopped.
             """)
 
