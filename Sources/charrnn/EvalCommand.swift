@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import RNN
+import SafeTensors
 import Tensor
 import Tokenizer
 import Training
@@ -46,9 +47,9 @@ struct EvalCommand: ParsableCommand {
         }
         let skipped = encoded.unknown.values.reduce(0, +)
         if skipped > 0 {
-            let list = encoded.unknown.keys.sorted { $0.unicodeScalars.lexicographicallyPrecedes($1.unicodeScalars) }
+            let list = encoded.unknown.keys
             note("skipped \(skipped) character\(skipped == 1 ? "" : "s") outside the vocabulary (\(list.count) distinct: "
-                 + list.prefix(20).map(Vocabulary.displayForm).joined(separator: " ") + (list.count > 20 ? " …" : "") + ")")
+                 + Vocabulary.displayList(list) + ")")
         }
         let model = StackedRNN(config: checkpoint.config)
         model.parameters = checkpoint.parameters
@@ -66,16 +67,11 @@ struct EvalCommand: ParsableCommand {
             throw failure("\(file) has fewer than 2 characters the model knows; nothing to score")
         }
         if json {
-            print("{\"file\":\(quoted(file)),\"checkpoint\":\(quoted(path)),\"loss\":\(e.loss),\"bits_per_char\":\(e.bitsPerCharacter),"
+            print("{\"file\":\(JSONStringEscaper.quoted(file)),\"checkpoint\":\(JSONStringEscaper.quoted(path)),\"loss\":\(e.loss),\"bits_per_char\":\(e.bitsPerCharacter),"
                   + "\"perplexity\":\(e.perplexity),\"characters\":\(e.characters),\"skipped\":\(skipped)}")
         } else {
             print(String(format: "%@: %.4f nats/char, %.4f bits/char, perplexity %.3f over %d characters",
                          file, e.loss, e.bitsPerCharacter, e.perplexity, e.characters))
         }
     }
-}
-
-/// A JSON string literal.
-func quoted(_ s: String) -> String {
-    (try? JSONEncoder().encode(s)).map { String(decoding: $0, as: UTF8.self) } ?? "\"\""
 }

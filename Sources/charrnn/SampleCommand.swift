@@ -2,6 +2,7 @@ import ArgumentParser
 import Files
 import Foundation
 import RNN
+import SafeTensors
 import Sampler
 import Tensor
 import Tokenizer
@@ -75,7 +76,7 @@ struct SampleCommand: ParsableCommand {
             let (ids, skipped) = try sampler.encodePrime(primeText, unknown: unknown)
             if !skipped.isEmpty {
                 note("skipped \(skipped.count) prime character\(skipped.count == 1 ? "" : "s") the model has never seen: "
-                     + skipped.prefix(20).map(Vocabulary.displayForm).joined(separator: " "))
+                     + Vocabulary.displayList(skipped))
             }
             primeIDs = ids
         } catch {
@@ -85,7 +86,7 @@ struct SampleCommand: ParsableCommand {
         let out = StandardOutput(flushEachWrite: isTerminal(STDOUT_FILENO) && !json)
         let baseSeed = seed ?? UInt64.random(in: 0...UInt64(Int64.max))
         let echo = noEcho ? [] : Array(sampler.vocabulary.decode(primeIDs).utf8)
-        let primeJSON = quoted(String(decoding: echo, as: UTF8.self))
+        let primeJSON = JSONStringEscaper.quoted(String(decoding: echo, as: UTF8.self))
         var escaped: [UInt8] = []       // one character's JSON form, reused: nothing is allocated per character
         escaped.reserveCapacity(64)
         for i in 0..<count {

@@ -49,7 +49,7 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "cosine: final learning rate as a fraction of the first (default 0.1).") var minLrFactor: Float?
 
     // Budget, evaluation, checkpoints
-    @Option(help: "Epochs to train (default 50 when no other budget is given).") var epochs: Int?
+    @Option(help: "Epochs to train (default \(TrainingOptions.defaultEpochs) when no other budget is given).") var epochs: Int?
     @Option(help: "Total iterations to reach (counted across resumes).") var maxIters: Int?
     @Option(help: "Wall-clock budget for this session: 90s, 10m, 2h.") var maxTime: String?
     @Option(help: "Iterations between validation passes and checkpoints (default 250).") var evalEvery: Int?
@@ -153,7 +153,7 @@ struct TrainCommand: ParsableCommand {
         } catch {
             throw failure("\(error)")
         }
-        if options.epochs == nil && options.maxIterations == nil && options.maxSeconds == nil { options.epochs = 50 }
+        options.epochs = options.epochBudget  // stored in the checkpoint, as every budget is
 
         let trainer: Trainer
         do {

@@ -91,10 +91,8 @@ struct VizCommand: ParsableCommand {
         }
         let unknown = Set(characters.filter { checkpoint.vocabulary.id(of: $0) == nil })
         if !unknown.isEmpty {
-            let list = unknown.sorted { $0.unicodeScalars.lexicographicallyPrecedes($1.unicodeScalars) }
-            note("note: \(list.count) distinct character\(list.count == 1 ? " is" : "s are") not in the model's vocabulary; "
-                 + "shown hatched and skipped (the state carries over): "
-                 + list.prefix(20).map(Vocabulary.displayForm).joined(separator: " ") + (list.count > 20 ? " …" : ""))
+            note("note: \(unknown.count) distinct character\(unknown.count == 1 ? " is" : "s are") not in the model's vocabulary; "
+                 + "shown hatched and skipped (the state carries over): " + Vocabulary.displayList(unknown))
         }
 
         BLAS.threadCount = 1  // batch 1: GEMV-bound, threads only add synchronisation
