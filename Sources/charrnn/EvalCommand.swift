@@ -18,7 +18,7 @@ struct EvalCommand: ParsableCommand {
             """)
 
     @Argument(help: "The text file to score.") var file: String
-    @Option(help: "A checkpoint file, or a run directory (best, else latest).") var checkpoint: String?
+    @OptionGroup var checkpointOptions: CheckpointOptions
     @Option(help: "Streams B (default: the checkpoint's training batch size).") var batchSize: Int?
     @Option(help: "Window length T (default: the checkpoint's training sequence length).") var seqLength: Int?
     @OptionGroup var threads: ThreadOptions
@@ -35,7 +35,7 @@ struct EvalCommand: ParsableCommand {
 
     func run() throws {
         BLAS.threadCount = threads.count
-        let (path, checkpoint) = try CheckpointLocator.load(self.checkpoint)
+        let (path, checkpoint) = try checkpointOptions.load()
         let trained = try? Trainer.storedOptions(in: checkpoint)
         let b = batchSize ?? trained?.batchSize ?? 1
         let t = seqLength ?? trained?.sequenceLength ?? 50

@@ -16,7 +16,7 @@ struct SampleCommand: ParsableCommand {
             The text goes to stdout as it is generated; everything else goes to stderr.
             """)
 
-    @Option(help: "A checkpoint file, or a run directory (best, else latest).") var checkpoint: String?
+    @OptionGroup var checkpointOptions: CheckpointOptions
     // .unconditional: `--temp -1` reaches validate() (a clear error) instead of being read as a flag.
     @Option(name: [.customLong("temp"), .customLong("temperature")], parsing: .unconditional,
             help: "Temperature > 0; lower is safer; 0 is greedy.") var temperature: Float = 0.8
@@ -64,7 +64,7 @@ struct SampleCommand: ParsableCommand {
             }
             primeText = text
         }
-        let (path, checkpoint) = try CheckpointLocator.load(self.checkpoint)
+        let (path, checkpoint) = try checkpointOptions.load()
         _ = path
         // Batch 1: a small model's step is latency-bound and runs on one thread whatever this says;
         // a large model's weights (matrices over 1 MB) stream from L3, so each core streams its rows.

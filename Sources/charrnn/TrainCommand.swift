@@ -27,9 +27,7 @@ struct TrainCommand: ParsableCommand {
     @Flag(help: "relu RNN: initialise the recurrent weights to the identity (Le et al. 2015).") var identityInit = false
 
     // Data
-    @Option(help: "Characters: grapheme (default), scalar or byte.") var tokenizer: TokenizerMode?
-    @Flag(help: "Do not apply Unicode NFC normalization.") var noNormalize = false
-    @Flag(help: "Replace invalid UTF-8 with U+FFFD instead of failing.") var lossy = false
+    @OptionGroup var tokenizer: TokenizerOptions
     @Option(help: "Characters per truncated-BPTT window, T (default 50).") var seqLength: Int?
     @Option(help: "Parallel streams per batch, B (default 50).") var batchSize: Int?
     @Option(help: "Fraction of the corpus for validation (default 0.05).") var valFrac: Double?
@@ -83,9 +81,7 @@ struct TrainCommand: ParsableCommand {
         if let v = dropout { o.dropout = v }
         if let v = forgetBias { o.forgetGateBias = v }
         if identityInit { o.identityRecurrent = true }
-        if let v = tokenizer { o.tokenizer.mode = v }
-        if noNormalize { o.tokenizer.normalize = false }
-        if lossy { o.tokenizer.lossy = true }
+        o.tokenizer = tokenizer.apply(to: o.tokenizer)
         if let v = seqLength { o.sequenceLength = v }
         if let v = batchSize { o.batchSize = v }
         if let v = valFrac { o.validationFraction = v }
