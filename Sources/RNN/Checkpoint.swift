@@ -16,7 +16,7 @@ import Tokenizer
 ///     optim.* , state.*              `extraTensors`: optimizer moments and
 ///                                    other trainer state, in the given order
 ///
-/// `__metadata__` (string → string):
+/// `__metadata__` (string → string; the names are `CheckpointLayout`'s):
 ///
 ///     format           "charrnn"
 ///     format_version   "1"
@@ -31,9 +31,9 @@ public struct Checkpoint: Equatable, Sendable {
     public static let formatName = "charrnn"
     public static let formatVersion = 1
     /// `training` entries are stored in the metadata under this prefix.
-    public static let trainingKeyPrefix = "training."
+    public static let trainingKeyPrefix = CheckpointLayout.Metadata.trainingPrefix
     /// Names of extra tensors start with one of these; any other name that is not a parameter is an error.
-    public static let extraTensorPrefixes = ["optim.", "state."]
+    public static let extraTensorPrefixes = CheckpointLayout.extraTensorPrefixes
 
     public var config: ModelConfig
     /// `vocabulary.count` must equal `config.vocabularySize`, and its mode `tokenizer.mode`.
@@ -56,8 +56,9 @@ public struct Checkpoint: Equatable, Sendable {
         self.extraTensors = extraTensors
     }
 
-    private static let metadataKeys = (format: "format", version: "format_version", config: "config",
-                                       vocabulary: "vocabulary", tokenizer: "tokenizer", trainingPrefix: trainingKeyPrefix)
+    private static let metadataKeys = (format: CheckpointLayout.Metadata.format, version: CheckpointLayout.Metadata.formatVersion,
+                                       config: CheckpointLayout.Metadata.config, vocabulary: CheckpointLayout.Metadata.vocabulary,
+                                       tokenizer: CheckpointLayout.Metadata.tokenizer, trainingPrefix: trainingKeyPrefix)
 
     // MARK: Writing
 

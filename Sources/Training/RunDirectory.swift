@@ -87,7 +87,7 @@ public final class RunDirectory {
         case .continueRun(let runID, let source):
             let heldID: String?
             do {
-                heldID = try SafeTensorsFile.readMetadata(path: held)[Checkpoint.trainingKeyPrefix + Trainer.Key.runID]
+                heldID = try SafeTensorsFile.readMetadata(path: held)[CheckpointLayout.Metadata.trainingPrefix + CheckpointLayout.Training.runID]
             } catch {
                 throw .checkpointDirectory(path, "holds \((held as NSString).lastPathComponent), which cannot be read (\(error)); move it away or choose another --checkpoint-dir")
             }

@@ -436,12 +436,7 @@ public final class Trainer {
 
 extension Trainer {
     /// Keys of `Checkpoint.training` (stored as `training.<key>` in the file).
-    enum Key {
-        static let options = "options", iteration = "iteration", epoch = "epoch", batch = "batch"
-        static let rng = "rng", optimizerSteps = "optimizer_steps", best = "best_val_loss"
-        static let history = "history", elapsed = "elapsed_seconds", evalsWithout = "evals_without_improvement"
-        static let runID = "run_id"
-    }
+    typealias Key = CheckpointLayout.Training
 
     private func makeCheckpoint(elapsed: Double) -> Checkpoint {
         let optionsJSON = String(decoding: (try? JSONEncoder().encode(options)) ?? Data("{}".utf8), as: UTF8.self)
@@ -449,14 +444,14 @@ extension Trainer {
         var training: [String: String] = [
             Key.options: optionsJSON, Key.iteration: "\(iteration)", Key.epoch: "\(epoch)", Key.batch: "\(batchIndex)",
             Key.rng: "\(rng.state)", Key.optimizerSteps: "\(optimizer.stepCount)", Key.history: historyJSON,
-            Key.elapsed: "\(elapsedBefore + elapsed)", Key.evalsWithout: "\(evalsWithoutImprovement)",
+            Key.elapsedSeconds: "\(elapsedBefore + elapsed)", Key.evalsWithoutImprovement: "\(evalsWithoutImprovement)",
             Key.runID: runID,
         ]
-        if let best = bestValidation { training[Key.best] = "\(best)" }
+        if let best = bestValidation { training[Key.bestValidationLoss] = "\(best)" }
         let l = model.config.layerCount, b = state.batchSize, h = model.config.hiddenSize
         var extras = optimizer.stateTensors.map { SafeTensorsFile.Tensor(name: $0.name, shape: [$0.data.count], data: $0.data) }
-        extras.append(SafeTensorsFile.Tensor(name: "state.h", shape: [l, b, h], data: state.h))
-        if !state.c.isEmpty { extras.append(SafeTensorsFile.Tensor(name: "state.c", shape: [l, b, h], data: state.c)) }
+        extras.append(SafeTensorsFile.Tensor(name: CheckpointLayout.State.h, shape: [l, b, h], data: state.h))
+        if !state.c.isEmpty { extras.append(SafeTensorsFile.Tensor(name: CheckpointLayout.State.c, shape: [l, b, h], data: state.c)) }
         return Checkpoint(config: model.config, vocabulary: vocabulary, tokenizer: options.tokenizer,
                           parameters: model.parameters, training: training, extraTensors: extras)
     }
@@ -497,9 +492,9 @@ struct ResumePoint {
         }
         guard let r = c.training[Key.rng].flatMap(UInt64.init) else { throw .resumeMismatch("training state rng is missing") }
         rng = SplitMix64(seed: r)
-        bestValidation = c.training[Key.best].flatMap(Double.init)
-        elapsedBefore = c.training[Key.elapsed].flatMap(Double.init) ?? 0
-        evalsWithoutImprovement = c.training[Key.evalsWithout].flatMap(Int.init) ?? 0
+        bestValidation = c.training[Key.bestValidationLoss].flatMap(Double.init)
+        elapsedBefore = c.training[Key.elapsedSeconds].flatMap(Double.init) ?? 0
+        evalsWithoutImprovement = c.training[Key.evalsWithoutImprovement].flatMap(Int.init) ?? 0
         if let h = c.training[Key.history], let pairs = try? JSONDecoder().decode([[Double]].self, from: Data(h.utf8)) {
             history = pairs.compactMap { $0.count == 2 && $0[0].isFinite && abs($0[0]) < 1e18 ? (Int($0[0]), $0[1]) : nil }
         }
@@ -511,10 +506,10 @@ struct ResumePoint {
             throw .resumeMismatch("optimizer state: \(error)")
         }
         let expected = state.h.count
-        guard let h = tensors["state.h"], h.count == expected else { throw .resumeMismatch("carried hidden state is missing or of the wrong size") }
+        guard let h = tensors[CheckpointLayout.State.h], h.count == expected else { throw .resumeMismatch("carried hidden state is missing or of the wrong size") }
         state.h = h
         if !state.c.isEmpty {
-            guard let cs = tensors["state.c"], cs.count == expected else { throw .resumeMismatch("carried cell state is missing") }
+            guard let cs = tensors[CheckpointLayout.State.c], cs.count == expected else { throw .resumeMismatch("carried cell state is missing") }
             state.c = cs
         }
     }

@@ -16,10 +16,11 @@ struct InfoCommand: ParsableCommand {
     func run() throws {
         let (path, c) = try CheckpointLocator.load(checkpoint)
         let options = try? Trainer.storedOptions(in: c)
-        let iterations = c.training["iteration"].flatMap(Int.init)
-        let best = c.training["best_val_loss"].flatMap(Double.init)
-        let seconds = c.training["elapsed_seconds"].flatMap(Double.init)
-        let epoch = c.training["epoch"].flatMap(Int.init)
+        typealias Key = CheckpointLayout.Training
+        let iterations = c.training[Key.iteration].flatMap(Int.init)
+        let best = c.training[Key.bestValidationLoss].flatMap(Double.init)
+        let seconds = c.training[Key.elapsedSeconds].flatMap(Double.init)
+        let epoch = c.training[Key.epoch].flatMap(Int.init)
         if json {
             var fields: [String] = [
                 "\"path\":\(JSONStringEscaper.quoted(path))", "\"format_version\":\(Checkpoint.formatVersion)",
