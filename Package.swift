@@ -59,7 +59,7 @@ let tests: [Target] = [
     .testTarget(name: "SafeTensorsTests", dependencies: ["SafeTensors"]),
     .testTarget(name: "RNNTests", dependencies: ["RNN", "Tensor", "Tokenizer", "SafeTensors"]),
     .testTarget(name: "TrainingTests", dependencies: ["Training", "RNN", "Tensor", "Tokenizer"]),
-    .testTarget(name: "SamplerTests", dependencies: ["Sampler", "RNN", "Tensor", "Tokenizer"]),
+    .testTarget(name: "SamplerTests", dependencies: ["Sampler", "RNN", "Tensor", "Tokenizer", "SafeTensors"]),
     .testTarget(name: "VisualizeTests", dependencies: ["Visualize", "RNN", "Tensor", "Tokenizer"]),
     // Runs the built `charrnn` binary: output, exit codes, files written.
     .testTarget(name: "CLITests", dependencies: ["charrnn", "RNN", "Tokenizer", "SafeTensors"]),

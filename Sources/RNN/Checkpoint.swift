@@ -16,7 +16,7 @@ import Tokenizer
 ///     optim.* , state.*              `extraTensors`: optimizer moments and
 ///                                    other trainer state, in the given order
 ///
-/// `__metadata__` (string → string):
+/// `__metadata__` (string → string; the names are `CheckpointLayout`'s):
 ///
 ///     format           "charrnn"
 ///     format_version   "1"
@@ -31,9 +31,9 @@ public struct Checkpoint: Equatable, Sendable {
     public static let formatName = "charrnn"
     public static let formatVersion = 1
     /// `training` entries are stored in the metadata under this prefix.
-    public static let trainingKeyPrefix = "training."
+    public static let trainingKeyPrefix = CheckpointLayout.Metadata.trainingPrefix
     /// Names of extra tensors start with one of these; any other name that is not a parameter is an error.
-    public static let extraTensorPrefixes = ["optim.", "state."]
+    public static let extraTensorPrefixes = CheckpointLayout.extraTensorPrefixes
 
     public var config: ModelConfig
     /// `vocabulary.count` must equal `config.vocabularySize`, and its mode `tokenizer.mode`.
@@ -56,8 +56,9 @@ public struct Checkpoint: Equatable, Sendable {
         self.extraTensors = extraTensors
     }
 
-    private static let metadataKeys = (format: "format", version: "format_version", config: "config",
-                                       vocabulary: "vocabulary", tokenizer: "tokenizer", trainingPrefix: trainingKeyPrefix)
+    private static let metadataKeys = (format: CheckpointLayout.Metadata.format, version: CheckpointLayout.Metadata.formatVersion,
+                                       config: CheckpointLayout.Metadata.config, vocabulary: CheckpointLayout.Metadata.vocabulary,
+                                       tokenizer: CheckpointLayout.Metadata.tokenizer, trainingPrefix: trainingKeyPrefix)
 
     // MARK: Writing
 
@@ -176,28 +177,13 @@ public struct Checkpoint: Equatable, Sendable {
 
     // MARK: Helpers
 
-    /// `config.problem`, made safe for any decoded values: `problem` builds a
-    /// `ParameterLayout`, which would overflow (or loop for ages) on absurd sizes
-    /// from a damaged or hostile file, so the size is first bounded in O(1) with
-    /// overflow checks.
+    /// `config.problem` for decoded values: sizes beyond `ModelConfig.sizesAreBounded`
+    /// (a damaged or hostile file) are refused as read, before any layout is built;
+    /// within them the parameter count is `ParameterLayout`'s, checked by `config.problem`.
     static func problem(of config: ModelConfig) -> String? {
-        let v = config.vocabularySize, h = config.hiddenSize, l = config.layerCount, g = config.cell.gateCount
+        let v = config.vocabularySize, h = config.hiddenSize, l = config.layerCount
         guard v >= 1, h >= 1, l >= 1 else { return config.problem }  // reported before any size arithmetic
-        // G·H·(V + H + 2) for layer 0, G·H·(2H + 2) for each further layer, V·H + V for the head: the
-        // standard cells' count, and a bound for any cell whose tensors besides W_ih and W_hh are at
-        // most two G·H vectors (the layer-normalized cells of issue 12); `config.problem` gives the exact one.
-        func count() -> Int? {
-            func mul(_ a: Int, _ b: Int) -> Int? { let (r, o) = a.multipliedReportingOverflow(by: b); return o ? nil : r }
-            func add(_ a: Int, _ b: Int) -> Int? { let (r, o) = a.addingReportingOverflow(b); return o ? nil : r }
-            guard let gh = mul(g, h), let in0 = add(v, h).flatMap({ add($0, 2) }), let first = mul(gh, in0),
-                  let inK = mul(2, h).flatMap({ add($0, 2) }), let perLayer = mul(gh, inK),
-                  let rest = mul(l - 1, perLayer), let head = mul(v, h).flatMap({ add($0, v) }),
-                  let total = add(first, rest).flatMap({ add($0, head) }) else { return nil }
-            return total
-        }
-        guard let n = count(), n <= 1 << 31 else {
-            return "model too large (vocabulary \(v), hidden size \(h), \(l) layers)"
-        }
+        guard config.sizesAreBounded else { return "model too large (vocabulary \(v), hidden size \(h), \(l) layers)" }
         return config.problem
     }
 

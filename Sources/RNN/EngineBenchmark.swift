@@ -66,16 +66,11 @@ public enum EngineBenchmark {
                 total.append(f.seconds + b.seconds)
             }
         }
-        func median(_ x: [Double]) -> Double { let s = x.sorted(); return s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2 }
         return Result(config: config, batchSize: batchSize, sequenceLength: sequenceLength, windows: windows,
                       threads: BLAS.threadCount, forwardSeconds: median(forward), backwardSeconds: median(backward),
                       secondsPerWindow: median(total),
                       flopsPerWindow: model.trainingFLOPs(batchSize: batchSize, sequenceLength: sequenceLength))
     }
-}
-
-extension Duration {
-    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) * 1e-18 }
 }
 
 extension String {

@@ -73,13 +73,16 @@ public struct ModelConfig: Codable, Equatable, Hashable, Sendable {
         if !(dropout >= 0 && dropout < 1) { return "dropout must be in [0, 1) (got \(dropout))" }
         // Bound each size before multiplying (untrusted configs come from files), then keep
         // every parameter index inside Int32 for BLAS.
-        if vocabularySize > 1 << 24 || hiddenSize > 1 << 16 || layerCount > 1024 {
-            return "model too large (V=\(vocabularySize), H=\(hiddenSize), L=\(layerCount))"
-        }
+        if !sizesAreBounded { return "model too large (V=\(vocabularySize), H=\(hiddenSize), L=\(layerCount))" }
         if parameterCount > Int(Int32.max) { return "model too large: \(parameterCount) parameters" }
         return nil
     }
 
-    /// Total number of parameters (all tensors of `ParameterLayout`).
+    /// Whether V, H and L are within the bounds under which `parameterCount`
+    /// (a `ParameterLayout` of at most 1024 layers, products below 2^50) is
+    /// cheap and cannot overflow; a config from a file is checked against them first.
+    public var sizesAreBounded: Bool { vocabularySize <= 1 << 24 && hiddenSize <= 1 << 16 && layerCount <= 1024 }
+
+    /// Total number of parameters (all tensors of `ParameterLayout`: the one formula).
     public var parameterCount: Int { ParameterLayout(config: self).totalCount }
 }

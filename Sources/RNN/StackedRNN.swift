@@ -224,16 +224,10 @@ public final class StackedRNN {
     /// thread, each at least 8 rows (a thinner GEMM loses more than a thread gains).
     func recurrenceParts(batchSize b: Int) -> Int { Parallel.parts(for: b, minimum: 8) }
 
-    /// out (N, M) = x (N, K) · Wᵀ + bias (none when nil), W stored (M, K): blocks of rows on the engine's threads.
+    /// out (N, M) = x (N, K) · Wᵀ + bias (none when nil), W stored (M, K), split across threads as every GEMM is.
     static func linear(_ x: UnsafePointer<Float>, rows n: Int, inputs k: Int, weight: UnsafePointer<Float>,
                        bias: UnsafePointer<Float>?, outputs m: Int, out: UnsafeMutablePointer<Float>) {
-        let pieces = 2 * n * m * k < 4_000_000 ? 1 : Parallel.parts(for: n, minimum: 32)
-        Parallel.forEach(pieces) { q in
-            let r = Parallel.range(q, of: pieces, count: n, alignment: 16)
-            if let bias { Elementwise.fillRows(out + r.lowerBound * m, rows: r.count, columns: m, ldc: m, with: bias) }
-            BLAS.sgemm(.none, .transposed, m: r.count, n: m, k: k, a: x + r.lowerBound * k, lda: k,
-                       b: weight, ldb: k, beta: bias == nil ? 0 : 1, c: out + r.lowerBound * m, ldc: m)
-        }
+        BLAS.parallelSGEMM(.none, .transposed, m: n, n: m, k: k, a: x, lda: k, b: weight, ldb: k, rowBias: bias, c: out, ldc: m)
     }
 
     /// sums (columns) += Σ over the rows of a (rows, columns): blocks of columns on the engine's threads.

@@ -190,20 +190,11 @@ final class StepWeights {
         } else {
             // Large matrices stream from L3 or memory: rows split across the engine's threads, so that
             // each core streams its share.
-            let gh = self.gh, h = self.h
-            let pieces = Parallel.parts(for: gh, minimum: 256)
-            Parallel.forEach(pieces) { q in
-                let r = Parallel.range(q, of: pieces, count: gh, alignment: 16)
-                let m = r.count, yq = y + r.lowerBound, row = r.lowerBound * h
-                switch part {
-                case .input:
-                    BLAS.sgemv(.none, m: m, n: h, a: parameters + o.weightIH + row, lda: h, x: x, beta: beta, y: yq)
-                case .recurrent:
-                    BLAS.sgemv(.none, m: m, n: h, a: parameters + o.weightHH + row, lda: h, x: x, beta: beta, y: yq)
-                case .both:
-                    BLAS.sgemv(.none, m: m, n: h, a: parameters + o.weightIH + row, lda: h, x: x, beta: beta, y: yq)
-                    BLAS.sgemv(.none, m: m, n: h, a: parameters + o.weightHH + row, lda: h, x: x + h, beta: 1, y: yq)
-                }
+            let wih = parameters + o.weightIH, whh = parameters + o.weightHH
+            switch part {
+            case .input: BLAS.parallelSGEMV(m: gh, n: h, a: wih, lda: h, x: x, beta: beta, y: y)
+            case .recurrent: BLAS.parallelSGEMV(m: gh, n: h, a: whh, lda: h, x: x, beta: beta, y: y)
+            case .both: BLAS.parallelSGEMV(m: gh, n: h, a: wih, lda: h, x: x, plus: (whh, x + h), beta: beta, y: y)
             }
         }
     }

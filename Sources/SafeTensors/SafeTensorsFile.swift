@@ -64,13 +64,13 @@ extension SafeTensorsFile {
         header.append(UInt8(ascii: "{"))
         var needsComma = false
         if !metadata.isEmpty {
-            appendJSONString("__metadata__", to: &header)
+            JSONStringEscaper.append(quoted: "__metadata__", to: &header, escapingSlashes: false)
             header.append(contentsOf: ":{".utf8)
             for (i, key) in metadata.keys.sorted().enumerated() {
                 if i > 0 { header.append(UInt8(ascii: ",")) }
-                appendJSONString(key, to: &header)
+                JSONStringEscaper.append(quoted: key, to: &header, escapingSlashes: false)
                 header.append(UInt8(ascii: ":"))
-                appendJSONString(metadata[key]!, to: &header)
+                JSONStringEscaper.append(quoted: metadata[key]!, to: &header, escapingSlashes: false)
             }
             header.append(UInt8(ascii: "}"))
             needsComma = true
@@ -86,7 +86,7 @@ extension SafeTensorsFile {
             let bytes = count * MemoryLayout<Float>.size  // fits: the array exists in memory
             if needsComma { header.append(UInt8(ascii: ",")) }
             needsComma = true
-            appendJSONString(t.name, to: &header)
+            JSONStringEscaper.append(quoted: t.name, to: &header, escapingSlashes: false)
             header.append(contentsOf: #":{"dtype":"F32","shape":["#.utf8)
             for (i, d) in t.shape.enumerated() {
                 if i > 0 { header.append(UInt8(ascii: ",")) }
@@ -135,28 +135,4 @@ func elementCount(_ shape: [Int]) -> Int? {
         n = m
     }
     return n
-}
-
-/// Appends `s` as a JSON string: quotes, backslashes and control characters
-/// escaped, everything else as raw UTF-8 (as serde_json writes it).
-func appendJSONString(_ s: String, to out: inout [UInt8]) {
-    out.append(UInt8(ascii: "\""))
-    let hex = Array("0123456789abcdef".utf8)
-    for b in s.utf8 {
-        switch b {
-        case UInt8(ascii: "\""): out.append(contentsOf: #"\""#.utf8)
-        case UInt8(ascii: "\\"): out.append(contentsOf: #"\\"#.utf8)
-        case 0x0A: out.append(contentsOf: #"\n"#.utf8)
-        case 0x0D: out.append(contentsOf: #"\r"#.utf8)
-        case 0x09: out.append(contentsOf: #"\t"#.utf8)
-        case 0x08: out.append(contentsOf: #"\b"#.utf8)
-        case 0x0C: out.append(contentsOf: #"\f"#.utf8)
-        case 0..<0x20:
-            out.append(contentsOf: #"\u00"#.utf8)
-            out.append(hex[Int(b >> 4)])
-            out.append(hex[Int(b & 15)])
-        default: out.append(b)
-        }
-    }
-    out.append(UInt8(ascii: "\""))
 }

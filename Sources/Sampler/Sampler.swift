@@ -141,8 +141,7 @@ public enum SamplerError: Error, Equatable, CustomStringConvertible, Sendable {
         switch self {
         case .prime(let m): return "prime: \(m)"
         case .unknownCharacters(let cs):
-            let shown = cs.prefix(20).map(Vocabulary.displayForm).joined(separator: " ")
-            return "the prime has \(cs.count) character\(cs.count == 1 ? "" : "s") the model has never seen: \(shown)\(cs.count > 20 ? " …" : "") (use --unknown skip to drop them)"
+            return "the prime has \(cs.count) character\(cs.count == 1 ? "" : "s") the model has never seen: \(Vocabulary.displayList(cs)) (use --unknown skip to drop them)"
         }
     }
 }

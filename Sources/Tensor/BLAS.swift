@@ -60,16 +60,23 @@ public enum BLAS {
     /// `sgemm` cut into blocks of C (rows, or columns when C is wide and short)
     /// run on the engine's threads; one call when the product is small or there is one thread.
     /// Every element of C is computed by one OpenBLAS call over the whole of k, as in `sgemm`.
+    /// This is the engine's one rule for splitting a GEMM across threads.
+    ///
+    /// `rowBias` (n floats), when given, is what every row of C starts from
+    /// (`beta` is then ignored): the fused `x·Wᵀ + b` of a linear layer, each
+    /// block filled by the thread that computes it.
     public static func parallelSGEMM(
         _ transA: Transpose, _ transB: Transpose, m: Int, n: Int, k: Int,
         alpha: Float = 1, a: UnsafePointer<Float>, lda: Int,
         b: UnsafePointer<Float>, ldb: Int,
-        beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int
+        beta: Float = 0, rowBias: UnsafePointer<Float>? = nil, c: UnsafeMutablePointer<Float>, ldc: Int
     ) {
         checkGEMM(transA, transB, m: m, n: n, k: k, lda: lda, ldb: ldb, ldc: ldc)
+        let beta = rowBias == nil ? beta : 1
         // Below ~4 MFLOP a piece is too short to be worth a thread's wake-up.
         let parts = 2 * m * n * k < 4_000_000 ? 1 : Parallel.parts(for: max(m, n), minimum: 32)
         if parts == 1 {
+            if let rowBias { Elementwise.fillRows(c, rows: m, columns: n, ldc: ldc, with: rowBias) }
             sgemm(transA, transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
             return
         }
@@ -78,11 +85,15 @@ public enum BLAS {
             if byRows {
                 let r = Parallel.range(p, of: parts, count: m, alignment: 16)
                 let aBlock = transA == .none ? a + r.lowerBound * lda : a + r.lowerBound
+                if let rowBias { Elementwise.fillRows(c + r.lowerBound * ldc, rows: r.count, columns: n, ldc: ldc, with: rowBias) }
                 sgemm(transA, transB, m: r.count, n: n, k: k, alpha: alpha, a: aBlock, lda: lda, b: b, ldb: ldb,
                       beta: beta, c: c + r.lowerBound * ldc, ldc: ldc)
             } else {
                 let r = Parallel.range(p, of: parts, count: n, alignment: 16)
                 let bBlock = transB == .none ? b + r.lowerBound : b + r.lowerBound * ldb
+                if let rowBias {
+                    Elementwise.fillRows(c + r.lowerBound, rows: m, columns: r.count, ldc: ldc, with: rowBias + r.lowerBound)
+                }
                 sgemm(transA, transB, m: m, n: r.count, k: k, alpha: alpha, a: a, lda: lda, b: bBlock, ldb: ldb,
                       beta: beta, c: c + r.lowerBound, ldc: ldc)
             }
@@ -128,6 +139,24 @@ public enum BLAS {
         }
         _ = Parallel.storage
         cblas_sgemv(CblasRowMajor, trans.cblas, Int32(m), Int32(n), alpha, a, Int32(lda), x, 1, beta, y, 1)
+    }
+
+    /// y (m) = A·x + beta·y (plus A₂·x₂ when `plus` is given, A₂ of the same shape), A stored
+    /// (m, n) with lda ≥ n: rows of A split across the engine's threads, at least 256 each,
+    /// so that each core streams its share of a matrix too large for its caches. Every
+    /// element of y is computed by one thread, as in `sgemv`, whatever the thread count.
+    public static func parallelSGEMV(
+        m: Int, n: Int, a: UnsafePointer<Float>, lda: Int, x: UnsafePointer<Float>,
+        plus: (a: UnsafePointer<Float>, x: UnsafePointer<Float>)? = nil,
+        beta: Float = 0, y: UnsafeMutablePointer<Float>
+    ) {
+        let parts = Parallel.parts(for: m, minimum: 256)
+        Parallel.forEach(parts) { q in
+            let r = Parallel.range(q, of: parts, count: m, alignment: 16)
+            let row = r.lowerBound * lda, yq = y + r.lowerBound
+            sgemv(.none, m: r.count, n: n, a: a + row, lda: lda, x: x, beta: beta, y: yq)
+            if let plus { sgemv(.none, m: r.count, n: n, a: plus.a + row, lda: lda, x: plus.x, beta: 1, y: yq) }
+        }
     }
 
     @usableFromInline

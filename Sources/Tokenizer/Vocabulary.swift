@@ -127,9 +127,7 @@ public enum VocabularyError: Error, Equatable, CustomStringConvertible, Sendable
         case .invalidByteToken(let t): return "byte vocabulary entry \(Vocabulary.displayForm(t)) is not one byte"
         case .malformedJSON: return "vocabulary is not a JSON array of strings"
         case .unknownTokens(let ts):
-            let shown = ts.prefix(20).map(Vocabulary.displayForm).joined(separator: " ")
-            let more = ts.count > 20 ? " and \(ts.count - 20) more" : ""
-            return "\(ts.count) character\(ts.count == 1 ? " is" : "s are") not in the model's vocabulary: \(shown)\(more)"
+            return "\(ts.count) character\(ts.count == 1 ? " is" : "s are") not in the model's vocabulary: \(Vocabulary.displayList(ts))"
         }
     }
 }
@@ -168,6 +166,14 @@ extension Vocabulary {
             return "\"\\x\(hex)\""
         }
         return displayForm(token)
+    }
+
+    /// Distinct characters as a message lists them: sorted by scalar values
+    /// (the vocabulary's order), each in `displayForm(_:)`, the first 20 and
+    /// then "…" when there are more. Every "unknown characters" message uses it.
+    public static func displayList(_ characters: some Sequence<String>) -> String {
+        let sorted = characters.sorted(by: precedes)
+        return sorted.prefix(20).map(displayForm).joined(separator: " ") + (sorted.count > 20 ? " …" : "")
     }
 
     /// The display form of the token with this id (see `displayForm(_:mode:)`).

@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import RNN
 
 /// Updates a flat parameter block from a gradient block of the same layout.
 ///
@@ -176,11 +177,12 @@ extension Optimizer {
     /// Names of the moment tensors `kind` keeps, in the order `stateTensors` lists them.
     /// They are stable: checkpoints store them under these names.
     public static func stateTensorNames(for kind: OptimizerKind) -> [String] {
+        typealias Moments = CheckpointLayout.OptimizerMoments
         switch kind {
-        case .adam: return ["optim.m", "optim.v"]
-        case .rmsprop: return ["optim.mean_square"]
-        case .adagrad: return ["optim.sum_square"]
-        case .sgd: return ["optim.momentum"]
+        case .adam: return [Moments.adamFirst, Moments.adamSecond]
+        case .rmsprop: return [Moments.meanSquare]
+        case .adagrad: return [Moments.sumSquare]
+        case .sgd: return [Moments.momentum]
         }
     }
 
@@ -201,7 +203,7 @@ extension Optimizer {
         var loaded: [[Float]] = []
         for name in Self.stateTensorNames(for: settings.kind) {
             guard let data = tensors[name] else {
-                let present = tensors.keys.filter { $0.hasPrefix("optim.") }.sorted()
+                let present = tensors.keys.filter { $0.hasPrefix(CheckpointLayout.optimizerPrefix) }.sorted()
                 throw OptimizerStateError(message:
                     "\(settings.kind.rawValue) optimizer state needs tensor '\(name)', which is missing"
                     + (present.isEmpty ? " (no optimizer tensors present)" : " (present: \(present.joined(separator: ", ")))"))

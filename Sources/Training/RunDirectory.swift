@@ -87,7 +87,7 @@ public final class RunDirectory {
         case .continueRun(let runID, let source):
             let heldID: String?
             do {
-                heldID = try SafeTensorsFile.readMetadata(path: held)[Checkpoint.trainingKeyPrefix + Trainer.Key.runID]
+                heldID = try SafeTensorsFile.readMetadata(path: held)[CheckpointLayout.Metadata.trainingPrefix + CheckpointLayout.Training.runID]
             } catch {
                 throw .checkpointDirectory(path, "holds \((held as NSString).lastPathComponent), which cannot be read (\(error)); move it away or choose another --checkpoint-dir")
             }
@@ -215,20 +215,7 @@ public enum JSONValue: Sendable, Equatable {
         case .int(let i): return "\(i)"
         case .bool(let b): return b ? "true" : "false"
         case .null: return "null"
-        case .string(let s):
-            var out = "\""
-            for u in s.unicodeScalars {
-                switch u {
-                case "\"": out += "\\\""
-                case "\\": out += "\\\\"
-                case "\n": out += "\\n"
-                case "\r": out += "\\r"
-                case "\t": out += "\\t"
-                default:
-                    if u.value < 0x20 { out += String(format: "\\u%04x", u.value) } else { out.unicodeScalars.append(u) }
-                }
-            }
-            return out + "\""
+        case .string(let s): return JSONStringEscaper.quoted(s, escapingSlashes: false)
         case .array(let a): return "[" + a.map(\.serialized).joined(separator: ",") + "]"
         case .object(let o):
             return "{" + o.keys.sorted().map { JSONValue.string($0).serialized + ":" + o[$0]!.serialized }.joined(separator: ",") + "}"

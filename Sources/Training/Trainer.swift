@@ -104,10 +104,10 @@ public final class Trainer {
             if let source {
                 let encoded = try Corpus.encode(path: options.corpusPath, settings: source.tokenizer, vocabulary: source.vocabulary)
                 if !encoded.unknown.isEmpty {
-                    let list = encoded.unknown.keys.sorted { $0.unicodeScalars.lexicographicallyPrecedes($1.unicodeScalars) }
+                    let list = encoded.unknown.keys
                     throw TrainingError.corpus(
                         "\(options.corpusPath) has \(list.count) character\(list.count == 1 ? "" : "s") the checkpoint's vocabulary lacks: "
-                            + list.prefix(20).map(Vocabulary.displayForm).joined(separator: " ") + (list.count > 20 ? " …" : ""))
+                            + Vocabulary.displayList(list))
                 }
                 vocabulary = source.vocabulary
                 ids = encoded.ids
@@ -219,13 +219,13 @@ public final class Trainer {
 
     /// Iterations the budget allows, when it is counted in iterations or epochs.
     public var plannedIterations: Int? {
-        let byEpochs = options.epochs.map { Self.product($0, streams.batchCount) }
-        switch (options.maxIterations, byEpochs) {
-        case let (i?, e?): return min(i, e)
-        case let (i?, nil): return i
-        case let (nil, e?): return e
-        case (nil, nil): return options.maxSeconds == nil ? Self.product(50, streams.batchCount) : nil
-        }
+        Self.plannedIterations(options: options, iterationsPerEpoch: streams.batchCount)
+    }
+
+    /// The iterations `--max-iters` and the epoch budget allow (the smaller), nil when only time bounds the run.
+    private static func plannedIterations(options: TrainingOptions, iterationsPerEpoch: Int) -> Int? {
+        let byEpochs = options.epochBudget.map { product($0, iterationsPerEpoch) }
+        return [options.maxIterations, byEpochs].compactMap { $0 }.min()
     }
 
     private static func resolve(_ s: ScheduleSpec, options: TrainingOptions, iterationsPerEpoch: Int) -> LearningRateSchedule {
@@ -235,9 +235,7 @@ public final class Trainer {
         case .stepPerEpoch(let factor, let after):
             return .stepDecay(every: iterationsPerEpoch, factor: factor, startAfter: product(after, iterationsPerEpoch))
         case .cosine(let warmup, let minimum):
-            let byEpochs = options.epochs.map { product($0, iterationsPerEpoch) }
-            let planned = [options.maxIterations, byEpochs].compactMap { $0 }.min()
-                ?? (options.maxSeconds == nil ? product(50, iterationsPerEpoch) : 0)
+            let planned = plannedIterations(options: options, iterationsPerEpoch: iterationsPerEpoch) ?? 0
             return .cosine(warmup: warmup, total: planned, minimumFactor: minimum)
         }
     }
@@ -271,7 +269,7 @@ public final class Trainer {
         var smoothed: Float = -1
         let divergenceLimit = 3 * max(Float(log(Double(vocabulary.count))), 1)
         var ending: TrainingSummary.Ending = .budget
-        func elapsed() -> Double { Self.seconds(clock.now - start) }
+        func elapsed() -> Double { (clock.now - start).seconds }
 
         while true {
             // Budget and interruption.
@@ -308,7 +306,7 @@ public final class Trainer {
 
             // Clip, then step.
             let norm = model.gradients.withUnsafeMutableBufferPointer { g in
-                options.gradientClip > 0 ? clipGradients(g, mode: options.clipMode, threshold: options.gradientClip) : Trainer.norm(g)
+                clipGradients(g, mode: options.clipMode, threshold: options.gradientClip)  // the norm, also when off
             }
             if !norm.isFinite {
                 throw .diverged(iteration: iteration + 1, detail: "gradient norm is \(norm)",
@@ -319,13 +317,13 @@ public final class Trainer {
             }
             iteration += 1
             batchIndex += 1
-            trainingSeconds += Self.seconds(clock.now - stepStart)
+            trainingSeconds += (clock.now - stepStart).seconds
             logWindowIterations += 1
             smoothed = smoothed < 0 ? loss : 0.95 * smoothed + 0.05 * loss
 
             // Log.
             if iteration % options.logEvery == 0 || iteration == 1 {
-                let windowSeconds = Self.seconds(clock.now - logWindowStart)
+                let windowSeconds = (clock.now - logWindowStart).seconds
                 let cps = Double(logWindowIterations * b * t) / max(windowSeconds, 1e-9)
                 logWindowStart = clock.now; logWindowIterations = 0
                 let progress = makeProgress(loss: loss, smoothed: smoothed, lr: lr, norm: norm, cps: cps,
@@ -432,27 +430,13 @@ public final class Trainer {
         report(.saved(path: path))
     }
 
-    static func seconds(_ d: Duration) -> Double {
-        Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18
-    }
-
-    static func norm(_ g: UnsafeMutableBufferPointer<Float>) -> Float {
-        var s: Float = 0
-        for x in g { s += x * x }
-        return s.squareRoot()
-    }
 }
 
 // MARK: - Resume state in the checkpoint
 
 extension Trainer {
     /// Keys of `Checkpoint.training` (stored as `training.<key>` in the file).
-    enum Key {
-        static let options = "options", iteration = "iteration", epoch = "epoch", batch = "batch"
-        static let rng = "rng", optimizerSteps = "optimizer_steps", best = "best_val_loss"
-        static let history = "history", elapsed = "elapsed_seconds", evalsWithout = "evals_without_improvement"
-        static let runID = "run_id"
-    }
+    typealias Key = CheckpointLayout.Training
 
     private func makeCheckpoint(elapsed: Double) -> Checkpoint {
         let optionsJSON = String(decoding: (try? JSONEncoder().encode(options)) ?? Data("{}".utf8), as: UTF8.self)
@@ -460,14 +444,14 @@ extension Trainer {
         var training: [String: String] = [
             Key.options: optionsJSON, Key.iteration: "\(iteration)", Key.epoch: "\(epoch)", Key.batch: "\(batchIndex)",
             Key.rng: "\(rng.state)", Key.optimizerSteps: "\(optimizer.stepCount)", Key.history: historyJSON,
-            Key.elapsed: "\(elapsedBefore + elapsed)", Key.evalsWithout: "\(evalsWithoutImprovement)",
+            Key.elapsedSeconds: "\(elapsedBefore + elapsed)", Key.evalsWithoutImprovement: "\(evalsWithoutImprovement)",
             Key.runID: runID,
         ]
-        if let best = bestValidation { training[Key.best] = "\(best)" }
+        if let best = bestValidation { training[Key.bestValidationLoss] = "\(best)" }
         let l = model.config.layerCount, b = state.batchSize, h = model.config.hiddenSize
         var extras = optimizer.stateTensors.map { SafeTensorsFile.Tensor(name: $0.name, shape: [$0.data.count], data: $0.data) }
-        extras.append(SafeTensorsFile.Tensor(name: "state.h", shape: [l, b, h], data: state.h))
-        if !state.c.isEmpty { extras.append(SafeTensorsFile.Tensor(name: "state.c", shape: [l, b, h], data: state.c)) }
+        extras.append(SafeTensorsFile.Tensor(name: CheckpointLayout.State.h, shape: [l, b, h], data: state.h))
+        if !state.c.isEmpty { extras.append(SafeTensorsFile.Tensor(name: CheckpointLayout.State.c, shape: [l, b, h], data: state.c)) }
         return Checkpoint(config: model.config, vocabulary: vocabulary, tokenizer: options.tokenizer,
                           parameters: model.parameters, training: training, extraTensors: extras)
     }
@@ -508,9 +492,9 @@ struct ResumePoint {
         }
         guard let r = c.training[Key.rng].flatMap(UInt64.init) else { throw .resumeMismatch("training state rng is missing") }
         rng = SplitMix64(seed: r)
-        bestValidation = c.training[Key.best].flatMap(Double.init)
-        elapsedBefore = c.training[Key.elapsed].flatMap(Double.init) ?? 0
-        evalsWithoutImprovement = c.training[Key.evalsWithout].flatMap(Int.init) ?? 0
+        bestValidation = c.training[Key.bestValidationLoss].flatMap(Double.init)
+        elapsedBefore = c.training[Key.elapsedSeconds].flatMap(Double.init) ?? 0
+        evalsWithoutImprovement = c.training[Key.evalsWithoutImprovement].flatMap(Int.init) ?? 0
         if let h = c.training[Key.history], let pairs = try? JSONDecoder().decode([[Double]].self, from: Data(h.utf8)) {
             history = pairs.compactMap { $0.count == 2 && $0[0].isFinite && abs($0[0]) < 1e18 ? (Int($0[0]), $0[1]) : nil }
         }
@@ -522,10 +506,10 @@ struct ResumePoint {
             throw .resumeMismatch("optimizer state: \(error)")
         }
         let expected = state.h.count
-        guard let h = tensors["state.h"], h.count == expected else { throw .resumeMismatch("carried hidden state is missing or of the wrong size") }
+        guard let h = tensors[CheckpointLayout.State.h], h.count == expected else { throw .resumeMismatch("carried hidden state is missing or of the wrong size") }
         state.h = h
         if !state.c.isEmpty {
-            guard let cs = tensors["state.c"], cs.count == expected else { throw .resumeMismatch("carried cell state is missing") }
+            guard let cs = tensors[CheckpointLayout.State.c], cs.count == expected else { throw .resumeMismatch("carried cell state is missing") }
             state.c = cs
         }
     }

@@ -31,9 +31,18 @@ public struct TrainingOptions: Codable, Equatable, Sendable {
     public var clipMode: ClipMode = .norm                    // global norm, or char-rnn's element-wise value
 
     // MARK: budget (whichever comes first; iterations and epochs count from the run's start, across resumes)
-    public var epochs: Int? = nil                            // default 50 when no other budget is given
+    public var epochs: Int? = nil                            // default `defaultEpochs` when no other budget is given
     public var maxIterations: Int? = nil
     public var maxSeconds: Double? = nil                     // this session's wall-clock budget
+
+    /// The epoch budget of a run given no budget at all (char-rnn's `max_epochs`).
+    public static let defaultEpochs = 50
+
+    /// The epoch budget in force: `epochs`, else `defaultEpochs` when neither
+    /// iterations nor time bound the run.
+    public var epochBudget: Int? {
+        epochs ?? (maxIterations == nil && maxSeconds == nil ? Self.defaultEpochs : nil)
+    }
 
     // MARK: evaluation and checkpoints
     public var evalEvery: Int = 250                          // iterations between validation passes

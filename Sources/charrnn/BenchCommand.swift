@@ -259,11 +259,6 @@ extension Workload {
         return Double(t.tv_sec) + Double(t.tv_nsec) * 1e-9
     }
 
-    static func median(_ x: [Double]) -> Double {
-        let s = x.sorted()
-        return s.isEmpty ? .nan : s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2
-    }
-
     /// C = A·B for n×n matrices on all threads: OpenBLAS's best case, the ceiling the engine is compared with.
     static func measureSGEMM(n: Int, seconds: Double, threads: Int) -> BenchMeasurement {
         BLAS.threadCount = threads
@@ -608,7 +603,7 @@ struct BenchRun {
             times.append(first)
             rss.append(r.peakRSSMegabytes)
         }
-        return BenchMeasurement(impl: impl, iterations: runs, firstCharMs: Workload.median(times) * 1e3,
+        return BenchMeasurement(impl: impl, iterations: runs, firstCharMs: median(times) * 1e3,
                                 peakRssMb: rss.max(), note: "median of \(runs) runs, process start to first stdout byte")
     }
 

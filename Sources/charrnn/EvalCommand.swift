@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import RNN
+import SafeTensors
 import Tensor
 import Tokenizer
 import Training
@@ -10,14 +11,14 @@ struct EvalCommand: ParsableCommand {
         commandName: "eval",
         abstract: "Loss of a model on a text: nats and bits per character, perplexity.",
         discussion: """
-            The text is read as training reads its validation split: B contiguous streams, windows of T,
-            the state carried between windows. B and T default to the checkpoint's training values, so
-            on the validation text this reproduces the trainer's validation loss. Use --batch-size 1 to
+            The text is read as training reads its validation split: B contiguous streams, windows of T, \
+            the state carried between windows. B and T default to the checkpoint's training values, so \
+            on the validation text this reproduces the trainer's validation loss. Use --batch-size 1 to \
             score every character with the whole text before it as context.
             """)
 
     @Argument(help: "The text file to score.") var file: String
-    @Option(help: "A checkpoint file, or a run directory (best, else latest).") var checkpoint: String?
+    @OptionGroup var checkpointOptions: CheckpointOptions
     @Option(help: "Streams B (default: the checkpoint's training batch size).") var batchSize: Int?
     @Option(help: "Window length T (default: the checkpoint's training sequence length).") var seqLength: Int?
     @OptionGroup var threads: ThreadOptions
@@ -34,7 +35,7 @@ struct EvalCommand: ParsableCommand {
 
     func run() throws {
         BLAS.threadCount = threads.count
-        let (path, checkpoint) = try CheckpointLocator.load(self.checkpoint)
+        let (path, checkpoint) = try checkpointOptions.load()
         let trained = try? Trainer.storedOptions(in: checkpoint)
         let b = batchSize ?? trained?.batchSize ?? 1
         let t = seqLength ?? trained?.sequenceLength ?? 50
@@ -46,16 +47,19 @@ struct EvalCommand: ParsableCommand {
         }
         let skipped = encoded.unknown.values.reduce(0, +)
         if skipped > 0 {
-            let list = encoded.unknown.keys.sorted { $0.unicodeScalars.lexicographicallyPrecedes($1.unicodeScalars) }
+            let list = encoded.unknown.keys
             note("skipped \(skipped) character\(skipped == 1 ? "" : "s") outside the vocabulary (\(list.count) distinct: "
-                 + list.prefix(20).map(Vocabulary.displayForm).joined(separator: " ") + (list.count > 20 ? " …" : "") + ")")
+                 + Vocabulary.displayList(list) + ")")
         }
         let model = StackedRNN(config: checkpoint.config)
         model.parameters = checkpoint.parameters
         let evaluation: Evaluation?
         do {
+            // One stream is the text read as one sequence: its last, shorter window is
+            // scored too, so every character after the first counts. B streams read it as
+            // the trainer reads validation (whole windows), so its figure is reproduced.
             evaluation = try Evaluator.evaluateFinite(model: model, ids: encoded.ids, range: 0..<encoded.ids.count,
-                                                      batchSize: b, sequenceLength: t)
+                                                      batchSize: b, sequenceLength: t, scoringTail: b == 1)
         } catch {
             throw failure("\(error)")
         }
@@ -63,16 +67,11 @@ struct EvalCommand: ParsableCommand {
             throw failure("\(file) has fewer than 2 characters the model knows; nothing to score")
         }
         if json {
-            print("{\"file\":\(quoted(file)),\"checkpoint\":\(quoted(path)),\"loss\":\(e.loss),\"bits_per_char\":\(e.bitsPerCharacter),"
+            print("{\"file\":\(JSONStringEscaper.quoted(file)),\"checkpoint\":\(JSONStringEscaper.quoted(path)),\"loss\":\(e.loss),\"bits_per_char\":\(e.bitsPerCharacter),"
                   + "\"perplexity\":\(e.perplexity),\"characters\":\(e.characters),\"skipped\":\(skipped)}")
         } else {
             print(String(format: "%@: %.4f nats/char, %.4f bits/char, perplexity %.3f over %d characters",
                          file, e.loss, e.bitsPerCharacter, e.perplexity, e.characters))
         }
     }
-}
-
-/// A JSON string literal.
-func quoted(_ s: String) -> String {
-    (try? JSONEncoder().encode(s)).map { String(decoding: $0, as: UTF8.self) } ?? "\"\""
 }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import RNN
+import SafeTensors
 import Tokenizer
 import Training
 
@@ -15,24 +16,25 @@ struct InfoCommand: ParsableCommand {
     func run() throws {
         let (path, c) = try CheckpointLocator.load(checkpoint)
         let options = try? Trainer.storedOptions(in: c)
-        let iterations = c.training["iteration"].flatMap(Int.init)
-        let best = c.training["best_val_loss"].flatMap(Double.init)
-        let seconds = c.training["elapsed_seconds"].flatMap(Double.init)
-        let epoch = c.training["epoch"].flatMap(Int.init)
+        typealias Key = CheckpointLayout.Training
+        let iterations = c.training[Key.iteration].flatMap(Int.init)
+        let best = c.training[Key.bestValidationLoss].flatMap(Double.init)
+        let seconds = c.training[Key.elapsedSeconds].flatMap(Double.init)
+        let epoch = c.training[Key.epoch].flatMap(Int.init)
         if json {
             var fields: [String] = [
-                "\"path\":\(quoted(path))", "\"format_version\":\(Checkpoint.formatVersion)",
-                "\"cell\":\(quoted(c.config.cell.rawValue))", "\"activation\":\(quoted(c.config.activation.rawValue))",
+                "\"path\":\(JSONStringEscaper.quoted(path))", "\"format_version\":\(Checkpoint.formatVersion)",
+                "\"cell\":\(JSONStringEscaper.quoted(c.config.cell.rawValue))", "\"activation\":\(JSONStringEscaper.quoted(c.config.activation.rawValue))",
                 "\"layers\":\(c.config.layerCount)", "\"hidden\":\(c.config.hiddenSize)", "\"dropout\":\(c.config.dropout)",
                 "\"vocabulary_size\":\(c.config.vocabularySize)", "\"parameters\":\(c.config.parameterCount)",
                 "\"vocabulary\":\(c.vocabulary.jsonString())",
-                "\"tokenizer\":{\"mode\":\(quoted(c.tokenizer.mode.rawValue)),\"normalize\":\(c.tokenizer.normalize)}",
+                "\"tokenizer\":{\"mode\":\(JSONStringEscaper.quoted(c.tokenizer.mode.rawValue)),\"normalize\":\(c.tokenizer.normalize)}",
             ]
             if let iterations { fields.append("\"iterations\":\(iterations)") }
             if let epoch { fields.append("\"epochs\":\(epoch)") }
             if let best { fields.append("\"best_val_loss\":\(best)"); fields.append("\"best_val_bpc\":\(best / log(2.0))") }
             if let seconds { fields.append("\"seconds_trained\":\(seconds)") }
-            if let o = options { fields.append("\"corpus\":\(quoted(o.corpusPath))") }
+            if let o = options { fields.append("\"corpus\":\(JSONStringEscaper.quoted(o.corpusPath))") }
             print("{" + fields.joined(separator: ",") + "}")
             return
         }

@@ -2,6 +2,7 @@ import ArgumentParser
 import Files
 import Foundation
 import RNN
+import SafeTensors
 import Sampler
 import Tensor
 import Tokenizer
@@ -15,7 +16,7 @@ struct SampleCommand: ParsableCommand {
             The text goes to stdout as it is generated; everything else goes to stderr.
             """)
 
-    @Option(help: "A checkpoint file, or a run directory (best, else latest).") var checkpoint: String?
+    @OptionGroup var checkpointOptions: CheckpointOptions
     // .unconditional: `--temp -1` reaches validate() (a clear error) instead of being read as a flag.
     @Option(name: [.customLong("temp"), .customLong("temperature")], parsing: .unconditional,
             help: "Temperature > 0; lower is safer; 0 is greedy.") var temperature: Float = 0.8
@@ -63,7 +64,7 @@ struct SampleCommand: ParsableCommand {
             }
             primeText = text
         }
-        let (path, checkpoint) = try CheckpointLocator.load(self.checkpoint)
+        let (path, checkpoint) = try checkpointOptions.load()
         _ = path
         // Batch 1: a small model's step is latency-bound and runs on one thread whatever this says;
         // a large model's weights (matrices over 1 MB) stream from L3, so each core streams its rows.
@@ -75,7 +76,7 @@ struct SampleCommand: ParsableCommand {
             let (ids, skipped) = try sampler.encodePrime(primeText, unknown: unknown)
             if !skipped.isEmpty {
                 note("skipped \(skipped.count) prime character\(skipped.count == 1 ? "" : "s") the model has never seen: "
-                     + skipped.prefix(20).map(Vocabulary.displayForm).joined(separator: " "))
+                     + Vocabulary.displayList(skipped))
             }
             primeIDs = ids
         } catch {
@@ -85,7 +86,7 @@ struct SampleCommand: ParsableCommand {
         let out = StandardOutput(flushEachWrite: isTerminal(STDOUT_FILENO) && !json)
         let baseSeed = seed ?? UInt64.random(in: 0...UInt64(Int64.max))
         let echo = noEcho ? [] : Array(sampler.vocabulary.decode(primeIDs).utf8)
-        let primeJSON = quoted(String(decoding: echo, as: UTF8.self))
+        let primeJSON = JSONStringEscaper.quoted(String(decoding: echo, as: UTF8.self))
         var escaped: [UInt8] = []       // one character's JSON form, reused: nothing is allocated per character
         escaped.reserveCapacity(64)
         for i in 0..<count {

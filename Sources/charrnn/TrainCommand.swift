@@ -10,8 +10,8 @@ struct TrainCommand: ParsableCommand {
         commandName: "train",
         abstract: "Train a model on a UTF-8 text file (truncated BPTT, checkpoints, resume).",
         discussion: """
-            Checkpoints go to checkpoints/<corpus name>/ (latest.safetensors at every evaluation,
-            best.safetensors when the validation loss improves) with a JSON-lines log, train.jsonl.
+            Checkpoints go to checkpoints/<corpus name>/ (latest.safetensors at every evaluation, \
+            best.safetensors when the validation loss improves) with a JSON-lines log, train.jsonl. \
             Ctrl-C saves a checkpoint and exits; --resume continues exactly where a run stopped.
             """)
 
@@ -27,9 +27,7 @@ struct TrainCommand: ParsableCommand {
     @Flag(help: "relu RNN: initialise the recurrent weights to the identity (Le et al. 2015).") var identityInit = false
 
     // Data
-    @Option(help: "Characters: grapheme (default), scalar or byte.") var tokenizer: TokenizerMode?
-    @Flag(help: "Do not apply Unicode NFC normalization.") var noNormalize = false
-    @Flag(help: "Replace invalid UTF-8 with U+FFFD instead of failing.") var lossy = false
+    @OptionGroup var tokenizer: TokenizerOptions
     @Option(help: "Characters per truncated-BPTT window, T (default 50).") var seqLength: Int?
     @Option(help: "Parallel streams per batch, B (default 50).") var batchSize: Int?
     @Option(help: "Fraction of the corpus for validation (default 0.05).") var valFrac: Double?
@@ -49,7 +47,7 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "cosine: final learning rate as a fraction of the first (default 0.1).") var minLrFactor: Float?
 
     // Budget, evaluation, checkpoints
-    @Option(help: "Epochs to train (default 50 when no other budget is given).") var epochs: Int?
+    @Option(help: "Epochs to train (default \(TrainingOptions.defaultEpochs) when no other budget is given).") var epochs: Int?
     @Option(help: "Total iterations to reach (counted across resumes).") var maxIters: Int?
     @Option(help: "Wall-clock budget for this session: 90s, 10m, 2h.") var maxTime: String?
     @Option(help: "Iterations between validation passes and checkpoints (default 250).") var evalEvery: Int?
@@ -83,9 +81,7 @@ struct TrainCommand: ParsableCommand {
         if let v = dropout { o.dropout = v }
         if let v = forgetBias { o.forgetGateBias = v }
         if identityInit { o.identityRecurrent = true }
-        if let v = tokenizer { o.tokenizer.mode = v }
-        if noNormalize { o.tokenizer.normalize = false }
-        if lossy { o.tokenizer.lossy = true }
+        o.tokenizer = tokenizer.apply(to: o.tokenizer)
         if let v = seqLength { o.sequenceLength = v }
         if let v = batchSize { o.batchSize = v }
         if let v = valFrac { o.validationFraction = v }
@@ -153,7 +149,7 @@ struct TrainCommand: ParsableCommand {
         } catch {
             throw failure("\(error)")
         }
-        if options.epochs == nil && options.maxIterations == nil && options.maxSeconds == nil { options.epochs = 50 }
+        options.epochs = options.epochBudget  // stored in the checkpoint, as every budget is
 
         let trainer: Trainer
         do {

@@ -21,9 +21,7 @@ struct VizCommand: ParsableCommand {
               charrnn viz --checkpoint checkpoints/run --text sample.txt -o viz.html
             """)
 
-    @Option(help: ArgumentHelp("A checkpoint file, or a run directory (best, else latest). Default: the newest under ./checkpoints.",
-                               valueName: "path"), completion: .file(extensions: ["safetensors"]))
-    var checkpoint: String?
+    @OptionGroup var checkpointOptions: CheckpointOptions
     @Option(help: ArgumentHelp("The text file to run the model over.", valueName: "file"), completion: .file())
     var text: String
     @Option(help: "The layer shown first, 0 = nearest the input (default: the layer of the unit that best follows a feature).")
@@ -52,7 +50,7 @@ struct VizCommand: ParsableCommand {
     }
 
     func run() throws {
-        let (path, checkpoint) = try CheckpointLocator.load(self.checkpoint)
+        let (path, checkpoint) = try checkpointOptions.load()
         let config = checkpoint.config
         if let layer, layer >= config.layerCount {
             throw failure("--layer \(layer) is out of range: the model has \(config.layerCount) layer\(config.layerCount == 1 ? "" : "s") (0–\(config.layerCount - 1))")
@@ -91,10 +89,8 @@ struct VizCommand: ParsableCommand {
         }
         let unknown = Set(characters.filter { checkpoint.vocabulary.id(of: $0) == nil })
         if !unknown.isEmpty {
-            let list = unknown.sorted { $0.unicodeScalars.lexicographicallyPrecedes($1.unicodeScalars) }
-            note("note: \(list.count) distinct character\(list.count == 1 ? " is" : "s are") not in the model's vocabulary; "
-                 + "shown hatched and skipped (the state carries over): "
-                 + list.prefix(20).map(Vocabulary.displayForm).joined(separator: " ") + (list.count > 20 ? " …" : ""))
+            note("note: \(unknown.count) distinct character\(unknown.count == 1 ? " is" : "s are") not in the model's vocabulary; "
+                 + "shown hatched and skipped (the state carries over): " + Vocabulary.displayList(unknown))
         }
 
         BLAS.threadCount = 1  // batch 1: GEMV-bound, threads only add synchronisation

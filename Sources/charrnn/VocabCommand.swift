@@ -97,29 +97,3 @@ struct VocabCommand: ParsableCommand {
         FileHandle.standardError.write(Data(line.utf8))
     }
 }
-
-extension VocabCommand {
-/// How a corpus is split into characters: `--tokenizer` (or `--mode`), `--no-normalize`, `--lossy`
-/// (nested here so as not to collide with other commands' types; reusable as
-/// `@OptionGroup var tokenizer: VocabCommand.TokenizerOptions`).
-struct TokenizerOptions: ParsableArguments {
-    enum Mode: String, ExpressibleByArgument, CaseIterable {
-        case grapheme, scalar, byte
-    }
-
-    // `--tokenizer`, as `charrnn train` calls it; `--mode` kept as its first name.
-    @Option(name: [.customLong("tokenizer"), .customLong("mode")],
-            help: "What one character is: grapheme (user-perceived, Unicode UAX #29), scalar (code point) or byte.")
-    var mode: Mode = .grapheme
-
-    @Flag(help: "Don't apply Unicode NFC normalization first (ignored in byte mode).")
-    var noNormalize = false
-
-    @Flag(help: "Replace invalid UTF-8 with U+FFFD instead of stopping (ignored in byte mode).")
-    var lossy = false
-
-    var settings: TokenizerSettings {
-        TokenizerSettings(mode: TokenizerMode(rawValue: mode.rawValue)!, normalize: !noNormalize, lossy: lossy)
-    }
-}
-}

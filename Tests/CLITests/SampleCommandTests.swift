@@ -152,6 +152,17 @@ import Testing
         #expect(r.stderr.contains("skipped 2"))
     }
 
+    /// The defect: with one stream, the last partial window was dropped (1,980 of 2,000 at T = 20).
+    @Test func evalWithOneStreamScoresEveryCharacter() throws {
+        let text = String(repeating: "the cat sat on a mat and the dog ran.\n", count: 60)  // 38 × 60 = 2,280 characters
+        try text.write(to: dir.appendingPathComponent("every.txt"), atomically: true, encoding: .utf8)
+        let r = try Binary.run(["eval", "every.txt", "--checkpoint", "checkpoints/run", "--batch-size", "1",
+                                "--seq-length", "20", "--json"], in: dir)
+        #expect(r.status == 0, "\(r.stderr)")
+        let o = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
+        #expect(o["characters"] as? Int == text.count - 1)
+    }
+
     @Test func infoDescribesTheCheckpoint() throws {
         let r = try Binary.run(["info", "checkpoints/run"], in: dir)
         #expect(r.status == 0, "\(r.stderr)")

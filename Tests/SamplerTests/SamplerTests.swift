@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import RNN
+import SafeTensors
 import Sampler
 import Tensor
 import Tokenizer

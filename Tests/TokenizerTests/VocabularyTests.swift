@@ -23,6 +23,14 @@ import Testing
         #expect(try v.encode(["b", "a"]) == [1, 0])
     }
 
+    /// Every "unknown characters" message lists them this one way: sorted, quoted, 20 at most.
+    @Test func displayListIsSortedQuotedAndCut() throws {
+        #expect(Vocabulary.displayList(["ж", "\n", "a"]) == #""\n" "a" "ж""#)
+        let many = (0..<25).map { String(UnicodeScalar(UInt8(ascii: "y") - UInt8($0))) }
+        let shown = Vocabulary.displayList(many)
+        #expect(shown.hasPrefix(#""a" "b" "c""#) && shown.hasSuffix(#""s" "t" …"#))
+    }
+
     @Test func byteModeTokensAreSingleBytes() throws {
         let v = try Vocabulary(tokens: ["A", "\u{E9}"], mode: .byte)
         #expect(v.bytes(of: 1) == [0xE9])

@@ -1,16 +1,21 @@
-/// Writes the inside of a JSON string literal from UTF-8 bytes that arrive in
-/// pieces (one generated character at a time), so that `sample --json` can
-/// stream a text of any length instead of holding it.
+/// charrnn's one JSON string quoting: every string it writes into JSON by hand
+/// (the safetensors header, train.jsonl, the commands' `--json` output) goes
+/// through here. `quoted(_:)` quotes a whole string; an escaper instance writes
+/// the inside of a string literal from UTF-8 bytes that arrive in pieces (one
+/// generated character at a time), so that `sample --json` can stream a text of
+/// any length instead of holding it.
 ///
 /// The bytes written are those `JSONEncoder` writes for
 /// `String(decoding: allBytes, as: UTF8.self)` (Swift 6 Foundation, default
-/// options), whatever the cut into pieces:
+/// options), whatever the cut into pieces; with `escapingSlashes: false`, those
+/// of `.withoutEscapingSlashes`, which is also what serde_json writes (the
+/// safetensors header and the training log):
 ///
 ///   - invalid UTF-8 (byte mode can generate any byte sequence) becomes
 ///     U+FFFD, one per maximal subpart as `String(decoding:as:)` does
 ///     (Unicode §3.9, "U+FFFD substitution of maximal subparts"); a sequence
 ///     cut between two pieces waits for the next one;
-///   - `"` `\` `/` are escaped with a backslash; U+0008, U+0009, U+000A,
+///   - `"` `\` (and `/` unless `escapingSlashes` is false) are escaped with a backslash; U+0008, U+0009, U+000A,
 ///     U+000C, U+000D as `\b \t \n \f \r`; other controls below U+0020 as
 ///     `\u00xx` (lower-case hex); everything else, DEL and non-ASCII included,
 ///     is written as it is.
@@ -22,8 +27,28 @@ public struct JSONStringEscaper: Sendable {
     /// The range the next continuation byte must fall in (narrower after E0, ED, F0, F4).
     private var lower: UInt8 = 0x80, upper: UInt8 = 0xBF
 
-    public init() {
+    /// Whether `/` is written `\/` (JSONEncoder's default) or as it is.
+    public let escapingSlashes: Bool
+
+    public init(escapingSlashes: Bool = true) {
+        self.escapingSlashes = escapingSlashes
         partial.reserveCapacity(4)
+    }
+
+    /// `s` as a JSON string literal, quotes included.
+    public static func quoted(_ s: String, escapingSlashes: Bool = true) -> String {
+        var out: [UInt8] = []
+        append(quoted: s, to: &out, escapingSlashes: escapingSlashes)
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// Appends `s` as a JSON string literal, quotes included, to `output`.
+    public static func append(quoted s: String, to output: inout [UInt8], escapingSlashes: Bool = true) {
+        var escaper = JSONStringEscaper(escapingSlashes: escapingSlashes)
+        output.append(UInt8(ascii: "\""))
+        escaper.append(Array(s.utf8), to: &output)
+        escaper.finish(to: &output)
+        output.append(UInt8(ascii: "\""))
     }
 
     private static let replacement: [UInt8] = [0xEF, 0xBF, 0xBD]   // U+FFFD
@@ -77,7 +102,8 @@ public struct JSONStringEscaper: Sendable {
     private func escapeASCII(_ b: UInt8, to output: inout [UInt8]) {
         let escape: UInt8   // what follows the backslash
         switch b {
-        case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"): escape = b
+        case UInt8(ascii: "\""), UInt8(ascii: "\\"): escape = b
+        case UInt8(ascii: "/") where escapingSlashes: escape = b
         case 0x08: escape = UInt8(ascii: "b")
         case 0x09: escape = UInt8(ascii: "t")
         case 0x0A: escape = UInt8(ascii: "n")

@@ -1,0 +1,55 @@
+/// Every name a charrnn checkpoint uses, written down once: the `__metadata__`
+/// keys, the trainer's `training.<key>` entries, and the names of the tensors
+/// besides the parameters (whose names are `ParameterLayout`'s). `Checkpoint`
+/// writes and reads them; the trainer, `charrnn info` and the run directory
+/// look entries up by these names. Tests spell them out literally, on purpose:
+/// they pin the file format.
+public enum CheckpointLayout {
+    /// Keys of the safetensors `__metadata__`.
+    public enum Metadata {
+        public static let format = "format"                    // "charrnn"
+        public static let formatVersion = "format_version"     // "1"
+        public static let config = "config"                    // ModelConfig as JSON, keys sorted
+        public static let vocabulary = "vocabulary"            // JSON array of the tokens in id order
+        public static let tokenizer = "tokenizer"              // TokenizerSettings as JSON, keys sorted
+        /// `Checkpoint.training` entries are stored as `training.<key>`.
+        public static let trainingPrefix = "training."
+    }
+
+    /// Keys of `Checkpoint.training`: what a resumed run needs besides the tensors.
+    public enum Training {
+        public static let options = "options"                  // TrainingOptions as JSON
+        public static let iteration = "iteration"
+        public static let epoch = "epoch"                      // completed epochs
+        public static let batch = "batch"                      // next window within the epoch
+        public static let rng = "rng"                          // SplitMix64 state
+        public static let optimizerSteps = "optimizer_steps"
+        public static let bestValidationLoss = "best_val_loss"
+        public static let history = "history"                  // [[iteration, validation loss], …]
+        public static let elapsedSeconds = "elapsed_seconds"
+        public static let evalsWithoutImprovement = "evals_without_improvement"
+        public static let runID = "run_id"
+    }
+
+    /// Names of tensors that are not parameters start with one of these; any other unknown name is an error.
+    public static let extraTensorPrefixes = [optimizerPrefix, statePrefix]
+    /// Optimizer moments: `optim.<moment>` (see `Optimizer.stateTensorNames`).
+    public static let optimizerPrefix = "optim."
+    /// Carried recurrent state.
+    public static let statePrefix = "state."
+
+    /// The carried state, (L, B, H) each: h, and c for cells that carry a cell state.
+    public enum State {
+        public static let h = "state.h"
+        public static let c = "state.c"
+    }
+
+    /// The optimizer moments' tensor names, each one value per parameter.
+    public enum OptimizerMoments {
+        public static let adamFirst = "optim.m"
+        public static let adamSecond = "optim.v"
+        public static let meanSquare = "optim.mean_square"     // rmsprop
+        public static let sumSquare = "optim.sum_square"       // adagrad
+        public static let momentum = "optim.momentum"          // sgd
+    }
+}
