@@ -19,6 +19,7 @@ public struct TrainingStart: Sendable {
     public var iterationsPerEpoch: Int, plannedIterations: Int?
     public var resumedAt: Int?            // iteration a resumed run starts from
     public var directory: String
+    public var baselines: Baselines?      // unigram and bigram validation loss, fitted on the training split
 }
 
 public struct TrainingProgress: Sendable {
@@ -254,11 +255,16 @@ public final class Trainer {
     public func run(shouldStop: () -> Bool = { false }, report: (TrainingEvent) -> Void = { _ in }) throws(TrainingError) -> TrainingSummary {
         let b = options.batchSize, t = options.sequenceLength
         let planned = plannedIterations
+        let baselines = self.baselines
         report(.started(TrainingStart(
             corpusCharacters: corpusIDs.count, vocabularySize: vocabulary.count, parameterCount: model.parameters.count,
             trainCharacters: splits.train.count, validationCharacters: splits.validation.count, testCharacters: splits.test.count,
             iterationsPerEpoch: streams.batchCount, plannedIterations: planned,
-            resumedAt: resumedAtIteration, directory: directory.path)))
+            resumedAt: resumedAtIteration, directory: directory.path, baselines: baselines)))
+        if let baselines, resumedAtIteration == nil {
+            try directory.appendLog(["type": .string("baseline"), "iter": .int(iteration),
+                                     "unigram_val_loss": .number(baselines.unigram), "bigram_val_loss": .number(baselines.bigram)])
+        }
 
         var inputs = [Int32](repeating: 0, count: b * t)    // (B, T)
         var targets = [Int32](repeating: 0, count: b * t)   // (B, T)
@@ -371,6 +377,13 @@ public final class Trainer {
     }
 
     private var resumedAtIteration: Int?
+
+    /// The count models' validation loss (see `Baselines`): what the network must beat.
+    public var baselines: Baselines? {
+        let counts = Baselines.Counts(ids: corpusIDs[splits.train], vocabularySize: vocabulary.count)
+        let v = splits.validation
+        return counts.score(corpusIDs[v], previous: v.lowerBound > 0 ? corpusIDs[v.lowerBound - 1] : nil)
+    }
     private var epochProgress: Double { Double(epoch) + Double(batchIndex) / Double(streams.batchCount) }
 
     private func makeProgress(loss: Float, smoothed: Float, lr: Float, norm: Float, cps: Double,

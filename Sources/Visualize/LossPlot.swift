@@ -70,6 +70,7 @@ public struct LossPlot: Sendable {
         var smoothed: [XY]?
         var validation: [XY]
         var test: XY?
+        var baselines: TrainingLog.Baselines? = nil
         var bestValidation: Double?
     }
 
@@ -88,8 +89,10 @@ public struct LossPlot: Sendable {
             if smoothing > 0 && train.count >= LossPlot.smoothingMinimumPoints {
                 smoothed = zip(train, LossPlot.movingAverage(train.map(\.y), weight: smoothing)).map { XY(x: $0.0.x, y: $0.1) }
             }
-            return Series(name: run.name, train: train, smoothed: smoothed, validation: validation, test: test,
-                          bestValidation: run.validation.map(\.loss).min())
+            var series = Series(name: run.name, train: train, smoothed: smoothed, validation: validation, test: test,
+                                bestValidation: run.validation.map(\.loss).min())
+            series.baselines = run.baselines
+            return series
         }
     }
 
@@ -127,6 +130,7 @@ public struct LossPlot: Sendable {
             ys += trainLine + s.validation.map(\.y) + (s.test.map { [$0.y] } ?? [])
             if let q = LossPlot.quantile(trainLine, trainLine.count >= 20 ? 0.96 : 1) { yLimits.append(q) }
             yLimits += s.validation.map(\.y) + (s.test.map { [$0.y] } ?? [])
+            if let b = s.baselines { yLimits += [b.unigram, b.bigram] }
         }
         var yLow = ys.min() ?? 0, yHigh = max(yLimits.max() ?? 1, yLow)
         let pad = 0.03 * (yHigh - yLow)  // so that no point sits on the frame
@@ -208,6 +212,14 @@ public struct LossPlot: Sendable {
             if !s.validation.isEmpty {
                 out += "<path class=\"val\" data-run=\"\(run)\" d=\"\(path(s.validation))\" stroke=\"\(colour)\" stroke-width=\"1.4\" stroke-opacity=\"0.85\"\(dash)/>\n"
             }
+            // What the run must beat: the count models' validation loss, as thin dotted lines across the plot.
+            if let b = s.baselines {
+                for (kind, y) in [("unigram", b.unigram), ("bigram", b.bigram)] where y >= yScale.lower && y <= yScale.upper {
+                    out += "<line class=\"baseline\" data-run=\"\(run)\" data-model=\"\(kind)\" x1=\"\(c(px(xScale.lower)))\" x2=\"\(c(px(xScale.upper)))\" "
+                        + "y1=\"\(c(py(y)))\" y2=\"\(c(py(y)))\" stroke=\"\(colour)\" stroke-width=\"1\" stroke-dasharray=\"1 3\">"
+                        + "<title>\(run) \(kind) baseline: \(String(format: "%.4f", y)) nats/char, \(String(format: "%.4f", y * bitsPerNat)) bits/char</title></line>\n"
+                }
+            }
             out += "</g>\n"
         }
         out += "</g>\n"
@@ -246,6 +258,7 @@ public struct LossPlot: Sendable {
         }
         if all.contains(where: { !$0.validation.isEmpty }) { keys.append(("val", "validation")) }
         if all.contains(where: { $0.test != nil }) { keys.append(("test", "test (end of training)")) }
+        if all.contains(where: { $0.baselines != nil }) { keys.append(("baseline", "unigram and bigram baselines (validation)")) }
 
         let nameWidth = rows.map { LossPlot.textWidth($0.text, fontSize: 12.5, bold: true) }.max() ?? 0
         let detailWidth = rows.map { LossPlot.textWidth($0.detail, fontSize: 11) }.max() ?? 0
@@ -277,6 +290,8 @@ public struct LossPlot: Sendable {
             case "val":
                 out += "<line x1=\"\(c(sx))\" y1=\"\(c(y))\" x2=\"\(c(sx + swatch))\" y2=\"\(c(y))\" stroke=\"\(grey)\" stroke-width=\"1.4\"/>"
                 out += "<circle cx=\"\(c(sx + swatch / 2))\" cy=\"\(c(y))\" r=\"3.6\" fill=\"\(grey)\" stroke=\"#ffffff\" stroke-width=\"1.2\"/>"
+            case "baseline":
+                out += "<line x1=\"\(c(sx))\" y1=\"\(c(y))\" x2=\"\(c(sx + swatch))\" y2=\"\(c(y))\" stroke=\"\(grey)\" stroke-width=\"1\" stroke-dasharray=\"1 3\"/>"
             default:
                 let mx = sx + swatch / 2
                 out += "<path d=\"M\(c(mx)) \(c(y - 5)) L\(c(mx + 5)) \(c(y)) L\(c(mx)) \(c(y + 5)) L\(c(mx - 5)) \(c(y)) Z\" fill=\"#ffffff\" stroke=\"\(grey)\" stroke-width=\"1.8\"/>"

@@ -37,6 +37,13 @@ public struct TrainingLog: Equatable, Sendable {
     public var validation: [Point] = []
     /// The final test loss, if training finished and logged one.
     public var test: Point?
+    /// The unigram and bigram models' validation loss, logged when the run started (nats/char).
+    public var baselines: Baselines?
+
+    public struct Baselines: Equatable, Sendable {
+        public var unigram: Double
+        public var bigram: Double
+    }
     /// 1-based numbers of lines that were not a JSON object with the fields
     /// their type needs (records of unknown types are ignored silently).
     public var malformedLines: [Int] = []
@@ -76,6 +83,14 @@ public struct TrainingLog: Equatable, Sendable {
             if trimmed.isEmpty { continue }
             guard let record = try? decoder.decode(Record.self, from: Data(trimmed.utf8)) else {
                 malformedLines.append(lineNumber)
+                continue
+            }
+            if record.type == "baseline" {
+                guard let u = record.unigram_val_loss, let b = record.bigram_val_loss, u.isFinite, b.isFinite else {
+                    malformedLines.append(lineNumber)
+                    continue
+                }
+                baselines = Baselines(unigram: u, bigram: b)
                 continue
             }
             let loss: Double?
@@ -130,6 +145,8 @@ public struct TrainingLog: Equatable, Sendable {
     private struct Record: Decodable {
         var type: String
         var iter: Double?
+        var unigram_val_loss: Double?
+        var bigram_val_loss: Double?
         var loss: Double?
         var val_loss: Double?
         var test_loss: Double?

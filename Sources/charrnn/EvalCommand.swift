@@ -24,6 +24,17 @@ struct EvalCommand: ParsableCommand {
     @OptionGroup var threads: ThreadOptions
     @Flag(help: "Print the result as one JSON object.") var json = false
 
+    /// The unigram and bigram baselines on `ids`, fitted on the training split of
+    /// the corpus the checkpoint was trained on, when that file can still be read
+    /// (else nil: the checkpoint keeps no counts).
+    static func baselines(trainedOn options: TrainingOptions, checkpoint: Checkpoint, scoring ids: [Int32]) -> Baselines? {
+        guard let corpus = try? Corpus.encode(path: options.corpusPath, settings: checkpoint.tokenizer,
+                                              vocabulary: checkpoint.vocabulary).ids,
+              let splits = try? DataSplits(tokenCount: corpus.count, validationFraction: options.validationFraction,
+                                           testFraction: options.testFraction) else { return nil }
+        return Baselines.Counts(ids: corpus[splits.train], vocabularySize: checkpoint.vocabulary.count).score(ids[...])
+    }
+
     func validate() throws {
         typealias L = TrainingOptions.Limits
         if let b = batchSize, !L.batchSize.contains(b) { throw ValidationError("--batch-size must be between 1 and 100000 (got \(b))") }
@@ -66,12 +77,18 @@ struct EvalCommand: ParsableCommand {
         guard let e = evaluation else {
             throw failure("\(file) has fewer than 2 characters the model knows; nothing to score")
         }
+        let baselines = trained.flatMap { Self.baselines(trainedOn: $0, checkpoint: checkpoint, scoring: encoded.ids) }
         if json {
+            let extra = baselines.map { ",\"unigram_loss\":\($0.unigram),\"bigram_loss\":\($0.bigram)" } ?? ""
             print("{\"file\":\(JSONStringEscaper.quoted(file)),\"checkpoint\":\(JSONStringEscaper.quoted(path)),\"loss\":\(e.loss),\"bits_per_char\":\(e.bitsPerCharacter),"
-                  + "\"perplexity\":\(e.perplexity),\"characters\":\(e.characters),\"skipped\":\(skipped)}")
+                  + "\"perplexity\":\(e.perplexity),\"characters\":\(e.characters),\"skipped\":\(skipped)\(extra)}")
         } else {
             print(String(format: "%@: %.4f nats/char, %.4f bits/char, perplexity %.3f over %d characters",
                          file, e.loss, e.bitsPerCharacter, e.perplexity, e.characters))
+            if let b = baselines {
+                print(String(format: "baselines fitted on the training split: unigram %.4f (%.4f bits/char), bigram %.4f (%.4f bits/char)",
+                             b.unigram, b.unigram / log(2.0), b.bigram, b.bigram / log(2.0)))
+            }
         }
     }
 }

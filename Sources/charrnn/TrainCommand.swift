@@ -191,6 +191,10 @@ final class ProgressDisplay {
             let resumed = s.resumedAt.map { " (resumed at iteration \($0))" } ?? ""
             print("corpus: \(s.corpusCharacters) characters, \(s.vocabularySize) distinct; train \(s.trainCharacters), val \(s.validationCharacters), test \(s.testCharacters)")
             print("model: \(s.parameterCount) parameters; \(s.iterationsPerEpoch) iterations per epoch\(s.plannedIterations.map { ", \($0) planned" } ?? "")\(resumed)")
+            if let b = s.baselines {
+                print(String(format: "baselines on the validation split: unigram %.4f, bigram %.4f nats/char (a model must beat these)",
+                             b.unigram, b.bigram))
+            }
             print("checkpoints: \(s.directory)")
             flush()
         case .step(let p):

@@ -109,4 +109,20 @@ extension Array where Element == SVGElements.Element {
         #expect(ticks.max() ?? 9 < 4.0)
         #expect(ticks.min() ?? 0 <= 1.45)
     }
+
+    @Test func baselinesAreReadAndDrawnAsReferenceLines() throws {
+        let lines = """
+            {"type":"baseline","iter":0,"unigram_val_loss":3.3,"bigram_val_loss":2.5}
+            {"type":"train","iter":1,"loss":4.2}
+            {"type":"train","iter":10,"loss":2.0}
+            {"type":"eval","iter":10,"val_loss":2.1}
+            """
+        let log = TrainingLog(name: "run", jsonLines: lines)
+        #expect(log.baselines == TrainingLog.Baselines(unigram: 3.3, bigram: 2.5))
+        #expect(log.malformedLines.isEmpty)
+        let svg = LossPlot(runs: [log]).svg()
+        #expect(svg.contains("data-model=\"unigram\""))
+        #expect(svg.contains("data-model=\"bigram\""))
+        #expect(svg.contains("unigram and bigram baselines"))
+    }
 }

@@ -1,0 +1,66 @@
+import Foundation
+
+/// What a model must beat (Géron, *Hands-On ML*, "Baseline Metrics"): the loss
+/// of a unigram and of a bigram character model fitted on the training split,
+/// with add-one (Laplace) smoothing over the vocabulary:
+///
+///     unigram  p(c)          = (n(c) + 1) / (N + V)
+///     bigram   p(c | prev)   = (n(prev, c) + 1) / (n(prev, ·) + V)
+///
+/// where n counts the training ids (N of them; n(prev, ·) counts the pairs that
+/// start with prev) and V is the vocabulary size. A network whose validation
+/// loss is not well below the bigram's has learned little more than which
+/// character tends to follow which.
+public struct Baselines: Sendable, Equatable {
+    public var unigram: Double          // nats per character
+    public var bigram: Double           // nats per character
+    public var characters: Int          // characters scored
+
+    /// Counts of a training text: the fitted models.
+    public struct Counts: Sendable {
+        let vocabularySize: Int
+        let total: Int
+        let unigram: [Int]              // (V)
+        let pairs: [Int64: Int]         // prev·V + next → count, only the pairs seen
+        let pairsFrom: [Int]            // (V) pairs starting with each id
+
+        /// Counts `ids` (a training split) for a vocabulary of `vocabularySize`.
+        public init(ids: ArraySlice<Int32>, vocabularySize v: Int) {
+            vocabularySize = v
+            total = ids.count
+            var unigram = [Int](repeating: 0, count: v), pairsFrom = [Int](repeating: 0, count: v)
+            var pairs: [Int64: Int] = [:]
+            var previous: Int32? = nil
+            for id in ids {
+                unigram[Int(id)] += 1
+                if let p = previous {
+                    pairs[Int64(p) * Int64(v) + Int64(id), default: 0] += 1
+                    pairsFrom[Int(p)] += 1
+                }
+                previous = id
+            }
+            self.unigram = unigram
+            self.pairs = pairs
+            self.pairsFrom = pairsFrom
+        }
+
+        /// Mean negative log-likelihood of `ids` under both models. The first
+        /// character is scored by the bigram after `previous` (the character
+        /// before the text, when there is one), else by both from the second on.
+        public func score(_ ids: ArraySlice<Int32>, previous: Int32? = nil) -> Baselines? {
+            let v = Double(vocabularySize)
+            var uni = 0.0, bi = 0.0, n = 0
+            var prev = previous
+            for id in ids {
+                defer { prev = id }
+                guard let p = prev else { continue }
+                uni -= log((Double(unigram[Int(id)]) + 1) / (Double(total) + v))
+                let pair = pairs[Int64(p) * Int64(vocabularySize) + Int64(id)] ?? 0
+                bi -= log((Double(pair) + 1) / (Double(pairsFrom[Int(p)]) + v))
+                n += 1
+            }
+            guard n > 0 else { return nil }
+            return Baselines(unigram: uni / Double(n), bigram: bi / Double(n), characters: n)
+        }
+    }
+}
