@@ -5,7 +5,8 @@ import Darwin
 #endif
 
 /// The learning rate as a pure function of the iteration (as nanoGPT's
-/// `get_lr`), so a resumed run needs only the iteration number.
+/// `get_lr`) and, for a cosine schedule over a time budget, of the seconds
+/// elapsed, so a resumed run needs only those two numbers.
 ///
 /// `iteration` counts optimizer steps from 0: the rate for the first step is
 /// `learningRate(base:iteration: 0)`.
@@ -23,12 +24,23 @@ public enum LearningRateSchedule: Codable, Equatable, Sendable {
     case stepDecay(every: Int, factor: Float, startAfter: Int)
     /// nanoGPT's `get_lr`: linear warmup `base·(it+1)/(warmup+1)` for
     /// it < warmup, then a half cosine from base down to `minimumFactor·base`
-    /// reached at it = total, and `minimumFactor·base` after that.
-    case cosine(warmup: Int, total: Int, minimumFactor: Float)
+    /// reached at the end of the budget, and `minimumFactor·base` after that.
+    ///
+    /// The budget is `total` iterations, `seconds` of wall-clock time, or both;
+    /// the cosine's progress is then whichever is further along:
+    ///
+    ///     progress = max((it − warmup)/(total − warmup), elapsed/seconds), clamped to [0, 1]
+    ///
+    /// so that with a time budget the rate reaches its minimum as time runs
+    /// out, however fast the machine is. (The warmup is counted in iterations
+    /// either way; with a time budget alone the cosine's clock runs from the
+    /// start, through the warmup.)
+    case cosine(warmup: Int, total: Int?, minimumFactor: Float, seconds: Double? = nil)
 
     /// The learning rate for (0-based) `iteration`. Never negative for
     /// a non-negative base; a negative iteration is treated as 0.
-    public func learningRate(base: Float, iteration: Int) -> Float {
+    /// `elapsed`: seconds of the budget spent, read only by a cosine over `seconds`.
+    public func learningRate(base: Float, iteration: Int, elapsed: Double = 0) -> Float {
         let it = max(0, iteration)
         switch self {
         case .constant:
@@ -41,11 +53,17 @@ public enum LearningRateSchedule: Codable, Equatable, Sendable {
             let decays = lastBoundary - firstBoundary + 1
             guard decays > 0 else { return base }
             return Float(Double(base) * pow(Double(factor), Double(decays)))
-        case let .cosine(warmup, total, minimumFactor):
+        case let .cosine(warmup, total, minimumFactor, seconds):
             let b = Double(base), minimum = Double(base) * Double(minimumFactor)
             if it < warmup { return Float(b * (Double(it) + 1) / (Double(warmup) + 1)) }
-            if it >= total { return Float(minimum) }  // also covers total ≤ warmup (no decay phase)
-            let ratio = (Double(it) - Double(max(0, warmup))) / (Double(total) - Double(max(0, warmup)))
+            var ratio = 0.0
+            if let total {
+                if it >= total { return Float(minimum) }  // also covers total ≤ warmup (no decay phase)
+                ratio = (Double(it) - Double(max(0, warmup))) / (Double(total) - Double(max(0, warmup)))
+            }
+            if let seconds, seconds > 0, elapsed.isFinite {
+                ratio = max(ratio, min(max(elapsed, 0) / seconds, 1))
+            }
             let coefficient = 0.5 * (1 + cos(Double.pi * ratio))   // 1 → 0
             return Float(minimum + coefficient * (b - minimum))
         }
@@ -61,9 +79,11 @@ public enum LearningRateSchedule: Codable, Equatable, Sendable {
             if !(factor > 0 && factor <= 1) { return "learning-rate decay factor must be in (0, 1] (got \(factor))" }
             if startAfter < 0 { return "learning-rate decay start must be ≥ 0 (got \(startAfter))" }
             return nil
-        case let .cosine(warmup, total, minimumFactor):
+        case let .cosine(warmup, total, minimumFactor, seconds):
             if warmup < 0 { return "warmup must be ≥ 0 iterations (got \(warmup))" }
-            if total < warmup { return "cosine schedule length (\(total)) must be at least the warmup (\(warmup))" }
+            if total == nil && seconds == nil { return "a cosine schedule needs a budget: iterations or seconds" }
+            if let total, total < warmup { return "cosine schedule length (\(total)) must be at least the warmup (\(warmup))" }
+            if let seconds, !(seconds > 0 && seconds.isFinite) { return "a cosine schedule's time budget must be positive (got \(seconds))" }
             if !(minimumFactor >= 0 && minimumFactor <= 1) {
                 return "minimum learning-rate factor must be in [0, 1] (got \(minimumFactor))"
             }

@@ -135,8 +135,8 @@ public final class Trainer {
         if let p = config.problem { throw .invalidOptions(p) }
         try Trainer.checkModelFits(config: config, options: options)
         let schedule = Trainer.resolve(options.schedule, options: options, iterationsPerEpoch: streams.batchCount)
-        if case .cosine(_, let total, _) = schedule, total < 1 {
-            throw .invalidOptions("--lr-schedule cosine needs a known length: give --max-iters or --epochs")
+        if case .cosine(_, nil, _, nil) = schedule {  // unreachable from the command line, which always sets a budget
+            throw .invalidOptions("--lr-schedule cosine needs a budget: give --max-iters, --epochs or --max-time")
         }
         let model = StackedRNN(config: config)
         var rng = SplitMix64(seed: options.seed)
@@ -236,8 +236,11 @@ public final class Trainer {
         case .stepPerEpoch(let factor, let after):
             return .stepDecay(every: iterationsPerEpoch, factor: factor, startAfter: product(after, iterationsPerEpoch))
         case .cosine(let warmup, let minimum):
-            let planned = plannedIterations(options: options, iterationsPerEpoch: iterationsPerEpoch) ?? 0
-            return .cosine(warmup: warmup, total: planned, minimumFactor: minimum)
+            // Over the iterations the budget allows and/or this session's time budget, whichever
+            // is further along. A resumed run counts iterations from the run's start and time from
+            // its own start: with --max-time alone, each session is a new cycle.
+            let planned = plannedIterations(options: options, iterationsPerEpoch: iterationsPerEpoch)
+            return .cosine(warmup: warmup, total: planned, minimumFactor: minimum, seconds: options.maxSeconds)
         }
     }
 
@@ -289,8 +292,8 @@ public final class Trainer {
             }
             if let p = planned, iteration >= p { ending = .epochs; break }
 
-            // Learning rate: a pure function of the iteration.
-            let lr = schedule.learningRate(base: options.learningRate, iteration: iteration)
+            // Learning rate: a pure function of the iteration and the time spent.
+            let lr = schedule.learningRate(base: options.learningRate, iteration: iteration, elapsed: elapsed())
 
             // Forward and backward over the next window of every stream.
             let stepStart = clock.now

@@ -116,9 +116,6 @@ public struct TrainingOptions: Codable, Equatable, Sendable {
         case .cosine(let warmup, let minimum):
             if let p = outside("--warmup", warmup, 0...L.iterations.upperBound, "between 0 and 10^12") { return p }
             if !(minimum >= 0 && minimum <= 1) { return "--min-lr-factor must be in [0, 1] (got \(minimum))" }
-            if epochs == nil && maxIterations == nil && maxSeconds != nil {
-                return "--lr-schedule cosine needs a known length: give --max-iters or --epochs (with --max-time alone the end is unknown)"
-            }
         }
         return nil
     }

@@ -97,4 +97,36 @@ import Training
         #expect(LearningRateSchedule.cosine(warmup: 10, total: 5, minimumFactor: 0.1).problem != nil)
         #expect(LearningRateSchedule.cosine(warmup: 0, total: 5, minimumFactor: 2).problem != nil)
     }
+
+    // MARK: A cosine over a time budget (issue 12): a pure function of (iteration, elapsed, budget)
+
+    @Test func cosineOverTimeReachesItsMinimumWhenTimeRunsOut() {
+        let s = LearningRateSchedule.cosine(warmup: 0, total: nil, minimumFactor: 0.1, seconds: 300)
+        #expect(s.learningRate(base: 1, iteration: 0, elapsed: 0) == 1)
+        #expect(abs(s.learningRate(base: 1, iteration: 12345, elapsed: 150) - 0.55) < 1e-6)   // half way: (1 + 0.1) / 2
+        #expect(abs(s.learningRate(base: 1, iteration: 99, elapsed: 300) - 0.1) < 1e-7)
+        #expect(abs(s.learningRate(base: 1, iteration: 99, elapsed: 1e9) - 0.1) < 1e-7)
+        // The iteration does not matter without an iteration budget; time alone moves it.
+        #expect(s.learningRate(base: 1, iteration: 5, elapsed: 75) == s.learningRate(base: 1, iteration: 50_000, elapsed: 75))
+        #expect(s.learningRate(base: 1, iteration: 5, elapsed: 75) > s.learningRate(base: 1, iteration: 5, elapsed: 76))
+    }
+
+    @Test func withBothBudgetsWhicheverIsFurtherAlongWins() {
+        let s = LearningRateSchedule.cosine(warmup: 0, total: 1000, minimumFactor: 0, seconds: 100)
+        let byIterations = LearningRateSchedule.cosine(warmup: 0, total: 1000, minimumFactor: 0)
+        let byTime = LearningRateSchedule.cosine(warmup: 0, total: nil, minimumFactor: 0, seconds: 100)
+        for (it, t) in [(100, 50.0), (900, 10.0), (500, 50.0), (0, 0.0), (999, 99.0)] {
+            let expected = min(byIterations.learningRate(base: 1, iteration: it), byTime.learningRate(base: 1, iteration: it, elapsed: t))
+            #expect(s.learningRate(base: 1, iteration: it, elapsed: t) == expected, "it \(it), t \(t)")
+        }
+    }
+
+    @Test func warmupIsInIterationsAlsoOverTime() {
+        let s = LearningRateSchedule.cosine(warmup: 10, total: nil, minimumFactor: 0.1, seconds: 60)
+        #expect(s.learningRate(base: 1, iteration: 0, elapsed: 30) == Float(1.0 / 11))
+        #expect(s.learningRate(base: 1, iteration: 9, elapsed: 30) == Float(10.0 / 11))
+        #expect(abs(s.learningRate(base: 1, iteration: 10, elapsed: 30) - 0.55) < 1e-6)
+        #expect(LearningRateSchedule.cosine(warmup: 0, total: nil, minimumFactor: 0.1, seconds: nil).problem != nil)
+        #expect(LearningRateSchedule.cosine(warmup: 0, total: nil, minimumFactor: 0.1, seconds: 0).problem != nil)
+    }
 }

@@ -38,9 +38,9 @@ import Training
         #expect(problem { $0.evalEvery = .max; $0.logEvery = .max; $0.keep = .max; $0.patience = .max } == nil)
     }
 
-    @Test func cosineWithOnlyATimeBudgetIsRefusedUpFront() {
-        #expect(problem { $0.maxIterations = nil; $0.maxSeconds = 10; $0.schedule = .cosine(warmup: 0, minimumFactor: 0.1) }?
-            .contains("--max-iters or --epochs") == true)
+    /// A cosine over a time budget alone is a schedule now (issue 12): it follows the clock.
+    @Test func cosineWithOnlyATimeBudgetIsAccepted() {
+        #expect(problem { $0.maxIterations = nil; $0.maxSeconds = 10; $0.schedule = .cosine(warmup: 0, minimumFactor: 0.1) } == nil)
     }
 
     /// The schedule is a pure function over every Int: no trap at the extremes.
