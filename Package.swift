@@ -37,6 +37,9 @@ let libraries: [Target] = [
     .target(name: "Sampler", dependencies: ["RNN", "Tensor", "Tokenizer"]),
     // Loss curves (SVG) and hidden-unit activation pages (HTML) for people to look at.
     .target(name: "Visualize", dependencies: ["RNN", "Tokenizer", "Files"]),
+    // `charrnn bench`: workloads, their in-process measurement, child processes, the
+    // PyTorch / numpy reference runs, the results table and bench.jsonl records.
+    .target(name: "Bench", dependencies: ["RNN", "Training", "Sampler", "Tensor", "Tokenizer"]),
 ]
 
 // MARK: - Command line
@@ -45,7 +48,7 @@ let executables: [Target] = [
     .executableTarget(
         name: "charrnn",
         dependencies: [
-            "Files", "Tokenizer", "Tensor", "RNN", "Training", "Sampler", "SafeTensors", "Visualize",
+            "Files", "Tokenizer", "Tensor", "RNN", "Training", "Sampler", "SafeTensors", "Visualize", "Bench",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 ]
