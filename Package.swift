@@ -42,6 +42,14 @@ let libraries: [Target] = [
     .target(name: "Bench", dependencies: ["RNN", "Training", "Sampler", "Tensor", "Tokenizer"]),
 ]
 
+// MARK: - Test support (only test targets depend on it)
+
+let testSupport: [Target] = [
+    // References and helpers only tests call: NaiveBLAS, the one-hot column gather/scatter,
+    // the separate loss and gradient, whole-buffer activations, DataSplits.range(of:), isGreedy.
+    .target(name: "TestSupport", dependencies: ["Tensor", "Tokenizer", "Sampler"]),
+]
+
 // MARK: - Command line
 
 let executables: [Target] = [
@@ -57,12 +65,12 @@ let executables: [Target] = [
 
 let tests: [Target] = [
     .testTarget(name: "FilesTests", dependencies: ["Files"]),
-    .testTarget(name: "TokenizerTests", dependencies: ["Tokenizer"]),
-    .testTarget(name: "TensorTests", dependencies: ["Tensor"]),
+    .testTarget(name: "TokenizerTests", dependencies: ["Tokenizer", "TestSupport"]),
+    .testTarget(name: "TensorTests", dependencies: ["Tensor", "TestSupport"]),
     .testTarget(name: "SafeTensorsTests", dependencies: ["SafeTensors"]),
-    .testTarget(name: "RNNTests", dependencies: ["RNN", "Tensor", "Tokenizer", "SafeTensors"]),
+    .testTarget(name: "RNNTests", dependencies: ["RNN", "Tensor", "Tokenizer", "SafeTensors", "TestSupport"]),
     .testTarget(name: "TrainingTests", dependencies: ["Training", "RNN", "Tensor", "Tokenizer"]),
-    .testTarget(name: "SamplerTests", dependencies: ["Sampler", "RNN", "Tensor", "Tokenizer", "SafeTensors"]),
+    .testTarget(name: "SamplerTests", dependencies: ["Sampler", "RNN", "Tensor", "Tokenizer", "SafeTensors", "TestSupport"]),
     .testTarget(name: "VisualizeTests", dependencies: ["Visualize", "RNN", "Tensor", "Tokenizer"]),
     // Runs the built `charrnn` binary: output, exit codes, files written.
     .testTarget(name: "CLITests", dependencies: ["charrnn", "RNN", "Tokenizer", "SafeTensors"]),
@@ -78,6 +86,6 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
     ],
-    targets: systemLibraries + libraries + executables + tests,
+    targets: systemLibraries + libraries + testSupport + executables + tests,
     swiftLanguageModes: [.v6]
 )
