@@ -37,6 +37,17 @@ let libraries: [Target] = [
     .target(name: "Sampler", dependencies: ["RNN", "Tensor", "Tokenizer"]),
     // Loss curves (SVG) and hidden-unit activation pages (HTML) for people to look at.
     .target(name: "Visualize", dependencies: ["RNN", "Tokenizer", "Files"]),
+    // `charrnn bench`: workloads, their in-process measurement, child processes, the
+    // PyTorch / numpy reference runs, the results table and bench.jsonl records.
+    .target(name: "Bench", dependencies: ["RNN", "Training", "Sampler", "Tensor", "Tokenizer"]),
+]
+
+// MARK: - Test support (only test targets depend on it)
+
+let testSupport: [Target] = [
+    // References and helpers only tests call: NaiveBLAS, the one-hot column gather/scatter,
+    // the separate loss and gradient, whole-buffer activations, DataSplits.range(of:), isGreedy.
+    .target(name: "TestSupport", dependencies: ["Tensor", "Tokenizer", "Sampler"]),
 ]
 
 // MARK: - Command line
@@ -45,7 +56,7 @@ let executables: [Target] = [
     .executableTarget(
         name: "charrnn",
         dependencies: [
-            "Files", "Tokenizer", "Tensor", "RNN", "Training", "Sampler", "SafeTensors", "Visualize",
+            "Files", "Tokenizer", "Tensor", "RNN", "Training", "Sampler", "SafeTensors", "Visualize", "Bench",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 ]
@@ -54,12 +65,12 @@ let executables: [Target] = [
 
 let tests: [Target] = [
     .testTarget(name: "FilesTests", dependencies: ["Files"]),
-    .testTarget(name: "TokenizerTests", dependencies: ["Tokenizer"]),
-    .testTarget(name: "TensorTests", dependencies: ["Tensor"]),
+    .testTarget(name: "TokenizerTests", dependencies: ["Tokenizer", "TestSupport"]),
+    .testTarget(name: "TensorTests", dependencies: ["Tensor", "TestSupport"]),
     .testTarget(name: "SafeTensorsTests", dependencies: ["SafeTensors"]),
-    .testTarget(name: "RNNTests", dependencies: ["RNN", "Tensor", "Tokenizer", "SafeTensors"]),
+    .testTarget(name: "RNNTests", dependencies: ["RNN", "Tensor", "Tokenizer", "SafeTensors", "TestSupport"]),
     .testTarget(name: "TrainingTests", dependencies: ["Training", "RNN", "Tensor", "Tokenizer"]),
-    .testTarget(name: "SamplerTests", dependencies: ["Sampler", "RNN", "Tensor", "Tokenizer", "SafeTensors"]),
+    .testTarget(name: "SamplerTests", dependencies: ["Sampler", "RNN", "Tensor", "Tokenizer", "SafeTensors", "TestSupport"]),
     .testTarget(name: "VisualizeTests", dependencies: ["Visualize", "RNN", "Tensor", "Tokenizer"]),
     // Runs the built `charrnn` binary: output, exit codes, files written.
     .testTarget(name: "CLITests", dependencies: ["charrnn", "RNN", "Tokenizer", "SafeTensors"]),
@@ -75,6 +86,6 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
     ],
-    targets: systemLibraries + libraries + executables + tests,
+    targets: systemLibraries + libraries + testSupport + executables + tests,
     swiftLanguageModes: [.v6]
 )

@@ -18,47 +18,6 @@ private typealias V = Elementwise.Vector
 // Letters: N rows, V classes.
 
 enum SoftmaxCrossEntropy {
-    /// The mean loss over N rows, accumulated in Double. `scratch` holds V floats.
-    static func meanLoss(
-        logits: UnsafePointer<Float>,         // (N, V)
-        targets: UnsafePointer<Int32>,        // (N)
-        rows n: Int, classes v: Int,
-        scratch: UnsafeMutablePointer<Float>  // (V)
-    ) -> Float {
-        var total = 0.0
-        for row in 0..<n {
-            let x = logits + row * v
-            let maximum = rowMaximum(x, v)
-            for j in 0..<v { scratch[j] = Elementwise.exp(x[j] - maximum) }
-            var sum = 0.0
-            for j in 0..<v { sum += Double(scratch[j]) }
-            let target = Int(targets[row])
-            assert(target >= 0 && target < v, "target id \(target) outside 0..<\(v)")
-            total += log(sum) + Double(maximum) - Double(x[target])
-        }
-        return Float(total / Double(n))
-    }
-
-    /// dLogits ← (softmax(logits) − onehot(targets)) / N: the gradient of `meanLoss`.
-    static func gradient(
-        logits: UnsafePointer<Float>,         // (N, V)
-        targets: UnsafePointer<Int32>,        // (N)
-        rows n: Int, classes v: Int,
-        into dLogits: UnsafeMutablePointer<Float>  // (N, V) out
-    ) {
-        let invN = 1 / Float(n)
-        for row in 0..<n {
-            let x = logits + row * v, d = dLogits + row * v
-            let maximum = rowMaximum(x, v)
-            for j in 0..<v { d[j] = Elementwise.exp(x[j] - maximum) }
-            var sum = 0.0
-            for j in 0..<v { sum += Double(d[j]) }
-            let scale = Float(1 / sum) * invN
-            for j in 0..<v { d[j] *= scale }
-            d[Int(targets[row])] -= invN
-        }
-    }
-
     /// For rows `rows` of N: the row's loss log Σ exp(x) − x_target (in Double,
     /// into `losses`) and its gradient (softmax − onehot(target)) / N into
     /// `dLogits`, from one softmax. The same arithmetic as `meanLoss` (summing

@@ -15,9 +15,6 @@ public struct SamplingPolicy: Equatable, Sendable {
         self.topP = topP
     }
 
-    /// Greedy decoding: always the most likely character.
-    public var isGreedy: Bool { temperature == 0 }
-
     /// A one-line error for a policy that cannot be used, or nil.
     public var problem: String? {
         if !temperature.isFinite || temperature < 0 {

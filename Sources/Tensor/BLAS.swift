@@ -159,55 +159,12 @@ public enum BLAS {
         }
     }
 
-    @usableFromInline
-    static func checkGEMM(_ transA: Transpose, _ transB: Transpose, m: Int, n: Int, k: Int, lda: Int, ldb: Int, ldc: Int) {
+    /// Stops on a shape no GEMM can have (the naive reference in TestSupport checks the same).
+    public static func checkGEMM(_ transA: Transpose, _ transB: Transpose, m: Int, n: Int, k: Int, lda: Int, ldb: Int, ldc: Int) {
         precondition(m >= 0 && n >= 0 && k >= 0, "sgemm: negative size m=\(m) n=\(n) k=\(k)")
         precondition(lda >= max(1, transA == .none ? k : m), "sgemm: lda \(lda) too small")
         precondition(ldb >= max(1, transB == .none ? n : k), "sgemm: ldb \(ldb) too small")
         precondition(ldc >= max(1, n), "sgemm: ldc \(ldc) too small")
         precondition(max(m, n, k, lda, ldb, ldc) <= Int(Int32.max), "sgemm: size beyond 32-bit BLAS")
-    }
-}
-
-/// The reference: the same products as `BLAS`, as plain loops that
-/// accumulate in Double. Slow; for tests and for checking a BLAS build.
-public enum NaiveBLAS {
-    public static func sgemm(
-        _ transA: Transpose, _ transB: Transpose, m: Int, n: Int, k: Int,
-        alpha: Float = 1, a: UnsafePointer<Float>, lda: Int,
-        b: UnsafePointer<Float>, ldb: Int,
-        beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int
-    ) {
-        BLAS.checkGEMM(transA, transB, m: m, n: n, k: k, lda: lda, ldb: ldb, ldc: ldc)
-        for i in 0..<m {
-            for j in 0..<n {
-                var sum = 0.0
-                for p in 0..<k {
-                    let aip = transA == .none ? a[i * lda + p] : a[p * lda + i]
-                    let bpj = transB == .none ? b[p * ldb + j] : b[j * ldb + p]
-                    sum += Double(aip) * Double(bpj)
-                }
-                let old = beta == 0 ? 0 : Double(beta) * Double(c[i * ldc + j])
-                c[i * ldc + j] = Float(Double(alpha) * sum + old)
-            }
-        }
-    }
-
-    public static func sgemv(
-        _ trans: Transpose, m: Int, n: Int, alpha: Float = 1,
-        a: UnsafePointer<Float>, lda: Int, x: UnsafePointer<Float>,
-        beta: Float = 0, y: UnsafeMutablePointer<Float>
-    ) {
-        precondition(m >= 0 && n >= 0 && lda >= max(1, n), "sgemv: bad shape m=\(m) n=\(n) lda=\(lda)")
-        let rows = trans == .none ? m : n, inner = trans == .none ? n : m
-        for i in 0..<rows {
-            var sum = 0.0
-            for p in 0..<inner {
-                let aip = trans == .none ? a[i * lda + p] : a[p * lda + i]
-                sum += Double(aip) * Double(x[p])
-            }
-            let old = beta == 0 ? 0 : Double(beta) * Double(y[i])
-            y[i] = Float(Double(alpha) * sum + old)
-        }
     }
 }

@@ -72,10 +72,6 @@ public enum Elementwise {
     @inlinable @inline(__always)
     public static func relu(_ x: Float) -> Float { x < 0 ? 0 : x }
 
-    /// dσ/dx from the output y = σ(x).
-    @inlinable @inline(__always)
-    public static func sigmoidDerivative(output y: Float) -> Float { y * (1 - y) }
-
     /// dtanh/dx from the output y = tanh(x).
     @inlinable @inline(__always)
     public static func tanhDerivative(output y: Float) -> Float { 1 - y * y }
@@ -215,73 +211,12 @@ public enum Elementwise {
     @_transparent
     public static func relu(_ x: Vector8) -> Vector8 { select(x .< 0, Vector8(repeating: 0), x) }
 
-    // MARK: Buffers, in place
-
-    /// x ← σ(x) over `count` elements.
-    @inlinable
-    public static func sigmoid(_ x: UnsafeMutablePointer<Float>, count: Int) {
-        var i = 0
-        while i + lanes <= count { sigmoid(Vector(loading: x + i)).store(to: x + i); i += lanes }
-        while i < count { x[i] = sigmoid(x[i]); i += 1 }
-    }
-
-    /// x ← tanh(x) over `count` elements.
-    @inlinable
-    public static func tanh(_ x: UnsafeMutablePointer<Float>, count: Int) {
-        tanh(x, into: x, count: count)
-    }
-
-    /// x ← relu(x) over `count` elements.
-    @inlinable
-    public static func relu(_ x: UnsafeMutablePointer<Float>, count: Int) {
-        var i = 0
-        while i + lanes <= count { relu(Vector(loading: x + i)).store(to: x + i); i += lanes }
-        while i < count { x[i] = relu(x[i]); i += 1 }
-    }
-
-    /// y ← tanh(x) over `count` elements (y may be x).
-    @inlinable
-    public static func tanh(_ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, count: Int) {
-        var i = 0
-        while i + lanes <= count { tanh(Vector(loading: x + i)).store(to: y + i); i += lanes }
-        while i < count { y[i] = tanh(x[i]); i += 1 }
-    }
-
-    // MARK: Backward, in place on the gradient
-
-    /// g ← g · σ'(·) given the outputs y: turns dL/dy into dL/dx.
-    @inlinable
-    public static func sigmoidBackward(output y: UnsafePointer<Float>, gradient g: UnsafeMutablePointer<Float>, count: Int) {
-        for i in 0..<count { g[i] *= sigmoidDerivative(output: y[i]) }
-    }
-
-    /// g ← g · tanh'(·) given the outputs y.
-    @inlinable
-    public static func tanhBackward(output y: UnsafePointer<Float>, gradient g: UnsafeMutablePointer<Float>, count: Int) {
-        for i in 0..<count { g[i] *= tanhDerivative(output: y[i]) }
-    }
-
-    /// g ← g · relu'(·) given the outputs y.
-    @inlinable
-    public static func reluBackward(output y: UnsafePointer<Float>, gradient g: UnsafeMutablePointer<Float>, count: Int) {
-        for i in 0..<count { g[i] *= reluDerivative(output: y[i]) }
-    }
-
     // MARK: Broadcasting and reductions
 
     /// Every row of `c` (rows, columns; leading dimension ldc) ← `vector` (columns).
     @inlinable
     public static func fillRows(_ c: UnsafeMutablePointer<Float>, rows: Int, columns: Int, ldc: Int, with vector: UnsafePointer<Float>) {
         for r in 0..<rows { (c + r * ldc).update(from: vector, count: columns) }
-    }
-
-    /// Every row of `c` (rows, columns; ldc) ← row + `vector` (columns).
-    @inlinable
-    public static func addToRows(_ c: UnsafeMutablePointer<Float>, rows: Int, columns: Int, ldc: Int, vector: UnsafePointer<Float>) {
-        for r in 0..<rows {
-            let row = c + r * ldc
-            for j in 0..<columns { row[j] += vector[j] }
-        }
     }
 
     /// sums (columns) += Σ over rows of `a` (rows, columns; lda): the bias gradient of a broadcast bias.

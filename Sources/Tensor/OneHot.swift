@@ -5,54 +5,14 @@
 //
 // Letters: N rows (one per token), M output width (G·H in a layer), V vocabulary size.
 
-public enum OneHot {
-    /// out (N, M; ldo) ← W[:, tokens[n]]ᵀ for every row n, plus `bias` (M) if given:
-    /// the same as onehot(tokens) (N, V) · Wᵀ with W stored (M, V) row-major.
-    ///
-    /// Token ids are trusted: each must be in 0..<V (checked in debug builds only).
-    @inlinable
-    public static func gatherColumns(
-        tokens: UnsafePointer<Int32>, count n: Int,
-        weight w: UnsafePointer<Float>, rows m: Int, columns v: Int,
-        bias: UnsafePointer<Float>?, out: UnsafeMutablePointer<Float>, ldo: Int
-    ) {
-        for row in 0..<n {
-            let token = Int(tokens[row])
-            assert(token >= 0 && token < v, "token id \(token) outside 0..<\(v)")
-            let o = out + row * ldo, column = w + token
-            if let bias {
-                for j in 0..<m { o[j] = column[j * v] + bias[j] }
-            } else {
-                for j in 0..<m { o[j] = column[j * v] }
-            }
-        }
-    }
-
-    /// dW (M, V) [:, tokens[n]] += dOut[n, :] for every row n: the gradient of
-    /// `gatherColumns`, equal to dOutᵀ (M, N) · onehot(tokens) (N, V) added into dW.
-    @inlinable
-    public static func scatterAddColumns(
-        tokens: UnsafePointer<Int32>, count n: Int,
-        gradient dOut: UnsafePointer<Float>, ldd: Int,
-        into dW: UnsafeMutablePointer<Float>, rows m: Int, columns v: Int
-    ) {
-        for row in 0..<n {
-            let token = Int(tokens[row])
-            assert(token >= 0 && token < v, "token id \(token) outside 0..<\(v)")
-            let d = dOut + row * ldd, column = dW + token
-            for j in 0..<m { column[j * v] += d[j] }
-        }
-    }
-}
-
-// MARK: - Through a transposed table
-//
-// The same gather and scatter with the weight matrix transposed once per
+// The gather and scatter run with the weight matrix transposed once per
 // window (`BLAS.transpose`), Wᵀ (V, M): a token's column of W becomes a contiguous row, so the
 // gather is a vector copy and the scatter a vector add instead of M strided
 // accesses per token (W has V columns: one cache line per element touched).
+// The plain column forms they are tested against (`gatherColumns`,
+// `scatterAddColumns`) live in TestSupport.
 
-extension OneHot {
+public enum OneHot {
     /// out (N, M; ldo) ← wt[tokens[n], :] + bias for every row n: `gatherColumns` of w = wtᵀ, bit for bit.
     @inlinable
     public static func gatherRows(

@@ -1,5 +1,7 @@
-/// The two helpers every measurement in charrnn uses (the trainer's clock,
-/// `charrnn bench`, the engine benchmark), written once.
+import Foundation
+
+/// The helpers every measurement in charrnn uses (the trainer's clock and
+/// progress line, `charrnn bench`), written once.
 
 extension Duration {
     /// The duration in seconds, attoseconds included.
@@ -10,4 +12,11 @@ extension Duration {
 public func median(_ x: [Double]) -> Double {
     let s = x.sorted()
     return s.isEmpty ? .nan : s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2
+}
+
+/// Formats a rate as `61.2k`, `950`, `1.20M`.
+public func formatRate(_ x: Double) -> String {
+    if x >= 1e6 { return String(format: "%.2fM", x / 1e6) }
+    if x >= 1e3 { return String(format: "%.1fk", x / 1e3) }
+    return String(format: "%.0f", x)
 }

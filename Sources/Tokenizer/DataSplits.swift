@@ -27,15 +27,6 @@ public struct DataSplits: Equatable, Sendable {
         validation = trainCount..<(trainCount + validationCount)
         test = (trainCount + validationCount)..<n
     }
-
-    /// The range of one split.
-    public func range(of split: SplitKind) -> Range<Int> {
-        switch split {
-        case .training: return train
-        case .validation: return validation
-        case .test: return test
-        }
-    }
 }
 
 /// Why batches could not be made.

@@ -64,7 +64,7 @@ public final class Trainer {
     public let splits: DataSplits
 
     private let streams: BatchStreams
-    private var optimizer: Optimizer
+    private var step: TrainingStep                 // the model, the optimizer, clipping
     private var rng: SplitMix64
     private var state: RecurrentState              // carried across windows
     private var iteration = 0                       // completed optimizer steps
@@ -171,7 +171,9 @@ public final class Trainer {
         self.model = model
         self.vocabulary = vocabulary
         self.corpusIDs = ids
-        self.optimizer = optimizer
+        self.step = TrainingStep(model: model, optimizer: optimizer, clipMode: options.clipMode,
+                                 clipThreshold: options.gradientClip, batchSize: options.batchSize,
+                                 sequenceLength: options.sequenceLength)
         self.state = state
         self.rng = rng
         self.schedule = schedule
@@ -269,8 +271,6 @@ public final class Trainer {
                                      "unigram_val_loss": .number(baselines.unigram), "bigram_val_loss": .number(baselines.bigram)])
         }
 
-        var inputs = [Int32](repeating: 0, count: b * t)    // (B, T)
-        var targets = [Int32](repeating: 0, count: b * t)   // (B, T)
         let clock = ContinuousClock()
         let start = clock.now
         var trainingSeconds = 0.0                           // excludes evaluation and saving
@@ -295,34 +295,21 @@ public final class Trainer {
             // Learning rate: a pure function of the iteration and the time spent.
             let lr = schedule.learningRate(base: options.learningRate, iteration: iteration, elapsed: elapsed())
 
-            // Forward and backward over the next window of every stream.
+            // Forward and backward over the next window of every stream, clip, then step.
             let stepStart = clock.now
-            inputs.withUnsafeMutableBufferPointer { i in
-                targets.withUnsafeMutableBufferPointer { o in streams.fill(batch: batchIndex, inputs: i, targets: o) }
-            }
-            model.zeroGradients()
-            let loss = inputs.withUnsafeBufferPointer { i in
-                targets.withUnsafeBufferPointer { o in
-                    model.forward(inputs: i, targets: o, batchSize: b, sequenceLength: t,
-                                  state: &state, training: true, rng: &rng)
+            let loss: Float, norm: Float
+            do {
+                let outcome = try step.run(window: batchIndex, of: streams, state: &state, rng: &rng,
+                                           learningRate: lr, lossLimit: divergenceLimit)
+                loss = outcome.loss; norm = outcome.gradientNorm
+            } catch {
+                switch error {
+                case .loss(let loss):
+                    throw .diverged(iteration: iteration + 1, detail: loss.isFinite ? "loss \(loss) nats/char" : "loss is \(loss)",
+                                    lastGood: lastGoodCheckpoint)
+                case .gradientNorm(let norm):
+                    throw .diverged(iteration: iteration + 1, detail: "gradient norm is \(norm)", lastGood: lastGoodCheckpoint)
                 }
-            }
-            if !loss.isFinite || loss > divergenceLimit {
-                throw .diverged(iteration: iteration + 1, detail: loss.isFinite ? "loss \(loss) nats/char" : "loss is \(loss)",
-                                lastGood: FileManager.default.fileExists(atPath: directory.latest) ? directory.latest : nil)
-            }
-            model.backward()
-
-            // Clip, then step.
-            let norm = model.gradients.withUnsafeMutableBufferPointer { g in
-                clipGradients(g, mode: options.clipMode, threshold: options.gradientClip)  // the norm, also when off
-            }
-            if !norm.isFinite {
-                throw .diverged(iteration: iteration + 1, detail: "gradient norm is \(norm)",
-                                lastGood: FileManager.default.fileExists(atPath: directory.latest) ? directory.latest : nil)
-            }
-            model.parameters.withUnsafeMutableBufferPointer { p in
-                model.gradients.withUnsafeBufferPointer { g in optimizer.step(parameters: p, gradients: g, learningRate: lr) }
             }
             iteration += 1
             batchIndex += 1
@@ -459,13 +446,13 @@ extension Trainer {
         let historyJSON = "[" + history.map { "[\($0.iteration),\($0.loss)]" }.joined(separator: ",") + "]"
         var training: [String: String] = [
             Key.options: optionsJSON, Key.iteration: "\(iteration)", Key.epoch: "\(epoch)", Key.batch: "\(batchIndex)",
-            Key.rng: "\(rng.state)", Key.optimizerSteps: "\(optimizer.stepCount)", Key.history: historyJSON,
+            Key.rng: "\(rng.state)", Key.optimizerSteps: "\(step.optimizer.stepCount)", Key.history: historyJSON,
             Key.elapsedSeconds: "\(elapsedBefore + elapsed)", Key.evalsWithoutImprovement: "\(evalsWithoutImprovement)",
             Key.runID: runID,
         ]
         if let best = bestValidation { training[Key.bestValidationLoss] = "\(best)" }
         let l = model.config.layerCount, b = state.batchSize, h = model.config.hiddenSize
-        var extras = optimizer.stateTensors.map { SafeTensorsFile.Tensor(name: $0.name, shape: [$0.data.count], data: $0.data) }
+        var extras = step.optimizer.stateTensors.map { SafeTensorsFile.Tensor(name: $0.name, shape: [$0.data.count], data: $0.data) }
         extras.append(SafeTensorsFile.Tensor(name: CheckpointLayout.State.h, shape: [l, b, h], data: state.h))
         if !state.c.isEmpty { extras.append(SafeTensorsFile.Tensor(name: CheckpointLayout.State.c, shape: [l, b, h], data: state.c)) }
         return Checkpoint(config: model.config, vocabulary: vocabulary, tokenizer: options.tokenizer,

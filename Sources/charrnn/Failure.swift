@@ -46,9 +46,3 @@ func formatDuration(_ seconds: Double) -> String {
     return "\(s / 3600)h\(String(format: "%02d", (s % 3600) / 60))m"
 }
 
-/// Formats a rate as `61.2k`, `950`, `1.20M`.
-func formatRate(_ x: Double) -> String {
-    if x >= 1e6 { return String(format: "%.2fM", x / 1e6) }
-    if x >= 1e3 { return String(format: "%.1fk", x / 1e3) }
-    return String(format: "%.0f", x)
-}

@@ -1,6 +1,7 @@
 import Testing
 @testable import RNN
 import Tensor
+import TestSupport
 
 /// The engine's speed paths against plainer computations of the same thing:
 /// the fused loss-and-gradient against the separate reference functions, and
@@ -14,9 +15,9 @@ import Tensor
         let logits = (0..<(n * v)).map { _ in rng.nextFloat(in: -8, 8) }
         let targets = (0..<n).map { _ in Int32(rng.next() % UInt64(v)) }
         var scratch = [Float](repeating: 0, count: v)
-        let mean = SoftmaxCrossEntropy.meanLoss(logits: logits, targets: targets, rows: n, classes: v, scratch: &scratch)
+        let mean = ReferenceLoss.meanLoss(logits: logits, targets: targets, rows: n, classes: v, scratch: &scratch)
         var dSeparate = [Float](repeating: 0, count: n * v)
-        SoftmaxCrossEntropy.gradient(logits: logits, targets: targets, rows: n, classes: v, into: &dSeparate)
+        ReferenceLoss.gradient(logits: logits, targets: targets, rows: n, classes: v, into: &dSeparate)
 
         var losses = [Double](repeating: .nan, count: n), dFused = [Float](repeating: .nan, count: n * v)
         for rows in [0..<10, 10..<n] {  // in two pieces, as two threads would

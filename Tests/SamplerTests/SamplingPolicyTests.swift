@@ -1,5 +1,6 @@
 import Testing
 import Sampler
+import TestSupport
 
 @Suite struct SamplingPolicyTests {
     @Test func validatesRanges() {

@@ -1,5 +1,6 @@
 import Testing
 import Tensor
+import TestSupport
 
 /// OpenBLAS against the naive loops, on odd sizes, every transpose combination,
 /// leading dimensions wider than the matrices (sub-blocks), alpha and beta.

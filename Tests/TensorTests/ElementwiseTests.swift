@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import Tensor
+import TestSupport
 
 @Suite struct ElementwiseTests {
     /// Points spread over the range where the functions change, plus extremes.

@@ -1,5 +1,6 @@
 import Testing
 import Tensor
+import TestSupport
 
 /// The gather / scatter of a one-hot product equal the dense GEMMs with an explicit one-hot matrix.
 @Suite struct OneHotTests {

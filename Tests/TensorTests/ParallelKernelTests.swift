@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import Tensor
+import TestSupport
 
 /// The fast paths added for speed, each against the plain version it replaces:
 /// work splitting, the blocked and parallel GEMMs, the transpose, the

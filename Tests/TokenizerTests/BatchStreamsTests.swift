@@ -1,5 +1,6 @@
 import Testing
 @testable import Tokenizer
+import TestSupport
 
 @Suite struct BatchStreamsTests {
     @Test func splitsAreContiguousDisjointCompleteAndInOrder() throws {

@@ -1,0 +1,42 @@
+import Foundation
+
+/// What one implementation did on one workload (the reference script prints the same keys).
+struct BenchMeasurement: Codable, Sendable {
+    var impl: String                     // charrnn | pytorch | numpy
+    var version: String? = nil
+    var charsPerSecond: Double? = nil    // training: B·T per second of whole steps; sampling: characters per second
+    var msPerIteration: Double? = nil    // median step (training), mean per character (sampling)
+    var iterations: Int? = nil
+    var gflops: Double? = nil            // sgemm, training (GEMM FLOPs, see the command's help)
+    var megabytesPerSecond: Double? = nil       // tokenize: the tokenizer (grapheme, NFC, ids)
+    var icuMegabytesPerSecond: Double? = nil    // tokenize: a bare ICU break-iterator loop over the same file
+    var weightGigabytesPerSecond: Double? = nil // sampling: weight bytes read per step × steps per second
+    var charsPerSecondOneThread: Double? = nil  // sampling: on one thread (the main figure uses --threads, as charrnn sample does)
+    var firstCharMs: Double? = nil       // first-char: median, process start to first byte on stdout
+    var threads: Int? = nil
+    var mkldnn: Bool? = nil
+    var peakRssMb: Double? = nil         // ru_maxrss of the process (set by the parent from wait4)
+    var note: String? = nil
+    var rounds: Int? = nil               // rounds measured; the figures are the best round's
+
+    /// The faster of two measurements of the same thing (nil-tolerant), counting the rounds.
+    static func better(_ a: BenchMeasurement?, _ b: BenchMeasurement?) -> BenchMeasurement? {
+        guard let a else { return b }
+        guard let b else { return a }
+        func score(_ m: BenchMeasurement) -> Double {
+            m.charsPerSecond ?? m.gflops ?? m.megabytesPerSecond ?? m.firstCharMs.map { -$0 } ?? 0
+        }
+        var best = score(b) > score(a) ? b : a
+        best.rounds = (a.rounds ?? 1) + (b.rounds ?? 1)
+        return best
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case impl, version, iterations, gflops, threads, mkldnn, note, rounds
+        case charsPerSecond = "chars_per_s", msPerIteration = "ms_per_iter"
+        case megabytesPerSecond = "mb_per_s", icuMegabytesPerSecond = "icu_mb_per_s"
+        case weightGigabytesPerSecond = "weight_gb_per_s", firstCharMs = "first_char_ms", peakRssMb = "peak_rss_mb"
+        case charsPerSecondOneThread = "chars_per_s_one_thread"
+    }
+}
+

@@ -1,0 +1,125 @@
+import Foundation
+import Tensor
+
+
+/// The human-readable table (or JSON lines with --json).
+final class BenchTable {
+    let json: Bool
+    let interactive = isatty(STDERR_FILENO) == 1
+    init(json: Bool) { self.json = json }
+
+    static let columns = "workload              charrnn           per step      GFLOP/s  of GEMM  RSS MB │ PyTorch          RSS MB │ speed    RSS  │ numpy"
+
+    func header(_ lines: [String]) {
+        guard !json else { return }
+        print(lines.joined(separator: "\n") + "\n")
+        print(Self.columns)
+        flush()
+    }
+
+    func progress(_ s: String) {
+        if interactive { FileHandle.standardError.write(Data("\r\u{1B}[K\(s)".utf8)) }
+    }
+
+    func row(_ r: BenchRecord) {
+        if interactive { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
+        if json {
+            if let data = try? BenchJSON.encode(r) { print(String(decoding: data, as: UTF8.self)) }
+            flush()
+            return
+        }
+        func pad(_ s: String, _ n: Int, right: Bool = false) -> String {
+            let count = s.count
+            guard count < n else { return s }
+            let fill = String(repeating: " ", count: n - count)
+            return right ? fill + s : s + fill
+        }
+        func mb(_ m: BenchMeasurement?) -> String { m?.peakRssMb.map { String(format: "%.0f", $0) } ?? "—" }
+        func rate(_ m: BenchMeasurement?) -> String {
+            guard let m else { return "—" }
+            if let c = m.charsPerSecond { return formatRate(c) + " chars/s" }
+            if let f = m.firstCharMs { return String(format: "%.0f ms", f) }
+            return "—"
+        }
+        let c = r.charrnn
+        var perStep = "", gflops = "", ofGEMM = "", charrnn = rate(c)
+        switch Workload.named(r.workload)?.kind {
+        case .sgemm?:
+            charrnn = c?.gflops.map { String(format: "%.1f GFLOP/s", $0) } ?? "failed"
+            perStep = c?.msPerIteration.map { String(format: "%.1f ms", $0) } ?? ""
+        case .train?:
+            perStep = c?.msPerIteration.map { String(format: "%.2f ms", $0) } ?? ""
+            gflops = c?.gflops.map { String(format: "%.1f", $0) } ?? ""
+            ofGEMM = r.fractionOfSgemm.map { String(format: "%.0f%%", $0 * 100) } ?? ""
+        case .sample?:
+            perStep = c?.msPerIteration.map { String(format: "%.1f µs", $0 * 1e3) } ?? ""
+            gflops = c?.weightGigabytesPerSecond.map { String(format: "%.0f GB/s", $0) } ?? ""
+            if let t = c?.charsPerSecondOneThread { ofGEMM = "(1t \(formatRate(t)))" }
+        case .tokenize?:
+            charrnn = c?.megabytesPerSecond.map { String(format: "%.0f MB/s", $0) } ?? "failed"
+            perStep = c?.icuMegabytesPerSecond.map { String(format: "ICU %.0f MB/s", $0) } ?? ""
+        default:
+            break
+        }
+        var line = pad(r.label, 22) + pad(charrnn, 18) + pad(perStep, 14) + pad(gflops, 9) + pad(ofGEMM, 9) + pad(mb(c), 7)
+        if r.pytorch != nil || r.numpy != nil || r.speedupVsPytorch != nil {
+            line += "│ " + pad(rate(r.pytorch), 17) + pad(mb(r.pytorch), 7) + "│ "
+            line += pad(r.speedupVsPytorch.map { String(format: "%.2f×", $0) } ?? "", 9)
+            line += pad(r.rssRatioVsPytorch.map { String(format: "%.2f", $0) } ?? "", 5) + "│ " + rate(r.numpy)
+        } else if case .tokenize? = Workload.named(r.workload)?.kind, let a = c?.megabytesPerSecond, let b = c?.icuMegabytesPerSecond {
+            line += "│ tokenizer ÷ a bare ICU break-iterator loop: \(String(format: "%.2f×", a / b))"
+        }
+        print(line)
+        flush()
+    }
+
+    func footer() {
+        guard !json else { return }
+        print("""
+
+            chars/s: characters predicted (training: B·T per step, whole steps timed) or generated (sampling) per second.
+            GFLOP/s: GEMM FLOPs per second (StackedRNN.trainingFLOPs = 6·N·H·(G·H·(2L − 1) + V) per step, N = B·T);
+            of GEMM: that ÷ the sgemm row. Sampling: µs per character, weight bytes read per second, and in
+            parentheses the rate on one thread (charrnn sample uses all cores, as the main figure).
+            RSS: peak resident set (ru_maxrss) of the process that ran the workload. speed: charrnn ÷ PyTorch
+            (first character: PyTorch's time ÷ charrnn's); RSS: charrnn ÷ PyTorch. PyTorch sampling is the
+            fastest of threads {N, 1} × mkldnn {on, off}. min-char-rnn: Karpathy's model and training (tanh RNN
+            1×100, T = 25, batch 1, Adagrad 0.1, clip ±5), numpy: his min-char-rnn.py. Other rows: T = 50, B = 50,
+            V = 65, Adam 2e-3, gradient-norm clip 5.
+            """)
+        flush()
+    }
+
+    /// Issue 6's goals, each with what this run measured.
+    func targets(_ records: [BenchRecord]) {
+        guard !json else { return }
+        func record(_ name: String) -> BenchRecord? { records.first { $0.workload == name } }
+        var lines: [String] = []
+        func speed(_ name: String, _ goal: Double) {
+            guard let r = record(name), let x = r.speedupVsPytorch else { return }
+            lines.append("\(x >= goal ? "✓" : "✗") \(r.label) ≥ \(String(format: "%g", goal))× PyTorch: \(String(format: "%.2f", x))×")
+        }
+        speed("train-lstm-2x128", 1.5)
+        speed("train-lstm-2x512", 1.2)
+        speed("train-gru-2x256", 2)
+        speed("train-rnn-tanh-2x256", 1.5)
+        speed("sample-lstm-2x128", 10)
+        speed("sample-lstm-2x512", 10)
+        let rss = records.compactMap { r in r.rssRatioVsPytorch.map { (r.label, $0) } }
+        if let worst = rss.max(by: { $0.1 < $1.1 }) {
+            lines.append("\(worst.1 <= 0.25 ? "✓" : "✗") peak RSS ≤ ¼ of PyTorch's: largest ratio \(String(format: "%.2f", worst.1)) (\(worst.0))"
+                         + (worst.1 > 0.25 ? "; " + rss.filter { $0.1 > 0.25 }.map(\.0).joined(separator: ", ") + " above" : ""))
+        }
+        if let f = record("first-char")?.charrnn?.firstCharMs {
+            lines.append("\(f < 50 ? "✓" : "✗") charrnn sample, first character < 50 ms: \(String(format: "%.0f", f)) ms")
+        }
+        if let c = record("tokenize")?.charrnn, let a = c.megabytesPerSecond, let b = c.icuMegabytesPerSecond {
+            lines.append("\(a / b >= 0.5 ? "✓" : "✗") tokenizing within 2× of a bare ICU loop: \(String(format: "%.2f", b / a))× its time")
+        }
+        guard !lines.isEmpty else { return }
+        print("\ntargets (issue 6):\n  " + lines.joined(separator: "\n  "))
+        flush()
+    }
+
+    func flush() { fflush(nil) }  // all C streams: print() goes through stdout's buffer
+}

@@ -1,0 +1,78 @@
+import Foundation
+import RNN
+import Training
+
+
+/// One thing `charrnn bench` measures.
+public struct Workload: Sendable {
+    enum Kind: Sendable {
+        case sgemm(size: Int)
+        case train(TrainSpec)
+        case sample(ModelShape)
+        case tokenize(megabytes: Int)
+        case firstCharacter(ModelShape)
+    }
+    struct ModelShape: Sendable {
+        var cell: CellKind, layers: Int, hidden: Int, vocabulary = 65
+        var config: ModelConfig {
+            ModelConfig(cell: cell, activation: .tanh, vocabularySize: vocabulary, hiddenSize: hidden, layerCount: layers)
+        }
+        var label: String { "\(config.cellFacts.name) \(layers)×\(hidden)" }
+    }
+    struct TrainSpec: Sendable {
+        var shape: ModelShape
+        var batch = 50, sequence = 50
+        var optimizer: OptimizerKind = .adam, learningRate: Float = 2e-3
+        var clipMode: ClipMode = .norm, clip: Float = 5
+    }
+
+    public let name: String
+    let kind: Kind
+    /// The references that can run it: "pytorch", "numpy".
+    let references: [String]
+
+    /// Timed for `--seconds`, so worth repeating (the tokenizer and sgemm rows take their best of several runs already).
+    var isRepeatable: Bool {
+        switch kind {
+        case .train, .sample, .firstCharacter: return true
+        case .sgemm, .tokenize: return false
+        }
+    }
+
+    var label: String {
+        switch kind {
+        case .sgemm(let n): return "sgemm \(n)³"
+        case .train(let s): return "train " + (name.hasSuffix("min-char-rnn") ? "min-char-rnn" : s.shape.label)
+        case .sample(let s): return "sample " + (name.hasSuffix("min-char-rnn") ? "min-char-rnn" : s.label)
+        case .tokenize(let mb): return "tokenize \(mb) MB"
+        case .firstCharacter: return "first character"
+        }
+    }
+
+    /// min-char-rnn's model and training (Karpathy's gist): one tanh layer of 100, T = 25, batch 1, Adagrad 0.1, clip ±5.
+    static let minCharRNN = ModelShape(cell: .rnn, layers: 1, hidden: 100)
+
+    public static let all: [Workload] = [
+        Workload(name: "sgemm", kind: .sgemm(size: 2048), references: []),
+        Workload(name: "train-lstm-2x128", kind: .train(TrainSpec(shape: ModelShape(cell: .lstm, layers: 2, hidden: 128))), references: ["pytorch"]),
+        Workload(name: "train-lstm-2x512", kind: .train(TrainSpec(shape: ModelShape(cell: .lstm, layers: 2, hidden: 512))), references: ["pytorch"]),
+        Workload(name: "train-gru-2x256", kind: .train(TrainSpec(shape: ModelShape(cell: .gru, layers: 2, hidden: 256))), references: ["pytorch"]),
+        Workload(name: "train-rnn-tanh-2x256", kind: .train(TrainSpec(shape: ModelShape(cell: .rnn, layers: 2, hidden: 256))), references: ["pytorch"]),
+        Workload(name: "train-min-char-rnn", kind: .train(TrainSpec(shape: minCharRNN, batch: 1, sequence: 25, optimizer: .adagrad,
+                                                                      learningRate: 0.1, clipMode: .value, clip: 5)),
+                 references: ["pytorch", "numpy"]),
+        Workload(name: "sample-lstm-2x128", kind: .sample(ModelShape(cell: .lstm, layers: 2, hidden: 128)), references: ["pytorch"]),
+        Workload(name: "sample-lstm-2x512", kind: .sample(ModelShape(cell: .lstm, layers: 2, hidden: 512)), references: ["pytorch"]),
+        Workload(name: "sample-min-char-rnn", kind: .sample(minCharRNN), references: ["pytorch", "numpy"]),
+        Workload(name: "tokenize", kind: .tokenize(megabytes: 100), references: []),
+        Workload(name: "first-char", kind: .firstCharacter(ModelShape(cell: .lstm, layers: 2, hidden: 128)), references: ["pytorch"]),
+    ]
+
+    public static func named(_ name: String) -> Workload? { all.first { $0.name == name } }
+
+    /// An exact name, a prefix ("train"), or a comma-separated list of either.
+    public static func selected(by filter: String) -> [Workload] {
+        let parts = filter.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+        return all.filter { w in parts.contains { !$0.isEmpty && w.name.hasPrefix($0) } }
+    }
+}
