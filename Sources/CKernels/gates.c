@@ -282,36 +282,46 @@ CK_TARGET void ck_rnn_relu_backward_step(const float *output, const float *dH, f
 #undef RNN_RELU_BWD
 }
 
-#else  // not x86-64: never called (ck_cpu_has_avx512() is 0); defined so the module links everywhere.
+#else  // not x86-64: ck_cpu_has_avx512() is 0 there, so `Kernels.available` never lists this set and
+       // nothing calls these; each stops with a message rather than silently doing nothing.
+#include "unreachable.h"
 
 void ck_lstm_forward_step(float *gates, const float *biasHH, const float *cPrev, float *c,
                           float *tanhC, float *h, long batchSize, long hiddenSize) {
     (void)gates; (void)biasHH; (void)cPrev; (void)c; (void)tanhC; (void)h; (void)batchSize; (void)hiddenSize;
+    ck_unreachable(__func__);
 }
 void ck_lstm_backward_step(const float *gates, const float *cPrev, const float *c, const float *dH,
                            float *dC, float *dGates, long batchSize, long hiddenSize) {
     (void)gates; (void)cPrev; (void)c; (void)dH; (void)dC; (void)dGates; (void)batchSize; (void)hiddenSize;
+    ck_unreachable(__func__);
 }
 void ck_gru_forward_step(float *gates, const float *hProj, const float *biasHH, const float *hPrev,
                          float *hn, float *h, long batchSize, long hiddenSize) {
     (void)gates; (void)hProj; (void)biasHH; (void)hPrev; (void)hn; (void)h; (void)batchSize; (void)hiddenSize;
+    ck_unreachable(__func__);
 }
 void ck_gru_backward_step(const float *gates, const float *hn, const float *hPrev, const float *dH,
                           float *dGatesX, float *dGatesH, float *dHPrev, long batchSize, long hiddenSize) {
     (void)gates; (void)hn; (void)hPrev; (void)dH; (void)dGatesX; (void)dGatesH; (void)dHPrev;
     (void)batchSize; (void)hiddenSize;
+    ck_unreachable(__func__);
 }
 void ck_rnn_tanh_forward_step(float *gates, const float *biasHH, float *h, long batchSize, long hiddenSize) {
     (void)gates; (void)biasHH; (void)h; (void)batchSize; (void)hiddenSize;
+    ck_unreachable(__func__);
 }
 void ck_rnn_relu_forward_step(float *gates, const float *biasHH, float *h, long batchSize, long hiddenSize) {
     (void)gates; (void)biasHH; (void)h; (void)batchSize; (void)hiddenSize;
+    ck_unreachable(__func__);
 }
 void ck_rnn_tanh_backward_step(const float *output, const float *dH, float *dGates, long count) {
     (void)output; (void)dH; (void)dGates; (void)count;
+    ck_unreachable(__func__);
 }
 void ck_rnn_relu_backward_step(const float *output, const float *dH, float *dGates, long count) {
     (void)output; (void)dH; (void)dGates; (void)count;
+    ck_unreachable(__func__);
 }
 
 #endif

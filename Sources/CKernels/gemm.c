@@ -150,11 +150,15 @@ TGT void ck_sgemm_packed(long m, long n, long k, const float *a, long lda,
     }
 }
 
-#else  // not x86-64: never called (ck_cpu_has_avx512() is 0); packing above still works.
+#else  // not x86-64: ck_cpu_has_avx512() is 0 there, so `Kernels.available` never lists this set and
+       // nothing calls the product, which stops with a message rather than silently doing nothing.
+       // The packing above is plain C and works everywhere.
+#include "unreachable.h"
 
 void ck_sgemm_packed(long m, long n, long k, const float *a, long lda,
                      const float *packed, int beta, float *c, long ldc) {
     (void)m; (void)n; (void)k; (void)a; (void)lda; (void)packed; (void)beta; (void)c; (void)ldc;
+    ck_unreachable(__func__);
 }
 
 #endif

@@ -124,11 +124,14 @@ TGT void ck_sgemm_packed_avx2(long m, long n, long k, const float *a, long lda,
     }
 }
 
-#else  // not x86-64: never called (ck_cpu_has_avx2_fma() is 0); defined so the module links everywhere.
+#else  // not x86-64: ck_cpu_has_avx2_fma() is 0 there, so `Kernels.available` never lists this set and
+       // nothing calls the product, which stops with a message rather than silently doing nothing.
+#include "unreachable.h"
 
 void ck_sgemm_packed_avx2(long m, long n, long k, const float *a, long lda,
                           const float *packed, int beta, float *c, long ldc) {
     (void)m; (void)n; (void)k; (void)a; (void)lda; (void)packed; (void)beta; (void)c; (void)ldc;
+    ck_unreachable(__func__);
 }
 
 #endif

@@ -18,7 +18,8 @@ public enum Transpose: Sendable {
 /// OpenBLAS's fp32 products. `NaiveBLAS` has the same functions, written as
 /// plain loops, as the reference they are tested against.
 public enum BLAS {
-    /// The engine's threads (process-wide; see `Parallel`). Set from `--threads`.
+    /// The engine's threads (`Parallel.threadCount`: process-wide, unless the calling task
+    /// is inside `Parallel.withThreadCount`). Set from `--threads`.
     /// OpenBLAS itself always runs single-threaded inside charrnn's pieces of work.
     public static var threadCount: Int {
         get { Parallel.threadCount }

@@ -28,8 +28,10 @@ import Tokenizer
         #expect(abs(loss - last[1]) < 1e-9, "eval \(loss) vs trainer \(last[1])")
     }
 
-    @Test func evalAgreesWithPyTorch() throws {
-        guard let python = torchPython() else { return }
+    @Test(.enabled(if: TorchPython.available,
+                   "\(TorchPython.path) cannot import torch and safetensors (make torch-venv, or set CHARRNN_PYTHON)"))
+    func evalAgreesWithPyTorch() throws {
+        let python = TorchPython.path
         let ckpt = dir.appendingPathComponent("checkpoints/run/latest.safetensors").path
         let checkpoint = try Checkpoint.read(from: ckpt)
         let ids = try Corpus.encode(path: dir.appendingPathComponent("corpus.txt").path,
@@ -50,13 +52,19 @@ import Tokenizer
     }
 }
 
-/// The Python to use for PyTorch checks, or nil (with the reason printed) when it cannot import torch.
-func torchPython() -> String? {
-    let env = ProcessInfo.processInfo.environment["CHARRNN_PYTHON"]
-    let candidate = env ?? (FileManager.default.isExecutableFile(atPath: "/tmp/torchenv/bin/python") ? "/tmp/torchenv/bin/python" : "python3")
-    if let r = try? runProcess(candidate, ["-c", "import torch, safetensors"]), r.status == 0 { return candidate }
-    print("skipped: torch and safetensors are not importable by \(candidate) (make torch-venv, or set CHARRNN_PYTHON)")
-    return nil
+/// The Python for PyTorch checks: `CHARRNN_PYTHON`, else /tmp/torchenv/bin/python if
+/// present, else python3. Tests that need it are skipped, with the reason, when it cannot
+/// import torch and safetensors; the probe runs once per test run, and only if such a test runs.
+enum TorchPython {
+    static let path: String = {
+        if let p = ProcessInfo.processInfo.environment["CHARRNN_PYTHON"], !p.isEmpty { return p }
+        return FileManager.default.isExecutableFile(atPath: "/tmp/torchenv/bin/python") ? "/tmp/torchenv/bin/python" : "python3"
+    }()
+
+    static let available: Bool = {
+        guard let r = try? runProcess(path, ["-c", "import torch, safetensors"]) else { return false }
+        return r.status == 0
+    }()
 }
 
 func runProcess(_ executable: String, _ arguments: [String]) throws -> (status: Int32, stdout: String, stderr: String) {

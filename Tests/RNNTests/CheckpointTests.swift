@@ -324,38 +324,35 @@ private let small = ModelConfig(cell: .lstm, vocabularySize: 6, hiddenSize: 4, l
 /// Loads checkpoints with Python's safetensors and PyTorch through
 /// `scripts/check_checkpoint_torch.py`, and checks that every parameter lands
 /// in PyTorch's modules unchanged. Uses the Python in `CHARRNN_PYTHON`, else
-/// /tmp/torchenv/bin/python if present, else python3; without torch and
-/// safetensors there the suite is reported as skipped, with the reason printed.
-/// Probed once per test run: can the chosen Python import torch, numpy and
-/// safetensors? The reason for a skip is printed, so it shows in the log.
+/// /tmp/torchenv/bin/python if present, else python3; without torch, numpy and
+/// safetensors there the suite is reported as skipped, with the reason.
+/// Probed once per test run (and only if the suite runs): can the chosen Python
+/// import torch, numpy and safetensors?
 private enum TorchProbe {
+    static let python: String = {
+        if let p = ProcessInfo.processInfo.environment["CHARRNN_PYTHON"], !p.isEmpty { return p }
+        if FileManager.default.isExecutableFile(atPath: "/tmp/torchenv/bin/python") { return "/tmp/torchenv/bin/python" }
+        return "python3"
+    }()
+
     static let available: Bool = {
         let dir = TemporaryDirectory()
-        let python = CheckpointTests.TorchInterop.python
         guard let probe = try? CheckpointTests.TorchInterop.run(["-c", "import torch, safetensors, numpy"], in: dir) else {
-            print("skipped: cannot start \(python)")
             return false
-        }
-        if probe.status != 0 {
-            let reason = probe.err.split(separator: "\n").last.map(String.init) ?? "exit status \(probe.status)"
-            print("skipped: torch not importable by \(python): \(reason)")
         }
         return probe.status == 0
     }()
 }
 
 extension CheckpointTests {
-@Suite(.enabled(if: TorchProbe.available, "needs a Python with torch, numpy and safetensors (set CHARRNN_PYTHON)"))
+@Suite(.enabled(if: TorchProbe.available,
+                "\(TorchProbe.python) cannot import torch, numpy and safetensors (make torch-venv, or set CHARRNN_PYTHON)"))
 struct TorchInterop {
 
     static let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent()
 
-    static var python: String {
-        if let p = ProcessInfo.processInfo.environment["CHARRNN_PYTHON"], !p.isEmpty { return p }
-        if FileManager.default.isExecutableFile(atPath: "/tmp/torchenv/bin/python") { return "/tmp/torchenv/bin/python" }
-        return "python3"
-    }
+    static var python: String { TorchProbe.python }
 
     /// Runs `python arguments…`; returns exit status, stdout and stderr.
     fileprivate static func run(_ arguments: [String], in dir: TemporaryDirectory) throws -> (status: Int32, out: Data, err: String) {

@@ -33,9 +33,10 @@ import TestSupport
     struct Outcome { var loss: Float; var state: RecurrentState; var gradients: [Float]; var initial: RecurrentState }
 
     static func step(_ config: ModelConfig, batch b: Int, steps t: Int, threads: Int) -> Outcome {
-        let before = BLAS.threadCount
-        defer { BLAS.threadCount = before }
-        BLAS.threadCount = threads
+        Parallel.withThreadCount(threads) { step(config, batch: b, steps: t) }  // this test's count only
+    }
+
+    static func step(_ config: ModelConfig, batch b: Int, steps t: Int) -> Outcome {
         let model = Fixture.model(config, seed: 41)
         var rng = SplitMix64(seed: 42)
         let inputs = Fixture.tokens(b * t, vocabularySize: config.vocabularySize, &rng)

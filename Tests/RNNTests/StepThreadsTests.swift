@@ -8,9 +8,10 @@ import Tensor
 /// one thread in one fixed order. So the logits must be equal bit for bit.
 @Suite struct StepThreadsTests {
     static func logits(_ config: ModelConfig, threads: Int, steps: Int) -> [[Float]] {
-        let before = BLAS.threadCount
-        defer { BLAS.threadCount = before }
-        BLAS.threadCount = threads
+        Parallel.withThreadCount(threads) { logits(config, steps: steps) }  // this test's count only
+    }
+
+    static func logits(_ config: ModelConfig, steps: Int) -> [[Float]] {
         let model = StackedRNN(config: config)  // (Fixture.model's element-wise scaling is slow for 10⁶ parameters in debug)
         var rng = SplitMix64(seed: 61)
         model.initialize(rng: &rng)

@@ -74,12 +74,19 @@ import TestSupport
         }
     }
 
-    @Test func threadCountRoundTrips() {
+    /// Tests change the thread count only inside `withThreadCount`, never the process-wide
+    /// setting that suites running meanwhile read: the scope reaches the parts that
+    /// `forEach` runs on other threads, and ends with the call.
+    @Test func threadCountScopeReachesThePartsAndEnds() {
         let before = BLAS.threadCount
         #expect(before >= 1)
-        BLAS.threadCount = 1
-        #expect(BLAS.threadCount == 1)
-        BLAS.threadCount = before
+        Parallel.withThreadCount(3) {
+            #expect(BLAS.threadCount == 3)
+            var seen = [Int](repeating: 0, count: 3)
+            seen.withUnsafeMutableBufferPointer { seen in Parallel.forEach(3) { p in seen[p] = Parallel.threadCount } }
+            #expect(seen == [3, 3, 3])
+        }
+        Parallel.withThreadCount(0) { #expect(BLAS.threadCount == 1) }
         #expect(BLAS.threadCount == before)
     }
 }

@@ -34,9 +34,10 @@ import TestSupport
     }
 
     @Test func forEachRunsEveryPartOnceEvenNestedOrConcurrently() {
-        let before = Parallel.threadCount
-        defer { Parallel.threadCount = before }
-        Parallel.threadCount = 2
+        Parallel.withThreadCount(2) { Self.forEachRunsEveryPartOnceEvenNestedOrConcurrently() }
+    }
+
+    static func forEachRunsEveryPartOnceEvenNestedOrConcurrently() {
         for parts in [1, 2, 3, 7] {
             let hits = UnsafeMutablePointer<Int>.allocate(capacity: parts * 4)
             hits.initialize(repeating: 0, count: parts * 4)
@@ -57,7 +58,10 @@ import TestSupport
         defer { counters.deallocate() }
         let shared = UnsafeSendablePointer(counters)
         DispatchQueue.concurrentPerform(iterations: 8) { caller in
-            for _ in 0..<50 { Parallel.forEach(2) { p in shared.pointer[caller * 2 + p] += 1 } }
+            // (Dispatch's threads are outside this test's task: each caller scopes its own count.)
+            Parallel.withThreadCount(2) {
+                for _ in 0..<50 { Parallel.forEach(2) { p in shared.pointer[caller * 2 + p] += 1 } }
+            }
         }
         for i in 0..<16 { #expect(counters[i] == 50) }
     }
@@ -102,26 +106,25 @@ import TestSupport
 
     @Test(arguments: [Transpose.none, .transposed], [Transpose.none, .transposed])
     func parallelSGEMMMatchesNaive(transA: Transpose, transB: Transpose) {
-        let before = Parallel.threadCount
-        defer { Parallel.threadCount = before }
         var rng = SplitMix64(seed: 12)
         for threads in [1, 2, 3] {
-            Parallel.threadCount = threads
-            for (m, n, k) in [(300, 130, 90), (40, 700, 150), (129, 129, 257)] {
-                let (aRows, aCols) = transA == .none ? (m, k) : (k, m)
-                let (bRows, bCols) = transB == .none ? (k, n) : (n, k)
-                let a = Self.random(aRows * aCols, &rng), b = Self.random(bRows * bCols, &rng)
-                let c0 = Self.random(m * n, &rng)
-                var fast = c0, slow = c0
-                fast.withUnsafeMutableBufferPointer { c in
-                    BLAS.parallelSGEMM(transA, transB, m: m, n: n, k: k, a: a, lda: aCols, b: b, ldb: bCols,
-                                       beta: 0.5, c: c.baseAddress!, ldc: n)
+            Parallel.withThreadCount(threads) {
+                for (m, n, k) in [(300, 130, 90), (40, 700, 150), (129, 129, 257)] {
+                    let (aRows, aCols) = transA == .none ? (m, k) : (k, m)
+                    let (bRows, bCols) = transB == .none ? (k, n) : (n, k)
+                    let a = Self.random(aRows * aCols, &rng), b = Self.random(bRows * bCols, &rng)
+                    let c0 = Self.random(m * n, &rng)
+                    var fast = c0, slow = c0
+                    fast.withUnsafeMutableBufferPointer { c in
+                        BLAS.parallelSGEMM(transA, transB, m: m, n: n, k: k, a: a, lda: aCols, b: b, ldb: bCols,
+                                           beta: 0.5, c: c.baseAddress!, ldc: n)
+                    }
+                    slow.withUnsafeMutableBufferPointer { c in
+                        NaiveBLAS.sgemm(transA, transB, m: m, n: n, k: k, a: a, lda: aCols, b: b, ldb: bCols,
+                                        beta: 0.5, c: c.baseAddress!, ldc: n)
+                    }
+                    for i in fast.indices { #expect(abs(fast[i] - slow[i]) <= 2e-6 * Float(k), "m\(m) n\(n) k\(k) threads \(threads)") }
                 }
-                slow.withUnsafeMutableBufferPointer { c in
-                    NaiveBLAS.sgemm(transA, transB, m: m, n: n, k: k, a: a, lda: aCols, b: b, ldb: bCols,
-                                    beta: 0.5, c: c.baseAddress!, ldc: n)
-                }
-                for i in fast.indices { #expect(abs(fast[i] - slow[i]) <= 2e-6 * Float(k), "m\(m) n\(n) k\(k) threads \(threads)") }
             }
         }
     }
