@@ -592,18 +592,15 @@ struct LayerNormRNNCell: RecurrentCell {
         for row in 0..<batchSize {
             let z = gates + row * hs, out = h + row * hs, xn = normalized + row * hs
             rstd[row] = LayerNorm.forward(normalized: xn, v: z, count: hs)
+            func pre(_ j: Int) -> V8 { V8(loading: gamma + j) * V8(loading: xn + j) + V8(loading: beta + j) }
             var j = 0
-            while j + 8 <= hs {
-                let a = V8(loading: gamma + j) * V8(loading: xn + j) + V8(loading: beta + j)
-                let y = activation == .tanh ? Elementwise.tanh(a) : Elementwise.relu(a)
-                y.store(to: z + j); y.store(to: out + j)
-                j += 8
-            }
-            while j < hs {
-                let a = gamma[j] * xn[j] + beta[j]
-                let y = activation == .tanh ? Elementwise.tanh(a) : Elementwise.relu(a)
-                z[j] = y; out[j] = y
-                j += 1
+            switch activation {
+            case .tanh:
+                while j + 8 <= hs { let y = Elementwise.tanh(pre(j)); y.store(to: z + j); y.store(to: out + j); j += 8 }
+                while j < hs { let y = Elementwise.tanh(gamma[j] * xn[j] + beta[j]); z[j] = y; out[j] = y; j += 1 }
+            case .relu:
+                while j + 8 <= hs { let y = Elementwise.relu(pre(j)); y.store(to: z + j); y.store(to: out + j); j += 8 }
+                while j < hs { let y = Elementwise.relu(gamma[j] * xn[j] + beta[j]); z[j] = y; out[j] = y; j += 1 }
             }
         }
     }
@@ -621,10 +618,10 @@ struct LayerNormRNNCell: RecurrentCell {
             let dGates = d.dGatesX + row * h                                             // (rows, H)
             let dh = d.dH + t * bh + r0 * h
             for r in 0..<m {
-                let dz = dGates + r * h, y = w.gates + (row + r) * h, dhr = dh + r * h
-                for j in 0..<h {
-                    let derivative = activation == .tanh ? Elementwise.tanhDerivative(output: y[j]) : Elementwise.reluDerivative(output: y[j])
-                    dz[j] = dhr[j] * derivative
+                let dz = dGates + r * h, y = w.gates + (row + r) * h, dhr = dh + r * h  // dz is y: read, then written
+                switch activation {
+                case .tanh: for j in 0..<h { dz[j] = dhr[j] * Elementwise.tanhDerivative(output: y[j]) }
+                case .relu: for j in 0..<h { dz[j] = dhr[j] * Elementwise.reluDerivative(output: y[j]) }
                 }
                 LayerNorm.backward(dV: dz, dGamma: sums, dBeta: sums + h, dY: dz, normalized: normalized + (row + r) * h,
                                    gamma: gamma, rstd: rstd[row + r], count: h)
