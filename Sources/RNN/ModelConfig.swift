@@ -19,10 +19,13 @@ extension ModelConfig {
     /// The one place a cell kind becomes its implementation (see RecurrentCell.swift):
     /// a new cell type is its own file and one line here.
     var recurrentCell: any RecurrentCell {
-        switch cell {
-        case .rnn: BasicRNNCell(activation: activation)
-        case .lstm: LSTMCell()
-        case .gru: GRUCell()
+        switch (cell, layerNorm) {
+        case (.rnn, false): BasicRNNCell(activation: activation)
+        case (.lstm, false): LSTMCell()
+        case (.gru, false): GRUCell()
+        case (.rnn, true): LayerNormRNNCell(activation: activation)
+        case (.lstm, true): LayerNormLSTMCell()
+        case (.gru, true): LayerNormGRUCell()
         }
     }
 
@@ -54,15 +57,46 @@ public struct ModelConfig: Codable, Equatable, Hashable, Sendable {
     public var hiddenSize: Int = 128               // H
     public var layerCount: Int = 2                 // L
     public var dropout: Float = 0                  // between layers and before the head, training only
+    public var layerNorm: Bool = false             // layer-normalized cells (LayerNormCells.swift)
 
     public init(cell: CellKind = .lstm, activation: RNNActivation = .tanh, vocabularySize: Int,
-                hiddenSize: Int = 128, layerCount: Int = 2, dropout: Float = 0) {
+                hiddenSize: Int = 128, layerCount: Int = 2, dropout: Float = 0, layerNorm: Bool = false) {
         self.cell = cell
         self.activation = activation
         self.vocabularySize = vocabularySize
         self.hiddenSize = hiddenSize
         self.layerCount = layerCount
         self.dropout = dropout
+        self.layerNorm = layerNorm
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case cell, activation, vocabularySize, hiddenSize, layerCount, dropout, layerNorm
+    }
+
+    /// `layerNorm` is absent from checkpoints written before it existed: off.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        cell = try c.decode(CellKind.self, forKey: .cell)
+        activation = try c.decode(RNNActivation.self, forKey: .activation)
+        vocabularySize = try c.decode(Int.self, forKey: .vocabularySize)
+        hiddenSize = try c.decode(Int.self, forKey: .hiddenSize)
+        layerCount = try c.decode(Int.self, forKey: .layerCount)
+        dropout = try c.decode(Float.self, forKey: .dropout)
+        layerNorm = try c.decodeIfPresent(Bool.self, forKey: .layerNorm) ?? false
+    }
+
+    /// Writes `layerNorm` only when on, so that every other model's config is
+    /// byte for byte what it was before layer normalization existed.
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(cell, forKey: .cell)
+        try c.encode(activation, forKey: .activation)
+        try c.encode(vocabularySize, forKey: .vocabularySize)
+        try c.encode(hiddenSize, forKey: .hiddenSize)
+        try c.encode(layerCount, forKey: .layerCount)
+        try c.encode(dropout, forKey: .dropout)
+        if layerNorm { try c.encode(layerNorm, forKey: .layerNorm) }
     }
 
     /// A one-line error for a config no model can have, or nil when it is valid.

@@ -34,18 +34,27 @@ public protocol CellFacts: Sendable {
     var takesForgetGateBias: Bool { get }
     /// Whether `InitOptions.identityRecurrent` applies to this cell.
     var takesIdentityRecurrent: Bool { get }
+    /// Whether the cell normalizes its pre-activations (`ModelConfig.layerNorm`, LayerNormCells.swift).
+    var layerNormalized: Bool { get }
 }
 
 extension CellFacts {
     /// The per-step states a visualiser may show: "h", and "c" when the cell carries one.
     public var stateNames: [String] { carriesCellState ? ["h", "c"] : ["h"] }
-    /// "lstm", "gru", "rnn-tanh": the cell in one word (benchmarks).
-    public var name: String { variant.map { "\(kind.rawValue)-\($0)" } ?? kind.rawValue }
-    /// "lstm", "gru", "rnn (tanh)": the cell as `charrnn info` prints it.
-    public var readableName: String { variant.map { "\(kind.rawValue) (\($0))" } ?? kind.rawValue }
+    /// "lstm", "gru", "rnn-tanh", "lstm-ln", "rnn-tanh-ln": the cell in one word (benchmarks).
+    public var name: String {
+        (variant.map { "\(kind.rawValue)-\($0)" } ?? kind.rawValue) + (layerNormalized ? "-ln" : "")
+    }
+    /// "lstm", "gru", "rnn (tanh)", "lstm (layer-normalized)", "rnn (tanh, layer-normalized)":
+    /// the cell as `charrnn info` prints it.
+    public var readableName: String {
+        let choices = [variant, layerNormalized ? "layer-normalized" : nil].compactMap { $0 }
+        return choices.isEmpty ? kind.rawValue : "\(kind.rawValue) (\(choices.joined(separator: ", ")))"
+    }
 
     public var takesForgetGateBias: Bool { false }
     public var takesIdentityRecurrent: Bool { false }
+    public var layerNormalized: Bool { false }
 }
 
 /// One parameter tensor of a layer, as its cell declares it.

@@ -18,6 +18,14 @@ public struct TrainingOptions: Codable, Equatable, Sendable {
     public var dropout: Float = 0                            // between layers and before the head
     public var forgetGateBias: Float? = 1                    // LSTM: char-rnn initialises the forget gate open
     public var identityRecurrent: Bool = false               // relu RNN: Le et al. 2015 identity init
+    /// Layer-normalized cells (`ModelConfig.layerNorm`).
+    public var layerNorm: Bool {
+        get { layerNormalization ?? false }
+        set { layerNormalization = newValue ? true : nil }
+    }
+    /// `layerNorm`'s storage: absent (nil) when off, so the options of every other
+    /// run encode as they did before it existed and older checkpoints decode.
+    private var layerNormalization: Bool? = nil
 
     // MARK: batches (char-rnn's layout: B contiguous streams, windows of T)
     public var batchSize: Int = 50                           // B
@@ -56,7 +64,7 @@ public struct TrainingOptions: Codable, Equatable, Sendable {
     /// The model this run trains, for a vocabulary of `vocabularySize`.
     public func modelConfig(vocabularySize: Int) -> ModelConfig {
         ModelConfig(cell: cell, activation: activation, vocabularySize: vocabularySize,
-                    hiddenSize: hiddenSize, layerCount: layerCount, dropout: dropout)
+                    hiddenSize: hiddenSize, layerCount: layerCount, dropout: dropout, layerNorm: layerNorm)
     }
 
     /// The documented range of every numeric setting (the README's "Limits"

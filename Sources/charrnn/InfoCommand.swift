@@ -30,6 +30,7 @@ struct InfoCommand: ParsableCommand {
                 "\"vocabulary\":\(c.vocabulary.jsonString())",
                 "\"tokenizer\":{\"mode\":\(JSONStringEscaper.quoted(c.tokenizer.mode.rawValue)),\"normalize\":\(c.tokenizer.normalize)}",
             ]
+            if c.config.layerNorm { fields.insert("\"layer_norm\":true", at: 4) }  // only when on: other models' output is unchanged
             if let iterations { fields.append("\"iterations\":\(iterations)") }
             if let epoch { fields.append("\"epochs\":\(epoch)") }
             if let best { fields.append("\"best_val_loss\":\(best)"); fields.append("\"best_val_bpc\":\(best / log(2.0))") }

@@ -25,6 +25,7 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Dropout between layers and before the output, in [0, 1) (default 0).") var dropout: Float?
     @Option(parsing: .unconditional, help: "LSTM forget-gate bias at initialisation (default 1, as char-rnn; may be negative).") var forgetBias: Float?
     @Flag(help: "relu RNN: initialise the recurrent weights to the identity (Le et al. 2015).") var identityInit = false
+    @Flag(help: "Layer-normalized cells (Ba et al. 2016): each gate block's pre-activation, and the LSTM's cell state, normalized.") var layerNorm = false
 
     // Data
     @OptionGroup var tokenizer: TokenizerOptions
@@ -81,6 +82,7 @@ struct TrainCommand: ParsableCommand {
         if let v = dropout { o.dropout = v }
         if let v = forgetBias { o.forgetGateBias = v }
         if identityInit { o.identityRecurrent = true }
+        if layerNorm { o.layerNorm = true }
         o.tokenizer = tokenizer.apply(to: o.tokenizer)
         if let v = seqLength { o.sequenceLength = v }
         if let v = batchSize { o.batchSize = v }

@@ -6,7 +6,9 @@ import Tensor
 /// model relies on without asking the kind (numerics are the gradient checks').
 @Suite struct CellSeamTests {
     static let configs: [ModelConfig] = CellKind.allCases.flatMap { kind in
-        RNNActivation.allCases.map { ModelConfig(cell: kind, activation: $0, vocabularySize: 7, hiddenSize: 5, layerCount: 2) }
+        RNNActivation.allCases.flatMap { activation in
+            [false, true].map { ModelConfig(cell: kind, activation: activation, vocabularySize: 7, hiddenSize: 5, layerCount: 2, layerNorm: $0) }
+        }
     }
 
     @Test(arguments: configs) func theCellIsTheConfiguredOneAndDeclaresConsistentFacts(config: ModelConfig) {
@@ -17,6 +19,7 @@ import Tensor
         #expect(config.cell.gateCount == cell.gateCount)
         #expect(cell.stateNames == (cell.carriesCellState ? ["h", "c"] : ["h"]))
         #expect(cell.name.hasPrefix(config.cell.rawValue) && cell.readableName.hasPrefix(config.cell.rawValue))
+        #expect(cell.layerNormalized == config.layerNorm)
     }
 
     @Test(arguments: configs) func theLayoutHoldsTheCellsTensorsOfEveryLayer(config: ModelConfig) {
@@ -26,10 +29,12 @@ import Tensor
             let stored = Array(layout.tensors(ofLayer: k))
             #expect(stored.map(\.name) == declared.map { "rnn.\($0.name)_l\(k)" })
             #expect(stored.map(\.shape) == declared.map(\.shape))
-            // The model finds the tensors it uses by role: exactly one of each.
-            for role in [CellTensor.Role.inputWeight, .recurrentWeight, .inputBias] {
+            // The model finds the tensors it uses by role: exactly one of each weight, at most one b_ih
+            // (the layer-normalized cells have none).
+            for role in [CellTensor.Role.inputWeight, .recurrentWeight] {
                 #expect(declared.filter { $0.role == role }.count == 1, "\(role)")
             }
+            #expect(declared.filter { $0.role == .inputBias }.count == (config.layerNorm ? 0 : 1))
         }
         #expect(layout.head.weight.name == "head.weight")
     }

@@ -10,6 +10,9 @@ import Tensor
         ModelConfig(cell: .gru, vocabularySize: 5, hiddenSize: 9, layerCount: 3, dropout: 0.2),
         ModelConfig(cell: .rnn, activation: .relu, vocabularySize: 20, hiddenSize: 4, layerCount: 1),
         ModelConfig(cell: .lstm, vocabularySize: 3, hiddenSize: 16, layerCount: 1, dropout: 0.5),
+        ModelConfig(cell: .lstm, vocabularySize: 11, hiddenSize: 7, layerCount: 2, layerNorm: true),
+        ModelConfig(cell: .gru, vocabularySize: 5, hiddenSize: 9, layerCount: 3, dropout: 0.2, layerNorm: true),
+        ModelConfig(cell: .rnn, activation: .relu, vocabularySize: 20, hiddenSize: 4, layerCount: 1, layerNorm: true),
     ]
 
     @Test(arguments: configs) func workspaceFormulaMatchesTheAllocation(config: ModelConfig) {

@@ -53,6 +53,8 @@ import TestSupport
     @Test(arguments: [
         ModelCase(cell: .lstm, layers: 2), ModelCase(cell: .gru, layers: 2),
         ModelCase(cell: .rnn, activation: .tanh, layers: 2), ModelCase(cell: .rnn, activation: .relu, layers: 1),
+        ModelCase(cell: .lstm, layers: 2, layerNorm: true), ModelCase(cell: .gru, layers: 2, layerNorm: true),
+        ModelCase(cell: .rnn, activation: .tanh, layers: 2, layerNorm: true),
     ])
     func threadsDoNotChangeTheResult(_ c: ModelCase) {
         let config = c.config(vocabularySize: 29, hiddenSize: 40)

@@ -5,8 +5,8 @@ import Tensor
 
 /// The stacked model written the slow, obvious way, in Double: per batch row,
 /// per step, per layer, per gate and per unit, straight from PyTorch's
-/// equations (nn.RNN, nn.LSTM, nn.GRU docs), reading the flat parameters by
-/// tensor name. No GEMMs, no fused buffers, no time-major layout, no one-hot
+/// equations (nn.RNN, nn.LSTM, nn.GRU docs; for `layerNorm`, issue 12's
+/// equations, LayerNormCells.swift), reading the flat parameters by tensor name. No GEMMs, no fused buffers, no time-major layout, no one-hot
 /// gather: the input of layer 0 is an explicit one-hot vector.
 ///
 /// It is what the engine's forward is compared with, and its finite
@@ -39,6 +39,15 @@ struct ReferenceModel {
 
     func sigmoid(_ x: Double) -> Double { 1 / (1 + exp(-x)) }
 
+    /// LN(v; γ, β) = γ ⊙ (v − mean v) / sqrt(var v + 1e-5) + β, biased variance;
+    /// γ and β are block `block` of a layer's ln_weight / ln_bias.
+    func layerNorm(_ v: [Double], gamma: [Double], beta: [Double], block: Int) -> [Double] {
+        let n = Double(v.count), mean = v.reduce(0, +) / n
+        let variance = v.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / n
+        let s = 1 / (variance + 1e-5).squareRoot()
+        return v.indices.map { j in gamma[block * v.count + j] * (v[j] - mean) * s + beta[block * v.count + j] }
+    }
+
     /// Σ_k w[k]·v[k].
     func dot(_ w: [Double], _ v: [Double]) -> Double {
         var s = 0.0
@@ -51,7 +60,12 @@ struct ReferenceModel {
              h0: [Double], c0: [Double]) -> Result {
         let l = config.layerCount, hs = config.hiddenSize, v = config.vocabularySize
         let wIH = (0..<l).map { tensor("rnn.weight_ih_l\($0)") }, wHH = (0..<l).map { tensor("rnn.weight_hh_l\($0)") }
-        let bIH = (0..<l).map { tensor("rnn.bias_ih_l\($0)")[0] }, bHH = (0..<l).map { tensor("rnn.bias_hh_l\($0)")[0] }
+        let ln = config.layerNorm, g = config.cell.gateCount
+        // Layer-normalized cells have no biases (a zero bias changes nothing below) but γ and β.
+        let bIH = (0..<l).map { ln ? [Double](repeating: 0, count: g * hs) : tensor("rnn.bias_ih_l\($0)")[0] }
+        let bHH = (0..<l).map { ln ? [Double](repeating: 0, count: g * hs) : tensor("rnn.bias_hh_l\($0)")[0] }
+        let gamma = (0..<l).map { ln ? tensor("rnn.ln_weight_l\($0)")[0] : [] }
+        let beta = (0..<l).map { ln ? tensor("rnn.ln_bias_l\($0)")[0] : [] }
         let headW = tensor("head.weight"), headB = tensor("head.bias")[0]
         var total = 0.0
         var logits = [[[Double]]](repeating: [], count: b)
@@ -67,13 +81,37 @@ struct ReferenceModel {
                     func inputSide(_ gate: Int, _ j: Int) -> Double { dot(wIH[k][gate * hs + j], x) + bIH[k][gate * hs + j] }
                     func hiddenSide(_ gate: Int, _ j: Int) -> Double { dot(wHH[k][gate * hs + j], h[k]) + bHH[k][gate * hs + j] }
                     var hNew = [Double](repeating: 0, count: hs)
-                    switch config.cell {
-                    case .rnn:
+                    func block(_ gate: Int, _ side: (Int, Int) -> Double) -> [Double] { (0..<hs).map { side(gate, $0) } }
+                    func both(_ gate: Int, _ j: Int) -> Double { inputSide(gate, j) + hiddenSide(gate, j) }
+                    func norm(_ v: [Double], _ b: Int) -> [Double] { layerNorm(v, gamma: gamma[k], beta: beta[k], block: b) }
+                    switch (config.cell, ln) {
+                    case (.rnn, true):
+                        let a = norm(block(0, both), 0)
+                        hNew = a.map { config.activation == .tanh ? tanh($0) : max($0, 0) }
+                    case (.lstm, true):
+                        let i = norm(block(LSTMGate.input.rawValue, both), 0).map(sigmoid)
+                        let f = norm(block(LSTMGate.forget.rawValue, both), 1).map(sigmoid)
+                        let gg = norm(block(LSTMGate.cell.rawValue, both), 2).map(tanh)
+                        let o = norm(block(LSTMGate.output.rawValue, both), 3).map(sigmoid)
+                        let cNew = (0..<hs).map { j in f[j] * c[k][j] + i[j] * gg[j] }
+                        let cNorm = norm(cNew, 4)
+                        hNew = (0..<hs).map { j in o[j] * tanh(cNorm[j]) }
+                        c[k] = cNew
+                    case (.gru, true):
+                        let r = norm(block(GRUGate.reset.rawValue, both), 0).map(sigmoid)
+                        let z = norm(block(GRUGate.update.rawValue, both), 1).map(sigmoid)
+                        let ni = norm(block(GRUGate.new.rawValue, inputSide), 2)
+                        let nh = norm(block(GRUGate.new.rawValue, hiddenSide), 3)
+                        hNew = (0..<hs).map { j in
+                            let n = tanh(ni[j] + r[j] * nh[j])
+                            return (1 - z[j]) * n + z[j] * h[k][j]
+                        }
+                    case (.rnn, false):
                         for j in 0..<hs {
                             let a = inputSide(0, j) + hiddenSide(0, j)
                             hNew[j] = config.activation == .tanh ? tanh(a) : max(a, 0)
                         }
-                    case .lstm:
+                    case (.lstm, false):
                         var cNew = [Double](repeating: 0, count: hs)
                         for j in 0..<hs {
                             func pre(_ g: LSTMGate) -> Double { inputSide(g.rawValue, j) + hiddenSide(g.rawValue, j) }
@@ -83,7 +121,7 @@ struct ReferenceModel {
                             hNew[j] = o * tanh(cNew[j])
                         }
                         c[k] = cNew
-                    case .gru:
+                    case (.gru, false):
                         for j in 0..<hs {
                             let r = sigmoid(inputSide(GRUGate.reset.rawValue, j) + hiddenSide(GRUGate.reset.rawValue, j))
                             let z = sigmoid(inputSide(GRUGate.update.rawValue, j) + hiddenSide(GRUGate.update.rawValue, j))
@@ -130,6 +168,10 @@ enum Fixture {
         let m = StackedRNN(config: config)
         var rng = SplitMix64(seed: seed)
         m.initialize(rng: &rng)
+        // γ = 1, β = 0 would hide a block read with another block's γ or β: spread them.
+        for e in m.layout.entries where e.name.hasPrefix("rnn.ln_") {
+            for i in e.range { m.parameters[i] += rng.nextFloat(in: -0.5, 0.5) }
+        }
         for i in m.parameters.indices { m.parameters[i] *= scale }
         return m
     }
@@ -154,12 +196,25 @@ struct ModelCase: CustomTestStringConvertible, Sendable {
     var cell: CellKind
     var activation: RNNActivation = .tanh
     var layers: Int
-    var testDescription: String { "\(cell == .rnn ? "rnn-\(activation.rawValue)" : cell.rawValue) ×\(layers)" }
-
-    func config(vocabularySize: Int = 5, hiddenSize: Int = 5, dropout: Float = 0) -> ModelConfig {
-        ModelConfig(cell: cell, activation: activation, vocabularySize: vocabularySize, hiddenSize: hiddenSize,
-                    layerCount: layers, dropout: dropout)
+    var layerNorm = false
+    var testDescription: String {
+        "\(cell == .rnn ? "rnn-\(activation.rawValue)" : cell.rawValue)\(layerNorm ? "-ln" : "") ×\(layers)"
     }
+
+    /// Layer-normalized cases use H = 9 where a test asks for fewer than 8: their
+    /// kernels' 8-wide loops and their tails both run.
+    func config(vocabularySize: Int = 5, hiddenSize: Int = 5, dropout: Float = 0) -> ModelConfig {
+        ModelConfig(cell: cell, activation: activation, vocabularySize: vocabularySize,
+                    hiddenSize: layerNorm && hiddenSize < 8 ? 9 : hiddenSize,
+                    layerCount: layers, dropout: dropout, layerNorm: layerNorm)
+    }
+
+    /// The layer-normalized cells (issue 12).
+    static let layerNormCells: [ModelCase] = [
+        ModelCase(cell: .rnn, activation: .tanh, layers: 1, layerNorm: true), ModelCase(cell: .rnn, activation: .relu, layers: 2, layerNorm: true),
+        ModelCase(cell: .lstm, layers: 1, layerNorm: true), ModelCase(cell: .lstm, layers: 2, layerNorm: true),
+        ModelCase(cell: .gru, layers: 1, layerNorm: true), ModelCase(cell: .gru, layers: 2, layerNorm: true),
+    ]
 
     static let cells: [ModelCase] = [
         ModelCase(cell: .rnn, activation: .tanh, layers: 1), ModelCase(cell: .rnn, activation: .tanh, layers: 3),
