@@ -16,8 +16,10 @@ import json
 import sys
 
 
-def main():
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def arguments_and_torch(name, description):
+    """The command line (CHECKPOINT IDS.json --batch-size B --seq-length T) and
+    torch, torch.nn.functional, safetensors' safe_open; exits 3 without torch."""
+    ap = argparse.ArgumentParser(description=description)
     ap.add_argument("checkpoint")
     ap.add_argument("ids")
     ap.add_argument("--batch-size", type=int, required=True)
@@ -28,9 +30,36 @@ def main():
         import torch.nn.functional as F
         from safetensors import safe_open
     except ImportError as error:
-        print(f"torch_eval: needs torch and safetensors: {error}", file=sys.stderr)
+        print(f"{name}: needs torch and safetensors: {error}", file=sys.stderr)
         sys.exit(3)
+    return args, torch, F, safe_open
 
+
+def score(name, torch, F, args, V, window_logits):
+    """Reads IDS.json as `charrnn eval` reads text (B contiguous streams of
+    (n - 1) // B, windows of T) and prints the mean over windows of the mean
+    cross-entropy. `window_logits(x)` maps one window's inputs (B, T) to logits
+    (B, T, V), carrying its recurrent state from call to call."""
+    ids = torch.tensor(json.load(open(args.ids)), dtype=torch.long)
+    B, T = args.batch_size, args.seq_length
+    stream = (len(ids) - 1) // B
+    windows = stream // T
+    if windows < 1:
+        print(f"{name}: too few ids for one window", file=sys.stderr)
+        sys.exit(1)
+    total = 0.0
+    with torch.no_grad():
+        for k in range(windows):
+            starts = [b * stream + k * T for b in range(B)]
+            x = torch.stack([ids[s:s + T] for s in starts])          # (B, T)
+            y = torch.stack([ids[s + 1:s + T + 1] for s in starts])  # (B, T)
+            logits = window_logits(x)                                # (B, T, V)
+            total += F.cross_entropy(logits.reshape(-1, V), y.reshape(-1)).item()
+    print(json.dumps({"loss": total / windows, "windows": windows, "characters": windows * B * T}))
+
+
+def main():
+    args, torch, F, safe_open = arguments_and_torch("torch_eval", __doc__.splitlines()[0])
     with safe_open(args.checkpoint, "pt") as f:
         meta = f.metadata()
         tensors = {k: f.get_tensor(k) for k in f.keys()}
@@ -46,24 +75,14 @@ def main():
     head = torch.nn.Linear(H, V)
     head.load_state_dict({k[5:]: v for k, v in tensors.items() if k.startswith("head.")}, strict=True)
 
-    ids = torch.tensor(json.load(open(args.ids)), dtype=torch.long)
-    B, T = args.batch_size, args.seq_length
-    stream = (len(ids) - 1) // B
-    windows = stream // T
-    if windows < 1:
-        print("torch_eval: too few ids for one window", file=sys.stderr)
-        sys.exit(1)
     state = None
-    total = 0.0
-    with torch.no_grad():
-        for k in range(windows):
-            starts = [b * stream + k * T for b in range(B)]
-            x = torch.stack([ids[s:s + T] for s in starts])          # (B, T)
-            y = torch.stack([ids[s + 1:s + T + 1] for s in starts])  # (B, T)
-            out, state = rnn(F.one_hot(x, V).float(), state)
-            logits = head(out)                                       # (B, T, V)
-            total += F.cross_entropy(logits.reshape(-1, V), y.reshape(-1)).item()
-    print(json.dumps({"loss": total / windows, "windows": windows, "characters": windows * B * T}))
+
+    def window_logits(x):
+        nonlocal state
+        out, state = rnn(F.one_hot(x, V).float(), state)
+        return head(out)
+
+    score("torch_eval", torch, F, args, V, window_logits)
 
 
 if __name__ == "__main__":

@@ -21,25 +21,14 @@ cross-entropy. Prints {"loss": ..., "windows": ..., "characters": ...}.
 Exits 3 when torch or safetensors cannot be imported, 2 for a checkpoint
 without layer normalization (use torch_eval.py).
 """
-import argparse
 import json
 import sys
 
+from torch_eval import arguments_and_torch, score  # the same command line and scoring
+
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("checkpoint")
-    ap.add_argument("ids")
-    ap.add_argument("--batch-size", type=int, required=True)
-    ap.add_argument("--seq-length", type=int, required=True)
-    args = ap.parse_args()
-    try:
-        import torch
-        import torch.nn.functional as F
-        from safetensors import safe_open
-    except ImportError as error:
-        print(f"torch_eval_layernorm: needs torch and safetensors: {error}", file=sys.stderr)
-        sys.exit(3)
+    args, torch, F, safe_open = arguments_and_torch("torch_eval_layernorm", __doc__.splitlines()[0])
 
     with safe_open(args.checkpoint, "pt") as f:
         meta = f.metadata()
@@ -78,31 +67,25 @@ def main():
             return (1 - z) * n + z * h, c
         return phi(ln(a, p, 0)), c
 
-    ids = torch.tensor(json.load(open(args.ids)), dtype=torch.long)
-    B, T = args.batch_size, args.seq_length
-    stream = (len(ids) - 1) // B
-    windows = stream // T
-    if windows < 1:
-        print("torch_eval_layernorm: too few ids for one window", file=sys.stderr)
-        sys.exit(1)
-    h = [torch.zeros(B, H, dtype=torch.float64) for _ in range(L)]
-    c = [torch.zeros(B, H, dtype=torch.float64) for _ in range(L)]
-    total = 0.0
-    with torch.no_grad():
-        for k in range(windows):
-            starts = [b * stream + k * T for b in range(B)]
-            x = torch.stack([ids[s:s + T] for s in starts])          # (B, T)
-            y = torch.stack([ids[s + 1:s + T + 1] for s in starts])  # (B, T)
-            logits = []
-            for t in range(T):
-                inp = F.one_hot(x[:, t], V).double()                 # (B, V)
-                for layer in range(L):
-                    h[layer], c[layer] = step(layers[layer], inp, h[layer], c[layer])
-                    inp = h[layer]
-                logits.append(inp @ head_w.T + head_b)               # (B, V)
-            logits = torch.stack(logits, dim=1)                      # (B, T, V)
-            total += F.cross_entropy(logits.reshape(-1, V), y.reshape(-1)).item()
-    print(json.dumps({"loss": total / windows, "windows": windows, "characters": windows * B * T}))
+    h, c = None, None
+
+    def window_logits(x):
+        """One window (B, T) → logits (B, T, V), the state carried in h and c."""
+        nonlocal h, c
+        B, T = x.shape
+        if h is None:
+            h = [torch.zeros(B, H, dtype=torch.float64) for _ in range(L)]
+            c = [torch.zeros(B, H, dtype=torch.float64) for _ in range(L)]
+        logits = []
+        for t in range(T):
+            inp = F.one_hot(x[:, t], V).double()                     # (B, V)
+            for layer in range(L):
+                h[layer], c[layer] = step(layers[layer], inp, h[layer], c[layer])
+                inp = h[layer]
+            logits.append(inp @ head_w.T + head_b)                   # (B, V)
+        return torch.stack(logits, dim=1)                            # (B, T, V)
+
+    score("torch_eval_layernorm", torch, F, args, V, window_logits)
 
 
 if __name__ == "__main__":

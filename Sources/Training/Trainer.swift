@@ -408,7 +408,7 @@ public final class Trainer {
                                      "val_loss": .number(v.loss), "val_bpc": .number(v.bitsPerCharacter),
                                      "elapsed": .number(elapsedBefore + elapsed)])
         }
-        let checkpoint = makeCheckpoint(elapsed: elapsed)
+        let checkpoint = try makeCheckpoint(elapsed: elapsed)
         try write(checkpoint, to: directory.latest, report: report)
         if improved { try write(checkpoint, to: directory.best, report: report) }
         if options.keep > 0 {
@@ -419,16 +419,12 @@ public final class Trainer {
     }
 
     private func save(to path: String, report: (TrainingEvent) -> Void, elapsed: Double) throws(TrainingError) {
-        try write(makeCheckpoint(elapsed: elapsed), to: path, report: report)
+        try write(try makeCheckpoint(elapsed: elapsed), to: path, report: report)
     }
 
     private var lastGoodCheckpoint: String? { FileManager.default.fileExists(atPath: directory.latest) ? directory.latest : nil }
 
     private func write(_ checkpoint: Checkpoint, to path: String, report: (TrainingEvent) -> Void) throws(TrainingError) {
-        // A step with a finite loss can still leave an infinite weight: never let it replace a good checkpoint.
-        if let bad = NonFiniteValue.first(in: checkpoint.parameters) {
-            throw .diverged(iteration: iteration, detail: "weight \(bad.index) became \(bad.kind.phrase)", lastGood: lastGoodCheckpoint)
-        }
         do { try checkpoint.write(to: path) } catch { throw .checkpoint("could not save \(path): \(error)") }
         report(.saved(path: path))
     }
@@ -441,7 +437,12 @@ extension Trainer {
     /// Keys of `Checkpoint.training` (stored as `training.<key>` in the file).
     typealias Key = CheckpointLayout.Training
 
-    private func makeCheckpoint(elapsed: Double) -> Checkpoint {
+    /// The run as it stands, checked once for every file it is written to: a step with a
+    /// finite loss can still leave an infinite weight, which must never replace a good checkpoint.
+    private func makeCheckpoint(elapsed: Double) throws(TrainingError) -> Checkpoint {
+        if let bad = NonFiniteValue.first(in: model.parameters) {
+            throw .diverged(iteration: iteration, detail: "weight \(bad.index) became \(bad.kind.phrase)", lastGood: lastGoodCheckpoint)
+        }
         let optionsJSON = String(decoding: (try? JSONEncoder().encode(options)) ?? Data("{}".utf8), as: UTF8.self)
         let historyJSON = "[" + history.map { "[\($0.iteration),\($0.loss)]" }.joined(separator: ",") + "]"
         var training: [String: String] = [

@@ -31,25 +31,32 @@ import Tokenizer
     @Test(.enabled(if: TorchPython.available,
                    "\(TorchPython.path) cannot import torch and safetensors (make torch-venv, or set CHARRNN_PYTHON)"))
     func evalAgreesWithPyTorch() throws {
-        let python = TorchPython.path
-        let ckpt = dir.appendingPathComponent("checkpoints/run/latest.safetensors").path
-        let checkpoint = try Checkpoint.read(from: ckpt)
-        let ids = try Corpus.encode(path: dir.appendingPathComponent("corpus.txt").path,
-                                    settings: checkpoint.tokenizer, vocabulary: checkpoint.vocabulary).ids
-        let idsFile = dir.appendingPathComponent("ids.json")
-        try JSONEncoder().encode(ids).write(to: idsFile)
-        let ours = try Binary.run(["eval", "corpus.txt", "--checkpoint", ckpt, "--batch-size", "4", "--seq-length", "16", "--json"], in: dir)
-        #expect(ours.status == 0, "\(ours.stderr)")
-        let o = try #require(try JSONSerialization.jsonObject(with: Data(ours.stdout.utf8)) as? [String: Any])
-        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().appendingPathComponent("scripts/torch_eval.py").path
-        let theirs = try runProcess(python, [script, ckpt, idsFile.path, "--batch-size", "4", "--seq-length", "16"])
-        #expect(theirs.status == 0, "\(theirs.stderr)")
-        let t = try #require(try JSONSerialization.jsonObject(with: Data(theirs.stdout.utf8)) as? [String: Any])
-        let a = try #require(o["loss"] as? Double), b = try #require(t["loss"] as? Double)
-        #expect(o["characters"] as? Int == t["characters"] as? Int)
-        #expect(abs(a - b) < 1e-4, "charrnn \(a) vs PyTorch \(b)")
+        try expectEvalAgreesWithPyTorch(in: dir, checkpoint: dir.appendingPathComponent("checkpoints/run/latest.safetensors").path,
+                                        script: "torch_eval.py")
     }
+}
+
+/// `charrnn eval --json` on corpus.txt in `directory` and `scripts/<script>` on the same
+/// ids (B = 4, T = 16) give the same loss within 1e-4 nats/char and score as many characters.
+func expectEvalAgreesWithPyTorch(in directory: URL, checkpoint path: String, script: String,
+                                 sourceLocation: SourceLocation = #_sourceLocation) throws {
+    let checkpoint = try Checkpoint.read(from: path)
+    let ids = try Corpus.encode(path: directory.appendingPathComponent("corpus.txt").path,
+                                settings: checkpoint.tokenizer, vocabulary: checkpoint.vocabulary).ids
+    let idsFile = directory.appendingPathComponent("ids.json")
+    try JSONEncoder().encode(ids).write(to: idsFile)
+    let ours = try Binary.run(["eval", "corpus.txt", "--checkpoint", path, "--batch-size", "4", "--seq-length", "16", "--json"], in: directory)
+    #expect(ours.status == 0, "\(ours.stderr)", sourceLocation: sourceLocation)
+    let o = try #require(try JSONSerialization.jsonObject(with: Data(ours.stdout.utf8)) as? [String: Any], sourceLocation: sourceLocation)
+    let scriptPath = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().appendingPathComponent("scripts/\(script)").path
+    let theirs = try runProcess(TorchPython.path, [scriptPath, path, idsFile.path, "--batch-size", "4", "--seq-length", "16"])
+    #expect(theirs.status == 0, "\(theirs.stderr)", sourceLocation: sourceLocation)
+    let t = try #require(try JSONSerialization.jsonObject(with: Data(theirs.stdout.utf8)) as? [String: Any], sourceLocation: sourceLocation)
+    let a = try #require(o["loss"] as? Double, sourceLocation: sourceLocation)
+    let b = try #require(t["loss"] as? Double, sourceLocation: sourceLocation)
+    #expect(o["characters"] as? Int == t["characters"] as? Int, sourceLocation: sourceLocation)
+    #expect(abs(a - b) < 1e-4, "charrnn \(a) vs PyTorch \(b)", sourceLocation: sourceLocation)
 }
 
 /// The Python for PyTorch checks: `CHARRNN_PYTHON`, else /tmp/torchenv/bin/python if

@@ -79,25 +79,9 @@ import Tokenizer
                    "\(TorchPython.path) cannot import torch and safetensors (make torch-venv, or set CHARRNN_PYTHON)"),
           arguments: ["lstm", "gru", "rnn"])
     func evalAgreesWithPyTorch(cell: String) throws {
-        let python = TorchPython.path
         let dir = try Self.trained(cell, extra: cell == "rnn" ? ["--activation", "relu"] : [])
         defer { try? FileManager.default.removeItem(at: dir) }
-        let ckpt = dir.appendingPathComponent("run/latest.safetensors").path
-        let checkpoint = try Checkpoint.read(from: ckpt)
-        let ids = try Corpus.encode(path: dir.appendingPathComponent("corpus.txt").path,
-                                    settings: checkpoint.tokenizer, vocabulary: checkpoint.vocabulary).ids
-        let idsFile = dir.appendingPathComponent("ids.json")
-        try JSONEncoder().encode(ids).write(to: idsFile)
-        let ours = try Binary.run(["eval", "corpus.txt", "--checkpoint", ckpt, "--batch-size", "4", "--seq-length", "16", "--json"], in: dir)
-        #expect(ours.status == 0, "\(ours.stderr)")
-        let o = try #require(try JSONSerialization.jsonObject(with: Data(ours.stdout.utf8)) as? [String: Any])
-        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().appendingPathComponent("scripts/torch_eval_layernorm.py").path
-        let theirs = try runProcess(python, [script, ckpt, idsFile.path, "--batch-size", "4", "--seq-length", "16"])
-        #expect(theirs.status == 0, "\(theirs.stderr)")
-        let t = try #require(try JSONSerialization.jsonObject(with: Data(theirs.stdout.utf8)) as? [String: Any])
-        let a = try #require(o["loss"] as? Double), b = try #require(t["loss"] as? Double)
-        #expect(o["characters"] as? Int == t["characters"] as? Int)
-        #expect(abs(a - b) < 1e-4, "charrnn \(a) vs PyTorch \(b)")
+        try expectEvalAgreesWithPyTorch(in: dir, checkpoint: dir.appendingPathComponent("run/latest.safetensors").path,
+                                        script: "torch_eval_layernorm.py")
     }
 }
