@@ -43,46 +43,16 @@ extension Workload {
                                 iterations: times.count, gflops: flops / median(times) / 1e9, threads: threads)
     }
 
-    /// The trainer's step (`TrainingStep`: fill the window, zero the gradients, forward,
-    /// backward, clip, optimizer step) on B streams of random characters, state carried.
+    /// The trainer's step on random characters (`TrainingProbe`, which `train --auto` uses too).
     static func measureTraining(_ spec: TrainSpec, seconds: Double, threads: Int) -> BenchMeasurement {
         BLAS.threadCount = threads
-        let config = spec.shape.config, b = spec.batch, t = spec.sequence
-        let model = StackedRNN(config: config)
-        var rng = SplitMix64(seed: 1)
-        model.initialize(rng: &rng, options: InitOptions(forgetGateBias: config.cellFacts.takesForgetGateBias ? 1 : nil))
-        let ids = (0..<(b * 200 * t + 1)).map { _ in Int32(rng.next() % UInt64(config.vocabularySize)) }
-        let streams = try! BatchStreams(ids: ids, range: 0..<ids.count, batchSize: b, sequenceLength: t)
-        var training = TrainingStep(
-            model: model, optimizer: Optimizer(settings: OptimizerSettings(kind: spec.optimizer), parameterCount: model.parameters.count),
-            clipMode: spec.clipMode, clipThreshold: spec.clip, batchSize: b, sequenceLength: t)
-        var state = RecurrentState.zeros(config: config, batchSize: b)
-        var window = 0
-
-        func step() {
-            if window == streams.batchCount { window = 0; state = .zeros(config: config, batchSize: b) }
-            do {
-                _ = try training.run(window: window, of: streams, state: &state, rng: &rng, learningRate: spec.learningRate)
-            } catch {
-                preconditionFailure("bench: training step failed: \(error)")
-            }
-            window += 1
-        }
-
-        for _ in 0..<3 { step() }
-        var times: [Double] = []
-        var total = 0.0
-        while total < seconds || times.count < 3 {
-            let t0 = now()
-            step()
-            let dt = now() - t0
-            times.append(dt)
-            total += dt
-        }
-        let cps = Double(b * t * times.count) / total
-        let flops = model.trainingFLOPs(batchSize: b, sequenceLength: t) * Double(times.count) / total
-        return BenchMeasurement(impl: "charrnn", charsPerSecond: cps, msPerIteration: median(times) * 1e3,
-                                iterations: times.count, gflops: flops / 1e9, threads: threads)
+        var setup = TrainingProbe.Setup(config: spec.shape.config)
+        setup.batchSize = spec.batch; setup.sequenceLength = spec.sequence
+        setup.optimizer = OptimizerSettings(kind: spec.optimizer); setup.learningRate = spec.learningRate
+        setup.clipMode = spec.clipMode; setup.clip = spec.clip
+        let r = TrainingProbe.measure(setup, seconds: seconds)
+        return BenchMeasurement(impl: "charrnn", charsPerSecond: r.charactersPerSecond, msPerIteration: r.medianStepSeconds * 1e3,
+                                iterations: r.steps, gflops: r.flopsPerSecond / 1e9, threads: threads)
     }
 
     /// 65 printable characters: a newline, then ASCII from the space on.

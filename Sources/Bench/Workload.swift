@@ -13,9 +13,10 @@ public struct Workload: Sendable {
         case firstCharacter(ModelShape)
     }
     struct ModelShape: Sendable {
-        var cell: CellKind, layers: Int, hidden: Int, vocabulary = 65
+        var cell: CellKind, layers: Int, hidden: Int, vocabulary = 65, layerNorm = false
         var config: ModelConfig {
-            ModelConfig(cell: cell, activation: .tanh, vocabularySize: vocabulary, hiddenSize: hidden, layerCount: layers)
+            ModelConfig(cell: cell, activation: .tanh, vocabularySize: vocabulary, hiddenSize: hidden, layerCount: layers,
+                        layerNorm: layerNorm)
         }
         var label: String { "\(config.cellFacts.name) \(layers)×\(hidden)" }
     }
@@ -56,6 +57,9 @@ public struct Workload: Sendable {
         Workload(name: "sgemm", kind: .sgemm(size: 2048), references: []),
         Workload(name: "train-lstm-2x128", kind: .train(TrainSpec(shape: ModelShape(cell: .lstm, layers: 2, hidden: 128))), references: ["pytorch"]),
         Workload(name: "train-lstm-2x512", kind: .train(TrainSpec(shape: ModelShape(cell: .lstm, layers: 2, hidden: 512))), references: ["pytorch"]),
+        // Layer-normalized (`--layer-norm`): no PyTorch reference (nn.LSTM has no such cell); beside the row above.
+        Workload(name: "train-lstm-ln-2x128", kind: .train(TrainSpec(shape: ModelShape(cell: .lstm, layers: 2, hidden: 128, layerNorm: true))),
+                 references: []),
         Workload(name: "train-gru-2x256", kind: .train(TrainSpec(shape: ModelShape(cell: .gru, layers: 2, hidden: 256))), references: ["pytorch"]),
         Workload(name: "train-rnn-tanh-2x256", kind: .train(TrainSpec(shape: ModelShape(cell: .rnn, layers: 2, hidden: 256))), references: ["pytorch"]),
         Workload(name: "train-min-char-rnn", kind: .train(TrainSpec(shape: minCharRNN, batch: 1, sequence: 25, optimizer: .adagrad,

@@ -88,7 +88,8 @@ public final class Trainer {
     /// so that no run's checkpoints are lost by accident.
     public init(options: TrainingOptions, checkpointDirectory: String,
                 resume: Checkpoint? = nil, initFrom: Checkpoint? = nil, overwrite: Bool = false,
-                resumeSource: String? = nil) throws(TrainingError) {
+                resumeSource: String? = nil,
+                plan: ((AutoPlan.Corpus, TrainingOptions) -> TrainingOptions)? = nil) throws(TrainingError) {
         if let p = options.problem { throw .invalidOptions(p) }
         let source = resume ?? initFrom
         var options = options
@@ -125,6 +126,14 @@ public final class Trainer {
         do {
             splits = try DataSplits(tokenCount: ids.count, validationFraction: options.validationFraction,
                                     testFraction: options.testFraction)
+        } catch {
+            throw .corpus("\(options.corpusPath): \(error)")
+        }
+        if let plan {  // `--auto`: the rest of the settings, now that the data is known
+            options = plan(AutoPlan.Corpus(trainCharacters: splits.train.count, vocabularySize: vocabulary.count), options)
+            if let p = options.problem { throw .invalidOptions(p) }
+        }
+        do {
             streams = try BatchStreams(ids: ids, range: splits.train, batchSize: options.batchSize,
                                        sequenceLength: options.sequenceLength)
         } catch {

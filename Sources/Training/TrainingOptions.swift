@@ -59,6 +59,9 @@ public struct TrainingOptions: Codable, Equatable, Sendable {
     public var keep: Int = 0                                 // numbered checkpoints to keep besides latest/best
     public var seed: UInt64 = 1
 
+    /// What `--auto` chose and why, one line per choice (absent for runs configured by hand).
+    public var autoReasons: [String]? = nil
+
     public init() {}
 
     /// The model this run trains, for a vocabulary of `vocabularySize`.

@@ -36,6 +36,9 @@ struct InfoCommand: ParsableCommand {
             if let best { fields.append("\"best_val_loss\":\(best)"); fields.append("\"best_val_bpc\":\(best / log(2.0))") }
             if let seconds { fields.append("\"seconds_trained\":\(seconds)") }
             if let o = options { fields.append("\"corpus\":\(JSONStringEscaper.quoted(o.corpusPath))") }
+            if let reasons = options?.autoReasons {
+                fields.append("\"auto\":[" + reasons.map { JSONStringEscaper.quoted($0) }.joined(separator: ",") + "]")
+            }
             print("{" + fields.joined(separator: ",") + "}")
             return
         }
@@ -54,5 +57,6 @@ struct InfoCommand: ParsableCommand {
             print(line)
         }
         if let best { print(String(format: "best val:   %.4f nats/char (%.4f bits/char)", best, best / log(2.0))) }
+        for (i, reason) in (options?.autoReasons ?? []).enumerated() { print((i == 0 ? "chosen by:  --auto: " : "            ") + reason) }
     }
 }

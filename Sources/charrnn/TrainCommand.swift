@@ -25,7 +25,8 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Dropout between layers and before the output, in [0, 1) (default 0).") var dropout: Float?
     @Option(parsing: .unconditional, help: "LSTM forget-gate bias at initialisation (default 1, as char-rnn; may be negative).") var forgetBias: Float?
     @Flag(help: "relu RNN: initialise the recurrent weights to the identity (Le et al. 2015).") var identityInit = false
-    @Flag(help: "Layer-normalized cells (Ba et al. 2016): each gate block's pre-activation, and the LSTM's cell state, normalized.") var layerNorm = false
+    @Flag(inversion: .prefixedNo, help: "Layer-normalized cells (Ba et al. 2016): each gate block's pre-activation, and the LSTM's cell state, normalized.") var layerNorm: Bool? = nil
+    @Flag(help: "Choose the model, dropout and schedule for this corpus, budget and machine (flags given explicitly win).") var auto = false
 
     // Data
     @OptionGroup var tokenizer: TokenizerOptions
@@ -67,6 +68,8 @@ struct TrainCommand: ParsableCommand {
         if resume && resumeFrom != nil { throw ValidationError("give --resume or --resume-from, not both") }
         if (resume || resumeFrom != nil) && initFrom != nil { throw ValidationError("--init-from starts a new run; it cannot be combined with --resume") }
         if (resume || resumeFrom != nil) && overwrite { throw ValidationError("--overwrite starts a new run; it cannot be combined with --resume") }
+        if auto && (resume || resumeFrom != nil) { throw ValidationError("--auto chooses a new run's settings; a resumed run keeps its own") }
+        if auto && initFrom != nil { throw ValidationError("--auto cannot be combined with --init-from: the checkpoint fixes the model") }
         if let m = maxTime, parseDuration(m) == nil { throw ValidationError("--max-time takes a duration such as 90s, 10m or 2h (got '\(m)')") }
         if let m = maxTime, let s = parseDuration(m), s > TrainingOptions.Limits.maxSeconds { throw ValidationError("--max-time must be at most 366 days (got '\(m)')") }
     }
@@ -82,7 +85,7 @@ struct TrainCommand: ParsableCommand {
         if let v = dropout { o.dropout = v }
         if let v = forgetBias { o.forgetGateBias = v }
         if identityInit { o.identityRecurrent = true }
-        if layerNorm { o.layerNorm = true }
+        if let v = layerNorm { o.layerNorm = v }
         o.tokenizer = tokenizer.apply(to: o.tokenizer)
         if let v = seqLength { o.sequenceLength = v }
         if let v = batchSize { o.batchSize = v }
@@ -153,11 +156,13 @@ struct TrainCommand: ParsableCommand {
         }
         options.epochs = options.epochBudget  // stored in the checkpoint, as every budget is
 
+        let plan: ((AutoPlan.Corpus, TrainingOptions) -> TrainingOptions)? = auto ? { corpus, options in autoPlan(corpus, options) } : nil
         let trainer: Trainer
         do {
             trainer = try Trainer(options: options, checkpointDirectory: directory, resume: resumeCheckpoint,
                                   initFrom: initCheckpoint, overwrite: overwrite,
-                                  resumeSource: resumeCheckpoint == nil ? nil : resumeFrom ?? directory + "/latest.safetensors")
+                                  resumeSource: resumeCheckpoint == nil ? nil : resumeFrom ?? directory + "/latest.safetensors",
+                                  plan: plan)
         } catch {
             throw failure("\(error)")
         }
@@ -176,6 +181,35 @@ struct TrainCommand: ParsableCommand {
         if summary.ending == .interrupted {
             throw ExitCode(interruption.receivedSignal == SIGTERM ? 143 : 130)
         }
+    }
+}
+
+extension TrainCommand {
+    /// The settings the user typed (they win over `--auto`'s).
+    var explicitSettings: AutoPlan.Explicit {
+        var e: AutoPlan.Explicit = []
+        if model != nil { e.insert(.cell) }
+        if layers != nil { e.insert(.layers) }
+        if hidden != nil { e.insert(.hidden) }
+        if layerNorm != nil { e.insert(.layerNorm) }
+        if dropout != nil { e.insert(.dropout) }
+        if learningRate != nil { e.insert(.learningRate) }
+        if lrSchedule != nil { e.insert(.schedule) }
+        if seqLength != nil { e.insert(.sequenceLength) }
+        if batchSize != nil { e.insert(.batchSize) }
+        return e
+    }
+
+    /// `--auto`: probes each candidate's speed for a moment, prints what it chose and why.
+    func autoPlan(_ corpus: AutoPlan.Corpus, _ options: TrainingOptions) -> TrainingOptions {
+        let plan = AutoPlan.plan(base: options, explicit: explicitSettings, corpus: corpus) { candidate in
+            var setup = TrainingProbe.Setup(config: candidate.modelConfig(vocabularySize: corpus.vocabularySize))
+            setup.batchSize = candidate.batchSize; setup.sequenceLength = candidate.sequenceLength
+            return TrainingProbe.measure(setup, seconds: AutoPlan.probeSeconds, warmup: 3, minimumSteps: 2).charactersPerSecond
+        }
+        for line in plan.reasons { print("auto: " + line) }
+        fflush(nil)
+        return plan.options
     }
 }
 
