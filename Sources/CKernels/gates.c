@@ -20,6 +20,7 @@
 #pragma clang fp contract(off)
 
 #include "ck_gates.h"
+#include <math.h>
 
 #if defined(__x86_64__)
 #include <immintrin.h>
@@ -282,6 +283,32 @@ CK_TARGET void ck_rnn_relu_backward_step(const float *output, const float *dH, f
 #undef RNN_RELU_BWD
 }
 
+
+// MARK: Layer-normalized LSTM (layernorm_lstm_body.h, 16-lane reductions in one zmm)
+
+#define VEC v16
+#define LANES __mmask16
+typedef v16 acc16;
+CK_INLINE acc16 acc16_zero(void) { return _mm512_setzero_ps(); }
+CK_INLINE acc16 acc16_load(const float *p) { return _mm512_loadu_ps(p); }
+CK_INLINE acc16 acc16_set(float x) { return _mm512_set1_ps(x); }
+CK_INLINE acc16 acc16_add(acc16 a, acc16 b) { return _mm512_add_ps(a, b); }
+CK_INLINE acc16 acc16_sub(acc16 a, acc16 b) { return _mm512_sub_ps(a, b); }
+CK_INLINE acc16 acc16_mul(acc16 a, acc16 b) { return _mm512_mul_ps(a, b); }
+CK_INLINE void acc16_store(float *p, acc16 v) { _mm512_storeu_ps(p, v); }
+/// LayerNorm.sum: 8 = low + high, 4 = low + high, 2 = low + high, then lane 0 + lane 1.
+CK_INLINE float acc16_sum(acc16 v) {
+    __m256 s8 = _mm256_add_ps(_mm512_castps512_ps256(v), _mm512_extractf32x8_ps(v, 1));
+    __m128 s4 = _mm_add_ps(_mm256_castps256_ps128(s8), _mm256_extractf128_ps(s8, 1));
+    __m128 s2 = _mm_add_ps(s4, _mm_movehl_ps(s4, s4));
+    return _mm_cvtss_f32(s2) + _mm_cvtss_f32(_mm_shuffle_ps(s2, s2, 1));
+}
+#define LN_NAME(name) name
+#include "layernorm_lstm_body.h"
+#undef LN_NAME
+#undef VEC
+#undef LANES
+
 #else  // not x86-64: ck_cpu_has_avx512() is 0 there, so `Kernels.available` never lists this set and
        // nothing calls these; each stops with a message rather than silently doing nothing.
 #include "unreachable.h"
@@ -321,6 +348,20 @@ void ck_rnn_tanh_backward_step(const float *output, const float *dH, float *dGat
 }
 void ck_rnn_relu_backward_step(const float *output, const float *dH, float *dGates, long count) {
     (void)output; (void)dH; (void)dGates; (void)count;
+    ck_unreachable(__func__);
+}
+
+void ck_ln_lstm_forward_step(float *gates, const float *cPrev, float *c, float *h, float *normalized,
+                             float *rstd, const float *gamma, const float *beta, long batchSize, long hiddenSize) {
+    (void)gates; (void)cPrev; (void)c; (void)h; (void)normalized; (void)rstd; (void)gamma; (void)beta;
+    (void)batchSize; (void)hiddenSize;
+    ck_unreachable(__func__);
+}
+void ck_ln_lstm_backward_step(float *dGates, float *dC, float *sums, const float *dH, const float *gates,
+                              const float *cPrev, const float *normalized, const float *rstd, const float *gamma,
+                              const float *beta, float *dState, long batchSize, long hiddenSize) {
+    (void)dGates; (void)dC; (void)sums; (void)dH; (void)gates; (void)cPrev; (void)normalized; (void)rstd;
+    (void)gamma; (void)beta; (void)dState; (void)batchSize; (void)hiddenSize;
     ck_unreachable(__func__);
 }
 

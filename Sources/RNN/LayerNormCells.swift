@@ -1,6 +1,8 @@
+import CKernels
 import Tensor
 
 private typealias V8 = SIMD8<Float>
+private typealias V16 = SIMD16<Float>
 
 // Layer-normalized cells (issue 12; Ba, Kiros & Hinton 2016). Per layer and step
 //
@@ -25,8 +27,9 @@ private typealias V8 = SIMD8<Float>
 // The activated gates stay in `gates` as for the other cells; â = γ ⊙ x̂ + β is
 // recomputed where backward needs it.
 //
-// Portable Swift only: the C kernel sets (avx2, avx512) have no layer-norm
-// twins yet, so these cells run the same code whatever `Kernels.current` is.
+// The LSTM's step has C twins in the avx2 and avx512 kernel sets
+// (CKernels/layernorm_lstm_body.h), bit for bit the same; the GRU's and the
+// RNN's run this portable Swift code whatever `Kernels.current` is.
 // Letters: B batch rows, T steps, H hidden size, K normalized blocks, N = T·B.
 
 // MARK: - Layer normalization of one block
@@ -40,26 +43,38 @@ enum LayerNorm {
 
     /// x̂ = (v − mean v)·s with s = 1/sqrt(var v + ε) (biased variance,
     /// two passes); returns s. `normalized` may be `v` (in place).
+    ///
+    /// The sums run in 16 lanes, folded by `sum(_:)`, then the tail one by one:
+    /// a fixed order, so that the C kernels (gates.c, gates_avx2.c) sum in the
+    /// same order and agree bit for bit.
     static func forward(
         normalized: UnsafeMutablePointer<Float>,  // (H) out x̂
         v: UnsafePointer<Float>,                  // (H)
         count h: Int
     ) -> Float {
-        var sum8 = V8(repeating: 0), j = 0
-        while j + 8 <= h { sum8 += V8(loading: v + j); j += 8 }
-        var sum = sum8.sum()
+        var sum16 = V16(repeating: 0), j = 0
+        while j + 16 <= h { sum16 += V16(loading: v + j); j += 16 }
+        var sum = Self.sum(sum16)
         while j < h { sum += v[j]; j += 1 }
         let mean = sum / Float(h)
-        var sq8 = V8(repeating: 0)
+        var sq16 = V16(repeating: 0)
         j = 0
-        while j + 8 <= h { let d = V8(loading: v + j) - mean; sq8 += d * d; j += 8 }
-        var sq = sq8.sum()
+        while j + 16 <= h { let d = V16(loading: v + j) - mean; sq16 += d * d; j += 16 }
+        var sq = Self.sum(sq16)
         while j < h { let d = v[j] - mean; sq += d * d; j += 1 }
         let s = 1 / (sq / Float(h) + epsilon).squareRoot()
         j = 0
-        while j + 8 <= h { ((V8(loading: v + j) - mean) * s).store(to: normalized + j); j += 8 }
+        while j + 16 <= h { ((V16(loading: v + j) - mean) * s).store(to: normalized + j); j += 16 }
         while j < h { normalized[j] = (v[j] - mean) * s; j += 1 }
         return s
+    }
+
+    /// The 16 lanes folded in halves: 8 = low + high, then 4, then 2, then one.
+    /// (SIMD's own `sum()` leaves its order unspecified.)
+    @inline(__always)
+    fileprivate static func sum(_ v: V16) -> Float {
+        let s8 = v.lowHalf + v.highHalf, s4 = s8.lowHalf + s8.highHalf, s2 = s4.lowHalf + s4.highHalf
+        return s2[0] + s2[1]
     }
 
     /// The gradient through y = γ ⊙ x̂ + β, x̂ = (v − mean v)·s:
@@ -78,15 +93,15 @@ enum LayerNorm {
         rstd s: Float,
         count h: Int
     ) {
-        var a8 = V8(repeating: 0), b8 = V8(repeating: 0), j = 0   // Σ dy⊙γ, Σ dy⊙γ⊙x̂
-        while j + 8 <= h {
-            let dy = V8(loading: dY + j), x = V8(loading: normalized + j), dyg = dy * V8(loading: gamma + j)
-            a8 += dyg; b8 += dyg * x
-            (V8(loading: dGamma + j) + dy * x).store(to: dGamma + j)
-            (V8(loading: dBeta + j) + dy).store(to: dBeta + j)
-            j += 8
+        var a16 = V16(repeating: 0), b16 = V16(repeating: 0), j = 0   // Σ dy⊙γ, Σ dy⊙γ⊙x̂ (order as `forward`)
+        while j + 16 <= h {
+            let dy = V16(loading: dY + j), x = V16(loading: normalized + j), dyg = dy * V16(loading: gamma + j)
+            a16 += dyg; b16 += dyg * x
+            (V16(loading: dGamma + j) + dy * x).store(to: dGamma + j)
+            (V16(loading: dBeta + j) + dy).store(to: dBeta + j)
+            j += 16
         }
-        var a = a8.sum(), b = b8.sum()
+        var a = Self.sum(a16), b = Self.sum(b16)
         while j < h {
             let dyg = dY[j] * gamma[j]
             a += dyg; b += dyg * normalized[j]
@@ -95,10 +110,10 @@ enum LayerNorm {
         }
         let meanA = a / Float(h), meanB = b / Float(h)
         j = 0
-        while j + 8 <= h {
-            let dyg = V8(loading: dY + j) * V8(loading: gamma + j)
-            (s * (dyg - meanA - V8(loading: normalized + j) * meanB)).store(to: dV + j)
-            j += 8
+        while j + 16 <= h {
+            let dyg = V16(loading: dY + j) * V16(loading: gamma + j)
+            (s * (dyg - meanA - V16(loading: normalized + j) * meanB)).store(to: dV + j)
+            j += 16
         }
         while j < h { dV[j] = s * (dY[j] * gamma[j] - meanA - normalized[j] * meanB); j += 1 }
     }
@@ -210,8 +225,14 @@ struct LayerNormLSTMCell: RecurrentCell {
         rstd: UnsafeMutablePointer<Float>,        // (B, 5) out
         gamma: UnsafePointer<Float>,              // (5H)
         beta: UnsafePointer<Float>,               // (5H)
-        batchSize: Int, hiddenSize hs: Int
+        batchSize: Int, hiddenSize hs: Int,
+        kernels: KernelSet = Kernels.current  // which twin runs (tests choose; the rest of charrnn takes the default)
     ) {
+        switch kernels {  // the C twins do the same operations, bit for bit (CKernels/layernorm_lstm_body.h)
+        case .avx512: return ck_ln_lstm_forward_step(gates, cPrev, c, h, normalized, rstd, gamma, beta, batchSize, hs)
+        case .avx2: return ck_ln_lstm_forward_step_avx2(gates, cPrev, c, h, normalized, rstd, gamma, beta, batchSize, hs)
+        case .portable: break
+        }
         let g4 = 4 * hs, k = blocks
         let (i0, f0, g0, o0, c0) = (LSTMNormBlock.input.rawValue * hs, LSTMNormBlock.forget.rawValue * hs,
                                     LSTMNormBlock.cell.rawValue * hs, LSTMNormBlock.output.rawValue * hs,
@@ -288,8 +309,16 @@ struct LayerNormLSTMCell: RecurrentCell {
         rstd: UnsafePointer<Float>,               // (B, 5)
         gamma: UnsafePointer<Float>, beta: UnsafePointer<Float>,  // (5H)
         dState: UnsafeMutablePointer<Float>,      // (B, H) scratch
-        batchSize: Int, hiddenSize hs: Int
+        batchSize: Int, hiddenSize hs: Int,
+        kernels: KernelSet = Kernels.current
     ) {
+        switch kernels {
+        case .avx512:
+            return ck_ln_lstm_backward_step(dGates, dC, sums, dH, gates, cPrev, normalized, rstd, gamma, beta, dState, batchSize, hs)
+        case .avx2:
+            return ck_ln_lstm_backward_step_avx2(dGates, dC, sums, dH, gates, cPrev, normalized, rstd, gamma, beta, dState, batchSize, hs)
+        case .portable: break
+        }
         let g4 = 4 * hs, k = blocks, dGamma = sums, dBeta = sums + k * hs
         let (i0, f0, g0, o0, c0) = (LSTMNormBlock.input.rawValue * hs, LSTMNormBlock.forget.rawValue * hs,
                                     LSTMNormBlock.cell.rawValue * hs, LSTMNormBlock.output.rawValue * hs,

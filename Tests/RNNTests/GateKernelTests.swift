@@ -27,6 +27,7 @@ import Tensor
         @Test(arguments: Shape.all) func rnnForward(_ s: Shape) { GateKernelTests.rnnForward(s, .avx512) }
         @Test(arguments: Shape.all) func rnnBackward(_ s: Shape) { GateKernelTests.rnnBackward(s, .avx512) }
         @Test func activationsOnADenseSweep() { GateKernelTests.activationsOnADenseSweep(.avx512) }
+        @Test(arguments: Shape.all) func layerNormLSTM(_ s: Shape) { GateKernelTests.layerNormLSTM(s, .avx512) }
     }
 
     @Suite(.enabled(if: Kernels.available.contains(.avx2), "this CPU (or OS) has no AVX2 + FMA (ck_cpu_has_avx2_fma() == 0)"))
@@ -38,6 +39,7 @@ import Tensor
         @Test(arguments: Shape.all) func rnnForward(_ s: Shape) { GateKernelTests.rnnForward(s, .avx2) }
         @Test(arguments: Shape.all) func rnnBackward(_ s: Shape) { GateKernelTests.rnnBackward(s, .avx2) }
         @Test func activationsOnADenseSweep() { GateKernelTests.activationsOnADenseSweep(.avx2) }
+        @Test(arguments: Shape.all) func layerNormLSTM(_ s: Shape) { GateKernelTests.layerNormLSTM(s, .avx2) }
     }
 
     /// Runs `body` with the portable kernels, then with `set`.
@@ -117,6 +119,40 @@ import Tensor
             return [dc, dGates, inPlace, dc2]
         })
         Self.expectIdentical(r.fast, r.portable, set, "LSTM backward \(s.testDescription)")
+    }
+
+    // MARK: Layer-normalized LSTM
+
+    /// Forward then backward of `LayerNormLSTMCell`'s step (the backward in place, as training
+    /// runs it), on ordinary values: one NaN or ∞ would make its whole row NaN and hide the rest.
+    static func layerNormLSTM(_ s: Shape, _ set: KernelSet) {
+        var rng = SplitMix64(seed: UInt64(7000 + s.batch * 997 + s.hidden))
+        let b = s.batch, h = s.hidden
+        func ordinary(_ n: Int) -> [Float] { (0..<n).map { _ in rng.nextFloat(in: -4, 4) } }
+        let a = ordinary(b * 4 * h), cPrev = ordinary(b * h), gamma = ordinary(5 * h), beta = ordinary(5 * h)
+        let dH = ordinary(b * h), dCNext = ordinary(b * h), sums0 = ordinary(10 * h)
+        let r = Self.portableAnd(set, { kernels -> [[Float]] in
+            var gates = a, c = [Float](repeating: 7, count: b * h), hn = c
+            var normalized = [Float](repeating: 7, count: b * 5 * h), rstd = [Float](repeating: 7, count: b * 5)
+            gates.withUnsafeMutableBufferPointer { g in c.withUnsafeMutableBufferPointer { c in hn.withUnsafeMutableBufferPointer { hn in
+                normalized.withUnsafeMutableBufferPointer { xn in rstd.withUnsafeMutableBufferPointer { sd in
+                    LayerNormLSTMCell.forwardStep(gates: g.baseAddress!, cPrev: cPrev, c: c.baseAddress!, h: hn.baseAddress!,
+                                                  normalized: xn.baseAddress!, rstd: sd.baseAddress!, gamma: gamma, beta: beta,
+                                                  batchSize: b, hiddenSize: h, kernels: kernels)
+                } }
+            } } }
+            var dGates = gates, dC = dCNext, sums = sums0, dState = [Float](repeating: 7, count: b * h)
+            dGates.withUnsafeMutableBufferPointer { g in dC.withUnsafeMutableBufferPointer { dc in
+                sums.withUnsafeMutableBufferPointer { sm in dState.withUnsafeMutableBufferPointer { ds in
+                    LayerNormLSTMCell.backwardStep(dGates: g.baseAddress!, dC: dc.baseAddress!, sums: sm.baseAddress!, dH: dH,
+                                                   gates: g.baseAddress!, cPrev: cPrev, normalized: normalized, rstd: rstd,
+                                                   gamma: gamma, beta: beta, dState: ds.baseAddress!,
+                                                   batchSize: b, hiddenSize: h, kernels: kernels)
+                } }
+            } }
+            return [gates, c, hn, normalized, rstd, dGates, dC, sums, dState]
+        })
+        Self.expectIdentical(r.fast, r.portable, set, "layer-norm LSTM \(s.testDescription)")
     }
 
     // MARK: GRU

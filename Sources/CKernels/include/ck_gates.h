@@ -59,6 +59,20 @@ void ck_rnn_relu_forward_step_avx2(float *gates, const float *biasHH, float *h, 
 void ck_rnn_tanh_backward_step_avx2(const float *output, const float *dH, float *dGates, long count);
 void ck_rnn_relu_backward_step_avx2(const float *output, const float *dH, float *dGates, long count);
 
-#pragma clang assume_nonnull end
+// MARK: Layer-normalized LSTM (layernorm_lstm_body.h): LayerNormLSTMCell.forwardStep / backwardStep
 
+/// gates (B, 4H) in: a, out: i, f, g, o; normalized (B, 5H) and rstd (B, 5) out; gamma, beta (5H).
+void ck_ln_lstm_forward_step(float *gates, const float *cPrev, float *c, float *h, float *normalized, float *rstd,
+                             const float *gamma, const float *beta, long batchSize, long hiddenSize);
+/// dGates (B, 4H) out (may be gates); dC (B, H) in and out; sums (10H) +=; dState (B, H) scratch.
+void ck_ln_lstm_backward_step(float *dGates, float *dC, float *sums, const float *dH, const float *gates,
+                              const float *cPrev, const float *normalized, const float *rstd, const float *gamma,
+                              const float *beta, float *dState, long batchSize, long hiddenSize);
+void ck_ln_lstm_forward_step_avx2(float *gates, const float *cPrev, float *c, float *h, float *normalized, float *rstd,
+                                  const float *gamma, const float *beta, long batchSize, long hiddenSize);
+void ck_ln_lstm_backward_step_avx2(float *dGates, float *dC, float *sums, const float *dH, const float *gates,
+                                   const float *cPrev, const float *normalized, const float *rstd, const float *gamma,
+                                   const float *beta, float *dState, long batchSize, long hiddenSize);
+
+#pragma clang assume_nonnull end
 #endif
