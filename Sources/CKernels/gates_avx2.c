@@ -22,6 +22,7 @@
 
 #include "ck_gates.h"
 #include <math.h>
+#include <string.h>
 
 #if defined(__x86_64__)
 #include <immintrin.h>
@@ -284,7 +285,7 @@ CK_TARGET void ck_rnn_relu_backward_step_avx2(const float *output, const float *
 }
 
 
-// MARK: Layer-normalized LSTM (layernorm_lstm_body.h, 16-lane reductions in two ymm)
+// MARK: Layer-normalized cells (layernorm_body.h, 16-lane reductions in two ymm)
 
 #define VEC v8
 #define LANES lanes_t
@@ -304,7 +305,7 @@ CK_INLINE float acc16_sum(acc16 v) {
     return _mm_cvtss_f32(s2) + _mm_cvtss_f32(_mm_shuffle_ps(s2, s2, 1));
 }
 #define LN_NAME(name) name##_avx2
-#include "layernorm_lstm_body.h"
+#include "layernorm_body.h"
 #undef LN_NAME
 #undef VEC
 #undef LANES
@@ -362,6 +363,32 @@ void ck_ln_lstm_backward_step_avx2(float *dGates, float *dC, float *sums, const 
                               const float *beta, float *dState, long batchSize, long hiddenSize) {
     (void)dGates; (void)dC; (void)sums; (void)dH; (void)gates; (void)cPrev; (void)normalized; (void)rstd;
     (void)gamma; (void)beta; (void)dState; (void)batchSize; (void)hiddenSize;
+    ck_unreachable(__func__);
+}
+
+void ck_ln_gru_forward_step_avx2(float *gates, const float *hProj, const float *hPrev, float *h, float *normalized,
+                             float *rstd, const float *gamma, const float *beta, long batchSize, long hiddenSize) {
+    (void)gates; (void)hProj; (void)hPrev; (void)h; (void)normalized; (void)rstd; (void)gamma; (void)beta;
+    (void)batchSize; (void)hiddenSize;
+    ck_unreachable(__func__);
+}
+void ck_ln_gru_backward_step_avx2(float *dGatesX, float *dGatesH, float *dHPrev, float *sums, const float *dH,
+                              const float *gates, const float *hPrev, const float *normalized, const float *rstd,
+                              const float *gamma, const float *beta, long batchSize, long hiddenSize) {
+    (void)dGatesX; (void)dGatesH; (void)dHPrev; (void)sums; (void)dH; (void)gates; (void)hPrev; (void)normalized;
+    (void)rstd; (void)gamma; (void)beta; (void)batchSize; (void)hiddenSize;
+    ck_unreachable(__func__);
+}
+void ck_ln_rnn_forward_step_avx2(float *gates, float *h, float *normalized, float *rstd, const float *gamma,
+                             const float *beta, long batchSize, long hiddenSize, int relu) {
+    (void)gates; (void)h; (void)normalized; (void)rstd; (void)gamma; (void)beta; (void)batchSize; (void)hiddenSize;
+    (void)relu;
+    ck_unreachable(__func__);
+}
+void ck_ln_rnn_backward_step_avx2(float *dGates, float *sums, const float *dH, const float *normalized,
+                              const float *rstd, const float *gamma, long batchSize, long hiddenSize, int relu) {
+    (void)dGates; (void)sums; (void)dH; (void)normalized; (void)rstd; (void)gamma; (void)batchSize; (void)hiddenSize;
+    (void)relu;
     ck_unreachable(__func__);
 }
 

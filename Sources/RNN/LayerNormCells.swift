@@ -27,9 +27,9 @@ private typealias V16 = SIMD16<Float>
 // The activated gates stay in `gates` as for the other cells; â = γ ⊙ x̂ + β is
 // recomputed where backward needs it.
 //
-// The LSTM's step has C twins in the avx2 and avx512 kernel sets
-// (CKernels/layernorm_lstm_body.h), bit for bit the same; the GRU's and the
-// RNN's run this portable Swift code whatever `Kernels.current` is.
+// Every cell's step has C twins in the avx2 and avx512 kernel sets
+// (CKernels/layernorm_body.h), bit for bit this portable Swift, chosen by
+// `Kernels.current` like the other cells' kernels.
 // Letters: B batch rows, T steps, H hidden size, K normalized blocks, N = T·B.
 
 // MARK: - Layer normalization of one block
@@ -228,7 +228,7 @@ struct LayerNormLSTMCell: RecurrentCell {
         batchSize: Int, hiddenSize hs: Int,
         kernels: KernelSet = Kernels.current  // which twin runs (tests choose; the rest of charrnn takes the default)
     ) {
-        switch kernels {  // the C twins do the same operations, bit for bit (CKernels/layernorm_lstm_body.h)
+        switch kernels {  // the C twins do the same operations, bit for bit (CKernels/layernorm_body.h)
         case .avx512: return ck_ln_lstm_forward_step(gates, cPrev, c, h, normalized, rstd, gamma, beta, batchSize, hs)
         case .avx2: return ck_ln_lstm_forward_step_avx2(gates, cPrev, c, h, normalized, rstd, gamma, beta, batchSize, hs)
         case .portable: break
@@ -442,8 +442,14 @@ struct LayerNormGRUCell: RecurrentCell {
         rstd: UnsafeMutablePointer<Float>,        // (B, 4) out
         gamma: UnsafePointer<Float>,              // (4H)
         beta: UnsafePointer<Float>,               // (4H)
-        batchSize: Int, hiddenSize hs: Int
+        batchSize: Int, hiddenSize hs: Int,
+        kernels: KernelSet = Kernels.current
     ) {
+        switch kernels {  // C twins, bit for bit (CKernels/layernorm_body.h)
+        case .avx512: return ck_ln_gru_forward_step(gates, hProj, hPrev, h, normalized, rstd, gamma, beta, batchSize, hs)
+        case .avx2: return ck_ln_gru_forward_step_avx2(gates, hProj, hPrev, h, normalized, rstd, gamma, beta, batchSize, hs)
+        case .portable: break
+        }
         let g3 = 3 * hs, k = blocks
         let (gr, gz, gn) = (GRUGate.reset.rawValue * hs, GRUGate.update.rawValue * hs, GRUGate.new.rawValue * hs)
         let (r0, z0, ni0, nh0) = (GRUNormBlock.reset.rawValue * hs, GRUNormBlock.update.rawValue * hs,
@@ -514,8 +520,17 @@ struct LayerNormGRUCell: RecurrentCell {
         normalized: UnsafePointer<Float>,         // (B, 4H)
         rstd: UnsafePointer<Float>,               // (B, 4)
         gamma: UnsafePointer<Float>, beta: UnsafePointer<Float>,  // (4H)
-        batchSize: Int, hiddenSize hs: Int
+        batchSize: Int, hiddenSize hs: Int,
+        kernels: KernelSet = Kernels.current
     ) {
+        switch kernels {
+        case .avx512:
+            return ck_ln_gru_backward_step(dGatesX, dGatesH, dHPrev, sums, dH, gates, hPrev, normalized, rstd, gamma, beta, batchSize, hs)
+        case .avx2:
+            return ck_ln_gru_backward_step_avx2(dGatesX, dGatesH, dHPrev, sums, dH, gates, hPrev, normalized, rstd, gamma, beta,
+                                                batchSize, hs)
+        case .portable: break
+        }
         let g3 = 3 * hs, k = blocks, dGamma = sums, dBeta = sums + k * hs
         let (gr, gz, gn) = (GRUGate.reset.rawValue * hs, GRUGate.update.rawValue * hs, GRUGate.new.rawValue * hs)
         let nh0 = GRUNormBlock.newHidden.rawValue * hs
@@ -616,8 +631,15 @@ struct LayerNormRNNCell: RecurrentCell {
         normalized: UnsafeMutablePointer<Float>,  // (B, H) out x̂
         rstd: UnsafeMutablePointer<Float>,        // (B) out
         gamma: UnsafePointer<Float>, beta: UnsafePointer<Float>,  // (H)
-        batchSize: Int, hiddenSize hs: Int, activation: RNNActivation
+        batchSize: Int, hiddenSize hs: Int, activation: RNNActivation,
+        kernels: KernelSet = Kernels.current
     ) {
+        let relu: Int32 = activation == .relu ? 1 : 0
+        switch kernels {  // C twins, bit for bit (CKernels/layernorm_body.h)
+        case .avx512: return ck_ln_rnn_forward_step(gates, h, normalized, rstd, gamma, beta, batchSize, hs, relu)
+        case .avx2: return ck_ln_rnn_forward_step_avx2(gates, h, normalized, rstd, gamma, beta, batchSize, hs, relu)
+        case .portable: break
+        }
         for row in 0..<batchSize {
             let z = gates + row * hs, out = h + row * hs, xn = normalized + row * hs
             rstd[row] = LayerNorm.forward(normalized: xn, v: z, count: hs)
@@ -634,6 +656,34 @@ struct LayerNormRNNCell: RecurrentCell {
         }
     }
 
+    /// One step backward, for B rows: dâ = dh ⊙ φ'(h'), then through LN into d a.
+    static func backwardStep(
+        dGates: UnsafeMutablePointer<Float>,      // (B, H) in: h' (the forward's gates); out: d a
+        sums: UnsafeMutablePointer<Float>,        // (2H) += dγ (H), dβ (H)
+        dH: UnsafePointer<Float>,                 // (B, H) total dL/dh'
+        normalized: UnsafePointer<Float>,         // (B, H)
+        rstd: UnsafePointer<Float>,               // (B)
+        gamma: UnsafePointer<Float>,              // (H)
+        batchSize: Int, hiddenSize h: Int, activation: RNNActivation,
+        kernels: KernelSet = Kernels.current
+    ) {
+        let relu: Int32 = activation == .relu ? 1 : 0
+        switch kernels {
+        case .avx512: return ck_ln_rnn_backward_step(dGates, sums, dH, normalized, rstd, gamma, batchSize, h, relu)
+        case .avx2: return ck_ln_rnn_backward_step_avx2(dGates, sums, dH, normalized, rstd, gamma, batchSize, h, relu)
+        case .portable: break
+        }
+        for r in 0..<batchSize {
+            let dz = dGates + r * h, dhr = dH + r * h                                    // dz holds y: read, then written
+            switch activation {
+            case .tanh: for j in 0..<h { dz[j] = dhr[j] * Elementwise.tanhDerivative(output: dz[j]) }
+            case .relu: for j in 0..<h { dz[j] = dhr[j] * Elementwise.reluDerivative(output: dz[j]) }
+            }
+            LayerNorm.backward(dV: dz, dGamma: sums, dBeta: sums + h, dY: dz, normalized: normalized + r * h,
+                               gamma: gamma, rstd: rstd[r], count: h)
+        }
+    }
+
     /// Last step to first: dâ = dh ⊙ φ'(h'), through LN into d a, then dL/dh_{t−1} += d a·W_hh.
     func backward(_ w: LayerWindow, _ d: LayerGradients, rows: Range<Int>, sums: UnsafeMutablePointer<Float>) {
         let b = w.batchSize, h = w.hiddenSize, bh = w.stepHidden
@@ -644,17 +694,9 @@ struct LayerNormRNNCell: RecurrentCell {
         dH0.update(repeating: 0, count: m * h)
         for t in stride(from: w.sequenceLength - 1, through: 0, by: -1) {
             let row = t * b + r0
-            let dGates = d.dGatesX + row * h                                             // (rows, H)
-            let dh = d.dH + t * bh + r0 * h
-            for r in 0..<m {
-                let dz = dGates + r * h, y = w.gates + (row + r) * h, dhr = dh + r * h  // dz is y: read, then written
-                switch activation {
-                case .tanh: for j in 0..<h { dz[j] = dhr[j] * Elementwise.tanhDerivative(output: y[j]) }
-                case .relu: for j in 0..<h { dz[j] = dhr[j] * Elementwise.reluDerivative(output: y[j]) }
-                }
-                LayerNorm.backward(dV: dz, dGamma: sums, dBeta: sums + h, dY: dz, normalized: normalized + (row + r) * h,
-                                   gamma: gamma, rstd: rstd[row + r], count: h)
-            }
+            let dGates = d.dGatesX + row * h                                             // (rows, H); holds h' (w.gates)
+            Self.backwardStep(dGates: dGates, sums: sums, dH: d.dH + t * bh + r0 * h, normalized: normalized + row * h,
+                              rstd: rstd + row, gamma: gamma, batchSize: m, hiddenSize: h, activation: activation)
             let dHPrev = t > 0 ? d.dH + (t - 1) * bh + r0 * h : dH0                       // (rows, H)
             BLAS.packedSGEMM(m: m, a: dGates, lda: h, packed: w.recurrent, beta: 1, c: dHPrev, ldc: h)  // (rows, H)·(H, H)
         }

@@ -28,6 +28,8 @@ import Tensor
         @Test(arguments: Shape.all) func rnnBackward(_ s: Shape) { GateKernelTests.rnnBackward(s, .avx512) }
         @Test func activationsOnADenseSweep() { GateKernelTests.activationsOnADenseSweep(.avx512) }
         @Test(arguments: Shape.all) func layerNormLSTM(_ s: Shape) { GateKernelTests.layerNormLSTM(s, .avx512) }
+        @Test(arguments: Shape.all) func layerNormGRU(_ s: Shape) { GateKernelTests.layerNormGRU(s, .avx512) }
+        @Test(arguments: Shape.all) func layerNormRNN(_ s: Shape) { GateKernelTests.layerNormRNN(s, .avx512) }
     }
 
     @Suite(.enabled(if: Kernels.available.contains(.avx2), "this CPU (or OS) has no AVX2 + FMA (ck_cpu_has_avx2_fma() == 0)"))
@@ -40,6 +42,8 @@ import Tensor
         @Test(arguments: Shape.all) func rnnBackward(_ s: Shape) { GateKernelTests.rnnBackward(s, .avx2) }
         @Test func activationsOnADenseSweep() { GateKernelTests.activationsOnADenseSweep(.avx2) }
         @Test(arguments: Shape.all) func layerNormLSTM(_ s: Shape) { GateKernelTests.layerNormLSTM(s, .avx2) }
+        @Test(arguments: Shape.all) func layerNormGRU(_ s: Shape) { GateKernelTests.layerNormGRU(s, .avx2) }
+        @Test(arguments: Shape.all) func layerNormRNN(_ s: Shape) { GateKernelTests.layerNormRNN(s, .avx2) }
     }
 
     /// Runs `body` with the portable kernels, then with `set`.
@@ -153,6 +157,64 @@ import Tensor
             return [gates, c, hn, normalized, rstd, dGates, dC, sums, dState]
         })
         Self.expectIdentical(r.fast, r.portable, set, "layer-norm LSTM \(s.testDescription)")
+    }
+
+    static func layerNormGRU(_ s: Shape, _ set: KernelSet) {
+        var rng = SplitMix64(seed: UInt64(8000 + s.batch * 997 + s.hidden))
+        let b = s.batch, h = s.hidden
+        func ordinary(_ n: Int) -> [Float] { (0..<n).map { _ in rng.nextFloat(in: -4, 4) } }
+        let x = ordinary(b * 3 * h), hProj = ordinary(b * 3 * h), hPrev = ordinary(b * h)
+        let gamma = ordinary(4 * h), beta = ordinary(4 * h), dH = ordinary(b * h), dHPrev0 = ordinary(b * h), sums0 = ordinary(8 * h)
+        let r = Self.portableAnd(set, { kernels -> [[Float]] in
+            var gates = x, hn = [Float](repeating: 7, count: b * h)
+            var normalized = [Float](repeating: 7, count: b * 4 * h), rstd = [Float](repeating: 7, count: b * 4)
+            gates.withUnsafeMutableBufferPointer { g in hn.withUnsafeMutableBufferPointer { hn in
+                normalized.withUnsafeMutableBufferPointer { xn in rstd.withUnsafeMutableBufferPointer { sd in
+                    LayerNormGRUCell.forwardStep(gates: g.baseAddress!, hProj: hProj, hPrev: hPrev, h: hn.baseAddress!,
+                                                 normalized: xn.baseAddress!, rstd: sd.baseAddress!, gamma: gamma, beta: beta,
+                                                 batchSize: b, hiddenSize: h, kernels: kernels)
+                } }
+            } }
+            var dx = gates, dr = [Float](repeating: 7, count: b * 3 * h), dp = dHPrev0, sums = sums0
+            dx.withUnsafeMutableBufferPointer { g in dr.withUnsafeMutableBufferPointer { dr in
+                dp.withUnsafeMutableBufferPointer { dp in sums.withUnsafeMutableBufferPointer { sm in
+                    LayerNormGRUCell.backwardStep(dGatesX: g.baseAddress!, dGatesH: dr.baseAddress!, dHPrev: dp.baseAddress!,
+                                                  sums: sm.baseAddress!, dH: dH, gates: g.baseAddress!, hPrev: hPrev,
+                                                  normalized: normalized, rstd: rstd, gamma: gamma, beta: beta,
+                                                  batchSize: b, hiddenSize: h, kernels: kernels)
+                } }
+            } }
+            return [gates, hn, normalized, rstd, dx, dr, dp, sums]
+        })
+        Self.expectIdentical(r.fast, r.portable, set, "layer-norm GRU \(s.testDescription)")
+    }
+
+    static func layerNormRNN(_ s: Shape, _ set: KernelSet) {
+        for activation in RNNActivation.allCases {
+            var rng = SplitMix64(seed: UInt64(9000 + s.batch * 997 + s.hidden))
+            let b = s.batch, h = s.hidden
+            func ordinary(_ n: Int) -> [Float] { (0..<n).map { _ in rng.nextFloat(in: -4, 4) } }
+            let a = ordinary(b * h), gamma = ordinary(h), beta = ordinary(h), dH = ordinary(b * h), sums0 = ordinary(2 * h)
+            let r = Self.portableAnd(set, { kernels -> [[Float]] in
+                var gates = a, hn = [Float](repeating: 7, count: b * h)
+                var normalized = [Float](repeating: 7, count: b * h), rstd = [Float](repeating: 7, count: b)
+                gates.withUnsafeMutableBufferPointer { g in hn.withUnsafeMutableBufferPointer { hn in
+                    normalized.withUnsafeMutableBufferPointer { xn in rstd.withUnsafeMutableBufferPointer { sd in
+                        LayerNormRNNCell.forwardStep(gates: g.baseAddress!, h: hn.baseAddress!, normalized: xn.baseAddress!,
+                                                     rstd: sd.baseAddress!, gamma: gamma, beta: beta, batchSize: b, hiddenSize: h,
+                                                     activation: activation, kernels: kernels)
+                    } }
+                } }
+                var dGates = gates, sums = sums0
+                dGates.withUnsafeMutableBufferPointer { g in sums.withUnsafeMutableBufferPointer { sm in
+                    LayerNormRNNCell.backwardStep(dGates: g.baseAddress!, sums: sm.baseAddress!, dH: dH, normalized: normalized,
+                                                  rstd: rstd, gamma: gamma, batchSize: b, hiddenSize: h,
+                                                  activation: activation, kernels: kernels)
+                } }
+                return [gates, hn, normalized, rstd, dGates, sums]
+            })
+            Self.expectIdentical(r.fast, r.portable, set, "layer-norm RNN \(activation) \(s.testDescription)")
+        }
     }
 
     // MARK: GRU

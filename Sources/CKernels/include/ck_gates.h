@@ -59,7 +59,7 @@ void ck_rnn_relu_forward_step_avx2(float *gates, const float *biasHH, float *h, 
 void ck_rnn_tanh_backward_step_avx2(const float *output, const float *dH, float *dGates, long count);
 void ck_rnn_relu_backward_step_avx2(const float *output, const float *dH, float *dGates, long count);
 
-// MARK: Layer-normalized LSTM (layernorm_lstm_body.h): LayerNormLSTMCell.forwardStep / backwardStep
+// MARK: Layer-normalized LSTM (layernorm_body.h): LayerNormLSTMCell.forwardStep / backwardStep
 
 /// gates (B, 4H) in: a, out: i, f, g, o; normalized (B, 5H) and rstd (B, 5) out; gamma, beta (5H).
 void ck_ln_lstm_forward_step(float *gates, const float *cPrev, float *c, float *h, float *normalized, float *rstd,
@@ -73,6 +73,29 @@ void ck_ln_lstm_forward_step_avx2(float *gates, const float *cPrev, float *c, fl
 void ck_ln_lstm_backward_step_avx2(float *dGates, float *dC, float *sums, const float *dH, const float *gates,
                                    const float *cPrev, const float *normalized, const float *rstd, const float *gamma,
                                    const float *beta, float *dState, long batchSize, long hiddenSize);
+
+// MARK: Layer-normalized GRU and RNN (layernorm_body.h): LayerNormGRUCell / LayerNormRNNCell forwardStep / backwardStep
+
+void ck_ln_gru_forward_step(float *gates, const float *hProj, const float *hPrev, float *h, float *normalized,
+                             float *rstd, const float *gamma, const float *beta, long batchSize, long hiddenSize);
+void ck_ln_gru_backward_step(float *dGatesX, float *dGatesH, float *dHPrev, float *sums, const float *dH,
+                              const float *gates, const float *hPrev, const float *normalized, const float *rstd,
+                              const float *gamma, const float *beta, long batchSize, long hiddenSize);
+/// relu: 0 for tanh, 1 for relu.
+void ck_ln_rnn_forward_step(float *gates, float *h, float *normalized, float *rstd, const float *gamma,
+                             const float *beta, long batchSize, long hiddenSize, int relu);
+void ck_ln_rnn_backward_step(float *dGates, float *sums, const float *dH, const float *normalized,
+                              const float *rstd, const float *gamma, long batchSize, long hiddenSize, int relu);
+
+void ck_ln_gru_forward_step_avx2(float *gates, const float *hProj, const float *hPrev, float *h, float *normalized,
+                             float *rstd, const float *gamma, const float *beta, long batchSize, long hiddenSize);
+void ck_ln_gru_backward_step_avx2(float *dGatesX, float *dGatesH, float *dHPrev, float *sums, const float *dH,
+                              const float *gates, const float *hPrev, const float *normalized, const float *rstd,
+                              const float *gamma, const float *beta, long batchSize, long hiddenSize);
+void ck_ln_rnn_forward_step_avx2(float *gates, float *h, float *normalized, float *rstd, const float *gamma,
+                             const float *beta, long batchSize, long hiddenSize, int relu);
+void ck_ln_rnn_backward_step_avx2(float *dGates, float *sums, const float *dH, const float *normalized,
+                              const float *rstd, const float *gamma, long batchSize, long hiddenSize, int relu);
 
 #pragma clang assume_nonnull end
 #endif

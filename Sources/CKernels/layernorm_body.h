@@ -1,5 +1,5 @@
-// The layer-normalized LSTM step (Sources/RNN/LayerNormCells.swift), forward and
-// backward, written once for both fast kernel sets: gates.c includes it with
+// The layer-normalized cells' steps (Sources/RNN/LayerNormCells.swift: LSTM, GRU
+// and RNN), forward and backward, written once for both fast kernel sets: gates.c includes it with
 // 16-lane AVX-512 vectors, gates_avx2.c with 8-lane AVX2 ones. Not compiled on
 // its own. The including file defines, before including it:
 //
@@ -148,5 +148,108 @@ CK_TARGET void LN_NAME(ck_ln_lstm_backward_step)(float *dGates, float *dC, float
             const long at = gate * hs;
             ln_backward(dz + at, dGamma + at, dBeta + at, dz + at, xn + at, gamma + at, s[gate], hs);
         }
+    }
+}
+
+// MARK: GRU (LayerNormGRUCell: blocks r, z, n-input, n-hidden; gates r, z, n)
+
+CK_INLINE void ln_gru_gates_lanes(float *x, const float *hp, float *ho, const float *xn, const float *gamma,
+                                  const float *beta, long hs, long j, LANES m) {
+    VEC r = ck_sigmoid(ln_pre(gamma, xn, beta, 0, j, m)), z = ck_sigmoid(ln_pre(gamma, xn, beta, hs, j, m));
+    VEC n = ck_tanh(add(ln_pre(gamma, xn, beta, 2 * hs, j, m), mul(r, ln_pre(gamma, xn, beta, 3 * hs, j, m))));
+    st(m, x + j, r); st(m, x + hs + j, z); st(m, x + 2 * hs + j, n);
+    st(m, ho + j, add(n, mul(z, sub(ld(m, hp + j), n))));  // (1 − z)·n + z·h
+}
+
+/// LayerNormGRUCell.forwardStep: r and z normalize both sides' sum, n-input and
+/// n-hidden apart; n = tanh(LN(W_in·x) + r ⊙ LN(W_hn·h)), h' = (1 − z)⊙n + z⊙h.
+CK_TARGET void LN_NAME(ck_ln_gru_forward_step)(float *gates, const float *hProj, const float *hPrev, float *h,
+                                                float *normalized, float *rstd, const float *gamma,
+                                                const float *beta, long batchSize, long hiddenSize) {
+    const long hs = hiddenSize;
+    for (long row = 0; row < batchSize; row++) {
+        float *x = gates + row * 3 * hs, *xn = normalized + row * 4 * hs, *s = rstd + row * 4, *ho = h + row * hs;
+        const float *p = hProj + row * 3 * hs, *hp = hPrev + row * hs;
+        for (long j = 0; j < hs; j++) { x[j] += p[j]; x[hs + j] += p[hs + j]; }
+        s[0] = ln_forward(xn, x, hs);
+        s[1] = ln_forward(xn + hs, x + hs, hs);
+        s[2] = ln_forward(xn + 2 * hs, x + 2 * hs, hs);
+        s[3] = ln_forward(xn + 3 * hs, p + 2 * hs, hs);
+#define LN_GRU(j, m) ln_gru_gates_lanes(x, hp, ho, xn, gamma, beta, hs, j, m)
+        FOR_LANES(hs, LN_GRU);
+#undef LN_GRU
+    }
+}
+
+CK_INLINE void ln_gru_backward_lanes(const float *x, float *dx, float *dr, float *dp, const float *hp, const float *dh,
+                                     const float *xn, const float *gamma, const float *beta, long hs, long j, LANES m) {
+    const VEC one = k(1.0f);
+    VEC r = ld(m, x + j), z = ld(m, x + hs + j), n = ld(m, x + 2 * hs + j), d = ld(m, dh + j);  // before dx (may be x)
+    VEC nh = ln_pre(gamma, xn, beta, 3 * hs, j, m);
+    VEC dn = mul(mul(d, sub(one, z)), sub(one, mul(n, n)));
+    st(m, dx + j, mul(mul(dn, nh), mul(r, sub(one, r))));
+    st(m, dx + hs + j, mul(mul(d, sub(ld(m, hp + j), n)), mul(z, sub(one, z))));
+    st(m, dx + 2 * hs + j, dn);
+    st(m, dr + 2 * hs + j, mul(dn, r));
+    st(m, dp + j, add(ld(m, dp + j), mul(d, z)));
+}
+
+/// LayerNormGRUCell.backwardStep. sums: dγ (4H) then dβ (4H), added to; dHPrev += dh ⊙ z.
+CK_TARGET void LN_NAME(ck_ln_gru_backward_step)(float *dGatesX, float *dGatesH, float *dHPrev, float *sums,
+                                                 const float *dH, const float *gates, const float *hPrev,
+                                                 const float *normalized, const float *rstd, const float *gamma,
+                                                 const float *beta, long batchSize, long hiddenSize) {
+    const long hs = hiddenSize;
+    float *dGamma = sums, *dBeta = sums + 4 * hs;
+    for (long row = 0; row < batchSize; row++) {
+        const float *x = gates + row * 3 * hs, *xn = normalized + row * 4 * hs, *s = rstd + row * 4;
+        const float *hp = hPrev + row * hs, *dh = dH + row * hs;
+        float *dx = dGatesX + row * 3 * hs, *dr = dGatesH + row * 3 * hs, *dp = dHPrev + row * hs;
+#define LN_GRU_BWD(j, m) ln_gru_backward_lanes(x, dx, dr, dp, hp, dh, xn, gamma, beta, hs, j, m)
+        FOR_LANES(hs, LN_GRU_BWD);
+#undef LN_GRU_BWD
+        ln_backward(dx, dGamma, dBeta, dx, xn, gamma, s[0], hs);
+        ln_backward(dx + hs, dGamma + hs, dBeta + hs, dx + hs, xn + hs, gamma + hs, s[1], hs);
+        ln_backward(dx + 2 * hs, dGamma + 2 * hs, dBeta + 2 * hs, dx + 2 * hs, xn + 2 * hs, gamma + 2 * hs, s[2], hs);
+        ln_backward(dr + 2 * hs, dGamma + 3 * hs, dBeta + 3 * hs, dr + 2 * hs, xn + 3 * hs, gamma + 3 * hs, s[3], hs);
+        memcpy(dr, dx, (size_t)(2 * hs) * sizeof(float));  // r and z: the same on both sides
+    }
+}
+
+// MARK: RNN (LayerNormRNNCell: h' = φ(LN(a)), one block)
+
+CK_INLINE void ln_rnn_lanes(float *z, float *out, const float *xn, const float *gamma, const float *beta,
+                            long j, LANES m, int relu) {
+    VEC pre = ln_pre(gamma, xn, beta, 0, j, m);
+    VEC y = relu ? ck_relu(pre) : ck_tanh(pre);
+    st(m, z + j, y); st(m, out + j, y);
+}
+
+/// LayerNormRNNCell.forwardStep: h' = φ(LN(a)), kept in gates and written to h.
+CK_TARGET void LN_NAME(ck_ln_rnn_forward_step)(float *gates, float *h, float *normalized, float *rstd,
+                                                const float *gamma, const float *beta, long batchSize,
+                                                long hiddenSize, int relu) {
+    const long hs = hiddenSize;
+    for (long row = 0; row < batchSize; row++) {
+        float *z = gates + row * hs, *out = h + row * hs, *xn = normalized + row * hs;
+        rstd[row] = ln_forward(xn, z, hs);
+#define LN_RNN(j, m) ln_rnn_lanes(z, out, xn, gamma, beta, j, m, relu)
+        FOR_LANES(hs, LN_RNN);
+#undef LN_RNN
+    }
+}
+
+/// LayerNormRNNCell.backwardStep: per row, dâ = dh ⊙ φ'(h') (the plain RNN kernels'
+/// derivative), then through LN. dGates holds h' on entry (read, then overwritten).
+/// sums: dγ (H) then dβ (H), added to.
+CK_TARGET void LN_NAME(ck_ln_rnn_backward_step)(float *dGates, float *sums, const float *dH, const float *normalized,
+                                                 const float *rstd, const float *gamma, long batchSize,
+                                                 long hiddenSize, int relu) {
+    const long hs = hiddenSize;
+    for (long row = 0; row < batchSize; row++) {
+        float *dz = dGates + row * hs;
+        if (relu) LN_NAME(ck_rnn_relu_backward_step)(dz, dH + row * hs, dz, hs);
+        else LN_NAME(ck_rnn_tanh_backward_step)(dz, dH + row * hs, dz, hs);
+        ln_backward(dz, sums, sums + hs, dz, normalized + row * hs, gamma, rstd[row], hs);
     }
 }
