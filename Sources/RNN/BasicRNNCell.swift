@@ -68,7 +68,7 @@ struct BasicRNNCell: RecurrentCell {
         let biasHH = w.tensors[StandardTensor.biasHH.rawValue]                      // (H)
         for t in 0..<w.sequenceLength {
             let gates = w.gates + t * bh + r0 * h                                     // (rows, H)
-            BLAS.packedSGEMM(m: m, a: w.h + t * bh + r0 * h, lda: h, packed: w.recurrent, beta: 1, c: gates, ldc: h)  // (rows, H)·(H, H)
+            w.recurrentProduct(step: t, rows: rows, beta: 1, into: gates, ldc: h)                  // (rows, H)·(H, H)
             Self.forwardStep(gates: gates, biasHH: biasHH, h: w.h + (t + 1) * bh + r0 * h,
                         batchSize: m, hiddenSize: h, activation: activation, kernels: kernels)
         }
@@ -129,7 +129,7 @@ struct BasicRNNCell: RecurrentCell {
                          count: m * h, activation: activation, kernels: kernels)
             Elementwise.addColumnSums(of: dGates, rows: m, columns: h, lda: h, into: biasSums)
             let dHPrev = t > 0 ? d.dH + (t - 1) * bh + r0 * h : dH0                   // (rows, H)
-            BLAS.packedSGEMM(m: m, a: dGates, lda: h, packed: w.recurrent, beta: 1, c: dHPrev, ldc: h)  // (rows, H)·(H, H)
+            w.recurrentGradient(dGates, lda: h, rows: rows, into: dHPrev)                           // (rows, H)·(H, H)
         }
     }
 

@@ -75,7 +75,7 @@ struct GRUCell: RecurrentCell {
         let biasHH = w.tensors[StandardTensor.biasHH.rawValue]                      // (3H)
         for t in 0..<w.sequenceLength {
             let hPrev = w.h + t * bh + r0 * h                                        // (rows, H)
-            BLAS.packedSGEMM(m: m, a: hPrev, lda: h, packed: w.recurrent, beta: 0, c: hProj, ldc: g3)  // (rows, H)·(H, 3H)
+            w.recurrentProduct(step: t, rows: rows, beta: 0, into: hProj, ldc: g3)                 // (rows, H)·(H, 3H)
             Self.forwardStep(gates: w.gates + (t * b + r0) * g3, hProj: hProj, biasHH: biasHH, hPrev: hPrev,
                         hn: hn + t * bh + r0 * h, h: w.h + (t + 1) * bh + r0 * h, batchSize: m, hiddenSize: h, kernels: kernels)
         }
@@ -148,7 +148,7 @@ struct GRUCell: RecurrentCell {
                          dHPrev: dHPrev, batchSize: m, hiddenSize: h, kernels: kernels)
             Elementwise.addColumnSums(of: d.dGatesX + (t * b + r0) * g3, rows: m, columns: g3, lda: g3, into: biasSums)
             Elementwise.addColumnSums(of: dGatesH, rows: m, columns: g3, lda: g3, into: biasSums + g3)
-            BLAS.packedSGEMM(m: m, a: dGatesH, lda: g3, packed: w.recurrent, beta: 1, c: dHPrev, ldc: h)  // (rows, 3H)·(3H, H)
+            w.recurrentGradient(dGatesH, lda: g3, rows: rows, into: dHPrev)                        // (rows, 3H)·(3H, H)
         }
     }
 

@@ -87,7 +87,7 @@ struct LSTMCell: RecurrentCell {
         for t in 0..<w.sequenceLength {
             let gates = w.gates + (t * b + r0) * g4                                  // (rows, 4H)
             let hPrev = t * bh + r0 * h, hNext = (t + 1) * bh + r0 * h             // offsets of (rows, H) blocks
-            BLAS.packedSGEMM(m: m, a: w.h + hPrev, lda: h, packed: w.recurrent, beta: 1, c: gates, ldc: g4)  // (rows, H)·(H, 4H)
+            w.recurrentProduct(step: t, rows: rows, beta: 1, into: gates, ldc: g4)                 // (rows, H)·(H, 4H)
             Self.forwardStep(gates: gates, biasHH: biasHH, cPrev: c + hPrev, c: c + hNext,
                         tanhC: tanhC, h: w.h + hNext, batchSize: m, hiddenSize: h, kernels: kernels)
         }
@@ -163,7 +163,7 @@ struct LSTMCell: RecurrentCell {
                          batchSize: m, hiddenSize: h, kernels: kernels)
             Elementwise.addColumnSums(of: dGates, rows: m, columns: g4, lda: g4, into: biasSums)
             let dHPrev = t > 0 ? d.dH + (t - 1) * bh + r0 * h : dH0                   // (rows, H)
-            BLAS.packedSGEMM(m: m, a: dGates, lda: g4, packed: w.recurrent, beta: 1, c: dHPrev, ldc: h)  // (rows, 4H)·(4H, H)
+            w.recurrentGradient(dGates, lda: g4, rows: rows, into: dHPrev)                         // (rows, 4H)·(4H, H)
         }
     }
 

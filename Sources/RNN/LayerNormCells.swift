@@ -207,7 +207,7 @@ struct LayerNormLSTMCell: RecurrentCell {
             let row = t * b + r0
             let gates = w.gates + row * g4                                              // (rows, 4H)
             let hPrev = t * bh + r0 * h, hNext = (t + 1) * bh + r0 * h                 // offsets of (rows, H) blocks
-            BLAS.packedSGEMM(m: m, a: w.h + hPrev, lda: h, packed: w.recurrent, beta: 1, c: gates, ldc: g4)  // (rows, H)·(H, 4H)
+            w.recurrentProduct(step: t, rows: rows, beta: 1, into: gates, ldc: g4)                 // (rows, H)·(H, 4H)
             Self.forwardStep(gates: gates, cPrev: w.c! + hPrev, c: w.c! + hNext, h: w.h + hNext,
                              normalized: normalized + row * k * h, rstd: rstd + row * k, gamma: gamma, beta: beta,
                              batchSize: m, hiddenSize: h)
@@ -288,7 +288,7 @@ struct LayerNormLSTMCell: RecurrentCell {
                               normalized: normalized + row * k * h, rstd: rstd + row * k, gamma: gamma, beta: beta,
                               dState: dState, batchSize: m, hiddenSize: h)
             let dHPrev = t > 0 ? d.dH + (t - 1) * bh + r0 * h : dH0                      // (rows, H)
-            BLAS.packedSGEMM(m: m, a: dGates, lda: g4, packed: w.recurrent, beta: 1, c: dHPrev, ldc: h)  // (rows, 4H)·(4H, H)
+            w.recurrentGradient(dGates, lda: g4, rows: rows, into: dHPrev)                         // (rows, 4H)·(4H, H)
         }
     }
 
@@ -425,7 +425,7 @@ struct LayerNormGRUCell: RecurrentCell {
         let gamma = w.tensors[LayerNorm.Tensor.gamma.rawValue], beta = w.tensors[LayerNorm.Tensor.beta.rawValue]  // (4H)
         for t in 0..<w.sequenceLength {
             let row = t * b + r0, hPrev = w.h + t * bh + r0 * h                         // (rows, H)
-            BLAS.packedSGEMM(m: m, a: hPrev, lda: h, packed: w.recurrent, beta: 0, c: hProj, ldc: g3)  // (rows, H)·(H, 3H)
+            w.recurrentProduct(step: t, rows: rows, beta: 0, into: hProj, ldc: g3)                 // (rows, H)·(H, 3H)
             Self.forwardStep(gates: w.gates + row * g3, hProj: hProj, hPrev: hPrev, h: w.h + (t + 1) * bh + r0 * h,
                              normalized: normalized + row * k * h, rstd: rstd + row * k, gamma: gamma, beta: beta,
                              batchSize: m, hiddenSize: h)
@@ -499,7 +499,7 @@ struct LayerNormGRUCell: RecurrentCell {
                               dH: d.dH + t * bh + r0 * h, gates: w.gates + row * g3, hPrev: w.h + t * bh + r0 * h,
                               normalized: normalized + row * k * h, rstd: rstd + row * k, gamma: gamma, beta: beta,
                               batchSize: m, hiddenSize: h)
-            BLAS.packedSGEMM(m: m, a: dGatesH, lda: g3, packed: w.recurrent, beta: 1, c: dHPrev, ldc: h)  // (rows, 3H)·(3H, H)
+            w.recurrentGradient(dGatesH, lda: g3, rows: rows, into: dHPrev)                        // (rows, 3H)·(3H, H)
         }
     }
 
@@ -618,7 +618,7 @@ struct LayerNormRNNCell: RecurrentCell {
         let gamma = w.tensors[LayerNorm.Tensor.gamma.rawValue], beta = w.tensors[LayerNorm.Tensor.beta.rawValue]  // (H)
         for t in 0..<w.sequenceLength {
             let row = t * b + r0, gates = w.gates + row * h                          // (rows, H)
-            BLAS.packedSGEMM(m: m, a: w.h + t * bh + r0 * h, lda: h, packed: w.recurrent, beta: 1, c: gates, ldc: h)  // (rows, H)·(H, H)
+            w.recurrentProduct(step: t, rows: rows, beta: 1, into: gates, ldc: h)                  // (rows, H)·(H, H)
             Self.forwardStep(gates: gates, h: w.h + (t + 1) * bh + r0 * h, normalized: normalized + row * h, rstd: rstd + row,
                              gamma: gamma, beta: beta, batchSize: m, hiddenSize: h, activation: activation)
         }
@@ -698,7 +698,7 @@ struct LayerNormRNNCell: RecurrentCell {
             Self.backwardStep(dGates: dGates, sums: sums, dH: d.dH + t * bh + r0 * h, normalized: normalized + row * h,
                               rstd: rstd + row, gamma: gamma, batchSize: m, hiddenSize: h, activation: activation)
             let dHPrev = t > 0 ? d.dH + (t - 1) * bh + r0 * h : dH0                       // (rows, H)
-            BLAS.packedSGEMM(m: m, a: dGates, lda: h, packed: w.recurrent, beta: 1, c: dHPrev, ldc: h)  // (rows, H)·(H, H)
+            w.recurrentGradient(dGates, lda: h, rows: rows, into: dHPrev)                           // (rows, H)·(H, H)
         }
     }
 }

@@ -30,6 +30,10 @@ struct LayerWindow {
     var aux: UnsafeMutablePointer<Float>?
     /// The shared `CellBuffers.scratch` floats (nil when none), e.g. the GRU's one step's h·W_hhᵀ.
     var scratch: UnsafeMutablePointer<Float>?
+    /// The layer's recurrent-dropout mask and buffers in a training window, else nil
+    /// (RecurrentDropout.swift). The cells never read it: `recurrentProduct` and
+    /// `recurrentGradient`, which every cell's per-step product goes through, do.
+    var recurrentDropout: RecurrentDropout?
 
     /// Rows of one step and elements of one step's hidden matrix.
     var stepHidden: Int { batchSize * hiddenSize }

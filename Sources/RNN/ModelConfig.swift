@@ -57,24 +57,27 @@ public struct ModelConfig: Codable, Equatable, Hashable, Sendable {
     public var hiddenSize: Int = 128               // H
     public var layerCount: Int = 2                 // L
     public var dropout: Float = 0                  // between layers and before the head, training only
+    public var recurrentDropout: Float = 0         // on h_{t−1} in the recurrent product, one mask per stream and window (RecurrentDropout.swift), training only
     public var layerNorm: Bool = false             // layer-normalized cells (LayerNormCells.swift)
 
     public init(cell: CellKind = .lstm, activation: RNNActivation = .tanh, vocabularySize: Int,
-                hiddenSize: Int = 128, layerCount: Int = 2, dropout: Float = 0, layerNorm: Bool = false) {
+                hiddenSize: Int = 128, layerCount: Int = 2, dropout: Float = 0, recurrentDropout: Float = 0,
+                layerNorm: Bool = false) {
         self.cell = cell
         self.activation = activation
         self.vocabularySize = vocabularySize
         self.hiddenSize = hiddenSize
         self.layerCount = layerCount
         self.dropout = dropout
+        self.recurrentDropout = recurrentDropout
         self.layerNorm = layerNorm
     }
 
     private enum CodingKeys: String, CodingKey {
-        case cell, activation, vocabularySize, hiddenSize, layerCount, dropout, layerNorm
+        case cell, activation, vocabularySize, hiddenSize, layerCount, dropout, recurrentDropout, layerNorm
     }
 
-    /// `layerNorm` is absent from checkpoints written before it existed: off.
+    /// `layerNorm` and `recurrentDropout` are absent from checkpoints written before they existed: off.
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         cell = try c.decode(CellKind.self, forKey: .cell)
@@ -83,11 +86,12 @@ public struct ModelConfig: Codable, Equatable, Hashable, Sendable {
         hiddenSize = try c.decode(Int.self, forKey: .hiddenSize)
         layerCount = try c.decode(Int.self, forKey: .layerCount)
         dropout = try c.decode(Float.self, forKey: .dropout)
+        recurrentDropout = try c.decodeIfPresent(Float.self, forKey: .recurrentDropout) ?? 0
         layerNorm = try c.decodeIfPresent(Bool.self, forKey: .layerNorm) ?? false
     }
 
-    /// Writes `layerNorm` only when on, so that every other model's config is
-    /// byte for byte what it was before layer normalization existed.
+    /// Writes `layerNorm` and `recurrentDropout` only when on, so that every other
+    /// model's config is byte for byte what it was before they existed.
     public func encode(to encoder: any Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(cell, forKey: .cell)
@@ -96,6 +100,7 @@ public struct ModelConfig: Codable, Equatable, Hashable, Sendable {
         try c.encode(hiddenSize, forKey: .hiddenSize)
         try c.encode(layerCount, forKey: .layerCount)
         try c.encode(dropout, forKey: .dropout)
+        if recurrentDropout != 0 { try c.encode(recurrentDropout, forKey: .recurrentDropout) }
         if layerNorm { try c.encode(layerNorm, forKey: .layerNorm) }
     }
 
@@ -105,6 +110,7 @@ public struct ModelConfig: Codable, Equatable, Hashable, Sendable {
         if hiddenSize < 1 { return "hidden size must be at least 1 (got \(hiddenSize))" }
         if layerCount < 1 { return "layer count must be at least 1 (got \(layerCount))" }
         if !(dropout >= 0 && dropout < 1) { return "dropout must be in [0, 1) (got \(dropout))" }
+        if !(recurrentDropout >= 0 && recurrentDropout < 1) { return "recurrent dropout must be in [0, 1) (got \(recurrentDropout))" }
         // Bound each size before multiplying (untrusted configs come from files), then keep
         // every parameter index inside Int32 for BLAS.
         if !sizesAreBounded { return "model too large (V=\(vocabularySize), H=\(hiddenSize), L=\(layerCount))" }

@@ -145,10 +145,13 @@ protocol RecurrentCell: CellFacts {
     func gradientSums(hiddenSize h: Int) -> (width: Int, targets: [GradientSum])
 
     /// Runs the T steps of one layer for batch rows `rows` (disjoint ranges run on different threads).
+    /// Each step's h_{t−1}·W_hhᵀ is `w.recurrentProduct` (never a product of the cell's own),
+    /// which applies recurrent dropout when the window has it.
     func forward(_ w: LayerWindow, rows: Range<Int>)
 
     /// Backpropagates the T steps of batch rows `rows`, last to first; `sums`
     /// (`gradientSums().width` floats, zeroed by the model) takes these rows' column sums.
+    /// Each step's gradient through the recurrent product is `w.recurrentGradient`.
     func backward(_ w: LayerWindow, _ d: LayerGradients, rows: Range<Int>, sums: UnsafeMutablePointer<Float>)
 
     /// One layer of one batch-1 step (sampling).

@@ -4,6 +4,9 @@ import Tensor
 //
 //     one-hot x_t ─▶ layer 0 ─▶ [dropout] ─▶ layer 1 ─▶ … ─▶ layer L−1 ─▶ [dropout] ─▶ head ─▶ logits ─▶ loss
 //
+// and, in training with recurrent dropout, each layer's h_{t−1} masked where it
+// enters the recurrent product (one mask per stream per window; RecurrentDropout.swift).
+//
 // Letters: L layers, B batch rows, T steps, H hidden size, G gates per cell,
 // V vocabulary size, N = T·B. Inputs and targets arrive (B, T), row-major
 // b·T + t, as the batcher cuts them; inside, everything is time-major
@@ -84,12 +87,15 @@ public final class StackedRNN {
     let headBiasOffset: Int                    // (V)
 
     /// The shape and mode of the last forward, for backward and the accessors.
-    struct Window { let batchSize: Int, sequenceLength: Int, dropout: Bool }
+    struct Window { let batchSize: Int, sequenceLength: Int, dropout: Bool, recurrentDropout: Bool }
     var workspace: Workspace?
     var window: Window?
     var hasGradient = false
     let stepScratch: StepScratch
     var stepWeightCache: StepWeights?
+    /// The kernel set of the windows' per-step products and gate kernels (W_hh is packed
+    /// for it). Tests choose; everything else runs `Kernels.current`.
+    var kernels = Kernels.current
 
     /// A model of the given shape with all parameters (and gradients) zero; see `initialize`.
     public convenience init(config: ModelConfig) { self.init(config: config, cell: config.recurrentCell) }
@@ -133,8 +139,10 @@ public final class StackedRNN {
     /// Runs a (B, T) window (row-major b*T + t) from `state` (in: initial, out: final hidden state, for truncated BPTT).
     /// Returns the mean cross-entropy (nats/char) over the B·T targets. Caches what backward needs.
     ///
-    /// - training: applies dropout (config.dropout > 0), drawing the masks from `rng`;
-    ///   `rng` is not used otherwise.
+    /// - training: applies dropout (config.dropout > 0) and recurrent dropout
+    ///   (config.recurrentDropout > 0), drawing the masks from `rng`: per layer
+    ///   its input's mask (N·H draws, layers ≥ 1), then its recurrent mask (B·H),
+    ///   then the head's input mask. `rng` is not used otherwise.
     /// - Token ids (inputs and targets) are trusted: the trainer validated them
     ///   against the vocabulary. They are checked in debug builds only; an id
     ///   outside 0..<V in a release build reads outside the weights.
@@ -159,7 +167,8 @@ public final class StackedRNN {
             }
         }
         let dropout = training && config.dropout > 0
-        window = Window(batchSize: b, sequenceLength: t, dropout: dropout)
+        let recurrentDropout = training && config.recurrentDropout > 0
+        window = Window(batchSize: b, sequenceLength: t, dropout: dropout, recurrentDropout: recurrentDropout)
         hasGradient = false
 
         let parts = recurrenceParts(batchSize: b)
@@ -192,10 +201,14 @@ public final class StackedRNN {
                     let x = input(of: layer, ws, batchSize: b, rows: n, dropout: dropout, rng: &rng)   // (T, B, H)
                     Self.linear(x, rows: n, inputs: h, weight: p + o.weightIH, bias: o.biasIH.map { p + $0 }, outputs: gh, out: gates)
                 }
+                // This layer's recurrent-dropout mask, one row per stream, for all T steps.
+                if recurrentDropout {
+                    Dropout.fillMask(ws.recurrentMasks[layer].base, count: bh, probability: config.recurrentDropout, rng: &rng)
+                }
                 // The recurrence, batch rows split across threads.
                 // B = W_hhᵀ (H, G·H), read from W_hh (G·H, H).
-                ws.recurrentWeights.pack(from: p + o.weightHH, ld: h, transposed: true, rows: h, columns: gh)
-                let w = layerWindow(layer, ws, p, batchSize: b, sequenceLength: t)
+                ws.recurrentWeights.pack(from: p + o.weightHH, ld: h, transposed: true, rows: h, columns: gh, kernels: kernels)
+                let w = layerWindow(layer, ws, p, batchSize: b, sequenceLength: t, recurrentDropout: recurrentDropout)
                 let cell = self.cell
                 Parallel.forEach(parts) { q in cell.forward(w, rows: Parallel.range(q, of: parts, count: b)) }
                 // Final state out, for the next window.
@@ -257,15 +270,30 @@ public final class StackedRNN {
     }
 
     private func layerWindow(_ layer: Int, _ ws: Workspace, _ p: UnsafePointer<Float>,
-                             batchSize: Int, sequenceLength: Int) -> LayerWindow {
+                             batchSize: Int, sequenceLength: Int, recurrentDropout: Bool) -> LayerWindow {
         let o = layerOffsets[layer]
+        let drop = recurrentDropout ? RecurrentDropout(mask: ws.recurrentMasks[layer].base, masked: ws.maskedHidden.base,
+                                                       gradient: ws.recurrentGradient.base) : nil
         return LayerWindow(
             batchSize: batchSize, sequenceLength: sequenceLength, hiddenSize: config.hiddenSize,
             recurrent: ws.recurrentWeights, tensors: LayerTensors(base: p, offsets: o.tensors),
             gates: ws.gates[layer].base, h: ws.hidden[layer].base,
             c: ws.cell.isEmpty ? nil : ws.cell[layer].base,
             aux: ws.aux.isEmpty ? nil : ws.aux[layer].base,
-            scratch: ws.recurrentScratch.count == 0 ? nil : ws.recurrentScratch.base)
+            scratch: ws.recurrentScratch.count == 0 ? nil : ws.recurrentScratch.base,
+            recurrentDropout: drop)
+    }
+
+    /// h_{t−1} of every step of `layer` as the last forward's products read it, (T, B, H):
+    /// slots 0..<T of the layer's hidden states, or under recurrent dropout m ⊙ h_{t−1},
+    /// written again into the shared `maskedHidden` (the same products as the forward's, so the same bits).
+    private func recurrentInputs(of layer: Int, _ ws: Workspace, batchSize b: Int, sequenceLength t: Int,
+                                 recurrentDropout: Bool) -> UnsafePointer<Float> {
+        let hidden = ws.hidden[layer].base, bh = b * config.hiddenSize
+        guard recurrentDropout else { return UnsafePointer(hidden) }
+        let mask = ws.recurrentMasks[layer].base, masked = ws.maskedHidden.base
+        for s in 0..<t { Elementwise.multiply(hidden + s * bh, by: mask, into: masked + s * bh, count: bh) }
+        return UnsafePointer(masked)
     }
 
     private func workspace(batchSize b: Int, sequenceLength t: Int) -> Workspace {
@@ -307,8 +335,8 @@ public final class StackedRNN {
                     let o = layerOffsets[layer]
                     // Through the recurrence: dGates for every step, dL/d(initial state); batch rows split across threads.
                     // B = W_hh (G·H, H), packed over the forward's W_hhᵀ.
-                    ws.recurrentWeights.pack(from: p + o.weightHH, ld: h, transposed: false, rows: gh, columns: h)
-                    let w = layerWindow(layer, ws, p, batchSize: b, sequenceLength: t)
+                    ws.recurrentWeights.pack(from: p + o.weightHH, ld: h, transposed: false, rows: gh, columns: h, kernels: kernels)
+                    let w = layerWindow(layer, ws, p, batchSize: b, sequenceLength: t, recurrentDropout: win.recurrentDropout)
                     // dL/d(pre-activations) overwrite the activated gates, step by step, as the recurrence
                     // goes back (each step's gates are read once, just before): no second (T, B, G·H) buffer.
                     let dGatesX = ws.gates[layer].base                               // (T, B, G·H)
@@ -333,8 +361,10 @@ public final class StackedRNN {
                         }
                     }
                     // Weight gradients, one GEMM each over all T steps.
-                    BLAS.parallelSGEMM(.transposed, .none, m: gh, n: h, k: n, a: dGatesH, lda: gh, b: ws.hidden[layer].base, ldb: h,
-                                       beta: 1, c: g + o.weightHH, ldc: h)                    // h_{t−1}: slots 0..<T
+                    let hPrev = recurrentInputs(of: layer, ws, batchSize: b, sequenceLength: t,
+                                                recurrentDropout: win.recurrentDropout)     // (T, B, H) h_{t−1}, masked or not
+                    BLAS.parallelSGEMM(.transposed, .none, m: gh, n: h, k: n, a: dGatesH, lda: gh, b: hPrev, ldb: h,
+                                       beta: 1, c: g + o.weightHH, ldc: h)
                     if layer == 0 {
                         // dW_ih[:, token] += dGates row: scattered into rows of the transposed table, then added back.
                         let dwt = ws.dInputWeightT.base, tokens = ws.tokens.base      // (V, G·H)
@@ -403,6 +433,15 @@ public final class StackedRNN {
         guard cell.carriesCellState else { return [] }
         let h = config.hiddenSize, row = (time + 1) * b + batch
         return ws.cell[layer].array(row * h ..< (row + 1) * h)
+    }
+
+    /// The recurrent-dropout mask of `layer` in the last forward, (B, H) row-major:
+    /// 0 or 1/(1 − p) per stream and unit, the same for every step. Empty when
+    /// that forward used none (evaluation, or p = 0).
+    func recurrentDropoutMask(layer: Int) -> [Float] {
+        guard let win = window, win.recurrentDropout, let ws = workspace else { return [] }
+        precondition(layer >= 0 && layer < config.layerCount, "layer \(layer) out of 0..<\(config.layerCount)")
+        return ws.recurrentMasks[layer].array(0 ..< win.batchSize * config.hiddenSize)
     }
 
     private func checkedPosition(batch: Int, time: Int) -> (Workspace, Int) {

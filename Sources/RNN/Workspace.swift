@@ -26,6 +26,10 @@ final class Workspace {
     // Dropout: index k in 1..<L is the input of layer k, index L the head's input; index 0 unused.
     let masks: [AlignedBuffer<Float>]          // [L + 1] (T, B, H) 0 or 1/(1 − p); empty without dropout
     let dropped: [AlignedBuffer<Float>]        // [L + 1] (T, B, H) masked inputs; empty without dropout
+    // Recurrent dropout (RecurrentDropout.swift); empty without it.
+    let recurrentMasks: [AlignedBuffer<Float>] // [L] (B, H) 0 or 1/(1 − p), one per layer for the whole window
+    let maskedHidden: AlignedBuffer<Float>     // (T, B, H) m ⊙ h_{t−1} of the layer being run (one for all layers: backward rewrites it)
+    let recurrentGradient: AlignedBuffer<Float> // (B, H) one step's dA·W_hh before the mask
     // Head and loss.
     let tokens: AlignedBuffer<Int32>           // (T, B) input ids, time-major
     let targets: AlignedBuffer<Int32>          // (T, B) target ids, time-major
@@ -56,6 +60,10 @@ final class Workspace {
         let dropout = config.dropout > 0
         masks = dropout ? [AlignedBuffer(count: 0)] + buffers(l, n * h) : []
         dropped = dropout ? [AlignedBuffer(count: 0)] + buffers(l, n * h) : []
+        let recurrentDropout = config.recurrentDropout > 0
+        recurrentMasks = recurrentDropout ? buffers(l, b * h) : []
+        maskedHidden = AlignedBuffer(count: recurrentDropout ? n * h : 0)
+        recurrentGradient = AlignedBuffer(count: recurrentDropout ? b * h : 0)
         tokens = AlignedBuffer(count: n)
         targets = AlignedBuffer(count: n)
         logits = AlignedBuffer(count: n * v)
@@ -82,6 +90,7 @@ final class Workspace {
         if config.dropout > 0 { perLayer += 2 * n * h }        // masks, dropped
         var total = l * perLayer
         total += own.scratch                                   // recurrentScratch
+        if config.recurrentDropout > 0 { total += l * b * h + n * h + b * h }  // recurrentMasks, maskedHidden, recurrentGradient
         if cell.keepsRecurrentSideApart { total += n * g * h } // dGatesH
         total += n + n + 2 * n                                 // tokens, targets, rowLosses (Double)
         total += 2 * n * v                                     // logits, dLogits: the vocabulary's share
@@ -92,8 +101,8 @@ final class Workspace {
 
     /// The floats this workspace holds now (see `floatCount`), the packed weights and bias partials aside.
     var allocatedFloats: Int {
-        let lists = [gates, hidden, cell, aux, masks, dropped].joined().reduce(0) { $0 + $1.count }
-        return lists + recurrentScratch.count + tokens.count + targets.count + 2 * rowLosses.count
+        let lists = [gates, hidden, cell, aux, masks, dropped, recurrentMasks].joined().reduce(0) { $0 + $1.count }
+        return lists + recurrentScratch.count + maskedHidden.count + recurrentGradient.count + tokens.count + targets.count + 2 * rowLosses.count
             + logits.count + dLogits.count + inputWeightT.count + dInputWeightT.count + dHidden.count
             + (dGatesH?.count ?? 0) + dInitialH.count + (dInitialC?.count ?? 0)
     }

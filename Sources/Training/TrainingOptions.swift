@@ -16,6 +16,14 @@ public struct TrainingOptions: Codable, Equatable, Sendable {
     public var layerCount: Int = 2                           // L
     public var hiddenSize: Int = 128                         // H
     public var dropout: Float = 0                            // between layers and before the head
+    /// Variational dropout on h_{t−1} in the recurrent product (`ModelConfig.recurrentDropout`).
+    public var recurrentDropout: Float {
+        get { recurrentDropoutProbability ?? 0 }
+        set { recurrentDropoutProbability = newValue == 0 ? nil : newValue }
+    }
+    /// `recurrentDropout`'s storage: absent (nil) when 0, so the options of every other
+    /// run encode as they did before it existed and older checkpoints decode.
+    private var recurrentDropoutProbability: Float? = nil
     public var forgetGateBias: Float? = 1                    // LSTM: char-rnn initialises the forget gate open
     public var identityRecurrent: Bool = false               // relu RNN: Le et al. 2015 identity init
     /// Layer-normalized cells (`ModelConfig.layerNorm`).
@@ -67,7 +75,8 @@ public struct TrainingOptions: Codable, Equatable, Sendable {
     /// The model this run trains, for a vocabulary of `vocabularySize`.
     public func modelConfig(vocabularySize: Int) -> ModelConfig {
         ModelConfig(cell: cell, activation: activation, vocabularySize: vocabularySize,
-                    hiddenSize: hiddenSize, layerCount: layerCount, dropout: dropout, layerNorm: layerNorm)
+                    hiddenSize: hiddenSize, layerCount: layerCount, dropout: dropout, recurrentDropout: recurrentDropout,
+                    layerNorm: layerNorm)
     }
 
     /// The documented range of every numeric setting (the README's "Limits"
@@ -94,6 +103,7 @@ public struct TrainingOptions: Codable, Equatable, Sendable {
         if let p = outside("--layers", layerCount, L.layers, "between 1 and 64") { return p }
         if let p = outside("--hidden", hiddenSize, L.hidden, "between 1 and 16384") { return p }
         if !(dropout >= 0 && dropout < 1) { return "--dropout must be in [0, 1) (got \(dropout))" }
+        if !(recurrentDropout >= 0 && recurrentDropout < 1) { return "--recurrent-dropout must be in [0, 1) (got \(recurrentDropout))" }
         if let f = forgetGateBias, !f.isFinite || abs(f) > 1000 { return "--forget-bias must be a number between -1000 and 1000 (got \(f))" }
         if let p = outside("--batch-size", batchSize, L.batchSize, "between 1 and 100000") { return p }
         if let p = outside("--seq-length", sequenceLength, L.sequenceLength, "between 1 and 100000") { return p }

@@ -30,7 +30,9 @@ struct InfoCommand: ParsableCommand {
                 "\"vocabulary\":\(c.vocabulary.jsonString())",
                 "\"tokenizer\":{\"mode\":\(JSONStringEscaper.quoted(c.tokenizer.mode.rawValue)),\"normalize\":\(c.tokenizer.normalize)}",
             ]
-            if c.config.layerNorm { fields.insert("\"layer_norm\":true", at: 4) }  // only when on: other models' output is unchanged
+            // Only when on, so that other models' output is unchanged: recurrent_dropout after dropout (index 6), layer_norm after activation.
+            if c.config.recurrentDropout > 0 { fields.insert("\"recurrent_dropout\":\(c.config.recurrentDropout)", at: 7) }
+            if c.config.layerNorm { fields.insert("\"layer_norm\":true", at: 4) }
             if let iterations { fields.append("\"iterations\":\(iterations)") }
             if let epoch { fields.append("\"epochs\":\(epoch)") }
             if let best { fields.append("\"best_val_loss\":\(best)"); fields.append("\"best_val_bpc\":\(best / log(2.0))") }
@@ -44,7 +46,8 @@ struct InfoCommand: ParsableCommand {
         }
         let cell = c.config.cellFacts.readableName
         print("checkpoint: \(path) (charrnn format \(Checkpoint.formatVersion))")
-        print("model:      \(cell), \(c.config.layerCount) × \(c.config.hiddenSize), dropout \(c.config.dropout), \(c.config.parameterCount) parameters")
+        let recurrent = c.config.recurrentDropout > 0 ? ", recurrent dropout \(c.config.recurrentDropout)" : ""
+        print("model:      \(cell), \(c.config.layerCount) × \(c.config.hiddenSize), dropout \(c.config.dropout)\(recurrent), \(c.config.parameterCount) parameters")
         print("tokenizer:  \(c.tokenizer.mode.rawValue)\(c.tokenizer.normalize && c.tokenizer.mode != .byte ? ", NFC" : "")")
         let preview = c.vocabulary.tokens.prefix(40).map(Vocabulary.displayForm).joined(separator: " ")
         print("vocabulary: \(c.vocabulary.count) characters: \(preview)\(c.vocabulary.count > 40 ? " …" : "")")

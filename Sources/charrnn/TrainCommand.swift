@@ -23,6 +23,8 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Number of stacked layers (default 2).") var layers: Int?
     @Option(help: "Hidden units per layer (default 128).") var hidden: Int?
     @Option(help: "Dropout between layers and before the output, in [0, 1) (default 0).") var dropout: Float?
+    // Unconditional, so that "--recurrent-dropout -0.1" reaches the range check (one line) instead of a usage error.
+    @Option(parsing: .unconditional, help: "Variational dropout on h(t−1) inside the recurrence, one mask per stream per window (Gal & Ghahramani 2016), in [0, 1) (default 0).") var recurrentDropout: Float?
     @Option(parsing: .unconditional, help: "LSTM forget-gate bias at initialisation (default 1, as char-rnn; may be negative).") var forgetBias: Float?
     @Flag(help: "relu RNN: initialise the recurrent weights to the identity (Le et al. 2015).") var identityInit = false
     @Flag(inversion: .prefixedNo, help: "Layer-normalized cells (Ba et al. 2016): each gate block's pre-activation, and the LSTM's cell state, normalized.") var layerNorm: Bool? = nil
@@ -83,6 +85,7 @@ struct TrainCommand: ParsableCommand {
         if let v = layers { o.layerCount = v }
         if let v = hidden { o.hiddenSize = v }
         if let v = dropout { o.dropout = v }
+        if let v = recurrentDropout { o.recurrentDropout = v }
         if let v = forgetBias { o.forgetGateBias = v }
         if identityInit { o.identityRecurrent = true }
         if let v = layerNorm { o.layerNorm = v }

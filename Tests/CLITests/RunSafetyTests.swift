@@ -152,6 +152,7 @@ import Testing
         ("--keep", ["-1"]),
         ("--threads", ["0", "-1", "257", "9223372036854775807"]),
         ("--dropout", ["-0.1", "1", "nan", "inf"]),
+        ("--recurrent-dropout", ["-0.1", "1", "nan", "inf"]),
         ("--learning-rate", ["0", "-1", "nan", "inf"]),
         ("--grad-clip", ["-1", "nan", "inf"]),
         ("--val-frac", ["-0.1", "1", "nan"]),

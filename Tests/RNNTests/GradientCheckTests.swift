@@ -41,10 +41,12 @@ import Tensor
         var reference: ReferenceModel
         var inputs: [Int32], targets: [Int32]
         var state: RecurrentState
+        /// Recurrent dropout's masks (L, B, H) the reference applies, or none.
+        var recurrentMask: [Double] = []
     }
 
-    static func problem(_ c: ModelCase, randomState: Bool, seed: UInt64) -> Problem {
-        let config = c.config()
+    static func problem(_ c: ModelCase, randomState: Bool, seed: UInt64, recurrentDropout: Float = 0) -> Problem {
+        let config = c.config(recurrentDropout: recurrentDropout)
         // Twice PyTorch's init scale: larger pre-activations make every gate
         // and every layer matter, so no tensor's gradient is all near zero.
         let model = Fixture.model(config, seed: seed, scale: 2)
@@ -66,7 +68,7 @@ import Tensor
         let h0 = pr.state.h.map(Double.init), c0 = pr.state.c.map(Double.init)
         func loss(_ ref: ReferenceModel, _ h: [Double], _ c: [Double]) -> Double {
             ref.run(inputs: pr.inputs, targets: pr.targets, batchSize: batchSize, sequenceLength: sequenceLength,
-                    h0: h, c0: c).loss
+                    h0: h, c0: c, recurrentMask: pr.recurrentMask).loss
         }
         var out: [(name: String, pairs: [(index: Int, analytic: Double, numeric: Double)])] = []
         for e in pr.reference.layout.entries {

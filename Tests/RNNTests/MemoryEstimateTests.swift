@@ -13,6 +13,8 @@ import Tensor
         ModelConfig(cell: .lstm, vocabularySize: 11, hiddenSize: 7, layerCount: 2, layerNorm: true),
         ModelConfig(cell: .gru, vocabularySize: 5, hiddenSize: 9, layerCount: 3, dropout: 0.2, layerNorm: true),
         ModelConfig(cell: .rnn, activation: .relu, vocabularySize: 20, hiddenSize: 4, layerCount: 1, layerNorm: true),
+        ModelConfig(cell: .gru, vocabularySize: 5, hiddenSize: 9, layerCount: 3, dropout: 0.2, recurrentDropout: 0.3),
+        ModelConfig(cell: .lstm, vocabularySize: 11, hiddenSize: 7, layerCount: 2, recurrentDropout: 0.5, layerNorm: true),
     ]
 
     @Test(arguments: configs) func workspaceFormulaMatchesTheAllocation(config: ModelConfig) {

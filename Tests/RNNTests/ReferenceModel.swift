@@ -56,8 +56,10 @@ struct ReferenceModel {
     }
 
     /// Runs inputs (B, T) row-major from state (h0, c0), each (L, B, H).
+    /// `recurrentMask` (L, B, H), when given: recurrent dropout's fixed masks, m ⊙ h
+    /// in every recurrent product W_hh·h (RecurrentDropout.swift); the carried h is not masked.
     func run(inputs: [Int32], targets: [Int32], batchSize b: Int, sequenceLength t: Int,
-             h0: [Double], c0: [Double]) -> Result {
+             h0: [Double], c0: [Double], recurrentMask: [Double] = []) -> Result {
         let l = config.layerCount, hs = config.hiddenSize, v = config.vocabularySize
         let wIH = (0..<l).map { tensor("rnn.weight_ih_l\($0)") }, wHH = (0..<l).map { tensor("rnn.weight_hh_l\($0)") }
         let ln = config.layerNorm, g = config.cell.gateCount
@@ -77,9 +79,10 @@ struct ReferenceModel {
                 var x = [Double](repeating: 0, count: v)
                 x[Int(inputs[row * t + step])] = 1
                 for k in 0..<l {
+                    let hSeen = recurrentMask.isEmpty ? h[k] : (0..<hs).map { j in h[k][j] * recurrentMask[(k * b + row) * hs + j] }
                     // Pre-activation of unit j of gate block `gate`, input side and recurrent side apart.
                     func inputSide(_ gate: Int, _ j: Int) -> Double { dot(wIH[k][gate * hs + j], x) + bIH[k][gate * hs + j] }
-                    func hiddenSide(_ gate: Int, _ j: Int) -> Double { dot(wHH[k][gate * hs + j], h[k]) + bHH[k][gate * hs + j] }
+                    func hiddenSide(_ gate: Int, _ j: Int) -> Double { dot(wHH[k][gate * hs + j], hSeen) + bHH[k][gate * hs + j] }
                     var hNew = [Double](repeating: 0, count: hs)
                     func block(_ gate: Int, _ side: (Int, Int) -> Double) -> [Double] { (0..<hs).map { side(gate, $0) } }
                     func both(_ gate: Int, _ j: Int) -> Double { inputSide(gate, j) + hiddenSide(gate, j) }
@@ -203,10 +206,10 @@ struct ModelCase: CustomTestStringConvertible, Sendable {
 
     /// Layer-normalized cases use H = 9 where a test asks for fewer than 8: their
     /// kernels' 8-wide loops and their tails both run.
-    func config(vocabularySize: Int = 5, hiddenSize: Int = 5, dropout: Float = 0) -> ModelConfig {
+    func config(vocabularySize: Int = 5, hiddenSize: Int = 5, dropout: Float = 0, recurrentDropout: Float = 0) -> ModelConfig {
         ModelConfig(cell: cell, activation: activation, vocabularySize: vocabularySize,
                     hiddenSize: layerNorm && hiddenSize < 8 ? 9 : hiddenSize,
-                    layerCount: layers, dropout: dropout, layerNorm: layerNorm)
+                    layerCount: layers, dropout: dropout, recurrentDropout: recurrentDropout, layerNorm: layerNorm)
     }
 
     /// The layer-normalized cells (issue 12).

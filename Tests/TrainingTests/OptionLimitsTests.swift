@@ -33,6 +33,10 @@ import Training
         #expect(problem { $0.maxSeconds = .nan } != nil)
         #expect(problem { $0.batchSize = 100_000; $0.sequenceLength = 501 }?.contains("50000000") == true)
         #expect(problem { $0.forgetGateBias = .nan } != nil)
+        #expect(problem { $0.recurrentDropout = 0.999 } == nil)
+        for bad: Float in [1, -0.1, .nan, .infinity] {
+            #expect(problem { $0.recurrentDropout = bad } == "--recurrent-dropout must be in [0, 1) (got \(bad))")
+        }
         #expect(problem { $0.schedule = .stepPerEpoch(factor: 0.9, afterEpochs: .max) } != nil)
         #expect(problem { $0.schedule = .cosine(warmup: .max, minimumFactor: 0.1) } != nil)
         #expect(problem { $0.evalEvery = .max; $0.logEvery = .max; $0.keep = .max; $0.patience = .max } == nil)

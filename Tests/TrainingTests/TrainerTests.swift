@@ -63,13 +63,16 @@ func smallOptions(corpus: String, cell: CellKind = .lstm) -> TrainingOptions {
         #expect(FileManager.default.fileExists(atPath: dir + "/run/best.safetensors"))
     }
 
-    @Test func resumeIsExact() throws {
+    /// Also with recurrent dropout, whose masks come from the same generator.
+    @Test(arguments: [Float(0), 0.25])
+    func resumeIsExact(recurrentDropout: Float) throws {
         let dir = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let corpus = dir + "/corpus.txt"
         try syntheticCorpus().write(toFile: corpus, atomically: true, encoding: .utf8)
         var options = smallOptions(corpus: corpus)
         options.dropout = 0.1           // the RNG state must resume too
+        options.recurrentDropout = recurrentDropout
         options.layerCount = 2
         options.evalEvery = 7           // evaluations in between must not disturb training
         options.schedule = .stepPerEpoch(factor: 0.5, afterEpochs: 0)  // cosine would depend on the budget
