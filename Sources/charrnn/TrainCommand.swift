@@ -10,13 +10,13 @@ struct TrainCommand: ParsableCommand {
         commandName: "train",
         abstract: "Train a model on UTF-8 text files (truncated BPTT, checkpoints, resume).",
         discussion: """
+            Checkpoints go to checkpoints/<corpus name>/ (latest.safetensors at every evaluation, \
+            best.safetensors when the validation loss improves) with a JSON-lines log, train.jsonl. \
+            Ctrl-C saves a checkpoint and exits; --resume continues exactly where a run stopped. \
             Give files and directories: a directory is read whole (sorted, depth first; hidden files and \
-            files that are not text are skipped with a notice), and the files are joined in order with a \
-            line break between two when the first does not end with one. \
-            Checkpoints go to checkpoints/<corpus name>/ (the first path's name, +N for N more paths; \
-            latest.safetensors at every evaluation, best.safetensors when the validation loss improves) \
-            with a JSON-lines log, train.jsonl. \
-            Ctrl-C saves a checkpoint and exits; --resume continues exactly where a run stopped.
+            files that are not text are skipped with a notice), the files are joined in order with a line \
+            break between two when the first does not end with one, and the corpus name is the first \
+            path's, +N for N more paths.
             """)
 
     @Argument(help: "Text files or directories to learn from.") var corpus: [String] = []
