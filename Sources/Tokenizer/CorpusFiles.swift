@@ -64,7 +64,7 @@ public struct CorpusFiles: Equatable, Sendable {
     public var skipped: String? {
         var reasons: [String] = []
         if hidden > 0 { reasons.append("\(hidden) hidden (name starts with \".\")") }
-        if notText > 0 { reasons.append("\(notText) not text (a NUL byte or invalid UTF-8 in the first 8 KB)") }
+        if notText > 0 { reasons.append("\(notText) not text (a NUL byte or invalid UTF-8 in the first \(Self.sniffLength / 1024) KB)") }
         if notRegular > 0 { reasons.append("\(notRegular) not regular files (FIFOs, sockets, devices)") }
         let total = hidden + notText + notRegular
         return reasons.isEmpty ? nil : "\(total) entr\(total == 1 ? "y" : "ies"): " + reasons.joined(separator: ", ")
