@@ -103,6 +103,8 @@ public enum FileError: Error, Equatable, CustomStringConvertible, Sendable {
     /// Exists but cannot be opened or read; `reason` is the system's word for it.
     case unreadable(path: String, reason: String)
     case tooLarge(path: String, size: Int, limit: Int)
+    /// A directory reached again from inside itself through a symbolic link (`DirectoryWalk`).
+    case symbolicLinkLoop(path: String)
 
     public enum Kind: String, Sendable {
         case fifo = "a FIFO (named pipe)", socket = "a socket"
@@ -138,6 +140,8 @@ public enum FileError: Error, Equatable, CustomStringConvertible, Sendable {
         case .unreadable(let path, let reason): return "cannot read \(path): \(reason)"
         case .tooLarge(let path, let size, let limit):
             return "\(path) is too large (\(Self.megabytes(size)); at most \(Self.megabytes(limit)) fit in the memory available)"
+        case .symbolicLinkLoop(let path):
+            return "\(path) is a symbolic link loop: it leads back to a directory that contains it"
         }
     }
 
@@ -149,6 +153,7 @@ public enum FileError: Error, Equatable, CustomStringConvertible, Sendable {
         case .notRegular(_, let kind): return "it is \(kind.rawValue), not a regular file"
         case .unreadable(_, let reason): return reason
         case .tooLarge(_, let size, let limit): return "it is too large (\(Self.megabytes(size)); at most \(Self.megabytes(limit)) fit in the memory available)"
+        case .symbolicLinkLoop: return "it is a symbolic link loop (it leads back to a directory that contains it)"
         }
     }
 

@@ -23,6 +23,7 @@ import Tokenizer
 ///     config           ModelConfig as JSON (keys sorted)
 ///     vocabulary       JSON array of the tokens in id order
 ///     tokenizer        TokenizerSettings as JSON (keys sorted)
+///     vocabulary_folding  only with an unknown token: `CheckpointFolding` as JSON
 ///     training.<key>   each `training` entry (iteration, epoch, rng, lr, …)
 ///
 /// Writing is atomic (see `SafeTensorsFile.write(path:)`): a save that fails or
@@ -45,15 +46,20 @@ public struct Checkpoint: Equatable, Sendable {
     public var training: [String: String]
     /// Tensors that are not model parameters, e.g. optimizer moments "optim.m".
     public var extraTensors: [SafeTensorsFile.Tensor]
+    /// The policy that folded rare characters into the vocabulary's unknown token,
+    /// and what it folded; present exactly when `vocabulary.unknownID` is.
+    public var folding: VocabularyFolding?
 
     public init(config: ModelConfig, vocabulary: Vocabulary, tokenizer: TokenizerSettings, parameters: [Float],
-                training: [String: String] = [:], extraTensors: [SafeTensorsFile.Tensor] = []) {
+                training: [String: String] = [:], extraTensors: [SafeTensorsFile.Tensor] = [],
+                folding: VocabularyFolding? = nil) {
         self.config = config
         self.vocabulary = vocabulary
         self.tokenizer = tokenizer
         self.parameters = parameters
         self.training = training
         self.extraTensors = extraTensors
+        self.folding = folding
     }
 
     private static let metadataKeys = (format: CheckpointLayout.Metadata.format, version: CheckpointLayout.Metadata.formatVersion,
@@ -76,6 +82,9 @@ public struct Checkpoint: Equatable, Sendable {
         if parameters.count != layout.totalCount {
             throw inconsistent("\(parameters.count) parameters given, the model has \(layout.totalCount)")
         }
+        if (vocabulary.unknownID == nil) != (folding == nil) {
+            throw inconsistent("a vocabulary with an unknown token needs its folding policy, and only such a vocabulary has one")
+        }
         for t in extraTensors where !Checkpoint.isExtraName(t.name) {
             throw inconsistent("extra tensor \(Vocabulary.displayForm(t.name)) must be named optim.* or state.*")
         }
@@ -88,6 +97,9 @@ public struct Checkpoint: Equatable, Sendable {
             keys.vocabulary: vocabulary.jsonString(),
             keys.tokenizer: Checkpoint.json(tokenizer),
         ]
+        if let folding, let unknownID = vocabulary.unknownID {
+            metadata[CheckpointLayout.Metadata.vocabularyFolding] = Checkpoint.json(CheckpointFolding(folding, unknownID: unknownID))
+        }
         for (key, value) in training { metadata[keys.trainingPrefix + key] = value }
 
         var tensors = layout.entries.map { e in
@@ -131,10 +143,14 @@ public struct Checkpoint: Equatable, Sendable {
         if let problem = problem(of: config) { throw .invalidConfig(path: path, problem: problem) }
         let tokenizer: TokenizerSettings = try decodeJSON(metadata, key: keys.tokenizer, path: path, what: "tokenizer settings")
 
+        var stored: CheckpointFolding? = nil
+        if metadata[CheckpointLayout.Metadata.vocabularyFolding] != nil {
+            stored = try decodeJSON(metadata, key: CheckpointLayout.Metadata.vocabularyFolding, path: path, what: "vocabulary folding")
+        }
         guard let vocabularyText = metadata[keys.vocabulary] else { throw .missingMetadata(path: path, key: keys.vocabulary) }
         let vocabulary: Vocabulary
         do {
-            vocabulary = try Vocabulary(jsonString: vocabularyText, mode: tokenizer.mode)
+            vocabulary = try Vocabulary(jsonString: vocabularyText, mode: tokenizer.mode, unknownID: stored?.unknownID)
         } catch {
             throw .invalidMetadata(path: path, key: keys.vocabulary, reason: "is invalid: \(error)")
         }
@@ -172,7 +188,7 @@ public struct Checkpoint: Equatable, Sendable {
             training[String(key.dropFirst(keys.trainingPrefix.count))] = value
         }
         return Checkpoint(config: config, vocabulary: vocabulary, tokenizer: tokenizer, parameters: parameters,
-                          training: training, extraTensors: extras)
+                          training: training, extraTensors: extras, folding: stored?.folding)
     }
 
     // MARK: Helpers
@@ -190,7 +206,7 @@ public struct Checkpoint: Equatable, Sendable {
     static func isExtraName(_ name: String) -> Bool { extraTensorPrefixes.contains { name.hasPrefix($0) } }
 
     /// Compact JSON with sorted keys, so that equal values give equal files.
-    static func json(_ value: some Encodable) -> String {
+    public static func json(_ value: some Encodable) -> String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         let data = try! encoder.encode(value)  // plain structs of strings, numbers and enums always encode
@@ -216,5 +232,28 @@ public struct Checkpoint: Equatable, Sendable {
             return at.isEmpty ? "malformed" : "bad value at \"\(at)\""
         default: return "malformed"
         }
+    }
+}
+
+/// `vocabulary_folding` in a checkpoint's metadata: the folding and where the
+/// unknown token is in the vocabulary.
+///
+///     {"foldedCharacters":12,"foldedOccurrences":40,"maxCharacters":80,"minCount":3,"unknownID":80}
+struct CheckpointFolding: Codable, Equatable {
+    var minCount: Int?, maxCharacters: Int?
+    var foldedCharacters: Int, foldedOccurrences: Int
+    var unknownID: Int32
+
+    init(_ folding: VocabularyFolding, unknownID: Int32) {
+        minCount = folding.policy.minCount
+        maxCharacters = folding.policy.maxCharacters
+        foldedCharacters = folding.foldedCharacters
+        foldedOccurrences = folding.foldedOccurrences
+        self.unknownID = unknownID
+    }
+
+    var folding: VocabularyFolding {
+        VocabularyFolding(policy: VocabularyPolicy(minCount: minCount, maxCharacters: maxCharacters),
+                          foldedCharacters: foldedCharacters, foldedOccurrences: foldedOccurrences)
     }
 }

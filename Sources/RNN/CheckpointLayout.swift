@@ -12,6 +12,9 @@ public enum CheckpointLayout {
         public static let config = "config"                    // ModelConfig as JSON, keys sorted
         public static let vocabulary = "vocabulary"            // JSON array of the tokens in id order
         public static let tokenizer = "tokenizer"              // TokenizerSettings as JSON, keys sorted
+        /// Only in checkpoints trained with --min-count / --max-vocab: `CheckpointFolding` as JSON, keys
+        /// sorted (the policy, the unknown token's id, what folded). Absent: no unknown token, as before.
+        public static let vocabularyFolding = "vocabulary_folding"
         /// `Checkpoint.training` entries are stored as `training.<key>`.
         public static let trainingPrefix = "training."
     }
@@ -29,6 +32,7 @@ public enum CheckpointLayout {
         public static let elapsedSeconds = "elapsed_seconds"
         public static let evalsWithoutImprovement = "evals_without_improvement"
         public static let runID = "run_id"
+        public static let inputs = "inputs"                    // CorpusInputs as JSON: paths, files, bytes, characters
     }
 
     /// Names of tensors that are not parameters start with one of these; any other unknown name is an error.

@@ -124,7 +124,7 @@ extension SafeTensorsError {
         case .notFound(let path): self = .io(path: path, operation: "open", message: String(cString: strerror(ENOENT)))
         case .isDirectory(let path): self = .io(path: path, operation: "read", message: "it is a directory")
         case .unreadable(let path, let reason): self = .io(path: path, operation: "read", message: reason)
-        case .notRegular(let path, _), .tooLarge(let path, _, _):
+        case .notRegular(let path, _), .tooLarge(let path, _, _), .symbolicLinkLoop(let path):
             self = .io(path: path, operation: "read", message: error.reason)
         }
     }

@@ -17,6 +17,8 @@ public final class Sampler {
     public let tokenizer: TokenizerSettings
     /// (V) each token's UTF-8 bytes (one byte in byte mode).
     private let tokenBytes: [[UInt8]]
+    /// The unknown token of a folding vocabulary: read, never emitted.
+    private let unknownID: Int32?
 
     public init(checkpoint: Checkpoint) {
         model = StackedRNN(config: checkpoint.config)
@@ -24,27 +26,33 @@ public final class Sampler {
         vocabulary = checkpoint.vocabulary
         tokenizer = checkpoint.tokenizer
         tokenBytes = (0..<checkpoint.vocabulary.count).map { checkpoint.vocabulary.bytes(of: Int32($0)) }
+        unknownID = checkpoint.vocabulary.unknownID
     }
 
     /// What to do with prime characters the model has never seen.
     public enum UnknownCharacters: String, Sendable { case fail, skip }
 
     /// The prime's token ids under the checkpoint's tokenizer settings, and the
-    /// distinct characters dropped (only under `.skip`).
-    public func encodePrime(_ text: String, unknown: UnknownCharacters) throws(SamplerError) -> (ids: [Int32], skipped: [String]) {
+    /// distinct characters outside the vocabulary: dropped (`skipped`, only
+    /// under `.skip`), or read as the unknown token (`readAsUnknown`) when the
+    /// vocabulary folds rare characters, whatever `unknown` says.
+    public func encodePrime(_ text: String, unknown: UnknownCharacters) throws(SamplerError)
+        -> (ids: [Int32], skipped: [String], readAsUnknown: [String]) {
         let units: [String]
         do { units = try Tokenizer(settings: tokenizer).units(of: text) } catch { throw .prime("\(error)") }
         var ids: [Int32] = []
         ids.reserveCapacity(units.count)
-        var skipped: [String] = []
+        var outside: [String] = []
         var seen = Set<String>()
         for u in units {
-            if let id = vocabulary.id(of: u) { ids.append(id) } else if seen.insert(u).inserted { skipped.append(u) }
+            if vocabulary.id(of: u) == nil, seen.insert(u).inserted { outside.append(u) }
+            if let id = vocabulary.readingID(of: u) { ids.append(id) }
         }
-        if unknown == .fail && !skipped.isEmpty {
-            throw .unknownCharacters(skipped)
+        if unknownID != nil { return (ids, [], outside) }
+        if unknown == .fail && !outside.isEmpty {
+            throw .unknownCharacters(outside)
         }
-        return (ids, skipped)
+        return (ids, outside, [])
     }
 
     /// What `generate` reports besides the text, which went to `emit`.
@@ -74,6 +82,11 @@ public final class Sampler {
     /// start of a line is a natural beginning), else from its first character;
     /// that start is not part of the output.
     ///
+    /// A folding vocabulary's unknown token is never chosen: its logit is set
+    /// to −∞ before every choice, in every policy, so the reported
+    /// log-probabilities are those of the model renormalised over the
+    /// characters it can emit.
+    ///
     /// Memory does not grow with `length`: only counters and, with `stop`, the
     /// last few bytes are kept. Throws when the logits a character would be
     /// drawn from hold an infinity or a NaN (the model's activations
@@ -97,6 +110,8 @@ public final class Sampler {
                 throw NonFiniteOutputError(use: .sampling, position: .generatedCharacter(generation.characterCount + 1),
                                            quantity: .outputs, value: kind)
             }
+            // The unknown token stands for many characters and is none of them: never emitted.
+            if let u = unknownID { logits[Int(u)] = -.infinity }
             let (index, lp) = logits.withUnsafeBufferPointer { chooser.choose(logits: $0, policy: policy, rng: &rng) }
             let id = Int32(index)
             generation.characterCount += 1

@@ -1,23 +1,35 @@
 /// A training text as vocabulary ids, with the vocabulary built from it.
 public struct Corpus: Sendable {
     public let settings: TokenizerSettings
-    /// Every distinct token of the text, in `Vocabulary`'s order.
-    public let vocabulary: Vocabulary
+    /// Every distinct token of the text, in `Vocabulary`'s order (the kept
+    /// ones and the unknown token last, when `folding`).
+    public private(set) var vocabulary: Vocabulary
     /// The whole text as vocabulary ids.
-    public let ids: [Int32]
-    /// Occurrences of each id (index = id); every count is at least 1.
-    public let counts: [Int]
-    /// Bytes of the source (after removing a file's byte order mark).
+    public private(set) var ids: [Int32]
+    /// Occurrences of each id (index = id); every count is at least 1, but the
+    /// unknown token's, which is 0 when nothing folded.
+    public private(set) var counts: [Int]
+    /// Bytes of the source (after removing each file's byte order mark).
     public let byteCount: Int
+    /// The paths given and the number of files read (one for a text in memory).
+    public let arguments: [String], fileCount: Int
+    /// What folding rare characters did, when a policy folds (see `VocabularyPolicy`).
+    public private(set) var folding: VocabularyFolding?
+
+    /// What was read, as a run records it.
+    public var inputs: CorpusInputs {
+        CorpusInputs(paths: arguments, files: fileCount, bytes: byteCount, characters: ids.count)
+    }
 
     /// The corpus of a text in memory. A leading U+FEFF is kept as a character;
     /// an empty text gives an empty corpus.
-    public init(text: String, settings: TokenizerSettings) throws(TokenizerError) {
+    public init(text: String, settings: TokenizerSettings, policy: VocabularyPolicy = VocabularyPolicy()) throws(TokenizerError) {
         var text = text
         var stream = try rethrowingTokenizerError {
             try text.withUTF8 { bytes in try TextStream.memory(bytes, settings: settings, fromString: true) }
         }
-        self.init(&stream, settings: settings)
+        self.init(&stream, settings: settings, arguments: [], fileCount: 1)
+        try fold(by: policy)
     }
 
     /// The corpus of the file at `path`, streamed: the file is read a few
@@ -32,8 +44,24 @@ public struct Corpus: Sendable {
 
     /// `load(path:settings:)` with another piece size (tests cut clusters across pieces).
     static func load(path: String, settings: TokenizerSettings, chunkSize: Int) throws(TokenizerError) -> Corpus {
-        var stream = try TextStream.file(path: path, settings: settings, chunkSize: chunkSize)
-        return Corpus(&stream, settings: settings)
+        try load(files: CorpusFiles(arguments: [path], files: [path]), settings: settings, chunkSize: chunkSize)
+    }
+
+    /// The corpus of several files (found by `CorpusFiles.find`), read as one
+    /// text: each file's text in order, a line break between two files when the
+    /// first does not end with one (see `TextStream`), rare characters folded
+    /// as `policy` says.
+    public static func load(files: CorpusFiles, settings: TokenizerSettings,
+                            policy: VocabularyPolicy = VocabularyPolicy()) throws(TokenizerError) -> Corpus {
+        try load(files: files, settings: settings, policy: policy, chunkSize: TextStream.defaultChunkSize)
+    }
+
+    static func load(files: CorpusFiles, settings: TokenizerSettings, policy: VocabularyPolicy = VocabularyPolicy(),
+                     chunkSize: Int) throws(TokenizerError) -> Corpus {
+        var stream = try TextStream.files(files.files, named: files.arguments, settings: settings, chunkSize: chunkSize)
+        var corpus = Corpus(&stream, settings: settings, arguments: files.arguments, fileCount: files.files.count)
+        try corpus.fold(by: policy)
+        return corpus
     }
 
     /// Encodes a file against an existing vocabulary (evaluation, fine-tuning):
@@ -47,32 +75,85 @@ public struct Corpus: Sendable {
     static func encode(
         path: String, settings: TokenizerSettings, vocabulary: Vocabulary, chunkSize: Int
     ) throws(TokenizerError) -> (ids: [Int32], unknown: [String: Int]) {
-        var stream = try TextStream.file(path: path, settings: settings, chunkSize: chunkSize)
+        let text = try encode(files: CorpusFiles(arguments: [path], files: [path]), settings: settings,
+                              vocabulary: vocabulary, chunkSize: chunkSize)
+        return (text.ids, text.unknown)
+    }
+
+    /// A text read against an existing vocabulary.
+    public struct EncodedText: Sendable {
+        /// The text's ids. A unit outside the vocabulary is the unknown token
+        /// when the vocabulary has one, else it is left out.
+        public var ids: [Int32]
+        /// Occurrences of each distinct unit outside the vocabulary.
+        public var unknown: [String: Int]
+        /// What was read.
+        public var inputs: CorpusInputs
+        /// Units outside the vocabulary, all occurrences.
+        public var unknownCount: Int { unknown.values.reduce(0, +) }
+    }
+
+    /// Encodes files against an existing vocabulary (evaluation, fine-tuning,
+    /// resuming), joined as `load(files:settings:policy:)` joins them.
+    public static func encode(files: CorpusFiles, settings: TokenizerSettings,
+                              vocabulary: Vocabulary) throws(TokenizerError) -> EncodedText {
+        try encode(files: files, settings: settings, vocabulary: vocabulary, chunkSize: TextStream.defaultChunkSize)
+    }
+
+    static func encode(files: CorpusFiles, settings: TokenizerSettings, vocabulary: Vocabulary,
+                       chunkSize: Int) throws(TokenizerError) -> EncodedText {
+        var stream = try TextStream.files(files.files, named: files.arguments, settings: settings, chunkSize: chunkSize)
         let strings = stream.segmenter.tokenStrings()
         var ids = stream.takeIDs()
-        // Temporary id → vocabulary id, or -1 for a unit the vocabulary lacks.
-        let map = strings.map { vocabulary.id(of: $0) ?? -1 }
+        // Temporary id → vocabulary id (the unknown token's for a unit it lacks, when it has one), or -1 to leave out.
+        let map = strings.map { vocabulary.readingID(of: $0) ?? -1 }
+        let known = strings.map { vocabulary.id(of: $0) != nil }
         var unknownCounts = [Int](repeating: 0, count: strings.count)
         var kept = 0
         ids.withUnsafeMutableBufferPointer { ids in
             for i in ids.indices {
-                let id = map[Int(ids[i])]
+                let t = Int(ids[i])
+                if !known[t] { unknownCounts[t] += 1 }
+                let id = map[t]
                 if id >= 0 {
                     ids[kept] = id
                     kept += 1
-                } else {
-                    unknownCounts[Int(ids[i])] += 1
                 }
             }
         }
         ids.removeLast(ids.count - kept)
         var unknown: [String: Int] = [:]
         for (t, n) in unknownCounts.enumerated() where n > 0 { unknown[strings[t], default: 0] += n }
-        return (ids, unknown)
+        let inputs = CorpusInputs(paths: files.arguments, files: files.files.count, bytes: stream.byteCount, characters: ids.count)
+        return EncodedText(ids: ids, unknown: unknown, inputs: inputs)
+    }
+
+    /// Folds the characters `policy` does not keep into the unknown token, in place.
+    private mutating func fold(by policy: VocabularyPolicy) throws(TokenizerError) {
+        guard policy.folds else { return }
+        let kept = policy.kept(counts: counts)
+        if kept.isEmpty {
+            throw .nothingKept("--min-count \(policy.minCount ?? 0) leaves no character of the corpus (the most frequent occurs \(counts.max() ?? 0) times)")
+        }
+        let unknownID = Int32(kept.count)
+        var map = [Int32](repeating: unknownID, count: counts.count)
+        for (k, old) in kept.enumerated() { map[old] = Int32(k) }
+        ids.withUnsafeMutableBufferPointer { ids in
+            map.withUnsafeBufferPointer { map in
+                for i in ids.indices { ids[i] = map[Int(ids[i])] }
+            }
+        }
+        let foldedOccurrences = counts.reduce(0, +) - kept.reduce(0) { $0 + counts[$1] }
+        folding = VocabularyFolding(policy: policy, foldedCharacters: counts.count - kept.count,
+                                    foldedOccurrences: foldedOccurrences)
+        // Distinct and non-empty (a subset of a vocabulary), and the unknown token is where it is named.
+        vocabulary = try! Vocabulary(tokens: kept.map { vocabulary.tokens[$0] } + [Vocabulary.unknownToken],
+                                     mode: settings.mode, unknownID: unknownID)
+        counts = kept.map { counts[$0] } + [foldedOccurrences]
     }
 
     /// Turns temporary ids (first-seen order) into vocabulary ids, in place.
-    private init(_ stream: inout TextStream, settings: TokenizerSettings) {
+    private init(_ stream: inout TextStream, settings: TokenizerSettings, arguments: [String], fileCount: Int) {
         var strings = stream.segmenter.tokenStrings()
         var ids = stream.takeIDs()
         // Sort the tokens, then map and count in one pass over the ids.
@@ -91,6 +172,9 @@ public struct Corpus: Sendable {
         self.ids = ids
         self.counts = counts
         byteCount = stream.byteCount
+        self.arguments = arguments
+        self.fileCount = fileCount
+        folding = nil
     }
 
     /// Replaces each id `order[k]` by `k`, in place, and returns how often each

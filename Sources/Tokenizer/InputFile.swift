@@ -26,7 +26,7 @@ extension TokenizerError {
         case .notFound(let path): self = .fileNotFound(path: path)
         case .isDirectory(let path): self = .isDirectory(path: path)
         case .unreadable(let path, let reason): self = .unreadable(path: path, reason: reason)
-        case .notRegular, .tooLarge: self = .notAFile(error.description)
+        case .notRegular, .tooLarge, .symbolicLinkLoop: self = .notAFile(error.description)
         }
     }
 }

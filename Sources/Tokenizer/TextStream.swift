@@ -4,11 +4,17 @@ import Files
 /// into the next one), and holds back the text after the last safe cut
 /// (`SafeCut`) until more arrives, so that the result does not depend on
 /// where the pieces were cut.
+///
+/// Several files are one stream (`files`): each starts afresh (its own byte
+/// order mark, offsets counted from its own first byte), the previous one's
+/// text is segmented whole before it starts, so no character spans two files,
+/// and a line break is put between two files when the first does not end
+/// with one, so that its last line does not run into the next file's first.
 struct TextStream {
     var segmenter: Segmenter
     let settings: TokenizerSettings
     /// Named in errors; nil for text from memory.
-    let path: String?
+    private(set) var path: String?
     /// Whether the input still needs UTF-8 checking (false for a `String`, whose bytes are valid).
     let checkUTF8: Bool
     let dropByteOrderMark: Bool
@@ -22,6 +28,13 @@ struct TextStream {
     private var carry: [UInt8] = []
     /// Checked text not yet split: it starts at a safe cut.
     private var pending: [UInt8] = []
+    /// The last source byte taken, nil before any.
+    private var lastByte: UInt8?
+    /// A line break goes in before the current source's first byte (see `beginSource`).
+    private var separatorDue = false
+
+    /// What goes between two sources when the first does not end with a line break.
+    static let separator: [UInt8] = [0x0A]
 
     /// A pending text this long without a safe cut is split at a scalar
     /// boundary anyway (only possible for pathological text, such as megabytes
@@ -47,6 +60,18 @@ struct TextStream {
         }
     }
 
+    /// Starts the next source (a file after the last one ended with a final
+    /// piece): its byte order mark is dropped and error offsets count from its
+    /// first byte; a separator goes in before its first byte when the text so
+    /// far does not end with a line break.
+    mutating func beginSource(path: String?) {
+        precondition(carry.isEmpty && pending.isEmpty, "the previous source ended with a final piece")
+        self.path = path
+        started = false
+        offset = 0
+        separatorDue = lastByte.map { $0 != 0x0A } ?? false
+    }
+
     private mutating func take(_ piece: UnsafeBufferPointer<UInt8>, isFinal: Bool) throws(TokenizerError) {
         var raw = piece
         if !started && (raw.count >= 3 || isFinal) {
@@ -58,6 +83,13 @@ struct TextStream {
         } else if !started {  // too short to tell; wait for more
             carry = Array(raw)
             return
+        }
+        if let last = raw.last {
+            if separatorDue {
+                separatorDue = false
+                try Self.separator.withUnsafeBufferPointer { (b) throws(TokenizerError) in try segmenter.segment(b) }
+            }
+            lastByte = last
         }
         if settings.mode == .byte {
             byteCount += raw.count
@@ -107,25 +139,40 @@ extension TextStream {
 
     /// The tokens of the file at `path`, read `chunkSize` bytes at a time.
     static func file(path: String, settings: TokenizerSettings, chunkSize: Int = defaultChunkSize) throws(TokenizerError) -> TextStream {
+        try files([path], named: [path], settings: settings, chunkSize: chunkSize)
+    }
+
+    /// The tokens of the files at `paths`, one after another (see the type's
+    /// documentation for how they are joined); `names` (the paths a user gave)
+    /// are named when together they hold no text.
+    static func files(_ paths: [String], named names: [String], settings: TokenizerSettings,
+                      chunkSize: Int = defaultChunkSize) throws(TokenizerError) -> TextStream {
         precondition(chunkSize >= 4, "chunk size must hold a UTF-8 sequence")
-        let file = try InputFile(path: path)
-        try checkMemory(forFileOf: file.sizeHint, path: path)
-        var stream = try TextStream(settings: settings, path: path)
-        // At most one token per byte: reserving that much costs address space, and
-        // memory only for the pages the ids really fill, and the array never moves.
-        stream.segmenter.ids.reserveCapacity(file.sizeHint + 16)
-        var buffer = [UInt8](repeating: 0, count: chunkSize)
+        precondition(!paths.isEmpty, "at least one file")
         var total = 0
-        while true {
-            let n = try rethrowingTokenizerError { try buffer.withUnsafeMutableBytes { b in try file.fill(b) } }
-            total += n
-            let isFinal = n < chunkSize
-            try buffer.withUnsafeBufferPointer { (b) throws(TokenizerError) in
-                try stream.feed(UnsafeBufferPointer(rebasing: b[..<n]), isFinal: isFinal)
-            }
-            if isFinal { break }
+        for path in paths {  // every size first: memory is refused before anything is read
+            let (sum, overflow) = total.addingReportingOverflow(try InputFile(path: path).sizeHint)
+            total = overflow ? .max : sum
         }
-        if stream.byteCount == 0 { throw .emptyFile(path: path) }
+        try checkMemory(forFileOf: total, path: paths.count == 1 ? paths[0] : "the \(paths.count) files")
+        var stream = try TextStream(settings: settings, path: paths[0])
+        // At most one token per byte (and a separator per file): reserving that much costs address
+        // space, and memory only for the pages the ids really fill, and the array never moves.
+        stream.segmenter.ids.reserveCapacity(total &+ paths.count &+ 16)
+        var buffer = [UInt8](repeating: 0, count: chunkSize)
+        for path in paths {
+            stream.beginSource(path: path)
+            let file = try InputFile(path: path)
+            while true {
+                let n = try rethrowingTokenizerError { try buffer.withUnsafeMutableBytes { b in try file.fill(b) } }
+                let isFinal = n < chunkSize
+                try buffer.withUnsafeBufferPointer { (b) throws(TokenizerError) in
+                    try stream.feed(UnsafeBufferPointer(rebasing: b[..<n]), isFinal: isFinal)
+                }
+                if isFinal { break }
+            }
+        }
+        if stream.byteCount == 0 { throw paths.count == 1 ? .emptyFile(path: paths[0]) : .noText(paths: names) }
         return stream
     }
 

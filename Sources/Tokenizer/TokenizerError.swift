@@ -15,6 +15,12 @@ public enum TokenizerError: Error, Equatable, CustomStringConvertible, Sendable 
     /// Bytes that are not UTF-8 at `offset` (counted from the start of the file,
     /// byte order mark included). `path` is nil for bytes that came from memory.
     case invalidUTF8(path: String?, offset: Int)
+    /// Nothing to read below the paths given (an empty directory, or one of binary files only); the message says why.
+    case noTextFiles(String)
+    /// The files given hold no text at all (each is empty).
+    case noText(paths: [String])
+    /// A vocabulary policy that keeps no character of the corpus; the message says why.
+    case nothingKept(String)
     /// An ICU call failed; the associated value is ICU's error name (`U_MEMORY_ALLOCATION_ERROR`).
     case icuFailure(String)
 
@@ -35,6 +41,12 @@ public enum TokenizerError: Error, Equatable, CustomStringConvertible, Sendable 
         case .invalidUTF8(let path, let offset):
             let prefix = path.map { "\($0): " } ?? ""
             return "\(prefix)invalid UTF-8 at byte \(offset); use --lossy to replace invalid bytes with U+FFFD (or read the file as bytes: --tokenizer byte for train, --mode byte for vocab)"
+        case .noTextFiles(let message):
+            return message
+        case .noText(let paths):
+            return "\(paths.count == 1 ? paths[0] : "the \(paths.count) paths given") hold\(paths.count == 1 ? "s" : "") no text: every file is empty"
+        case .nothingKept(let message):
+            return message
         case .icuFailure(let name):
             return "ICU failed (\(name)) while splitting text into characters"
         }

@@ -20,14 +20,29 @@ public struct Vocabulary: Equatable, Sendable {
     public let tokens: [String]
     /// Whether tokens are raw bytes (see the type's documentation).
     public let mode: TokenizerMode
+    /// The id of the unknown token, when rare characters are folded into one
+    /// (`VocabularyPolicy`): the character no text produces, which every
+    /// character outside the vocabulary reads as. nil for a vocabulary of every
+    /// character of its corpus.
+    public let unknownID: Int32?
+    /// Text tokens only: the unknown token is not found by `id(of:)`.
     private let index: [ExactToken: Int32]
 
-    /// A vocabulary over exactly these tokens, in this order.
+    /// The unknown token's entry in `tokens`. It is several characters in every
+    /// mode (a grapheme, scalar or byte is one), so no text produces it; it
+    /// shows as U+FFFD in decoded text.
+    public static let unknownToken = "<unk>"
+
+    /// A vocabulary over exactly these tokens, in this order; `unknownID`, when
+    /// given, is the position of `unknownToken`.
     /// Throws if a token repeats or is empty.
-    public init(tokens: [String], mode: TokenizerMode) throws(VocabularyError) {
+    public init(tokens: [String], mode: TokenizerMode, unknownID: Int32? = nil) throws(VocabularyError) {
+        if let u = unknownID, !(0 <= u && Int(u) < tokens.count && tokens[Int(u)] == Vocabulary.unknownToken) {
+            throw .misplacedUnknownToken(u)
+        }
         var index: [ExactToken: Int32] = [:]
         index.reserveCapacity(tokens.count)
-        for (i, t) in tokens.enumerated() {
+        for (i, t) in tokens.enumerated() where Int32(i) != unknownID {
             if t.isEmpty { throw .emptyToken(index: i) }
             if index.updateValue(Int32(i), forKey: ExactToken(t)) != nil { throw .duplicateToken(t) }
             if mode == .byte, !(t.unicodeScalars.count == 1 && t.unicodeScalars.first!.value < 256) {
@@ -36,6 +51,7 @@ public struct Vocabulary: Equatable, Sendable {
         }
         self.tokens = tokens
         self.mode = mode
+        self.unknownID = unknownID
         self.index = index
     }
 
@@ -51,19 +67,29 @@ public struct Vocabulary: Equatable, Sendable {
     /// The id of `token`, or nil when it is not in the vocabulary.
     public func id(of token: String) -> Int32? { index[ExactToken(token)] }
 
-    /// The raw bytes a token stands for (its UTF-8, or the one byte in `byte` mode).
+    /// The id a character of a text reads as: its own, else the unknown token's
+    /// (nil when it has none and the character is not in the vocabulary).
+    public func readingID(of token: String) -> Int32? { index[ExactToken(token)] ?? unknownID }
+
+    /// The bytes of U+FFFD REPLACEMENT CHARACTER: how the unknown token shows in text.
+    static let unknownTokenBytes: [UInt8] = [0xEF, 0xBF, 0xBD]
+
+    /// The raw bytes a token stands for (its UTF-8, or the one byte in `byte`
+    /// mode; U+FFFD for the unknown token).
     public func bytes(of id: Int32) -> [UInt8] {
+        if id == unknownID { return Vocabulary.unknownTokenBytes }
         let t = tokens[Int(id)]
         return mode == .byte ? [UInt8(t.unicodeScalars.first!.value)] : Array(t.utf8)
     }
 
-    /// Ids of `units`; throws listing every distinct unknown token (in first-seen order).
+    /// Ids of `units` (a unit outside the vocabulary reads as the unknown token
+    /// when there is one); throws listing every distinct unknown token (in first-seen order).
     public func encode(_ units: some Sequence<String>) throws(VocabularyError) -> [Int32] {
         var ids: [Int32] = []
         var unknown: [String] = []
         var seen = Set<ExactToken>()
         for u in units {
-            if let i = index[ExactToken(u)] { ids.append(i) } else if seen.insert(ExactToken(u)).inserted { unknown.append(u) }
+            if let i = readingID(of: u) { ids.append(i) } else if seen.insert(ExactToken(u)).inserted { unknown.append(u) }
         }
         if !unknown.isEmpty { throw .unknownTokens(unknown) }
         return ids
@@ -83,15 +109,15 @@ public struct Vocabulary: Equatable, Sendable {
         return String(decoding: data, as: UTF8.self)
     }
 
-    public init(jsonString: String, mode: TokenizerMode) throws(VocabularyError) {
+    public init(jsonString: String, mode: TokenizerMode, unknownID: Int32? = nil) throws(VocabularyError) {
         guard let tokens = try? JSONDecoder().decode([String].self, from: Data(jsonString.utf8)) else {
             throw .malformedJSON
         }
-        try self.init(tokens: tokens, mode: mode)
+        try self.init(tokens: tokens, mode: mode, unknownID: unknownID)
     }
 
     public static func == (a: Vocabulary, b: Vocabulary) -> Bool {
-        a.mode == b.mode && a.tokens.count == b.tokens.count
+        a.mode == b.mode && a.unknownID == b.unknownID && a.tokens.count == b.tokens.count
             && zip(a.tokens, b.tokens).allSatisfy { $0.utf8.elementsEqual($1.utf8) }
     }
 
@@ -119,6 +145,8 @@ public enum VocabularyError: Error, Equatable, CustomStringConvertible, Sendable
     case malformedJSON
     /// Tokens not in the vocabulary, distinct, in first-seen order.
     case unknownTokens([String])
+    /// The unknown token's id is outside the vocabulary or names another entry.
+    case misplacedUnknownToken(Int32)
 
     public var description: String {
         switch self {
@@ -126,6 +154,8 @@ public enum VocabularyError: Error, Equatable, CustomStringConvertible, Sendable
         case .duplicateToken(let t): return "vocabulary lists \(Vocabulary.displayForm(t)) twice"
         case .invalidByteToken(let t): return "byte vocabulary entry \(Vocabulary.displayForm(t)) is not one byte"
         case .malformedJSON: return "vocabulary is not a JSON array of strings"
+        case .misplacedUnknownToken(let id):
+            return "the unknown token's id \(id) does not name a \"\(Vocabulary.unknownToken)\" entry of the vocabulary"
         case .unknownTokens(let ts):
             return "\(ts.count) character\(ts.count == 1 ? " is" : "s are") not in the model's vocabulary: \(Vocabulary.displayList(ts))"
         }
@@ -176,8 +206,9 @@ extension Vocabulary {
         return sorted.prefix(20).map(displayForm).joined(separator: " ") + (sorted.count > 20 ? " …" : "")
     }
 
-    /// The display form of the token with this id (see `displayForm(_:mode:)`).
+    /// The display form of the token with this id (see `displayForm(_:mode:)`);
+    /// the unknown token shows as <unk>, without quotes.
     public func displayForm(of id: Int32) -> String {
-        Vocabulary.displayForm(tokens[Int(id)], mode: mode)
+        id == unknownID ? Vocabulary.unknownToken : Vocabulary.displayForm(tokens[Int(id)], mode: mode)
     }
 }

@@ -20,6 +20,9 @@ public struct TrainingStart: Sendable {
     public var resumedAt: Int?            // iteration a resumed run starts from
     public var directory: String
     public var baselines: Baselines?      // unigram and bigram validation loss, fitted on the training split
+    public var inputs: CorpusInputs       // what was read
+    public var skipped: String?           // the notice for files left out below the directories given, or nil
+    public var folding: VocabularyFolding? // rare characters folded into <unk>, when the run folds
 }
 
 public struct TrainingProgress: Sendable {
@@ -102,26 +105,42 @@ public final class Trainer {
         // Data: the checkpoint's vocabulary when there is one, else the corpus's own.
         let vocabulary: Vocabulary
         let ids: [Int32]
+        let inputs: CorpusInputs
+        let files: CorpusFiles
+        var folding: VocabularyFolding? = nil
         do {
+            files = try CorpusFiles.find(options.corpusPaths)
             if let source {
-                let encoded = try Corpus.encode(path: options.corpusPath, settings: source.tokenizer, vocabulary: source.vocabulary)
-                if !encoded.unknown.isEmpty {
+                let encoded = try Corpus.encode(files: files, settings: source.tokenizer, vocabulary: source.vocabulary)
+                if !encoded.unknown.isEmpty && source.vocabulary.unknownID == nil {
                     let list = encoded.unknown.keys
                     throw TrainingError.corpus(
-                        "\(options.corpusPath) has \(list.count) character\(list.count == 1 ? "" : "s") the checkpoint's vocabulary lacks: "
+                        "\(options.corpusPaths.joined(separator: " ")) has \(list.count) character\(list.count == 1 ? "" : "s") the checkpoint's vocabulary lacks: "
                             + Vocabulary.displayList(list))
+                }
+                // A folding checkpoint's policy goes on: what its vocabulary lacks reads as <unk>.
+                folding = source.folding.map {
+                    VocabularyFolding(policy: $0.policy, foldedCharacters: encoded.unknown.count, foldedOccurrences: encoded.unknownCount)
                 }
                 vocabulary = source.vocabulary
                 ids = encoded.ids
+                inputs = encoded.inputs
             } else {
-                let corpus = try Corpus.load(path: options.corpusPath, settings: options.tokenizer)
+                let corpus = try Corpus.load(files: files, settings: options.tokenizer, policy: options.vocabularyPolicy)
                 vocabulary = corpus.vocabulary
                 ids = corpus.ids
+                inputs = corpus.inputs
+                folding = corpus.folding
             }
         } catch let e as TrainingError {
             throw e
         } catch {
             throw .corpus("\(error)")
+        }
+        if let resume, let text = resume.training[Key.inputs],
+           let stored = try? JSONDecoder().decode(CorpusInputs.self, from: Data(text.utf8)),
+           (stored.files, stored.bytes, stored.characters) != (inputs.files, inputs.bytes, inputs.characters) {
+            throw .resumeMismatch("the inputs are not the ones this run was trained on (\(stored.summary) then, \(inputs.summary) now)")
         }
         do {
             splits = try DataSplits(tokenCount: ids.count, validationFraction: options.validationFraction,
@@ -137,7 +156,7 @@ public final class Trainer {
             streams = try BatchStreams(ids: ids, range: splits.train, batchSize: options.batchSize,
                                        sequenceLength: options.sequenceLength)
         } catch {
-            throw .corpus("\(options.corpusPath): \(error)")
+            throw .corpus("\(options.corpusPaths.joined(separator: " ")): \(error)")
         }
 
         let config = options.modelConfig(vocabularySize: vocabulary.count)
@@ -180,6 +199,9 @@ public final class Trainer {
         self.model = model
         self.vocabulary = vocabulary
         self.corpusIDs = ids
+        self.inputs = inputs
+        self.skipped = files.notice
+        self.folding = folding
         self.step = TrainingStep(model: model, optimizer: optimizer, clipMode: options.clipMode,
                                  clipThreshold: options.gradientClip, batchSize: options.batchSize,
                                  sequenceLength: options.sequenceLength)
@@ -197,6 +219,10 @@ public final class Trainer {
 
     /// A run's identity, kept in its checkpoints: which run a directory holds.
     private let runID: String
+    /// What the run reads (recorded in its checkpoints), what was left out, and what folded.
+    public let inputs: CorpusInputs
+    private let skipped: String?
+    public let folding: VocabularyFolding?
 
     private static func newRunID() -> String {
         let id = String(UInt64.random(in: 1...UInt64.max), radix: 16)
@@ -274,7 +300,8 @@ public final class Trainer {
             corpusCharacters: corpusIDs.count, vocabularySize: vocabulary.count, parameterCount: model.parameters.count,
             trainCharacters: splits.train.count, validationCharacters: splits.validation.count, testCharacters: splits.test.count,
             iterationsPerEpoch: streams.batchCount, plannedIterations: planned,
-            resumedAt: resumedAtIteration, directory: directory.path, baselines: baselines)))
+            resumedAt: resumedAtIteration, directory: directory.path, baselines: baselines,
+            inputs: inputs, skipped: skipped, folding: folding)))
         if let baselines, resumedAtIteration == nil {
             try directory.appendLog(["type": .string("baseline"), "iter": .int(iteration),
                                      "unigram_val_loss": .number(baselines.unigram), "bigram_val_loss": .number(baselines.bigram)])
@@ -458,7 +485,7 @@ extension Trainer {
             Key.options: optionsJSON, Key.iteration: "\(iteration)", Key.epoch: "\(epoch)", Key.batch: "\(batchIndex)",
             Key.rng: "\(rng.state)", Key.optimizerSteps: "\(step.optimizer.stepCount)", Key.history: historyJSON,
             Key.elapsedSeconds: "\(elapsedBefore + elapsed)", Key.evalsWithoutImprovement: "\(evalsWithoutImprovement)",
-            Key.runID: runID,
+            Key.runID: runID, Key.inputs: Checkpoint.json(inputs),
         ]
         if let best = bestValidation { training[Key.bestValidationLoss] = "\(best)" }
         let l = model.config.layerCount, b = state.batchSize, h = model.config.hiddenSize
@@ -466,7 +493,7 @@ extension Trainer {
         extras.append(SafeTensorsFile.Tensor(name: CheckpointLayout.State.h, shape: [l, b, h], data: state.h))
         if !state.c.isEmpty { extras.append(SafeTensorsFile.Tensor(name: CheckpointLayout.State.c, shape: [l, b, h], data: state.c)) }
         return Checkpoint(config: model.config, vocabulary: vocabulary, tokenizer: options.tokenizer,
-                          parameters: model.parameters, training: training, extraTensors: extras)
+                          parameters: model.parameters, training: training, extraTensors: extras, folding: folding)
     }
 
     /// The options a checkpoint's run was trained with (for `--resume`).

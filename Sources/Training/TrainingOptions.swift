@@ -5,8 +5,23 @@ import Tokenizer
 /// Stored in every checkpoint (JSON), so a resumed run continues with the same settings.
 public struct TrainingOptions: Codable, Equatable, Sendable {
     // MARK: data
-    public var corpusPath: String = ""                       // the UTF-8 text to learn
+    public var corpusPath: String = ""                       // the UTF-8 text to learn (the first path given)
     public var tokenizer = TokenizerSettings()               // grapheme clusters, NFC
+    public var minCount: Int? = nil                          // --min-count: rarer characters fold into <unk>
+    public var maxVocabulary: Int? = nil                     // --max-vocab: only the K most frequent keep an id
+    /// Every path given (files and directories, read as `CorpusFiles` says).
+    public var corpusPaths: [String] {
+        get { [corpusPath] + (moreCorpusPaths ?? []) }
+        set {
+            corpusPath = newValue.first ?? ""
+            moreCorpusPaths = newValue.count > 1 ? Array(newValue.dropFirst()) : nil
+        }
+    }
+    /// The paths after the first: absent (nil) for one, so that a run on one
+    /// file encodes as it did before several inputs existed.
+    private var moreCorpusPaths: [String]? = nil
+    /// Which characters get an id of their own.
+    public var vocabularyPolicy: VocabularyPolicy { VocabularyPolicy(minCount: minCount, maxCharacters: maxVocabulary) }
     public var validationFraction: Double = 0.05             // contiguous splits: train | val | test
     public var testFraction: Double = 0.05
 
@@ -129,6 +144,7 @@ public struct TrainingOptions: Codable, Equatable, Sendable {
             return "--decay-rate must be in (0, 1) (got \(optimizer.decay))"
         }
         if let p = optimizer.problem { return p }
+        if let p = vocabularyPolicy.problem { return p }
         switch schedule {
         case .constant: break
         case .stepPerEpoch(let factor, let after):

@@ -207,9 +207,10 @@ public struct ActivationPage: Sendable {
 
     // MARK: - Pieces
 
-    /// The id of a character, or nil when the model does not know it.
+    /// The id of a character (the unknown token's for one a folding vocabulary
+    /// lacks), or nil when the model does not know it.
     static func id(of character: String, in vocabulary: Vocabulary) -> Int32? {
-        vocabulary.id(of: character)
+        vocabulary.readingID(of: character)
     }
 
     /// A probability in thousandths, 0…1000. Float → Int traps on NaN or

@@ -14,10 +14,12 @@ struct EvalCommand: ParsableCommand {
             The text is read as training reads its validation split: B contiguous streams, windows of T, \
             the state carried between windows. B and T default to the checkpoint's training values, so \
             on the validation text this reproduces the trainer's validation loss. Use --batch-size 1 to \
-            score every character with the whole text before it as context.
+            score every character with the whole text before it as context. Files and directories are read \
+            as train reads them. Characters the model does not know are left out (counted on stderr), or, \
+            with a checkpoint trained with --min-count or --max-vocab, read and scored as <unk> (counted too).
             """)
 
-    @Argument(help: "The text file to score.") var file: String
+    @Argument(help: "Text files or directories to score.") var file: [String] = []
     @OptionGroup var checkpointOptions: CheckpointOptions
     @Option(help: "Streams B (default: the checkpoint's training batch size).") var batchSize: Int?
     @Option(help: "Window length T (default: the checkpoint's training sequence length).") var seqLength: Int?
@@ -28,7 +30,8 @@ struct EvalCommand: ParsableCommand {
     /// the corpus the checkpoint was trained on, when that file can still be read
     /// (else nil: the checkpoint keeps no counts).
     static func baselines(trainedOn options: TrainingOptions, checkpoint: Checkpoint, scoring ids: [Int32]) -> Baselines? {
-        guard let corpus = try? Corpus.encode(path: options.corpusPath, settings: checkpoint.tokenizer,
+        guard let files = try? CorpusFiles.find(options.corpusPaths),
+              let corpus = try? Corpus.encode(files: files, settings: checkpoint.tokenizer,
                                               vocabulary: checkpoint.vocabulary).ids,
               let splits = try? DataSplits(tokenCount: corpus.count, validationFraction: options.validationFraction,
                                            testFraction: options.testFraction) else { return nil }
@@ -36,6 +39,7 @@ struct EvalCommand: ParsableCommand {
     }
 
     func validate() throws {
+        if file.isEmpty { throw ValidationError("give at least one text file or directory to score") }
         typealias L = TrainingOptions.Limits
         if let b = batchSize, !L.batchSize.contains(b) { throw ValidationError("--batch-size must be between 1 and 100000 (got \(b))") }
         if let t = seqLength, !L.sequenceLength.contains(t) { throw ValidationError("--seq-length must be between 1 and 100000 (got \(t))") }
@@ -44,23 +48,32 @@ struct EvalCommand: ParsableCommand {
         }
     }
 
+    /// The paths scored, as the output names them.
+    var name: String { file.joined(separator: " ") }
+
     func run() throws {
         BLAS.threadCount = threads.count
         let (path, checkpoint) = try checkpointOptions.load()
         let trained = try? Trainer.storedOptions(in: checkpoint)
         let b = batchSize ?? trained?.batchSize ?? 1
         let t = seqLength ?? trained?.sequenceLength ?? 50
-        let encoded: (ids: [Int32], unknown: [String: Int])
+        let encoded: Corpus.EncodedText
         do {
-            encoded = try Corpus.encode(path: file, settings: checkpoint.tokenizer, vocabulary: checkpoint.vocabulary)
+            let files = try CorpusFiles.find(file)
+            if let notice = files.notice { note(notice) }
+            encoded = try Corpus.encode(files: files, settings: checkpoint.tokenizer, vocabulary: checkpoint.vocabulary)
         } catch {
             throw failure("\(error)")
         }
-        let skipped = encoded.unknown.values.reduce(0, +)
-        if skipped > 0 {
+        let outside = encoded.unknownCount
+        let folds = checkpoint.vocabulary.unknownID != nil
+        let skipped = folds ? 0 : outside
+        let unknown = folds ? outside : 0
+        if outside > 0 {
             let list = encoded.unknown.keys
-            note("skipped \(skipped) character\(skipped == 1 ? "" : "s") outside the vocabulary (\(list.count) distinct: "
-                 + Vocabulary.displayList(list) + ")")
+            let what = folds ? "read \(outside) character\(outside == 1 ? "" : "s") outside the vocabulary as \(Vocabulary.unknownToken)"
+                             : "skipped \(outside) character\(outside == 1 ? "" : "s") outside the vocabulary"
+            note(what + " (\(list.count) distinct: " + Vocabulary.displayList(list) + ")")
         }
         let model = StackedRNN(config: checkpoint.config)
         model.parameters = checkpoint.parameters
@@ -75,16 +88,18 @@ struct EvalCommand: ParsableCommand {
             throw failure("\(error)")
         }
         guard let e = evaluation else {
-            throw failure("\(file) has fewer than 2 characters the model knows; nothing to score")
+            throw failure("\(name) has fewer than 2 characters the model knows; nothing to score")
         }
         let baselines = trained.flatMap { Self.baselines(trainedOn: $0, checkpoint: checkpoint, scoring: encoded.ids) }
         if json {
             let extra = baselines.map { ",\"unigram_loss\":\($0.unigram),\"bigram_loss\":\($0.bigram)" } ?? ""
-            print("{\"file\":\(JSONStringEscaper.quoted(file)),\"checkpoint\":\(JSONStringEscaper.quoted(path)),\"loss\":\(e.loss),\"bits_per_char\":\(e.bitsPerCharacter),"
-                  + "\"perplexity\":\(e.perplexity),\"characters\":\(e.characters),\"skipped\":\(skipped)\(extra)}")
+            let folded = folds ? ",\"unknown\":\(unknown)" : ""
+            print("{\"file\":\(JSONStringEscaper.quoted(name)),\"files\":\(encoded.inputs.files),\"checkpoint\":\(JSONStringEscaper.quoted(path)),\"loss\":\(e.loss),\"bits_per_char\":\(e.bitsPerCharacter),"
+                  + "\"perplexity\":\(e.perplexity),\"characters\":\(e.characters),\"skipped\":\(skipped)\(folded)\(extra)}")
         } else {
-            print(String(format: "%@: %.4f nats/char, %.4f bits/char, perplexity %.3f over %d characters",
-                         file, e.loss, e.bitsPerCharacter, e.perplexity, e.characters))
+            let folded = folds ? "; \(unknown) unknown, read as \(Vocabulary.unknownToken)" : ""
+            print(String(format: "%@: %.4f nats/char, %.4f bits/char, perplexity %.3f over %d characters%@",
+                         name, e.loss, e.bitsPerCharacter, e.perplexity, e.characters, folded))
             if let b = baselines {
                 print(String(format: "baselines fitted on the training split: unigram %.4f (%.4f bits/char), bigram %.4f (%.4f bits/char)",
                              b.unigram, b.unigram / log(2.0), b.bigram, b.bigram / log(2.0)))

@@ -21,6 +21,7 @@ struct InfoCommand: ParsableCommand {
         let best = c.training[Key.bestValidationLoss].flatMap(Double.init)
         let seconds = c.training[Key.elapsedSeconds].flatMap(Double.init)
         let epoch = c.training[Key.epoch].flatMap(Int.init)
+        let inputs = c.training[Key.inputs].flatMap { try? JSONDecoder().decode(CorpusInputs.self, from: Data($0.utf8)) }
         if json {
             var fields: [String] = [
                 "\"path\":\(JSONStringEscaper.quoted(path))", "\"format_version\":\(Checkpoint.formatVersion)",
@@ -41,6 +42,17 @@ struct InfoCommand: ParsableCommand {
             if let reasons = options?.autoReasons {
                 fields.append("\"auto\":[" + reasons.map { JSONStringEscaper.quoted($0) }.joined(separator: ",") + "]")
             }
+            if let inputs {
+                fields.append("\"inputs\":{\"paths\":[\(inputs.paths.map { JSONStringEscaper.quoted($0) }.joined(separator: ","))],"
+                              + "\"files\":\(inputs.files),\"bytes\":\(inputs.bytes),\"characters\":\(inputs.characters)}")
+            }
+            if let f = c.folding, let u = c.vocabulary.unknownID {
+                var policy: [String] = []
+                if let n = f.policy.minCount { policy.append("\"min_count\":\(n)") }
+                if let k = f.policy.maxCharacters { policy.append("\"max_vocab\":\(k)") }
+                fields.append("\"folding\":{" + (policy + ["\"unknown_id\":\(u)", "\"folded_characters\":\(f.foldedCharacters)",
+                                                          "\"folded_occurrences\":\(f.foldedOccurrences)"]).joined(separator: ",") + "}")
+            }
             print("{" + fields.joined(separator: ",") + "}")
             return
         }
@@ -49,11 +61,13 @@ struct InfoCommand: ParsableCommand {
         let recurrent = c.config.recurrentDropout > 0 ? ", recurrent dropout \(c.config.recurrentDropout)" : ""
         print("model:      \(cell), \(c.config.layerCount) × \(c.config.hiddenSize), dropout \(c.config.dropout)\(recurrent), \(c.config.parameterCount) parameters")
         print("tokenizer:  \(c.tokenizer.mode.rawValue)\(c.tokenizer.normalize && c.tokenizer.mode != .byte ? ", NFC" : "")")
-        let preview = c.vocabulary.tokens.prefix(40).map(Vocabulary.displayForm).joined(separator: " ")
+        let preview = (0..<min(c.vocabulary.count, 40)).map { c.vocabulary.displayForm(of: Int32($0)) }.joined(separator: " ")
         print("vocabulary: \(c.vocabulary.count) characters: \(preview)\(c.vocabulary.count > 40 ? " …" : "")")
+        if let f = c.folding, let u = c.vocabulary.unknownID { print("folding:    \(f.summary); \(Vocabulary.unknownToken) is id \(u)") }
         if let o = options {
-            print("trained on: \(o.corpusPath) (B=\(o.batchSize), T=\(o.sequenceLength), \(o.optimizer.kind.rawValue), lr \(o.learningRate))")
+            print("trained on: \(o.corpusPaths.joined(separator: " ")) (B=\(o.batchSize), T=\(o.sequenceLength), \(o.optimizer.kind.rawValue), lr \(o.learningRate))")
         }
+        if let inputs { print("read:       \(inputs.summary)") }
         if let iterations {
             var line = "progress:   \(iterations) iterations, \(epoch ?? 0) full epochs"
             if let seconds { line += ", \(formatDuration(seconds)) of training" }

@@ -31,7 +31,7 @@ struct SampleCommand: ParsableCommand {
     @Option(help: "Stop once this string has been generated.") var stop: String?
     @Option(help: "Number of samples: 1 to \(Int.max), seeds S, S+1, …; each is streamed like one.") var count: Int = 1
     @Flag(help: "Do not print the prime before the generated text.") var noEcho = false
-    @Option(help: "Prime characters the model has never seen: fail (default) or skip.") var unknown: Sampler.UnknownCharacters = .fail
+    @Option(help: "Prime characters the model has never seen: fail (default) or skip. A checkpoint trained with --min-count or --max-vocab reads them as <unk> instead.") var unknown: Sampler.UnknownCharacters = .fail
     @Flag(help: "Print one JSON object per sample: text, seed, mean log-probability.") var json = false
     @OptionGroup var threads: ThreadOptions  // large models' weight products; the text does not depend on it
 
@@ -73,10 +73,14 @@ struct SampleCommand: ParsableCommand {
         let sampler = Sampler(checkpoint: checkpoint)
         let primeIDs: [Int32]
         do {
-            let (ids, skipped) = try sampler.encodePrime(primeText, unknown: unknown)
+            let (ids, skipped, readAsUnknown) = try sampler.encodePrime(primeText, unknown: unknown)
             if !skipped.isEmpty {
                 note("skipped \(skipped.count) prime character\(skipped.count == 1 ? "" : "s") the model has never seen: "
                      + Vocabulary.displayList(skipped))
+            }
+            if !readAsUnknown.isEmpty {
+                note("read \(readAsUnknown.count) distinct prime character\(readAsUnknown.count == 1 ? "" : "s") outside the vocabulary as \(Vocabulary.unknownToken): "
+                     + Vocabulary.displayList(readAsUnknown))
             }
             primeIDs = ids
         } catch {

@@ -8,14 +8,18 @@ import Training
 struct TrainCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "train",
-        abstract: "Train a model on a UTF-8 text file (truncated BPTT, checkpoints, resume).",
+        abstract: "Train a model on UTF-8 text files (truncated BPTT, checkpoints, resume).",
         discussion: """
             Checkpoints go to checkpoints/<corpus name>/ (latest.safetensors at every evaluation, \
             best.safetensors when the validation loss improves) with a JSON-lines log, train.jsonl. \
-            Ctrl-C saves a checkpoint and exits; --resume continues exactly where a run stopped.
+            Ctrl-C saves a checkpoint and exits; --resume continues exactly where a run stopped. \
+            Give files and directories: a directory is read whole (sorted, depth first; hidden files and \
+            files that are not text are skipped with a notice), the files are joined in order with a line \
+            break between two when the first does not end with one, and the corpus name is the first \
+            path's, +N for N more paths.
             """)
 
-    @Argument(help: "The text file to learn from.") var corpus: String
+    @Argument(help: "Text files or directories to learn from.") var corpus: [String] = []
 
     // Model
     @Option(help: "Cell type: lstm, gru or rnn.") var model: CellKind?
@@ -32,6 +36,7 @@ struct TrainCommand: ParsableCommand {
 
     // Data
     @OptionGroup var tokenizer: TokenizerOptions
+    @OptionGroup var folding: FoldingOptions
     @Option(help: "Characters per truncated-BPTT window, T (default 50).") var seqLength: Int?
     @Option(help: "Parallel streams per batch, B (default 50).") var batchSize: Int?
     @Option(help: "Fraction of the corpus for validation (default 0.05).") var valFrac: Double?
@@ -67,6 +72,10 @@ struct TrainCommand: ParsableCommand {
     @OptionGroup var threads: ThreadOptions
 
     func validate() throws {
+        if corpus.isEmpty { throw ValidationError("give at least one text file or directory to learn from") }
+        if initFrom != nil && folding.given {
+            throw ValidationError("--init-from keeps the checkpoint's vocabulary; --min-count and --max-vocab cannot change it")
+        }
         if resume && resumeFrom != nil { throw ValidationError("give --resume or --resume-from, not both") }
         if (resume || resumeFrom != nil) && initFrom != nil { throw ValidationError("--init-from starts a new run; it cannot be combined with --resume") }
         if (resume || resumeFrom != nil) && overwrite { throw ValidationError("--overwrite starts a new run; it cannot be combined with --resume") }
@@ -79,7 +88,9 @@ struct TrainCommand: ParsableCommand {
     /// The flags applied on top of `base`.
     func apply(to base: TrainingOptions) -> TrainingOptions {
         var o = base
-        o.corpusPath = corpus
+        o.corpusPaths = corpus
+        if let v = folding.minCount { o.minCount = v }
+        if let v = folding.maxVocab { o.maxVocabulary = v }
         if let v = model { o.cell = v }
         if let v = activation { o.activation = v }
         if let v = layers { o.layerCount = v }
@@ -119,7 +130,7 @@ struct TrainCommand: ParsableCommand {
 
     func run() throws {
         BLAS.threadCount = threads.count
-        let directory = checkpointDir ?? "checkpoints/" + ((corpus as NSString).lastPathComponent as NSString).deletingPathExtension
+        let directory = checkpointDir ?? "checkpoints/" + CorpusFiles.runName(for: corpus)
 
         var options: TrainingOptions
         var resumeCheckpoint: Checkpoint? = nil
@@ -135,7 +146,7 @@ struct TrainCommand: ParsableCommand {
                 options = apply(to: stored)
                 // Only the budget and the bookkeeping may change on resume; anything else would not be the same run.
                 var comparable = options
-                comparable.corpusPath = stored.corpusPath
+                comparable.corpusPaths = stored.corpusPaths  // a corpus may move: its content is checked instead
                 comparable.epochs = stored.epochs; comparable.maxIterations = stored.maxIterations
                 comparable.maxSeconds = stored.maxSeconds; comparable.evalEvery = stored.evalEvery
                 comparable.logEvery = stored.logEvery; comparable.patience = stored.patience; comparable.keep = stored.keep
@@ -228,7 +239,10 @@ final class ProgressDisplay {
         switch event {
         case .started(let s):
             let resumed = s.resumedAt.map { " (resumed at iteration \($0))" } ?? ""
-            print("corpus: \(s.corpusCharacters) characters, \(s.vocabularySize) distinct; train \(s.trainCharacters), val \(s.validationCharacters), test \(s.testCharacters)")
+            if let skipped = s.skipped { note(skipped) }
+            let files = s.inputs.files == 1 ? "" : "\(s.inputs.files) files, "
+            print("corpus: \(files)\(s.inputs.bytes) bytes, \(s.corpusCharacters) characters, \(s.vocabularySize) distinct; train \(s.trainCharacters), val \(s.validationCharacters), test \(s.testCharacters)")
+            if let f = s.folding { print("vocabulary: \(f.summary); \(s.vocabularySize) ids with \(Vocabulary.unknownToken)") }
             print("model: \(s.parameterCount) parameters; \(s.iterationsPerEpoch) iterations per epoch\(s.plannedIterations.map { ", \($0) planned" } ?? "")\(resumed)")
             if let b = s.baselines {
                 print(String(format: "baselines on the validation split: unigram %.4f, bigram %.4f nats/char (a model must beat these)",

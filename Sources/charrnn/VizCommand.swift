@@ -87,7 +87,7 @@ struct VizCommand: ParsableCommand {
             throw failure("a page of \(characters.count) characters of this model would be about \(pageBytes.partialValue / 1_000_000) MB "
                           + "(at most \(Self.maximumPageBytes / 1_000_000) MB): lower --max-chars")
         }
-        let unknown = Set(characters.filter { checkpoint.vocabulary.id(of: $0) == nil })
+        let unknown = Set(characters.filter { checkpoint.vocabulary.readingID(of: $0) == nil })
         if !unknown.isEmpty {
             note("note: \(unknown.count) distinct character\(unknown.count == 1 ? " is" : "s are") not in the model's vocabulary; "
                  + "shown hatched and skipped (the state carries over): " + Vocabulary.displayList(unknown))

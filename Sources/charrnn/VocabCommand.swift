@@ -2,36 +2,44 @@ import ArgumentParser
 import Foundation
 import Tokenizer
 
-/// `charrnn vocab CORPUS`: the characters a model trained on CORPUS would know, with counts.
+/// `charrnn vocab PATH...`: the characters a model trained on these files would know, with counts.
 struct VocabCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "vocab",
         abstract: "List the characters of a corpus with their ids and counts.",
         discussion: """
             One line per character: id, the character (quoted, invisible ones escaped) and how often it \
-            occurs; then a summary. With --json, one JSON object instead.
+            occurs; then a summary. Files and directories are read as train reads them. With --min-count or \
+            --max-vocab, the characters folded into <unk> are counted on the last line (and <unk> is the \
+            last id). With --json, one JSON object instead.
             """)
 
-    @Argument(help: "A UTF-8 text file.")
-    var corpus: String
+    @Argument(help: "UTF-8 text files or directories.")
+    var corpus: [String] = []
 
     @OptionGroup var tokenizer: TokenizerOptions
+    @OptionGroup var folding: FoldingOptions
 
-    @Flag(help: "Print one JSON object {tokens, counts, characters, distinct, bytes, mode, normalize}.")
+    @Flag(help: "Print one JSON object {tokens, counts, characters, distinct, bytes, files, mode, normalize; with folding: unknown_id, folded_characters, folded_occurrences}.")
     var json = false
 
     @Flag(help: .private)  // developer aid: time the tokenizer against a bare ICU loop
     var bench = false
+
+    func validate() throws {
+        if corpus.isEmpty { throw ValidationError("give at least one text file or directory") }
+    }
 
     func run() throws {
         let settings = tokenizer.settings
         let start = Date()
         let corpus: Corpus
         do {
-            corpus = try Corpus.load(path: self.corpus, settings: settings)
+            let files = try CorpusFiles.find(self.corpus)
+            if let notice = files.notice { note(notice) }
+            corpus = try Corpus.load(files: files, settings: settings, policy: folding.policy)
         } catch {
-            FileHandle.standardError.write(Data("charrnn: error: \(error)\n".utf8))
-            throw ExitCode(1)
+            throw failure("\(error)")
         }
         let seconds = Date().timeIntervalSince(start)
         if bench { try runBench(corpus: corpus, seconds: seconds) }
@@ -52,8 +60,10 @@ struct VocabCommand: ParsableCommand {
         }
         let mode = corpus.settings.mode
         let normalized = mode == .byte ? "" : corpus.settings.normalize ? ", NFC" : ", not normalized"
-        out += "\(corpus.ids.count) characters, \(corpus.vocabulary.count) distinct, \(corpus.byteCount) bytes"
+        let files = corpus.fileCount == 1 ? "" : " in \(corpus.fileCount) files"
+        out += "\(corpus.ids.count) characters, \(corpus.vocabulary.count) distinct, \(corpus.byteCount) bytes\(files)"
         out += " (\(mode.rawValue) mode\(normalized))\n"
+        if let f = corpus.folding { out += f.summary + "\n" }
         FileHandle.standardOutput.write(Data(out.utf8))
     }
 
@@ -63,15 +73,20 @@ struct VocabCommand: ParsableCommand {
         var characters: Int
         var distinct: Int
         var bytes: Int
+        var files: Int
         var mode: String
         var normalize: Bool
+        var unknown_id: Int32?
+        var folded_characters: Int?
+        var folded_occurrences: Int?
     }
 
     private func printJSON(_ corpus: Corpus) throws {
         let summary = Summary(
             tokens: corpus.vocabulary.tokens, counts: corpus.counts, characters: corpus.ids.count,
-            distinct: corpus.vocabulary.count, bytes: corpus.byteCount, mode: corpus.settings.mode.rawValue,
-            normalize: corpus.settings.normalize)
+            distinct: corpus.vocabulary.count, bytes: corpus.byteCount, files: corpus.fileCount, mode: corpus.settings.mode.rawValue,
+            normalize: corpus.settings.normalize, unknown_id: corpus.vocabulary.unknownID,
+            folded_characters: corpus.folding?.foldedCharacters, folded_occurrences: corpus.folding?.foldedOccurrences)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         var data = try encoder.encode(summary)
@@ -84,7 +99,7 @@ struct VocabCommand: ParsableCommand {
         let start = Date()
         let clusters: Int
         do {
-            clusters = try TokenizerBenchmark.bareBreakIteratorCount(path: self.corpus)
+            clusters = try TokenizerBenchmark.bareBreakIteratorCount(path: self.corpus[0])
         } catch {
             FileHandle.standardError.write(Data("charrnn: error: \(error)\n".utf8))
             throw ExitCode(1)

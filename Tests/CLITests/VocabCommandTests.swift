@@ -69,7 +69,7 @@ import Testing
         try inDirectory(["empty.txt": Data(), "bad.txt": Data([0x61, 0x62, 0xFF, 0x61]), "bom.txt": Data([0xEF, 0xBB, 0xBF])]) { dir in
             try FileManager.default.createDirectory(at: dir.appendingPathComponent("sub"), withIntermediateDirectories: true)
             expectOneLineError(try Binary.run(["vocab", "missing.txt"], in: dir), mentioning: "missing.txt: no such file")
-            expectOneLineError(try Binary.run(["vocab", "sub"], in: dir), mentioning: "sub is a directory")
+            expectOneLineError(try Binary.run(["vocab", "sub"], in: dir), mentioning: "sub holds no files")
             expectOneLineError(try Binary.run(["vocab", "empty.txt"], in: dir), mentioning: "empty.txt is empty")
             expectOneLineError(try Binary.run(["vocab", "bom.txt"], in: dir), mentioning: "bom.txt is empty")
             expectOneLineError(try Binary.run(["vocab", "bad.txt"], in: dir), mentioning: "bad.txt: invalid UTF-8 at byte 2")

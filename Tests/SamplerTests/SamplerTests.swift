@@ -181,3 +181,42 @@ private let letters = ["\n", " ", "a", "b", "c", "d", "e", "é", "🙂"]
         }
     }
 }
+
+/// The unknown token of a folding vocabulary is read but never emitted.
+@Suite struct UnknownTokenSamplingTests {
+    /// A model over "a", "b", "c" and <unk> whose head favours <unk> overwhelmingly.
+    func checkpoint() throws -> Checkpoint {
+        var c = try randomCheckpoint(tokens: ["a", "b", "c", "<unk>"], hidden: 4)
+        c.vocabulary = try Vocabulary(tokens: ["a", "b", "c", "<unk>"], mode: .grapheme, unknownID: 3)
+        c.folding = VocabularyFolding(policy: VocabularyPolicy(minCount: 2), foldedCharacters: 1, foldedOccurrences: 1)
+        let bias = ParameterLayout(config: c.config).head.bias
+        c.parameters[bias.range.lowerBound + 3] = 60
+        return c
+    }
+
+    @Test(arguments: [
+        SamplingPolicy(temperature: 1), SamplingPolicy(temperature: 3), SamplingPolicy(temperature: 0),
+        SamplingPolicy(temperature: 1, topK: 1), SamplingPolicy(temperature: 1, topK: 2),
+        SamplingPolicy(temperature: 1, topP: 0.5), SamplingPolicy(temperature: 2, topK: 3, topP: 0.99),
+    ])
+    func neverEmitted(policy: SamplingPolicy) throws {
+        let c = try checkpoint()
+        let sampler = Sampler(checkpoint: c)
+        // Without the mask the model would write <unk> almost every time: the test can fail.
+        let unmasked = Sampler(checkpoint: try { var u = c; u.vocabulary = try Vocabulary(tokens: ["a", "b", "c", "<unk>"], mode: .grapheme); u.folding = nil; return u }())
+        #expect(try unmasked.sample(prime: [0], length: 50, policy: policy, seed: 1).generated.filter { $0 == 3 }.count > 40)
+        let sample = try sampler.sample(prime: [0, 3], length: 200, policy: policy, seed: 5)
+        #expect(sample.generated.count == 200)
+        #expect(!sample.generated.contains(3))
+        #expect(sample.meanLogProbability.isFinite)
+    }
+
+    @Test func primeCharactersOutsideTheVocabularyReadAsUnknown() throws {
+        let sampler = Sampler(checkpoint: try checkpoint())
+        let (ids, skipped, readAsUnknown) = try sampler.encodePrime("abzé", unknown: .fail)
+        #expect(ids == [0, 1, 3, 3])
+        #expect(skipped.isEmpty)
+        #expect(readAsUnknown == ["z", "é"])
+        #expect(sampler.vocabulary.decode(ids) == "ab\u{FFFD}\u{FFFD}")
+    }
+}

@@ -1,0 +1,114 @@
+import Foundation
+import RNN
+import SafeTensors
+import Testing
+import Tokenizer
+
+/// Writes `files` (relative path → bytes) into a fresh directory, runs `body` in it, removes it.
+func inTextTree(_ files: [String: [UInt8]], _ body: (URL) throws -> Void) throws {
+    let dir = try Binary.temporaryDirectory()
+    defer { try? FileManager.default.removeItem(at: dir) }
+    for (name, bytes) in files {
+        let url = dir.appendingPathComponent(name)
+        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try Data(bytes).write(to: url)
+    }
+    try body(dir)
+}
+
+/// A failure: non-zero exit, exactly one line on stderr naming `needle`, no crash, nothing on stdout.
+func expectOneLineFailure(_ r: BinaryRun, mentioning needle: String, sourceLocation: SourceLocation = #_sourceLocation) {
+    #expect(r.status == 1, sourceLocation: sourceLocation)
+    #expect(r.stderr.hasPrefix("charrnn: error: "), "\(r.stderr)", sourceLocation: sourceLocation)
+    #expect(r.stderr.hasSuffix("\n") && r.stderr.dropLast().split(separator: "\n").count == 1, "\(r.stderr)", sourceLocation: sourceLocation)
+    #expect(r.stderr.contains(needle), "\(r.stderr)", sourceLocation: sourceLocation)
+    #expect(r.stdout.isEmpty, sourceLocation: sourceLocation)
+}
+
+/// The options of a model trained for a few iterations in well under a second.
+let tinyModel = ["--hidden", "8", "--layers", "1", "--batch-size", "2", "--seq-length", "8", "--eval-every", "3"]
+
+/// `charrnn train PATH...`, `vocab` and `eval` on files and directories.
+@Suite struct CorpusInputsCLITests {
+    static let skippedNotice = "skipped 2 entries: 1 hidden (name starts with \".\"), 1 not text (a NUL byte or invalid UTF-8 in the first 8 KB)\n"
+
+    @Test func vocabReadsADirectoryInOrderAndSaysWhatItSkipped() throws {
+        try inTextTree(["poems/b.txt": Array("ba".utf8), "poems/a.txt": Array("ab\n".utf8), "poems/sub/c.txt": Array("cc\n".utf8),
+                        "poems/.draft": Array("zz".utf8), "poems/cover.jpg": [0xFF, 0xD8, 0x00]]) { dir in
+            let r = try Binary.run(["vocab", "poems", "--json"], in: dir)
+            #expect(r.status == 0, "\(r.stderr)")
+            #expect(r.stderr == Self.skippedNotice)
+            let object = try #require(try JSONSerialization.jsonObject(with: r.stdoutBytes) as? [String: Any])
+            // a.txt, b.txt, then sub/c.txt: "ab\n" + "ba" + "\n" (b.txt lacks one) + "cc\n".
+            #expect(object["tokens"] as? [String] == ["\n", "a", "b", "c"])
+            #expect(object["counts"] as? [Int] == [3, 2, 2, 2])
+            #expect(object["characters"] as? Int == 9)
+            #expect(object["bytes"] as? Int == 8)
+            #expect(object["files"] as? Int == 3)
+            let listing = try Binary.run(["vocab", "poems"], in: dir)
+            #expect(listing.stdout.hasSuffix("9 characters, 4 distinct, 8 bytes in 3 files (grapheme mode, NFC)\n"), "\(listing.stdout)")
+        }
+    }
+
+    @Test func nothingToReadIsOneLineAndNonZero() throws {
+        try inTextTree(["bin/a.o": [0x7F, 0x45, 0x00], "bin/b.o": [0xC0, 0xAF]]) { dir in
+            try FileManager.default.createDirectory(at: dir.appendingPathComponent("empty"), withIntermediateDirectories: true)
+            expectOneLineFailure(try Binary.run(["train", "empty"] + tinyModel, in: dir), mentioning: "empty holds no files")
+            expectOneLineFailure(try Binary.run(["vocab", "bin"], in: dir),
+                                 mentioning: "bin holds no text files to read: skipped 2 entries: 2 not text")
+            expectOneLineFailure(try Binary.run(["vocab", "bin", "empty"], in: dir), mentioning: "the 2 paths given hold no text files")
+            try FileManager.default.createSymbolicLink(atPath: dir.appendingPathComponent("bin/loop").path, withDestinationPath: ".")
+            expectOneLineFailure(try Binary.run(["vocab", "bin"], in: dir), mentioning: "bin/loop is a symbolic link loop")
+            #expect(!FileManager.default.fileExists(atPath: dir.appendingPathComponent("checkpoints").path))
+        }
+    }
+
+    @Test func trainingOnSeveralInputsRecordsThemAndResumeChecksThem() throws {
+        let text = Array(Fixtures.corpusText.utf8)
+        let half = try #require(text[(text.count / 2)...].firstIndex(of: 0x0A)) + 1   // whole lines: no character cut in two
+        try inTextTree(["poems/a.txt": Array(text[..<half]), "poems/deep/b.txt": Array(text[half...]),
+                        "poems/.swp": [1], "poems/x.bin": [0], "extra.txt": Array("the end".utf8)]) { dir in
+            let vocab = try Binary.run(["vocab", "poems", "extra.txt", "--json"], in: dir)
+            let figures = try #require(try JSONSerialization.jsonObject(with: vocab.stdoutBytes) as? [String: Any])
+            let bytes = try #require(figures["bytes"] as? Int), characters = try #require(figures["characters"] as? Int)
+            #expect(figures["files"] as? Int == 3)
+
+            let r = try Binary.run(["train", "poems", "extra.txt", "--max-iters", "3"] + tinyModel, in: dir)
+            #expect(r.status == 0, "\(r.stderr)")
+            #expect(r.stderr.contains(Self.skippedNotice))
+            #expect(r.stdout.contains("corpus: 3 files, \(bytes) bytes, \(characters) characters"), "\(r.stdout)")
+            // The run is named after the first path, +1 for the second.
+            let latest = dir.appendingPathComponent("checkpoints/poems+1/latest.safetensors").path
+            let checkpoint = try Checkpoint.read(from: latest)
+            let inputs = try JSONDecoder().decode(CorpusInputs.self, from: Data(try #require(checkpoint.training["inputs"]).utf8))
+            #expect(inputs == CorpusInputs(paths: ["poems", "extra.txt"], files: 3, bytes: bytes, characters: characters))
+
+            let info = try Binary.run(["info", "checkpoints/poems+1"], in: dir)
+            #expect(info.stdout.contains("read:       3 files, \(bytes) bytes, \(characters) characters"), "\(info.stdout)")
+            #expect(info.stdout.contains("trained on: poems extra.txt"))
+            let json = try Binary.run(["info", "checkpoints/poems+1", "--json"], in: dir)
+            let object = try #require(try JSONSerialization.jsonObject(with: json.stdoutBytes) as? [String: Any])
+            let recorded = try #require(object["inputs"] as? [String: Any])
+            #expect(recorded["paths"] as? [String] == ["poems", "extra.txt"])
+            #expect(recorded["files"] as? Int == 3 && recorded["bytes"] as? Int == bytes && recorded["characters"] as? Int == characters)
+
+            // eval reads directories too.
+            let eval = try Binary.run(["eval", "poems", "--checkpoint", "checkpoints/poems+1", "--json"], in: dir)
+            #expect(eval.status == 0, "\(eval.stderr)")
+            let scored = try #require(try JSONSerialization.jsonObject(with: eval.stdoutBytes) as? [String: Any])
+            #expect(scored["files"] as? Int == 2)
+
+            // Resuming with the same inputs continues; with a changed one it is refused, and the run is kept.
+            let resumed = try Binary.run(["train", "poems", "extra.txt", "--resume", "--max-iters", "4"], in: dir)
+            #expect(resumed.status == 0, "\(resumed.stderr)")
+            try Data("the cat sat\n".utf8).write(to: dir.appendingPathComponent("poems/deep/c.txt"))
+            let changed = try Binary.run(["train", "poems", "extra.txt", "--resume", "--max-iters", "5"], in: dir)
+            #expect(changed.status == 1 && changed.stdout.isEmpty)
+            let lines = changed.stderr.split(separator: "\n")   // "resuming …", then the error
+            #expect(lines.count == 2 && lines[1].hasPrefix(
+                "charrnn: error: cannot resume: the inputs are not the ones this run was trained on (3 files, \(bytes) bytes, \(characters) characters then, 4 files, "),
+                "\(changed.stderr)")
+            #expect(try Checkpoint.read(from: latest).training["iteration"] == "4")
+        }
+    }
+}
