@@ -19,7 +19,7 @@ struct SampleCommand: ParsableCommand {
     @OptionGroup var checkpointOptions: CheckpointOptions
     // .unconditional: `--temp -1` reaches validate() (a clear error) instead of being read as a flag.
     @Option(name: [.customLong("temp"), .customLong("temperature")], parsing: .unconditional,
-            help: "Temperature > 0; lower is safer; 0 is greedy.") var temperature: Float = 0.8
+            help: "Temperature > 0; lower is safer; 0 is greedy (default 0.8).") var temperature: Float?
     @Option(help: "Characters to generate, not counting the prime: 0 to \(Int.max). Streamed as generated, so any length runs in constant memory.")
     var length: Int = 2000
     @Option(help: "Text to start from.") var prime: String?
@@ -33,6 +33,8 @@ struct SampleCommand: ParsableCommand {
     @Flag(help: "Do not print the prime before the generated text.") var noEcho = false
     @Option(help: "Prime characters the model has never seen: fail (default) or skip. A checkpoint trained with --min-count or --max-vocab reads them as <unk> instead.") var unknown: Sampler.UnknownCharacters = .fail
     @Flag(help: "Print one JSON object per sample: text, seed, mean log-probability.") var json = false
+    @Option(help: "Beam search of this width: the most probable continuation of --length characters, deterministic (no --temp, --top-k, --top-p, --argmax, --seed, --count).") var beam: Int?
+    @Option(help: "Draw N samples (seeds S, S+1, …) and print the one with the highest mean log-probability (not with --count).") var bestOf: Int?
     @OptionGroup var threads: ThreadOptions  // large models' weight products; the text does not depend on it
 
     /// A prime is read whole and fed through the model one character at a time.
@@ -44,10 +46,34 @@ struct SampleCommand: ParsableCommand {
         if prime != nil && primeFile != nil { throw ValidationError("give --prime or --prime-file, not both") }
         if let p = policy.problem { throw ValidationError(p) }
         if stop == "" { throw ValidationError("--stop needs a non-empty string") }
+        if beam != nil && bestOf != nil { throw ValidationError("give --beam or --best-of, not both") }
+        if let b = beam {
+            if !(1...Self.maximumBeam).contains(b) { throw ValidationError("--beam must be between 1 and \(Self.maximumBeam) (got \(b))") }
+            let sampling = [temperature.map { _ in "--temp" }, topK.map { _ in "--top-k" }, topP.map { _ in "--top-p" },
+                            argmax ? "--argmax" : nil, seed.map { _ in "--seed" }, count != 1 ? "--count" : nil].compactMap { $0 }
+            if !sampling.isEmpty {
+                throw ValidationError("--beam searches deterministically; it takes no \(sampling.joined(separator: ", "))")
+            }
+            if length > Self.searchedCharacters / b {
+                throw ValidationError("--beam \(b) holds \(b) candidates of --length characters: --length must be at most \(Self.searchedCharacters / b) (got \(length))")
+            }
+        }
+        if let n = bestOf {
+            if !(1...Self.maximumBestOf).contains(n) { throw ValidationError("--best-of must be between 1 and \(Self.maximumBestOf) (got \(n))") }
+            if count != 1 { throw ValidationError("--best-of prints one sample; it cannot be combined with --count") }
+            if length > Self.searchedCharacters / 2 {
+                throw ValidationError("--best-of holds two samples whole: --length must be at most \(Self.searchedCharacters / 2) (got \(length))")
+            }
+        }
     }
 
+    /// Search holds its candidates whole: width × length (beam) or 2 × length (best-of) characters at most.
+    static let searchedCharacters = 100_000_000
+    static let maximumBeam = 10_000
+    static let maximumBestOf = 1_000_000
+
     var policy: SamplingPolicy {
-        SamplingPolicy(temperature: argmax ? 0 : temperature, topK: topK, topP: topP)
+        SamplingPolicy(temperature: argmax ? 0 : temperature ?? 0.8, topK: topK, topP: topP)
     }
 
     func run() throws {
@@ -91,6 +117,10 @@ struct SampleCommand: ParsableCommand {
         let baseSeed = seed ?? UInt64.random(in: 0...UInt64(Int64.max))
         let echo = noEcho ? [] : Array(sampler.vocabulary.decode(primeIDs).utf8)
         let primeJSON = JSONStringEscaper.quoted(String(decoding: echo, as: UTF8.self))
+        if beam != nil || bestOf != nil {
+            try search(sampler, prime: primeIDs, seed: baseSeed, echo: echo, primeJSON: primeJSON, out: out)
+            return
+        }
         var escaped: [UInt8] = []       // one character's JSON form, reused: nothing is allocated per character
         escaped.reserveCapacity(64)
         for i in 0..<count {
@@ -126,6 +156,42 @@ struct SampleCommand: ParsableCommand {
         if !json { out.write([0x0A]) }
         out.flush()
         if let problem = out.writeError { throw failure("cannot write the text to standard output: \(problem)") }
+    }
+}
+
+extension SampleCommand {
+    /// `--beam` / `--best-of`: the search, then its text and, on stderr (in the object with --json), its log-probability.
+    func search(_ sampler: Sampler, prime: [Int32], seed: UInt64, echo: [UInt8], primeJSON: String, out: StandardOutput) throws {
+        let found: Sampler.Continuation
+        let how: String
+        do {
+            if let width = beam {
+                found = try sampler.beamSearch(prime: prime, length: length, width: width, stop: stop)
+                how = "beam \(width)"
+            } else {
+                let n = bestOf ?? 1
+                found = try sampler.bestOf(n, prime: prime, length: length, policy: policy, seed: seed, stop: stop)
+                how = "best of \(n), seed \(found.seed ?? seed)"
+            }
+        } catch {
+            throw failure("\(error)")
+        }
+        if json {
+            var fields = ["\"text\":\(JSONStringEscaper.quoted(found.text))", "\"prime\":\(primeJSON)"]
+            if let width = beam { fields.append("\"beam\":\(width)") }
+            if let n = bestOf { fields.append("\"best_of\":\(n)"); fields.append("\"seed\":\(found.seed ?? seed)") }
+            fields += ["\"characters\":\(found.generated.count)", "\"log_prob\":\(found.logProbabilitySum)",
+                       "\"mean_log_prob\":\(found.meanLogProbability)", "\"stopped\":\(found.stopped)"]
+            out.write(Array(("{" + fields.joined(separator: ",") + "}\n").utf8))
+        } else {
+            out.write(echo + Array(found.text.utf8) + [0x0A])
+        }
+        out.flush()
+        if let problem = out.writeError { throw failure("cannot write the text to standard output: \(problem)") }
+        if !json {
+            note(String(format: "%@: %d characters, log-probability %.3f nats (mean %.4f nats/char)",
+                        how, found.generated.count, found.logProbabilitySum, found.meanLogProbability))
+        }
     }
 }
 

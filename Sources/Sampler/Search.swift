@@ -1,0 +1,132 @@
+import Foundation
+import RNN
+import Tensor
+import Tokenizer
+
+// Search instead of a single draw: `charrnn sample --beam N` and `--best-of N`.
+// Both hold their candidates whole (ids and bytes), so their memory grows with
+// --length × N; plain sampling streams in constant memory.
+
+extension Sampler {
+    /// A continuation found by a search, with its log-probability under the
+    /// untempered model (renormalised over the characters it can emit).
+    public struct Continuation: Equatable, Sendable {
+        public var generated: [Int32]              // ids of the generated characters (not the prime)
+        public var text: String
+        public var logProbabilitySum: Double       // nats
+        public var stopped: Bool                   // ended by the stop string
+        public var seed: UInt64?                   // best-of: the seed that draws it with `generate`
+
+        /// Mean log p(char) in nats (length-normalised); 0 when nothing was generated.
+        public var meanLogProbability: Double {
+            generated.isEmpty ? 0 : logProbabilitySum / Double(generated.count)
+        }
+    }
+
+    /// Beam search for the most probable continuation of `length` characters.
+    ///
+    /// Every step extends each of the (at most `width`) live beams by every
+    /// character the model can emit and keeps the `width` extensions with the
+    /// highest total log-probability (ties: the earlier beam, then the lower
+    /// id), so the result is deterministic. A beam that ends with `stop` leaves
+    /// the search finished; at the end, finished and full-length beams compete
+    /// by mean log-probability per character (length-normalised), ties to the
+    /// earlier. With every beam of the same length that is the most probable
+    /// of them; when `width` is at least the number of prefixes one character
+    /// shorter than `length` (V^(length−1) with no stop), it is the most
+    /// probable continuation of all. Width 1 is greedy decoding.
+    ///
+    /// Throws when a step's logits hold an infinity or a NaN.
+    public func beamSearch(prime: [Int32], length: Int, width: Int, stop: String? = nil)
+        throws(NonFiniteOutputError) -> Continuation {
+        precondition(width >= 1 && length >= 0, "beamSearch: width ≥ 1 and length ≥ 0 (the command line checks them)")
+        let v = vocabulary.count
+        struct Beam { var ids: [Int32]; var bytes: [UInt8]; var sum: Double; var state: RecurrentState; var logProbabilities: [Double] }
+        var state = RecurrentState.zeros(config: model.config, batchSize: 1)
+        var logits = [Float](repeating: 0, count: v)
+        let start: [Int32] = prime.isEmpty ? [vocabulary.id(of: "\n") ?? 0] : prime
+        logits.withUnsafeMutableBufferPointer { l in
+            for id in start { model.step(token: id, state: &state, logits: l) }
+        }
+        var live = [Beam(ids: [], bytes: [], sum: 0, state: state, logProbabilities: try logSoftmax(logits, position: 1))]
+        var finished: [Beam] = []
+        let stopBytes = stop.map { Array($0.utf8) } ?? []
+
+        for position in 0..<length {
+            // The `width` best (beam, id) extensions by total log-probability.
+            var best: [(sum: Double, beam: Int, id: Int)] = []
+            best.reserveCapacity(width + 1)
+            for (b, beam) in live.enumerated() {
+                for id in 0..<v where beam.logProbabilities[id] > -.infinity {
+                    let sum = beam.sum + beam.logProbabilities[id]
+                    if best.count == width, let last = best.last, !(sum > last.sum) { continue }
+                    // Insert after every entry at least as good: earlier beams and lower ids win ties.
+                    let at = best.firstIndex { sum > $0.sum } ?? best.count
+                    best.insert((sum, b, id), at: at)
+                    if best.count > width { best.removeLast() }
+                }
+            }
+            var next: [Beam] = []
+            for e in best {
+                var beam = live[e.beam]
+                beam.ids.append(Int32(e.id))
+                beam.bytes += vocabulary.bytes(of: Int32(e.id))
+                beam.sum = e.sum
+                if !stopBytes.isEmpty, beam.bytes.count >= stopBytes.count, beam.bytes.suffix(stopBytes.count).elementsEqual(stopBytes) {
+                    finished.append(beam)
+                    continue
+                }
+                if position + 1 < length {   // no step whose logits nobody reads
+                    logits.withUnsafeMutableBufferPointer { model.step(token: Int32(e.id), state: &beam.state, logits: $0) }
+                    beam.logProbabilities = try logSoftmax(logits, position: position + 2)
+                }
+                next.append(beam)
+            }
+            live = next
+            if live.isEmpty { break }
+        }
+
+        func mean(_ b: Beam) -> Double { b.ids.isEmpty ? 0 : b.sum / Double(b.ids.count) }
+        var winner = finished.first ?? live[0]
+        for b in finished + live where mean(b) > mean(winner) { winner = b }
+        let stopped = finished.contains { $0.ids == winner.ids }
+        return Continuation(generated: winner.ids, text: String(decoding: winner.bytes, as: UTF8.self),
+                            logProbabilitySum: winner.sum, stopped: stopped, seed: nil)
+    }
+
+    /// Draws `count` samples with seeds `seed`, `seed + 1`, … and keeps the one
+    /// with the highest mean log-probability per character (ties: the first).
+    /// Its seed is reported, so `generate` with that seed writes it again.
+    public func bestOf(_ count: Int, prime: [Int32], length: Int, policy: SamplingPolicy, seed: UInt64,
+                       stop: String? = nil) throws(NonFiniteOutputError) -> Continuation {
+        precondition(count >= 1, "bestOf: count ≥ 1 (the command line checks it)")
+        func draw(_ s: UInt64) throws(NonFiniteOutputError) -> Continuation {
+            var ids: [Int32] = [], bytes: [UInt8] = []
+            let g = try generate(prime: prime, length: length, policy: policy, seed: s, stop: stop) { id, b in
+                ids.append(id)
+                bytes += b
+                return true
+            }
+            return Continuation(generated: ids, text: String(decoding: bytes, as: UTF8.self),
+                                logProbabilitySum: g.logProbabilitySum, stopped: g.stopped, seed: s)
+        }
+        var best = try draw(seed)
+        for i in 1..<count {
+            let candidate = try draw(seed &+ UInt64(i))
+            if candidate.meanLogProbability > best.meanLogProbability { best = candidate }
+        }
+        return best
+    }
+
+    /// log softmax of `logits` in Double, the unknown token at −∞ (never emitted).
+    private func logSoftmax(_ logits: [Float], position: Int) throws(NonFiniteOutputError) -> [Double] {
+        if let (_, kind) = logits.withUnsafeBufferPointer({ NonFiniteValue.first(in: $0) }) {
+            throw NonFiniteOutputError(use: .sampling, position: .generatedCharacter(position), quantity: .outputs, value: kind)
+        }
+        var x = logits.map(Double.init)
+        if let u = vocabulary.unknownID { x[Int(u)] = -.infinity }
+        let m = x.max() ?? 0
+        let logSum = m + log(x.reduce(0) { $0 + exp($1 - m) })
+        return x.map { $0 - logSum }
+    }
+}
