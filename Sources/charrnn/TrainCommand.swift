@@ -21,12 +21,13 @@ struct TrainCommand: ParsableCommand {
 
     @Argument(help: "Text files or directories to learn from.") var corpus: [String] = []
 
-    // Model
+    // Model. Numeric options parse `.unconditional`ly: `--dropout -0.1` reaches the range check (one line)
+    // instead of reading as a missing value.
     @Option(help: "Cell type: lstm, gru or rnn.") var model: CellKind?
     @Option(help: "Nonlinearity of the rnn cell: tanh or relu.") var activation: RNNActivation?
-    @Option(help: "Number of stacked layers (default 2).") var layers: Int?
-    @Option(help: "Hidden units per layer (default 128).") var hidden: Int?
-    @Option(help: "Dropout between layers and before the output, in [0, 1) (default 0).") var dropout: Float?
+    @Option(parsing: .unconditional, help: "Number of stacked layers (default 2).") var layers: Int?
+    @Option(parsing: .unconditional, help: "Hidden units per layer (default 128).") var hidden: Int?
+    @Option(parsing: .unconditional, help: "Dropout between layers and before the output, in [0, 1) (default 0).") var dropout: Float?
     // Unconditional, so that "--recurrent-dropout -0.1" reaches the range check (one line) instead of a usage error.
     @Option(parsing: .unconditional, help: "Variational dropout on h(t−1) inside the recurrence, one mask per stream per window (Gal & Ghahramani 2016), in [0, 1) (default 0).") var recurrentDropout: Float?
     @Option(parsing: .unconditional, help: "LSTM forget-gate bias at initialisation (default 1, as char-rnn; may be negative).") var forgetBias: Float?
@@ -37,32 +38,32 @@ struct TrainCommand: ParsableCommand {
     // Data
     @OptionGroup var tokenizer: TokenizerOptions
     @OptionGroup var folding: FoldingOptions
-    @Option(help: "Characters per truncated-BPTT window, T (default 50).") var seqLength: Int?
-    @Option(help: "Parallel streams per batch, B (default 50).") var batchSize: Int?
-    @Option(help: "Fraction of the corpus for validation (default 0.05).") var valFrac: Double?
-    @Option(help: "Fraction of the corpus for the final test (default 0.05).") var testFrac: Double?
+    @Option(parsing: .unconditional, help: "Characters per truncated-BPTT window, T (default 50).") var seqLength: Int?
+    @Option(parsing: .unconditional, help: "Parallel streams per batch, B (default 50).") var batchSize: Int?
+    @Option(parsing: .unconditional, help: "Fraction of the corpus for validation (default 0.05).") var valFrac: Double?
+    @Option(parsing: .unconditional, help: "Fraction of the corpus for the final test (default 0.05).") var testFrac: Double?
 
     // Optimization
     @Option(help: "adam (default), rmsprop, adagrad or sgd.") var optimizer: OptimizerKind?
-    @Option(name: [.customLong("learning-rate"), .customLong("lr")], help: "Learning rate (default 2e-3).") var learningRate: Float?
-    @Option(help: "Momentum for sgd (default 0.9).") var momentum: Float?
-    @Option(help: "Decay rate for rmsprop (default 0.95).") var decayRate: Float?
-    @Option(help: "Gradient clipping threshold; 0 turns it off (default 5).") var gradClip: Float?
+    @Option(name: [.customLong("learning-rate"), .customLong("lr")], parsing: .unconditional, help: "Learning rate (default 2e-3).") var learningRate: Float?
+    @Option(parsing: .unconditional, help: "Momentum for sgd (default 0.9).") var momentum: Float?
+    @Option(parsing: .unconditional, help: "Decay rate for rmsprop (default 0.95).") var decayRate: Float?
+    @Option(parsing: .unconditional, help: "Gradient clipping threshold; 0 turns it off (default 5).") var gradClip: Float?
     @Option(help: "norm: scale by the global norm (default); value: clamp each element (char-rnn).") var clipMode: ClipMode?
     @Option(help: "Learning-rate schedule: constant (default), step or cosine.") var lrSchedule: ScheduleName?
-    @Option(help: "step: factor per epoch (default 0.97).") var lrDecay: Float?
-    @Option(help: "step: first epoch of decay (default 10).") var lrDecayAfter: Int?
-    @Option(help: "cosine: warmup iterations (default 0).") var warmup: Int?
-    @Option(help: "cosine: final learning rate as a fraction of the first (default 0.1).") var minLrFactor: Float?
+    @Option(parsing: .unconditional, help: "step: factor per epoch (default 0.97).") var lrDecay: Float?
+    @Option(parsing: .unconditional, help: "step: first epoch of decay (default 10).") var lrDecayAfter: Int?
+    @Option(parsing: .unconditional, help: "cosine: warmup iterations (default 0).") var warmup: Int?
+    @Option(parsing: .unconditional, help: "cosine: final learning rate as a fraction of the first (default 0.1).") var minLrFactor: Float?
 
     // Budget, evaluation, checkpoints
-    @Option(help: "Epochs to train (default \(TrainingOptions.defaultEpochs) when no other budget is given).") var epochs: Int?
-    @Option(help: "Total iterations to reach (counted across resumes).") var maxIters: Int?
+    @Option(parsing: .unconditional, help: "Epochs to train (default \(TrainingOptions.defaultEpochs) when no other budget is given).") var epochs: Int?
+    @Option(parsing: .unconditional, help: "Total iterations to reach (counted across resumes).") var maxIters: Int?
     @Option(help: "Wall-clock budget for this session: 90s, 10m, 2h.") var maxTime: String?
-    @Option(help: "Iterations between validation passes and checkpoints (default 250).") var evalEvery: Int?
-    @Option(help: "Iterations between log records (default 10).") var logEvery: Int?
-    @Option(help: "Stop after this many evaluations without improvement.") var patience: Int?
-    @Option(help: "Also keep the newest N numbered checkpoints.") var keep: Int?
+    @Option(parsing: .unconditional, help: "Iterations between validation passes and checkpoints (default 250).") var evalEvery: Int?
+    @Option(parsing: .unconditional, help: "Iterations between log records (default 10).") var logEvery: Int?
+    @Option(parsing: .unconditional, help: "Stop after this many evaluations without improvement.") var patience: Int?
+    @Option(parsing: .unconditional, help: "Also keep the newest N numbered checkpoints.") var keep: Int?
     @Option(help: "Where checkpoints go (default checkpoints/<corpus name>).") var checkpointDir: String?
     @Flag(help: "Continue the run in the checkpoint directory from its latest checkpoint.") var resume = false
     @Option(help: "Continue the run saved in this checkpoint file.") var resumeFrom: String?

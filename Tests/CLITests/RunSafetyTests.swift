@@ -167,9 +167,12 @@ import Testing
         try Self.corpus.write(to: dir.appendingPathComponent("corpus.txt"), atomically: true, encoding: .utf8)
         for value in values {
             let budget = flag == "--max-iters" ? ["--epochs", "1"] : ["--max-iters", "2"]
-            let r = try Binary.run(["train", "corpus.txt", "\(flag)=\(value)", "--checkpoint-dir", "run"] + budget, in: dir)
-            expectRefused(r, mentioning: flag)
-            #expect(!FileManager.default.fileExists(atPath: dir.appendingPathComponent("run/latest.safetensors").path))
+            // Both forms: `--flag=-1` and `--flag -1` (a negative value is the value, not a missing one).
+            for form in [["\(flag)=\(value)"], [flag, value]] {
+                let r = try Binary.run(["train", "corpus.txt"] + form + ["--checkpoint-dir", "run"] + budget, in: dir)
+                expectRefused(r, mentioning: flag)
+                #expect(!FileManager.default.fileExists(atPath: dir.appendingPathComponent("run/latest.safetensors").path))
+            }
         }
     }
 
