@@ -16,9 +16,9 @@ public final class Sampler {
     public let vocabulary: Vocabulary
     public let tokenizer: TokenizerSettings
     /// (V) each token's UTF-8 bytes (one byte in byte mode).
-    private let tokenBytes: [[UInt8]]
+    let tokenBytes: [[UInt8]]
     /// The unknown token of a folding vocabulary: read, never emitted.
-    private let unknownID: Int32?
+    let unknownID: Int32?
 
     public init(checkpoint: Checkpoint) {
         model = StackedRNN(config: checkpoint.config)
@@ -106,12 +106,7 @@ public final class Sampler {
         if !stopBytes.isEmpty { tail.reserveCapacity(4 * stopBytes.count + (tokenBytes.map(\.count).max() ?? 0)) }
         var generation = Generation(characterCount: 0, logProbabilitySum: 0, stopped: false)
         while generation.characterCount < length {
-            if let (_, kind) = logits.withUnsafeBufferPointer({ NonFiniteValue.first(in: $0) }) {
-                throw NonFiniteOutputError(use: .sampling, position: .generatedCharacter(generation.characterCount + 1),
-                                           quantity: .outputs, value: kind)
-            }
-            // The unknown token stands for many characters and is none of them: never emitted.
-            if let u = unknownID { logits[Int(u)] = -.infinity }
+            try admit(&logits, position: generation.characterCount + 1)
             let (index, lp) = logits.withUnsafeBufferPointer { chooser.choose(logits: $0, policy: policy, rng: &rng) }
             let id = Int32(index)
             generation.characterCount += 1
@@ -130,6 +125,17 @@ public final class Sampler {
             logits.withUnsafeMutableBufferPointer { model.step(token: id, state: &state, logits: $0) }
         }
         return generation
+    }
+
+    /// Makes a step's logits ready to choose from: an infinity or a NaN (the model's
+    /// activations overflowed) is an error naming the character at `position`, and
+    /// the unknown token, which stands for many characters and is none of them, is
+    /// set to −∞ so that it is never emitted. Sampling and search both call it.
+    func admit(_ logits: inout [Float], position: Int) throws(NonFiniteOutputError) {
+        if let (_, kind) = logits.withUnsafeBufferPointer({ NonFiniteValue.first(in: $0) }) {
+            throw NonFiniteOutputError(use: .sampling, position: .generatedCharacter(position), quantity: .outputs, value: kind)
+        }
+        if let u = unknownID { logits[Int(u)] = -.infinity }
     }
 
     /// `generate`, keeping the ids and text. Memory grows with the text: for

@@ -41,14 +41,17 @@ extension Sampler {
         throws(NonFiniteOutputError) -> Continuation {
         precondition(width >= 1 && length >= 0, "beamSearch: width ≥ 1 and length ≥ 0 (the command line checks them)")
         let v = vocabulary.count
-        struct Beam { var ids: [Int32]; var bytes: [UInt8]; var sum: Double; var state: RecurrentState; var logProbabilities: [Double] }
+        struct Beam {
+            var ids: [Int32], bytes: [UInt8], sum: Double, stopped = false
+            var state: RecurrentState, logProbabilities: [Double]
+        }
         var state = RecurrentState.zeros(config: model.config, batchSize: 1)
         var logits = [Float](repeating: 0, count: v)
         let start: [Int32] = prime.isEmpty ? [vocabulary.id(of: "\n") ?? 0] : prime
         logits.withUnsafeMutableBufferPointer { l in
             for id in start { model.step(token: id, state: &state, logits: l) }
         }
-        var live = [Beam(ids: [], bytes: [], sum: 0, state: state, logProbabilities: try logSoftmax(logits, position: 1))]
+        var live = [Beam(ids: [], bytes: [], sum: 0, state: state, logProbabilities: try logSoftmax(&logits, position: 1))]
         var finished: [Beam] = []
         let stopBytes = stop.map { Array($0.utf8) } ?? []
 
@@ -70,15 +73,16 @@ extension Sampler {
             for e in best {
                 var beam = live[e.beam]
                 beam.ids.append(Int32(e.id))
-                beam.bytes += vocabulary.bytes(of: Int32(e.id))
+                beam.bytes += tokenBytes[e.id]
                 beam.sum = e.sum
                 if !stopBytes.isEmpty, beam.bytes.count >= stopBytes.count, beam.bytes.suffix(stopBytes.count).elementsEqual(stopBytes) {
+                    beam.stopped = true
                     finished.append(beam)
                     continue
                 }
                 if position + 1 < length {   // no step whose logits nobody reads
                     logits.withUnsafeMutableBufferPointer { model.step(token: Int32(e.id), state: &beam.state, logits: $0) }
-                    beam.logProbabilities = try logSoftmax(logits, position: position + 2)
+                    beam.logProbabilities = try logSoftmax(&logits, position: position + 2)
                 }
                 next.append(beam)
             }
@@ -89,9 +93,8 @@ extension Sampler {
         func mean(_ b: Beam) -> Double { b.ids.isEmpty ? 0 : b.sum / Double(b.ids.count) }
         var winner = finished.first ?? live[0]
         for b in finished + live where mean(b) > mean(winner) { winner = b }
-        let stopped = finished.contains { $0.ids == winner.ids }
         return Continuation(generated: winner.ids, text: String(decoding: winner.bytes, as: UTF8.self),
-                            logProbabilitySum: winner.sum, stopped: stopped, seed: nil)
+                            logProbabilitySum: winner.sum, stopped: winner.stopped, seed: nil)
     }
 
     /// Draws `count` samples with seeds `seed`, `seed + 1`, … and keeps the one
@@ -118,14 +121,10 @@ extension Sampler {
         return best
     }
 
-    /// log softmax of `logits` in Double, the unknown token at −∞ (never emitted).
-    private func logSoftmax(_ logits: [Float], position: Int) throws(NonFiniteOutputError) -> [Double] {
-        if let (_, kind) = logits.withUnsafeBufferPointer({ NonFiniteValue.first(in: $0) }) {
-            throw NonFiniteOutputError(use: .sampling, position: .generatedCharacter(position), quantity: .outputs, value: kind)
-        }
-        var x = logits.map(Double.init)
-        if let u = vocabulary.unknownID { x[Int(u)] = -.infinity }
-        let m = x.max() ?? 0
+    /// log softmax of `logits` in Double, after `admit` (the unknown token at −∞, never emitted).
+    private func logSoftmax(_ logits: inout [Float], position: Int) throws(NonFiniteOutputError) -> [Double] {
+        try admit(&logits, position: position)
+        let x = logits.map(Double.init), m = x.max() ?? 0
         let logSum = m + log(x.reduce(0) { $0 + exp($1 - m) })
         return x.map { $0 - logSum }
     }
