@@ -72,6 +72,42 @@ public struct RegularFile: ~Copyable {
         return filled
     }
 
+    /// Fills `buffer` from byte `offset` of the file (`pread`: the position is
+    /// left alone, so several threads may read one file); returns how many
+    /// bytes it got, fewer than `buffer.count` only at the end of the file.
+    public func fill(_ buffer: UnsafeMutableRawBufferPointer, at offset: Int) throws(FileError) -> Int {
+        guard let base = buffer.baseAddress else { return 0 }
+        var filled = 0
+        while filled < buffer.count {
+            let n = pread(fd, base + filled, buffer.count - filled, off_t(offset + filled))
+            if n == 0 { break }
+            if n < 0 {
+                let code = errno
+                if code == EINTR { continue }
+                throw FileError(path: path, errno: code)
+            }
+            filled += n
+        }
+        return filled
+    }
+
+    /// The file's identity and version: a changed file has another size, change time or inode.
+    public var identity: Identity {
+        var info = stat()
+        _ = fstat(fd, &info)
+        return Identity(size: Int(info.st_size), device: UInt64(info.st_dev), inode: UInt64(info.st_ino),
+                        modified: Int64(info.st_mtim.tv_sec) * 1_000_000_000 + Int64(info.st_mtim.tv_nsec),
+                        changed: Int64(info.st_ctim.tv_sec) * 1_000_000_000 + Int64(info.st_ctim.tv_nsec))
+    }
+
+    /// What tells one version of a file from another without reading it.
+    public struct Identity: Codable, Equatable, Hashable, Sendable {
+        public var size: Int
+        public var device: UInt64, inode: UInt64
+        /// Modification and status-change times, nanoseconds since 1970.
+        public var modified: Int64, changed: Int64
+    }
+
     /// The rest of the file, refusing (before reading it) a file longer than
     /// `limit` bytes. Kernel files of unknown size are read in growing pieces,
     /// and refused as soon as they pass the limit.

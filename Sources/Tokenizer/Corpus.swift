@@ -1,11 +1,16 @@
+import Dispatch
+
 /// A training text as vocabulary ids, with the vocabulary built from it.
 public struct Corpus: Sendable {
     public let settings: TokenizerSettings
     /// Every distinct token of the text, in `Vocabulary`'s order (the kept
     /// ones and the unknown token last, when `folding`).
     public private(set) var vocabulary: Vocabulary
-    /// The whole text as vocabulary ids.
-    public private(set) var ids: [Int32]
+    /// The whole text as vocabulary ids: in memory, or mapped from a token
+    /// cache (`TokenCache`) when the corpus was loaded through one.
+    public private(set) var tokenIDs: TokenIDs
+    /// The ids as an array (a copy when they are mapped): for small texts.
+    public var ids: [Int32] { tokenIDs.array }
     /// Occurrences of each id (index = id); every count is at least 1, but the
     /// unknown token's, which is 0 when nothing folded.
     public private(set) var counts: [Int]
@@ -18,7 +23,19 @@ public struct Corpus: Sendable {
 
     /// What was read, as a run records it.
     public var inputs: CorpusInputs {
-        CorpusInputs(paths: arguments, files: fileCount, bytes: byteCount, characters: ids.count)
+        CorpusInputs(paths: arguments, files: fileCount, bytes: byteCount, characters: tokenIDs.count)
+    }
+
+    init(settings: TokenizerSettings, vocabulary: Vocabulary, ids: TokenIDs, counts: [Int], byteCount: Int,
+         arguments: [String], fileCount: Int, folding: VocabularyFolding?) {
+        self.settings = settings
+        self.vocabulary = vocabulary
+        self.tokenIDs = ids
+        self.counts = counts
+        self.byteCount = byteCount
+        self.arguments = arguments
+        self.fileCount = fileCount
+        self.folding = folding
     }
 
     /// The corpus of a text in memory. A leading U+FEFF is kept as a character;
@@ -28,8 +45,7 @@ public struct Corpus: Sendable {
         var stream = try rethrowingTokenizerError {
             try text.withUTF8 { bytes in try TextStream.memory(bytes, settings: settings, fromString: true) }
         }
-        self.init(&stream, settings: settings, arguments: [], fileCount: 1)
-        try fold(by: policy)
+        self = try Corpus(&stream, settings: settings, policy: policy, arguments: [], fileCount: 1)
     }
 
     /// The corpus of the file at `path`, streamed: the file is read a few
@@ -43,25 +59,62 @@ public struct Corpus: Sendable {
     }
 
     /// `load(path:settings:)` with another piece size (tests cut clusters across pieces).
-    static func load(path: String, settings: TokenizerSettings, chunkSize: Int) throws(TokenizerError) -> Corpus {
-        try load(files: CorpusFiles(arguments: [path], files: [path]), settings: settings, chunkSize: chunkSize)
+    static func load(path: String, settings: TokenizerSettings, chunkSize: Int, threads: Int = ParallelTokenizer.processors) throws(TokenizerError) -> Corpus {
+        try load(files: CorpusFiles(arguments: [path], files: [path]), settings: settings, chunkSize: chunkSize, threads: threads)
     }
 
     /// The corpus of several files (found by `CorpusFiles.find`), read as one
     /// text: each file's text in order, a line break between two files when the
     /// first does not end with one (see `TextStream`), rare characters folded
-    /// as `policy` says.
+    /// as `policy` says. Tokenized on `threads` threads (`ParallelTokenizer`; all processors by default);
+    /// the ids are held in memory (`TokenCache` keeps them on disk instead).
     public static func load(files: CorpusFiles, settings: TokenizerSettings,
-                            policy: VocabularyPolicy = VocabularyPolicy()) throws(TokenizerError) -> Corpus {
-        try load(files: files, settings: settings, policy: policy, chunkSize: TextStream.defaultChunkSize)
+                            policy: VocabularyPolicy = VocabularyPolicy(),
+                            threads: Int? = nil) throws(TokenizerError) -> Corpus {
+        try load(files: files, settings: settings, policy: policy, chunkSize: TextStream.defaultChunkSize,
+                 threads: threads ?? ParallelTokenizer.processors)
     }
 
+    /// `chunkSize`: bytes per piece (`ParallelTokenizer`) and per read.
     static func load(files: CorpusFiles, settings: TokenizerSettings, policy: VocabularyPolicy = VocabularyPolicy(),
-                     chunkSize: Int) throws(TokenizerError) -> Corpus {
-        var stream = try TextStream.files(files.files, named: files.arguments, settings: settings, chunkSize: chunkSize)
-        var corpus = Corpus(&stream, settings: settings, arguments: files.arguments, fileCount: files.files.count)
-        try corpus.fold(by: policy)
-        return corpus
+                     chunkSize: Int, threads: Int = ParallelTokenizer.processors) throws(TokenizerError) -> Corpus {
+        var total = 0
+        for path in files.files {  // every size first: memory is refused before anything is read
+            let (sum, overflow) = total.addingReportingOverflow(try InputFile(path: path).sizeHint)
+            total = overflow ? .max : sum
+        }
+        try TextStream.checkMemory(forFileOf: total, path: files.files.count == 1 ? files.files[0] : "the \(files.files.count) files")
+        let tokenizer = ParallelTokenizer(settings: settings, threads: threads, pieceSize: max(16, chunkSize),
+                                          readSize: max(4, chunkSize))
+        // At most one token per byte (and a separator per file): reserving that much costs address
+        // space, and memory only for the pages the ids really fill, and the array never moves.
+        var ids: [Int32] = []
+        ids.reserveCapacity(total &+ files.files.count &+ 16)
+        guard let tokens = try tokenizer.run(paths: files.files, named: files.arguments, encode: { $0 },
+                                             consume: { ids.append(contentsOf: $0) })
+        else {  // a kernel file: one stream
+            var stream = try TextStream.files(files.files, named: files.arguments, settings: settings, chunkSize: chunkSize)
+            return try Corpus(&stream, settings: settings, policy: policy, arguments: files.arguments, fileCount: files.files.count)
+        }
+        let built = try Built(tokens, settings: settings, policy: policy)
+        built.remap(&ids, pieces: tokens.pieces, threads: threads)
+        return Corpus(settings: settings, vocabulary: built.vocabulary, ids: TokenIDs(ids), counts: built.counts,
+                      byteCount: tokens.byteCount, arguments: files.arguments, fileCount: files.files.count,
+                      folding: built.folding)
+    }
+
+    /// The corpus of one stream's tokens (temporary ids, first-seen order).
+    private init(_ stream: inout TextStream, settings: TokenizerSettings, policy: VocabularyPolicy,
+                 arguments: [String], fileCount: Int) throws(TokenizerError) {
+        let strings = stream.segmenter.tokenStrings()
+        var ids = stream.takeIDs()
+        var counts = [Int](repeating: 0, count: strings.count)
+        Corpus.count(ids, into: &counts)
+        let tokens = ParallelTokenizer.Tokens(workers: [(strings, counts)], pieces: [(0, ids.count)], byteCount: stream.byteCount)
+        let built = try Built(tokens, settings: settings, policy: policy)
+        built.remap(&ids, pieces: tokens.pieces, threads: 1)
+        self.init(settings: settings, vocabulary: built.vocabulary, ids: TokenIDs(ids), counts: built.counts,
+                  byteCount: stream.byteCount, arguments: arguments, fileCount: fileCount, folding: built.folding)
     }
 
     /// Encodes a file against an existing vocabulary (evaluation, fine-tuning):
@@ -128,86 +181,120 @@ public struct Corpus: Sendable {
         return EncodedText(ids: ids, unknown: unknown, inputs: inputs)
     }
 
-    /// Folds the characters `policy` does not keep into the unknown token, in place.
-    private mutating func fold(by policy: VocabularyPolicy) throws(TokenizerError) {
-        guard policy.folds else { return }
-        let kept = policy.kept(counts: counts)
-        if kept.isEmpty {
-            throw .nothingKept("--min-count \(policy.minCount ?? 0) leaves no character of the corpus (the most frequent occurs \(counts.max() ?? 0) times)")
-        }
-        let unknownID = Int32(kept.count)
-        var map = [Int32](repeating: unknownID, count: counts.count)
-        for (k, old) in kept.enumerated() { map[old] = Int32(k) }
-        ids.withUnsafeMutableBufferPointer { ids in
-            map.withUnsafeBufferPointer { map in
-                for i in ids.indices { ids[i] = map[Int(ids[i])] }
-            }
-        }
-        let foldedOccurrences = counts.reduce(0, +) - kept.reduce(0) { $0 + counts[$1] }
-        folding = VocabularyFolding(policy: policy, foldedCharacters: counts.count - kept.count,
-                                    foldedOccurrences: foldedOccurrences)
-        // Distinct and non-empty (a subset of a vocabulary), and the unknown token is where it is named.
-        vocabulary = try! Vocabulary(tokens: kept.map { vocabulary.tokens[$0] } + [Vocabulary.unknownToken],
-                                     mode: settings.mode, unknownID: unknownID)
-        counts = kept.map { counts[$0] } + [foldedOccurrences]
-    }
-
-    /// Turns temporary ids (first-seen order) into vocabulary ids, in place.
-    private init(_ stream: inout TextStream, settings: TokenizerSettings, arguments: [String], fileCount: Int) {
-        var strings = stream.segmenter.tokenStrings()
-        var ids = stream.takeIDs()
-        // Sort the tokens, then map and count in one pass over the ids.
-        var order = strings.indices.sorted { Vocabulary.precedes(strings[$0], strings[$1]) }
-        var counts = Corpus.remap(&ids, order: order)
-        if counts.contains(0) {
-            // A token can be seen and then taken back by the ASCII fast path (its
-            // character joined a cluster): it never occurs, and is left out.
-            strings = order.map { strings[$0] }
-            order = strings.indices.filter { counts[$0] > 0 }
-            counts = Corpus.remap(&ids, order: order)
-        }
-        self.settings = settings
-        // Distinct (the interner keeps one id per exact code unit sequence) and non-empty.
-        vocabulary = try! Vocabulary(tokens: order.map { strings[$0] }, mode: settings.mode)
-        self.ids = ids
-        self.counts = counts
-        byteCount = stream.byteCount
-        self.arguments = arguments
-        self.fileCount = fileCount
-        folding = nil
-    }
-
-    /// Replaces each id `order[k]` by `k`, in place, and returns how often each
-    /// new id occurs. Four interleaved counters per id, so that a run of one id
-    /// (spaces) doesn't wait on a single memory location.
-    static func remap(_ ids: inout [Int32], order: [Int]) -> [Int] {
-        var map = [Int32](repeating: -1, count: (order.max() ?? -1) + 1)
-        for (k, t) in order.enumerated() { map[t] = Int32(k) }
-        var counts = [Int](repeating: 0, count: 4 * order.count)
-        ids.withUnsafeMutableBufferPointer { ids in
-            map.withUnsafeBufferPointer { map in
-                counts.withUnsafeMutableBufferPointer { c in
-                    let n = ids.count
-                    var i = 0
-                    while i + 4 <= n {
-                        let a = map[Int(ids[i])], b = map[Int(ids[i + 1])]
-                        let d = map[Int(ids[i + 2])], e = map[Int(ids[i + 3])]
-                        ids[i] = a; ids[i + 1] = b; ids[i + 2] = d; ids[i + 3] = e
-                        c[Int(a) &* 4] &+= 1
-                        c[Int(b) &* 4 &+ 1] &+= 1
-                        c[Int(d) &* 4 &+ 2] &+= 1
-                        c[Int(e) &* 4 &+ 3] &+= 1
-                        i += 4
-                    }
-                    while i < n {
-                        let a = map[Int(ids[i])]
-                        ids[i] = a
-                        c[Int(a) &* 4] &+= 1
-                        i += 1
-                    }
+    /// Adds each id's occurrences to `counts` (index = id). Four interleaved
+    /// counters per id, so that a run of one id (spaces) doesn't wait on a
+    /// single memory location.
+    static func count(_ ids: [Int32], into counts: inout [Int]) {
+        let v = counts.count
+        var c = [Int](repeating: 0, count: 4 * v)
+        ids.withUnsafeBufferPointer { ids in
+            c.withUnsafeMutableBufferPointer { c in
+                let n = ids.count
+                var i = 0
+                while i + 4 <= n {
+                    c[Int(ids[i]) &* 4] &+= 1
+                    c[Int(ids[i + 1]) &* 4 &+ 1] &+= 1
+                    c[Int(ids[i + 2]) &* 4 &+ 2] &+= 1
+                    c[Int(ids[i + 3]) &* 4 &+ 3] &+= 1
+                    i += 4
+                }
+                while i < n {
+                    c[Int(ids[i]) &* 4] &+= 1
+                    i += 1
                 }
             }
         }
-        return order.indices.map { counts[4 * $0] + counts[4 * $0 + 1] + counts[4 * $0 + 2] + counts[4 * $0 + 3] }
+        for t in 0..<v { counts[t] += c[4 * t] + c[4 * t + 1] + c[4 * t + 2] + c[4 * t + 3] }
     }
+}
+
+extension Corpus {
+    /// The vocabulary of tokenized text and, for each worker, the table from
+    /// its local ids to vocabulary ids: the distinct tokens that occur (the
+    /// ASCII fast path can take a token back, which then never occurs),
+    /// sorted, with rare ones folded as `policy` says.
+    struct Built {
+        var vocabulary: Vocabulary
+        var counts: [Int]
+        var folding: VocabularyFolding?
+        /// (worker) → (local id) → vocabulary id, or -1 for a token that never occurs.
+        var tables: [[Int32]]
+
+        init(_ tokens: ParallelTokenizer.Tokens, settings: TokenizerSettings, policy: VocabularyPolicy) throws(TokenizerError) {
+            var index: [ExactToken: Int] = [:]
+            var strings: [String] = [], totals: [Int] = []
+            var distinct: [[Int]] = []  // (worker) → (local id) → index in `strings`, or -1
+            for worker in tokens.workers {
+                var map = [Int](repeating: -1, count: worker.strings.count)
+                for (t, string) in worker.strings.enumerated() where worker.counts[t] > 0 {
+                    let k: Int
+                    if let known = index[ExactToken(string)] { k = known } else {
+                        k = strings.count
+                        index[ExactToken(string)] = k
+                        strings.append(string)
+                        totals.append(0)
+                    }
+                    totals[k] += worker.counts[t]
+                    map[t] = k
+                }
+                distinct.append(map)
+            }
+            let order = strings.indices.sorted { Vocabulary.precedes(strings[$0], strings[$1]) }
+            var id = [Int32](repeating: -1, count: strings.count)  // index in `strings` → vocabulary id
+            for (rank, k) in order.enumerated() { id[k] = Int32(rank) }
+            var counts = order.map { totals[$0] }
+            // Distinct (exact strings) and non-empty.
+            var vocabulary = try! Vocabulary(tokens: order.map { strings[$0] }, mode: settings.mode)
+            var folding: VocabularyFolding? = nil
+            if policy.folds {
+                let kept = policy.kept(counts: counts)
+                if kept.isEmpty {
+                    throw .nothingKept("--min-count \(policy.minCount ?? 0) leaves no character of the corpus (the most frequent occurs \(counts.max() ?? 0) times)")
+                }
+                let unknownID = Int32(kept.count)
+                var folded = [Int32](repeating: unknownID, count: counts.count)
+                for (k, old) in kept.enumerated() { folded[old] = Int32(k) }
+                for k in id.indices { id[k] = folded[Int(id[k])] }
+                let foldedOccurrences = counts.reduce(0, +) - kept.reduce(0) { $0 + counts[$1] }
+                folding = VocabularyFolding(policy: policy, foldedCharacters: counts.count - kept.count,
+                                            foldedOccurrences: foldedOccurrences)
+                // A subset of a vocabulary, and the unknown token is where it is named.
+                vocabulary = try! Vocabulary(tokens: kept.map { vocabulary.tokens[$0] } + [Vocabulary.unknownToken],
+                                             mode: settings.mode, unknownID: unknownID)
+                counts = kept.map { counts[$0] } + [foldedOccurrences]
+            }
+            self.vocabulary = vocabulary
+            self.counts = counts
+            self.folding = folding
+            tables = distinct.map { map in map.map { $0 < 0 ? -1 : id[$0] } }
+        }
+
+        /// Turns the local ids of `pieces` (back to back in `ids`) into vocabulary ids, in place.
+        func remap(_ ids: inout [Int32], pieces: [(worker: Int, count: Int)], threads: Int) {
+            var ends = [0]
+            for p in pieces { ends.append(ends.last! + p.count) }
+            let starts = ends
+            let tables = self.tables
+            ids.withUnsafeMutableBufferPointer { buffer in
+                let base = UnsafeMutableSendablePointer(buffer.baseAddress)
+                let run: @Sendable (Int) -> Void = { k in
+                    tables[pieces[k].worker].withUnsafeBufferPointer { table in
+                        guard let p = base.pointer else { return }
+                        for i in starts[k]..<starts[k + 1] { p[i] = table[Int(p[i])] }
+                    }
+                }
+                if threads > 1 && pieces.count > 1 {
+                    DispatchQueue.concurrentPerform(iterations: pieces.count, execute: run)
+                } else {
+                    for k in pieces.indices { run(k) }
+                }
+            }
+        }
+    }
+}
+
+/// A pointer handed to threads that each write their own part of it.
+struct UnsafeMutableSendablePointer<T>: @unchecked Sendable {
+    let pointer: UnsafeMutablePointer<T>?
+    init(_ pointer: UnsafeMutablePointer<T>?) { self.pointer = pointer }
 }

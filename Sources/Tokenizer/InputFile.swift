@@ -13,6 +13,14 @@ struct InputFile: ~Copyable {
         do throws(FileError) { file = try RegularFile(path: path) } catch { throw TokenizerError(error) }
     }
 
+    /// Fills `buffer` from byte `offset` (any thread); fewer bytes only at the end of the file.
+    func fill(_ buffer: UnsafeMutableRawBufferPointer, at offset: Int) throws(TokenizerError) -> Int {
+        do throws(FileError) { return try file.fill(buffer, at: offset) } catch { throw TokenizerError(error) }
+    }
+
+    /// The file's identity and version (size, inode, times).
+    var identity: RegularFile.Identity { file.identity }
+
     /// Fills `buffer` from the file; returns how many bytes it got, fewer than
     /// `buffer.count` only at the end of the file.
     func fill(_ buffer: UnsafeMutableRawBufferPointer) throws(TokenizerError) -> Int {

@@ -31,7 +31,7 @@ struct TextStream {
     /// The last source byte taken, nil before any.
     private var lastByte: UInt8?
     /// A line break goes in before the current source's first byte (see `beginSource`).
-    private var separatorDue = false
+    var separatorDue = false
 
     /// What goes between two sources when the first does not end with a line break.
     static let separator: [UInt8] = [0x0A]
@@ -42,11 +42,21 @@ struct TextStream {
     static let pendingLimit = 64 << 20
 
     init(settings: TokenizerSettings, path: String?, checkUTF8: Bool = true, dropByteOrderMark: Bool = true) throws(TokenizerError) {
+        self.init(segmenter: try Segmenter(settings: settings), settings: settings, path: path,
+                  checkUTF8: checkUTF8, dropByteOrderMark: dropByteOrderMark)
+    }
+
+    /// A stream that goes on with `segmenter` (its tokens and ids so far), for
+    /// the part of a file that starts `baseOffset` bytes in (offsets in errors
+    /// count from the file's first byte): `ParallelTokenizer`'s pieces.
+    init(segmenter: Segmenter, settings: TokenizerSettings, path: String?, baseOffset: Int = 0,
+         checkUTF8: Bool = true, dropByteOrderMark: Bool = true) {
         self.settings = settings
         self.path = path
         self.checkUTF8 = checkUTF8 && settings.mode != .byte
         self.dropByteOrderMark = dropByteOrderMark
-        segmenter = try Segmenter(settings: settings)
+        self.segmenter = segmenter
+        offset = baseOffset
     }
 
     /// Takes the next piece of the source; `isFinal` for the last one (which may be empty).
