@@ -59,6 +59,11 @@ public final class WritableMappedFile {
         if fd < 0 { throw FileError(path: path, errno: errno) }
         defer { close(fd) }
         if ftruncate(fd, off_t(size)) != 0 { throw FileError(path: path, errno: errno) }
+        // Blocks first: writing a page of a sparse file on a full disk would be a SIGBUS, not an error.
+        if size > 0 {
+            let code = posix_fallocate(fd, 0, off_t(size))
+            if code != 0 { throw FileError(path: path, errno: code) }
+        }
         guard size > 0 else {
             base = nil
             bytes = UnsafeMutableRawBufferPointer(start: nil, count: 0)

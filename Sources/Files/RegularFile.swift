@@ -181,6 +181,15 @@ public enum FileError: Error, Equatable, CustomStringConvertible, Sendable {
         }
     }
 
+    /// The file the error is about.
+    public var path: String {
+        switch self {
+        case .notFound(let p), .isDirectory(let p), .notRegular(let p, _), .unreadable(let p, _),
+             .tooLarge(let p, _, _), .symbolicLinkLoop(let p):
+            return p
+        }
+    }
+
     /// Why, without the path: for messages that name the file themselves.
     public var reason: String {
         switch self {

@@ -93,14 +93,21 @@ public struct Corpus: Sendable {
         guard let tokens = try tokenizer.run(paths: files.files, named: files.arguments, encode: { $0 },
                                              consume: { ids.append(contentsOf: $0) })
         else {  // a kernel file: one stream
-            var stream = try TextStream.files(files.files, named: files.arguments, settings: settings, chunkSize: chunkSize)
-            return try Corpus(&stream, settings: settings, policy: policy, arguments: files.arguments, fileCount: files.files.count)
+            return try loadAsOneStream(files: files, settings: settings, policy: policy, chunkSize: chunkSize)
         }
         let built = try Built(tokens, settings: settings, policy: policy)
         built.remap(&ids, pieces: tokens.pieces, threads: threads)
         return Corpus(settings: settings, vocabulary: built.vocabulary, ids: TokenIDs(ids), counts: built.counts,
                       byteCount: tokens.byteCount, arguments: files.arguments, fileCount: files.files.count,
                       folding: built.folding)
+    }
+
+    /// The corpus of `files` read on one thread as one `TextStream`: what the
+    /// parallel reader must equal, and the way to read kernel files.
+    static func loadAsOneStream(files: CorpusFiles, settings: TokenizerSettings, policy: VocabularyPolicy = VocabularyPolicy(),
+                                chunkSize: Int = TextStream.defaultChunkSize) throws(TokenizerError) -> Corpus {
+        var stream = try TextStream.files(files.files, named: files.arguments, settings: settings, chunkSize: chunkSize)
+        return try Corpus(&stream, settings: settings, policy: policy, arguments: files.arguments, fileCount: files.files.count)
     }
 
     /// The corpus of one stream's tokens (temporary ids, first-seen order).

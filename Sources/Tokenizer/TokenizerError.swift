@@ -21,6 +21,8 @@ public enum TokenizerError: Error, Equatable, CustomStringConvertible, Sendable 
     case noText(paths: [String])
     /// A vocabulary policy that keeps no character of the corpus; the message says why.
     case nothingKept(String)
+    /// The token cache cannot be written or read back; the message says where and why.
+    case cache(String)
     /// An ICU call failed; the associated value is ICU's error name (`U_MEMORY_ALLOCATION_ERROR`).
     case icuFailure(String)
 
@@ -45,7 +47,7 @@ public enum TokenizerError: Error, Equatable, CustomStringConvertible, Sendable 
             return message
         case .noText(let paths):
             return "\(paths.count == 1 ? paths[0] : "the \(paths.count) paths given") hold\(paths.count == 1 ? "s" : "") no text: every file is empty"
-        case .nothingKept(let message):
+        case .nothingKept(let message), .cache(let message):
             return message
         case .icuFailure(let name):
             return "ICU failed (\(name)) while splitting text into characters"

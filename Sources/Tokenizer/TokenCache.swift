@@ -1,0 +1,298 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+import Dispatch
+import Files
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// A corpus's token ids kept on disk, so that a text is tokenized once and a
+/// corpus larger than memory trains from a memory mapping (page cache, which
+/// the kernel reads on demand and drops under pressure) instead of an array.
+///
+/// One file per corpus (the files, in order, as absolute paths), tokenizer
+/// settings and folding policy, named by a hash of them in `directory`. It
+/// records each file's identity (size, inode, modification and change times):
+/// a file edited since, or anything else that does not match, is tokenized
+/// again and the cache file replaced. Building one tokenizes on every core
+/// (`ParallelTokenizer`), writes each piece's local ids to a scratch file as
+/// variable-length integers, then turns them into vocabulary ids, in parallel,
+/// in the smallest width that holds the vocabulary (1, 2 or 4 bytes). Neither
+/// step holds the text or its ids in memory, only a few pieces at a time. The
+/// finished file replaces the old one by a rename, so a reader never sees a
+/// half-written cache.
+///
+/// Layout (`Layout`): the 8 bytes "CHARRNNT", a UInt32 format version and a
+/// UInt32 header length (little-endian), the header (JSON: `Header`), zeros
+/// up to a multiple of 4,096 bytes, then the ids, little-endian.
+public struct TokenCache: Sendable {
+    public let directory: String
+    public let threads: Int
+
+    public init(directory: String, threads: Int? = nil) {
+        self.directory = directory
+        self.threads = threads ?? ParallelTokenizer.processors
+    }
+
+    /// Whether the ids were read from the cache or made now.
+    public enum Outcome: Equatable, Sendable {
+        case reused(path: String)
+        case built(path: String)
+    }
+
+    /// The corpus of `files`, from the cache when it holds it, else tokenized
+    /// and written to it. The ids are mapped from the cache file.
+    ///
+    /// - Throws: `TokenizerError` for the text (as `Corpus.load`), and
+    ///   `.cache` when the cache cannot be written (a read-only or full disk):
+    ///   the caller may then load the corpus into memory instead.
+    public func corpus(files: CorpusFiles, settings: TokenizerSettings,
+                       policy: VocabularyPolicy = VocabularyPolicy()) throws(TokenizerError) -> (Corpus, Outcome) {
+        try corpus(files: files, settings: settings, policy: policy, pieceSize: ParallelTokenizer.defaultPieceSize)
+    }
+
+    func corpus(files: CorpusFiles, settings: TokenizerSettings, policy: VocabularyPolicy,
+                pieceSize: Int) throws(TokenizerError) -> (Corpus, Outcome) {
+        let key = try Key(files: files.files, settings: settings, policy: policy)
+        let path = directory + "/" + key.fileName
+        if let corpus = Self.cached(at: path, key: key, arguments: files.arguments, fileCount: files.files.count) {
+            return (corpus, .reused(path: path))
+        }
+        try build(path: path, key: key, files: files, pieceSize: pieceSize)
+        guard let corpus = Self.cached(at: path, key: key, arguments: files.arguments, fileCount: files.files.count) else {
+            throw .cache("\(path): the token cache just written cannot be read back")
+        }
+        return (corpus, .built(path: path))
+    }
+
+    // MARK: Key and header
+
+    /// What a cache file holds the ids of.
+    struct Key: Codable, Equatable {
+        var format = Layout.version
+        var files: [File]
+        var settings: TokenizerSettings
+        var policy: VocabularyPolicy
+
+        struct File: Codable, Equatable {
+            var path: String                    // absolute, symbolic links resolved
+            var identity: RegularFile.Identity  // this version of it
+        }
+
+        init(files paths: [String], settings: TokenizerSettings, policy: VocabularyPolicy) throws(TokenizerError) {
+            var files: [File] = []
+            for path in paths {
+                let file = try InputFile(path: path)
+                let absolute = realpath(path, nil).map { p in defer { free(p) }; return String(cString: p) } ?? path
+                files.append(File(path: absolute, identity: file.identity))
+            }
+            self.files = files
+            self.settings = settings
+            self.policy = policy
+        }
+
+        /// The cache file's name: a hash of what the ids are of, without the
+        /// files' versions, so that a changed file replaces its old cache.
+        var fileName: String {
+            var h: UInt64 = 0xCBF2_9CE4_8422_2325  // FNV-1a 64
+            func mix(_ s: String) { for b in s.utf8 { h = (h ^ UInt64(b)) &* 0x0000_0100_0000_01B3 }; h = (h ^ 0xFF) &* 0x0000_0100_0000_01B3 }
+            files.forEach { mix($0.path) }
+            mix("\(settings.mode.rawValue) \(settings.normalize) \(settings.lossy)")
+            mix("\(policy.minCount ?? -1) \(policy.maxCharacters ?? -1) \(format)")
+            return String(h, radix: 16) + ".tokens"
+        }
+    }
+
+    /// The cache file's header.
+    struct Header: Codable {
+        var key: Key
+        var width: Int, count: Int
+        var vocabulary: [String]
+        var unknownID: Int32?
+        var counts: [Int]
+        var folding: VocabularyFolding?
+        var byteCount: Int
+    }
+
+    /// The file's fixed parts.
+    enum Layout {
+        static let magic = Array("CHARRNNT".utf8)
+        static let version: Int = 1
+        static let preamble = 16
+        static let alignment = 4096
+        /// Bytes per id for a vocabulary of `count` tokens.
+        static func width(vocabularySize count: Int) -> Int { count <= 256 ? 1 : count <= 65536 ? 2 : 4 }
+        static func dataOffset(headerLength: Int) -> Int { (preamble + headerLength + alignment - 1) / alignment * alignment }
+    }
+
+    // MARK: Reading
+
+    /// The corpus in the cache file at `path` when it is whole and holds `key`'s ids, else nil.
+    static func cached(at path: String, key: Key, arguments: [String], fileCount: Int) -> Corpus? {
+        guard let file = try? MappedFile(path: path), file.bytes.count >= Layout.preamble,
+              Array(file.bytes[0..<8]) == Layout.magic,
+              Int(file.bytes.loadUnaligned(fromByteOffset: 8, as: UInt32.self)) == Layout.version
+        else { return nil }
+        let length = Int(file.bytes.loadUnaligned(fromByteOffset: 12, as: UInt32.self))
+        guard Layout.preamble + length <= file.bytes.count,
+              let header = try? JSONDecoder().decode(Header.self, from: Data(file.bytes[Layout.preamble..<(Layout.preamble + length)])),
+              header.key == key, [1, 2, 4].contains(header.width), header.width == Layout.width(vocabularySize: header.vocabulary.count),
+              header.counts.count == header.vocabulary.count, header.count >= 0,
+              Layout.dataOffset(headerLength: length) + header.width * header.count == file.bytes.count,
+              let vocabulary = try? Vocabulary(tokens: header.vocabulary, mode: key.settings.mode, unknownID: header.unknownID)
+        else { return nil }
+        let ids = TokenIDs(file: file, offset: Layout.dataOffset(headerLength: length), width: header.width, count: header.count)
+        return Corpus(settings: key.settings, vocabulary: vocabulary, ids: ids, counts: header.counts,
+                      byteCount: header.byteCount, arguments: arguments, fileCount: fileCount, folding: header.folding)
+    }
+
+    // MARK: Building
+
+    private func build(path: String, key: Key, files: CorpusFiles, pieceSize: Int) throws(TokenizerError) {
+        try Self.makeDirectory(directory)
+        let scratchPath = path + ".scratch-\(getpid())"
+        let outputPath = path + ".tmp-\(getpid())"
+        defer { unlink(scratchPath); unlink(outputPath) }
+
+        // 1. Tokenize on every core; each piece's local ids go to the scratch file as LEB128 integers.
+        let scratch = open(scratchPath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
+        if scratch < 0 { throw Self.cacheError(scratchPath, errno) }
+        var scratchOpen = true
+        defer { if scratchOpen { close(scratch) } }
+        var lengths: [Int] = []
+        var writeError: Int32? = nil
+        let tokenizer = ParallelTokenizer(settings: key.settings, threads: threads, pieceSize: pieceSize)
+        let run = try tokenizer.run(paths: files.files, named: files.arguments, encode: Self.encode, consume: { bytes in
+            lengths.append(bytes.count)
+            if writeError == nil { writeError = Self.writeAll(bytes, to: scratch) }
+        })
+        if let code = writeError { throw Self.cacheError(scratchPath, code) }
+        guard let tokens = run else {  // a kernel file: read it into memory, cache it from there
+            throw .cache("\(files.arguments.joined(separator: " ")): a file whose size is only known by reading it is not cached")
+        }
+        close(scratch)
+        scratchOpen = false
+        let built = try Corpus.Built(tokens, settings: key.settings, policy: key.policy)
+
+        // 2. Vocabulary ids in the final width, piece by piece in parallel.
+        let width = Layout.width(vocabularySize: built.vocabulary.count)
+        let count = tokens.idCount
+        let header = Header(key: key, width: width, count: count, vocabulary: built.vocabulary.tokens,
+                            unknownID: built.vocabulary.unknownID, counts: built.counts, folding: built.folding,
+                            byteCount: tokens.byteCount)
+        let json: Data
+        do { json = try JSONEncoder().encode(header) } catch { throw .cache("\(path): \(error)") }
+        let dataOffset = Layout.dataOffset(headerLength: json.count)
+        let output: WritableMappedFile
+        let source: MappedFile
+        do throws(FileError) {
+            output = try WritableMappedFile(creating: outputPath, size: dataOffset + width * count)
+            source = try MappedFile(path: scratchPath)
+        } catch {
+            throw .cache("cannot write the token cache \(error.path): \(error.reason)")
+        }
+        let out = output.bytes.baseAddress!
+        out.copyMemory(from: Layout.magic, byteCount: 8)
+        out.storeBytes(of: UInt32(Layout.version).littleEndian, toByteOffset: 8, as: UInt32.self)
+        out.storeBytes(of: UInt32(json.count).littleEndian, toByteOffset: 12, as: UInt32.self)
+        json.withUnsafeBytes { (out + Layout.preamble).copyMemory(from: $0.baseAddress!, byteCount: json.count) }
+        var scratchStarts = [0], idStarts = [0]
+        for (k, piece) in tokens.pieces.enumerated() {
+            scratchStarts.append(scratchStarts[k] + lengths[k])
+            idStarts.append(idStarts[k] + piece.count)
+        }
+        let job = Finish(source: source, output: output, dataOffset: dataOffset, width: width, tables: built.tables,
+                         pieces: tokens.pieces.map(\.worker), scratchStarts: scratchStarts, idStarts: idStarts)
+        DispatchQueue.concurrentPerform(iterations: tokens.pieces.count) { k in job.piece(k) }
+
+        // 3. In place of the old one, whole.
+        if rename(outputPath, path) != 0 { throw Self.cacheError(path, errno) }
+    }
+
+    /// Step 2 of a build: one piece's local ids (scratch) → vocabulary ids (output).
+    private struct Finish: @unchecked Sendable {
+        let source: MappedFile, output: WritableMappedFile
+        let dataOffset: Int, width: Int
+        let tables: [[Int32]], pieces: [Int]
+        let scratchStarts: [Int], idStarts: [Int]
+
+        func piece(_ k: Int) {
+            let input = source.bytes.baseAddress!.assumingMemoryBound(to: UInt8.self)
+            let base = output.bytes.baseAddress! + dataOffset
+            var at = scratchStarts[k]
+            tables[pieces[k]].withUnsafeBufferPointer { table in
+                for i in idStarts[k]..<idStarts[k + 1] {
+                    var value = 0, shift = 0
+                    while true {
+                        let b = input[at]
+                        at += 1
+                        value |= Int(b & 0x7F) << shift
+                        if b < 0x80 { break }
+                        shift += 7
+                    }
+                    let id = table[value]
+                    switch width {
+                    case 1: base.storeBytes(of: UInt8(truncatingIfNeeded: id), toByteOffset: i, as: UInt8.self)
+                    case 2: base.storeBytes(of: UInt16(truncatingIfNeeded: id).littleEndian, toByteOffset: 2 * i, as: UInt16.self)
+                    default: base.storeBytes(of: id.littleEndian, toByteOffset: 4 * i, as: Int32.self)
+                    }
+                }
+            }
+        }
+    }
+
+    /// Local ids as LEB128: seven bits a byte, low bits first (one byte for ids below 128).
+    @Sendable static func encode(_ ids: [Int32]) -> [UInt8] {
+        var bytes = [UInt8]()
+        bytes.reserveCapacity(ids.count + ids.count / 4)
+        for id in ids {
+            var v = UInt32(bitPattern: id)
+            while v >= 0x80 {
+                bytes.append(UInt8(v & 0x7F) | 0x80)
+                v >>= 7
+            }
+            bytes.append(UInt8(v))
+        }
+        return bytes
+    }
+
+    /// Writes all of `bytes`; the errno of a failure, else nil.
+    private static func writeAll(_ bytes: [UInt8], to fd: Int32) -> Int32? {
+        bytes.withUnsafeBytes { b -> Int32? in
+            var done = 0
+            while done < b.count {
+                let n = write(fd, b.baseAddress! + done, b.count - done)
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    return errno
+                }
+                done += n
+            }
+            return nil
+        }
+    }
+
+    /// Creates `path` and its parents as needed.
+    static func makeDirectory(_ path: String) throws(TokenizerError) {
+        var partial = path.hasPrefix("/") ? "" : "."
+        for part in path.split(separator: "/") {
+            partial += "/" + part
+            if mkdir(partial, 0o755) != 0 && errno != EEXIST { throw cacheError(partial, errno) }
+        }
+        var info = stat()
+        if stat(path, &info) != 0 || info.st_mode & S_IFMT != S_IFDIR {
+            throw .cache("cannot write the token cache in \(path): it is not a directory")
+        }
+    }
+
+    private static func cacheError(_ path: String, _ code: Int32) -> TokenizerError {
+        .cache("cannot write the token cache \(path): \(FileError.reason(code))")
+    }
+}
