@@ -11,8 +11,8 @@
 /// Dimension letters: B = batch size (streams), T = sequence length (steps per window).
 public struct BatchStreams: Sendable {
     public let batchSize: Int, sequenceLength: Int, streamLength: Int
-    /// The corpus's ids (shared, never copied) and the split's range in them.
-    private let ids: [Int32]
+    /// The corpus's ids (shared, never copied: in memory or mapped) and the split's range in them.
+    private let ids: TokenIDs
     public let range: Range<Int>
 
     /// Windows per epoch, at least 1.
@@ -22,6 +22,12 @@ public struct BatchStreams: Sendable {
     ///   B·T + 1; `.invalidBatchSize` / `.invalidSequenceLength` for values below 1.
     public init(
         ids: [Int32], range: Range<Int>, batchSize: Int, sequenceLength: Int, split: SplitKind = .training
+    ) throws(BatchError) {
+        try self.init(ids: TokenIDs(ids), range: range, batchSize: batchSize, sequenceLength: sequenceLength, split: split)
+    }
+
+    public init(
+        ids: TokenIDs, range: Range<Int>, batchSize: Int, sequenceLength: Int, split: SplitKind = .training
     ) throws(BatchError) {
         guard batchSize >= 1 else { throw .invalidBatchSize(batchSize) }
         guard sequenceLength >= 1 else { throw .invalidSequenceLength(sequenceLength) }
@@ -44,12 +50,10 @@ public struct BatchStreams: Sendable {
         precondition(k >= 0 && k < batchCount, "batch \(k) is outside 0..<\(batchCount)")
         let (b, t) = (batchSize, sequenceLength)
         precondition(inputs.count >= b * t && targets.count >= b * t, "buffers must hold (B, T) = (\(b), \(t)) ids")
-        ids.withUnsafeBufferPointer { src in
-            for stream in 0..<b {
-                let start = range.lowerBound + stream * streamLength + k * t
-                (inputs.baseAddress! + stream * t).update(from: src.baseAddress! + start, count: t)
-                (targets.baseAddress! + stream * t).update(from: src.baseAddress! + start + 1, count: t)
-            }
+        for stream in 0..<b {
+            let start = range.lowerBound + stream * streamLength + k * t
+            ids.copy(start..<(start + t), into: inputs.baseAddress! + stream * t)
+            ids.copy((start + 1)..<(start + 1 + t), into: targets.baseAddress! + stream * t)
         }
     }
 

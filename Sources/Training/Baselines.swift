@@ -12,6 +12,11 @@ import Foundation
 /// loss is not well below the bigram's has learned little more than which
 /// character tends to follow which.
 public struct Baselines: Sendable, Equatable {
+    /// Characters a run fits the counts on and scores, at most: the first this
+    /// many of the training split and of the validation split (a pass over a
+    /// corpus of gigabytes would hold up the start of training for minutes).
+    public static let sampleLimit = 10_000_000
+
     public var unigram: Double          // nats per character
     public var bigram: Double           // nats per character
     public var characters: Int          // characters scored
@@ -25,7 +30,7 @@ public struct Baselines: Sendable, Equatable {
         let pairsFrom: [Int]            // (V) pairs starting with each id
 
         /// Counts `ids` (a training split) for a vocabulary of `vocabularySize`.
-        public init(ids: ArraySlice<Int32>, vocabularySize v: Int) {
+        public init(ids: some Collection<Int32>, vocabularySize v: Int) {
             vocabularySize = v
             total = ids.count
             var unigram = [Int](repeating: 0, count: v), pairsFrom = [Int](repeating: 0, count: v)
@@ -47,7 +52,7 @@ public struct Baselines: Sendable, Equatable {
         /// Mean negative log-likelihood of `ids` under both models. The first
         /// character is scored by the bigram after `previous` (the character
         /// before the text, when there is one), else by both from the second on.
-        public func score(_ ids: ArraySlice<Int32>, previous: Int32? = nil) -> Baselines? {
+        public func score(_ ids: some Collection<Int32>, previous: Int32? = nil) -> Baselines? {
             let v = Double(vocabularySize)
             var uni = 0.0, bi = 0.0, n = 0
             var prev = previous

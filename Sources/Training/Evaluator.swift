@@ -26,6 +26,11 @@ public enum Evaluator {
     /// trainer's validation reads it as such); `evaluateFinite` refuses it.
     public static func evaluate(model: StackedRNN, ids: [Int32], range: Range<Int>,
                                 batchSize: Int, sequenceLength: Int) -> Evaluation? {
+        evaluate(model: model, ids: TokenIDs(ids), range: range, batchSize: batchSize, sequenceLength: sequenceLength)
+    }
+
+    public static func evaluate(model: StackedRNN, ids: TokenIDs, range: Range<Int>,
+                                batchSize: Int, sequenceLength: Int) -> Evaluation? {
         score(model: model, ids: ids, range: range, batchSize: batchSize, sequenceLength: sequenceLength,
               scoringTail: false, stopAtNonFinite: false).evaluation
     }
@@ -39,6 +44,13 @@ public enum Evaluator {
     public static func evaluateFinite(model: StackedRNN, ids: [Int32], range: Range<Int>,
                                       batchSize: Int, sequenceLength: Int,
                                       scoringTail: Bool = false) throws(NonFiniteOutputError) -> Evaluation? {
+        try evaluateFinite(model: model, ids: TokenIDs(ids), range: range, batchSize: batchSize,
+                           sequenceLength: sequenceLength, scoringTail: scoringTail)
+    }
+
+    public static func evaluateFinite(model: StackedRNN, ids: TokenIDs, range: Range<Int>,
+                                      batchSize: Int, sequenceLength: Int,
+                                      scoringTail: Bool = false) throws(NonFiniteOutputError) -> Evaluation? {
         let result = score(model: model, ids: ids, range: range, batchSize: batchSize, sequenceLength: sequenceLength,
                            scoringTail: scoringTail, stopAtNonFinite: true)
         if let bad = result.nonFinite {
@@ -48,7 +60,7 @@ public enum Evaluator {
         return result.evaluation
     }
 
-    private static func score(model: StackedRNN, ids: [Int32], range: Range<Int>, batchSize: Int, sequenceLength: Int,
+    private static func score(model: StackedRNN, ids: TokenIDs, range: Range<Int>, batchSize: Int, sequenceLength: Int,
                               scoringTail: Bool, stopAtNonFinite: Bool)
         -> (evaluation: Evaluation?, nonFinite: (window: Int, windows: Int, value: NonFiniteValue)?) {
         guard range.count >= 2 else { return (nil, nil) }

@@ -23,6 +23,7 @@ public struct TrainingStart: Sendable {
     public var inputs: CorpusInputs       // what was read
     public var skipped: String?           // the notice for files left out below the directories given, or nil
     public var folding: VocabularyFolding? // rare characters folded into <unk>, when the run folds
+    public var tokens: String?            // where the token ids come from (the token cache), or nil
 }
 
 public struct TrainingProgress: Sendable {
@@ -63,7 +64,7 @@ public final class Trainer {
     public let model: StackedRNN
     public let vocabulary: Vocabulary
     public let directory: RunDirectory
-    public let corpusIDs: [Int32]
+    public let corpusIDs: TokenIDs
     public let splits: DataSplits
 
     private let streams: BatchStreams
@@ -91,7 +92,7 @@ public final class Trainer {
     /// so that no run's checkpoints are lost by accident.
     public init(options: TrainingOptions, checkpointDirectory: String,
                 resume: Checkpoint? = nil, initFrom: Checkpoint? = nil, overwrite: Bool = false,
-                resumeSource: String? = nil,
+                resumeSource: String? = nil, tokenCache: TokenCache? = nil,
                 plan: ((AutoPlan.Corpus, TrainingOptions) -> TrainingOptions)? = nil) throws(TrainingError) {
         if let p = options.problem { throw .invalidOptions(p) }
         let source = resume ?? initFrom
@@ -104,13 +105,26 @@ public final class Trainer {
 
         // Data: the checkpoint's vocabulary when there is one, else the corpus's own.
         let vocabulary: Vocabulary
-        let ids: [Int32]
-        let inputs: CorpusInputs
+        var ids: TokenIDs
+        var inputs: CorpusInputs
+        var tokens: String? = nil
         let files: CorpusFiles
         var folding: VocabularyFolding? = nil
         do {
             files = try CorpusFiles.find(options.corpusPaths)
-            if let source {
+            // A resumed run reads its token cache when that holds the checkpoint's vocabulary.
+            var cached: Corpus? = nil
+            if let resume {
+                (cached, tokens) = try Trainer.cachedCorpus(files: files, cache: tokenCache, settings: resume.tokenizer,
+                                                            policy: resume.folding?.policy ?? VocabularyPolicy())
+            }
+            if let source, let corpus = cached, corpus.vocabulary == source.vocabulary {
+                vocabulary = source.vocabulary
+                ids = corpus.tokenIDs
+                inputs = corpus.inputs
+                folding = corpus.folding
+            } else if let source {
+                if cached != nil { tokens = "token ids in memory (the cached vocabulary is not the checkpoint's)" }
                 let encoded = try Corpus.encode(files: files, settings: source.tokenizer, vocabulary: source.vocabulary)
                 if !encoded.unknown.isEmpty && source.vocabulary.unknownID == nil {
                     let list = encoded.unknown.keys
@@ -123,12 +137,15 @@ public final class Trainer {
                     VocabularyFolding(policy: $0.policy, foldedCharacters: encoded.unknown.count, foldedOccurrences: encoded.unknownCount)
                 }
                 vocabulary = source.vocabulary
-                ids = encoded.ids
+                ids = TokenIDs(encoded.ids)
                 inputs = encoded.inputs
             } else {
-                let corpus = try Corpus.load(files: files, settings: options.tokenizer, policy: options.vocabularyPolicy)
+                let (cached, note) = try Trainer.cachedCorpus(files: files, cache: tokenCache, settings: options.tokenizer,
+                                                              policy: options.vocabularyPolicy)
+                tokens = note
+                let corpus = try cached ?? Corpus.load(files: files, settings: options.tokenizer, policy: options.vocabularyPolicy)
                 vocabulary = corpus.vocabulary
-                ids = corpus.ids
+                ids = corpus.tokenIDs
                 inputs = corpus.inputs
                 folding = corpus.folding
             }
@@ -201,6 +218,7 @@ public final class Trainer {
         self.corpusIDs = ids
         self.inputs = inputs
         self.skipped = files.notice
+        self.tokenSource = tokens
         self.folding = folding
         self.step = TrainingStep(model: model, optimizer: optimizer, clipMode: options.clipMode,
                                  clipThreshold: options.gradientClip, batchSize: options.batchSize,
@@ -222,6 +240,7 @@ public final class Trainer {
     /// What the run reads (recorded in its checkpoints), what was left out, and what folded.
     public let inputs: CorpusInputs
     private let skipped: String?
+    private let tokenSource: String?
     public let folding: VocabularyFolding?
 
     private static func newRunID() -> String {
@@ -287,6 +306,30 @@ public final class Trainer {
         return overflow ? .max : p
     }
 
+    /// The corpus through the token cache, and the line that says where its
+    /// ids come from; no corpus without a cache, or when the cache cannot be
+    /// written (the line then says why, and the caller reads the text into memory).
+    static func cachedCorpus(files: CorpusFiles, cache: TokenCache?, settings: TokenizerSettings,
+                             policy: VocabularyPolicy) throws(TokenizerError) -> (Corpus?, String?) {
+        guard let cache else { return (nil, nil) }
+        let clock = ContinuousClock()
+        let start = clock.now
+        do {
+            let (corpus, outcome) = try cache.corpus(files: files, settings: settings, policy: policy)
+            let width = "\(corpus.tokenIDs.width) byte\(corpus.tokenIDs.width == 1 ? "" : "s") per id"
+            switch outcome {
+            case .reused(let path): return (corpus, "token ids read from \(path) (\(width))")
+            case .built(let path):
+                let seconds = (clock.now - start) / .seconds(1)
+                return (corpus, String(format: "token ids cached in %@ (%@; tokenized in %.1f s on %d threads)",
+                                       path, width, seconds, cache.threads))
+            }
+        } catch {
+            guard case .cache(let message) = error else { throw error }
+            return (nil, message + "; the token ids are held in memory instead")
+        }
+    }
+
     // MARK: - The loop
 
     /// Trains until the budget is spent, patience runs out, or `shouldStop` says so
@@ -301,7 +344,7 @@ public final class Trainer {
             trainCharacters: splits.train.count, validationCharacters: splits.validation.count, testCharacters: splits.test.count,
             iterationsPerEpoch: streams.batchCount, plannedIterations: planned,
             resumedAt: resumedAtIteration, directory: directory.path, baselines: baselines,
-            inputs: inputs, skipped: skipped, folding: folding)))
+            inputs: inputs, skipped: skipped, folding: folding, tokens: tokenSource)))
         if let baselines, resumedAtIteration == nil {
             try directory.appendLog(["type": .string("baseline"), "iter": .int(iteration),
                                      "unigram_val_loss": .number(baselines.unigram), "bigram_val_loss": .number(baselines.bigram)])
@@ -406,8 +449,9 @@ public final class Trainer {
 
     /// The count models' validation loss (see `Baselines`): what the network must beat.
     public var baselines: Baselines? {
-        let counts = Baselines.Counts(ids: corpusIDs[splits.train], vocabularySize: vocabulary.count)
-        let v = splits.validation
+        let first = { (r: Range<Int>) in r.lowerBound..<min(r.upperBound, r.lowerBound + Baselines.sampleLimit) }
+        let counts = Baselines.Counts(ids: corpusIDs[first(splits.train)], vocabularySize: vocabulary.count)
+        let v = first(splits.validation)
         return counts.score(corpusIDs[v], previous: v.lowerBound > 0 ? corpusIDs[v.lowerBound - 1] : nil)
     }
     private var epochProgress: Double { Double(epoch) + Double(batchIndex) / Double(streams.batchCount) }

@@ -65,6 +65,8 @@ struct TrainCommand: ParsableCommand {
     @Option(parsing: .unconditional, help: "Stop after this many evaluations without improvement.") var patience: Int?
     @Option(parsing: .unconditional, help: "Also keep the newest N numbered checkpoints.") var keep: Int?
     @Option(help: "Where checkpoints go (default checkpoints/<corpus name>).") var checkpointDir: String?
+    @Option(help: "Where the corpus's token ids are cached, so that the same corpus is tokenized once and a corpus larger than memory trains from disk (default: .token-cache beside the checkpoint directory).") var cacheDir: String?
+    @Flag(help: "Hold the token ids in memory; write no token cache.") var noCache = false
     @Flag(help: "Continue the run in the checkpoint directory from its latest checkpoint.") var resume = false
     @Option(help: "Continue the run saved in this checkpoint file.") var resumeFrom: String?
     @Option(help: "Start a new run from this checkpoint's weights (fine-tuning; same vocabulary).") var initFrom: String?
@@ -78,6 +80,7 @@ struct TrainCommand: ParsableCommand {
             throw ValidationError("--init-from keeps the checkpoint's vocabulary; --min-count and --max-vocab cannot change it")
         }
         if resume && resumeFrom != nil { throw ValidationError("give --resume or --resume-from, not both") }
+        if noCache && cacheDir != nil { throw ValidationError("give --cache-dir or --no-cache, not both") }
         if (resume || resumeFrom != nil) && initFrom != nil { throw ValidationError("--init-from starts a new run; it cannot be combined with --resume") }
         if (resume || resumeFrom != nil) && overwrite { throw ValidationError("--overwrite starts a new run; it cannot be combined with --resume") }
         if auto && (resume || resumeFrom != nil) { throw ValidationError("--auto chooses a new run's settings; a resumed run keeps its own") }
@@ -129,6 +132,15 @@ struct TrainCommand: ParsableCommand {
         return o
     }
 
+    /// `.token-cache` in the folder that holds the checkpoint directory: shared
+    /// by every run under `checkpoints/`.
+    static func defaultCacheDirectory(beside checkpointDirectory: String) -> String {
+        let trimmed = checkpointDirectory.hasSuffix("/") && checkpointDirectory.count > 1 ? String(checkpointDirectory.dropLast()) : checkpointDirectory
+        guard let slash = trimmed.lastIndex(of: "/") else { return ".token-cache" }
+        let parent = trimmed[..<slash]
+        return (parent.isEmpty ? "" : String(parent)) + "/.token-cache"
+    }
+
     func run() throws {
         BLAS.threadCount = threads.count
         let directory = checkpointDir ?? "checkpoints/" + CorpusFiles.runName(for: corpus)
@@ -177,6 +189,8 @@ struct TrainCommand: ParsableCommand {
             trainer = try Trainer(options: options, checkpointDirectory: directory, resume: resumeCheckpoint,
                                   initFrom: initCheckpoint, overwrite: overwrite,
                                   resumeSource: resumeCheckpoint == nil ? nil : resumeFrom ?? directory + "/latest.safetensors",
+                                  tokenCache: noCache ? nil : TokenCache(directory: cacheDir ?? Self.defaultCacheDirectory(beside: directory),
+                                                                         threads: threads.count),
                                   plan: plan)
         } catch {
             throw failure("\(error)")
@@ -244,6 +258,7 @@ final class ProgressDisplay {
             let files = s.inputs.files == 1 ? "" : "\(s.inputs.files) files, "
             print("corpus: \(files)\(s.inputs.bytes) bytes, \(s.corpusCharacters) characters, \(s.vocabularySize) distinct; train \(s.trainCharacters), val \(s.validationCharacters), test \(s.testCharacters)")
             if let f = s.folding { print("vocabulary: \(f.summary); \(s.vocabularySize) ids with \(Vocabulary.unknownToken)") }
+            if let t = s.tokens { print("tokens: " + t) }
             print("model: \(s.parameterCount) parameters; \(s.iterationsPerEpoch) iterations per epoch\(s.plannedIterations.map { ", \($0) planned" } ?? "")\(resumed)")
             if let b = s.baselines {
                 print(String(format: "baselines on the validation split: unigram %.4f, bigram %.4f nats/char (a model must beat these)",
