@@ -10,6 +10,7 @@ struct BenchMeasurement: Codable, Sendable {
     var gflops: Double? = nil            // sgemm, training (GEMM FLOPs, see the command's help)
     var megabytesPerSecond: Double? = nil       // tokenize: the tokenizer (grapheme, NFC, ids)
     var icuMegabytesPerSecond: Double? = nil    // tokenize: a bare ICU break-iterator loop over the same file
+    var megabytesPerSecondOneThread: Double? = nil  // tokenize: the tokenizer on one thread (the main figure uses every core)
     var weightGigabytesPerSecond: Double? = nil // sampling: weight bytes read per step × steps per second
     var charsPerSecondOneThread: Double? = nil  // sampling: on one thread (the main figure uses --threads, as charrnn sample does)
     var firstCharMs: Double? = nil       // first-char: median, process start to first byte on stdout

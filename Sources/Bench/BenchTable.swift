@@ -58,6 +58,7 @@ final class BenchTable {
         case .tokenize?:
             charrnn = c?.megabytesPerSecond.map { String(format: "%.0f MB/s", $0) } ?? "failed"
             perStep = c?.icuMegabytesPerSecond.map { String(format: "ICU %.0f MB/s", $0) } ?? ""
+            gflops = c?.megabytesPerSecondOneThread.map { String(format: "1t %.0f", $0) } ?? ""
         default:
             break
         }
@@ -68,6 +69,9 @@ final class BenchTable {
             line += pad(r.rssRatioVsPytorch.map { String(format: "%.2f", $0) } ?? "", 5) + "│ " + rate(r.numpy)
         } else if case .tokenize? = Workload.named(r.workload)?.kind, let a = c?.megabytesPerSecond, let b = c?.icuMegabytesPerSecond {
             line += "│ tokenizer ÷ a bare ICU break-iterator loop: \(String(format: "%.2f×", a / b))"
+            if let one = c?.megabytesPerSecondOneThread, let n = c?.threads {
+                line += "; \(n) threads ÷ 1: \(String(format: "%.2f×", a / one))"
+            }
         }
         print(line)
         flush()
@@ -124,9 +128,12 @@ final class BenchTable {
         }
         if let c = record("tokenize")?.charrnn, let a = c.megabytesPerSecond, let b = c.icuMegabytesPerSecond {
             lines.append("\(mark(a / b >= 0.5)) tokenizing within 2× of a bare ICU loop: \(String(format: "%.2f", b / a))× its time")
+            if let one = c.megabytesPerSecondOneThread, let n = c.threads, n >= 2 {
+                lines.append("\(mark(a / one >= 1.7)) tokenizing on \(n) cores ≥ 1.7× one core (issue 13): \(String(format: "%.2f", a / one))×")
+            }
         }
         guard !lines.isEmpty else { return }
-        print("\ntargets (speed: issue 11, kernels \(Kernels.current); memory and tokenizing: issue 6):\n  " + lines.joined(separator: "\n  "))
+        print("\ntargets (speed: issue 11, kernels \(Kernels.current); memory and tokenizing: issues 6 and 13):\n  " + lines.joined(separator: "\n  "))
         flush()
     }
 

@@ -105,7 +105,8 @@ extension Workload {
                                 note: "\(threads) threads, as charrnn sample runs; chars_per_s_one_thread: 1 thread")
     }
 
-    /// The tokenizer (grapheme clusters, NFC, ids and vocabulary: `Corpus.load`) against a
+    /// The tokenizer (grapheme clusters, NFC, ids and vocabulary: `Corpus.load`), on
+    /// every core and on one thread, against a
     /// bare ICU break-iterator loop over the same file: corpora/shakespeare.txt repeated
     /// to `megabytes`, or generated text when that corpus is absent. Best of two runs each.
     static func measureTokenizer(megabytes: Int) throws -> BenchMeasurement {
@@ -128,12 +129,18 @@ extension Workload {
         let bytes = Double(text.count)
         text = []
 
-        var tokenizer = Double.infinity, icu = Double.infinity
+        var tokenizer = Double.infinity, oneThread = Double.infinity, icu = Double.infinity
+        let files = CorpusFiles(arguments: [path], files: [path])
+        let threads = ProcessInfo.processInfo.activeProcessorCount
         for _ in 0..<2 {
             var t0 = now()
-            let corpus = try Corpus.load(path: path, settings: TokenizerSettings())
+            let corpus = try Corpus.load(files: files, settings: TokenizerSettings(), threads: threads)
             tokenizer = min(tokenizer, now() - t0)
-            precondition(!corpus.ids.isEmpty)
+            precondition(!corpus.tokenIDs.isEmpty)
+            t0 = now()
+            let single = try Corpus.load(files: files, settings: TokenizerSettings(), threads: 1)
+            oneThread = min(oneThread, now() - t0)
+            precondition(single.tokenIDs.count == corpus.tokenIDs.count)
             t0 = now()
             let clusters = try TokenizerBenchmark.bareBreakIteratorCount(path: path)
             icu = min(icu, now() - t0)
@@ -141,6 +148,7 @@ extension Workload {
         }
         return BenchMeasurement(impl: "charrnn", megabytesPerSecond: bytes / tokenizer / 1e6,
                                 icuMegabytesPerSecond: bytes / icu / 1e6,
+                                megabytesPerSecondOneThread: bytes / oneThread / 1e6, threads: threads,
                                 note: "\(Int(bytes / 1e6)) MB of \(source), grapheme mode with NFC")
     }
 

@@ -90,7 +90,10 @@ public struct Corpus: Sendable {
         // space, and memory only for the pages the ids really fill, and the array never moves.
         var ids: [Int32] = []
         ids.reserveCapacity(total &+ files.files.count &+ 16)
-        guard let tokens = try tokenizer.run(paths: files.files, named: files.arguments, encode: { $0 },
+        guard let tokens = try tokenizer.run(paths: files.files, named: files.arguments, encode: { ids, counts in
+            Corpus.count(ids, into: &counts)
+            return ids
+        },
                                              consume: { ids.append(contentsOf: $0) })
         else {  // a kernel file: one stream
             return try loadAsOneStream(files: files, settings: settings, policy: policy, chunkSize: chunkSize)

@@ -150,11 +150,12 @@ struct ParallelTokenizer {
     }
 
     /// Tokenizes `paths`; `encode` turns a piece's local ids into what
-    /// `consume` takes, which gets the pieces in order. Nil when the files
+    /// `consume` takes, which gets the pieces in order, and adds each id's
+    /// occurrences to the worker's counts (index = local id; room for every id). Nil when the files
     /// must be read as one stream (see `pieces(of:)`).
     func run<Payload>(
         paths: [String], named names: [String],
-        encode: @escaping @Sendable ([Int32]) -> Payload,
+        encode: @escaping @Sendable ([Int32], inout [Int]) -> Payload,
         consume: (Payload) throws(TokenizerError) -> Void
     ) throws(TokenizerError) -> Tokens? {
         guard let pieces = try pieces(of: paths) else { return nil }
@@ -198,7 +199,7 @@ struct ParallelTokenizer {
     /// One worker: takes pieces until there are none (or the run stops).
     private static func work<Payload>(
         worker w: Int, pieces: [Piece], settings: TokenizerSettings, readSize: Int, board: Board<Payload>,
-        encode: @Sendable ([Int32]) -> Payload, result: WorkerResult
+        encode: @Sendable ([Int32], inout [Int]) -> Payload, result: WorkerResult
     ) {
         var segmenter: Segmenter
         do throws(TokenizerError) { segmenter = try Segmenter(settings: settings) } catch {
@@ -212,6 +213,7 @@ struct ParallelTokenizer {
             let piece = pieces[k]
             var stream = TextStream(segmenter: segmenter, settings: settings, path: piece.path,
                                     baseOffset: piece.range.lowerBound, dropByteOrderMark: piece.startsFile)
+            segmenter.ids = []  // the stream's copy is then the only one: appending to it copies nothing
             stream.separatorDue = piece.separatorFirst
             stream.segmenter.ids.reserveCapacity(piece.range.count + 2)
             do throws(TokenizerError) {
@@ -236,12 +238,14 @@ struct ParallelTokenizer {
                 segmenter.ids = []
                 continue
             }
-            let ids = stream.takeIDs()
+            var ids = stream.takeIDs()
             segmenter = stream.segmenter
             let tokens = segmenter.interner.count
             if counts.count < tokens { counts += [Int](repeating: 0, count: tokens - counts.count) }
-            Corpus.count(ids, into: &counts)
-            board.put(k, .success(Done(worker: w, count: ids.count, bytes: stream.byteCount, payload: encode(ids))))
+            let payload = encode(ids, &counts)
+            board.put(k, .success(Done(worker: w, count: ids.count, bytes: stream.byteCount, payload: payload)))
+            ids.removeAll(keepingCapacity: true)  // the next piece's ids go where these were (no new pages)
+            segmenter.ids = ids
         }
         result.strings = segmenter.tokenStrings()
         result.counts = counts + [Int](repeating: 0, count: max(0, result.strings.count - counts.count))

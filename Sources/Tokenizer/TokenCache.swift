@@ -22,8 +22,8 @@ import Darwin
 /// records each file's identity (size, inode, modification and change times):
 /// a file edited since, or anything else that does not match, is tokenized
 /// again and the cache file replaced. Building one tokenizes on every core
-/// (`ParallelTokenizer`), writes each piece's local ids to a scratch file as
-/// variable-length integers, then turns them into vocabulary ids, in parallel,
+/// (`ParallelTokenizer`), writes each piece's local ids to a scratch file in
+/// the narrowest width that holds them, then turns them into vocabulary ids, in parallel,
 /// in the smallest width that holds the vocabulary (1, 2 or 4 bytes). Neither
 /// step holds the text or its ids in memory, only a few pieces at a time. The
 /// finished file replaces the old one by a rename, so a reader never sees a
@@ -161,17 +161,17 @@ public struct TokenCache: Sendable {
         let outputPath = path + ".tmp-\(getpid())"
         defer { unlink(scratchPath); unlink(outputPath) }
 
-        // 1. Tokenize on every core; each piece's local ids go to the scratch file as LEB128 integers.
+        // 1. Tokenize on every core; each piece's local ids go to the scratch file, in the width that holds them.
         let scratch = open(scratchPath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
         if scratch < 0 { throw Self.cacheError(scratchPath, errno) }
         var scratchOpen = true
         defer { if scratchOpen { close(scratch) } }
-        var lengths: [Int] = []
+        var widths: [Int] = []
         var writeError: Int32? = nil
         let tokenizer = ParallelTokenizer(settings: key.settings, threads: threads, pieceSize: pieceSize)
-        let run = try tokenizer.run(paths: files.files, named: files.arguments, encode: Self.encode, consume: { bytes in
-            lengths.append(bytes.count)
-            if writeError == nil { writeError = Self.writeAll(bytes, to: scratch) }
+        let run = try tokenizer.run(paths: files.files, named: files.arguments, encode: Self.narrow, consume: { piece in
+            widths.append(piece.width)
+            if writeError == nil { writeError = Self.writeAll(piece.bytes, to: scratch) }
         })
         if let code = writeError { throw Self.cacheError(scratchPath, code) }
         guard let tokens = run else {  // a kernel file: read it into memory, cache it from there
@@ -190,94 +190,142 @@ public struct TokenCache: Sendable {
         let json: Data
         do { json = try JSONEncoder().encode(header) } catch { throw .cache("\(path): \(error)") }
         let dataOffset = Layout.dataOffset(headerLength: json.count)
-        let output: WritableMappedFile
         let source: MappedFile
-        do throws(FileError) {
-            output = try WritableMappedFile(creating: outputPath, size: dataOffset + width * count)
-            source = try MappedFile(path: scratchPath)
-        } catch {
-            throw .cache("cannot write the token cache \(error.path): \(error.reason)")
+        do throws(FileError) { source = try MappedFile(path: scratchPath) } catch {
+            throw .cache("cannot read the token cache's scratch file \(error.path): \(error.reason)")
         }
-        let out = output.bytes.baseAddress!
-        out.copyMemory(from: Layout.magic, byteCount: 8)
-        out.storeBytes(of: UInt32(Layout.version).littleEndian, toByteOffset: 8, as: UInt32.self)
-        out.storeBytes(of: UInt32(json.count).littleEndian, toByteOffset: 12, as: UInt32.self)
-        json.withUnsafeBytes { (out + Layout.preamble).copyMemory(from: $0.baseAddress!, byteCount: json.count) }
+        let output = open(outputPath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        if output < 0 { throw Self.cacheError(outputPath, errno) }
+        defer { close(output) }
+        var head = [UInt8](repeating: 0, count: dataOffset)
+        head.replaceSubrange(0..<8, with: Layout.magic)
+        withUnsafeBytes(of: UInt32(Layout.version).littleEndian) { head.replaceSubrange(8..<12, with: $0) }
+        withUnsafeBytes(of: UInt32(json.count).littleEndian) { head.replaceSubrange(12..<16, with: $0) }
+        head.replaceSubrange(Layout.preamble..<(Layout.preamble + json.count), with: json)
+        if let code = Self.writeAll(head, to: output, at: 0) { throw Self.cacheError(outputPath, code) }
         var scratchStarts = [0], idStarts = [0]
         for (k, piece) in tokens.pieces.enumerated() {
-            scratchStarts.append(scratchStarts[k] + lengths[k])
+            scratchStarts.append(scratchStarts[k] + widths[k] * piece.count)
             idStarts.append(idStarts[k] + piece.count)
         }
         let job = Finish(source: source, output: output, dataOffset: dataOffset, width: width, tables: built.tables,
-                         pieces: tokens.pieces.map(\.worker), scratchStarts: scratchStarts, idStarts: idStarts)
-        DispatchQueue.concurrentPerform(iterations: tokens.pieces.count) { k in job.piece(k) }
+                         pieces: tokens.pieces.map(\.worker), widths: widths, scratchStarts: scratchStarts, idStarts: idStarts)
+        let codes = UnsafeMutablePointer<Int32>.allocate(capacity: max(1, tokens.pieces.count))  // each piece's errno, or 0
+        defer { codes.deallocate() }
+        codes.initialize(repeating: 0, count: max(1, tokens.pieces.count))
+        let slots = UnsafeMutableSendablePointer(codes)
+        DispatchQueue.concurrentPerform(iterations: tokens.pieces.count) { k in slots.pointer![k] = job.piece(k) ?? 0 }
+        if let code = (0..<tokens.pieces.count).lazy.map({ codes[$0] }).first(where: { $0 != 0 }) {
+            throw Self.cacheError(outputPath, code)
+        }
 
         // 3. In place of the old one, whole.
         if rename(outputPath, path) != 0 { throw Self.cacheError(path, errno) }
     }
 
     /// Step 2 of a build: one piece's local ids (scratch) → vocabulary ids (output).
-    private struct Finish: @unchecked Sendable {
-        let source: MappedFile, output: WritableMappedFile
+    /// Written with `pwrite` rather than through a mapping: whole pages land
+    /// in the page cache without being read (zeroed) first.
+    private struct Finish: Sendable {
+        let source: MappedFile, output: Int32
         let dataOffset: Int, width: Int
-        let tables: [[Int32]], pieces: [Int]
+        let tables: [[Int32]], pieces: [Int], widths: [Int]
         let scratchStarts: [Int], idStarts: [Int]
 
-        func piece(_ k: Int) {
-            let input = source.bytes.baseAddress!.assumingMemoryBound(to: UInt8.self)
-            let base = output.bytes.baseAddress! + dataOffset
-            var at = scratchStarts[k]
-            tables[pieces[k]].withUnsafeBufferPointer { table in
-                for i in idStarts[k]..<idStarts[k + 1] {
-                    var value = 0, shift = 0
-                    while true {
-                        let b = input[at]
-                        at += 1
-                        value |= Int(b & 0x7F) << shift
-                        if b < 0x80 { break }
-                        shift += 7
-                    }
-                    let id = table[value]
+        /// Maps piece `k` and writes it; the errno of a failed write, else nil.
+        func piece(_ k: Int) -> Int32? {
+            let input = UnsafeRawPointer(source.bytes.baseAddress!) + scratchStarts[k]
+            let n = idStarts[k + 1] - idStarts[k]
+            let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: max(1, width * n), alignment: 16)
+            defer { buffer.deallocate() }
+            let out = buffer.baseAddress!
+            switch (widths[k], width) {
+            case (1, 1): map(input, UInt8.self, out, UInt8.self, n, tables[pieces[k]])
+            case (1, 2): map(input, UInt8.self, out, UInt16.self, n, tables[pieces[k]])
+            case (1, _): map(input, UInt8.self, out, Int32.self, n, tables[pieces[k]])
+            case (2, 1): map(input, UInt16.self, out, UInt8.self, n, tables[pieces[k]])
+            case (2, 2): map(input, UInt16.self, out, UInt16.self, n, tables[pieces[k]])
+            case (2, _): map(input, UInt16.self, out, Int32.self, n, tables[pieces[k]])
+            case (_, 1): map(input, Int32.self, out, UInt8.self, n, tables[pieces[k]])
+            case (_, 2): map(input, Int32.self, out, UInt16.self, n, tables[pieces[k]])
+            default: map(input, Int32.self, out, Int32.self, n, tables[pieces[k]])
+            }
+            return TokenCache.writeAll(UnsafeRawBufferPointer(rebasing: buffer[..<(width * n)]), to: output,
+                                       at: dataOffset + width * idStarts[k])
+        }
+
+        /// out[i] = table[input[i]] for n ids, each side in its own width (little-endian, as x86 and ARM are).
+        @inline(__always)
+        private func map<In: FixedWidthInteger, Out: FixedWidthInteger>(
+            _ input: UnsafeRawPointer, _: In.Type, _ out: UnsafeMutableRawPointer, _: Out.Type, _ n: Int, _ table: [Int32]
+        ) {
+            table.withUnsafeBufferPointer { table in
+                let src = input.assumingMemoryBound(to: In.self)
+                let dst = out.assumingMemoryBound(to: Out.self)
+                for i in 0..<n { dst[i] = Out(truncatingIfNeeded: table[Int(src[i])]) }
+            }
+        }
+    }
+
+    /// A piece's local ids in the narrowest width that holds every local id so
+    /// far (1, 2 or 4 bytes), counted into `counts` in the same pass.
+    @Sendable static func narrow(_ ids: [Int32], counts: inout [Int]) -> (width: Int, bytes: [UInt8]) {
+        let width = Layout.width(vocabularySize: counts.count)
+        let bytes = [UInt8](unsafeUninitializedCapacity: width * ids.count) { buffer, initialized in
+            counts.withUnsafeMutableBufferPointer { c in
+                ids.withUnsafeBufferPointer { ids in
+                    let raw = UnsafeMutableRawPointer(buffer.baseAddress!)
                     switch width {
-                    case 1: base.storeBytes(of: UInt8(truncatingIfNeeded: id), toByteOffset: i, as: UInt8.self)
-                    case 2: base.storeBytes(of: UInt16(truncatingIfNeeded: id).littleEndian, toByteOffset: 2 * i, as: UInt16.self)
-                    default: base.storeBytes(of: id.littleEndian, toByteOffset: 4 * i, as: Int32.self)
+                    case 1:  // four counters per id (see `Corpus.count`)
+                        let out = raw.assumingMemoryBound(to: UInt8.self)
+                        var quad = [Int](repeating: 0, count: 4 * 256)
+                        quad.withUnsafeMutableBufferPointer { q in
+                            var i = 0
+                            while i + 4 <= ids.count {
+                                let a = ids[i], b = ids[i + 1], d = ids[i + 2], e = ids[i + 3]
+                                out[i] = UInt8(truncatingIfNeeded: a); out[i + 1] = UInt8(truncatingIfNeeded: b)
+                                out[i + 2] = UInt8(truncatingIfNeeded: d); out[i + 3] = UInt8(truncatingIfNeeded: e)
+                                q[Int(a) &* 4] &+= 1; q[Int(b) &* 4 &+ 1] &+= 1; q[Int(d) &* 4 &+ 2] &+= 1; q[Int(e) &* 4 &+ 3] &+= 1
+                                i += 4
+                            }
+                            while i < ids.count { out[i] = UInt8(truncatingIfNeeded: ids[i]); q[Int(ids[i]) &* 4] &+= 1; i += 1 }
+                            for t in 0..<c.count { c[t] &+= q[4 * t] &+ q[4 * t + 1] &+ q[4 * t + 2] &+ q[4 * t + 3] }
+                        }
+                    case 2:
+                        let out = raw.assumingMemoryBound(to: UInt16.self)
+                        for i in ids.indices { let id = ids[i]; out[i] = UInt16(truncatingIfNeeded: id); c[Int(id)] &+= 1 }
+                    default:
+                        let out = raw.assumingMemoryBound(to: Int32.self)
+                        for i in ids.indices { let id = ids[i]; out[i] = id; c[Int(id)] &+= 1 }
                     }
                 }
             }
+            initialized = width * ids.count
         }
+        return (width, bytes)
     }
 
-    /// Local ids as LEB128: seven bits a byte, low bits first (one byte for ids below 128).
-    @Sendable static func encode(_ ids: [Int32]) -> [UInt8] {
-        var bytes = [UInt8]()
-        bytes.reserveCapacity(ids.count + ids.count / 4)
-        for id in ids {
-            var v = UInt32(bitPattern: id)
-            while v >= 0x80 {
-                bytes.append(UInt8(v & 0x7F) | 0x80)
-                v >>= 7
+    /// Writes all of `bytes` (at `offset`, else at the file's position); the errno of a failure, else nil.
+    static func writeAll(_ bytes: UnsafeRawBufferPointer, to fd: Int32, at offset: Int? = nil) -> Int32? {
+        guard let base = bytes.baseAddress else { return nil }
+        var done = 0
+        while done < bytes.count {
+            let n = offset.map { pwrite(fd, base + done, bytes.count - done, off_t($0 + done)) }
+                ?? write(fd, base + done, bytes.count - done)
+            if n < 0 {
+                if errno == EINTR { continue }
+                return errno
             }
-            bytes.append(UInt8(v))
+            if n == 0 { return EIO }
+            done += n
         }
-        return bytes
+        return nil
     }
 
-    /// Writes all of `bytes`; the errno of a failure, else nil.
-    private static func writeAll(_ bytes: [UInt8], to fd: Int32) -> Int32? {
-        bytes.withUnsafeBytes { b -> Int32? in
-            var done = 0
-            while done < b.count {
-                let n = write(fd, b.baseAddress! + done, b.count - done)
-                if n < 0 {
-                    if errno == EINTR { continue }
-                    return errno
-                }
-                done += n
-            }
-            return nil
-        }
+    static func writeAll(_ bytes: [UInt8], to fd: Int32, at offset: Int? = nil) -> Int32? {
+        bytes.withUnsafeBytes { writeAll($0, to: fd, at: offset) }
     }
+
 
     /// Creates `path` and its parents as needed.
     static func makeDirectory(_ path: String) throws(TokenizerError) {

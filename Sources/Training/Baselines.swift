@@ -26,26 +26,50 @@ public struct Baselines: Sendable, Equatable {
         let vocabularySize: Int
         let total: Int
         let unigram: [Int]              // (V)
-        let pairs: [Int64: Int]         // prev·V + next → count, only the pairs seen
+        let pairs: Pairs                // prev·V + next → count
         let pairsFrom: [Int]            // (V) pairs starting with each id
+
+        /// Pair counts: a dense V×V table for a small vocabulary, else only the pairs seen.
+        enum Pairs: Sendable {
+            case dense([Int])
+            case sparse([Int64: Int])
+            /// Vocabularies up to this size count pairs in a dense table (8 MB).
+            static let denseLimit = 1024
+
+            subscript(_ key: Int64) -> Int {
+                switch self {
+                case .dense(let table): return table[Int(key)]
+                case .sparse(let seen): return seen[key] ?? 0
+                }
+            }
+        }
 
         /// Counts `ids` (a training split) for a vocabulary of `vocabularySize`.
         public init(ids: some Collection<Int32>, vocabularySize v: Int) {
             vocabularySize = v
             total = ids.count
             var unigram = [Int](repeating: 0, count: v), pairsFrom = [Int](repeating: 0, count: v)
-            var pairs: [Int64: Int] = [:]
             var previous: Int32? = nil
-            for id in ids {
-                unigram[Int(id)] += 1
-                if let p = previous {
-                    pairs[Int64(p) * Int64(v) + Int64(id), default: 0] += 1
-                    pairsFrom[Int(p)] += 1
+            if v <= Pairs.denseLimit {
+                var table = [Int](repeating: 0, count: v * v)
+                for id in ids {
+                    unigram[Int(id)] += 1
+                    if let p = previous { table[Int(p) * v + Int(id)] += 1 }
+                    previous = id
                 }
-                previous = id
+                pairs = .dense(table)
+            } else {
+                var seen: [Int64: Int] = [:]
+                for id in ids {
+                    unigram[Int(id)] += 1
+                    if let p = previous { seen[Int64(p) * Int64(v) + Int64(id), default: 0] += 1 }
+                    previous = id
+                }
+                pairs = .sparse(seen)
             }
+            for (id, n) in unigram.enumerated() { pairsFrom[id] = n }
+            if let last = previous { pairsFrom[Int(last)] -= 1 }  // the last id starts no pair
             self.unigram = unigram
-            self.pairs = pairs
             self.pairsFrom = pairsFrom
         }
 
@@ -60,7 +84,7 @@ public struct Baselines: Sendable, Equatable {
                 defer { prev = id }
                 guard let p = prev else { continue }
                 uni -= log((Double(unigram[Int(id)]) + 1) / (Double(total) + v))
-                let pair = pairs[Int64(p) * Int64(vocabularySize) + Int64(id)] ?? 0
+                let pair = pairs[Int64(p) * Int64(vocabularySize) + Int64(id)]
                 bi -= log((Double(pair) + 1) / (Double(pairsFrom[Int(p)]) + v))
                 n += 1
             }

@@ -35,7 +35,9 @@ struct EvalCommand: ParsableCommand {
                                               vocabulary: checkpoint.vocabulary).ids,
               let splits = try? DataSplits(tokenCount: corpus.count, validationFraction: options.validationFraction,
                                            testFraction: options.testFraction) else { return nil }
-        return Baselines.Counts(ids: corpus[splits.train], vocabularySize: checkpoint.vocabulary.count).score(ids[...])
+        let train = splits.train.prefix(Baselines.sampleLimit)
+        return Baselines.Counts(ids: corpus[train], vocabularySize: checkpoint.vocabulary.count)
+            .score(ids.prefix(Baselines.sampleLimit))
     }
 
     func validate() throws {
