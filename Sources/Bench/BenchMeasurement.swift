@@ -35,7 +35,7 @@ struct BenchMeasurement: Codable, Sendable {
     enum CodingKeys: String, CodingKey {
         case impl, version, iterations, gflops, threads, mkldnn, note, rounds
         case charsPerSecond = "chars_per_s", msPerIteration = "ms_per_iter"
-        case megabytesPerSecond = "mb_per_s", icuMegabytesPerSecond = "icu_mb_per_s"
+        case megabytesPerSecond = "mb_per_s", icuMegabytesPerSecond = "icu_mb_per_s", megabytesPerSecondOneThread = "mb_per_s_one_thread"
         case weightGigabytesPerSecond = "weight_gb_per_s", firstCharMs = "first_char_ms", peakRssMb = "peak_rss_mb"
         case charsPerSecondOneThread = "chars_per_s_one_thread"
     }

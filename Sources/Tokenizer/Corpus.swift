@@ -86,20 +86,15 @@ public struct Corpus: Sendable {
         try TextStream.checkMemory(forFileOf: total, path: files.files.count == 1 ? files.files[0] : "the \(files.files.count) files")
         let tokenizer = ParallelTokenizer(settings: settings, threads: threads, pieceSize: max(16, chunkSize),
                                           readSize: max(4, chunkSize))
-        // At most one token per byte (and a separator per file): reserving that much costs address
-        // space, and memory only for the pages the ids really fill, and the array never moves.
-        var ids: [Int32] = []
-        ids.reserveCapacity(total &+ files.files.count &+ 16)
-        guard let tokens = try tokenizer.run(paths: files.files, named: files.arguments, encode: { ids, counts in
-            Corpus.count(ids, into: &counts)
-            return ids
-        },
-                                             consume: { ids.append(contentsOf: $0) })
+        // Each piece's local ids, narrowed (English: a byte per character), until the vocabulary is known.
+        var pieces: [PieceIDs] = []
+        guard let tokens = try tokenizer.run(paths: files.files, named: files.arguments, encode: PieceIDs.init,
+                                             consume: { pieces.append($0) })
         else {  // a kernel file: one stream
             return try loadAsOneStream(files: files, settings: settings, policy: policy, chunkSize: chunkSize)
         }
         let built = try Built(tokens, settings: settings, policy: policy)
-        built.remap(&ids, pieces: tokens.pieces, threads: threads)
+        let ids = built.ids(of: pieces, workers: tokens.pieces.map(\.worker), threads: threads)
         return Corpus(settings: settings, vocabulary: built.vocabulary, ids: TokenIDs(ids), counts: built.counts,
                       byteCount: tokens.byteCount, arguments: files.arguments, fileCount: files.files.count,
                       folding: built.folding)
@@ -277,6 +272,30 @@ extension Corpus {
             self.counts = counts
             self.folding = folding
             tables = distinct.map { map in map.map { $0 < 0 ? -1 : id[$0] } }
+        }
+
+        /// The vocabulary ids of `pieces` (tokenized by `workers`), back to back, made on `threads` threads.
+        func ids(of pieces: [PieceIDs], workers: [Int], threads: Int) -> [Int32] {
+            var starts = [0]
+            for p in pieces { starts.append(starts.last! + p.count) }
+            let tables = self.tables, offsets = starts
+            return [Int32](unsafeUninitializedCapacity: starts.last!) { buffer, initialized in
+                PieceIDs.adviseHugePages(UnsafeMutableRawBufferPointer(buffer))
+                let out = UnsafeMutableSendablePointer(buffer.baseAddress)
+                let run: @Sendable (Int) -> Void = { k in
+                    guard let base = out.pointer, pieces[k].count > 0 else { return }
+                    pieces[k].bytes.withUnsafeBytes { bytes in
+                        PieceIDs.map(bytes.baseAddress!, width: pieces[k].width, count: pieces[k].count,
+                                     through: tables[workers[k]], into: base + offsets[k], width: 4)
+                    }
+                }
+                if threads > 1 && pieces.count > 1 {
+                    DispatchQueue.concurrentPerform(iterations: pieces.count, execute: run)
+                } else {
+                    for k in pieces.indices { run(k) }
+                }
+                initialized = offsets.last!
+            }
         }
 
         /// Turns the local ids of `pieces` (back to back in `ids`) into vocabulary ids, in place.

@@ -169,7 +169,7 @@ public struct TokenCache: Sendable {
         var widths: [Int] = []
         var writeError: Int32? = nil
         let tokenizer = ParallelTokenizer(settings: key.settings, threads: threads, pieceSize: pieceSize)
-        let run = try tokenizer.run(paths: files.files, named: files.arguments, encode: Self.narrow, consume: { piece in
+        let run = try tokenizer.run(paths: files.files, named: files.arguments, encode: PieceIDs.init, consume: { piece in
             widths.append(piece.width)
             if writeError == nil { writeError = Self.writeAll(piece.bytes, to: scratch) }
         })
@@ -239,70 +239,10 @@ public struct TokenCache: Sendable {
             let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: max(1, width * n), alignment: 16)
             defer { buffer.deallocate() }
             let out = buffer.baseAddress!
-            switch (widths[k], width) {
-            case (1, 1): map(input, UInt8.self, out, UInt8.self, n, tables[pieces[k]])
-            case (1, 2): map(input, UInt8.self, out, UInt16.self, n, tables[pieces[k]])
-            case (1, _): map(input, UInt8.self, out, Int32.self, n, tables[pieces[k]])
-            case (2, 1): map(input, UInt16.self, out, UInt8.self, n, tables[pieces[k]])
-            case (2, 2): map(input, UInt16.self, out, UInt16.self, n, tables[pieces[k]])
-            case (2, _): map(input, UInt16.self, out, Int32.self, n, tables[pieces[k]])
-            case (_, 1): map(input, Int32.self, out, UInt8.self, n, tables[pieces[k]])
-            case (_, 2): map(input, Int32.self, out, UInt16.self, n, tables[pieces[k]])
-            default: map(input, Int32.self, out, Int32.self, n, tables[pieces[k]])
-            }
+            PieceIDs.map(input, width: widths[k], count: n, through: tables[pieces[k]], into: out, width: width)
             return TokenCache.writeAll(UnsafeRawBufferPointer(rebasing: buffer[..<(width * n)]), to: output,
                                        at: dataOffset + width * idStarts[k])
         }
-
-        /// out[i] = table[input[i]] for n ids, each side in its own width (little-endian, as x86 and ARM are).
-        @inline(__always)
-        private func map<In: FixedWidthInteger, Out: FixedWidthInteger>(
-            _ input: UnsafeRawPointer, _: In.Type, _ out: UnsafeMutableRawPointer, _: Out.Type, _ n: Int, _ table: [Int32]
-        ) {
-            table.withUnsafeBufferPointer { table in
-                let src = input.assumingMemoryBound(to: In.self)
-                let dst = out.assumingMemoryBound(to: Out.self)
-                for i in 0..<n { dst[i] = Out(truncatingIfNeeded: table[Int(src[i])]) }
-            }
-        }
-    }
-
-    /// A piece's local ids in the narrowest width that holds every local id so
-    /// far (1, 2 or 4 bytes), counted into `counts` in the same pass.
-    @Sendable static func narrow(_ ids: [Int32], counts: inout [Int]) -> (width: Int, bytes: [UInt8]) {
-        let width = Layout.width(vocabularySize: counts.count)
-        let bytes = [UInt8](unsafeUninitializedCapacity: width * ids.count) { buffer, initialized in
-            counts.withUnsafeMutableBufferPointer { c in
-                ids.withUnsafeBufferPointer { ids in
-                    let raw = UnsafeMutableRawPointer(buffer.baseAddress!)
-                    switch width {
-                    case 1:  // four counters per id (see `Corpus.count`)
-                        let out = raw.assumingMemoryBound(to: UInt8.self)
-                        var quad = [Int](repeating: 0, count: 4 * 256)
-                        quad.withUnsafeMutableBufferPointer { q in
-                            var i = 0
-                            while i + 4 <= ids.count {
-                                let a = ids[i], b = ids[i + 1], d = ids[i + 2], e = ids[i + 3]
-                                out[i] = UInt8(truncatingIfNeeded: a); out[i + 1] = UInt8(truncatingIfNeeded: b)
-                                out[i + 2] = UInt8(truncatingIfNeeded: d); out[i + 3] = UInt8(truncatingIfNeeded: e)
-                                q[Int(a) &* 4] &+= 1; q[Int(b) &* 4 &+ 1] &+= 1; q[Int(d) &* 4 &+ 2] &+= 1; q[Int(e) &* 4 &+ 3] &+= 1
-                                i += 4
-                            }
-                            while i < ids.count { out[i] = UInt8(truncatingIfNeeded: ids[i]); q[Int(ids[i]) &* 4] &+= 1; i += 1 }
-                            for t in 0..<c.count { c[t] &+= q[4 * t] &+ q[4 * t + 1] &+ q[4 * t + 2] &+ q[4 * t + 3] }
-                        }
-                    case 2:
-                        let out = raw.assumingMemoryBound(to: UInt16.self)
-                        for i in ids.indices { let id = ids[i]; out[i] = UInt16(truncatingIfNeeded: id); c[Int(id)] &+= 1 }
-                    default:
-                        let out = raw.assumingMemoryBound(to: Int32.self)
-                        for i in ids.indices { let id = ids[i]; out[i] = id; c[Int(id)] &+= 1 }
-                    }
-                }
-            }
-            initialized = width * ids.count
-        }
-        return (width, bytes)
     }
 
     /// Writes all of `bytes` (at `offset`, else at the file's position); the errno of a failure, else nil.

@@ -321,8 +321,8 @@ public final class Trainer {
             case .reused(let path): return (corpus, "token ids read from \(path) (\(width))")
             case .built(let path):
                 let seconds = (clock.now - start) / .seconds(1)
-                return (corpus, String(format: "token ids cached in %@ (%@; tokenized in %.1f s on %d threads)",
-                                       path, width, seconds, cache.threads))
+                return (corpus, String(format: "token ids cached in %@ (%@; tokenized in %.1f s on %d thread%@)",
+                                       path, width, seconds, cache.threads, cache.threads == 1 ? "" : "s"))
             }
         } catch {
             guard case .cache(let message) = error else { throw error }
