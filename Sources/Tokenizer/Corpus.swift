@@ -15,6 +15,8 @@ public struct Corpus: Sendable {
     public let arguments: [String], fileCount: Int
     /// What folding rare characters did, when a policy folds (see `VocabularyPolicy`).
     public private(set) var folding: VocabularyFolding?
+    /// Documents: where each file's text starts in `ids` (see `Documents.find`).
+    public let sourceStarts: [Int]
 
     /// What was read, as a run records it.
     public var inputs: CorpusInputs {
@@ -89,6 +91,8 @@ public struct Corpus: Sendable {
         public var unknown: [String: Int]
         /// What was read.
         public var inputs: CorpusInputs
+        /// Documents: where each file's text starts in `ids` (see `Documents.find`).
+        public var sourceStarts: [Int]
         /// Units outside the vocabulary, all occurrences.
         public var unknownCount: Int { unknown.values.reduce(0, +) }
     }
@@ -109,6 +113,8 @@ public struct Corpus: Sendable {
         let map = strings.map { vocabulary.readingID(of: $0) ?? -1 }
         let known = strings.map { vocabulary.id(of: $0) != nil }
         var unknownCounts = [Int](repeating: 0, count: strings.count)
+        let sourceStarts = !map.contains(-1) ? stream.sourceStarts  // documents: where files start once units are left out
+            : Documents.sourceStarts(stream.sourceStarts, afterLeavingOut: { map[Int($0)] < 0 }, of: ids)
         var kept = 0
         ids.withUnsafeMutableBufferPointer { ids in
             for i in ids.indices {
@@ -125,7 +131,7 @@ public struct Corpus: Sendable {
         var unknown: [String: Int] = [:]
         for (t, n) in unknownCounts.enumerated() where n > 0 { unknown[strings[t], default: 0] += n }
         let inputs = CorpusInputs(paths: files.arguments, files: files.files.count, bytes: stream.byteCount, characters: ids.count)
-        return EncodedText(ids: ids, unknown: unknown, inputs: inputs)
+        return EncodedText(ids: ids, unknown: unknown, inputs: inputs, sourceStarts: sourceStarts)
     }
 
     /// Folds the characters `policy` does not keep into the unknown token, in place.
@@ -175,6 +181,7 @@ public struct Corpus: Sendable {
         self.arguments = arguments
         self.fileCount = fileCount
         folding = nil
+        sourceStarts = stream.sourceStarts  // documents
     }
 
     /// Replaces each id `order[k]` by `k`, in place, and returns how often each

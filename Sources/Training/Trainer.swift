@@ -23,6 +23,7 @@ public struct TrainingStart: Sendable {
     public var inputs: CorpusInputs       // what was read
     public var skipped: String?           // the notice for files left out below the directories given, or nil
     public var folding: VocabularyFolding? // rare characters folded into <unk>, when the run folds
+    public var documents: DocumentCounts?  // documents runs: how the corpus was cut and split
 }
 
 public struct TrainingProgress: Sendable {
@@ -103,8 +104,9 @@ public final class Trainer {
         }
 
         // Data: the checkpoint's vocabulary when there is one, else the corpus's own.
-        let vocabulary: Vocabulary
-        let ids: [Int32]
+        var vocabulary: Vocabulary
+        var ids: [Int32]
+        var sourceStarts: [Int] = []   // documents
         let inputs: CorpusInputs
         let files: CorpusFiles
         var folding: VocabularyFolding? = nil
@@ -125,12 +127,14 @@ public final class Trainer {
                 vocabulary = source.vocabulary
                 ids = encoded.ids
                 inputs = encoded.inputs
+                sourceStarts = encoded.sourceStarts
             } else {
                 let corpus = try Corpus.load(files: files, settings: options.tokenizer, policy: options.vocabularyPolicy)
                 vocabulary = corpus.vocabulary
                 ids = corpus.ids
                 inputs = corpus.inputs
                 folding = corpus.folding
+                sourceStarts = corpus.sourceStarts
             }
         } catch let e as TrainingError {
             throw e
@@ -142,11 +146,27 @@ public final class Trainer {
            (stored.files, stored.bytes, stored.characters) != (inputs.files, inputs.bytes, inputs.characters) {
             throw .resumeMismatch("the inputs are not the ones this run was trained on (\(stored.summary) then, \(inputs.summary) now)")
         }
-        do {
-            splits = try DataSplits(tokenCount: ids.count, validationFraction: options.validationFraction,
-                                    testFraction: options.testFraction)
-        } catch {
-            throw .corpus("\(options.corpusPath): \(error)")
+        // Documents (issue 13): framed documents, split by documents; else one stream split by characters.
+        var documentSplit: DocumentSplit? = nil
+        if source.map({ $0.documents != options.documents }) ?? false {
+            throw .checkpoint("the checkpoint was trained \(source!.documents.map { "with --documents \($0.rawValue)" } ?? "without --documents"); "
+                              + "its runs keep that (\(options.documents.map { "--documents \($0.rawValue)" } ?? "no --documents") given)")
+        }
+        if let mode = options.documents {
+            if source == nil { vocabulary = vocabulary.addingDocumentMarkers() }
+            let split = try DocumentSplit(ids: ids, sourceStarts: sourceStarts, vocabulary: vocabulary, mode: mode,
+                                          validationFraction: options.validationFraction, testFraction: options.testFraction,
+                                          seed: options.seed, name: options.corpusPaths.joined(separator: " "))
+            ids = split.ids
+            splits = split.splits
+            documentSplit = split
+        } else {
+            do {
+                splits = try DataSplits(tokenCount: ids.count, validationFraction: options.validationFraction,
+                                        testFraction: options.testFraction)
+            } catch {
+                throw .corpus("\(options.corpusPath): \(error)")
+            }
         }
         if let plan {  // `--auto`: the rest of the settings, now that the data is known
             options = plan(AutoPlan.Corpus(trainCharacters: splits.train.count, vocabularySize: vocabulary.count), options)
@@ -156,7 +176,8 @@ public final class Trainer {
             streams = try BatchStreams(ids: ids, range: splits.train, batchSize: options.batchSize,
                                        sequenceLength: options.sequenceLength)
         } catch {
-            throw .corpus("\(options.corpusPaths.joined(separator: " ")): \(error)")
+            let documents = documentSplit.map { " (\($0.counts.training) training documents of \($0.counts.documents))" } ?? ""
+            throw .corpus("\(options.corpusPaths.joined(separator: " ")): \(error)\(documents)")
         }
 
         let config = options.modelConfig(vocabularySize: vocabulary.count)
@@ -192,6 +213,9 @@ public final class Trainer {
         let clear = try directory.claim(resume == nil ? .newRun(overwrite: overwrite)
                                         : .continueRun(runID: runID, source: resumeSource ?? checkpointDirectory + "/latest.safetensors"))
         if clear { directory.clearRun() }
+        if let hashes = documentSplit?.trainingHashes {  // documents: beside the checkpoints, for `sample --novel`
+            do { try hashes.write(to: directory.documentHashes) } catch { throw .checkpointDirectory(directory.path, "\(error)") }
+        }
 
         self.directory = directory
         self.runID = runID ?? Trainer.newRunID()
@@ -202,6 +226,7 @@ public final class Trainer {
         self.inputs = inputs
         self.skipped = files.notice
         self.folding = folding
+        self.documentCounts = documentSplit?.counts
         self.step = TrainingStep(model: model, optimizer: optimizer, clipMode: options.clipMode,
                                  clipThreshold: options.gradientClip, batchSize: options.batchSize,
                                  sequenceLength: options.sequenceLength)
@@ -223,6 +248,8 @@ public final class Trainer {
     public let inputs: CorpusInputs
     private let skipped: String?
     public let folding: VocabularyFolding?
+    /// How a documents run cut and split its corpus.
+    public let documentCounts: DocumentCounts?
 
     private static func newRunID() -> String {
         let id = String(UInt64.random(in: 1...UInt64.max), radix: 16)
@@ -301,7 +328,7 @@ public final class Trainer {
             trainCharacters: splits.train.count, validationCharacters: splits.validation.count, testCharacters: splits.test.count,
             iterationsPerEpoch: streams.batchCount, plannedIterations: planned,
             resumedAt: resumedAtIteration, directory: directory.path, baselines: baselines,
-            inputs: inputs, skipped: skipped, folding: folding)))
+            inputs: inputs, skipped: skipped, folding: folding, documents: documentCounts)))
         if let baselines, resumedAtIteration == nil {
             try directory.appendLog(["type": .string("baseline"), "iter": .int(iteration),
                                      "unigram_val_loss": .number(baselines.unigram), "bigram_val_loss": .number(baselines.bigram)])
@@ -488,12 +515,14 @@ extension Trainer {
             Key.runID: runID, Key.inputs: Checkpoint.json(inputs),
         ]
         if let best = bestValidation { training[Key.bestValidationLoss] = "\(best)" }
+        if let d = documentCounts { training[Key.documents] = Checkpoint.json(d) }
         let l = model.config.layerCount, b = state.batchSize, h = model.config.hiddenSize
         var extras = step.optimizer.stateTensors.map { SafeTensorsFile.Tensor(name: $0.name, shape: [$0.data.count], data: $0.data) }
         extras.append(SafeTensorsFile.Tensor(name: CheckpointLayout.State.h, shape: [l, b, h], data: state.h))
         if !state.c.isEmpty { extras.append(SafeTensorsFile.Tensor(name: CheckpointLayout.State.c, shape: [l, b, h], data: state.c)) }
         return Checkpoint(config: model.config, vocabulary: vocabulary, tokenizer: options.tokenizer,
-                          parameters: model.parameters, training: training, extraTensors: extras, folding: folding)
+                          parameters: model.parameters, training: training, extraTensors: extras, folding: folding,
+                          documents: options.documents)
     }
 
     /// The options a checkpoint's run was trained with (for `--resume`).
