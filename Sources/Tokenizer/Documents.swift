@@ -161,3 +161,16 @@ extension Documents {
         return shifted
     }
 }
+
+extension Documents {
+    /// Every document of a text in text order, framed: how a documents model
+    /// (whose vocabulary has the markers) reads a text to score (`charrnn eval`).
+    public static func framedInTextOrder(_ ids: [Int32], mode: DocumentMode, vocabulary: Vocabulary,
+                                         sourceStarts: [Int]) -> [Int32] {
+        guard let markers = vocabulary.documentMarkers else { preconditionFailure("a documents vocabulary has the markers") }
+        return ids.withUnsafeBufferPointer { b in
+            let documents = find(in: b, mode: mode, breaks: LineBreaks(vocabulary: vocabulary), sourceStarts: sourceStarts)
+            return frame(b, documents: documents, order: documents.indices, markers: markers)
+        }
+    }
+}
