@@ -99,6 +99,21 @@ import Tokenizer
         }
     }
 
+    @Test func filesAreDocumentsAndJSONHoldsTheirLineBreaks() throws {
+        let poems = (0..<6).map { i in ("poems/\(i).txt", Array("poem \(i)\nline two of \(i)\n\nstanza two\n".utf8)) }
+        try inTextTree(Dictionary(uniqueKeysWithValues: poems)) { dir in
+            let r = try Binary.run(["train", "poems", "--documents", "files", "--max-iters", "3", "--checkpoint-dir", "run"] + tinyModel, in: dir)
+            #expect(r.status == 0, "\(r.stderr)")
+            #expect(r.stdout.contains("documents: 6 documents (one per input file): 4 training, 1 validation, 1 test"), "\(r.stdout)")
+            let json = try Binary.run(["sample", "--checkpoint", "run", "--count", "3", "--length", "60", "--json", "--seed", "1"], in: dir)
+            #expect(json.status == 0, "\(json.stderr)")
+            #expect(lines(json.stdout).count == 3)   // one object per document, whatever line breaks its text holds
+            let info = try #require(try JSONSerialization.jsonObject(with: try Binary.run(["info", "run", "--json"], in: dir).stdoutBytes) as? [String: Any])
+            let documents = try #require(info["documents"] as? [String: Any])
+            #expect(documents["mode"] as? String == "files" && documents["training"] as? Int == 4)
+        }
+    }
+
     @Test func badInputsAreOneLineErrors() throws {
         let oneLine = [UInt8](repeating: UInt8(ascii: "a"), count: 4 << 20)   // 4 MB without a line break
         try inTextTree(["two.txt": Array("one\ntwo\n".utf8), "long.txt": oneLine, "names.txt": Self.wordList]) { dir in
