@@ -128,6 +128,10 @@ import Tokenizer
                                  mentioning: "training documents of \(Self.names.count))")
             // A model trained without --documents has no training documents to compare with.
             #expect(try Binary.run(["train", "names.txt", "--max-iters", "2", "--checkpoint-dir", "plain"] + tinyModel, in: dir).status == 0)
+            // Without --documents nothing of them is written: no metadata, no option, no hash file.
+            let plain = try SafeTensorsFile.readMetadata(path: dir.appendingPathComponent("plain/latest.safetensors").path)
+            #expect(plain["documents"] == nil && plain["training.documents"] == nil && !(plain["training.options"] ?? "documents").contains("documents"))
+            #expect(!FileManager.default.fileExists(atPath: dir.appendingPathComponent("plain/training-documents.hashes").path))
             expectOneLineFailure(try Binary.run(["sample", "--checkpoint", "plain", "--novel"], in: dir), mentioning: "--novel needs a model trained with --documents")
             let both = try Binary.run(["sample", "--checkpoint", "plain", "--novel", "--beam", "2"], in: dir)
             #expect(both.status == 64 && both.stderr.contains("--novel draws samples"), "\(both.stderr)")
