@@ -79,6 +79,21 @@ import Tokenizer
         }
     }
 
+    @Test func aResumedDocumentsRunIsTheUninterruptedRun() throws {
+        try inTextTree(["names.txt": Self.wordList]) { dir in
+            let base = ["train", "names.txt", "--documents", "lines", "--seed", "9"] + tinyModel
+            #expect(try Binary.run(base + ["--max-iters", "6", "--checkpoint-dir", "whole"], in: dir).status == 0)
+            #expect(try Binary.run(base + ["--max-iters", "3", "--checkpoint-dir", "parts"], in: dir).status == 0)
+            let resumed = try Binary.run(base + ["--max-iters", "6", "--checkpoint-dir", "parts", "--resume"], in: dir)
+            #expect(resumed.status == 0, "\(resumed.stderr)")
+            let whole = try Checkpoint.read(from: dir.appendingPathComponent("whole/latest.safetensors").path)
+            let parts = try Checkpoint.read(from: dir.appendingPathComponent("parts/latest.safetensors").path)
+            #expect(whole.parameters == parts.parameters && whole.vocabulary == parts.vocabulary)
+            #expect(try Data(contentsOf: dir.appendingPathComponent("whole/training-documents.hashes"))
+                    == Data(contentsOf: dir.appendingPathComponent("parts/training-documents.hashes")))
+        }
+    }
+
     @Test func novelRefusesTrainingDocuments() throws {
         // One letter per line, one-character documents: most draws are training documents, and are left out.
         let letters: [UInt8] = (UInt8(ascii: "a")...UInt8(ascii: "z")).flatMap { (c: UInt8) -> [UInt8] in [c, 0x0A] }
