@@ -24,6 +24,7 @@ import Tokenizer
 ///     vocabulary       JSON array of the tokens in id order
 ///     tokenizer        TokenizerSettings as JSON (keys sorted)
 ///     vocabulary_folding  only with an unknown token: `CheckpointFolding` as JSON
+///     documents        only with document markers: `CheckpointDocuments` as JSON
 ///     training.<key>   each `training` entry (iteration, epoch, rng, lr, …)
 ///
 /// Writing is atomic (see `SafeTensorsFile.write(path:)`): a save that fails or
@@ -49,10 +50,13 @@ public struct Checkpoint: Equatable, Sendable {
     /// The policy that folded rare characters into the vocabulary's unknown token,
     /// and what it folded; present exactly when `vocabulary.unknownID` is.
     public var folding: VocabularyFolding?
+    /// How the model's training text was cut into documents; present exactly
+    /// when `vocabulary.documentMarkers` is.
+    public var documents: DocumentMode?
 
     public init(config: ModelConfig, vocabulary: Vocabulary, tokenizer: TokenizerSettings, parameters: [Float],
                 training: [String: String] = [:], extraTensors: [SafeTensorsFile.Tensor] = [],
-                folding: VocabularyFolding? = nil) {
+                folding: VocabularyFolding? = nil, documents: DocumentMode? = nil) {
         self.config = config
         self.vocabulary = vocabulary
         self.tokenizer = tokenizer
@@ -60,6 +64,7 @@ public struct Checkpoint: Equatable, Sendable {
         self.training = training
         self.extraTensors = extraTensors
         self.folding = folding
+        self.documents = documents
     }
 
     private static let metadataKeys = (format: CheckpointLayout.Metadata.format, version: CheckpointLayout.Metadata.formatVersion,
@@ -85,6 +90,9 @@ public struct Checkpoint: Equatable, Sendable {
         if (vocabulary.unknownID == nil) != (folding == nil) {
             throw inconsistent("a vocabulary with an unknown token needs its folding policy, and only such a vocabulary has one")
         }
+        if (vocabulary.documentMarkers == nil) != (documents == nil) {
+            throw inconsistent("a vocabulary with document markers needs its documents mode, and only such a vocabulary has one")
+        }
         for t in extraTensors where !Checkpoint.isExtraName(t.name) {
             throw inconsistent("extra tensor \(Vocabulary.displayForm(t.name)) must be named optim.* or state.*")
         }
@@ -99,6 +107,9 @@ public struct Checkpoint: Equatable, Sendable {
         ]
         if let folding, let unknownID = vocabulary.unknownID {
             metadata[CheckpointLayout.Metadata.vocabularyFolding] = Checkpoint.json(CheckpointFolding(folding, unknownID: unknownID))
+        }
+        if let documents, let markers = vocabulary.documentMarkers {
+            metadata[CheckpointLayout.Metadata.documents] = Checkpoint.json(CheckpointDocuments(mode: documents, markers: markers))
         }
         for (key, value) in training { metadata[keys.trainingPrefix + key] = value }
 
@@ -147,10 +158,15 @@ public struct Checkpoint: Equatable, Sendable {
         if metadata[CheckpointLayout.Metadata.vocabularyFolding] != nil {
             stored = try decodeJSON(metadata, key: CheckpointLayout.Metadata.vocabularyFolding, path: path, what: "vocabulary folding")
         }
+        var documents: CheckpointDocuments? = nil
+        if metadata[CheckpointLayout.Metadata.documents] != nil {
+            documents = try decodeJSON(metadata, key: CheckpointLayout.Metadata.documents, path: path, what: "documents")
+        }
         guard let vocabularyText = metadata[keys.vocabulary] else { throw .missingMetadata(path: path, key: keys.vocabulary) }
         let vocabulary: Vocabulary
         do {
-            vocabulary = try Vocabulary(jsonString: vocabularyText, mode: tokenizer.mode, unknownID: stored?.unknownID)
+            vocabulary = try Vocabulary(jsonString: vocabularyText, mode: tokenizer.mode, unknownID: stored?.unknownID,
+                                        documentMarkers: documents?.markers)
         } catch {
             throw .invalidMetadata(path: path, key: keys.vocabulary, reason: "is invalid: \(error)")
         }
@@ -188,7 +204,7 @@ public struct Checkpoint: Equatable, Sendable {
             training[String(key.dropFirst(keys.trainingPrefix.count))] = value
         }
         return Checkpoint(config: config, vocabulary: vocabulary, tokenizer: tokenizer, parameters: parameters,
-                          training: training, extraTensors: extras, folding: stored?.folding)
+                          training: training, extraTensors: extras, folding: stored?.folding, documents: documents?.mode)
     }
 
     // MARK: Helpers
@@ -256,4 +272,21 @@ struct CheckpointFolding: Codable, Equatable {
         VocabularyFolding(policy: VocabularyPolicy(minCount: minCount, maxCharacters: maxCharacters),
                           foldedCharacters: foldedCharacters, foldedOccurrences: foldedOccurrences)
     }
+}
+
+/// `documents` in a checkpoint's metadata: how the training text was cut into
+/// documents and where the markers are in the vocabulary.
+///
+///     {"endID":31,"mode":"lines","startID":30}
+struct CheckpointDocuments: Codable, Equatable {
+    var mode: DocumentMode
+    var startID: Int32, endID: Int32
+
+    init(mode: DocumentMode, markers: DocumentMarkers) {
+        self.mode = mode
+        startID = markers.start
+        endID = markers.end
+    }
+
+    var markers: DocumentMarkers { DocumentMarkers(start: startID, end: endID) }
 }

@@ -15,6 +15,9 @@ public enum CheckpointLayout {
         /// Only in checkpoints trained with --min-count / --max-vocab: `CheckpointFolding` as JSON, keys
         /// sorted (the policy, the unknown token's id, what folded). Absent: no unknown token, as before.
         public static let vocabularyFolding = "vocabulary_folding"
+        /// Only in checkpoints trained with --documents: `CheckpointDocuments` as JSON, keys sorted (the
+        /// mode and the ids of the "<s>" and "</s>" entries). Absent: one continuous stream, as before.
+        public static let documents = "documents"
         /// `Checkpoint.training` entries are stored as `training.<key>`.
         public static let trainingPrefix = "training."
     }
@@ -33,6 +36,7 @@ public enum CheckpointLayout {
         public static let evalsWithoutImprovement = "evals_without_improvement"
         public static let runID = "run_id"
         public static let inputs = "inputs"                    // CorpusInputs as JSON: paths, files, bytes, characters
+        public static let documents = "documents"              // documents runs: DocumentCounts as JSON
     }
 
     /// Names of tensors that are not parameters start with one of these; any other unknown name is an error.

@@ -16,10 +16,12 @@ extension Sampler {
         public var logProbabilitySum: Double       // nats
         public var stopped: Bool                   // ended by the stop string
         public var seed: UInt64?                   // best-of: the seed that draws it with `generate`
+        public var endedDocument = false           // documents model: ended by the end marker
 
-        /// Mean log p(char) in nats (length-normalised); 0 when nothing was generated.
+        /// Mean log p in nats per step (length-normalised; the end marker is a
+        /// step when chosen); 0 when nothing was generated.
         public var meanLogProbability: Double {
-            generated.isEmpty ? 0 : logProbabilitySum / Double(generated.count)
+            Sampler.mean(logProbabilitySum, characters: generated.count, endedDocument: endedDocument)
         }
     }
 
@@ -34,7 +36,9 @@ extension Sampler {
     /// earlier. With every beam of the same length that is the most probable
     /// of them; when `width` is at least the number of prefixes one character
     /// shorter than `length` (V^(length−1) with no stop), it is the most
-    /// probable continuation of all. Width 1 is greedy decoding.
+    /// probable continuation of all. Width 1 is greedy decoding. A documents
+    /// model's beams start at the start marker and finish at the end marker
+    /// (not part of the text; its log-probability counts, and it is a step).
     ///
     /// Throws when a step's logits hold an infinity or a NaN.
     public func beamSearch(prime: [Int32], length: Int, width: Int, stop: String? = nil)
@@ -42,14 +46,13 @@ extension Sampler {
         precondition(width >= 1 && length >= 0, "beamSearch: width ≥ 1 and length ≥ 0 (the command line checks them)")
         let v = vocabulary.count
         struct Beam {
-            var ids: [Int32], bytes: [UInt8], sum: Double, stopped = false
+            var ids: [Int32], bytes: [UInt8], sum: Double, stopped = false, ended = false
             var state: RecurrentState, logProbabilities: [Double]
         }
         var state = RecurrentState.zeros(config: model.config, batchSize: 1)
         var logits = [Float](repeating: 0, count: v)
-        let start: [Int32] = prime.isEmpty ? [vocabulary.id(of: "\n") ?? 0] : prime
         logits.withUnsafeMutableBufferPointer { l in
-            for id in start { model.step(token: id, state: &state, logits: l) }
+            for id in startingIDs(prime: prime) { model.step(token: id, state: &state, logits: l) }
         }
         var live = [Beam(ids: [], bytes: [], sum: 0, state: state, logProbabilities: try logSoftmax(&logits, position: 1))]
         var finished: [Beam] = []
@@ -72,6 +75,12 @@ extension Sampler {
             var next: [Beam] = []
             for e in best {
                 var beam = live[e.beam]
+                if Int32(e.id) == documentMarkers?.end {
+                    beam.sum = e.sum
+                    beam.ended = true
+                    finished.append(beam)
+                    continue
+                }
                 beam.ids.append(Int32(e.id))
                 beam.bytes += tokenBytes[e.id]
                 beam.sum = e.sum
@@ -90,11 +99,11 @@ extension Sampler {
             if live.isEmpty { break }
         }
 
-        func mean(_ b: Beam) -> Double { b.ids.isEmpty ? 0 : b.sum / Double(b.ids.count) }
+        func mean(_ b: Beam) -> Double { Sampler.mean(b.sum, characters: b.ids.count, endedDocument: b.ended) }
         var winner = finished.first ?? live[0]
         for b in finished + live where mean(b) > mean(winner) { winner = b }
         return Continuation(generated: winner.ids, text: String(decoding: winner.bytes, as: UTF8.self),
-                            logProbabilitySum: winner.sum, stopped: winner.stopped, seed: nil)
+                            logProbabilitySum: winner.sum, stopped: winner.stopped, seed: nil, endedDocument: winner.ended)
     }
 
     /// Draws `count` samples with seeds `seed`, `seed + 1`, … and keeps the one
@@ -111,7 +120,7 @@ extension Sampler {
                 return true
             }
             return Continuation(generated: ids, text: String(decoding: bytes, as: UTF8.self),
-                                logProbabilitySum: g.logProbabilitySum, stopped: g.stopped, seed: s)
+                                logProbabilitySum: g.logProbabilitySum, stopped: g.stopped, seed: s, endedDocument: g.endedDocument)
         }
         var best = try draw(seed)
         for i in 1..<count {

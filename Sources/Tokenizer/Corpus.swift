@@ -20,6 +20,8 @@ public struct Corpus: Sendable {
     public let arguments: [String], fileCount: Int
     /// What folding rare characters did, when a policy folds (see `VocabularyPolicy`).
     public private(set) var folding: VocabularyFolding?
+    /// Documents: where each file's text starts in `ids` (see `Documents.find`).
+    public let sourceStarts: [Int]
 
     /// What was read, as a run records it.
     public var inputs: CorpusInputs {
@@ -27,7 +29,8 @@ public struct Corpus: Sendable {
     }
 
     init(settings: TokenizerSettings, vocabulary: Vocabulary, ids: TokenIDs, counts: [Int], byteCount: Int,
-         arguments: [String], fileCount: Int, folding: VocabularyFolding?) {
+         arguments: [String], fileCount: Int, folding: VocabularyFolding?, sourceStarts: [Int]) {
+        self.sourceStarts = sourceStarts
         self.settings = settings
         self.vocabulary = vocabulary
         self.tokenIDs = ids
@@ -97,7 +100,7 @@ public struct Corpus: Sendable {
         let ids = built.ids(of: pieces, workers: tokens.pieces.map(\.worker), threads: threads)
         return Corpus(settings: settings, vocabulary: built.vocabulary, ids: TokenIDs(ids), counts: built.counts,
                       byteCount: tokens.byteCount, arguments: files.arguments, fileCount: files.files.count,
-                      folding: built.folding)
+                      folding: built.folding, sourceStarts: tokens.sourceStarts)
     }
 
     /// The corpus of `files` read on one thread as one `TextStream`: what the
@@ -115,11 +118,13 @@ public struct Corpus: Sendable {
         var ids = stream.takeIDs()
         var counts = [Int](repeating: 0, count: strings.count)
         Corpus.count(ids, into: &counts)
-        let tokens = ParallelTokenizer.Tokens(workers: [(strings, counts)], pieces: [(0, ids.count)], byteCount: stream.byteCount)
+        let tokens = ParallelTokenizer.Tokens(workers: [(strings, counts)], pieces: [(0, ids.count)], byteCount: stream.byteCount,
+                                              sourceStarts: stream.sourceStarts)
         let built = try Built(tokens, settings: settings, policy: policy)
         built.remap(&ids, pieces: tokens.pieces, threads: 1)
         self.init(settings: settings, vocabulary: built.vocabulary, ids: TokenIDs(ids), counts: built.counts,
-                  byteCount: stream.byteCount, arguments: arguments, fileCount: fileCount, folding: built.folding)
+                  byteCount: stream.byteCount, arguments: arguments, fileCount: fileCount, folding: built.folding,
+                  sourceStarts: stream.sourceStarts)
     }
 
     /// Encodes a file against an existing vocabulary (evaluation, fine-tuning):
@@ -147,6 +152,8 @@ public struct Corpus: Sendable {
         public var unknown: [String: Int]
         /// What was read.
         public var inputs: CorpusInputs
+        /// Documents: where each file's text starts in `ids` (see `Documents.find`).
+        public var sourceStarts: [Int]
         /// Units outside the vocabulary, all occurrences.
         public var unknownCount: Int { unknown.values.reduce(0, +) }
     }
@@ -167,6 +174,8 @@ public struct Corpus: Sendable {
         let map = strings.map { vocabulary.readingID(of: $0) ?? -1 }
         let known = strings.map { vocabulary.id(of: $0) != nil }
         var unknownCounts = [Int](repeating: 0, count: strings.count)
+        let sourceStarts = !map.contains(-1) ? stream.sourceStarts  // documents: where files start once units are left out
+            : Documents.sourceStarts(stream.sourceStarts, afterLeavingOut: { map[Int($0)] < 0 }, of: ids)
         var kept = 0
         ids.withUnsafeMutableBufferPointer { ids in
             for i in ids.indices {
@@ -183,7 +192,7 @@ public struct Corpus: Sendable {
         var unknown: [String: Int] = [:]
         for (t, n) in unknownCounts.enumerated() where n > 0 { unknown[strings[t], default: 0] += n }
         let inputs = CorpusInputs(paths: files.arguments, files: files.files.count, bytes: stream.byteCount, characters: ids.count)
-        return EncodedText(ids: ids, unknown: unknown, inputs: inputs)
+        return EncodedText(ids: ids, unknown: unknown, inputs: inputs, sourceStarts: sourceStarts)
     }
 
     /// Adds each id's occurrences to `counts` (index = id). Four interleaved

@@ -27,6 +27,16 @@ public struct DataSplits: Equatable, Sendable {
         validation = trainCount..<(trainCount + validationCount)
         test = (trainCount + validationCount)..<n
     }
+
+    /// Three given ranges, which must follow one another from 0 (documents
+    /// mode: the framed training, validation and test documents).
+    public init(train: Range<Int>, validation: Range<Int>, test: Range<Int>) {
+        precondition(train.lowerBound == 0 && validation.lowerBound == train.upperBound
+                     && test.lowerBound == validation.upperBound, "splits follow one another from 0")
+        self.train = train
+        self.validation = validation
+        self.test = test
+    }
 }
 
 /// Why batches could not be made.

@@ -146,6 +146,8 @@ struct ParallelTokenizer {
         var workers: [(strings: [String], counts: [Int])]
         var pieces: [(worker: Int, count: Int)]
         var byteCount: Int
+        /// Where each file with text starts in the ids (after the line break put before it), ascending.
+        var sourceStarts: [Int]
         var idCount: Int { pieces.reduce(0) { $0 + $1.count } }
     }
 
@@ -173,7 +175,8 @@ struct ParallelTokenizer {
         var failure: TokenizerError? = nil
         var order: [(worker: Int, count: Int)] = []
         order.reserveCapacity(pieces.count)
-        var byteCount = 0
+        var byteCount = 0, idCount = 0
+        var sourceStarts: [Int] = []
         for k in pieces.indices {
             switch board.take(k) {
             case nil:  // a worker stopped the run (its error is below)
@@ -183,7 +186,9 @@ struct ParallelTokenizer {
             case .success(let done):
                 do throws(TokenizerError) { try consume(done.payload) } catch { failure = error }
                 order.append((done.worker, done.count))
+                sourceStarts += done.sourceStarts.map { idCount + $0 }
                 byteCount += done.bytes
+                idCount += done.count
             }
             if failure != nil || order.count <= k { break }
         }
@@ -193,7 +198,8 @@ struct ParallelTokenizer {
         if let e = workers.lazy.compactMap(\.error).first { throw e }
         guard order.count == pieces.count else { throw .icuFailure("the tokenizer's workers (they stopped early)") }
         if byteCount == 0 { throw paths.count == 1 ? .emptyFile(path: paths[0]) : .noText(paths: names) }
-        return Tokens(workers: workers.map { ($0.strings, $0.counts) }, pieces: order, byteCount: byteCount)
+        return Tokens(workers: workers.map { ($0.strings, $0.counts) }, pieces: order, byteCount: byteCount,
+                      sourceStarts: sourceStarts)
     }
 
     /// One worker: takes pieces until there are none (or the run stops).
@@ -215,6 +221,7 @@ struct ParallelTokenizer {
                                     baseOffset: piece.range.lowerBound, dropByteOrderMark: piece.startsFile)
             segmenter.ids = []  // the stream's copy is then the only one: appending to it copies nothing
             stream.separatorDue = piece.separatorFirst
+            stream.sourceStartDue = piece.startsFile
             stream.segmenter.ids.reserveCapacity(piece.range.count + 2)
             do throws(TokenizerError) {
                 let file = try InputFile(path: piece.path)
@@ -243,7 +250,8 @@ struct ParallelTokenizer {
             let tokens = segmenter.interner.count
             if counts.count < tokens { counts += [Int](repeating: 0, count: tokens - counts.count) }
             let payload = encode(ids, &counts)
-            board.put(k, .success(Done(worker: w, count: ids.count, bytes: stream.byteCount, payload: payload)))
+            board.put(k, .success(Done(worker: w, count: ids.count, bytes: stream.byteCount,
+                                        sourceStarts: stream.sourceStarts, payload: payload)))
             ids.removeAll(keepingCapacity: true)  // the next piece's ids go where these were (no new pages)
             segmenter.ids = ids
         }
@@ -254,6 +262,7 @@ struct ParallelTokenizer {
     /// A finished piece.
     struct Done<Payload> {
         var worker: Int, count: Int, bytes: Int
+        var sourceStarts: [Int]  // within the piece: its file's start, when the piece begins one
         var payload: Payload
     }
 

@@ -32,6 +32,10 @@ struct TextStream {
     private var lastByte: UInt8?
     /// A line break goes in before the current source's first byte (see `beginSource`).
     var separatorDue = false
+    // Documents (issue 13): where each non-empty source's text starts in `segmenter.ids`.
+    /// The id position of each source's first token (sources with no text have none), ascending.
+    private(set) var sourceStarts: [Int] = []
+    var sourceStartDue = true
 
     /// What goes between two sources when the first does not end with a line break.
     static let separator: [UInt8] = [0x0A]
@@ -80,6 +84,7 @@ struct TextStream {
         started = false
         offset = 0
         separatorDue = lastByte.map { $0 != 0x0A } ?? false
+        sourceStartDue = true  // documents
     }
 
     private mutating func take(_ piece: UnsafeBufferPointer<UInt8>, isFinal: Bool) throws(TokenizerError) {
@@ -98,6 +103,10 @@ struct TextStream {
             if separatorDue {
                 separatorDue = false
                 try Self.separator.withUnsafeBufferPointer { (b) throws(TokenizerError) in try segmenter.segment(b) }
+            }
+            if sourceStartDue {  // documents: the sources before are segmented whole, this one not yet
+                sourceStartDue = false
+                sourceStarts.append(segmenter.ids.count)
             }
             lastByte = last
         }

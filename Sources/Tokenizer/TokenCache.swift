@@ -119,12 +119,13 @@ public struct TokenCache: Sendable {
         var counts: [Int]
         var folding: VocabularyFolding?
         var byteCount: Int
+        var sourceStarts: [Int]
     }
 
     /// The file's fixed parts.
     enum Layout {
         static let magic = Array("CHARRNNT".utf8)
-        static let version: Int = 1
+        static let version: Int = 2
         static let preamble = 16
         static let alignment = 4096
         /// Bytes per id for a vocabulary of `count` tokens.
@@ -150,7 +151,8 @@ public struct TokenCache: Sendable {
         else { return nil }
         let ids = TokenIDs(file: file, offset: Layout.dataOffset(headerLength: length), width: header.width, count: header.count)
         return Corpus(settings: key.settings, vocabulary: vocabulary, ids: ids, counts: header.counts,
-                      byteCount: header.byteCount, arguments: arguments, fileCount: fileCount, folding: header.folding)
+                      byteCount: header.byteCount, arguments: arguments, fileCount: fileCount, folding: header.folding,
+                      sourceStarts: header.sourceStarts)
     }
 
     // MARK: Building
@@ -186,7 +188,7 @@ public struct TokenCache: Sendable {
         let count = tokens.idCount
         let header = Header(key: key, width: width, count: count, vocabulary: built.vocabulary.tokens,
                             unknownID: built.vocabulary.unknownID, counts: built.counts, folding: built.folding,
-                            byteCount: tokens.byteCount)
+                            byteCount: tokens.byteCount, sourceStarts: tokens.sourceStarts)
         let json: Data
         do { json = try JSONEncoder().encode(header) } catch { throw .cache("\(path): \(error)") }
         let dataOffset = Layout.dataOffset(headerLength: json.count)

@@ -25,7 +25,10 @@ public struct Vocabulary: Equatable, Sendable {
     /// character outside the vocabulary reads as. nil for a vocabulary of every
     /// character of its corpus.
     public let unknownID: Int32?
-    /// Text tokens only: the unknown token is not found by `id(of:)`.
+    /// The start and end markers of a documents vocabulary (`DocumentMarkers`):
+    /// entries no text produces, which frame every document. nil otherwise.
+    public let documentMarkers: DocumentMarkers?
+    /// Text tokens only: the unknown token and the markers are not found by `id(of:)`.
     private let index: [ExactToken: Int32]
 
     /// The unknown token's entry in `tokens`. It is several characters in every
@@ -34,15 +37,23 @@ public struct Vocabulary: Equatable, Sendable {
     public static let unknownToken = "<unk>"
 
     /// A vocabulary over exactly these tokens, in this order; `unknownID`, when
-    /// given, is the position of `unknownToken`.
+    /// given, is the position of `unknownToken`, and `documentMarkers` those of
+    /// the document markers.
     /// Throws if a token repeats or is empty.
-    public init(tokens: [String], mode: TokenizerMode, unknownID: Int32? = nil) throws(VocabularyError) {
-        if let u = unknownID, !(0 <= u && Int(u) < tokens.count && tokens[Int(u)] == Vocabulary.unknownToken) {
+    public init(tokens: [String], mode: TokenizerMode, unknownID: Int32? = nil,
+                documentMarkers: DocumentMarkers? = nil) throws(VocabularyError) {
+        func names(_ id: Int32, _ token: String) -> Bool { 0 <= id && Int(id) < tokens.count && tokens[Int(id)] == token }
+        if let u = unknownID, !names(u, Vocabulary.unknownToken) {
             throw .misplacedUnknownToken(u)
         }
+        if let m = documentMarkers,
+           !(names(m.start, DocumentMarkers.startToken) && names(m.end, DocumentMarkers.endToken)) {
+            throw .misplacedDocumentMarkers(m)
+        }
+        let special = [unknownID, documentMarkers?.start, documentMarkers?.end].compactMap { $0 }
         var index: [ExactToken: Int32] = [:]
         index.reserveCapacity(tokens.count)
-        for (i, t) in tokens.enumerated() where Int32(i) != unknownID {
+        for (i, t) in tokens.enumerated() where !special.contains(Int32(i)) {
             if t.isEmpty { throw .emptyToken(index: i) }
             if index.updateValue(Int32(i), forKey: ExactToken(t)) != nil { throw .duplicateToken(t) }
             if mode == .byte, !(t.unicodeScalars.count == 1 && t.unicodeScalars.first!.value < 256) {
@@ -52,7 +63,18 @@ public struct Vocabulary: Equatable, Sendable {
         self.tokens = tokens
         self.mode = mode
         self.unknownID = unknownID
+        self.documentMarkers = documentMarkers
         self.index = index
+    }
+
+    /// This vocabulary with the document markers appended (start, then end),
+    /// or itself when it has them.
+    public func addingDocumentMarkers() -> Vocabulary {
+        if documentMarkers != nil { return self }
+        let markers = DocumentMarkers(start: Int32(count), end: Int32(count + 1))
+        // The markers are named where they are, and no text token is several characters.
+        return try! Vocabulary(tokens: tokens + [DocumentMarkers.startToken, DocumentMarkers.endToken], mode: mode,
+                               unknownID: unknownID, documentMarkers: markers)
     }
 
     /// A vocabulary of the distinct tokens in `units`, in the documented order.
@@ -75,9 +97,10 @@ public struct Vocabulary: Equatable, Sendable {
     static let unknownTokenBytes: [UInt8] = [0xEF, 0xBF, 0xBD]
 
     /// The raw bytes a token stands for (its UTF-8, or the one byte in `byte`
-    /// mode; U+FFFD for the unknown token).
+    /// mode; U+FFFD for the unknown token; none for a document marker, which is no text).
     public func bytes(of id: Int32) -> [UInt8] {
         if id == unknownID { return Vocabulary.unknownTokenBytes }
+        if let m = documentMarkers, id == m.start || id == m.end { return [] }
         let t = tokens[Int(id)]
         return mode == .byte ? [UInt8(t.unicodeScalars.first!.value)] : Array(t.utf8)
     }
@@ -109,15 +132,17 @@ public struct Vocabulary: Equatable, Sendable {
         return String(decoding: data, as: UTF8.self)
     }
 
-    public init(jsonString: String, mode: TokenizerMode, unknownID: Int32? = nil) throws(VocabularyError) {
+    public init(jsonString: String, mode: TokenizerMode, unknownID: Int32? = nil,
+                documentMarkers: DocumentMarkers? = nil) throws(VocabularyError) {
         guard let tokens = try? JSONDecoder().decode([String].self, from: Data(jsonString.utf8)) else {
             throw .malformedJSON
         }
-        try self.init(tokens: tokens, mode: mode, unknownID: unknownID)
+        try self.init(tokens: tokens, mode: mode, unknownID: unknownID, documentMarkers: documentMarkers)
     }
 
     public static func == (a: Vocabulary, b: Vocabulary) -> Bool {
-        a.mode == b.mode && a.unknownID == b.unknownID && a.tokens.count == b.tokens.count
+        a.mode == b.mode && a.unknownID == b.unknownID && a.documentMarkers == b.documentMarkers
+            && a.tokens.count == b.tokens.count
             && zip(a.tokens, b.tokens).allSatisfy { $0.utf8.elementsEqual($1.utf8) }
     }
 
@@ -147,6 +172,8 @@ public enum VocabularyError: Error, Equatable, CustomStringConvertible, Sendable
     case unknownTokens([String])
     /// The unknown token's id is outside the vocabulary or names another entry.
     case misplacedUnknownToken(Int32)
+    /// A document marker's id is outside the vocabulary or names another entry.
+    case misplacedDocumentMarkers(DocumentMarkers)
 
     public var description: String {
         switch self {
@@ -156,6 +183,8 @@ public enum VocabularyError: Error, Equatable, CustomStringConvertible, Sendable
         case .malformedJSON: return "vocabulary is not a JSON array of strings"
         case .misplacedUnknownToken(let id):
             return "the unknown token's id \(id) does not name a \"\(Vocabulary.unknownToken)\" entry of the vocabulary"
+        case .misplacedDocumentMarkers(let m):
+            return "the document markers' ids \(m.start) and \(m.end) do not name the \"\(DocumentMarkers.startToken)\" and \"\(DocumentMarkers.endToken)\" entries of the vocabulary"
         case .unknownTokens(let ts):
             return "\(ts.count) character\(ts.count == 1 ? " is" : "s are") not in the model's vocabulary: \(Vocabulary.displayList(ts))"
         }
@@ -207,8 +236,9 @@ extension Vocabulary {
     }
 
     /// The display form of the token with this id (see `displayForm(_:mode:)`);
-    /// the unknown token shows as <unk>, without quotes.
+    /// the unknown token and the document markers show as <unk>, <s> and </s>, without quotes.
     public func displayForm(of id: Int32) -> String {
-        id == unknownID ? Vocabulary.unknownToken : Vocabulary.displayForm(tokens[Int(id)], mode: mode)
+        if id == unknownID || id == documentMarkers?.start || id == documentMarkers?.end { return tokens[Int(id)] }
+        return Vocabulary.displayForm(tokens[Int(id)], mode: mode)
     }
 }

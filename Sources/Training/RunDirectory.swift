@@ -11,6 +11,7 @@ import Glibc
 ///     <dir>/best.safetensors     when the validation loss improves
 ///     <dir>/iter-<N>.safetensors numbered copies, the newest `keep` kept
 ///     <dir>/train.jsonl          one JSON record per log interval and per evaluation
+///     <dir>/training-documents.hashes  documents runs: the training documents' hashes (`DocumentHashes`)
 ///     <dir>/.lock                flock(2)-held while a run writes here
 public final class RunDirectory {
     public let path: String
@@ -20,6 +21,9 @@ public final class RunDirectory {
     public var latest: String { path + "/latest.safetensors" }
     public var best: String { path + "/best.safetensors" }
     public var logPath: String { path + "/train.jsonl" }
+    public var documentHashes: String { RunDirectory.documentHashes(in: path) }
+    /// The document-hash file of the run directory `directory`.
+    public static func documentHashes(in directory: String) -> String { directory + "/training-documents.hashes" }
     public func numbered(_ iteration: Int) -> String { path + "/iter-\(iteration).safetensors" }
 
     /// Creates the folder if needed, takes its lock, checks that it can hold
@@ -183,7 +187,7 @@ public final class RunDirectory {
 
     /// Removes the log and every checkpoint of an earlier run (the lock is held).
     public func clearRun() {
-        for file in [logPath, latest, best] { try? FileManager.default.removeItem(atPath: file) }
+        for file in [logPath, latest, best, documentHashes] { try? FileManager.default.removeItem(atPath: file) }
         rotate(keep: 0)
     }
 

@@ -24,6 +24,7 @@ public struct TrainingStart: Sendable {
     public var skipped: String?           // the notice for files left out below the directories given, or nil
     public var folding: VocabularyFolding? // rare characters folded into <unk>, when the run folds
     public var tokens: String?            // where the token ids come from (the token cache), or nil
+    public var documents: DocumentCounts?  // documents runs: how the corpus was cut and split
 }
 
 public struct TrainingProgress: Sendable {
@@ -103,9 +104,12 @@ public final class Trainer {
             options.tokenizer = source!.tokenizer
         }
 
-        // Data: the checkpoint's vocabulary when there is one, else the corpus's own.
-        let vocabulary: Vocabulary
+        // Data: the checkpoint's vocabulary when there is one, else the corpus's own. Documents runs
+        // hold their framed ids in memory (`DocumentSplit`), so the token cache would not spare them anything.
+        let tokenCache = options.documents == nil ? tokenCache : nil
+        var vocabulary: Vocabulary
         var ids: TokenIDs
+        var sourceStarts: [Int] = []   // documents
         var inputs: CorpusInputs
         var tokens: String? = nil
         let files: CorpusFiles
@@ -123,6 +127,7 @@ public final class Trainer {
                 ids = corpus.tokenIDs
                 inputs = corpus.inputs
                 folding = corpus.folding
+                sourceStarts = corpus.sourceStarts
             } else if let source {
                 if cached != nil { tokens = "token ids in memory (the cached vocabulary is not the checkpoint's)" }
                 let encoded = try Corpus.encode(files: files, settings: source.tokenizer, vocabulary: source.vocabulary)
@@ -139,6 +144,7 @@ public final class Trainer {
                 vocabulary = source.vocabulary
                 ids = TokenIDs(encoded.ids)
                 inputs = encoded.inputs
+                sourceStarts = encoded.sourceStarts
             } else {
                 let (cached, note) = try Trainer.cachedCorpus(files: files, cache: tokenCache, settings: options.tokenizer,
                                                               policy: options.vocabularyPolicy)
@@ -148,6 +154,7 @@ public final class Trainer {
                 ids = corpus.tokenIDs
                 inputs = corpus.inputs
                 folding = corpus.folding
+                sourceStarts = corpus.sourceStarts
             }
         } catch let e as TrainingError {
             throw e
@@ -159,11 +166,27 @@ public final class Trainer {
            (stored.files, stored.bytes, stored.characters) != (inputs.files, inputs.bytes, inputs.characters) {
             throw .resumeMismatch("the inputs are not the ones this run was trained on (\(stored.summary) then, \(inputs.summary) now)")
         }
-        do {
-            splits = try DataSplits(tokenCount: ids.count, validationFraction: options.validationFraction,
-                                    testFraction: options.testFraction)
-        } catch {
-            throw .corpus("\(options.corpusPath): \(error)")
+        // Documents (issue 13): framed documents, split by documents; else one stream split by characters.
+        var documentSplit: DocumentSplit? = nil
+        if source.map({ $0.documents != options.documents }) ?? false {
+            throw .checkpoint("the checkpoint was trained \(source!.documents.map { "with --documents \($0.rawValue)" } ?? "without --documents"); "
+                              + "its runs keep that (\(options.documents.map { "--documents \($0.rawValue)" } ?? "no --documents") given)")
+        }
+        if let mode = options.documents {
+            if source == nil { vocabulary = vocabulary.addingDocumentMarkers() }
+            let split = try DocumentSplit(ids: ids.array, sourceStarts: sourceStarts, vocabulary: vocabulary, mode: mode,
+                                          validationFraction: options.validationFraction, testFraction: options.testFraction,
+                                          seed: options.seed, name: options.corpusPaths.joined(separator: " "))
+            ids = TokenIDs(split.ids)
+            splits = split.splits
+            documentSplit = split
+        } else {
+            do {
+                splits = try DataSplits(tokenCount: ids.count, validationFraction: options.validationFraction,
+                                        testFraction: options.testFraction)
+            } catch {
+                throw .corpus("\(options.corpusPath): \(error)")
+            }
         }
         if let plan {  // `--auto`: the rest of the settings, now that the data is known
             options = plan(AutoPlan.Corpus(trainCharacters: splits.train.count, vocabularySize: vocabulary.count), options)
@@ -173,7 +196,8 @@ public final class Trainer {
             streams = try BatchStreams(ids: ids, range: splits.train, batchSize: options.batchSize,
                                        sequenceLength: options.sequenceLength)
         } catch {
-            throw .corpus("\(options.corpusPaths.joined(separator: " ")): \(error)")
+            let documents = documentSplit.map { " (\($0.counts.training) training documents of \($0.counts.documents))" } ?? ""
+            throw .corpus("\(options.corpusPaths.joined(separator: " ")): \(error)\(documents)")
         }
 
         let config = options.modelConfig(vocabularySize: vocabulary.count)
@@ -209,6 +233,9 @@ public final class Trainer {
         let clear = try directory.claim(resume == nil ? .newRun(overwrite: overwrite)
                                         : .continueRun(runID: runID, source: resumeSource ?? checkpointDirectory + "/latest.safetensors"))
         if clear { directory.clearRun() }
+        if let hashes = documentSplit?.trainingHashes {  // documents: beside the checkpoints, for `sample --novel`
+            do { try hashes.write(to: directory.documentHashes) } catch { throw .checkpointDirectory(directory.path, "\(error)") }
+        }
 
         self.directory = directory
         self.runID = runID ?? Trainer.newRunID()
@@ -220,6 +247,7 @@ public final class Trainer {
         self.skipped = files.notice
         self.tokenSource = tokens
         self.folding = folding
+        self.documentCounts = documentSplit?.counts
         self.step = TrainingStep(model: model, optimizer: optimizer, clipMode: options.clipMode,
                                  clipThreshold: options.gradientClip, batchSize: options.batchSize,
                                  sequenceLength: options.sequenceLength)
@@ -242,6 +270,8 @@ public final class Trainer {
     private let skipped: String?
     private let tokenSource: String?
     public let folding: VocabularyFolding?
+    /// How a documents run cut and split its corpus.
+    public let documentCounts: DocumentCounts?
 
     private static func newRunID() -> String {
         let id = String(UInt64.random(in: 1...UInt64.max), radix: 16)
@@ -344,7 +374,7 @@ public final class Trainer {
             trainCharacters: splits.train.count, validationCharacters: splits.validation.count, testCharacters: splits.test.count,
             iterationsPerEpoch: streams.batchCount, plannedIterations: planned,
             resumedAt: resumedAtIteration, directory: directory.path, baselines: baselines,
-            inputs: inputs, skipped: skipped, folding: folding, tokens: tokenSource)))
+            inputs: inputs, skipped: skipped, folding: folding, tokens: tokenSource, documents: documentCounts)))
         if let baselines, resumedAtIteration == nil {
             try directory.appendLog(["type": .string("baseline"), "iter": .int(iteration),
                                      "unigram_val_loss": .number(baselines.unigram), "bigram_val_loss": .number(baselines.bigram)])
@@ -532,12 +562,14 @@ extension Trainer {
             Key.runID: runID, Key.inputs: Checkpoint.json(inputs),
         ]
         if let best = bestValidation { training[Key.bestValidationLoss] = "\(best)" }
+        if let d = documentCounts { training[Key.documents] = Checkpoint.json(d) }
         let l = model.config.layerCount, b = state.batchSize, h = model.config.hiddenSize
         var extras = step.optimizer.stateTensors.map { SafeTensorsFile.Tensor(name: $0.name, shape: [$0.data.count], data: $0.data) }
         extras.append(SafeTensorsFile.Tensor(name: CheckpointLayout.State.h, shape: [l, b, h], data: state.h))
         if !state.c.isEmpty { extras.append(SafeTensorsFile.Tensor(name: CheckpointLayout.State.c, shape: [l, b, h], data: state.c)) }
         return Checkpoint(config: model.config, vocabulary: vocabulary, tokenizer: options.tokenizer,
-                          parameters: model.parameters, training: training, extraTensors: extras, folding: folding)
+                          parameters: model.parameters, training: training, extraTensors: extras, folding: folding,
+                          documents: options.documents)
     }
 
     /// The options a checkpoint's run was trained with (for `--resume`).

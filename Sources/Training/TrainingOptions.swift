@@ -24,6 +24,8 @@ public struct TrainingOptions: Codable, Equatable, Sendable {
     public var vocabularyPolicy: VocabularyPolicy { VocabularyPolicy(minCount: minCount, maxCharacters: maxVocabulary) }
     public var validationFraction: Double = 0.05             // contiguous splits: train | val | test
     public var testFraction: Double = 0.05
+    /// --documents: frame documents and split by documents (`DocumentSplit`); nil (absent in JSON): one stream.
+    public var documents: DocumentMode? = nil
 
     // MARK: model
     public var cell: CellKind = .lstm                        // lstm | gru | rnn

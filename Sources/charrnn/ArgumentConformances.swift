@@ -8,6 +8,7 @@ extension RNNActivation: ExpressibleByArgument {}
 extension TokenizerMode: ExpressibleByArgument {}
 extension OptimizerKind: ExpressibleByArgument {}
 extension ClipMode: ExpressibleByArgument {}
+extension DocumentMode: ExpressibleByArgument {}
 
 /// The learning-rate schedules a user can name.
 enum ScheduleName: String, CaseIterable, ExpressibleByArgument {

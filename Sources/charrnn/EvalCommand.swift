@@ -16,7 +16,9 @@ struct EvalCommand: ParsableCommand {
             on the validation text this reproduces the trainer's validation loss. Use --batch-size 1 to \
             score every character with the whole text before it as context. Files and directories are read \
             as train reads them. Characters the model does not know are left out (counted on stderr), or, \
-            with a checkpoint trained with --min-count or --max-vocab, read and scored as <unk> (counted too).
+            with a checkpoint trained with --min-count or --max-vocab, read and scored as <unk> (counted too). \
+            A model trained with --documents reads the text's documents (its mode), each framed by <s> and \
+            </s>, in text order; the markers are scored as characters, as in training's validation.
             """)
 
     @Argument(help: "Text files or directories to score.") var file: [String] = []
@@ -31,12 +33,22 @@ struct EvalCommand: ParsableCommand {
     /// (else nil: the checkpoint keeps no counts).
     static func baselines(trainedOn options: TrainingOptions, checkpoint: Checkpoint, scoring ids: [Int32]) -> Baselines? {
         guard let files = try? CorpusFiles.find(options.corpusPaths),
-              let corpus = try? Corpus.encode(files: files, settings: checkpoint.tokenizer,
-                                              vocabulary: checkpoint.vocabulary).ids,
-              let splits = try? DataSplits(tokenCount: corpus.count, validationFraction: options.validationFraction,
-                                           testFraction: options.testFraction) else { return nil }
-        let train = splits.train.prefix(Baselines.sampleLimit)
-        return Baselines.Counts(ids: corpus[train], vocabularySize: checkpoint.vocabulary.count)
+              let encoded = try? Corpus.encode(files: files, settings: checkpoint.tokenizer, vocabulary: checkpoint.vocabulary)
+        else { return nil }
+        var corpus = encoded.ids
+        let train: Range<Int>
+        if let mode = options.documents {  // documents: the run's own by-document split
+            guard let split = try? DocumentSplit(ids: corpus, sourceStarts: encoded.sourceStarts, vocabulary: checkpoint.vocabulary,
+                                                 mode: mode, validationFraction: options.validationFraction,
+                                                 testFraction: options.testFraction, seed: options.seed, name: "")
+            else { return nil }
+            (corpus, train) = (split.ids, split.splits.train)
+        } else {
+            guard let splits = try? DataSplits(tokenCount: corpus.count, validationFraction: options.validationFraction,
+                                               testFraction: options.testFraction) else { return nil }
+            train = splits.train
+        }
+        return Baselines.Counts(ids: corpus[train.prefix(Baselines.sampleLimit)], vocabularySize: checkpoint.vocabulary.count)
             .score(ids.prefix(Baselines.sampleLimit))
     }
 
@@ -77,6 +89,10 @@ struct EvalCommand: ParsableCommand {
                              : "skipped \(outside) character\(outside == 1 ? "" : "s") outside the vocabulary"
             note(what + " (\(list.count) distinct: " + Vocabulary.displayList(list) + ")")
         }
+        var ids = encoded.ids
+        if let mode = checkpoint.documents {  // documents: the text's documents, framed, as the model read its own
+            ids = Documents.framedInTextOrder(ids, mode: mode, vocabulary: checkpoint.vocabulary, sourceStarts: encoded.sourceStarts)
+        }
         let model = StackedRNN(config: checkpoint.config)
         model.parameters = checkpoint.parameters
         let evaluation: Evaluation?
@@ -84,7 +100,7 @@ struct EvalCommand: ParsableCommand {
             // One stream is the text read as one sequence: its last, shorter window is
             // scored too, so every character after the first counts. B streams read it as
             // the trainer reads validation (whole windows), so its figure is reproduced.
-            evaluation = try Evaluator.evaluateFinite(model: model, ids: encoded.ids, range: 0..<encoded.ids.count,
+            evaluation = try Evaluator.evaluateFinite(model: model, ids: ids, range: 0..<ids.count,
                                                       batchSize: b, sequenceLength: t, scoringTail: b == 1)
         } catch {
             throw failure("\(error)")
@@ -92,7 +108,7 @@ struct EvalCommand: ParsableCommand {
         guard let e = evaluation else {
             throw failure("\(name) has fewer than 2 characters the model knows; nothing to score")
         }
-        let baselines = trained.flatMap { Self.baselines(trainedOn: $0, checkpoint: checkpoint, scoring: encoded.ids) }
+        let baselines = trained.flatMap { Self.baselines(trainedOn: $0, checkpoint: checkpoint, scoring: ids) }
         if json {
             let extra = baselines.map { ",\"unigram_loss\":\($0.unigram),\"bigram_loss\":\($0.bigram)" } ?? ""
             let folded = folds ? ",\"unknown\":\(unknown)" : ""

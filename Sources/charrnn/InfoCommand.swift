@@ -22,6 +22,7 @@ struct InfoCommand: ParsableCommand {
         let seconds = c.training[Key.elapsedSeconds].flatMap(Double.init)
         let epoch = c.training[Key.epoch].flatMap(Int.init)
         let inputs = c.training[Key.inputs].flatMap { try? JSONDecoder().decode(CorpusInputs.self, from: Data($0.utf8)) }
+        let documents = c.training[Key.documents].flatMap { try? JSONDecoder().decode(DocumentCounts.self, from: Data($0.utf8)) }
         if json {
             var fields: [String] = [
                 "\"path\":\(JSONStringEscaper.quoted(path))", "\"format_version\":\(Checkpoint.formatVersion)",
@@ -53,6 +54,10 @@ struct InfoCommand: ParsableCommand {
                 fields.append("\"folding\":{" + (policy + ["\"unknown_id\":\(u)", "\"folded_characters\":\(f.foldedCharacters)",
                                                           "\"folded_occurrences\":\(f.foldedOccurrences)"]).joined(separator: ",") + "}")
             }
+            if let mode = c.documents, let m = c.vocabulary.documentMarkers {
+                let counts = documents.map { ",\"documents\":\($0.documents),\"training\":\($0.training),\"validation\":\($0.validation),\"test\":\($0.test)" } ?? ""
+                fields.append("\"documents\":{\"mode\":\"\(mode.rawValue)\",\"start_id\":\(m.start),\"end_id\":\(m.end)\(counts)}")
+            }
             print("{" + fields.joined(separator: ",") + "}")
             return
         }
@@ -64,6 +69,10 @@ struct InfoCommand: ParsableCommand {
         let preview = (0..<min(c.vocabulary.count, 40)).map { c.vocabulary.displayForm(of: Int32($0)) }.joined(separator: " ")
         print("vocabulary: \(c.vocabulary.count) characters: \(preview)\(c.vocabulary.count > 40 ? " …" : "")")
         if let f = c.folding, let u = c.vocabulary.unknownID { print("folding:    \(f.summary); \(Vocabulary.unknownToken) is id \(u)") }
+        if let mode = c.documents, let m = c.vocabulary.documentMarkers {
+            print("documents:  --documents \(mode.rawValue), \(DocumentMarkers.startToken) is id \(m.start), \(DocumentMarkers.endToken) is id \(m.end)"
+                  + (documents.map { "; \($0.summary)" } ?? ""))
+        }
         if let o = options {
             print("trained on: \(o.corpusPaths.joined(separator: " ")) (B=\(o.batchSize), T=\(o.sequenceLength), \(o.optimizer.kind.rawValue), lr \(o.learningRate))")
         }

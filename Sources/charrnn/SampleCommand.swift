@@ -14,6 +14,11 @@ struct SampleCommand: ParsableCommand {
         discussion: """
             With no --checkpoint, uses the most recently written checkpoint under ./checkpoints.
             The text goes to stdout as it is generated; everything else goes to stderr.
+            A model trained with --documents writes whole documents: each starts at a document start \
+            (then the prime) and ends at the end marker or after --length characters; --count N prints N \
+            documents, one per line. A document that holds line breaks (paragraphs, files) is printed \
+            as it is, so its lines are not told apart from the next document's: use --json, one object \
+            per document.
             """)
 
     @OptionGroup var checkpointOptions: CheckpointOptions
@@ -29,7 +34,9 @@ struct SampleCommand: ParsableCommand {
     @Option(help: "Sample from the smallest set of characters with probability ≥ P (nucleus).") var topP: Float?
     @Flag(help: "Always take the most likely character (same as --temp 0).") var argmax = false
     @Option(help: "Stop once this string has been generated.") var stop: String?
-    @Option(help: "Number of samples: 1 to \(Int.max), seeds S, S+1, …; each is streamed like one.") var count: Int = 1
+    @Option(help: "Number of samples: 1 to \(Int.max), seeds S, S+1, …; each is streamed like one. With a --documents model: N documents, one per line.") var count: Int = 1
+    @Flag(help: "With a --documents model: keep only documents that do not occur in the training split (their hashes are stored beside the checkpoint); draws seeds S, S+1, … until --count new ones or \(SampleCommand.novelDrawsPerDocument) × --count draws, holds each document whole, and reports on stderr the fraction that was new.")
+    var novel = false
     @Flag(help: "Do not print the prime before the generated text.") var noEcho = false
     @Option(help: "Prime characters the model has never seen: fail (default) or skip. A checkpoint trained with --min-count or --max-vocab reads them as <unk> instead.") var unknown: Sampler.UnknownCharacters = .fail
     @Flag(help: "Print one JSON object per sample: text, seed, mean log-probability.") var json = false
@@ -47,6 +54,7 @@ struct SampleCommand: ParsableCommand {
         if let p = policy.problem { throw ValidationError(p) }
         if stop == "" { throw ValidationError("--stop needs a non-empty string") }
         if beam != nil && bestOf != nil { throw ValidationError("give --beam or --best-of, not both") }
+        if novel && (beam != nil || bestOf != nil) { throw ValidationError("--novel draws samples; it cannot be combined with --beam or --best-of") }
         if let b = beam {
             if !(1...Self.maximumBeam).contains(b) { throw ValidationError("--beam must be between 1 and \(Self.maximumBeam) (got \(b))") }
             let sampling = [temperature.map { _ in "--temp" }, topK.map { _ in "--top-k" }, topP.map { _ in "--top-p" },
@@ -91,7 +99,6 @@ struct SampleCommand: ParsableCommand {
             primeText = text
         }
         let (path, checkpoint) = try checkpointOptions.load()
-        _ = path
         // Batch 1: a small model's step is latency-bound and runs on one thread whatever this says;
         // a large model's weights (matrices over 1 MB) stream from L3, so each core streams its rows.
         // Every output is computed by one thread in a fixed order, so the text does not depend on it.
@@ -121,6 +128,13 @@ struct SampleCommand: ParsableCommand {
             try search(sampler, prime: primeIDs, seed: baseSeed, echo: echo, primeJSON: primeJSON, out: out)
             return
         }
+        let documents = checkpoint.documents != nil
+        if novel {
+            guard documents else { throw failure("--novel needs a model trained with --documents (\(path) was not)") }
+            try novelDocuments(sampler, checkpoint: checkpoint, path: path, prime: primeIDs, seed: baseSeed,
+                               echo: echo, primeJSON: primeJSON, out: out)
+            return
+        }
         var escaped: [UInt8] = []       // one character's JSON form, reused: nothing is allocated per character
         escaped.reserveCapacity(64)
         for i in 0..<count {
@@ -139,10 +153,11 @@ struct SampleCommand: ParsableCommand {
                     escaped.removeAll(keepingCapacity: true)
                     escaper.finish(to: &escaped)
                     out.write(escaped)
+                    let ended = documents ? ",\"ended\":\(generation.endedDocument)" : ""
                     out.write(Array(("\",\"prime\":\(primeJSON),\"seed\":\(s),\"characters\":\(generation.characterCount),"
-                                     + "\"mean_log_prob\":\(generation.meanLogProbability),\"stopped\":\(generation.stopped)}\n").utf8))
+                                     + "\"mean_log_prob\":\(generation.meanLogProbability),\"stopped\":\(generation.stopped)\(ended)}\n").utf8))
                 } else {
-                    if i > 0 { out.write(Array("\n\n──── sample \(i + 1) of \(count), seed \(s) ────\n".utf8)) }
+                    if i > 0 { out.write(documents ? [0x0A] : Array("\n\n──── sample \(i + 1) of \(count), seed \(s) ────\n".utf8)) }
                     out.write(echo)
                     _ = try sampler.generate(prime: primeIDs, length: length, policy: policy, seed: s, stop: stop) { _, bytes in
                         out.write(bytes)
@@ -182,6 +197,7 @@ extension SampleCommand {
             if let n = bestOf { fields.append("\"best_of\":\(n)"); fields.append("\"seed\":\(found.seed ?? seed)") }
             fields += ["\"characters\":\(found.generated.count)", "\"log_prob\":\(found.logProbabilitySum)",
                        "\"mean_log_prob\":\(found.meanLogProbability)", "\"stopped\":\(found.stopped)"]
+            if sampler.vocabulary.documentMarkers != nil { fields.append("\"ended\":\(found.endedDocument)") }
             out.write(Array(("{" + fields.joined(separator: ",") + "}\n").utf8))
         } else {
             out.write(echo + Array(found.text.utf8) + [0x0A])

@@ -40,8 +40,10 @@ struct TrainCommand: ParsableCommand {
     @OptionGroup var folding: FoldingOptions
     @Option(parsing: .unconditional, help: "Characters per truncated-BPTT window, T (default 50).") var seqLength: Int?
     @Option(parsing: .unconditional, help: "Parallel streams per batch, B (default 50).") var batchSize: Int?
-    @Option(parsing: .unconditional, help: "Fraction of the corpus for validation (default 0.05).") var valFrac: Double?
-    @Option(parsing: .unconditional, help: "Fraction of the corpus for the final test (default 0.05).") var testFrac: Double?
+    @Option(parsing: .unconditional, help: "Fraction of the corpus for validation (default 0.05; of the documents with --documents).") var valFrac: Double?
+    @Option(parsing: .unconditional, help: "Fraction of the corpus for the final test (default 0.05; of the documents with --documents).") var testFrac: Double?
+    @Option(help: ArgumentHelp("Learn whole documents: lines, paragraphs or files. Each is framed by <s> and </s>, the split is by documents (seeded), and sample writes whole documents.",
+                               valueName: "mode")) var documents: DocumentMode?
 
     // Optimization
     @Option(help: "adam (default), rmsprop, adagrad or sgd.") var optimizer: OptimizerKind?
@@ -109,6 +111,7 @@ struct TrainCommand: ParsableCommand {
         if let v = batchSize { o.batchSize = v }
         if let v = valFrac { o.validationFraction = v }
         if let v = testFrac { o.testFraction = v }
+        if let v = documents { o.documents = v }
         if let v = optimizer { o.optimizer.kind = v }
         if let v = learningRate { o.learningRate = v }
         if let v = momentum { o.optimizer.momentum = v }
@@ -163,6 +166,10 @@ struct TrainCommand: ParsableCommand {
                 comparable.epochs = stored.epochs; comparable.maxIterations = stored.maxIterations
                 comparable.maxSeconds = stored.maxSeconds; comparable.evalEvery = stored.evalEvery
                 comparable.logEvery = stored.logEvery; comparable.patience = stored.patience; comparable.keep = stored.keep
+                if options.documents != stored.documents {  // documents: a run keeps how it cut its corpus
+                    throw failure("cannot resume with --documents \(options.documents?.rawValue ?? "off"): this run was trained "
+                                  + (stored.documents.map { "with --documents \($0.rawValue)" } ?? "without --documents"))
+                }
                 if comparable != stored {
                     throw failure("cannot resume with different settings: only --epochs, --max-iters, --max-time, --eval-every, --log-every, --patience, --keep and --threads may change (use --init-from to start a new run from these weights)")
                 }
@@ -172,7 +179,13 @@ struct TrainCommand: ParsableCommand {
             } else {
                 options = apply(to: TrainingOptions())
                 if let path = initFrom {
-                    initCheckpoint = try Checkpoint.read(from: path)
+                    let checkpoint = try Checkpoint.read(from: path)
+                    if documents != nil && documents != checkpoint.documents {  // documents: the checkpoint's mode goes on
+                        throw failure("--init-from keeps the checkpoint's documents mode ("
+                                      + (checkpoint.documents.map { "--documents \($0.rawValue)" } ?? "none") + "); --documents cannot change it")
+                    }
+                    options.documents = checkpoint.documents
+                    initCheckpoint = checkpoint
                     note("starting from the weights of \(path)")
                 }
             }
@@ -258,6 +271,9 @@ final class ProgressDisplay {
             let files = s.inputs.files == 1 ? "" : "\(s.inputs.files) files, "
             print("corpus: \(files)\(s.inputs.bytes) bytes, \(s.corpusCharacters) characters, \(s.vocabularySize) distinct; train \(s.trainCharacters), val \(s.validationCharacters), test \(s.testCharacters)")
             if let f = s.folding { print("vocabulary: \(f.summary); \(s.vocabularySize) ids with \(Vocabulary.unknownToken)") }
+            if let d = s.documents {
+                print("documents: \(d.summary); each framed by \(DocumentMarkers.startToken) … \(DocumentMarkers.endToken)")
+            }
             if let t = s.tokens { print("tokens: " + t) }
             print("model: \(s.parameterCount) parameters; \(s.iterationsPerEpoch) iterations per epoch\(s.plannedIterations.map { ", \($0) planned" } ?? "")\(resumed)")
             if let b = s.baselines {
