@@ -121,7 +121,7 @@ public final class Server: Sendable {
         let busy = APIError.busy(retryAfter: limits.retryAfterSeconds)
         if draining.load(ordering: .relaxed) { throw busy }
         let capacity = limits.maxGenerations + limits.queue
-        let (admittedNow, _) = admitted.add(1, ordering: .relaxed)
+        let admittedNow = admitted.add(1, ordering: .relaxed).newValue
         if admittedNow > capacity {
             admitted.subtract(1, ordering: .relaxed)
             throw busy

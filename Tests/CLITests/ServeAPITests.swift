@@ -27,6 +27,15 @@ import Testing
 
     static func samples(_ answer: [String: Any]) -> [[String: Any]] { answer["samples"] as? [[String: Any]] ?? [] }
 
+    /// Log-probabilities agree to rounding, not to the bit: the `charrnn` binary re-executes itself with
+    /// OPENBLAS_CORETYPE set for this CPU (CharRNN.useOpenBLASKernelsForThisCPU), and this test process does
+    /// not, so the output layer's sgemv may round differently. The text, and a `charrnn serve` process's
+    /// figures, are the same.
+    static func close(_ a: Any?, _ b: Any?) -> Bool {
+        guard let a = a as? Double, let b = b as? Double else { return false }
+        return abs(a - b) <= 1e-6 * max(1, abs(b))
+    }
+
     @Test func modelsListsTheLoadedModel() throws {
         let listener = try Self.listen()
         defer { listener.stop() }
@@ -74,7 +83,7 @@ import Testing
         for (served, printed) in zip(whole, expected) {
             #expect(served["text"] as? String == printed["text"] as? String)
             #expect(served["seed"] as? Int == printed["seed"] as? Int)
-            #expect(served["mean_log_prob"] as? Double == printed["mean_log_prob"] as? Double)
+            #expect(Self.close(served["mean_log_prob"], printed["mean_log_prob"]))
         }
 
         let stream = try HTTP.request(port: listener.port, "POST", "/v1/generate", json: request + #","stream":true}"#)
@@ -88,7 +97,7 @@ import Testing
             #expect(done["seed"] as? Int == 7 + index)
             #expect(done["characters"] as? Int == 120)
             #expect(done["stop_reason"] as? String == "length")
-            #expect(done["mean_log_prob"] as? Double == expected[index]["mean_log_prob"] as? Double)
+            #expect(Self.close(done["mean_log_prob"], expected[index]["mean_log_prob"]))
         }
         #expect(events.last?.name == "done")
     }
@@ -110,7 +119,7 @@ import Testing
             let cli = try Binary.run(arguments, in: Fixtures.trained)
             let printed = try JSONSerialization.jsonObject(with: Data(cli.stdout.utf8)) as? [String: Any] ?? [:]
             #expect(served.first?["text"] as? String == printed["text"] as? String, "\(field)")
-            #expect(served.first?["log_prob"] as? Double == printed["log_prob"] as? Double, "\(field)")
+            #expect(Self.close(served.first?["log_prob"], printed["log_prob"]), "\(field)")
             #expect(served.first?["seed"] as? Int == printed["seed"] as? Int, "\(field)")   // beam: neither has one
         }
     }
@@ -138,7 +147,7 @@ import Testing
 
         let unknown = try HTTP.request(port: listener.port, "POST", "/v1/score", json: #"{"text":"the 象 cat"}"#)
         #expect(try unknown.json()["unknown_characters"] as? Int == 1)
-        #expect(try unknown.json()["characters_scored"] as? Int == 8)
+        #expect(try unknown.json()["characters_scored"] as? Int == 7)   // 8 known characters, the first not predicted
     }
 
     @Test(arguments: [
