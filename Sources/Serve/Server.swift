@@ -283,7 +283,7 @@ public struct ListenError: Error, CustomStringConvertible {
         let reason: String
         switch error {
         case let io as IOError: reason = String(cString: strerror(io.errnoCode))
-        case let address as SocketAddressError: reason = "\(address)"
+        case is SocketAddressError, is SocketAddressError.UnknownHost: reason = "no such host or address"
         default: reason = "\(error)"
         }
         description = "cannot listen on \(host):\(port): \(reason)"
