@@ -3,8 +3,10 @@ import Visualize
 /// `GET /`: one self-contained page to write with. It makes no request but to
 /// this server's API (`connect-src 'self'`); its one script is allowed by hash.
 enum Page {
-    static let contentSecurityPolicy = "default-src 'none'; style-src 'unsafe-inline'; connect-src 'self'; "
-        + "script-src 'sha256-\(SHA256.base64Digest(of: script))'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+    /// The policy in the page's <meta> (so that a saved copy keeps it), and in the header with what only a header can say.
+    static let pagePolicy = "default-src 'none'; style-src 'unsafe-inline'; connect-src 'self'; "
+        + "script-src 'sha256-\(SHA256.base64Digest(of: script))'; base-uri 'none'; form-action 'none'"
+    static let contentSecurityPolicy = pagePolicy + "; frame-ancestors 'none'"
 
     static let html: [UInt8] = Array("""
         <!DOCTYPE html>
@@ -12,7 +14,7 @@ enum Page {
         <head>
         <meta charset="utf-8">
         <meta name="viewport" content="width=device-width, initial-scale=1">
-        <meta http-equiv="Content-Security-Policy" content="\(contentSecurityPolicy)">
+        <meta http-equiv="Content-Security-Policy" content="\(pagePolicy)">
         <title>charrnn</title>
         <style>\(style)</style>
         </head>

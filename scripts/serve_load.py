@@ -1,0 +1,119 @@
+#!/usr/bin/env python3
+"""Load for `charrnn serve`: N concurrent streaming clients for S seconds.
+
+    scripts/serve_load.py [--host 127.0.0.1] [--port 8080] [--clients 32] [--seconds 30] [--length 2000]
+                          [--baseline CHARRNN --checkpoint PATH]
+
+Each client posts streamed generations ({"stream": true}, a new seed each time)
+one after another until S seconds have passed, and counts a request as failed
+unless it answers 200 and ends with a `done` event. Reports the requests,
+failures, the aggregate characters per second (the characters every `done`
+event reports, over the time from the first request to the last answer's end)
+and the p50 / p99 time to the first streamed character.
+
+With --baseline, first measures `charrnn sample` on every core the same way:
+one `sample --length 200000` process per core at once (seeds 1, 2, ...), their
+characters over the wall time; and prints the server's share of it.
+The client runs on the same machine and takes some CPU from the server.
+"""
+import argparse
+import asyncio
+import json
+import os
+import subprocess
+import sys
+import time
+
+
+async def stream_once(host, port, body):
+    """One streamed generation: (ok, seconds to the first text event or None, characters)."""
+    start = time.perf_counter()
+    reader, writer = await asyncio.open_connection(host, port)
+    payload = json.dumps(body).encode()
+    writer.write(b"POST /v1/generate HTTP/1.1\r\nHost: %s\r\nConnection: close\r\nContent-Type: application/json\r\n"
+                 b"Content-Length: %d\r\n\r\n%s" % (host.encode(), len(payload), payload))
+    await writer.drain()
+    received = b""
+    first = None
+    while True:
+        data = await reader.read(65536)
+        if not data:
+            break
+        received += data
+        if first is None and b"event: text" in received:
+            first = time.perf_counter() - start
+    writer.close()
+    ok = received.startswith(b"HTTP/1.1 200")
+    at = received.find(b"event: done\ndata: ")
+    if not ok or at < 0 or b"event: error" in received:
+        return False, first, 0
+    done = json.loads(received[at + 18:received.index(b"\n", at + 18)])
+    return True, first, done["characters"]
+
+
+async def client(n, args, deadline, results):
+    seed = 1000 * n
+    while time.perf_counter() < deadline:
+        body = {"prime": args.prime, "length": args.length, "seed": seed, "stream": True}
+        if args.model:
+            body["model"] = args.model
+        seed += 1
+        try:
+            results.append(await stream_once(args.host, args.port, body))
+        except OSError as e:
+            print("request failed: %s" % e, file=sys.stderr)
+            results.append((False, None, 0))
+
+
+def percentile(values, p):
+    values = sorted(values)
+    return values[min(len(values) - 1, int(round(p / 100 * (len(values) - 1))))] if values else float("nan")
+
+
+def baseline(binary, checkpoint):
+    cores = os.cpu_count()
+    length = 200000
+    start = time.perf_counter()
+    runs = [subprocess.Popen([binary, "sample", "--checkpoint", checkpoint, "--length", str(length), "--seed", str(i + 1)],
+                             stdout=subprocess.DEVNULL) for i in range(cores)]
+    if any(r.wait() != 0 for r in runs):
+        raise SystemExit("charrnn sample failed")
+    seconds = time.perf_counter() - start
+    rate = cores * length / seconds
+    print("charrnn sample on %d cores: %d × %d characters in %.2f s = %.0f chars/s" % (cores, cores, length, seconds, rate))
+    return rate
+
+
+async def main():
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8080)
+    p.add_argument("--clients", type=int, default=32)
+    p.add_argument("--seconds", type=float, default=30)
+    p.add_argument("--length", type=int, default=2000)
+    p.add_argument("--prime", default="")
+    p.add_argument("--model")
+    p.add_argument("--baseline", metavar="CHARRNN", help="the charrnn binary, to measure `charrnn sample` first")
+    p.add_argument("--checkpoint", help="the served checkpoint, for --baseline")
+    args = p.parse_args()
+    if not (1 <= args.clients <= 1000 and 0 < args.seconds <= 600):
+        raise SystemExit("--clients must be 1-1000 and --seconds in (0, 600]")
+
+    reference = baseline(args.baseline, args.checkpoint) if args.baseline else None
+    results = []
+    start = time.perf_counter()
+    await asyncio.gather(*(client(n, args, start + args.seconds, results) for n in range(args.clients)))
+    elapsed = time.perf_counter() - start
+    failed = sum(1 for ok, _, _ in results if not ok)
+    characters = sum(c for _, _, c in results)
+    firsts = [f * 1000 for ok, f, _ in results if f is not None]
+    rate = characters / elapsed
+    print("%d clients, %.1f s: %d requests, %d failed, %d characters, %.0f chars/s, first character p50 %.1f ms, p99 %.1f ms"
+          % (args.clients, elapsed, len(results), failed, characters, rate, percentile(firsts, 50), percentile(firsts, 99)))
+    if reference:
+        print("server / charrnn sample on all cores: %.0f%%" % (100 * rate / reference))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(asyncio.run(main()))
