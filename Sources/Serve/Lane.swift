@@ -12,15 +12,17 @@ import Sampler
 /// model holds the same copy-on-write storage). Each request keeps its own
 /// recurrent state inside `Sampler.generate`.
 ///
-/// A request holds its lane for a slice (`slice`), then passes it to the next
-/// waiter, so that dozens of streams progress together on two cores and a new
-/// one gets its first character within a few slices, not after whole
-/// generations.
+/// A request holds its lane for a slice (`Server.sliceNanoseconds`), then
+/// passes it to the next waiter, so that dozens of streams progress together
+/// on two cores. A request that is just starting goes ahead of those already
+/// streaming (behind other new ones), so that its first character comes after
+/// one slice, not after a turn of every stream.
 final class Lane: @unchecked Sendable {
     let samplers: [String: Sampler]
     private let lock = NSLock()
     private var busy = false
-    private var waiting: [DispatchSemaphore] = []   // FIFO: the lane is handed to the first
+    private var waiting: [DispatchSemaphore] = []   // the lane is handed to the first
+    private var newcomers = 0                        // how many at the front of `waiting` are just starting
     private var requests = 0                         // holding the lane or waiting for it
 
     init(checkpoints: [(name: String, checkpoint: Checkpoint)]) {
@@ -34,7 +36,7 @@ final class Lane: @unchecked Sendable {
         lock.lock()
         requests += 1
         lock.unlock()
-        acquire(turn)
+        acquire(turn, newcomer: true)
     }
 
     /// Requests on this lane: holding it or waiting (to pick the least loaded lane).
@@ -58,18 +60,23 @@ final class Lane: @unchecked Sendable {
         lock.unlock()
         if others {
             release()
-            acquire(turn)
+            acquire(turn, newcomer: false)
         }
     }
 
-    private func acquire(_ turn: DispatchSemaphore) {
+    private func acquire(_ turn: DispatchSemaphore, newcomer: Bool) {
         lock.lock()
         if !busy {
             busy = true
             lock.unlock()
             return
         }
-        waiting.append(turn)
+        if newcomer {
+            waiting.insert(turn, at: newcomers)
+            newcomers += 1
+        } else {
+            waiting.append(turn)
+        }
         lock.unlock()
         turn.wait()   // released by `release`, which hands the lane over still busy
     }
@@ -79,6 +86,7 @@ final class Lane: @unchecked Sendable {
         if waiting.isEmpty {
             busy = false
         } else {
+            newcomers = max(0, newcomers - 1)
             waiting.removeFirst().signal()
         }
         lock.unlock()
