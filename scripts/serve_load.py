@@ -12,7 +12,8 @@ event reports, over the time from the first request to the last answer's end)
 and the p50 / p99 time to the first streamed character.
 
 With --baseline, first measures `charrnn sample` on every core the same way:
-one `sample --length 200000` process per core at once (seeds 1, 2, ...), their
+one `sample --length 200000 --threads 1` process per core at once (seeds 1, 2, ...;
+one BLAS thread each, as the server's workers run), their
 characters over the wall time; and prints the server's share of it.
 The client runs on the same machine and takes some CPU from the server.
 """
@@ -74,7 +75,8 @@ def baseline(binary, checkpoint):
     cores = os.cpu_count()
     length = 200000
     start = time.perf_counter()
-    runs = [subprocess.Popen([binary, "sample", "--checkpoint", checkpoint, "--length", str(length), "--seed", str(i + 1)],
+    runs = [subprocess.Popen([binary, "sample", "--checkpoint", checkpoint, "--length", str(length), "--seed", str(i + 1),
+                              "--threads", "1"],
                              stdout=subprocess.DEVNULL) for i in range(cores)]
     if any(r.wait() != 0 for r in runs):
         raise SystemExit("charrnn sample failed")

@@ -25,6 +25,9 @@ final class HTTPHandler: ChannelInboundHandler {
             rejected = false
             if let length = h.headers.first(name: "content-length").flatMap(Int.init), length > server.limits.maxBodyBytes {
                 reject(context)
+            } else if h.headers[canonicalForm: "expect"].contains(where: { $0.lowercased() == "100-continue" }) {
+                // curl waits a second for this before it sends a body over 1 KB.
+                context.writeAndFlush(wrapOutboundOut(.head(HTTPResponseHead(version: h.version, status: .continue))), promise: nil)
             }
         case .body(let part):
             guard !rejected else { return }

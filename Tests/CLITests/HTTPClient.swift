@@ -47,7 +47,11 @@ final class HTTPConnection {
         var head = "\(method) \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\n"
         if !keepAlive { head += "Connection: close\r\n" }
         if let body { head += "Content-Type: application/json\r\nContent-Length: \(contentLength ?? body.count)\r\n" }
-        let bytes = Array((head + "\r\n").utf8) + (body ?? [])
+        write(Array((head + "\r\n").utf8) + (body ?? []))
+    }
+
+    /// Sends bytes as they are.
+    func write(_ bytes: [UInt8]) {
         var sent = 0
         while sent < bytes.count {
             let n = bytes[sent...].withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }

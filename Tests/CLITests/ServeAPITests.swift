@@ -217,6 +217,19 @@ import Testing
         #expect(after.status == 200)
     }
 
+    /// curl sends `Expect: 100-continue` before a body over 1 KB and waits a second for the 100.
+    @Test func expectContinueIsAnsweredAtOnce() throws {
+        let listener = try Self.listen()
+        defer { listener.stop() }
+        let c = try HTTPConnection(port: listener.port, timeoutSeconds: 5)
+        let body = Array(#"{"text":"the cat sat"}"#.utf8)
+        c.write(Array("POST /v1/score HTTP/1.1\r\nHost: x\r\nConnection: close\r\nExpect: 100-continue\r\nContent-Length: \(body.count)\r\n\r\n".utf8))
+        _ = try c.receive(until: "HTTP/1.1 100 Continue\r\n\r\n")
+        c.write(body)
+        let all = try c.receive(until: "characters_scored")
+        #expect(all.contains("HTTP/1.1 200 OK"))
+    }
+
     /// Requests on one keep-alive connection, one after another.
     @Test func keepAliveConnectionAnswersInTurn() throws {
         let listener = try Self.listen()
