@@ -29,6 +29,8 @@ def main():
     parser.add_argument("--case", action="append", required=True, help="MODEL=PRIME")
     parser.add_argument("--screenshot")
     parser.add_argument("--length", type=int, default=300, help="characters per written text")
+    parser.add_argument("--long-length", type=int, default=10000,
+                        help="characters of the text watched while streaming and stopped (at most the server's --max-length)")
     args = parser.parse_args()
 
     options = webdriver.ChromeOptions()
@@ -37,7 +39,7 @@ def main():
     options.binary_location = shutil.which("chromium") or shutil.which("chromium-browser")
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     driver = webdriver.Chrome(service=Service(shutil.which("chromedriver")), options=options)
-    wait = WebDriverWait(driver, 20)
+    wait = WebDriverWait(driver, 20, poll_frequency=0.01)
     el = lambda i: driver.find_element(By.ID, i)
     text = lambda i: driver.execute_script("return document.getElementById(arguments[0]).textContent", i)
 
@@ -59,7 +61,7 @@ def main():
             el("prime").send_keys(prime)
             if n == 0:
                 # A long text: watch it stream in, then stop it.
-                set_value("length", 100000)
+                set_value("length", args.long_length)
                 el("prime").send_keys(Keys.CONTROL, Keys.ENTER)
                 wait.until(lambda d: len(text("generated")) > 0 and el("stop").is_enabled())
                 seen = len(text("generated"))

@@ -49,7 +49,7 @@ import Testing
     @Test(.enabled("needs chromium, chromedriver and selenium; the reason is printed") { missing == nil })
     func pageStreamsTextInHeadlessChromium() throws {
         let serve = try ServeCommandTests.ServeProcess(["--checkpoint", "checkpoints/run", "--checkpoint", Self.cjkCheckpoint,
-                                                        "--port", "0", "--max-length", "100000"])
+                                                        "--port", "0", "--max-length", "1000000"])
         defer {
             kill(serve.process.processIdentifier, SIGINT)
             _ = serve.exitStatus()
@@ -59,7 +59,8 @@ import Testing
             .appendingPathComponent("../../scripts/check_serve_page.py").standardized.path
         let check = Process()
         check.executableURL = URL(fileURLWithPath: Self.python!)
-        check.arguments = [script, "http://127.0.0.1:\(port)/", "--case", "run=the cat", "--case", "cjk=猫が"]
+        check.arguments = [script, "http://127.0.0.1:\(port)/", "--case", "run=the cat", "--case", "cjk=猫が",
+                          "--long-length", "1000000"]
         let out = Pipe()
         check.standardOutput = out
         check.standardError = out
