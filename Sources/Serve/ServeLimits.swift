@@ -1,7 +1,7 @@
 /// What one server accepts and how much work it takes on at once; each limit
 /// has a `charrnn serve` flag, and its default is here only.
 public struct ServeLimits: Sendable {
-    public var maxLength = 10_000           // characters generated per sample
+    public var maxLength = 10_000           // characters per sample; model steps per search; characters of a text to score
     public var maxPrimeBytes = 16_384       // UTF-8 bytes of a prime (413 past it)
     public var maxBodyBytes = 1 << 20       // bytes of a request body (413 past it); bounds /v1/score's text too
     public var maxCount = 16                // samples per request

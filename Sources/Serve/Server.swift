@@ -221,6 +221,9 @@ public final class Server: Sendable {
         do { units = try Tokenizer(settings: lanes.lanes[0].samplers[name]!.tokenizer).units(of: text) } catch {
             return sink.send(.badRequest("text: \(error)"))
         }
+        if units.count > limits.maxLength {   // scoring holds its lane throughout, like one longest sample
+            return sink.send(.tooLarge("the text has \(units.count) characters, over the limit of \(limits.maxLength)"))
+        }
         let ids = units.compactMap { vocabulary.readingID(of: $0) }
         let unknown = units.count { vocabulary.id(of: $0) == nil }
         let evaluation: Evaluation?

@@ -22,7 +22,7 @@ struct ServeCommand: ParsableCommand {
     var checkpoints: [String] = []
     @Option(help: "Address to listen on (localhost by default; 0.0.0.0 for every interface).") var host = "127.0.0.1"
     @Option(help: "Port to listen on (0: any free port, printed).") var port = 8080
-    @Option(help: "Most characters one sample may generate.") var maxLength = ServeLimits().maxLength
+    @Option(help: "Most characters one sample may generate, a search may step through, or a text to score may hold.") var maxLength = ServeLimits().maxLength
     @Option(help: "Most UTF-8 bytes in a prime (413 past it).") var maxPrimeBytes = ServeLimits().maxPrimeBytes
     @Option(help: "Most bytes in a request body (413 past it).") var maxBodyBytes = ServeLimits().maxBodyBytes
     @Option(help: "Generations computing at once (default: the cores).") var workers = ProcessInfo.processInfo.activeProcessorCount

@@ -14,6 +14,7 @@ import Testing
         limits.maxLength = 500
         limits.maxPrimeBytes = 64
         limits.maxBodyBytes = 4096
+        limits.maxGenerations = 8   // threads each; the tests run side by side
         adjust(&limits)
         let server = Server(models: [("run", try Checkpoint.read(from: checkpointPath))], limits: limits)
         return try server.listen(host: "127.0.0.1", port: 0)
@@ -165,6 +166,7 @@ import Testing
         ("POST", "/v1/models", "{}", 405, "use GET"),
         ("POST", "/v1/generate", #"{"prime":"\#(String(repeating: "the cat ", count: 9))"}"#, 413, "prime is 72 bytes"),
         ("POST", "/v1/score", #"{"text":"\#(String(repeating: "a", count: 5000))"}"#, 413, "request body"),
+        ("POST", "/v1/score", #"{"text":"\#(String(repeating: "a", count: 501))"}"#, 413, "501 characters, over the limit of 500"),
     ] as [(String, String, String?, Int, String)])
     func badRequestsGetAJSONErrorAndTheirStatus(method: String, path: String, body: String?, status: Int, message: String) throws {
         let listener = try Self.listen()

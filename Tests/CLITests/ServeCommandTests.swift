@@ -80,6 +80,11 @@ import Testing
         #expect(!serve.errorOutput.contains("Fatal error"))
     }
 
+    @Test func helpListsServe() throws {
+        let r = try Binary.run(["--help"])
+        #expect(r.stdout.contains("serve") && r.stdout.contains("Serve models over HTTP"))
+    }
+
     @Test func portInUseIsOneLineAndNonZero() throws {
         let occupied = try ServeAPITests.listen()
         defer { occupied.stop() }
