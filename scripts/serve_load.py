@@ -11,7 +11,8 @@ failures, the aggregate characters per second (the characters every `done`
 event reports, over the time from the first request to the last answer's end)
 and the p50 / p99 time to the first streamed character.
 
-With --baseline, first measures `charrnn sample` on every core the same way:
+With --baseline, measures `charrnn sample` on every core before and after the
+load (on a shared machine the two differ; their mean is the reference):
 one `sample --length 200000 --threads 1` process per core at once (seeds 1, 2, ...;
 one BLAS thread each, as the server's workers run), their
 characters over the wall time; and prints the server's share of it.
@@ -113,7 +114,8 @@ async def main():
     print("%d clients, %.1f s: %d requests, %d failed, %d characters, %.0f chars/s, first character p50 %.1f ms, p99 %.1f ms"
           % (args.clients, elapsed, len(results), failed, characters, rate, percentile(firsts, 50), percentile(firsts, 99)))
     if reference:
-        print("server / charrnn sample on all cores: %.0f%%" % (100 * rate / reference))
+        reference = (reference + baseline(args.baseline, args.checkpoint)) / 2
+        print("server / charrnn sample on all cores (mean of before and after, %.0f chars/s): %.0f%%" % (reference, 100 * rate / reference))
     return 1 if failed else 0
 
 

@@ -26,7 +26,7 @@ public final class Server: Sendable {
     private let cancelled = Atomic<Int>(0)
 
     /// How long a request computes before it hands its lane to the next (and flushes its text).
-    static let sliceNanoseconds: UInt64 = 2_000_000
+    static let sliceNanoseconds: UInt64 = 5_000_000
 
     public init(models: [(name: String, checkpoint: Checkpoint)], limits: ServeLimits) {
         precondition(!models.isEmpty, "Server: at least one model (the command line checks it)")
