@@ -17,11 +17,17 @@ one `sample --length 200000 --threads 1` process per core at once (seeds 1, 2, .
 one BLAS thread each, as the server's workers run), their
 characters over the wall time; and prints the server's share of it.
 The client runs on the same machine and takes some CPU from the server.
+
+On a shared machine, the rates depend on what else runs; the CPU each side
+used does not, much: with --server-pid, the server's CPU seconds over the run
+are read from /proc and its characters per CPU second are printed, beside
+`charrnn sample`'s (from the baseline runs' own CPU time).
 """
 import argparse
 import asyncio
 import json
 import os
+import resource
 import subprocess
 import sys
 import time
@@ -76,15 +82,25 @@ def baseline(binary, checkpoint):
     cores = os.cpu_count()
     length = 200000
     start = time.perf_counter()
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     runs = [subprocess.Popen([binary, "sample", "--checkpoint", checkpoint, "--length", str(length), "--seed", str(i + 1),
                               "--threads", "1"],
                              stdout=subprocess.DEVNULL) for i in range(cores)]
     if any(r.wait() != 0 for r in runs):
         raise SystemExit("charrnn sample failed")
     seconds = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     rate = cores * length / seconds
-    print("charrnn sample on %d cores: %d × %d characters in %.2f s = %.0f chars/s" % (cores, cores, length, seconds, rate))
+    print("charrnn sample on %d cores: %d × %d characters in %.2f s = %.0f chars/s; %.0f chars per CPU second"
+          % (cores, cores, length, seconds, rate, cores * length / cpu))
     return rate
+
+
+def cpu_seconds(pid):
+    """User + system CPU seconds of a process so far (Linux /proc)."""
+    fields = open("/proc/%d/stat" % pid).read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 async def main():
@@ -98,12 +114,14 @@ async def main():
     p.add_argument("--model")
     p.add_argument("--baseline", metavar="CHARRNN", help="the charrnn binary, to measure `charrnn sample` first")
     p.add_argument("--checkpoint", help="the served checkpoint, for --baseline")
+    p.add_argument("--server-pid", type=int, help="the server's process id, to report its CPU time")
     args = p.parse_args()
     if not (1 <= args.clients <= 1000 and 0 < args.seconds <= 600):
         raise SystemExit("--clients must be 1-1000 and --seconds in (0, 600]")
 
     reference = baseline(args.baseline, args.checkpoint) if args.baseline else None
     results = []
+    server_cpu = cpu_seconds(args.server_pid) if args.server_pid else None
     start = time.perf_counter()
     await asyncio.gather(*(client(n, args, start + args.seconds, results) for n in range(args.clients)))
     elapsed = time.perf_counter() - start
@@ -113,6 +131,9 @@ async def main():
     rate = characters / elapsed
     print("%d clients, %.1f s: %d requests, %d failed, %d characters, %.0f chars/s, first character p50 %.1f ms, p99 %.1f ms"
           % (args.clients, elapsed, len(results), failed, characters, rate, percentile(firsts, 50), percentile(firsts, 99)))
+    if server_cpu is not None:
+        used = cpu_seconds(args.server_pid) - server_cpu
+        print("server CPU: %.1f s over %.1f s (%.2f cores), %.0f chars per CPU second" % (used, elapsed, used / elapsed, characters / used))
     if reference:
         reference = (reference + baseline(args.baseline, args.checkpoint)) / 2
         print("server / charrnn sample on all cores (mean of before and after, %.0f chars/s): %.0f%%" % (reference, 100 * rate / reference))
