@@ -179,6 +179,26 @@ import Testing
         if status == 405 { #expect(r.headers["allow"] != nil) }
     }
 
+    /// A model whose activations overflow: 500 with the sampler's message, or in a stream, the text
+    /// before the overflow and then an `error` event.
+    @Test func overflowingModelIs500OrAnErrorEvent() throws {
+        let dir = try Binary.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let path = try NonFiniteTests().overflowing(in: dir)
+        let listener = try Server(models: [("overflowing", try Checkpoint.read(from: path))], limits: ServeLimits())
+            .listen(host: "127.0.0.1", port: 0)
+        defer { listener.stop() }
+        let whole = try HTTP.request(port: listener.port, "POST", "/v1/generate", json: #"{"length":5,"seed":1}"#)
+        #expect(whole.status == 500)
+        #expect((try whole.json()["error"] as? String)?.contains("overflowed to +infinity at generated character 2") == true, "\(whole.text)")
+
+        let stream = try HTTP.request(port: listener.port, "POST", "/v1/generate", json: #"{"length":5,"seed":1,"stream":true}"#)
+        #expect(stream.status == 200)
+        let events = try HTTP.events(stream.text)
+        #expect(events.map(\.name) == ["text", "error"], "\(stream.text)")
+        #expect((events.last?.data["error"] as? String)?.contains("overflowed") == true)
+    }
+
     /// A body announced larger than the limit is refused from its head, before it is read.
     @Test func announcedBodyOverTheLimitIs413() throws {
         let listener = try Self.listen()
