@@ -1,3 +1,5 @@
+import Foundation
+
 /// What one server accepts and how much work it takes on at once; each limit
 /// has a `charrnn serve` flag, and its default is here only.
 public struct ServeLimits: Sendable {
@@ -7,7 +9,7 @@ public struct ServeLimits: Sendable {
     public var maxCount = 16                // samples per request
     public var maxBeam = 64                 // beam width
     public var maxBestOf = 64               // best-of draws
-    public var lanes = 2                    // generations computing at once: one per core
+    public var lanes = ProcessInfo.processInfo.activeProcessorCount   // generations computing at once: one per core
     public var maxGenerations = 64          // requests being generated, taking turns on the lanes
     public var queue = 16                   // requests waiting for one of those; past it, 503
     public var retryAfterSeconds = 1        // the 503's Retry-After

@@ -25,7 +25,7 @@ struct ServeCommand: ParsableCommand {
     @Option(help: "Most characters one sample may generate, a search may step through, or a text to score may hold.") var maxLength = ServeLimits().maxLength
     @Option(help: "Most UTF-8 bytes in a prime (413 past it).") var maxPrimeBytes = ServeLimits().maxPrimeBytes
     @Option(help: "Most bytes in a request body (413 past it).") var maxBodyBytes = ServeLimits().maxBodyBytes
-    @Option(help: "Generations computing at once (default: the cores).") var workers = ProcessInfo.processInfo.activeProcessorCount
+    @Option(help: "Generations computing at once (default: the cores).") var workers = ServeLimits().lanes
     @Option(help: "Requests being generated at once, taking turns on the workers.") var maxGenerations = ServeLimits().maxGenerations
     @Option(help: "Requests waiting beyond those; past it, 503 with Retry-After.") var queue = ServeLimits().queue
 
