@@ -3,6 +3,7 @@ import NIOHTTP1
 /// Every way a request can fail, each with its HTTP status; the body is `{"error": message}`.
 public enum APIError: Error, Equatable, Sendable {
     case badRequest(String)              // 400: not JSON, a field of the wrong type, a value out of range, unknown prime characters
+    case forbidden(String)               // 403: a browser request from another site's page
     case notFound(String)                // 404: unknown path or model
     case methodNotAllowed(allowed: String)  // 405
     case tooLarge(String)                // 413: body or prime over the limit
@@ -12,6 +13,7 @@ public enum APIError: Error, Equatable, Sendable {
     public var status: HTTPResponseStatus {
         switch self {
         case .badRequest: .badRequest
+        case .forbidden: .forbidden
         case .notFound: .notFound
         case .methodNotAllowed: .methodNotAllowed
         case .tooLarge: .payloadTooLarge
@@ -22,7 +24,7 @@ public enum APIError: Error, Equatable, Sendable {
 
     public var message: String {
         switch self {
-        case .badRequest(let m), .notFound(let m), .tooLarge(let m), .modelOutput(let m): m
+        case .badRequest(let m), .forbidden(let m), .notFound(let m), .tooLarge(let m), .modelOutput(let m): m
         case .methodNotAllowed(let allowed): "method not allowed; use \(allowed)"
         case .busy: "every generation slot is busy and the queue is full; retry shortly"
         }

@@ -37,7 +37,8 @@ final class HTTPHandler: ChannelInboundHandler {
             guard !rejected, let head else { return }
             let sink = ResponseSink(channel: context.channel, keepAlive: head.isKeepAlive)
             self.sink = sink
-            server.respond(to: head.method, uri: head.uri, body: body, sink: sink)
+            server.respond(to: head.method, uri: head.uri, origin: head.headers.first(name: "origin"),
+                           host: head.headers.first(name: "host"), body: body, sink: sink)
             body = []
         }
     }

@@ -44,9 +44,14 @@ public final class Server: Sendable {
 
     // MARK: - The router
 
-    func respond(to method: HTTPMethod, uri: String, body: [UInt8], sink: ResponseSink) {
+    /// `origin` and `host` are the request's headers: a browser names the page that sent a request in
+    /// Origin, and one from another site's page is refused, so that no web page can drive the server.
+    func respond(to method: HTTPMethod, uri: String, origin: String?, host: String?, body: [UInt8], sink: ResponseSink) {
         let path = uri.prefix { $0 != "?" }
         do throws(APIError) {
+            if let origin, origin != "http://" + (host ?? "") {
+                throw .forbidden("requests from another site's page are refused (Origin \(origin))")
+            }
             switch path {
             case "/":
                 try allow(method, .GET)

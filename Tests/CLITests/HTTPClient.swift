@@ -18,9 +18,11 @@ struct HTTPClientError: Error, CustomStringConvertible { var description: String
 
 final class HTTPConnection {
     let fd: Int32
+    let port: Int
     private var received: [UInt8] = []
 
     init(port: Int, timeoutSeconds: Int = 20) throws {
+        self.port = port
         fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw HTTPClientError(description: "socket: \(String(cString: strerror(errno)))") }
         var timeout = timeval(tv_sec: timeoutSeconds, tv_usec: 0)
@@ -43,8 +45,10 @@ final class HTTPConnection {
     deinit { close(fd) }
 
     /// Sends a request; a body gets Content-Length (or `contentLength`, to claim another).
-    func send(_ method: String, _ path: String, body: [UInt8]? = nil, contentLength: Int? = nil, keepAlive: Bool = false) throws {
-        var head = "\(method) \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+    func send(_ method: String, _ path: String, body: [UInt8]? = nil, contentLength: Int? = nil, keepAlive: Bool = false,
+              origin: String? = nil) throws {
+        var head = "\(method) \(path) HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\n"
+        if let origin { head += "Origin: \(origin)\r\n" }
         if !keepAlive { head += "Connection: close\r\n" }
         if let body { head += "Content-Type: application/json\r\nContent-Length: \(contentLength ?? body.count)\r\n" }
         write(Array((head + "\r\n").utf8) + (body ?? []))

@@ -199,6 +199,19 @@ import Testing
         #expect((events.last?.data["error"] as? String)?.contains("overflowed") == true)
     }
 
+    /// The page's own requests (Origin = this server) are answered; another site's page gets 403.
+    @Test func requestsFromAnotherSitesPageAre403() throws {
+        let listener = try Self.listen()
+        defer { listener.stop() }
+        for (origin, status) in [("http://127.0.0.1:\(listener.port)", 200), ("http://evil.example", 403)] {
+            let c = try HTTPConnection(port: listener.port)
+            try c.send("POST", "/v1/generate", body: Array(#"{"length":3}"#.utf8), origin: origin)
+            let r = try c.response()
+            #expect(r.status == status, "\(origin): \(r.text)")
+            if status == 403 { #expect((try r.json()["error"] as? String)?.contains("another site") == true) }
+        }
+    }
+
     /// A body announced larger than the limit is refused from its head, before it is read.
     @Test func announcedBodyOverTheLimitIs413() throws {
         let listener = try Self.listen()
