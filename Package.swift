@@ -40,6 +40,13 @@ let libraries: [Target] = [
     // `charrnn bench`: workloads, their in-process measurement, child processes, the
     // PyTorch / numpy reference runs, the results table and bench.jsonl records.
     .target(name: "Bench", dependencies: ["RNN", "Training", "Sampler", "Tensor", "Tokenizer"]),
+    // `charrnn serve`: the HTTP API and page over SwiftNIO, its router, the worker lanes.
+    .target(name: "Serve", dependencies: [
+        "RNN", "Sampler", "Tokenizer", "Training", "Visualize",
+        .product(name: "NIOCore", package: "swift-nio"),
+        .product(name: "NIOPosix", package: "swift-nio"),
+        .product(name: "NIOHTTP1", package: "swift-nio"),
+    ]),
 ]
 
 // MARK: - Test support (only test targets depend on it)
@@ -56,7 +63,7 @@ let executables: [Target] = [
     .executableTarget(
         name: "charrnn",
         dependencies: [
-            "Files", "Tokenizer", "Tensor", "RNN", "Training", "Sampler", "SafeTensors", "Visualize", "Bench",
+            "Files", "Tokenizer", "Tensor", "RNN", "Training", "Sampler", "SafeTensors", "Visualize", "Bench", "Serve",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 ]
@@ -73,7 +80,8 @@ let tests: [Target] = [
     .testTarget(name: "SamplerTests", dependencies: ["Sampler", "RNN", "Tensor", "Tokenizer", "SafeTensors", "TestSupport"]),
     .testTarget(name: "VisualizeTests", dependencies: ["Visualize", "RNN", "Tensor", "Tokenizer"]),
     // Runs the built `charrnn` binary: output, exit codes, files written.
-    .testTarget(name: "CLITests", dependencies: ["charrnn", "RNN", "Tokenizer", "SafeTensors"]),
+    // and `charrnn serve`'s API in process (a loopback server), beside the binary it must agree with.
+    .testTarget(name: "CLITests", dependencies: ["charrnn", "RNN", "Tokenizer", "SafeTensors", "Serve"]),
 ]
 
 let package = Package(
@@ -85,6 +93,8 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        // SwiftNIO alone (no HTTP framework on top): the smallest addition to a clean build.
+        .package(url: "https://github.com/apple/swift-nio", exact: "2.101.3"),
     ],
     targets: systemLibraries + libraries + testSupport + executables + tests,
     swiftLanguageModes: [.v6]

@@ -2,7 +2,7 @@ import Foundation
 
 /// SHA-256 (FIPS 180-4), for the Content-Security-Policy hash of the page's
 /// script: Foundation on Linux has no CryptoKit, and this is all we need.
-enum SHA256 {
+public enum SHA256 {
     static func digest(_ message: [UInt8]) -> [UInt8] {
         var h: [UInt32] = [0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19]
         var data = message
@@ -39,7 +39,7 @@ enum SHA256 {
     }
 
     /// The digest of `text`'s UTF-8, base64 (as CSP's `'sha256-…'` source wants it).
-    static func base64Digest(of text: String) -> String {
+    public static func base64Digest(of text: String) -> String {
         Data(digest(Array(text.utf8))).base64EncodedString()
     }
 

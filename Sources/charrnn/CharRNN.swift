@@ -23,6 +23,7 @@ struct CharRNN: ParsableCommand {
             PlotCommand.self,
             VizCommand.self,
             BenchCommand.self,
+            ServeCommand.self,
         ])
 
     /// charrnn's version number alone (`--version` adds the kernel set in use).

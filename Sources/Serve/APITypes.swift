@@ -1,0 +1,112 @@
+// The JSON bodies of the API, one Codable type each; field names are the wire's (snake_case).
+
+/// `GET /v1/models`: one loaded model.
+public struct ModelInfo: Codable, Equatable, Sendable {
+    public var name: String
+    public var cell: String                      // lstm | gru | rnn (layer-norm: "lstm" with layer_norm true)
+    public var layerNorm: Bool
+    public var layers: Int
+    public var hiddenSize: Int
+    public var vocabularySize: Int
+    public var charactersTrained: Int?           // iterations × batch size × sequence length, when recorded
+    public var bestValidationLoss: Double?       // nats per character
+
+    enum CodingKeys: String, CodingKey {
+        case name, cell, layers
+        case layerNorm = "layer_norm", hiddenSize = "hidden_size", vocabularySize = "vocabulary_size"
+        case charactersTrained = "characters_trained", bestValidationLoss = "best_validation_loss"
+    }
+}
+
+public struct ModelList: Codable, Equatable, Sendable {
+    public var models: [ModelInfo]
+}
+
+/// `POST /v1/generate`. Absent fields take `charrnn sample`'s defaults.
+public struct GenerateRequest: Codable, Equatable, Sendable {
+    public var model: String?                    // default: the first model loaded
+    public var prime: String?
+    public var temperature: Float?               // 0.8; 0 is greedy
+    public var topK: Int?
+    public var topP: Float?
+    public var length: Int?                      // 200
+    public var seed: UInt64?                     // a fresh one, reported
+    public var stop: String?
+    public var count: Int?                       // 1; seeds S, S+1, …
+    public var stream: Bool?
+    public var beam: Int?
+    public var bestOf: Int?
+
+    public init(model: String? = nil, prime: String? = nil, temperature: Float? = nil, topK: Int? = nil, topP: Float? = nil,
+                length: Int? = nil, seed: UInt64? = nil, stop: String? = nil, count: Int? = nil, stream: Bool? = nil,
+                beam: Int? = nil, bestOf: Int? = nil) {
+        self.model = model; self.prime = prime; self.temperature = temperature; self.topK = topK; self.topP = topP
+        self.length = length; self.seed = seed; self.stop = stop; self.count = count; self.stream = stream
+        self.beam = beam; self.bestOf = bestOf
+    }
+
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case model, prime, temperature, length, seed, stop, count, stream, beam
+        case topK = "top_k", topP = "top_p", bestOf = "best_of"
+    }
+}
+
+/// Why a sample ended.
+public enum StopReason: String, Codable, Sendable {
+    case length                                  // `length` characters were generated
+    case stop                                    // the stop string was generated
+}
+
+/// One generated sample: the non-streamed answer's element and the stream's `done` event.
+public struct SampleResult: Codable, Equatable, Sendable {
+    public var index: Int                        // 0..<count
+    public var text: String?                     // the generated text (not the prime); absent in the stream's `done` event
+    public var seed: UInt64?                     // absent for beam search, which draws nothing
+    public var characters: Int
+    public var logProb: Double                   // Σ log p(char), nats, under the untempered model
+    public var meanLogProb: Double               // per character
+    public var stopReason: StopReason
+
+    enum CodingKeys: String, CodingKey {
+        case index, text, seed, characters
+        case logProb = "log_prob", meanLogProb = "mean_log_prob", stopReason = "stop_reason"
+    }
+}
+
+public struct GenerateResponse: Codable, Equatable, Sendable {
+    public var model: String
+    public var samples: [SampleResult]
+}
+
+/// A streamed piece of text (`event: text`).
+public struct TextEvent: Codable, Equatable, Sendable {
+    public var index: Int
+    public var text: String
+}
+
+/// `POST /v1/score`.
+public struct ScoreRequest: Codable, Equatable, Sendable {
+    public var model: String?
+    public var text: String
+    public init(model: String? = nil, text: String) { self.model = model; self.text = text }
+
+    enum CodingKeys: String, CodingKey, CaseIterable { case model, text }
+}
+
+public struct ScoreResponse: Codable, Equatable, Sendable {
+    public var model: String
+    public var natsPerCharacter: Double
+    public var bitsPerCharacter: Double
+    public var charactersScored: Int             // characters predicted: all known ones after the first
+    public var unknownCharacters: Int            // characters outside the vocabulary: left out, or read as <unk> when the model folds them
+
+    enum CodingKeys: String, CodingKey {
+        case model
+        case natsPerCharacter = "nats_per_character", bitsPerCharacter = "bits_per_character"
+        case charactersScored = "characters_scored", unknownCharacters = "unknown_characters"
+    }
+}
+
+public struct ErrorBody: Codable, Equatable, Sendable {
+    public var error: String
+}

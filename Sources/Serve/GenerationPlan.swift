@@ -1,0 +1,71 @@
+import Sampler
+import Tokenizer
+
+/// A `GenerateRequest` checked against the limits and the model, with the
+/// defaults filled in and the prime encoded: what a worker runs.
+struct GenerationPlan: Sendable {
+    enum Search: Sendable { case beam(Int), bestOf(Int) }
+
+    var model: String
+    var prime: [Int32]
+    var policy: SamplingPolicy
+    var length: Int
+    var seed: UInt64
+    var stop: String?
+    var count: Int
+    var stream: Bool
+    var search: Search?
+
+    static let defaultLength = 200
+
+    init(_ r: GenerateRequest, model: String, vocabularyOf sampler: Sampler, limits: ServeLimits) throws(APIError) {
+        self.model = model
+        length = r.length ?? Self.defaultLength
+        count = r.count ?? 1
+        stream = r.stream ?? false
+        stop = r.stop
+        policy = SamplingPolicy(temperature: r.temperature ?? 0.8, topK: r.topK, topP: r.topP)
+        seed = r.seed ?? UInt64.random(in: 0...UInt64(Int64.max))   // as `charrnn sample` draws one
+        if !(0...limits.maxLength).contains(length) {
+            throw .badRequest("length must be between 0 and \(limits.maxLength) (got \(length))")
+        }
+        if !(1...limits.maxCount).contains(count) { throw .badRequest("count must be between 1 and \(limits.maxCount) (got \(count))") }
+        if let p = policy.problem { throw .badRequest(p) }
+        if stop == "" { throw .badRequest("stop must be a non-empty string") }
+        if r.beam != nil && r.bestOf != nil { throw .badRequest("give beam or best_of, not both") }
+        if let width = r.beam {
+            if !(1...limits.maxBeam).contains(width) { throw .badRequest("beam must be between 1 and \(limits.maxBeam) (got \(width))") }
+            let sampling = [r.temperature.map { _ in "temperature" }, r.topK.map { _ in "top_k" }, r.topP.map { _ in "top_p" },
+                            r.seed.map { _ in "seed" }, count != 1 ? "count" : nil].compactMap { $0 }
+            if !sampling.isEmpty {
+                throw .badRequest("beam searches deterministically; it takes no \(sampling.joined(separator: ", "))")
+            }
+            search = .beam(width)
+        }
+        if let n = r.bestOf {
+            if !(1...limits.maxBestOf).contains(n) { throw .badRequest("best_of must be between 1 and \(limits.maxBestOf) (got \(n))") }
+            if count != 1 { throw .badRequest("best_of returns one sample; it cannot be combined with count") }
+            search = .bestOf(n)
+        }
+        // A search holds its lane throughout: its model steps are bounded like one longest sample's.
+        let steps: Int? = switch search { case .beam(let w)?: w * length; case .bestOf(let n)?: n * length; case nil: nil }
+        if let steps, steps > limits.maxLength {
+            throw .badRequest("beam or best_of × length must be at most \(limits.maxLength) (got \(steps))")
+        }
+
+        let text = r.prime ?? ""
+        if text.utf8.count > limits.maxPrimeBytes {
+            throw .tooLarge("the prime is \(text.utf8.count) bytes, over the limit of \(limits.maxPrimeBytes)")
+        }
+        do {
+            prime = try sampler.encodePrime(text, unknown: .fail).ids   // a folding vocabulary reads them as <unk>
+        } catch {
+            switch error {
+            case .unknownCharacters(let cs):
+                throw .badRequest("the prime has \(cs.count) character\(cs.count == 1 ? "" : "s") the model has never seen: "
+                                  + Vocabulary.displayList(cs))
+            case .prime(let m): throw .badRequest("prime: \(m)")
+            }
+        }
+    }
+}

@@ -1,0 +1,117 @@
+import Dispatch
+import Foundation
+import RNN
+import Sampler
+
+/// One core's worth of generation: a `Sampler` per model, which one request at
+/// a time computes with, the others waiting their turn in order.
+///
+/// A model's step writes into scratch buffers and weight copies its
+/// `StackedRNN` owns, so two threads must never step one `Sampler` at once;
+/// the parameters themselves are one shared, read-only array (each lane's
+/// model holds the same copy-on-write storage). Each request keeps its own
+/// recurrent state inside `Sampler.generate`.
+///
+/// A request holds its lane for a slice (`Server.sliceNanoseconds`), then
+/// passes it to the next waiter, so that dozens of streams progress together
+/// on two cores. A request that is just starting goes ahead of those already
+/// streaming (behind other new ones), so that its first character comes after
+/// one slice, not after a turn of every stream.
+final class Lane: @unchecked Sendable {
+    let samplers: [String: Sampler]
+    private let lock = NSLock()
+    private var busy = false
+    private var waiting: [DispatchSemaphore] = []   // the lane is handed to the first
+    private var newcomers = 0                        // how many at the front of `waiting` are just starting
+    private var requests = 0                         // holding the lane or waiting for it
+
+    init(checkpoints: [(name: String, checkpoint: Checkpoint)]) {
+        var samplers: [String: Sampler] = [:]
+        for (name, checkpoint) in checkpoints { samplers[name] = Sampler(checkpoint: checkpoint) }
+        self.samplers = samplers
+    }
+
+    /// Joins the lane (counted in `load`) and waits for its turn.
+    func enter(_ turn: DispatchSemaphore) {
+        lock.lock()
+        requests += 1
+        lock.unlock()
+        acquire(turn, newcomer: true)
+    }
+
+    /// Requests on this lane: holding it or waiting (to pick the least loaded lane).
+    var load: Int {
+        lock.lock()
+        defer { lock.unlock() }
+        return requests
+    }
+
+    func leave() {
+        lock.lock()
+        requests -= 1
+        lock.unlock()
+        release()
+    }
+
+    /// Lets each waiter have a turn, then takes the lane back: a no-op when nobody waits.
+    func yieldTurn(_ turn: DispatchSemaphore) {
+        lock.lock()
+        let others = !waiting.isEmpty
+        lock.unlock()
+        if others {
+            release()
+            acquire(turn, newcomer: false)
+        }
+    }
+
+    private func acquire(_ turn: DispatchSemaphore, newcomer: Bool) {
+        lock.lock()
+        if !busy {
+            busy = true
+            lock.unlock()
+            return
+        }
+        if newcomer {
+            waiting.insert(turn, at: newcomers)
+            newcomers += 1
+        } else {
+            waiting.append(turn)
+        }
+        lock.unlock()
+        turn.wait()   // released by `release`, which hands the lane over still busy
+    }
+
+    private func release() {
+        lock.lock()
+        if waiting.isEmpty {
+            busy = false
+        } else {
+            newcomers = max(0, newcomers - 1)
+            waiting.removeFirst().signal()
+        }
+        lock.unlock()
+    }
+}
+
+/// The lanes, one per core, and the choice among them.
+final class Lanes: @unchecked Sendable {
+    let lanes: [Lane]
+
+    init(count: Int, checkpoints: [(name: String, checkpoint: Checkpoint)]) {
+        lanes = (0..<count).map { _ in Lane(checkpoints: checkpoints) }
+    }
+
+    /// The lane with the fewest requests on it.
+    func leastLoaded() -> Lane {
+        lanes.min { $0.load < $1.load }!
+    }
+
+    /// Runs `body` on the least loaded lane, holding it (body may yield it with `yieldTurn`).
+    func run<T>(_ body: (Lane, _ yieldTurn: () -> Void) throws -> T) rethrows -> T {
+        let lane = leastLoaded()
+        let turn = DispatchSemaphore(value: 0)
+        lane.enter(turn)
+        defer { lane.leave() }
+        return try body(lane) { lane.yieldTurn(turn) }
+    }
+}

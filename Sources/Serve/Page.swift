@@ -1,0 +1,164 @@
+import Visualize
+
+/// `GET /`: one self-contained page to write with. It makes no request but to
+/// this server's API (`connect-src 'self'`); its one script is allowed by hash.
+enum Page {
+    /// The policy in the page's <meta> (so that a saved copy keeps it), and in the header with what only a header can say.
+    static let pagePolicy = "default-src 'none'; style-src 'unsafe-inline'; connect-src 'self'; "
+        + "script-src 'sha256-\(SHA256.base64Digest(of: script))'; base-uri 'none'; form-action 'none'"
+    static let contentSecurityPolicy = pagePolicy + "; frame-ancestors 'none'"
+
+    static let html: [UInt8] = Array("""
+        <!DOCTYPE html>
+        <html lang="en">
+        <head>
+        <meta charset="utf-8">
+        <meta name="viewport" content="width=device-width, initial-scale=1">
+        <meta http-equiv="Content-Security-Policy" content="\(pagePolicy)">
+        <title>charrnn</title>
+        <style>\(style)</style>
+        </head>
+        <body>
+        <main>
+        <h1>charrnn</h1>
+        <noscript>This page streams text with JavaScript; please allow scripts for this page.</noscript>
+        <label for="prime">Prime</label>
+        <textarea id="prime" dir="auto" rows="3" placeholder="Text to start from (Ctrl+Enter to write)"></textarea>
+        <div class="controls">
+          <label>Model <select id="model"></select></label>
+          <label>Temperature <input id="temperature" type="number" min="0" max="5" step="0.05" value="0.8"></label>
+          <label>Top-p <input id="top_p" type="number" min="0.01" max="1" step="0.01" value="1"></label>
+          <label>Length <input id="length" type="number" min="1" step="50" value="500"></label>
+          <label>Seed <input id="seed" type="number" min="0" step="1" placeholder="random"></label>
+        </div>
+        <div class="controls">
+          <button id="write" type="button" title="Ctrl+Enter">Write</button>
+          <button id="continue" type="button" disabled>Continue</button>
+          <button id="stop" type="button" disabled>Stop</button>
+        </div>
+        <p id="status" role="status" aria-live="polite"></p>
+        <div id="out" dir="auto" tabindex="0" aria-label="Generated text"><span id="primed"></span><span id="generated"></span></div>
+        </main>
+        <script>\(script)</script>
+        </body>
+        </html>
+        """.utf8)
+
+    static let style = """
+        body { font: 16px/1.5 system-ui, sans-serif; margin: 0; background: #fafaf8; color: #222; }
+        main { max-width: 52rem; margin: 0 auto; padding: 1rem; }
+        h1 { font-size: 1.3rem; margin: 0 0 .5rem; }
+        textarea, #out { width: 100%; box-sizing: border-box; font: 15px/1.5 ui-monospace, monospace; }
+        textarea { padding: .5rem; }
+        .controls { display: flex; flex-wrap: wrap; gap: .6rem 1rem; margin: .6rem 0; align-items: center; }
+        .controls input { width: 6rem; }
+        button { font-size: 1rem; padding: .3rem 1rem; }
+        #status { min-height: 1.5em; color: #555; margin: .3rem 0; }
+        #status.error { color: #b00020; }
+        #out { white-space: pre-wrap; overflow-wrap: anywhere; border: 1px solid #ccc; background: #fff; padding: .5rem; min-height: 8rem; }
+        #primed { color: #777; }
+        """
+
+    static let script = """
+        "use strict";
+        const $ = id => document.getElementById(id);
+        let controller = null;
+
+        fetch("/v1/models").then(r => r.json()).then(list => {
+          for (const m of list.models) {
+            const o = document.createElement("option");
+            o.value = m.name;
+            o.textContent = m.name + " (" + m.cell + " " + m.layers + "×" + m.hidden_size + ")";
+            $("model").appendChild(o);
+          }
+        }).catch(e => status("cannot list the models: " + e, true));
+
+        function status(text, isError) {
+          $("status").textContent = text;
+          $("status").className = isError ? "error" : "";
+        }
+
+        function busy(on) {
+          $("write").disabled = on;
+          $("continue").disabled = on || $("primed").textContent + $("generated").textContent === "";
+          $("stop").disabled = !on;
+        }
+
+        function request(prime) {
+          const body = { model: $("model").value || undefined, prime: prime, stream: true,
+                         temperature: Number($("temperature").value), length: Number($("length").value) };
+          const p = Number($("top_p").value);
+          if (p < 1) body.top_p = p;
+          if ($("seed").value !== "") body.seed = Number($("seed").value);
+          return body;
+        }
+
+        // Reads the server-sent events of a streamed answer, calling onEvent(name, data) for each.
+        async function readEvents(response, onEvent) {
+          const reader = response.body.getReader();
+          const decoder = new TextDecoder();
+          let pending = "";
+          for (;;) {
+            const { value, done } = await reader.read();
+            if (done) break;
+            pending += decoder.decode(value, { stream: true });
+            let cut;
+            while ((cut = pending.indexOf("\\n\\n")) >= 0) {
+              const block = pending.slice(0, cut);
+              pending = pending.slice(cut + 2);
+              let name = "message", data = "";
+              for (const line of block.split("\\n")) {
+                if (line.startsWith("event: ")) name = line.slice(7);
+                else if (line.startsWith("data: ")) data += line.slice(6);
+              }
+              onEvent(name, JSON.parse(data));
+            }
+          }
+        }
+
+        async function generate(continuing) {
+          if (!continuing) {
+            $("primed").textContent = $("prime").value;
+            $("generated").textContent = "";
+          }
+          const prime = $("primed").textContent + $("generated").textContent;
+          if (continuing) {
+            $("primed").textContent = prime;
+            $("generated").textContent = "";
+          }
+          controller = new AbortController();
+          busy(true);
+          status("writing…");
+          try {
+            const response = await fetch("/v1/generate", { method: "POST", signal: controller.signal,
+              headers: { "Content-Type": "application/json" }, body: JSON.stringify(request(prime)) });
+            if (!response.ok) {
+              const problem = await response.json().catch(() => ({ error: response.statusText }));
+              throw new Error(problem.error);
+            }
+            await readEvents(response, (name, data) => {
+              if (name === "text") $("generated").append(data.text);
+              else if (name === "done") status(data.characters + " characters, mean log-probability "
+                + data.mean_log_prob.toFixed(3) + " nats/char, seed " + data.seed + ", stopped by " + data.stop_reason);
+              else if (name === "error") status(data.error, true);
+            });
+          } catch (e) {
+            if (e.name === "AbortError") status("stopped");
+            else status(String(e.message || e), true);
+          } finally {
+            controller = null;
+            busy(false);
+          }
+        }
+
+        $("write").addEventListener("click", () => generate(false));
+        $("continue").addEventListener("click", () => generate(true));
+        $("stop").addEventListener("click", () => controller && controller.abort());
+        document.addEventListener("keydown", e => {
+          if (e.key === "Enter" && (e.ctrlKey || e.metaKey) && !$("write").disabled) {
+            e.preventDefault();
+            generate(false);
+          }
+        });
+        """
+}

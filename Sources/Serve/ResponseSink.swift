@@ -1,0 +1,85 @@
+import Foundation
+import NIOCore
+import NIOHTTP1
+import Synchronization
+
+/// Where one request's answer goes, from any thread: a whole response, or a
+/// `text/event-stream` written event by event. It also carries the request's
+/// cancellation: set when the client goes away (or the server shuts down), and
+/// read by the generation before every character.
+final class ResponseSink: Sendable {
+    private let channel: any Channel
+    private let keepAlive: Bool
+    private let cancellation = Atomic<Bool>(false)
+
+    init(channel: any Channel, keepAlive: Bool) {
+        self.channel = channel
+        self.keepAlive = keepAlive
+    }
+
+    var isCancelled: Bool { cancellation.load(ordering: .relaxed) }
+    func cancel() { cancellation.store(true, ordering: .relaxed) }
+
+    static let encoder: JSONEncoder = {
+        let e = JSONEncoder()
+        e.outputFormatting = [.withoutEscapingSlashes, .sortedKeys]
+        return e
+    }()
+
+    static func json(_ value: some Encodable) -> [UInt8] {
+        // Our own types only: encoding cannot fail (no non-finite Double reaches them).
+        (try? encoder.encode(value)).map(Array.init) ?? Array(#"{"error":"cannot encode the answer"}"#.utf8)
+    }
+
+    /// A whole response with Content-Length.
+    func send(_ status: HTTPResponseStatus, contentType: String, body: [UInt8], headers extra: [(String, String)] = []) {
+        var headers = HTTPHeaders([("Content-Type", contentType), ("Content-Length", "\(body.count)")] + extra)
+        headers.add(name: "Cache-Control", value: "no-store")
+        if !keepAlive { headers.add(name: "Connection", value: "close") }
+        var buffer = channel.allocator.buffer(capacity: body.count)
+        buffer.writeBytes(body)
+        channel.write(HTTPServerResponsePart.head(HTTPResponseHead(version: .http1_1, status: status, headers: headers)),
+                      promise: nil)
+        channel.write(HTTPServerResponsePart.body(.byteBuffer(buffer)), promise: nil)
+        end()
+    }
+
+    func sendJSON(_ value: some Encodable, status: HTTPResponseStatus = .ok) {
+        send(status, contentType: "application/json; charset=utf-8", body: Self.json(value))
+    }
+
+    func send(_ error: APIError) {
+        var extra: [(String, String)] = []
+        if case .methodNotAllowed(let allowed) = error { extra.append(("Allow", allowed)) }
+        if case .busy(let seconds) = error { extra.append(("Retry-After", "\(seconds)")) }
+        send(error.status, contentType: "application/json; charset=utf-8", body: Self.json(ErrorBody(error: error.message)),
+             headers: extra)
+    }
+
+    /// Starts a `text/event-stream` (chunked); then `event(_:_:)`s, then `end()`.
+    func startStream() {
+        var headers = HTTPHeaders([("Content-Type", "text/event-stream; charset=utf-8"), ("Cache-Control", "no-store"),
+                                   ("X-Accel-Buffering", "no")])
+        if !keepAlive { headers.add(name: "Connection", value: "close") }
+        channel.write(HTTPServerResponsePart.head(HTTPResponseHead(version: .http1_1, status: .ok, headers: headers)),
+                      promise: nil)
+    }
+
+    /// One server-sent event, sent at once: `event: name`, `data: <json>`.
+    func event(_ name: String, _ value: some Encodable) {
+        var bytes = Array("event: \(name)\ndata: ".utf8)
+        bytes += Self.json(value)     // JSON has no raw newline, so one data line
+        bytes += [0x0A, 0x0A]
+        var buffer = channel.allocator.buffer(capacity: bytes.count)
+        buffer.writeBytes(bytes)
+        channel.writeAndFlush(HTTPServerResponsePart.body(.byteBuffer(buffer)), promise: nil)
+    }
+
+    /// Ends the response; closes the connection unless the client keeps it alive.
+    func end() {
+        let channel = self.channel, keepAlive = self.keepAlive
+        channel.writeAndFlush(HTTPServerResponsePart.end(nil)).whenComplete { _ in
+            if !keepAlive { channel.close(promise: nil) }
+        }
+    }
+}

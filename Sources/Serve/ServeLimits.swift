@@ -1,0 +1,31 @@
+import Foundation
+
+/// What one server accepts and how much work it takes on at once; each limit
+/// has a `charrnn serve` flag, and its default is here only.
+public struct ServeLimits: Sendable {
+    public var maxLength = 10_000           // characters per sample; model steps per search; characters of a text to score
+    public var maxPrimeBytes = 16_384       // UTF-8 bytes of a prime (413 past it)
+    public var maxBodyBytes = 1 << 20       // bytes of a request body (413 past it); bounds /v1/score's text too
+    public var maxCount = 16                // samples per request
+    public var maxBeam = 64                 // beam width
+    public var maxBestOf = 64               // best-of draws
+    public var lanes = ProcessInfo.processInfo.activeProcessorCount   // generations computing at once: one per core
+    public var maxGenerations = 64          // requests being generated, taking turns on the lanes
+    public var queue = 16                   // requests waiting for one of those; past it, 503
+    public var retryAfterSeconds = 1        // the 503's Retry-After
+
+    public init() {}
+
+    /// A one-line reason these limits cannot be used, or nil.
+    public var problem: String? {
+        let named: [(String, Int, ClosedRange<Int>)] = [
+            ("--max-length", maxLength, 1...100_000_000), ("--max-prime-bytes", maxPrimeBytes, 1...100_000_000),
+            ("--max-body-bytes", maxBodyBytes, 64...1_000_000_000), ("--workers", lanes, 1...256),
+            ("--max-generations", maxGenerations, 1...4096), ("--queue", queue, 0...100_000),
+        ]
+        for (flag, value, range) in named where !range.contains(value) {
+            return "\(flag) must be between \(range.lowerBound) and \(range.upperBound) (got \(value))"
+        }
+        return nil
+    }
+}

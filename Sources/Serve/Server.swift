@@ -1,0 +1,333 @@
+import Dispatch
+import Foundation
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import RNN
+import Sampler
+import Synchronization
+import Tokenizer
+import Training
+
+/// The API behind `charrnn serve`: the router, and the generation and scoring
+/// work it hands to the worker threads.
+///
+/// Requests that use a model are admitted up to `maxGenerations + queue` at
+/// once (503 past that) and run on a pool of `maxGenerations` threads, off the
+/// event loop; they compute on `lanes` (one per core), taking turns (`Lane`).
+public final class Server: Sendable {
+    public let limits: ServeLimits
+    let models: [ModelInfo]              // in load order; the first is the default
+    let lanes: Lanes
+    private let pool: NIOThreadPool
+    private let admitted = Atomic<Int>(0)
+    private let draining = Atomic<Bool>(false)
+    private let sinks = Mutex<[ObjectIdentifier: ResponseSink]>([:])   // the admitted requests' sinks
+    private let cancelled = Atomic<Int>(0)
+
+    /// How long a request computes before it hands its lane to the next (and flushes its text).
+    static let sliceNanoseconds: UInt64 = 5_000_000
+
+    public init(models: [(name: String, checkpoint: Checkpoint)], limits: ServeLimits) {
+        precondition(!models.isEmpty, "Server: at least one model (the command line checks it)")
+        self.limits = limits
+        self.models = models.map { ModelInfo(name: $0.name, checkpoint: $0.checkpoint) }
+        lanes = Lanes(count: limits.lanes, checkpoints: models)
+        pool = NIOThreadPool(numberOfThreads: limits.maxGenerations)
+        pool.start()
+    }
+
+    /// Requests admitted and not yet finished (queued or running).
+    public var inFlight: Int { admitted.load(ordering: .relaxed) }
+    /// Generations ended early because their client went away (or the server stopped).
+    public var cancelledGenerations: Int { cancelled.load(ordering: .relaxed) }
+
+    // MARK: - The router
+
+    /// `origin` and `host` are the request's headers: a browser names the page that sent a request in
+    /// Origin, and one from another site's page is refused, so that no web page can drive the server.
+    func respond(to method: HTTPMethod, uri: String, origin: String?, host: String?, body: [UInt8], sink: ResponseSink) {
+        let path = uri.prefix { $0 != "?" }
+        do throws(APIError) {
+            if let origin, origin != "http://" + (host ?? "") {
+                throw .forbidden("requests from another site's page are refused (Origin \(origin))")
+            }
+            switch path {
+            case "/":
+                try allow(method, .GET)
+                sink.send(.ok, contentType: "text/html; charset=utf-8", body: Page.html,
+                          headers: [("Content-Security-Policy", Page.contentSecurityPolicy)])
+            case "/v1/models":
+                try allow(method, .GET)
+                sink.sendJSON(ModelList(models: models))
+            case "/v1/generate":
+                try allow(method, .POST)
+                let request = try decode(GenerateRequest.self, body, fields: GenerateRequest.CodingKeys.allCases.map(\.rawValue))
+                let name = try model(named: request.model)
+                let plan = try GenerationPlan(request, model: name, vocabularyOf: lanes.lanes[0].samplers[name]!, limits: limits)
+                try admit(sink) { self.generate(plan, sink) }
+            case "/v1/score":
+                try allow(method, .POST)
+                let request = try decode(ScoreRequest.self, body, fields: ScoreRequest.CodingKeys.allCases.map(\.rawValue))
+                let name = try model(named: request.model)
+                try admit(sink) { self.score(request.text, model: name, sink) }
+            default:
+                throw .notFound("no such path: \(path) (the API: GET /v1/models, POST /v1/generate, POST /v1/score)")
+            }
+        } catch {
+            sink.send(error)
+        }
+    }
+
+    private func allow(_ method: HTTPMethod, _ allowed: HTTPMethod) throws(APIError) {
+        if method != allowed { throw .methodNotAllowed(allowed: allowed.rawValue) }
+    }
+
+    private func model(named name: String?) throws(APIError) -> String {
+        guard let name else { return models[0].name }
+        guard models.contains(where: { $0.name == name }) else {
+            throw .notFound("no model named \(name); loaded: \(models.map(\.name).joined(separator: ", "))")
+        }
+        return name
+    }
+
+    /// The body as `T`, with a message that names the field for a wrong type and refuses unknown fields.
+    private func decode<T: Decodable>(_ type: T.Type, _ body: [UInt8], fields: [String]) throws(APIError) -> T {
+        let data = Data(body)
+        guard let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
+            throw .badRequest("the body must be a JSON object")
+        }
+        let unknown = object.keys.filter { !fields.contains($0) }.sorted()
+        if !unknown.isEmpty {
+            throw .badRequest("unknown field\(unknown.count == 1 ? "" : "s") \(unknown.joined(separator: ", ")); the fields are \(fields.joined(separator: ", "))")
+        }
+        do {
+            return try JSONDecoder().decode(T.self, from: data)
+        } catch let DecodingError.typeMismatch(expected, context), let DecodingError.valueNotFound(expected, context) {
+            throw .badRequest("\(context.codingPath.map(\.stringValue).joined(separator: ".")) must be \(Self.jsonName(of: expected))")
+        } catch let DecodingError.keyNotFound(key, _) {
+            throw .badRequest("\(key.stringValue) is required")
+        } catch {
+            throw .badRequest("the body must be a JSON object with fields \(fields.joined(separator: ", "))")
+        }
+    }
+
+    private static func jsonName(of type: Any.Type) -> String {
+        switch type {
+        case is String.Type: "a string"
+        case is Bool.Type: "true or false"
+        case is Float.Type, is Double.Type: "a number"
+        default: "an integer in range"
+        }
+    }
+
+    /// Runs `work` on the pool, or throws 503 when the generation slots and the queue are full (or the server is stopping).
+    private func admit(_ sink: ResponseSink, _ work: @escaping @Sendable () -> Void) throws(APIError) {
+        let busy = APIError.busy(retryAfter: limits.retryAfterSeconds)
+        if draining.load(ordering: .relaxed) { throw busy }
+        let capacity = limits.maxGenerations + limits.queue
+        let admittedNow = admitted.add(1, ordering: .relaxed).newValue
+        if admittedNow > capacity {
+            admitted.subtract(1, ordering: .relaxed)
+            throw busy
+        }
+        sinks.withLock { $0[ObjectIdentifier(sink)] = sink }
+        pool.submit { _ in
+            work()
+            if sink.isCancelled { self.cancelled.add(1, ordering: .relaxed) }
+            self.sinks.withLock { _ = $0.removeValue(forKey: ObjectIdentifier(sink)) }
+            self.admitted.subtract(1, ordering: .relaxed)
+        }
+    }
+
+    // MARK: - Work on the pool
+
+    /// Samples (streamed as they come, or answered whole), or a beam / best-of search, through the same
+    /// `Sampler` calls as `charrnn sample`: the same seed and options give the same text.
+    private func generate(_ plan: GenerationPlan, _ sink: ResponseSink) {
+        var results: [SampleResult] = []
+        if plan.stream { sink.startStream() }
+        do {
+            try lanes.run { lane, yieldTurn in
+                let sampler = lane.samplers[plan.model]!
+                if let search = plan.search {
+                    if sink.isCancelled { return }
+                    let found = switch search {
+                    case .beam(let width): try sampler.beamSearch(prime: plan.prime, length: plan.length, width: width, stop: plan.stop)
+                    case .bestOf(let n): try sampler.bestOf(n, prime: plan.prime, length: plan.length, policy: plan.policy, seed: plan.seed, stop: plan.stop)
+                    }
+                    let result = SampleResult(index: 0, text: found.text, seed: found.seed, characters: found.generated.count,
+                                              logProb: found.logProbabilitySum, meanLogProb: found.meanLogProbability,
+                                              stopReason: found.stopped ? .stop : .length)
+                    deliver(result, plan, sink, into: &results)
+                    return
+                }
+                for index in 0..<plan.count where !sink.isCancelled {
+                    let seed = plan.seed &+ UInt64(index)
+                    var text: [UInt8] = []      // the whole text (answered whole) or what is not sent yet (streamed)
+                    var sent = 0                // characters sent so far
+                    var sliceStart = DispatchTime.now().uptimeNanoseconds
+                    func send() {
+                        if !text.isEmpty { sink.event("text", TextEvent(index: index, text: String(decoding: text, as: UTF8.self))) }
+                        text.removeAll(keepingCapacity: true)
+                    }
+                    let g = try sampler.generate(prime: plan.prime, length: plan.length, policy: plan.policy, seed: seed,
+                                                 stop: plan.stop) { _, bytes in
+                        if sink.isCancelled { return false }
+                        text += bytes
+                        let now = DispatchTime.now().uptimeNanoseconds
+                        if plan.stream && (sent == 0 || now - sliceStart >= Self.sliceNanoseconds) {
+                            send()
+                            sent += 1
+                        }
+                        if now - sliceStart >= Self.sliceNanoseconds {
+                            yieldTurn()
+                            sliceStart = DispatchTime.now().uptimeNanoseconds
+                        }
+                        return true
+                    }
+                    if sink.isCancelled { return }
+                    if plan.stream { send() }
+                    let result = SampleResult(index: index, text: plan.stream ? nil : String(decoding: text, as: UTF8.self),
+                                              seed: seed, characters: g.characterCount, logProb: g.logProbabilitySum,
+                                              meanLogProb: g.meanLogProbability, stopReason: g.stopped ? .stop : .length)
+                    deliver(result, plan, sink, into: &results)
+                }
+            }
+        } catch {
+            let failure = APIError.modelOutput("\(error)")
+            if plan.stream {
+                sink.event("error", ErrorBody(error: failure.message))
+                sink.end()
+            } else {
+                sink.send(failure)
+            }
+            return
+        }
+        if sink.isCancelled { return }    // nobody to answer
+        if plan.stream { sink.end() } else { sink.sendJSON(GenerateResponse(model: plan.model, samples: results)) }
+    }
+
+    /// A finished sample: its `done` event (streamed; a search's text goes first as one `text` event), or kept for the answer.
+    private func deliver(_ result: SampleResult, _ plan: GenerationPlan, _ sink: ResponseSink, into results: inout [SampleResult]) {
+        guard plan.stream else { return results.append(result) }
+        var done = result
+        if let text = done.text {
+            sink.event("text", TextEvent(index: result.index, text: text))
+            done.text = nil
+        }
+        sink.event("done", done)
+    }
+
+    /// `charrnn eval --batch-size 1` on a text: every character after the first known one, with all before it as context.
+    private func score(_ text: String, model name: String, _ sink: ResponseSink) {
+        let vocabulary = lanes.lanes[0].samplers[name]!.vocabulary
+        let units: [String]
+        do { units = try Tokenizer(settings: lanes.lanes[0].samplers[name]!.tokenizer).units(of: text) } catch {
+            return sink.send(.badRequest("text: \(error)"))
+        }
+        if units.count > limits.maxLength {   // scoring holds its lane throughout, like one longest sample
+            return sink.send(.tooLarge("the text has \(units.count) characters, over the limit of \(limits.maxLength)"))
+        }
+        let ids = units.compactMap { vocabulary.readingID(of: $0) }
+        let unknown = units.count { vocabulary.id(of: $0) == nil }
+        let evaluation: Evaluation?
+        do {
+            evaluation = try lanes.run { lane, _ in
+                try Evaluator.evaluateFinite(model: lane.samplers[name]!.model, ids: ids, range: 0..<ids.count,
+                                             batchSize: 1, sequenceLength: 100, scoringTail: true)
+            }
+        } catch {
+            return sink.send(.modelOutput("\(error)"))
+        }
+        guard let e = evaluation else {
+            return sink.send(.badRequest("the text has fewer than 2 characters the model knows; nothing to score"))
+        }
+        sink.sendJSON(ScoreResponse(model: name, natsPerCharacter: e.loss, bitsPerCharacter: e.bitsPerCharacter,
+                                    charactersScored: e.characters, unknownCharacters: unknown))
+    }
+
+    // MARK: - Listening and stopping
+
+    /// Listens on `host:port` (0: any free port) with one event loop for the connections.
+    public func listen(host: String, port: Int) throws -> Listener {
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let bootstrap = ServerBootstrap(group: group)
+            .serverChannelOption(.backlog, value: 256)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelInitializer { channel in
+                channel.pipeline.configureHTTPServerPipeline().flatMapThrowing {
+                    try channel.pipeline.syncOperations.addHandler(HTTPHandler(server: self))
+                }
+            }
+            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+        do {
+            let channel = try bootstrap.bind(host: host, port: port).wait()
+            return Listener(server: self, group: group, channel: channel)
+        } catch {
+            try? group.syncShutdownGracefully()
+            throw ListenError(host: host, port: port, error: error)
+        }
+    }
+
+    /// Refuses new work, lets what is running finish for `grace` seconds, then cancels the rest.
+    func drain(grace: Double) {
+        draining.store(true, ordering: .relaxed)
+        let start = DispatchTime.now().uptimeNanoseconds
+        func waited() -> Double { Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9 }
+        while inFlight > 0 && waited() < grace { usleep(10_000) }
+        for sink in sinks.withLock({ Array($0.values) }) { sink.cancel() }
+        while inFlight > 0 && waited() < grace + 2 { usleep(10_000) }
+    }
+
+    func stopPool() { try? pool.syncShutdownGracefully() }
+}
+
+/// Why `listen` failed, in words ("Address already in use"), not NIO's type dump.
+public struct ListenError: Error, CustomStringConvertible {
+    public let description: String
+
+    init(host: String, port: Int, error: any Error) {
+        let reason: String
+        switch error {
+        case let io as IOError: reason = String(cString: strerror(io.errnoCode))
+        case is SocketAddressError, is SocketAddressError.UnknownHost: reason = "no such host or address"
+        default: reason = "\(error)"
+        }
+        description = "cannot listen on \(host):\(port): \(reason)"
+    }
+}
+
+/// A listening server: its port, and how to stop it.
+public final class Listener: Sendable {
+    public let server: Server
+    private let group: MultiThreadedEventLoopGroup
+    private let channel: any Channel
+
+    init(server: Server, group: MultiThreadedEventLoopGroup, channel: any Channel) {
+        self.server = server
+        self.group = group
+        self.channel = channel
+    }
+
+    public var port: Int { channel.localAddress?.port ?? 0 }
+
+    /// Stops accepting connections, finishes or cuts the requests in flight within about `grace` seconds, and closes everything.
+    public func stop(grace: Double = 3) {
+        try? channel.close().wait()
+        server.drain(grace: grace)
+        try? group.syncShutdownGracefully()
+        server.stopPool()
+    }
+}
+
+extension ModelInfo {
+    init(name: String, checkpoint c: Checkpoint) {
+        let options = try? Trainer.storedOptions(in: c)
+        let iterations = c.training[CheckpointLayout.Training.iteration].flatMap(Int.init)
+        self.init(name: name, cell: c.config.cell.rawValue, layerNorm: c.config.layerNorm, layers: c.config.layerCount,
+                  hiddenSize: c.config.hiddenSize, vocabularySize: c.config.vocabularySize,
+                  charactersTrained: iterations.flatMap { i in options.map { i * $0.batchSize * $0.sequenceLength } },
+                  bestValidationLoss: c.training[CheckpointLayout.Training.bestValidationLoss].flatMap(Double.init))
+    }
+}

@@ -1,0 +1,280 @@
+import Foundation
+import RNN
+import Serve
+import Testing
+
+/// `charrnn serve`'s API in process: a real server on a free loopback port, the
+/// tiny trained fixture as its model, and a raw HTTP client.
+@Suite struct ServeAPITests {
+    static let checkpointPath = Fixtures.trained.appendingPathComponent("checkpoints/run/best.safetensors").path
+
+    /// A listening server over the fixture model (named "run"), stopped by the caller.
+    static func listen(_ adjust: (inout ServeLimits) -> Void = { _ in }) throws -> Listener {
+        var limits = ServeLimits()
+        limits.maxLength = 500
+        limits.maxPrimeBytes = 64
+        limits.maxBodyBytes = 4096
+        limits.maxGenerations = 8   // threads each; the tests run side by side
+        adjust(&limits)
+        let server = Server(models: [("run", try Checkpoint.read(from: checkpointPath))], limits: limits)
+        return try server.listen(host: "127.0.0.1", port: 0)
+    }
+
+    static func generate(_ port: Int, _ json: String) throws -> [String: Any] {
+        let r = try HTTP.request(port: port, "POST", "/v1/generate", json: json)
+        #expect(r.status == 200, "\(r.text)")
+        return try r.json()
+    }
+
+    static func samples(_ answer: [String: Any]) -> [[String: Any]] { answer["samples"] as? [[String: Any]] ?? [] }
+
+    /// Log-probabilities agree to rounding, not to the bit: the `charrnn` binary re-executes itself with
+    /// OPENBLAS_CORETYPE set for this CPU (CharRNN.useOpenBLASKernelsForThisCPU), and this test process does
+    /// not, so the output layer's sgemv may round differently. The text, and a `charrnn serve` process's
+    /// figures, are the same.
+    static func close(_ a: Any?, _ b: Any?) -> Bool {
+        guard let a = a as? Double, let b = b as? Double else { return false }
+        return abs(a - b) <= 1e-6 * max(1, abs(b))
+    }
+
+    @Test func modelsListsTheLoadedModel() throws {
+        let listener = try Self.listen()
+        defer { listener.stop() }
+        let r = try HTTP.request(port: listener.port, "GET", "/v1/models")
+        #expect(r.status == 200)
+        #expect(r.headers["content-type"]?.hasPrefix("application/json") == true)
+        let models = try r.json()["models"] as? [[String: Any]] ?? []
+        let checkpoint = try Checkpoint.read(from: Self.checkpointPath)
+        #expect(models.count == 1)
+        #expect(models.first?["name"] as? String == "run")
+        #expect(models.first?["cell"] as? String == "lstm")
+        #expect(models.first?["layers"] as? Int == 1)
+        #expect(models.first?["hidden_size"] as? Int == 32)
+        #expect(models.first?["vocabulary_size"] as? Int == checkpoint.vocabulary.count)
+        #expect(models.first?["characters_trained"] as? Int == 60 * 8 * 16)   // the fixture's iterations × B × T
+        #expect((models.first?["best_validation_loss"] as? Double).map { $0 > 0 && $0 < 10 } == true)
+    }
+
+    @Test func pageIsSelfContainedUnderItsPolicy() throws {
+        let listener = try Self.listen()
+        defer { listener.stop() }
+        let r = try HTTP.request(port: listener.port, "GET", "/")
+        #expect(r.status == 200)
+        #expect(r.headers["content-type"] == "text/html; charset=utf-8")
+        let policy = try #require(r.headers["content-security-policy"])
+        #expect(policy.contains("default-src 'none'") && policy.contains("connect-src 'self'") && policy.contains("script-src 'sha256-"))
+        #expect(!r.text.contains("http://") && !r.text.contains("https://"))   // nothing fetched from elsewhere
+        #expect(r.text.contains("dir=\"auto\""))
+        #expect(r.text.contains("<label for=\"prime\">"))
+    }
+
+    /// The same seed and options give what `charrnn sample` prints, streamed or not, one sample or several.
+    @Test func generateMatchesSampleCommand() throws {
+        let listener = try Self.listen()
+        defer { listener.stop() }
+        let cli = try Binary.run(["sample", "--checkpoint", "checkpoints/run", "--prime", "the cat", "--length", "120", "--seed", "7",
+                                  "--temp", "0.9", "--top-k", "12", "--no-echo", "--count", "2", "--json"], in: Fixtures.trained)
+        #expect(cli.status == 0, "\(cli.stderr)")
+        let expected = try cli.stdout.split(separator: "\n").map {
+            try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] ?? [:]
+        }
+        let request = #"{"prime":"the cat","length":120,"seed":7,"temperature":0.9,"top_k":12,"count":2"#
+        let whole = Self.samples(try Self.generate(listener.port, request + "}"))
+        #expect(whole.count == 2 && expected.count == 2)
+        for (served, printed) in zip(whole, expected) {
+            #expect(served["text"] as? String == printed["text"] as? String)
+            #expect(served["seed"] as? Int == printed["seed"] as? Int)
+            #expect(Self.close(served["mean_log_prob"], printed["mean_log_prob"]))
+        }
+
+        let stream = try HTTP.request(port: listener.port, "POST", "/v1/generate", json: request + #","stream":true}"#)
+        #expect(stream.status == 200)
+        #expect(stream.headers["content-type"] == "text/event-stream; charset=utf-8")
+        let events = try HTTP.events(stream.text)
+        for index in 0..<2 {
+            let text = events.filter { $0.name == "text" && $0.data["index"] as? Int == index }.map { $0.data["text"] as? String ?? "" }.joined()
+            #expect(text == expected[index]["text"] as? String)
+            let done = try #require(events.first { $0.name == "done" && $0.data["index"] as? Int == index }?.data)
+            #expect(done["seed"] as? Int == 7 + index)
+            #expect(done["characters"] as? Int == 120)
+            #expect(done["stop_reason"] as? String == "length")
+            #expect(Self.close(done["mean_log_prob"], expected[index]["mean_log_prob"]))
+        }
+        #expect(events.last?.name == "done")
+    }
+
+    @Test func stopStringBeamAndBestOfMatchSampleCommand() throws {
+        let listener = try Self.listen()
+        defer { listener.stop() }
+        let stopped = Self.samples(try Self.generate(listener.port, #"{"prime":"the ","length":300,"seed":3,"stop":"."}"#))
+        let cliStop = try Binary.run(["sample", "--checkpoint", "checkpoints/run", "--prime", "the ", "--length", "300", "--seed", "3",
+                                      "--stop", ".", "--no-echo"], in: Fixtures.trained)
+        #expect(stopped.first?["text"] as? String == String(cliStop.stdout.dropLast()))
+        #expect(stopped.first?["stop_reason"] as? String == "stop")
+
+        for (field, flag) in [("beam", "--beam"), ("best_of", "--best-of")] {
+            let seed = field == "best_of" ? #","seed":5"# : ""
+            let served = Self.samples(try Self.generate(listener.port, #"{"prime":"a cat","length":30,"\#(field)":4\#(seed)}"#))
+            var arguments = ["sample", "--checkpoint", "checkpoints/run", "--prime", "a cat", "--length", "30", flag, "4", "--no-echo", "--json"]
+            if field == "best_of" { arguments += ["--seed", "5"] }
+            let cli = try Binary.run(arguments, in: Fixtures.trained)
+            let printed = try JSONSerialization.jsonObject(with: Data(cli.stdout.utf8)) as? [String: Any] ?? [:]
+            #expect(served.first?["text"] as? String == printed["text"] as? String, "\(field)")
+            #expect(Self.close(served.first?["log_prob"], printed["log_prob"]), "\(field)")
+            #expect(served.first?["seed"] as? Int == printed["seed"] as? Int, "\(field)")   // beam: neither has one
+        }
+    }
+
+    /// Scoring a text gives `charrnn eval --batch-size 1`'s loss.
+    @Test func scoreMatchesEvalCommand() throws {
+        let listener = try Self.listen()
+        defer { listener.stop() }
+        let text = "the cat sat on a mat.\nthe dog ran.\n"
+        let file = Fixtures.trained.appendingPathComponent("score-\(UUID().uuidString).txt")
+        try text.write(to: file, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(at: file) }
+        let eval = try Binary.run(["eval", file.path, "--checkpoint", "checkpoints/run", "--batch-size", "1", "--json"], in: Fixtures.trained)
+        let evaluated = try JSONSerialization.jsonObject(with: Data(eval.stdout.utf8)) as? [String: Any] ?? [:]
+
+        let body = String(decoding: try JSONEncoder().encode(["text": text]), as: UTF8.self)
+        let r = try HTTP.request(port: listener.port, "POST", "/v1/score", json: body)
+        #expect(r.status == 200, "\(r.text)")
+        let score = try r.json()
+        let nats = try #require(score["nats_per_character"] as? Double), loss = try #require(evaluated["loss"] as? Double)
+        #expect(abs(nats - loss) < 1e-4)
+        #expect(abs((score["bits_per_character"] as? Double ?? 0) - nats / log(2.0)) < 1e-9)
+        #expect(score["characters_scored"] as? Int == text.count - 1)
+        #expect(score["unknown_characters"] as? Int == 0)
+
+        let unknown = try HTTP.request(port: listener.port, "POST", "/v1/score", json: #"{"text":"the 象 cat"}"#)
+        #expect(try unknown.json()["unknown_characters"] as? Int == 1)
+        #expect(try unknown.json()["characters_scored"] as? Int == 7)   // 8 known characters, the first not predicted
+    }
+
+    @Test(arguments: [
+        ("POST", "/v1/generate", "{not json", 400, "JSON object"),
+        ("POST", "/v1/generate", #"{"length":"long"}"#, 400, "length must be"),
+        ("POST", "/v1/generate", #"{"temp":0.5}"#, 400, "unknown field temp"),
+        ("POST", "/v1/generate", #"{"prime":"the 象 cat ☃"}"#, 400, "象"),
+        ("POST", "/v1/generate", #"{"length":501}"#, 400, "length must be between 0 and 500"),
+        ("POST", "/v1/generate", #"{"temperature":-1}"#, 400, "temperature"),
+        ("POST", "/v1/generate", #"{"beam":2,"seed":1}"#, 400, "takes no seed"),
+        ("POST", "/v1/score", #"{"text":"t"}"#, 400, "fewer than 2"),
+        ("POST", "/v1/generate", #"{"model":"nope"}"#, 404, "no model named nope"),
+        ("GET", "/v2/anything", nil, 404, "no such path"),
+        ("GET", "/v1/generate", nil, 405, "use POST"),
+        ("POST", "/v1/models", "{}", 405, "use GET"),
+        ("POST", "/v1/generate", #"{"prime":"\#(String(repeating: "the cat ", count: 9))"}"#, 413, "prime is 72 bytes"),
+        ("POST", "/v1/score", #"{"text":"\#(String(repeating: "a", count: 5000))"}"#, 413, "request body"),
+        ("POST", "/v1/score", #"{"text":"\#(String(repeating: "a", count: 501))"}"#, 413, "501 characters, over the limit of 500"),
+    ] as [(String, String, String?, Int, String)])
+    func badRequestsGetAJSONErrorAndTheirStatus(method: String, path: String, body: String?, status: Int, message: String) throws {
+        let listener = try Self.listen()
+        defer { listener.stop() }
+        let r = try HTTP.request(port: listener.port, method, path, json: body)
+        #expect(r.status == status, "\(r.text)")
+        #expect(r.headers["content-type"]?.hasPrefix("application/json") == true)
+        let error = try r.json()["error"] as? String ?? ""
+        #expect(error.contains(message), "\(error)")
+        if status == 405 { #expect(r.headers["allow"] != nil) }
+    }
+
+    /// A model whose activations overflow: 500 with the sampler's message, or in a stream, the text
+    /// before the overflow and then an `error` event.
+    @Test func overflowingModelIs500OrAnErrorEvent() throws {
+        let dir = try Binary.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let path = try NonFiniteTests().overflowing(in: dir)
+        let listener = try Server(models: [("overflowing", try Checkpoint.read(from: path))], limits: ServeLimits())
+            .listen(host: "127.0.0.1", port: 0)
+        defer { listener.stop() }
+        let whole = try HTTP.request(port: listener.port, "POST", "/v1/generate", json: #"{"length":5,"seed":1}"#)
+        #expect(whole.status == 500)
+        #expect((try whole.json()["error"] as? String)?.contains("overflowed to +infinity at generated character 2") == true, "\(whole.text)")
+
+        let stream = try HTTP.request(port: listener.port, "POST", "/v1/generate", json: #"{"length":5,"seed":1,"stream":true}"#)
+        #expect(stream.status == 200)
+        let events = try HTTP.events(stream.text)
+        #expect(events.map(\.name) == ["text", "error"], "\(stream.text)")
+        #expect((events.last?.data["error"] as? String)?.contains("overflowed") == true)
+    }
+
+    /// The page's own requests (Origin = this server) are answered; another site's page gets 403.
+    @Test func requestsFromAnotherSitesPageAre403() throws {
+        let listener = try Self.listen()
+        defer { listener.stop() }
+        for (origin, status) in [("http://127.0.0.1:\(listener.port)", 200), ("http://evil.example", 403)] {
+            let c = try HTTPConnection(port: listener.port)
+            try c.send("POST", "/v1/generate", body: Array(#"{"length":3}"#.utf8), origin: origin)
+            let r = try c.response()
+            #expect(r.status == status, "\(origin): \(r.text)")
+            if status == 403 { #expect((try r.json()["error"] as? String)?.contains("another site") == true) }
+        }
+    }
+
+    /// A body announced larger than the limit is refused from its head, before it is read.
+    @Test func announcedBodyOverTheLimitIs413() throws {
+        let listener = try Self.listen()
+        defer { listener.stop() }
+        let c = try HTTPConnection(port: listener.port)
+        try c.send("POST", "/v1/score", body: Array("{}".utf8), contentLength: 1_000_000)
+        let r = try c.response()
+        #expect(r.status == 413)
+        #expect(r.headers["connection"] == "close")
+    }
+
+    /// With one generation slot and no queue, a second request gets 503 with Retry-After while the
+    /// first streams; when the first client disconnects, its generation stops and the slot frees.
+    @Test func busyServerAnswers503AndADisconnectStopsGeneration() throws {
+        let listener = try Self.listen {
+            $0.maxGenerations = 1
+            $0.queue = 0
+            $0.lanes = 1
+            $0.maxLength = 100_000_000
+        }
+        defer { listener.stop() }
+        var streaming: HTTPConnection? = try HTTPConnection(port: listener.port)
+        try streaming?.send("POST", "/v1/generate", body: Array(#"{"prime":"the","length":100000000,"stream":true,"seed":1}"#.utf8))
+        _ = try streaming?.receive(until: "event: text")
+        #expect(listener.server.inFlight == 1)
+
+        let refused = try HTTP.request(port: listener.port, "POST", "/v1/generate", json: #"{"length":5}"#)
+        #expect(refused.status == 503)
+        #expect(refused.headers["retry-after"] == "1")
+        #expect(try refused.json()["error"] as? String != nil)
+
+        streaming = nil   // closes the socket mid-stream
+        let deadline = Date().addingTimeInterval(10)
+        while listener.server.inFlight > 0 && Date() < deadline { usleep(5_000) }
+        #expect(listener.server.inFlight == 0)
+        #expect(listener.server.cancelledGenerations == 1)
+        let after = try HTTP.request(port: listener.port, "POST", "/v1/generate", json: #"{"length":5}"#)
+        #expect(after.status == 200)
+    }
+
+    /// curl sends `Expect: 100-continue` before a body over 1 KB and waits a second for the 100.
+    @Test func expectContinueIsAnsweredAtOnce() throws {
+        let listener = try Self.listen()
+        defer { listener.stop() }
+        let c = try HTTPConnection(port: listener.port, timeoutSeconds: 5)
+        let body = Array(#"{"text":"the cat sat"}"#.utf8)
+        c.write(Array("POST /v1/score HTTP/1.1\r\nHost: x\r\nConnection: close\r\nExpect: 100-continue\r\nContent-Length: \(body.count)\r\n\r\n".utf8))
+        _ = try c.receive(until: "HTTP/1.1 100 Continue\r\n\r\n")
+        c.write(body)
+        let all = try c.receive(until: "characters_scored")
+        #expect(all.contains("HTTP/1.1 200 OK"))
+    }
+
+    /// Requests on one keep-alive connection, one after another.
+    @Test func keepAliveConnectionAnswersInTurn() throws {
+        let listener = try Self.listen()
+        defer { listener.stop() }
+        let c = try HTTPConnection(port: listener.port)
+        try c.send("GET", "/v1/models", keepAlive: true)
+        _ = try c.receive(until: "\"models\"")
+        try c.send("POST", "/v1/generate", body: Array(#"{"length":10,"seed":1}"#.utf8))
+        let text = try c.response()   // the first answer's head, then the second's after it
+        #expect(text.status == 200)
+        #expect(String(decoding: text.body, as: UTF8.self).contains("\"samples\""))
+    }
+}

@@ -1,0 +1,78 @@
+import Foundation
+import Testing
+
+/// `charrnn serve`'s page in a real headless Chromium (scripts/check_serve_page.py through
+/// selenium): type a prime, press Ctrl+Enter, see text stream in, stop it, write to the end,
+/// continue; with an English prime and a CJK one. Skipped, with the reason printed, where
+/// chromium, chromedriver or selenium is missing (CI has none of them).
+@Suite struct ServePageTests {
+    /// The Python that has selenium: $CHARRNN_SELENIUM_PYTHON, /tmp/seleniumenv (README), or python3.
+    static let python: String? = {
+        let candidates = [ProcessInfo.processInfo.environment["CHARRNN_SELENIUM_PYTHON"], "/tmp/seleniumenv/bin/python", "/usr/bin/python3"]
+        return candidates.compactMap { $0 }.first { path in
+            guard FileManager.default.isExecutableFile(atPath: path) else { return false }
+            let p = Process()
+            p.executableURL = URL(fileURLWithPath: path)
+            p.arguments = ["-c", "import selenium"]
+            p.standardError = FileHandle.nullDevice
+            guard (try? p.run()) != nil else { return false }
+            p.waitUntilExit()
+            return p.terminationStatus == 0
+        }
+    }()
+
+    /// Why the browser check cannot run here, printed once; nil when it can.
+    static let missing: String? = {
+        let path = (ProcessInfo.processInfo.environment["PATH"] ?? "").split(separator: ":")
+        func found(_ name: String) -> Bool { path.contains { FileManager.default.isExecutableFile(atPath: "\($0)/\(name)") } }
+        var reasons: [String] = []
+        if !found("chromium") { reasons.append("chromium is not installed (apt-get install chromium)") }
+        if !found("chromedriver") { reasons.append("chromedriver is not installed (apt-get install chromium-driver)") }
+        if python == nil { reasons.append("no python with selenium (python3 -m venv /tmp/seleniumenv && /tmp/seleniumenv/bin/pip install selenium)") }
+        if reasons.isEmpty { return nil }
+        let reason = reasons.joined(separator: "; ")
+        print("ServePageTests: skipped: \(reason)")
+        return reason
+    }()
+
+    /// A tiny model of a Japanese text, trained once in a folder of its own (not the shared
+    /// fixture's, whose newest checkpoint other tests expect to be theirs); an absolute path.
+    static let cjkCheckpoint: String = {
+        let dir = try! Binary.temporaryDirectory()
+        let corpus = (0..<300).map { ["猫が座った。", "犬が走った。", "猫と犬。", "座った猫が走った。"][$0 % 4] }.joined(separator: "\n")
+        try! corpus.write(to: dir.appendingPathComponent("cjk.txt"), atomically: true, encoding: .utf8)
+        let r = try! Binary.run(["train", "cjk.txt", "--checkpoint-dir", "checkpoints/cjk", "--layers", "1", "--hidden", "16",
+                                 "--batch-size", "4", "--seq-length", "8", "--max-iters", "20", "--eval-every", "20", "--seed", "1"],
+                                in: dir)
+        precondition(r.status == 0, "CJK fixture training failed: \(r.stderr)")
+        return dir.appendingPathComponent("checkpoints/cjk").path
+    }()
+
+    @Test(.enabled("needs chromium, chromedriver and selenium; the reason is printed") { missing == nil })
+    func pageStreamsTextInHeadlessChromium() throws {
+        let serve = try ServeCommandTests.ServeProcess(["--checkpoint", "checkpoints/run", "--checkpoint", Self.cjkCheckpoint,
+                                                        "--port", "0", "--max-length", "1000000"])
+        defer {
+            kill(serve.process.processIdentifier, SIGINT)
+            _ = serve.exitStatus()
+        }
+        let port = try serve.port()
+        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+            .appendingPathComponent("../../scripts/check_serve_page.py").standardized.path
+        let check = Process()
+        check.executableURL = URL(fileURLWithPath: Self.python!)
+        check.arguments = [script, "http://127.0.0.1:\(port)/", "--case", "run=the cat", "--case", "cjk=猫が",
+                          "--long-length", "1000000"]
+        let out = Pipe()
+        check.standardOutput = out
+        check.standardError = out
+        let finished = DispatchSemaphore(value: 0)
+        check.terminationHandler = { _ in finished.signal() }
+        try check.run()
+        if finished.wait(timeout: .now() + 90) == .timedOut { kill(check.processIdentifier, SIGKILL) }
+        let output = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(check.terminationStatus == 0, "\(output)")
+        #expect(output.hasSuffix("ok\n"), "\(output)")
+        #expect(output.contains("cjk: prime '猫が'"), "\(output)")
+    }
+}

@@ -1,0 +1,94 @@
+#!/usr/bin/env python3
+"""Drives `charrnn serve`'s page in headless Chromium, as a person would.
+
+    check_serve_page.py URL --case MODEL=PRIME [--case MODEL=PRIME ...] [--screenshot PNG]
+
+For the first case: picks the model, types the prime, presses Ctrl+Enter with a
+long length, sees text arrive while the stream is still open (Stop enabled, the
+text growing), and stops it. For every case: writes a short text to its end and
+checks that the prime and the streamed text are on the page, with the mean
+log-probability in the status line; then "Continue" extends the text. Fails on
+any console error (a Content-Security-Policy violation included). Needs
+Debian's chromium and chromium-driver, and selenium (pip). Exit 0 and "ok" when
+every check holds; 1 with the failed check otherwise.
+"""
+import argparse
+import shutil
+import sys
+
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
+from selenium.webdriver.support.ui import Select, WebDriverWait
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("url")
+    parser.add_argument("--case", action="append", required=True, help="MODEL=PRIME")
+    parser.add_argument("--screenshot")
+    parser.add_argument("--length", type=int, default=300, help="characters per written text")
+    parser.add_argument("--long-length", type=int, default=10000,
+                        help="characters of the text watched while streaming and stopped (at most the server's --max-length)")
+    args = parser.parse_args()
+
+    options = webdriver.ChromeOptions()
+    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--window-size=1000,760"):
+        options.add_argument(flag)
+    options.binary_location = shutil.which("chromium") or shutil.which("chromium-browser")
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    driver = webdriver.Chrome(service=Service(shutil.which("chromedriver")), options=options)
+    wait = WebDriverWait(driver, 20, poll_frequency=0.01)
+    el = lambda i: driver.find_element(By.ID, i)
+    text = lambda i: driver.execute_script("return document.getElementById(arguments[0]).textContent", i)
+
+    def check(condition, what):
+        if not condition:
+            raise SystemExit("check_serve_page: failed: %s (status: %r)" % (what, text("status")))
+
+    def set_value(field, value):
+        el(field).clear()
+        el(field).send_keys(str(value))
+
+    try:
+        driver.get(args.url)
+        wait.until(lambda d: len(Select(el("model")).options) > 0)
+        for n, case in enumerate(args.case):
+            model, prime = case.split("=", 1)
+            Select(el("model")).select_by_value(model)
+            el("prime").clear()
+            el("prime").send_keys(prime)
+            if n == 0:
+                # A long text: watch it stream in, then stop it.
+                set_value("length", args.long_length)
+                el("prime").send_keys(Keys.CONTROL, Keys.ENTER)
+                wait.until(lambda d: len(text("generated")) > 0 and el("stop").is_enabled())
+                seen = len(text("generated"))
+                wait.until(lambda d: len(text("generated")) > seen)
+                check(el("stop").is_enabled(), "text arrives while the stream is open")
+                el("stop").click()
+                wait.until(lambda d: text("status") == "stopped")
+            set_value("length", args.length)
+            set_value("seed", 1)
+            el("prime").send_keys(Keys.CONTROL, Keys.ENTER)
+            wait.until(lambda d: "mean log-probability" in text("status") or "error" in el("status").get_attribute("class"))
+            check("mean log-probability" in text("status"), "%s: the text is written to its end" % model)
+            check(text("primed") == prime, "%s: the prime %r is shown (got %r)" % (model, prime, text("primed")))
+            written = text("generated")
+            check(len(written) > 0, "%s: streamed text is shown" % model)
+            el("continue").click()
+            wait.until(lambda d: "mean log-probability" in text("status") and len(text("generated")) > 0 and text("primed") != prime)
+            check(text("primed") == prime + written, "%s: Continue extends the text" % model)
+            print("check_serve_page: %s: prime %r, wrote %d characters, then continued" % (model, prime, len(written)))
+        problems = [e["message"] for e in driver.get_log("browser") if e["level"] == "SEVERE"]
+        check(not problems, "no console errors: %s" % problems)
+        if args.screenshot:
+            driver.save_screenshot(args.screenshot)
+        print("ok")
+    finally:
+        driver.quit()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
