@@ -57,29 +57,23 @@ public struct RegularFile: ~Copyable {
     /// Fills `buffer` from the current position; returns how many bytes it
     /// got, fewer than `buffer.count` only at the end of the file.
     public func fill(_ buffer: UnsafeMutableRawBufferPointer) throws(FileError) -> Int {
-        guard let base = buffer.baseAddress else { return 0 }
-        var filled = 0
-        while filled < buffer.count {
-            let n = read(fd, base + filled, buffer.count - filled)
-            if n == 0 { break }
-            if n < 0 {
-                let code = errno
-                if code == EINTR { continue }
-                throw FileError(path: path, errno: code)
-            }
-            filled += n
-        }
-        return filled
+        try fill(buffer) { p, n, _ in read(fd, p, n) }
     }
 
     /// Fills `buffer` from byte `offset` of the file (`pread`: the position is
     /// left alone, so several threads may read one file); returns how many
     /// bytes it got, fewer than `buffer.count` only at the end of the file.
     public func fill(_ buffer: UnsafeMutableRawBufferPointer, at offset: Int) throws(FileError) -> Int {
+        try fill(buffer) { p, n, done in pread(fd, p, n, off_t(offset + done)) }
+    }
+
+    /// Calls `readSome(destination, count, bytes so far)` until `buffer` is full or it returns 0 (the end).
+    private func fill(_ buffer: UnsafeMutableRawBufferPointer,
+                      _ readSome: (UnsafeMutableRawPointer, Int, Int) -> Int) throws(FileError) -> Int {
         guard let base = buffer.baseAddress else { return 0 }
         var filled = 0
         while filled < buffer.count {
-            let n = pread(fd, base + filled, buffer.count - filled, off_t(offset + filled))
+            let n = readSome(base + filled, buffer.count - filled, filled)
             if n == 0 { break }
             if n < 0 {
                 let code = errno
