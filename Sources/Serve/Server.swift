@@ -24,6 +24,7 @@ public final class Server: Sendable {
     private let draining = Atomic<Bool>(false)
     private let sinks = Mutex<[ObjectIdentifier: ResponseSink]>([:])   // the admitted requests' sinks
     private let cancelled = Atomic<Int>(0)
+    private let loopbackOnly = Atomic<Bool>(false)  // listening on a loopback address only
 
     /// How long a request computes before it hands its lane to the next (and flushes its text).
     static let sliceNanoseconds: UInt64 = 5_000_000
@@ -52,6 +53,9 @@ public final class Server: Sendable {
             if let origin, origin != "http://" + (host ?? "") {
                 throw .forbidden("requests from another site's page are refused (Origin \(origin))")
             }
+            if loopbackOnly.load(ordering: .relaxed), let host, !Self.namesThisMachine(host) {
+                throw .forbidden("Host \(host) is not this server: on a loopback address it answers to localhost and IP addresses only")
+            }
             switch path {
             case "/":
                 try allow(method, .GET)
@@ -77,6 +81,17 @@ public final class Server: Sendable {
         } catch {
             sink.send(error)
         }
+    }
+
+    /// Whether a Host header names this machine without DNS: localhost, or an
+    /// IP literal. A loopback server refuses other names, so that a site whose
+    /// name its DNS points at 127.0.0.1 (DNS rebinding) cannot read from it.
+    static func namesThisMachine(_ host: String) -> Bool {
+        if host.hasPrefix("[") { return true }  // [IPv6]:port
+        let name = host.split(separator: ":", maxSplits: 1).first.map(String.init)?.lowercased() ?? ""
+        if name == "localhost" || name.hasSuffix(".localhost") { return true }
+        let parts = name.split(separator: ".", omittingEmptySubsequences: false)
+        return parts.count == 4 && parts.allSatisfy { p in !p.isEmpty && p.count <= 3 && p.allSatisfy(\.isASCII) && p.allSatisfy(\.isNumber) }
     }
 
     private func allow(_ method: HTTPMethod, _ allowed: HTTPMethod) throws(APIError) {
@@ -263,6 +278,8 @@ public final class Server: Sendable {
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
         do {
             let channel = try bootstrap.bind(host: host, port: port).wait()
+            let loopback = host == "localhost" || host == "::1" || host.hasPrefix("127.")
+            loopbackOnly.store(loopback, ordering: .relaxed)
             return Listener(server: self, group: group, channel: channel)
         } catch {
             try? group.syncShutdownGracefully()

@@ -46,8 +46,8 @@ final class HTTPConnection {
 
     /// Sends a request; a body gets Content-Length (or `contentLength`, to claim another).
     func send(_ method: String, _ path: String, body: [UInt8]? = nil, contentLength: Int? = nil, keepAlive: Bool = false,
-              origin: String? = nil) throws {
-        var head = "\(method) \(path) HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\n"
+              origin: String? = nil, host: String? = nil) throws {
+        var head = "\(method) \(path) HTTP/1.1\r\nHost: \(host ?? "127.0.0.1:\(port)")\r\n"
         if let origin { head += "Origin: \(origin)\r\n" }
         if !keepAlive { head += "Connection: close\r\n" }
         if let body { head += "Content-Type: application/json\r\nContent-Length: \(contentLength ?? body.count)\r\n" }

@@ -212,6 +212,22 @@ import Testing
         }
     }
 
+    /// On a loopback address the server answers to localhost and IP literals only: a name
+    /// that DNS points at 127.0.0.1 (DNS rebinding) gets 403.
+    @Test func otherHostNamesOnALoopbackServerAre403() throws {
+        let listener = try Self.listen()
+        defer { listener.stop() }
+        let p = listener.port
+        for (host, status) in [("localhost:\(p)", 200), ("127.0.0.1:\(p)", 200), ("[::1]:\(p)", 200), ("app.localhost:\(p)", 200),
+                               ("evil.example:\(p)", 403), ("127.0.0.1.evil.example:\(p)", 403), ("1.2.3:\(p)", 403)] {
+            let c = try HTTPConnection(port: p)
+            try c.send("GET", "/v1/models", host: host)
+            let r = try c.response()
+            #expect(r.status == status, "\(host): \(r.text)")
+            if status == 403 { #expect((try r.json()["error"] as? String)?.contains("is not this server") == true) }
+        }
+    }
+
     /// A body announced larger than the limit is refused from its head, before it is read.
     @Test func announcedBodyOverTheLimitIs413() throws {
         let listener = try Self.listen()
@@ -258,7 +274,7 @@ import Testing
         defer { listener.stop() }
         let c = try HTTPConnection(port: listener.port, timeoutSeconds: 5)
         let body = Array(#"{"text":"the cat sat"}"#.utf8)
-        c.write(Array("POST /v1/score HTTP/1.1\r\nHost: x\r\nConnection: close\r\nExpect: 100-continue\r\nContent-Length: \(body.count)\r\n\r\n".utf8))
+        c.write(Array("POST /v1/score HTTP/1.1\r\nHost: localhost:\(listener.port)\r\nConnection: close\r\nExpect: 100-continue\r\nContent-Length: \(body.count)\r\n\r\n".utf8))
         _ = try c.receive(until: "HTTP/1.1 100 Continue\r\n\r\n")
         c.write(body)
         let all = try c.receive(until: "characters_scored")
