@@ -203,12 +203,9 @@ import Testing
     @Test func requestsFromAnotherSitesPageAre403() throws {
         let listener = try Self.listen()
         defer { listener.stop() }
-        for (origin, status) in [("http://127.0.0.1:\(listener.port)", 200), ("http://evil.example", 403)] {
-            let c = try HTTPConnection(port: listener.port)
+        try Self.expectStatuses([("http://127.0.0.1:\(listener.port)", 200), ("http://evil.example", 403)], port: listener.port,
+                                refusal: "another site") { c, origin in
             try c.send("POST", "/v1/generate", body: Array(#"{"length":3}"#.utf8), origin: origin)
-            let r = try c.response()
-            #expect(r.status == status, "\(origin): \(r.text)")
-            if status == 403 { #expect((try r.json()["error"] as? String)?.contains("another site") == true) }
         }
     }
 
@@ -218,13 +215,23 @@ import Testing
         let listener = try Self.listen()
         defer { listener.stop() }
         let p = listener.port
-        for (host, status) in [("localhost:\(p)", 200), ("127.0.0.1:\(p)", 200), ("[::1]:\(p)", 200), ("app.localhost:\(p)", 200),
-                               ("evil.example:\(p)", 403), ("127.0.0.1.evil.example:\(p)", 403), ("1.2.3:\(p)", 403)] {
-            let c = try HTTPConnection(port: p)
+        try Self.expectStatuses([("localhost:\(p)", 200), ("127.0.0.1:\(p)", 200), ("[::1]:\(p)", 200), ("app.localhost:\(p)", 200),
+                                 ("evil.example:\(p)", 403), ("127.0.0.1.evil.example:\(p)", 403), ("1.2.3:\(p)", 403)],
+                                port: p, refusal: "is not this server") { c, host in
             try c.send("GET", "/v1/models", host: host)
+        }
+    }
+
+    /// Sends one request per case on its own connection (`send` varies one header) and
+    /// expects its status; a 403's error names `refusal`.
+    static func expectStatuses(_ cases: [(String, Int)], port: Int, refusal: String,
+                               send: (HTTPConnection, String) throws -> Void) throws {
+        for (value, status) in cases {
+            let c = try HTTPConnection(port: port)
+            try send(c, value)
             let r = try c.response()
-            #expect(r.status == status, "\(host): \(r.text)")
-            if status == 403 { #expect((try r.json()["error"] as? String)?.contains("is not this server") == true) }
+            #expect(r.status == status, "\(value): \(r.text)")
+            if status == 403 { #expect((try r.json()["error"] as? String)?.contains(refusal) == true) }
         }
     }
 
