@@ -115,13 +115,12 @@ public struct Corpus: Sendable {
     private init(_ stream: inout TextStream, settings: TokenizerSettings, policy: VocabularyPolicy,
                  arguments: [String], fileCount: Int) throws(TokenizerError) {
         let strings = stream.segmenter.tokenStrings()
-        var ids = stream.takeIDs()
         var counts = [Int](repeating: 0, count: strings.count)
-        Corpus.count(ids, into: &counts)
-        let tokens = ParallelTokenizer.Tokens(workers: [(strings, counts)], pieces: [(0, ids.count)], byteCount: stream.byteCount,
+        let piece = PieceIDs(stream.takeIDs(), counts: &counts)  // one piece, one worker
+        let tokens = ParallelTokenizer.Tokens(workers: [(strings, counts)], pieces: [(0, piece.count)], byteCount: stream.byteCount,
                                               sourceStarts: stream.sourceStarts)
         let built = try Built(tokens, settings: settings, policy: policy)
-        built.remap(&ids, pieces: tokens.pieces, threads: 1)
+        let ids = built.ids(of: [piece], workers: [0], threads: 1)
         self.init(settings: settings, vocabulary: built.vocabulary, ids: TokenIDs(ids), counts: built.counts,
                   byteCount: stream.byteCount, arguments: arguments, fileCount: fileCount, folding: built.folding,
                   sourceStarts: stream.sourceStarts)
@@ -193,32 +192,6 @@ public struct Corpus: Sendable {
         for (t, n) in unknownCounts.enumerated() where n > 0 { unknown[strings[t], default: 0] += n }
         let inputs = CorpusInputs(paths: files.arguments, files: files.files.count, bytes: stream.byteCount, characters: ids.count)
         return EncodedText(ids: ids, unknown: unknown, inputs: inputs, sourceStarts: sourceStarts)
-    }
-
-    /// Adds each id's occurrences to `counts` (index = id). Four interleaved
-    /// counters per id, so that a run of one id (spaces) doesn't wait on a
-    /// single memory location.
-    static func count(_ ids: [Int32], into counts: inout [Int]) {
-        let v = counts.count
-        var c = [Int](repeating: 0, count: 4 * v)
-        ids.withUnsafeBufferPointer { ids in
-            c.withUnsafeMutableBufferPointer { c in
-                let n = ids.count
-                var i = 0
-                while i + 4 <= n {
-                    c[Int(ids[i]) &* 4] &+= 1
-                    c[Int(ids[i + 1]) &* 4 &+ 1] &+= 1
-                    c[Int(ids[i + 2]) &* 4 &+ 2] &+= 1
-                    c[Int(ids[i + 3]) &* 4 &+ 3] &+= 1
-                    i += 4
-                }
-                while i < n {
-                    c[Int(ids[i]) &* 4] &+= 1
-                    i += 1
-                }
-            }
-        }
-        for t in 0..<v { counts[t] += c[4 * t] + c[4 * t + 1] + c[4 * t + 2] + c[4 * t + 3] }
     }
 }
 
@@ -304,28 +277,6 @@ extension Corpus {
                     for k in pieces.indices { run(k) }
                 }
                 initialized = offsets.last!
-            }
-        }
-
-        /// Turns the local ids of `pieces` (back to back in `ids`) into vocabulary ids, in place.
-        func remap(_ ids: inout [Int32], pieces: [(worker: Int, count: Int)], threads: Int) {
-            var ends = [0]
-            for p in pieces { ends.append(ends.last! + p.count) }
-            let starts = ends
-            let tables = self.tables
-            ids.withUnsafeMutableBufferPointer { buffer in
-                let base = UnsafeMutableSendablePointer(buffer.baseAddress)
-                let run: @Sendable (Int) -> Void = { k in
-                    tables[pieces[k].worker].withUnsafeBufferPointer { table in
-                        guard let p = base.pointer else { return }
-                        for i in starts[k]..<starts[k + 1] { p[i] = table[Int(p[i])] }
-                    }
-                }
-                if threads > 1 && pieces.count > 1 {
-                    DispatchQueue.concurrentPerform(iterations: pieces.count, execute: run)
-                } else {
-                    for k in pieces.indices { run(k) }
-                }
             }
         }
     }

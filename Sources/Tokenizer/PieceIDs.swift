@@ -50,7 +50,7 @@ struct PieceIDs: Sendable {
     static func width(for count: Int) -> Int { count <= 256 ? 1 : count <= 65536 ? 2 : 4 }
 
     /// out[i] = ids[i] narrowed, counting each id: four counters per id, so that
-    /// a run of one id (spaces) doesn't wait on a single memory location (see `Corpus.count`).
+    /// a run of one id (spaces) doesn't wait on a single memory location.
     @inline(__always)
     private static func narrow<Out: FixedWidthInteger>(_ ids: UnsafeBufferPointer<Int32>, into out: UnsafeMutablePointer<Out>,
                                                        counting counts: UnsafeMutableBufferPointer<Int>) {
