@@ -62,6 +62,7 @@ public struct TokenCache: Sendable {
                 pieceSize: Int) throws(TokenizerError) -> (Corpus, Outcome) {
         let key = try Key(files: files.files, settings: settings, policy: policy)
         let path = directory + "/" + key.fileName
+        Self.removeLeftovers(of: path)
         if let corpus = Self.cached(at: path, key: key, arguments: files.arguments, fileCount: files.files.count) {
             return (corpus, .reused(path: path))
         }
@@ -268,6 +269,24 @@ public struct TokenCache: Sendable {
         bytes.withUnsafeBytes { writeAll($0, to: fd, at: offset) }
     }
 
+
+    /// Removes the scratch and unfinished files that a build of `path` killed
+    /// before its cleanup left behind (`<name>.scratch-PID`, `<name>.tmp-PID`
+    /// of a process that no longer runs), whenever the cache is looked up; a
+    /// running build's files stay.
+    static func removeLeftovers(of path: String) {
+        let slash = path.lastIndex(of: "/")
+        let folder = slash.map { String(path[..<$0]) } ?? "."
+        let name = slash.map { String(path[path.index(after: $0)...]) } ?? path
+        guard let entries = try? FileManager.default.contentsOfDirectory(atPath: folder) else { return }
+        for entry in entries {
+            for infix in [".scratch-", ".tmp-"] where entry.hasPrefix(name + infix) {
+                guard let pid = Int32(entry.dropFirst(name.count + infix.count)), pid > 0,
+                      kill(pid, 0) != 0 && errno == ESRCH else { continue }
+                unlink(folder + "/" + entry)
+            }
+        }
+    }
 
     /// Creates `path` and its parents as needed.
     static func makeDirectory(_ path: String) throws(TokenizerError) {

@@ -83,6 +83,7 @@ struct TrainCommand: ParsableCommand {
         }
         if resume && resumeFrom != nil { throw ValidationError("give --resume or --resume-from, not both") }
         if noCache && cacheDir != nil { throw ValidationError("give --cache-dir or --no-cache, not both") }
+        if cacheDir == "" { throw ValidationError("--cache-dir needs a directory (or give --no-cache)") }
         if (resume || resumeFrom != nil) && initFrom != nil { throw ValidationError("--init-from starts a new run; it cannot be combined with --resume") }
         if (resume || resumeFrom != nil) && overwrite { throw ValidationError("--overwrite starts a new run; it cannot be combined with --resume") }
         if auto && (resume || resumeFrom != nil) { throw ValidationError("--auto chooses a new run's settings; a resumed run keeps its own") }

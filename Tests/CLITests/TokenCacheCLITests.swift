@@ -58,6 +58,8 @@ import Testing
             #expect(!FileManager.default.fileExists(atPath: dir.appendingPathComponent("runs/.token-cache").path))
             let both = try Binary.run(Self.train + ["--no-cache", "--cache-dir", "x"], in: dir)
             #expect(both.status == 64 && both.stderr.contains("give --cache-dir or --no-cache, not both"), "\(both.stderr)")
+            let empty = try Binary.run(Self.train + ["--cache-dir", ""], in: dir)
+            #expect(empty.status == 64 && empty.stderr.contains("--cache-dir needs a directory"), "\(empty.stderr)")
         }
     }
 }

@@ -117,6 +117,23 @@ import Testing
         }
     }
 
+    /// A build killed before its cleanup leaves its scratch and unfinished files;
+    /// the next look-up of that cache removes them (a live process's stay).
+    @Test func aKilledBuildsLeftoversAreRemovedByTheNext() throws {
+        try withFiles(["text to cache\n"]) { dir, files in
+            let cache = TokenCache(directory: dir + "/cache")
+            let (_, first) = try cache.corpus(files: files, settings: TokenizerSettings())
+            let dead: Int32 = 999_999_999  // above any pid_max: no such process
+            for suffix in [".scratch-\(dead)", ".tmp-\(dead)", ".tmp-12x", ".scratch-1"] {  // pid 1 always runs
+                try Data("x".utf8).write(to: URL(fileURLWithPath: first.path + suffix))
+            }
+            _ = try cache.corpus(files: files, settings: TokenizerSettings())
+            let left = try FileManager.default.contentsOfDirectory(atPath: dir + "/cache").sorted()
+            let name = (first.path as NSString).lastPathComponent
+            #expect(left == [name, name + ".scratch-1", name + ".tmp-12x"].sorted(), "\(left)")
+        }
+    }
+
     @Test func anUnwritableCacheDirectoryIsAClearError() throws {
         try withFiles(["text\n"]) { dir, files in
             let blocker = dir + "/not-a-directory"
