@@ -104,6 +104,14 @@ public struct ModelConfig: Codable, Equatable, Hashable, Sendable {
         if layerNorm { try c.encode(layerNorm, forKey: .layerNorm) }
     }
 
+    /// The model with the training-only dropouts at 0: what fixes its parameters and forward computation.
+    public var withoutDropout: ModelConfig {
+        var c = self
+        c.dropout = 0
+        c.recurrentDropout = 0
+        return c
+    }
+
     /// A one-line error for a config no model can have, or nil when it is valid.
     public var problem: String? {
         if vocabularySize < 1 { return "vocabulary size must be at least 1 (got \(vocabularySize))" }

@@ -98,10 +98,9 @@ public final class Trainer {
         if let p = options.problem { throw .invalidOptions(p) }
         let source = resume ?? initFrom
         var options = options
-        if let c = source?.config {  // the checkpoint fixes the model's shape
-            options.cell = c.cell; options.activation = c.activation
-            options.layerCount = c.layerCount; options.hiddenSize = c.hiddenSize
-            options.tokenizer = source!.tokenizer
+        if let source {  // the checkpoint fixes the model, whole, and its tokenizer
+            options.adoptModel(source.config)
+            options.tokenizer = source.tokenizer
         }
 
         // Data: the checkpoint's vocabulary when there is one, else the corpus's own. Documents runs
@@ -202,6 +201,9 @@ public final class Trainer {
 
         let config = options.modelConfig(vocabularySize: vocabulary.count)
         if let p = config.problem { throw .invalidOptions(p) }
+        if let source, config.withoutDropout != source.config.withoutDropout {  // adoptModel missed a field
+            throw .checkpoint("the checkpoint's model (\(source.config.withoutDropout)) is not the one this run would build (\(config.withoutDropout))")
+        }
         try Trainer.checkModelFits(config: config, options: options)
         let schedule = Trainer.resolve(options.schedule, options: options, iterationsPerEpoch: streams.batchCount)
         if case .cosine(_, nil, _, nil) = schedule {  // unreachable from the command line, which always sets a budget

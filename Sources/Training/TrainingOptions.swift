@@ -90,10 +90,22 @@ public struct TrainingOptions: Codable, Equatable, Sendable {
     public init() {}
 
     /// The model this run trains, for a vocabulary of `vocabularySize`.
+    /// `adoptModel` is its inverse for every field but V and the dropouts (a test checks that none is left out).
     public func modelConfig(vocabularySize: Int) -> ModelConfig {
         ModelConfig(cell: cell, activation: activation, vocabularySize: vocabularySize,
                     hiddenSize: hiddenSize, layerCount: layerCount, dropout: dropout, recurrentDropout: recurrentDropout,
                     layerNorm: layerNorm)
+    }
+
+    /// Takes a checkpoint's model whole (`--init-from`, `--resume`): every field
+    /// that fixes its parameters and forward computation. The dropouts are
+    /// training settings, not the model's: they stay this run's.
+    public mutating func adoptModel(_ model: ModelConfig) {
+        cell = model.cell
+        activation = model.activation
+        hiddenSize = model.hiddenSize
+        layerCount = model.layerCount
+        layerNorm = model.layerNorm
     }
 
     /// The documented range of every numeric setting (the README's "Limits"

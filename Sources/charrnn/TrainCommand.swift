@@ -186,6 +186,7 @@ struct TrainCommand: ParsableCommand {
                                       + (checkpoint.documents.map { "--documents \($0.rawValue)" } ?? "none") + "); --documents cannot change it")
                     }
                     options.documents = checkpoint.documents
+                    if let conflict = modelFlagConflict(with: checkpoint.config) { throw failure(conflict) }
                     initCheckpoint = checkpoint
                     note("starting from the weights of \(path)")
                 }
@@ -228,6 +229,19 @@ struct TrainCommand: ParsableCommand {
 }
 
 extension TrainCommand {
+    /// With `--init-from`: the model flags typed that the checkpoint's model contradicts, as one line, or nil.
+    func modelFlagConflict(with c: ModelConfig) -> String? {
+        var flags: [String] = []
+        if let v = model, v != c.cell { flags.append("--model \(v.rawValue)") }
+        if let v = activation, v != c.activation { flags.append("--activation \(v.rawValue)") }
+        if let v = layers, v != c.layerCount { flags.append("--layers \(v)") }
+        if let v = hidden, v != c.hiddenSize { flags.append("--hidden \(v)") }
+        if let v = layerNorm, v != c.layerNorm { flags.append(v ? "--layer-norm" : "--no-layer-norm") }
+        guard !flags.isEmpty else { return nil }
+        return "--init-from keeps the checkpoint's model (\(c.cellFacts.readableName), \(c.layerCount) × \(c.hiddenSize)); "
+            + "\(flags.joined(separator: ", ")) cannot change it"
+    }
+
     /// The settings the user typed (they win over `--auto`'s).
     var explicitSettings: AutoPlan.Explicit {
         var e: AutoPlan.Explicit = []
