@@ -49,11 +49,7 @@ extension Sampler {
             var ids: [Int32], bytes: [UInt8], sum: Double, stopped = false, ended = false
             var state: RecurrentState, logProbabilities: [Double]
         }
-        var state = RecurrentState.zeros(config: model.config, batchSize: 1)
-        var logits = [Float](repeating: 0, count: v)
-        logits.withUnsafeMutableBufferPointer { l in
-            for id in startingIDs(prime: prime) { model.step(token: id, state: &state, logits: l) }
-        }
+        var (state, logits) = started(prime: prime)
         var live = [Beam(ids: [], bytes: [], sum: 0, state: state, logProbabilities: try logSoftmax(&logits, position: 1))]
         var finished: [Beam] = []
         let stopBytes = stop.map { Array($0.utf8) } ?? []
