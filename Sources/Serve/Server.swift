@@ -112,12 +112,13 @@ public final class Server: Sendable {
             rest = rest[rest.index(after: close)...]
         } else {
             let name = rest.prefix { $0 != ":" }
-            let allowed = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~!$&'()*+,;=%".unicodeScalars)
-            guard name.unicodeScalars.allSatisfy(allowed.contains) else { return false }
+            guard name.unicodeScalars.allSatisfy(hostNameScalars.contains) else { return false }
             rest = rest[name.endIndex...]
         }
         return rest.isEmpty || (rest.first == ":" && rest.dropFirst().unicodeScalars.allSatisfy { ("0"..."9").contains($0) })
     }
+
+    private static let hostNameScalars = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~!$&'()*+,;=%".unicodeScalars)
 
     /// Whether a Host header names this machine without DNS: localhost, or an
     /// IP literal. A loopback server refuses other names, so that a site whose
