@@ -7,12 +7,16 @@ For the first case: picks the model, types the prime, presses Ctrl+Enter with a
 long length, sees text arrive while the stream is still open (Stop enabled, the
 text growing), and stops it. For every case: writes a short text to its end and
 checks that the prime and the streamed text are on the page, with the mean
-log-probability in the status line; then "Continue" extends the text. Fails on
+log-probability in the status line; then "Continue" extends the text. Then,
+with a fresh seed, the seed the status line shows, typed back into the Seed
+field, must write the same text, and a seed past 2^53 (which a JavaScript
+number would round) must be refused with a message. Fails on
 any console error (a Content-Security-Policy violation included). Needs
 Debian's chromium and chromium-driver, and selenium (pip). Exit 0 and "ok" when
 every check holds; 1 with the failed check otherwise.
 """
 import argparse
+import re
 import shutil
 import sys
 
@@ -81,6 +85,34 @@ def main():
             wait.until(lambda d: "mean log-probability" in text("status") and len(text("generated")) > 0 and text("primed") != prime)
             check(text("primed") == prime + written, "%s: Continue extends the text" % model)
             print("check_serve_page: %s: prime %r, wrote %d characters, then continued" % (model, prime, len(written)))
+
+        def write():
+            driver.execute_script("document.getElementById('status').textContent = ''")
+            el("write").click()
+            wait.until(lambda d: "mean log-probability" in text("status") or "error" in el("status").get_attribute("class"))
+            check("mean log-probability" in text("status"), "the text is written to its end")
+
+        # A seed the page shows writes the same text when typed back (the server draws them below 2^53).
+        set_value("length", args.length)
+        el("seed").clear()
+        write()
+        first = text("generated")
+        shown = re.search(r"seed (\d+),", text("status"))
+        check(shown, "the status line shows the seed")
+        seed = shown.group(1)
+        set_value("seed", seed)
+        write()
+        check("seed %s," % seed in text("status"), "the typed seed %s is the one used" % seed)
+        check(text("generated") == first, "seed %s typed back writes the same text" % seed)
+        # One a JavaScript number cannot hold is refused, not rounded to another seed.
+        set_value("seed", "9007199254740993")
+        el("write").click()
+        wait.until(lambda d: "error" in el("status").get_attribute("class"))
+        check("seed must be a whole number from 0 to 9007199254740991" in text("status"), "a seed past 2^53 is refused")
+        check(text("generated") == first, "a refused seed leaves the text as it was")
+        print("check_serve_page: seed %s shown and typed back wrote the same %d characters; 9007199254740993 refused"
+              % (seed, len(first)))
+
         problems = [e["message"] for e in driver.get_log("browser") if e["level"] == "SEVERE"]
         check(not problems, "no console errors: %s" % problems)
         if args.screenshot:

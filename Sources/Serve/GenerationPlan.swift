@@ -17,6 +17,8 @@ struct GenerationPlan: Sendable {
     var search: Search?
 
     static let defaultLength = 200
+    /// 2^53: JavaScript numbers (doubles) hold every whole number below it exactly.
+    static let exactSeeds: UInt64 = 1 << 53
 
     init(_ r: GenerateRequest, model: String, vocabularyOf sampler: Sampler, limits: ServeLimits) throws(APIError) {
         self.model = model
@@ -25,7 +27,6 @@ struct GenerationPlan: Sendable {
         stream = r.stream ?? false
         stop = r.stop
         policy = SamplingPolicy(temperature: r.temperature ?? 0.8, topK: r.topK, topP: r.topP)
-        seed = r.seed ?? UInt64.random(in: 0...UInt64(Int64.max))   // as `charrnn sample` draws one
         if !(0...limits.maxLength).contains(length) {
             throw .badRequest("length must be between 0 and \(limits.maxLength) (got \(length))")
         }
@@ -52,6 +53,12 @@ struct GenerationPlan: Sendable {
         if let steps, steps > limits.maxLength {
             throw .badRequest("beam or best_of × length must be at most \(limits.maxLength) (got \(steps))")
         }
+
+        // A drawn seed S, and every S + i the request then uses, is below 2^53: the page's JavaScript reads
+        // JSON numbers as doubles, which hold whole numbers exactly only that far, so that a seed it shows
+        // writes the same text when typed back. A seed given may be any UInt64, as `charrnn sample --seed`.
+        let draws = switch search { case .bestOf(let n)?: n; default: count }
+        seed = r.seed ?? UInt64.random(in: 0...(Self.exactSeeds - UInt64(draws)))
 
         let text = r.prime ?? ""
         if text.utf8.count > limits.maxPrimeBytes {

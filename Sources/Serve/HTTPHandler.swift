@@ -2,7 +2,7 @@ import NIOCore
 import NIOHTTP1
 
 /// One connection's requests: collects a body up to the limit (413 past it,
-/// and the connection closed, since the rest is never read), hands the
+/// and the connection closed: the rest is read and dropped by `LingeringClose`), hands the
 /// request to the server's router with a `ResponseSink`, and cancels that
 /// request's generation when the connection goes away.
 final class HTTPHandler: ChannelInboundHandler {
@@ -37,8 +37,7 @@ final class HTTPHandler: ChannelInboundHandler {
             guard !rejected, let head else { return }
             let sink = ResponseSink(channel: context.channel, keepAlive: head.isKeepAlive)
             self.sink = sink
-            server.respond(to: head.method, uri: head.uri, origin: head.headers.first(name: "origin"),
-                           host: head.headers.first(name: "host"), body: body, sink: sink)
+            server.respond(to: head, body: body, sink: sink)
             body = []
         }
     }
@@ -56,6 +55,11 @@ final class HTTPHandler: ChannelInboundHandler {
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
         sink?.cancel()
-        context.close(promise: nil)
+        if error is HTTPParserError {
+            // HTTPServerProtocolErrorHandler has written the 400; the rest of what the client sends is dropped.
+            context.triggerUserOutboundEvent(LingeringClose.Start(), promise: nil)
+        } else {
+            context.close(promise: nil)
+        }
     }
 }

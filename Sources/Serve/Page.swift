@@ -29,7 +29,7 @@ enum Page {
           <label>Temperature <input id="temperature" type="number" min="0" max="5" step="0.05" value="0.8"></label>
           <label>Top-p <input id="top_p" type="number" min="0.01" max="1" step="0.01" value="1"></label>
           <label>Length <input id="length" type="number" min="1" step="50" value="500"></label>
-          <label>Seed <input id="seed" type="number" min="0" step="1" placeholder="random"></label>
+          <label>Seed <input id="seed" type="text" inputmode="numeric" autocomplete="off" placeholder="random"></label>
         </div>
         <div class="controls">
           <button id="write" type="button" title="Ctrl+Enter">Write</button>
@@ -52,6 +52,7 @@ enum Page {
         textarea { padding: .5rem; }
         .controls { display: flex; flex-wrap: wrap; gap: .6rem 1rem; margin: .6rem 0; align-items: center; }
         .controls input { width: 6rem; }
+        .controls #seed { width: 11rem; }
         button { font-size: 1rem; padding: .3rem 1rem; }
         #status { min-height: 1.5em; color: #555; margin: .3rem 0; }
         #status.error { color: #b00020; }
@@ -84,12 +85,25 @@ enum Page {
           $("stop").disabled = !on;
         }
 
-        function request(prime) {
+        // The typed seed, or undefined for a fresh one. A JavaScript number holds whole numbers exactly
+        // only below 2^53; Number() rounds past it (8601155592209774320 is read as 8601155592209774592 and
+        // shown as 8601155592209775000), which would write another text than the seed typed: such a seed
+        // is refused, not rounded. The server draws its seeds below 2^53, so every seed shown here can be
+        // typed back.
+        function typedSeed() {
+          const text = $("seed").value.trim();
+          if (text === "") return undefined;
+          if (!/^[0-9]+$/.test(text) || !Number.isSafeInteger(Number(text)))
+            throw new Error("the seed must be a whole number from 0 to " + Number.MAX_SAFE_INTEGER
+              + " on this page (the API takes any 64-bit seed)");
+          return Number(text);
+        }
+
+        function request(prime, seed) {
           const body = { model: $("model").value || undefined, prime: prime, stream: true,
-                         temperature: Number($("temperature").value), length: Number($("length").value) };
+                         temperature: Number($("temperature").value), length: Number($("length").value), seed: seed };
           const p = Number($("top_p").value);
           if (p < 1) body.top_p = p;
-          if ($("seed").value !== "") body.seed = Number($("seed").value);
           return body;
         }
 
@@ -117,6 +131,8 @@ enum Page {
         }
 
         async function generate(continuing) {
+          let seed;
+          try { seed = typedSeed(); } catch (e) { return status(e.message, true); }
           if (!continuing) {
             $("primed").textContent = $("prime").value;
             $("generated").textContent = "";
@@ -131,7 +147,7 @@ enum Page {
           status("writing…");
           try {
             const response = await fetch("/v1/generate", { method: "POST", signal: controller.signal,
-              headers: { "Content-Type": "application/json" }, body: JSON.stringify(request(prime)) });
+              headers: { "Content-Type": "application/json" }, body: JSON.stringify(request(prime, seed)) });
             if (!response.ok) {
               const problem = await response.json().catch(() => ({ error: response.statusText }));
               throw new Error(problem.error);

@@ -75,11 +75,12 @@ final class ResponseSink: Sendable {
         channel.writeAndFlush(HTTPServerResponsePart.body(.byteBuffer(buffer)), promise: nil)
     }
 
-    /// Ends the response; closes the connection unless the client keeps it alive.
+    /// Ends the response; closes the connection unless the client keeps it alive (a lingering
+    /// close: the client may still be sending, and must not be reset before it reads this).
     func end() {
         let channel = self.channel, keepAlive = self.keepAlive
         channel.writeAndFlush(HTTPServerResponsePart.end(nil)).whenComplete { _ in
-            if !keepAlive { channel.close(promise: nil) }
+            if !keepAlive { channel.triggerUserOutboundEvent(LingeringClose.Start(), promise: nil) }
         }
     }
 }

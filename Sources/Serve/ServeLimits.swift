@@ -13,6 +13,10 @@ public struct ServeLimits: Sendable {
     public var maxGenerations = 64          // requests being generated, taking turns on the lanes
     public var queue = 16                   // requests waiting for one of those; past it, 503
     public var retryAfterSeconds = 1        // the 503's Retry-After
+    // A lingering close (as nginx's): after an answer that ends the connection, what the client still
+    // sends is read and dropped, up to these bounds, so that it is not reset before it reads the answer.
+    public var lingerBytes = 32 << 20       // bytes discarded at most (a body refused with 413 is at most this much more)
+    public var lingerSeconds = 5.0          // seconds at most from the answer to the close
 
     public init() {}
 

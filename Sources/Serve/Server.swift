@@ -45,17 +45,10 @@ public final class Server: Sendable {
 
     // MARK: - The router
 
-    /// `origin` and `host` are the request's headers: a browser names the page that sent a request in
-    /// Origin, and one from another site's page is refused, so that no web page can drive the server.
-    func respond(to method: HTTPMethod, uri: String, origin: String?, host: String?, body: [UInt8], sink: ResponseSink) {
-        let path = uri.prefix { $0 != "?" }
+    func respond(to head: HTTPRequestHead, body: [UInt8], sink: ResponseSink) {
+        let method = head.method, path = head.uri.prefix { $0 != "?" }
         do throws(APIError) {
-            if let origin, origin != "http://" + (host ?? "") {
-                throw .forbidden("requests from another site's page are refused (Origin \(origin))")
-            }
-            if loopbackOnly.load(ordering: .relaxed), let host, !Self.namesThisMachine(host) {
-                throw .forbidden("Host \(host) is not this server: on a loopback address it answers to localhost and IP addresses only")
-            }
+            try checkHostAndOrigin(head)
             switch path {
             case "/":
                 try allow(method, .GET)
@@ -82,6 +75,50 @@ public final class Server: Sendable {
             sink.send(error)
         }
     }
+
+    /// Where a request comes from, checked before any path: the one place a request's head is judged
+    /// (NIO's parser has already refused, with 400, a head it cannot read, Content-Length with
+    /// Transfer-Encoding, and two Content-Lengths; the body's size is checked as it arrives).
+    ///
+    /// RFC 9112 §3.2: 400 for an HTTP/1.1 request without Host, any request with more than one (one of
+    /// them could pass the check below while another names the site), or a Host that is not a host
+    /// and port. HTTP/1.0 does not require Host, and a browser always sends one, so one without is
+    /// answered. A browser names the page that sent a request in Origin, and one from another site's
+    /// page is refused, so that no web page can drive the server.
+    private func checkHostAndOrigin(_ head: HTTPRequestHead) throws(APIError) {
+        let hosts = head.headers["host"]
+        if hosts.count > 1 { throw .badRequest("a request must have one Host header (this one has \(hosts.count))") }
+        let host = hosts.first
+        if host == nil && head.version != .http1_0 { throw .badRequest("an HTTP/1.1 request must have a Host header") }
+        if let host, !Self.isHostAndPort(host) { throw .badRequest("Host \(host) is not a host name or address with an optional port") }
+        if let origin = head.headers.first(name: "origin"), origin.lowercased() != "http://" + (host ?? "").lowercased() {
+            throw .forbidden("requests from another site's page are refused (Origin \(origin))")
+        }
+        if loopbackOnly.load(ordering: .relaxed), let host, !Self.namesThisMachine(host) {
+            throw .forbidden("Host \(host) is not this server: on a loopback address it answers to localhost and IP addresses only")
+        }
+    }
+
+    /// RFC 9110 §7.2: Host = uri-host [ ":" port ], with RFC 3986's uri-host: an IP literal in brackets,
+    /// or a name (IPv4 addresses included) of letters, digits, "-._~", "!$&'()*+,;=" and %-escapes.
+    static func isHostAndPort(_ host: String) -> Bool {
+        var rest = Substring(host)
+        if rest.hasPrefix("[") {
+            guard let close = rest.firstIndex(of: "]") else { return false }
+            let literal = rest[rest.index(after: rest.startIndex)..<close]
+            guard !literal.isEmpty, literal.unicodeScalars.allSatisfy({ $0.properties.isASCIIHexDigit || $0 == ":" || $0 == "." }) else {
+                return false
+            }
+            rest = rest[rest.index(after: close)...]
+        } else {
+            let name = rest.prefix { $0 != ":" }
+            guard name.unicodeScalars.allSatisfy(hostNameScalars.contains) else { return false }
+            rest = rest[name.endIndex...]
+        }
+        return rest.isEmpty || (rest.first == ":" && rest.dropFirst().unicodeScalars.allSatisfy { ("0"..."9").contains($0) })
+    }
+
+    private static let hostNameScalars = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~!$&'()*+,;=%".unicodeScalars)
 
     /// Whether a Host header names this machine without DNS: localhost, or an
     /// IP literal. A loopback server refuses other names, so that a site whose
@@ -272,7 +309,10 @@ public final class Server: Sendable {
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelInitializer { channel in
                 channel.pipeline.configureHTTPServerPipeline().flatMapThrowing {
-                    try channel.pipeline.syncOperations.addHandler(HTTPHandler(server: self))
+                    let handlers = channel.pipeline.syncOperations
+                    try handlers.addHandler(LingeringClose(maxBytes: self.limits.lingerBytes, seconds: self.limits.lingerSeconds),
+                                            position: .first)   // below the HTTP parser: it sees the raw bytes
+                    try handlers.addHandler(HTTPHandler(server: self))
                 }
             }
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)

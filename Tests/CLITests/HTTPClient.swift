@@ -54,14 +54,48 @@ final class HTTPConnection {
         write(Array((head + "\r\n").utf8) + (body ?? []))
     }
 
-    /// Sends bytes as they are.
-    func write(_ bytes: [UInt8]) {
+    /// Sends bytes as they are; false, with the reason in `writeError`, when the server refused some
+    /// (a reset connection: EPIPE or ECONNRESET). The server may close early (413): what it answered is still read.
+    @discardableResult
+    func write(_ bytes: [UInt8]) -> Bool {
+        Self.send(bytes, to: fd, error: &writeError)
+    }
+
+    private(set) var writeError = ""
+
+    private static func send(_ bytes: [UInt8], to fd: Int32, error: inout String) -> Bool {
         var sent = 0
         while sent < bytes.count {
             let n = bytes[sent...].withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
-            if n <= 0 { return }   // the server may close early (413): what it answered is still read
+            if n <= 0 {
+                error = "send after \(sent) of \(bytes.count) bytes: \(String(cString: strerror(errno)))"
+                return false
+            }
             sent += n
         }
+        return true
+    }
+
+    /// Sends all of `bytes` with blocking writes on another thread, as a client that reads only
+    /// once its request is sent does; false if a write failed or they took over `seconds`.
+    func writeFromAnotherThread(_ bytes: [UInt8], within seconds: Double) -> Bool {
+        final class Outcome: @unchecked Sendable {   // written by the thread before it signals
+            var sent = false
+            var error = ""
+        }
+        let outcome = Outcome(), done = DispatchSemaphore(value: 0), fd = self.fd
+        Thread.detachNewThread {
+            outcome.sent = Self.send(bytes, to: fd, error: &outcome.error)
+            done.signal()
+        }
+        if done.wait(timeout: .now() + seconds) == .timedOut {
+            shutdown(fd, Int32(SHUT_RDWR))   // ends the blocked write; the descriptor stays ours until deinit
+            done.wait()
+            writeError = "the server took no more of the body for \(seconds) s"
+            return false
+        }
+        writeError = outcome.error
+        return outcome.sent
     }
 
     /// Reads more bytes; false at the end of the stream. Throws on timeout.
@@ -89,6 +123,10 @@ final class HTTPConnection {
     /// Reads to the end of the stream and parses the response (chunked or not).
     func response() throws -> HTTPResponse {
         while try receiveMore() {}
+        return try Self.parse(received)
+    }
+
+    static func parse(_ received: [UInt8]) throws -> HTTPResponse {
         guard let split = received.firstRange(of: Array("\r\n\r\n".utf8)) else {
             throw HTTPClientError(description: "no complete response head in \(received.count) bytes")
         }
@@ -103,6 +141,27 @@ final class HTTPConnection {
         var body = Array(received[split.upperBound...])
         if headers["transfer-encoding"] == "chunked" { body = Self.dechunk(body) }
         return HTTPResponse(status: status, headers: headers, body: body)
+    }
+
+    /// Reads to the end of the stream and splits it into the responses that came one after another
+    /// (pipelined answers; each with Content-Length, or chunked).
+    func responses() throws -> [HTTPResponse] {
+        while try receiveMore() {}
+        var all: [HTTPResponse] = [], rest = received[...]
+        while !rest.isEmpty {
+            guard let split = rest.firstRange(of: Array("\r\n\r\n".utf8)) else {
+                throw HTTPClientError(description: "no complete response head in \(rest.count) bytes")
+            }
+            let head = String(decoding: rest[..<split.lowerBound], as: UTF8.self)
+            let length = head.components(separatedBy: "\r\n").first { $0.lowercased().hasPrefix("content-length:") }
+                .flatMap { Int($0.dropFirst(15).trimmingCharacters(in: .whitespaces)) }
+            var end = rest.endIndex
+            if let length { end = min(rest.endIndex, split.upperBound + length) }
+            else if let last = rest[split.upperBound...].firstRange(of: Array("\r\n0\r\n\r\n".utf8)) { end = last.upperBound }
+            all.append(try Self.parse(Array(rest[..<end])))
+            rest = rest[end...]
+        }
+        return all
     }
 
     static func dechunk(_ bytes: [UInt8]) -> [UInt8] {

@@ -300,4 +300,162 @@ import Testing
         #expect(text.status == 200)
         #expect(String(decoding: text.body, as: UTF8.self).contains("\"samples\""))
     }
+
+    // MARK: - Request heads (RFC 9112)
+
+    /// One raw request (`\n` written as CRLF, `PORT` as the server's port) on its own connection, answered whole.
+    static func raw(_ port: Int, _ request: String) throws -> HTTPConnection {
+        let c = try HTTPConnection(port: port, timeoutSeconds: 10)
+        c.write(Array(request.replacingOccurrences(of: "PORT", with: "\(port)").replacingOccurrences(of: "\n", with: "\r\n").utf8))
+        return c
+    }
+
+    /// RFC 9112 §3.2: an HTTP/1.1 request without Host, or any request with two, is 400; so is a Host
+    /// that is not a host and port. Names are case-insensitive, a port is allowed, and HTTP/1.0
+    /// requires no Host (a browser always sends one, so that keeps the DNS-rebinding check whole).
+    @Test func hostMustBeThereOnceAndWellFormed() throws {
+        let listener = try Self.listen()
+        defer { listener.stop() }
+        let cases: [(String, Int, String)] = [
+            ("GET /v1/models HTTP/1.1\nConnection: close\n\n", 400, "HTTP/1.1 request must have a Host"),
+            ("GET /v1/models HTTP/1.1\nHost: localhost\nHost: evil.example\nConnection: close\n\n", 400, "one Host header"),
+            ("GET /v1/models HTTP/1.1\nHost: evil.example\nHost: localhost\nConnection: close\n\n", 400, "one Host header"),
+            ("GET /v1/models HTTP/1.1\nHost: localhost\nHost: localhost\nConnection: close\n\n", 400, "one Host header"),
+            ("GET /v1/models HTTP/1.0\nHost: localhost\nHost: evil.example\n\n", 400, "one Host header"),
+            ("GET /v1/models HTTP/1.1\nHost: local host\nConnection: close\n\n", 400, "not a host"),
+            ("GET /v1/models HTTP/1.1\nHost: localhost:80a\nConnection: close\n\n", 400, "not a host"),
+            ("GET /v1/models HTTP/1.1\nHost: [::1\nConnection: close\n\n", 400, "not a host"),
+            ("GET /v1/models HTTP/1.1\nHost: localhost:PORT\nConnection: close\n\n", 200, ""),
+            ("GET /v1/models HTTP/1.1\nHost: LOCALHOST:PORT\nConnection: close\n\n", 200, ""),
+            ("GET /v1/models HTTP/1.1\nHost: LocalHost:PORT\nOrigin: http://localhost:PORT\nConnection: close\n\n", 200, ""),
+            ("GET /v1/models HTTP/1.0\n\n", 200, ""),
+            ("GET /v1/models HTTP/1.1\nHost: EVIL.example:PORT\nConnection: close\n\n", 403, "is not this server"),
+        ]
+        for (request, status, message) in cases {
+            let r = try Self.raw(listener.port, request).response()
+            #expect(r.status == status, "\(request.debugDescription): \(r.text)")
+            if status != 200 { #expect((try r.json()["error"] as? String)?.contains(message) == true, "\(request.debugDescription): \(r.text)") }
+        }
+    }
+
+    /// RFC 9112 §6.1/§6.3: Content-Length with Transfer-Encoding (request smuggling), and two Content-Lengths,
+    /// are refused with 400 and the connection closed; what follows is never read as a request.
+    /// NIO's parser (llhttp) refuses them before the router sees them; this pins that down.
+    @Test(arguments: [
+        "POST /v1/score HTTP/1.1\nHost: localhost\nContent-Length: 4\nTransfer-Encoding: chunked\n\n0\n\nGET /v1/models HTTP/1.1\nHost: localhost\n\n",
+        "POST /v1/score HTTP/1.1\nHost: localhost\nTransfer-Encoding: chunked\nContent-Length: 4\n\n0\n\nGET /v1/models HTTP/1.1\nHost: localhost\n\n",
+        "POST /v1/score HTTP/1.1\nHost: localhost\nContent-Length: 2\nContent-Length: 40\n\n{}GET /v1/models HTTP/1.1\nHost: localhost\n\n",
+        "POST /v1/score HTTP/1.1\nHost: localhost\nContent-Length: 2, 40\n\n{}GET /v1/models HTTP/1.1\nHost: localhost\n\n",
+    ])
+    func ambiguousBodyLengthIs400AndClosed(request: String) throws {
+        let listener = try Self.listen()
+        defer { listener.stop() }
+        let answers = try Self.raw(listener.port, request).responses()   // to the end: the server closed
+        #expect(answers.map(\.status) == [400], "\(answers.map(\.text))")
+        #expect(answers.first?.headers["connection"] == "close")
+    }
+
+    /// Requests written at once (pipelined) are answered each in turn, in order, on the one connection.
+    @Test func pipelinedRequestsAreAnsweredInOrder() throws {
+        let listener = try Self.listen()
+        defer { listener.stop() }
+        let generate = #"{"length":20,"seed":3}"#
+        let c = try Self.raw(listener.port, "GET /v1/models HTTP/1.1\nHost: localhost\n\n"
+            + "POST /v1/generate HTTP/1.1\nHost: localhost\nContent-Length: \(generate.utf8.count)\n\n\(generate)"
+            + "GET /nowhere HTTP/1.1\nHost: localhost\n\n"
+            + "GET /v1/models HTTP/1.1\nHost: localhost\nConnection: close\n\n")
+        let answers = try c.responses()
+        #expect(answers.map(\.status) == [200, 200, 404, 200], "\(answers.map(\.text))")
+        #expect(answers.count == 4)
+        guard answers.count == 4 else { return }
+        #expect(try answers[0].json()["models"] != nil && answers[3].json()["models"] != nil)
+        let expected = Self.samples(try Self.generate(listener.port, generate)).first?["text"] as? String
+        #expect(Self.samples(try answers[1].json()).first?["text"] as? String == expected)
+    }
+
+    // MARK: - Lingering close
+
+    /// A client that sends its whole body before it reads (Python's http.client and urllib do) still
+    /// gets the 413: after answering, the server drains what the client sends (a lingering close)
+    /// instead of closing on unread bytes, which makes the kernel reset the connection.
+    @Test(arguments: [false, true])
+    func bodySentWholeBeforeReadingStillGets413(chunked: Bool) throws {
+        let listener = try Self.listen()
+        defer { listener.stop() }
+        let c = try HTTPConnection(port: listener.port, timeoutSeconds: 20)
+        let body = [UInt8](repeating: UInt8(ascii: "a"), count: 5 << 20)
+        let framing = chunked ? "Transfer-Encoding: chunked" : "Content-Length: \(body.count)"
+        var bytes = Array("POST /v1/score HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n\(framing)\r\n\r\n".utf8)
+        bytes += chunked ? Array(String(body.count, radix: 16).utf8) + [13, 10] + body + Array("\r\n0\r\n\r\n".utf8) : body
+        #expect(c.writeFromAnotherThread(bytes, within: 30), "\(c.writeError)")
+        let r = try c.response()
+        #expect(r.status == 413, "\(r.text)")
+        #expect((try r.json()["error"] as? String)?.contains("over the limit of 4096 bytes") == true)
+    }
+
+    /// The drain is bounded: past `lingerBytes` discarded, or `lingerSeconds` after the answer, the
+    /// server closes (and the client's next writes fail) rather than reading for ever.
+    @Test func lingeringCloseEndsAfterItsBytesOrItsTime() throws {
+        let listener = try Self.listen {
+            $0.lingerBytes = 1 << 20
+            $0.lingerSeconds = 1
+        }
+        defer { listener.stop() }
+        let head = Array("POST /v1/score HTTP/1.1\r\nHost: localhost\r\nContent-Length: 100000000\r\n\r\n".utf8)
+        let piece = [UInt8](repeating: UInt8(ascii: "a"), count: 64 << 10)
+
+        // Bytes: sending on after the 413, the writes fail well before 32 MB.
+        let flood = try HTTPConnection(port: listener.port)
+        flood.write(head)
+        _ = try flood.receive(until: "413 Payload Too Large")
+        var sent = 0
+        while sent < 32 << 20 && flood.write(piece) { sent += piece.count }
+        #expect(sent < 32 << 20, "the server drained 32 MB past a 1 MB bound")
+
+        // Time: a client that keeps sending a little is drained for about a second, then cut off.
+        let trickle = try HTTPConnection(port: listener.port)
+        trickle.write(head)
+        _ = try trickle.receive(until: "413 Payload Too Large")
+        let answered = Date()
+        while trickle.write(Array(piece[..<1024])) && Date().timeIntervalSince(answered) < 10 { usleep(20_000) }
+        let lasted = Date().timeIntervalSince(answered)
+        #expect(lasted > 0.7 && lasted < 4, "writes were taken for \(lasted) s after the 413 (the bound: 1 s)")
+    }
+
+    // MARK: - Seeds a browser holds exactly
+
+    /// A drawn seed is below 2^53, so the page's JavaScript numbers hold it exactly, and sending the
+    /// shown seed back writes the same text (as `charrnn sample` does with it).
+    @Test func drawnSeedsAreExactInJavaScriptAndWriteTheTextAgain() throws {
+        let listener = try Self.listen()
+        defer { listener.stop() }
+        let exact = 1 << 53
+        let drawn = Self.samples(try Self.generate(listener.port, #"{"prime":"the","length":40,"count":16}"#))
+        #expect(drawn.count == 16)
+        for sample in drawn { #expect((sample["seed"] as? Int).map { $0 >= 0 && $0 < exact } == true, "\(sample)") }
+        let stream = try HTTP.request(port: listener.port, "POST", "/v1/generate", json: #"{"prime":"the","length":40,"stream":true}"#)
+        let done = try HTTP.events(stream.text).first { $0.name == "done" }?.data ?? [:]
+        #expect((done["seed"] as? Int).map { $0 >= 0 && $0 < exact } == true, "\(done)")
+
+        let first = try #require(drawn.first)
+        let seed = try #require(first["seed"] as? Int)
+        let again = Self.samples(try Self.generate(listener.port, #"{"prime":"the","length":40,"seed":\#(seed)}"#))
+        #expect(again.first?["text"] as? String == first["text"] as? String)
+        let cli = try Binary.run(["sample", "--checkpoint", "checkpoints/run", "--prime", "the", "--length", "40",
+                                  "--seed", "\(seed)", "--no-echo"], in: Fixtures.trained)
+        #expect(String(cli.stdout.dropLast()) == first["text"] as? String, "\(cli.stderr)")
+    }
+
+    /// The API takes any 64-bit seed, as `charrnn sample --seed` does, and reports it to the digit.
+    @Test(arguments: ["8601155592209774320", "18446744073709551615"])
+    func seedsPast2To53AreTakenAndReportedExactly(seed: String) throws {
+        let listener = try Self.listen()
+        defer { listener.stop() }
+        let r = try HTTP.request(port: listener.port, "POST", "/v1/generate", json: #"{"prime":"the","length":40,"seed":\#(seed)}"#)
+        #expect(r.status == 200, "\(r.text)")
+        #expect(r.text.contains(#""seed":\#(seed),"#), "\(r.text)")
+        let cli = try Binary.run(["sample", "--checkpoint", "checkpoints/run", "--prime", "the", "--length", "40",
+                                  "--seed", seed, "--no-echo"], in: Fixtures.trained)
+        #expect(Self.samples(try r.json()).first?["text"] as? String == String(cli.stdout.dropLast()), "\(cli.stderr)")
+    }
 }
