@@ -81,7 +81,7 @@ let tests: [Target] = [
     .testTarget(name: "VisualizeTests", dependencies: ["Visualize", "RNN", "Tensor", "Tokenizer"]),
     // Runs the built `charrnn` binary: output, exit codes, files written.
     // and `charrnn serve`'s API in process (a loopback server), beside the binary it must agree with.
-    .testTarget(name: "CLITests", dependencies: ["charrnn", "RNN", "Tokenizer", "SafeTensors", "Serve"]),
+    .testTarget(name: "CLITests", dependencies: ["charrnn", "RNN", "Tokenizer", "SafeTensors", "Serve", "TestSupport"]),
 ]
 
 let package = Package(

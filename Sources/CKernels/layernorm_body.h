@@ -1,19 +1,14 @@
-// The layer-normalized cells' steps (Sources/RNN/LayerNormCells.swift: LSTM, GRU
-// and RNN), forward and backward, written once for both fast kernel sets: gates.c includes it with
-// 16-lane AVX-512 vectors, gates_avx2.c with 8-lane AVX2 ones. Not compiled on
-// its own. The including file defines, before including it:
-//
-//   VEC, LANES, FOR_LANES(hs, body)   its lane vector, lane mask and row loop
-//   k add sub mul ld st ck_sigmoid ck_tanh   its lane-wise operations
-//   acc16 and acc16_zero / _load / _set / _add / _sub / _mul / _store / _sum:
-//       16 floats at a time (one zmm, or two ymm), folded by acc16_sum in
-//       LayerNorm.sum's order (8 = low + high, then 4, 2, 1)
-//   LN_NAME(name)   the exported name (name, or name_avx2)
+// The layer-normalized cells' steps (Sources/RNN/LayerNorm*Cell.swift: LSTM, GRU
+// and RNN), forward and backward, written once for every fast set: each set's
+// compile unit includes it after its lane primitives (isa_*.h, with the acc16
+// reductions: 16 floats at a time, one zmm or two ymm, folded by acc16_sum in
+// LayerNorm.sum's order: 8 = low + high, then 4, 2, 1) and the activations.
+// Not compiled on its own.
 //
 // Bit for bit with the Swift twin: the same operations in the same order,
 // the reductions in 16 lanes then the row's tail one by one as LayerNorm does,
-// element-wise code with the same association; no FMA (`fp contract(off)` in the
-// including file). Tested by RNNTests.GateKernelTests.
+// element-wise code with the same association; no FMA (`fp contract(off)` in
+// kernels_body.h). Tested by RNNTests.GateKernelTests.
 
 /// x̂ = (v − mean)·s, s = 1/sqrt(var + 1e-5) over h values (LayerNorm.forward). Returns s.
 CK_INLINE float ln_forward(float *xn, const float *v, long h) {
@@ -85,7 +80,7 @@ CK_INLINE void ln_lstm_output_lanes(const float *z, float *hn, const float *xn, 
 
 /// LayerNormLSTMCell.forwardStep: per row, the four gate blocks normalized and
 /// activated, c' = f⊙c + i⊙g, c' normalized, h' = o ⊙ tanh(LN(c')).
-CK_TARGET void LN_NAME(ck_ln_lstm_forward_step)(float *gates, const float *cPrev, float *c, float *h,
+static CK_TARGET void ln_lstm_forward_step(float *gates, const float *cPrev, float *c, float *h,
                                                  float *normalized, float *rstd, const float *gamma,
                                                  const float *beta, long batchSize, long hiddenSize) {
     const long hs = hiddenSize;
@@ -127,7 +122,7 @@ CK_INLINE void ln_lstm_cell_lanes(const float *z, float *dz, float *dc, const fl
 /// LayerNormLSTMCell.backwardStep: d LN(c') and dâ_o, back through LN(c') into dc,
 /// the gates' dâ, dc_prev = dc ⊙ f, then each gate block back through its LN.
 /// sums: dγ (5H) then dβ (5H), added to. dGates may be gates.
-CK_TARGET void LN_NAME(ck_ln_lstm_backward_step)(float *dGates, float *dC, float *sums, const float *dH,
+static CK_TARGET void ln_lstm_backward_step(float *dGates, float *dC, float *sums, const float *dH,
                                                   const float *gates, const float *cPrev, const float *normalized,
                                                   const float *rstd, const float *gamma, const float *beta,
                                                   float *dState, long batchSize, long hiddenSize) {
@@ -163,7 +158,7 @@ CK_INLINE void ln_gru_gates_lanes(float *x, const float *hp, float *ho, const fl
 
 /// LayerNormGRUCell.forwardStep: r and z normalize both sides' sum, n-input and
 /// n-hidden apart; n = tanh(LN(W_in·x) + r ⊙ LN(W_hn·h)), h' = (1 − z)⊙n + z⊙h.
-CK_TARGET void LN_NAME(ck_ln_gru_forward_step)(float *gates, const float *hProj, const float *hPrev, float *h,
+static CK_TARGET void ln_gru_forward_step(float *gates, const float *hProj, const float *hPrev, float *h,
                                                 float *normalized, float *rstd, const float *gamma,
                                                 const float *beta, long batchSize, long hiddenSize) {
     const long hs = hiddenSize;
@@ -195,7 +190,7 @@ CK_INLINE void ln_gru_backward_lanes(const float *x, float *dx, float *dr, float
 }
 
 /// LayerNormGRUCell.backwardStep. sums: dγ (4H) then dβ (4H), added to; dHPrev += dh ⊙ z.
-CK_TARGET void LN_NAME(ck_ln_gru_backward_step)(float *dGatesX, float *dGatesH, float *dHPrev, float *sums,
+static CK_TARGET void ln_gru_backward_step(float *dGatesX, float *dGatesH, float *dHPrev, float *sums,
                                                  const float *dH, const float *gates, const float *hPrev,
                                                  const float *normalized, const float *rstd, const float *gamma,
                                                  const float *beta, long batchSize, long hiddenSize) {
@@ -226,7 +221,7 @@ CK_INLINE void ln_rnn_lanes(float *z, float *out, const float *xn, const float *
 }
 
 /// LayerNormRNNCell.forwardStep: h' = φ(LN(a)), kept in gates and written to h.
-CK_TARGET void LN_NAME(ck_ln_rnn_forward_step)(float *gates, float *h, float *normalized, float *rstd,
+static CK_TARGET void ln_rnn_forward_step(float *gates, float *h, float *normalized, float *rstd,
                                                 const float *gamma, const float *beta, long batchSize,
                                                 long hiddenSize, int relu) {
     const long hs = hiddenSize;
@@ -242,14 +237,14 @@ CK_TARGET void LN_NAME(ck_ln_rnn_forward_step)(float *gates, float *h, float *no
 /// LayerNormRNNCell.backwardStep: per row, dâ = dh ⊙ φ'(h') (the plain RNN kernels'
 /// derivative), then through LN. dGates holds h' on entry (read, then overwritten).
 /// sums: dγ (H) then dβ (H), added to.
-CK_TARGET void LN_NAME(ck_ln_rnn_backward_step)(float *dGates, float *sums, const float *dH, const float *normalized,
+static CK_TARGET void ln_rnn_backward_step(float *dGates, float *sums, const float *dH, const float *normalized,
                                                  const float *rstd, const float *gamma, long batchSize,
                                                  long hiddenSize, int relu) {
     const long hs = hiddenSize;
     for (long row = 0; row < batchSize; row++) {
         float *dz = dGates + row * hs;
-        if (relu) LN_NAME(ck_rnn_relu_backward_step)(dz, dH + row * hs, dz, hs);
-        else LN_NAME(ck_rnn_tanh_backward_step)(dz, dH + row * hs, dz, hs);
+        if (relu) rnn_relu_backward_step(dz, dH + row * hs, dz, hs);
+        else rnn_tanh_backward_step(dz, dH + row * hs, dz, hs);
         ln_backward(dz, sums, sums + hs, dz, normalized + row * hs, gamma, rstd[row], hs);
     }
 }

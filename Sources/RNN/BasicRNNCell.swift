@@ -53,7 +53,7 @@ struct BasicRNNCell: RecurrentCell {
 
     func step(_ s: CellStep) {
         Self.forwardStep(gates: s.gates, biasHH: s.tensors[StandardTensor.biasHH.rawValue], h: s.h,
-                         batchSize: 1, hiddenSize: s.hiddenSize, activation: activation)
+                         batchSize: 1, hiddenSize: s.hiddenSize, activation: activation, kernels: s.kernels)
     }
 
     // MARK: Forward
@@ -80,14 +80,11 @@ struct BasicRNNCell: RecurrentCell {
         biasHH: UnsafePointer<Float>,         // (H)
         h: UnsafeMutablePointer<Float>,       // (B, H) out
         batchSize: Int, hiddenSize: Int, activation: RNNActivation,
-        kernels: KernelSet = Kernels.current  // which twin runs (tests choose; the rest of charrnn takes the default)
+        kernels: KernelSet  // which twin runs: the model's one choice (`StackedRNN.kernels`), or a test's
     ) {
-        switch (kernels, activation) {  // the C twins do the same operations, bit for bit (Sources/CKernels/gates*.c)
-        case (.avx512, .tanh): return ck_rnn_tanh_forward_step(gates, biasHH, h, batchSize, hiddenSize)
-        case (.avx512, .relu): return ck_rnn_relu_forward_step(gates, biasHH, h, batchSize, hiddenSize)
-        case (.avx2, .tanh): return ck_rnn_tanh_forward_step_avx2(gates, biasHH, h, batchSize, hiddenSize)
-        case (.avx2, .relu): return ck_rnn_relu_forward_step_avx2(gates, biasHH, h, batchSize, hiddenSize)
-        case (.portable, _): break
+        if let fast = kernels.table {  // a row of the kernel-set table: the same operations, bit for bit (Sources/CKernels)
+            return activation == .relu ? fast.pointee.rnn_relu_forward_step(gates, biasHH, h, batchSize, hiddenSize)
+                                       : fast.pointee.rnn_tanh_forward_step(gates, biasHH, h, batchSize, hiddenSize)
         }
         let hs = hiddenSize
         for row in 0..<batchSize {
@@ -139,14 +136,11 @@ struct BasicRNNCell: RecurrentCell {
         dH: UnsafePointer<Float>,              // (B, H) total dL/dh'
         dGates: UnsafeMutablePointer<Float>,   // (B, H) out; may be `output` (in place)
         count: Int, activation: RNNActivation,
-        kernels: KernelSet = Kernels.current  // which twin runs (tests choose; the rest of charrnn takes the default)
+        kernels: KernelSet  // which twin runs: the model's one choice (`StackedRNN.kernels`), or a test's
     ) {
-        switch (kernels, activation) {
-        case (.avx512, .tanh): return ck_rnn_tanh_backward_step(output, dH, dGates, count)
-        case (.avx512, .relu): return ck_rnn_relu_backward_step(output, dH, dGates, count)
-        case (.avx2, .tanh): return ck_rnn_tanh_backward_step_avx2(output, dH, dGates, count)
-        case (.avx2, .relu): return ck_rnn_relu_backward_step_avx2(output, dH, dGates, count)
-        case (.portable, _): break
+        if let fast = kernels.table {  // a row of the kernel-set table: the same operations, bit for bit (Sources/CKernels)
+            return activation == .relu ? fast.pointee.rnn_relu_backward_step(output, dH, dGates, count)
+                                       : fast.pointee.rnn_tanh_backward_step(output, dH, dGates, count)
         }
         var i = 0
         switch activation {

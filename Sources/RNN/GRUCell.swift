@@ -49,7 +49,7 @@ struct GRUCell: RecurrentCell {
 
     func step(_ s: CellStep) {
         Self.forwardStep(gates: s.gates, hProj: s.recurrent!, biasHH: s.tensors[StandardTensor.biasHH.rawValue],
-                         hPrev: s.hPrev, hn: s.aux, h: s.h, batchSize: 1, hiddenSize: s.hiddenSize)
+                         hPrev: s.hPrev, hn: s.aux, h: s.h, batchSize: 1, hiddenSize: s.hiddenSize, kernels: s.kernels)
     }
 
     /// Gate block offsets inside a (3H) row.
@@ -91,12 +91,10 @@ struct GRUCell: RecurrentCell {
         hn: UnsafeMutablePointer<Float>,      // (B, H) out: W_hn h + b_hn
         h: UnsafeMutablePointer<Float>,       // (B, H) out
         batchSize: Int, hiddenSize: Int,
-        kernels: KernelSet = Kernels.current  // which twin runs (tests choose; the rest of charrnn takes the default)
+        kernels: KernelSet  // which twin runs: the model's one choice (`StackedRNN.kernels`), or a test's
     ) {
-        switch kernels {  // the C twins do the same operations, bit for bit (Sources/CKernels/gates*.c)
-        case .avx512: return ck_gru_forward_step(gates, hProj, biasHH, hPrev, hn, h, batchSize, hiddenSize)
-        case .avx2: return ck_gru_forward_step_avx2(gates, hProj, biasHH, hPrev, hn, h, batchSize, hiddenSize)
-        case .portable: break
+        if let fast = kernels.table {  // a row of the kernel-set table: the same operations, bit for bit (Sources/CKernels)
+            return fast.pointee.gru_forward_step(gates, hProj, biasHH, hPrev, hn, h, batchSize, hiddenSize)
         }
         let hs = hiddenSize, g3 = 3 * hs, at = Offsets(hiddenSize: hs)
         let bR = biasHH + at.r, bZ = biasHH + at.z, bN = biasHH + at.n
@@ -168,12 +166,10 @@ struct GRUCell: RecurrentCell {
         dGatesH: UnsafeMutablePointer<Float>,  // (B, 3H) out
         dHPrev: UnsafeMutablePointer<Float>,   // (B, H) += dh ⊙ z
         batchSize: Int, hiddenSize: Int,
-        kernels: KernelSet = Kernels.current  // which twin runs (tests choose; the rest of charrnn takes the default)
+        kernels: KernelSet  // which twin runs: the model's one choice (`StackedRNN.kernels`), or a test's
     ) {
-        switch kernels {
-        case .avx512: return ck_gru_backward_step(gates, hn, hPrev, dH, dGatesX, dGatesH, dHPrev, batchSize, hiddenSize)
-        case .avx2: return ck_gru_backward_step_avx2(gates, hn, hPrev, dH, dGatesX, dGatesH, dHPrev, batchSize, hiddenSize)
-        case .portable: break
+        if let fast = kernels.table {  // a row of the kernel-set table: the same operations, bit for bit (Sources/CKernels)
+            return fast.pointee.gru_backward_step(gates, hn, hPrev, dH, dGatesX, dGatesH, dHPrev, batchSize, hiddenSize)
         }
         let hs = hiddenSize, g3 = 3 * hs, at = Offsets(hiddenSize: hs)
         for row in 0..<batchSize {

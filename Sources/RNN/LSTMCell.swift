@@ -58,7 +58,7 @@ struct LSTMCell: RecurrentCell {
 
     func step(_ s: CellStep) {
         Self.forwardStep(gates: s.gates, biasHH: s.tensors[StandardTensor.biasHH.rawValue], cPrev: s.cPrev!, c: s.c,
-                         tanhC: s.aux, h: s.h, batchSize: 1, hiddenSize: s.hiddenSize)
+                         tanhC: s.aux, h: s.h, batchSize: 1, hiddenSize: s.hiddenSize, kernels: s.kernels)
     }
 
     /// Gate block offsets inside a (4H) row.
@@ -104,12 +104,10 @@ struct LSTMCell: RecurrentCell {
         tanhC: UnsafeMutablePointer<Float>,   // (B, H) out
         h: UnsafeMutablePointer<Float>,       // (B, H) out
         batchSize: Int, hiddenSize: Int,
-        kernels: KernelSet = Kernels.current  // which twin runs (tests choose; the rest of charrnn takes the default)
+        kernels: KernelSet  // which twin runs: the model's one choice (`StackedRNN.kernels`), or a test's
     ) {
-        switch kernels {  // the C twins do the same operations, bit for bit (Sources/CKernels/gates*.c)
-        case .avx512: return ck_lstm_forward_step(gates, biasHH, cPrev, c, tanhC, h, batchSize, hiddenSize)
-        case .avx2: return ck_lstm_forward_step_avx2(gates, biasHH, cPrev, c, tanhC, h, batchSize, hiddenSize)
-        case .portable: break
+        if let fast = kernels.table {  // a row of the kernel-set table: the same operations, bit for bit (Sources/CKernels)
+            return fast.pointee.lstm_forward_step(gates, biasHH, cPrev, c, tanhC, h, batchSize, hiddenSize)
         }
         let hs = hiddenSize, g4 = 4 * hs, at = Offsets(hiddenSize: hs)
         let bI = biasHH + at.i, bF = biasHH + at.f, bG = biasHH + at.g, bO = biasHH + at.o
@@ -187,12 +185,10 @@ struct LSTMCell: RecurrentCell {
         dC: UnsafeMutablePointer<Float>,      // (B, H) in: dL/dc of this step from later steps; out: dL/dc_prev
         dGates: UnsafeMutablePointer<Float>,  // (B, 4H) out: pre-activation gradients; may be `gates` (in place)
         batchSize: Int, hiddenSize: Int,
-        kernels: KernelSet = Kernels.current  // which twin runs (tests choose; the rest of charrnn takes the default)
+        kernels: KernelSet  // which twin runs: the model's one choice (`StackedRNN.kernels`), or a test's
     ) {
-        switch kernels {
-        case .avx512: return ck_lstm_backward_step(gates, cPrev, c, dH, dC, dGates, batchSize, hiddenSize)
-        case .avx2: return ck_lstm_backward_step_avx2(gates, cPrev, c, dH, dC, dGates, batchSize, hiddenSize)
-        case .portable: break
+        if let fast = kernels.table {  // a row of the kernel-set table: the same operations, bit for bit (Sources/CKernels)
+            return fast.pointee.lstm_backward_step(gates, cPrev, c, dH, dC, dGates, batchSize, hiddenSize)
         }
         let hs = hiddenSize, g4 = 4 * hs, at = Offsets(hiddenSize: hs)
         for row in 0..<batchSize {

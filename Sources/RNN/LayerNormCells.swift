@@ -194,7 +194,7 @@ struct LayerNormLSTMCell: RecurrentCell {
         let (normalized, rstd) = LayerNorm.saved(s.aux, rows: 1, blocks: Self.blocks, hiddenSize: s.hiddenSize)
         Self.forwardStep(gates: s.gates, cPrev: s.cPrev!, c: s.c, h: s.h, normalized: normalized, rstd: rstd,
                          gamma: s.tensors[LayerNorm.Tensor.gamma.rawValue], beta: s.tensors[LayerNorm.Tensor.beta.rawValue],
-                         batchSize: 1, hiddenSize: s.hiddenSize)
+                         batchSize: 1, hiddenSize: s.hiddenSize, kernels: s.kernels)
     }
 
     /// Per step one (rows, H)·(H, 4H) GEMM adds h·W_hhᵀ into the input side, then `forwardStep`.
@@ -210,7 +210,7 @@ struct LayerNormLSTMCell: RecurrentCell {
             w.recurrentProduct(step: t, rows: rows, beta: 1, into: gates, ldc: g4)                 // (rows, H)·(H, 4H)
             Self.forwardStep(gates: gates, cPrev: w.c! + hPrev, c: w.c! + hNext, h: w.h + hNext,
                              normalized: normalized + row * k * h, rstd: rstd + row * k, gamma: gamma, beta: beta,
-                             batchSize: m, hiddenSize: h)
+                             batchSize: m, hiddenSize: h, kernels: w.recurrent.kernels)
         }
     }
 
@@ -226,12 +226,10 @@ struct LayerNormLSTMCell: RecurrentCell {
         gamma: UnsafePointer<Float>,              // (5H)
         beta: UnsafePointer<Float>,               // (5H)
         batchSize: Int, hiddenSize hs: Int,
-        kernels: KernelSet = Kernels.current  // which twin runs (tests choose; the rest of charrnn takes the default)
+        kernels: KernelSet  // which twin runs: the model's one choice (`StackedRNN.kernels`), or a test's
     ) {
-        switch kernels {  // the C twins do the same operations, bit for bit (CKernels/layernorm_body.h)
-        case .avx512: return ck_ln_lstm_forward_step(gates, cPrev, c, h, normalized, rstd, gamma, beta, batchSize, hs)
-        case .avx2: return ck_ln_lstm_forward_step_avx2(gates, cPrev, c, h, normalized, rstd, gamma, beta, batchSize, hs)
-        case .portable: break
+        if let fast = kernels.table {  // a row of the kernel-set table: the same operations, bit for bit (Sources/CKernels)
+            return fast.pointee.ln_lstm_forward_step(gates, cPrev, c, h, normalized, rstd, gamma, beta, batchSize, hs)
         }
         let g4 = 4 * hs, k = blocks
         let (i0, f0, g0, o0, c0) = (LSTMNormBlock.input.rawValue * hs, LSTMNormBlock.forget.rawValue * hs,
@@ -286,7 +284,7 @@ struct LayerNormLSTMCell: RecurrentCell {
             Self.backwardStep(dGates: dGates, dC: dC, sums: sums, dH: d.dH + t * bh + r0 * h,
                               gates: w.gates + row * g4, cPrev: w.c! + t * bh + r0 * h,
                               normalized: normalized + row * k * h, rstd: rstd + row * k, gamma: gamma, beta: beta,
-                              dState: dState, batchSize: m, hiddenSize: h)
+                              dState: dState, batchSize: m, hiddenSize: h, kernels: w.recurrent.kernels)
             let dHPrev = t > 0 ? d.dH + (t - 1) * bh + r0 * h : dH0                      // (rows, H)
             w.recurrentGradient(dGates, lda: g4, rows: rows, into: dHPrev)                         // (rows, 4H)·(4H, H)
         }
@@ -310,14 +308,10 @@ struct LayerNormLSTMCell: RecurrentCell {
         gamma: UnsafePointer<Float>, beta: UnsafePointer<Float>,  // (5H)
         dState: UnsafeMutablePointer<Float>,      // (B, H) scratch
         batchSize: Int, hiddenSize hs: Int,
-        kernels: KernelSet = Kernels.current
+        kernels: KernelSet  // which twin runs: the model's one choice, or a test's
     ) {
-        switch kernels {
-        case .avx512:
-            return ck_ln_lstm_backward_step(dGates, dC, sums, dH, gates, cPrev, normalized, rstd, gamma, beta, dState, batchSize, hs)
-        case .avx2:
-            return ck_ln_lstm_backward_step_avx2(dGates, dC, sums, dH, gates, cPrev, normalized, rstd, gamma, beta, dState, batchSize, hs)
-        case .portable: break
+        if let fast = kernels.table {  // a row of the kernel-set table: the same operations, bit for bit (Sources/CKernels)
+            return fast.pointee.ln_lstm_backward_step(dGates, dC, sums, dH, gates, cPrev, normalized, rstd, gamma, beta, dState, batchSize, hs)
         }
         let g4 = 4 * hs, k = blocks, dGamma = sums, dBeta = sums + k * hs
         let (i0, f0, g0, o0, c0) = (LSTMNormBlock.input.rawValue * hs, LSTMNormBlock.forget.rawValue * hs,
@@ -413,7 +407,7 @@ struct LayerNormGRUCell: RecurrentCell {
         let (normalized, rstd) = LayerNorm.saved(s.aux, rows: 1, blocks: Self.blocks, hiddenSize: s.hiddenSize)
         Self.forwardStep(gates: s.gates, hProj: s.recurrent!, hPrev: s.hPrev, h: s.h, normalized: normalized, rstd: rstd,
                          gamma: s.tensors[LayerNorm.Tensor.gamma.rawValue], beta: s.tensors[LayerNorm.Tensor.beta.rawValue],
-                         batchSize: 1, hiddenSize: s.hiddenSize)
+                         batchSize: 1, hiddenSize: s.hiddenSize, kernels: s.kernels)
     }
 
     /// Per step one (rows, H)·(H, 3H) GEMM for h·W_hhᵀ into the scratch, then `forwardStep`.
@@ -428,7 +422,7 @@ struct LayerNormGRUCell: RecurrentCell {
             w.recurrentProduct(step: t, rows: rows, beta: 0, into: hProj, ldc: g3)                 // (rows, H)·(H, 3H)
             Self.forwardStep(gates: w.gates + row * g3, hProj: hProj, hPrev: hPrev, h: w.h + (t + 1) * bh + r0 * h,
                              normalized: normalized + row * k * h, rstd: rstd + row * k, gamma: gamma, beta: beta,
-                             batchSize: m, hiddenSize: h)
+                             batchSize: m, hiddenSize: h, kernels: w.recurrent.kernels)
         }
     }
 
@@ -443,12 +437,10 @@ struct LayerNormGRUCell: RecurrentCell {
         gamma: UnsafePointer<Float>,              // (4H)
         beta: UnsafePointer<Float>,               // (4H)
         batchSize: Int, hiddenSize hs: Int,
-        kernels: KernelSet = Kernels.current
+        kernels: KernelSet  // which twin runs: the model's one choice, or a test's
     ) {
-        switch kernels {  // C twins, bit for bit (CKernels/layernorm_body.h)
-        case .avx512: return ck_ln_gru_forward_step(gates, hProj, hPrev, h, normalized, rstd, gamma, beta, batchSize, hs)
-        case .avx2: return ck_ln_gru_forward_step_avx2(gates, hProj, hPrev, h, normalized, rstd, gamma, beta, batchSize, hs)
-        case .portable: break
+        if let fast = kernels.table {  // a row of the kernel-set table: the same operations, bit for bit (Sources/CKernels)
+            return fast.pointee.ln_gru_forward_step(gates, hProj, hPrev, h, normalized, rstd, gamma, beta, batchSize, hs)
         }
         let g3 = 3 * hs, k = blocks
         let (gr, gz, gn) = (GRUGate.reset.rawValue * hs, GRUGate.update.rawValue * hs, GRUGate.new.rawValue * hs)
@@ -498,7 +490,7 @@ struct LayerNormGRUCell: RecurrentCell {
             Self.backwardStep(dGatesX: d.dGatesX + row * g3, dGatesH: dGatesH, dHPrev: dHPrev, sums: sums,
                               dH: d.dH + t * bh + r0 * h, gates: w.gates + row * g3, hPrev: w.h + t * bh + r0 * h,
                               normalized: normalized + row * k * h, rstd: rstd + row * k, gamma: gamma, beta: beta,
-                              batchSize: m, hiddenSize: h)
+                              batchSize: m, hiddenSize: h, kernels: w.recurrent.kernels)
             w.recurrentGradient(dGatesH, lda: g3, rows: rows, into: dHPrev)                        // (rows, 3H)·(3H, H)
         }
     }
@@ -521,15 +513,10 @@ struct LayerNormGRUCell: RecurrentCell {
         rstd: UnsafePointer<Float>,               // (B, 4)
         gamma: UnsafePointer<Float>, beta: UnsafePointer<Float>,  // (4H)
         batchSize: Int, hiddenSize hs: Int,
-        kernels: KernelSet = Kernels.current
+        kernels: KernelSet  // which twin runs: the model's one choice, or a test's
     ) {
-        switch kernels {
-        case .avx512:
-            return ck_ln_gru_backward_step(dGatesX, dGatesH, dHPrev, sums, dH, gates, hPrev, normalized, rstd, gamma, beta, batchSize, hs)
-        case .avx2:
-            return ck_ln_gru_backward_step_avx2(dGatesX, dGatesH, dHPrev, sums, dH, gates, hPrev, normalized, rstd, gamma, beta,
-                                                batchSize, hs)
-        case .portable: break
+        if let fast = kernels.table {  // a row of the kernel-set table: the same operations, bit for bit (Sources/CKernels)
+            return fast.pointee.ln_gru_backward_step(dGatesX, dGatesH, dHPrev, sums, dH, gates, hPrev, normalized, rstd, gamma, beta, batchSize, hs)
         }
         let g3 = 3 * hs, k = blocks, dGamma = sums, dBeta = sums + k * hs
         let (gr, gz, gn) = (GRUGate.reset.rawValue * hs, GRUGate.update.rawValue * hs, GRUGate.new.rawValue * hs)
@@ -607,7 +594,7 @@ struct LayerNormRNNCell: RecurrentCell {
         let (normalized, rstd) = LayerNorm.saved(s.aux, rows: 1, blocks: 1, hiddenSize: s.hiddenSize)
         Self.forwardStep(gates: s.gates, h: s.h, normalized: normalized, rstd: rstd,
                          gamma: s.tensors[LayerNorm.Tensor.gamma.rawValue], beta: s.tensors[LayerNorm.Tensor.beta.rawValue],
-                         batchSize: 1, hiddenSize: s.hiddenSize, activation: activation)
+                         batchSize: 1, hiddenSize: s.hiddenSize, activation: activation, kernels: s.kernels)
     }
 
     /// Per step one (rows, H)·(H, H) GEMM adds h·W_hhᵀ into the input side, then `forwardStep`.
@@ -620,7 +607,8 @@ struct LayerNormRNNCell: RecurrentCell {
             let row = t * b + r0, gates = w.gates + row * h                          // (rows, H)
             w.recurrentProduct(step: t, rows: rows, beta: 1, into: gates, ldc: h)                  // (rows, H)·(H, H)
             Self.forwardStep(gates: gates, h: w.h + (t + 1) * bh + r0 * h, normalized: normalized + row * h, rstd: rstd + row,
-                             gamma: gamma, beta: beta, batchSize: m, hiddenSize: h, activation: activation)
+                             gamma: gamma, beta: beta, batchSize: m, hiddenSize: h, activation: activation,
+                             kernels: w.recurrent.kernels)
         }
     }
 
@@ -632,13 +620,11 @@ struct LayerNormRNNCell: RecurrentCell {
         rstd: UnsafeMutablePointer<Float>,        // (B) out
         gamma: UnsafePointer<Float>, beta: UnsafePointer<Float>,  // (H)
         batchSize: Int, hiddenSize hs: Int, activation: RNNActivation,
-        kernels: KernelSet = Kernels.current
+        kernels: KernelSet  // which twin runs: the model's one choice, or a test's
     ) {
         let relu: Int32 = activation == .relu ? 1 : 0
-        switch kernels {  // C twins, bit for bit (CKernels/layernorm_body.h)
-        case .avx512: return ck_ln_rnn_forward_step(gates, h, normalized, rstd, gamma, beta, batchSize, hs, relu)
-        case .avx2: return ck_ln_rnn_forward_step_avx2(gates, h, normalized, rstd, gamma, beta, batchSize, hs, relu)
-        case .portable: break
+        if let fast = kernels.table {  // a row of the kernel-set table: the same operations, bit for bit (Sources/CKernels)
+            return fast.pointee.ln_rnn_forward_step(gates, h, normalized, rstd, gamma, beta, batchSize, hs, relu)
         }
         for row in 0..<batchSize {
             let z = gates + row * hs, out = h + row * hs, xn = normalized + row * hs
@@ -665,13 +651,11 @@ struct LayerNormRNNCell: RecurrentCell {
         rstd: UnsafePointer<Float>,               // (B)
         gamma: UnsafePointer<Float>,              // (H)
         batchSize: Int, hiddenSize h: Int, activation: RNNActivation,
-        kernels: KernelSet = Kernels.current
+        kernels: KernelSet  // which twin runs: the model's one choice, or a test's
     ) {
         let relu: Int32 = activation == .relu ? 1 : 0
-        switch kernels {
-        case .avx512: return ck_ln_rnn_backward_step(dGates, sums, dH, normalized, rstd, gamma, batchSize, h, relu)
-        case .avx2: return ck_ln_rnn_backward_step_avx2(dGates, sums, dH, normalized, rstd, gamma, batchSize, h, relu)
-        case .portable: break
+        if let fast = kernels.table {  // a row of the kernel-set table: the same operations, bit for bit (Sources/CKernels)
+            return fast.pointee.ln_rnn_backward_step(dGates, sums, dH, normalized, rstd, gamma, batchSize, h, relu)
         }
         for r in 0..<batchSize {
             let dz = dGates + r * h, dhr = dH + r * h                                    // dz holds y: read, then written
@@ -696,7 +680,8 @@ struct LayerNormRNNCell: RecurrentCell {
             let row = t * b + r0
             let dGates = d.dGatesX + row * h                                             // (rows, H); holds h' (w.gates)
             Self.backwardStep(dGates: dGates, sums: sums, dH: d.dH + t * bh + r0 * h, normalized: normalized + row * h,
-                              rstd: rstd + row, gamma: gamma, batchSize: m, hiddenSize: h, activation: activation)
+                              rstd: rstd + row, gamma: gamma, batchSize: m, hiddenSize: h, activation: activation,
+                              kernels: w.recurrent.kernels)
             let dHPrev = t > 0 ? d.dH + (t - 1) * bh + r0 * h : dH0                       // (rows, H)
             w.recurrentGradient(dGates, lda: h, rows: rows, into: dHPrev)                           // (rows, H)·(H, H)
         }

@@ -103,6 +103,7 @@ struct GradientSum {
 /// One layer of one batch-1 step (sampling), as `StackedRNN.step` hands it to the cell.
 struct CellStep {
     var hiddenSize: Int                             // H
+    var kernels: KernelSet                          // the model's one choice (`StackedRNN.kernels`)
     var tensors: LayerTensors
     /// In: x·W_ihᵀ + b_ih, plus h·W_hhᵀ unless the cell keeps the recurrent side apart. Out: the activated gates.
     var gates: UnsafeMutablePointer<Float>          // (G·H)

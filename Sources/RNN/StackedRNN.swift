@@ -93,8 +93,9 @@ public final class StackedRNN {
     var hasGradient = false
     let stepScratch: StepScratch
     var stepWeightCache: StepWeights?
-    /// The kernel set of the windows' per-step products and gate kernels (W_hh is packed
-    /// for it). Tests choose; everything else runs `Kernels.current`.
+    /// The one kernel choice of this model: the set of every per-step product and gate
+    /// kernel, in windows (W_hh is packed for it) and in `step`. Tests choose; everything
+    /// else runs `Kernels.current`. No cell takes a set from anywhere else.
     var kernels = Kernels.current
 
     /// A model of the given shape with all parameters (and gradients) zero; see `initialize`.
@@ -498,7 +499,7 @@ public final class StackedRNN {
                         // h_{l−1} (this step's, just written) and h_l (the previous step's) are adjacent in `state.h`.
                         weights.multiply(layer, part: .both, parameters: p, x: hAll + (layer - 1) * h, into: gates, beta: 1)
                     }
-                    var one = CellStep(hiddenSize: h, tensors: LayerTensors(base: p, offsets: o.tensors), gates: gates,
+                    var one = CellStep(hiddenSize: h, kernels: weights.kernels, tensors: LayerTensors(base: p, offsets: o.tensors), gates: gates,
                                        recurrent: apart ? recurrent : nil, hPrev: hPrev, cPrev: nil, aux: s.aux.base,
                                        h: s.h.base, c: s.c.base)
                     if carriesCellState {
@@ -520,11 +521,12 @@ public final class StackedRNN {
         }
     }
 
-    /// `step`'s copies of the weights, current for `parameterVersion`.
+    /// `step`'s copies of the weights, current for `parameterVersion` and laid out for `kernels`.
     private func stepWeights() -> StepWeights {
-        if let w = stepWeightCache, w.version == parameterVersion { return w }
+        if let w = stepWeightCache, w.version == parameterVersion, w.kernels == kernels { return w }
         let w = parameters.withUnsafeBufferPointer { pb in
-            StepWeights(config: config, parameters: pb.baseAddress!, offsets: layerOffsets, version: parameterVersion)
+            StepWeights(config: config, parameters: pb.baseAddress!, offsets: layerOffsets, version: parameterVersion,
+                        kernels: kernels)
         }
         stepWeightCache = w
         return w

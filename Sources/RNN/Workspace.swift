@@ -153,6 +153,8 @@ final class StepScratch {
 final class StepWeights {
     enum Part { case input, recurrent, both }
     let version: Int
+    /// The set the products are packed for, and the gate kernels of `step` run in.
+    let kernels: KernelSet
     let inputTable: AlignedBuffer<Float>           // (V, G·H)
     let inputProducts: [PackedMatrix?]             // [L] (H, G·H) weight_ihᵀ; nil for layer 0 or when kept in place
     let recurrentProducts: [PackedMatrix?]         // [L] (H, G·H) weight_hhᵀ; nil when kept in place
@@ -162,9 +164,11 @@ final class StepWeights {
     /// Largest matrix (floats) packed; larger ones stream through GEMV.
     static let copyLimit = 1 << 18
 
-    init(config: ModelConfig, parameters p: UnsafePointer<Float>, offsets: [StackedRNN.LayerOffsets], version: Int) {
+    init(config: ModelConfig, parameters p: UnsafePointer<Float>, offsets: [StackedRNN.LayerOffsets], version: Int,
+         kernels: KernelSet) {
         let h = config.hiddenSize, gh = config.cell.gateCount * h, v = config.vocabularySize
         self.version = version
+        self.kernels = kernels
         self.offsets = offsets
         self.h = h
         self.gh = gh
@@ -174,7 +178,7 @@ final class StepWeights {
         let packs = h * gh <= StepWeights.copyLimit
         func packed(_ weight: Int) -> PackedMatrix {
             let m = PackedMatrix()
-            m.pack(from: p + weight, ld: h, transposed: true, rows: h, columns: gh)  // weight (G·H, H) read as its transpose
+            m.pack(from: p + weight, ld: h, transposed: true, rows: h, columns: gh, kernels: kernels)  // weight (G·H, H) read as its transpose
             return m
         }
         inputProducts = offsets.indices.map { k in packs && k > 0 ? packed(offsets[k].weightIH) : nil }

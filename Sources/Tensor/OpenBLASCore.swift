@@ -7,18 +7,19 @@
 /// library loads (`OPENBLAS_CORETYPE`), so the command line asks this function at
 /// start and, when it names a core, runs itself again with that variable set.
 public enum OpenBLASCore {
-    /// OpenBLAS cores whose kernels use AVX-512, and those that use at least AVX2 + FMA.
-    static let avx512Cores: Set<String> = ["skylakex", "cooperlake", "sapphirerapids"]
-    static let avx2Cores: Set<String> = avx512Cores.union(["haswell", "zen", "excavator"])
+    /// OpenBLAS cores whose kernels use 512-bit vectors (AVX-512), and those that use at least 256 (AVX2 + FMA).
+    static let cores512: Set<String> = ["skylakex", "cooperlake", "sapphirerapids"]
+    static let cores256: Set<String> = cores512.union(["haswell", "zen", "excavator"])
 
-    /// The core to force so that OpenBLAS uses the vector width this CPU has,
-    /// or nil when the detected one already does (or the user chose one: an
-    /// explicit `OPENBLAS_CORETYPE` is never overridden).
-    public static func replacement(detected: String, available: [KernelSet], userChoice: String?) -> String? {
+    /// The core to force so that OpenBLAS uses the vector width this CPU has
+    /// (`vectorBits`: the widest of `Kernels.available`), or nil when the
+    /// detected one already does (or the user chose one: an explicit
+    /// `OPENBLAS_CORETYPE` is never overridden).
+    public static func replacement(detected: String, vectorBits: Int, userChoice: String?) -> String? {
         if userChoice != nil { return nil }
         let core = detected.lowercased()
-        if available.contains(.avx512) { return avx512Cores.contains(core) ? nil : "SkylakeX" }
-        if available.contains(.avx2) { return avx2Cores.contains(core) ? nil : "Haswell" }
+        if vectorBits >= 512 { return cores512.contains(core) ? nil : "SkylakeX" }
+        if vectorBits >= 256 { return cores256.contains(core) ? nil : "Haswell" }
         return nil
     }
 }

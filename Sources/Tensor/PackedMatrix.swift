@@ -4,9 +4,8 @@ import CKernels
 // (the per-step products of a recurrence, `BLAS.packedSGEMM`), laid out for
 // one kernel set, chosen when it is packed (once per window, never per step):
 //
-//   avx512  column panels of 32 floats (`ck_gemm.h`, CK_GEMM_NR)
-//   avx2    column panels of 16 floats (CK_GEMM_AVX2_NR)
-//           each panel k × NR contiguous, zero-padded at the right edge, so
+//   a set with a table  column panels of its `gemm_nr` floats (`ck_gemm.h`),
+//           each panel k × nr contiguous, zero-padded at the right edge, so
 //           that the product reads it as one sequential stream and never packs it again.
 //   portable B (k, n) row-major, dense: `SmallGEMM` reads its rows in place
 //           (Swift SIMD, so it vectorises on ARM64 too; never OpenBLAS, whose
@@ -34,17 +33,13 @@ public final class PackedMatrix {
     /// Packs B (k, n). `transposed` false: source is B itself, (k, n) with leading
     /// dimension ld ≥ n; true: source is Bᵀ stored (n, k) with ld ≥ k (for
     /// example weight_hh (G·H, H) read as B = weight_hhᵀ, k = H, n = G·H).
-    /// `kernels`: the set to lay B out for (tests choose; the engine takes the default).
+    /// `kernels`: the set to lay B out for, which the product then runs (the model's one choice, or a test's).
     public func pack(from source: UnsafePointer<Float>, ld: Int, transposed: Bool, rows k: Int, columns n: Int,
-                     kernels: KernelSet = Kernels.current) {
+                     kernels: KernelSet) {
         precondition(k >= 0 && n >= 0, "PackedMatrix.pack: negative shape (\(k), \(n))")
         precondition(ld >= (transposed ? k : n), "PackedMatrix.pack: ld \(ld) too small for (\(k), \(n))")
-        precondition(Kernels.available.contains(kernels), "PackedMatrix.pack: this CPU cannot run the \(kernels) kernels")
-        let panelWidth: Int? = switch kernels {
-        case .portable: nil
-        case .avx2: Int(CK_GEMM_AVX2_NR)
-        case .avx512: Int(CK_GEMM_NR)
-        }
+        precondition(kernels.isSupported, "PackedMatrix.pack: this CPU cannot run the \(kernels) kernels")
+        let panelWidth: Int? = kernels.table?.pointee.gemm_nr
         let needed = panelWidth.map { Int(ck_gemm_packed_count(k, n, $0)) } ?? k * n
         if storage.count < needed { storage = AlignedBuffer(count: needed) }
         rows = k
@@ -65,11 +60,11 @@ public final class PackedMatrix {
                   c: UnsafeMutablePointer<Float>, ldc: Int) {
         precondition(m >= 0 && lda >= max(1, rows) && ldc >= max(1, columns), "packedSGEMM: bad shape")
         precondition(beta == 0 || beta == 1, "packedSGEMM: beta must be 0 or 1 (got \(beta))")
-        switch kernels {
-        case .avx512: ck_sgemm_packed(m, columns, rows, a, lda, storage.base, beta == 0 ? 0 : 1, c, ldc)
-        case .avx2: ck_sgemm_packed_avx2(m, columns, rows, a, lda, storage.base, beta == 0 ? 0 : 1, c, ldc)
-        case .portable: SmallGEMM.multiply(m: m, n: columns, k: rows, a: a, lda: lda, b: storage.base, ldb: columns,
-                                           beta: beta, c: c, ldc: ldc)
+        if let table = kernels.table {
+            table.pointee.sgemm_packed(m, columns, rows, a, lda, storage.base, beta == 0 ? 0 : 1, c, ldc)
+        } else {
+            SmallGEMM.multiply(m: m, n: columns, k: rows, a: a, lda: lda, b: storage.base, ldb: columns,
+                               beta: beta, c: c, ldc: ldc)
         }
     }
 }

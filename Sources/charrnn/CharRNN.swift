@@ -44,7 +44,8 @@ struct CharRNN: ParsableCommand {
     /// exec fails, the run goes on with the slower kernels.
     static func useOpenBLASKernelsForThisCPU() {
         let user = ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"]
-        guard let core = OpenBLASCore.replacement(detected: BLAS.coreName, available: Kernels.available, userChoice: user) else { return }
+        guard let core = OpenBLASCore.replacement(detected: BLAS.coreName, vectorBits: Kernels.available.map(\.vectorBits).max() ?? 128,
+                                                   userChoice: user) else { return }
         setenv("OPENBLAS_CORETYPE", core, 1)
         execv("/proc/self/exe", CommandLine.unsafeArgv)
     }

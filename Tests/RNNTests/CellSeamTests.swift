@@ -115,7 +115,7 @@ private struct BiasFreeRNNCell: RecurrentCell {
     }
     func step(_ s: CellStep) {
         BasicRNNCell.forwardStep(gates: s.gates, biasHH: s.tensors[Self.biasHH], h: s.h, batchSize: 1,
-                                 hiddenSize: s.hiddenSize, activation: .tanh)
+                                 hiddenSize: s.hiddenSize, activation: .tanh, kernels: s.kernels)
     }
 }
 

@@ -1,3 +1,4 @@
+import TestSupport
 import Testing
 @testable import RNN
 import Tensor
@@ -18,7 +19,7 @@ import Tensor
     static let hiddenSizes = [1, 7, 8, 9, 15, 16, 17, 100, 128]
     static let batchSizes = [1, 3]
 
-    @Suite(.enabled(if: Kernels.available.contains(.avx512), "this CPU (or OS) has no AVX-512 (ck_cpu_has_avx512() == 0)"))
+    @Suite(.enabled(if: Kernels.runs("avx512"), "this CPU (or OS) has no AVX-512 (ck_cpu_has_avx512() == 0)"))
     struct AVX512 {
         @Test(arguments: Shape.all) func lstmForward(_ s: Shape) { GateKernelTests.lstmForward(s, .avx512) }
         @Test(arguments: Shape.all) func lstmBackward(_ s: Shape) { GateKernelTests.lstmBackward(s, .avx512) }
@@ -32,7 +33,7 @@ import Tensor
         @Test(arguments: Shape.all) func layerNormRNN(_ s: Shape) { GateKernelTests.layerNormRNN(s, .avx512) }
     }
 
-    @Suite(.enabled(if: Kernels.available.contains(.avx2), "this CPU (or OS) has no AVX2 + FMA (ck_cpu_has_avx2_fma() == 0)"))
+    @Suite(.enabled(if: Kernels.runs("avx2"), "this CPU (or OS) has no AVX2 + FMA (ck_cpu_has_avx2_fma() == 0)"))
     struct AVX2 {
         @Test(arguments: Shape.all) func lstmForward(_ s: Shape) { GateKernelTests.lstmForward(s, .avx2) }
         @Test(arguments: Shape.all) func lstmBackward(_ s: Shape) { GateKernelTests.lstmBackward(s, .avx2) }

@@ -1,3 +1,4 @@
+import TestSupport
 import Testing
 import Tensor
 
@@ -35,10 +36,10 @@ import Tensor
 
     @Test func portableMatchesExact() { Self.matchesExact(.portable) }
 
-    @Test(.enabled(if: Kernels.available.contains(.avx2), "this CPU (or OS) has no AVX2 + FMA"))
+    @Test(.enabled(if: Kernels.runs("avx2"), "this CPU (or OS) has no AVX2 + FMA"))
     func avx2MatchesExact() { Self.matchesExact(.avx2) }
 
-    @Test(.enabled(if: Kernels.available.contains(.avx512), "this CPU (or OS) has no AVX-512"))
+    @Test(.enabled(if: Kernels.runs("avx512"), "this CPU (or OS) has no AVX-512"))
     func avx512MatchesExact() { Self.matchesExact(.avx512) }
 
     /// C = A·B (+ C) for B packed from either layout in `set`, against the exact
@@ -100,10 +101,10 @@ import Tensor
         #expect(packed.rows == 256 && packed.columns == 128)
     }
 
-    @Test(.enabled(if: Kernels.available.contains(.avx2), "this CPU (or OS) has no AVX2 + FMA"))
+    @Test(.enabled(if: Kernels.runs("avx2"), "this CPU (or OS) has no AVX2 + FMA"))
     func avx2RowResultDoesNotDependOnTheRowGroup() { Self.rowResultDoesNotDependOnTheRowGroup(.avx2) }
 
-    @Test(.enabled(if: Kernels.available.contains(.avx512), "this CPU (or OS) has no AVX-512"))
+    @Test(.enabled(if: Kernels.runs("avx512"), "this CPU (or OS) has no AVX-512"))
     func avx512RowResultDoesNotDependOnTheRowGroup() { Self.rowResultDoesNotDependOnTheRowGroup(.avx512) }
 
     /// A C kernel's row result is bit for bit the same whether computed alone,
@@ -145,7 +146,7 @@ import Tensor
 
     /// AVX2 and AVX-512 run the same FMA chain per element (`ck_gemm.h`): the same
     /// bits, although their panels and register blocks differ.
-    @Test(.enabled(if: Kernels.available.contains(.avx2) && Kernels.available.contains(.avx512),
+    @Test(.enabled(if: Kernels.runs("avx2") && Kernels.runs("avx512"),
                    "this CPU lacks AVX2 + FMA or AVX-512: nothing to compare"))
     func avx2AndAVX512AgreeBitForBit() {
         var rng = SplitMix64(seed: 13)

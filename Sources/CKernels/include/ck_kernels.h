@@ -1,0 +1,98 @@
+#ifndef CHARRNN_CK_KERNELS_H
+#define CHARRNN_CK_KERNELS_H
+// The kernel-set table: every inner loop of one instruction set, one row per
+// set. A set is one compile unit (set_avx512.c, set_avx2.c) that includes its
+// lane primitives (isa_*.h) and then the kernel bodies, each written once
+// (activations_body.h, gates_body.h, layernorm_body.h, gemm_body.h), and ends
+// with its row (kernels_body.h). Swift reads the rows through
+// `ck_kernel_sets()` (Sources/Tensor/Kernels.swift); the portable set is the
+// Swift code itself, the reference every row is tested against. A new set is
+// one isa_*.h, one set_*.c and one line in sets.c.
+//
+// Contracts. The gate kernels do exactly the operations of their Swift twins
+// (Sources/RNN/*Cell.swift `forwardStep` / `backwardStep`, Elementwise.swift),
+// in the same order, with the same constants, clamps and selects: the same
+// results bit for bit, NaNs included. Letters: B batch rows, H hidden size.
+// The packed GEMM agrees with the portable product within rounding (ck_gemm.h).
+
+#pragma clang assume_nonnull begin
+
+typedef struct ck_kernel_set {
+    /// The name `CHARRNN_KERNELS` takes, e.g. "avx512".
+    const char *name;
+    /// What a CPU without this set lacks, for messages: "AVX-512".
+    const char *instructions;
+    /// The width of its vector registers in bits (OpenBLAS's core is chosen to match).
+    long vector_bits;
+    /// 1 when this CPU and OS can run the set; nothing else may be called otherwise.
+    int (*cpu_supports)(void);
+
+    // MARK: Packed small-M GEMM (ck_gemm.h)
+
+    /// Columns per packed panel: B is packed with ck_gemm_pack(…, nr = gemm_nr, …).
+    long gemm_nr;
+    /// C (m × n, ldc ≥ n) = A (m × k, lda ≥ k) · B + (beta ? C : 0); B packed with gemm_nr.
+    /// beta is 0 or 1 (with 0, C is not read); columns ≥ n of C are neither read nor written.
+    void (*sgemm_packed)(long m, long n, long k, const float *a, long lda, const float *packed, int beta,
+                         float *c, long ldc);
+
+    // MARK: LSTM (gate blocks i, f, g, o in a (4H) row)
+
+    /// gates (B, 4H) in: pre-activations without b_hh; out: i, f, g, o. biasHH (4H).
+    /// cPrev (B, H); c, tanhC, h (B, H) out.
+    void (*lstm_forward_step)(float *gates, const float *biasHH, const float *cPrev, float *c, float *tanhC,
+                              float *h, long batchSize, long hiddenSize);
+    /// gates (B, 4H) activated; cPrev (c), c (c', tanh c' is recomputed from it), dH (B, H);
+    /// dC (B, H) in: dL/dc, out: dL/dc_prev; dGates (B, 4H) out, may be `gates`.
+    void (*lstm_backward_step)(const float *gates, const float *cPrev, const float *c, const float *dH, float *dC,
+                               float *dGates, long batchSize, long hiddenSize);
+
+    // MARK: GRU (gate blocks r, z, n in a (3H) row)
+
+    /// gates (B, 3H) in: input side; out: r, z, n. hProj (B, 3H) h·W_hhᵀ; biasHH (3H);
+    /// hPrev (B, H); hn (B, H) out: W_hn h + b_hn; h (B, H) out.
+    void (*gru_forward_step)(float *gates, const float *hProj, const float *biasHH, const float *hPrev, float *hn,
+                             float *h, long batchSize, long hiddenSize);
+    /// gates (B, 3H) activated; hn, hPrev, dH (B, H); dGatesX (B, 3H) out, may be `gates`;
+    /// dGatesH (B, 3H) out; dHPrev (B, H) += dh ⊙ z.
+    void (*gru_backward_step)(const float *gates, const float *hn, const float *hPrev, const float *dH,
+                              float *dGatesX, float *dGatesH, float *dHPrev, long batchSize, long hiddenSize);
+
+    // MARK: Basic RNN (one (H) block: h' itself), φ = tanh or relu
+
+    /// gates (B, H) in: pre-activation without b_hh; out: h'. biasHH (H); h (B, H) out.
+    void (*rnn_tanh_forward_step)(float *gates, const float *biasHH, float *h, long batchSize, long hiddenSize);
+    void (*rnn_relu_forward_step)(float *gates, const float *biasHH, float *h, long batchSize, long hiddenSize);
+    /// dGates[k] = dH[k] · φ'(output[k]) for k < count; dGates may be `output`.
+    void (*rnn_tanh_backward_step)(const float *output, const float *dH, float *dGates, long count);
+    void (*rnn_relu_backward_step)(const float *output, const float *dH, float *dGates, long count);
+
+    // MARK: Layer-normalized cells (Sources/RNN/LayerNorm*.swift)
+
+    /// gates (B, 4H) in: a, out: i, f, g, o; normalized (B, 5H) and rstd (B, 5) out; gamma, beta (5H).
+    void (*ln_lstm_forward_step)(float *gates, const float *cPrev, float *c, float *h, float *normalized,
+                                 float *rstd, const float *gamma, const float *beta, long batchSize, long hiddenSize);
+    /// dGates (B, 4H) out (may be gates); dC (B, H) in and out; sums (10H) +=; dState (B, H) scratch.
+    void (*ln_lstm_backward_step)(float *dGates, float *dC, float *sums, const float *dH, const float *gates,
+                                  const float *cPrev, const float *normalized, const float *rstd, const float *gamma,
+                                  const float *beta, float *dState, long batchSize, long hiddenSize);
+    void (*ln_gru_forward_step)(float *gates, const float *hProj, const float *hPrev, float *h, float *normalized,
+                                float *rstd, const float *gamma, const float *beta, long batchSize, long hiddenSize);
+    void (*ln_gru_backward_step)(float *dGatesX, float *dGatesH, float *dHPrev, float *sums, const float *dH,
+                                 const float *gates, const float *hPrev, const float *normalized, const float *rstd,
+                                 const float *gamma, const float *beta, long batchSize, long hiddenSize);
+    /// relu: 0 for tanh, 1 for relu.
+    void (*ln_rnn_forward_step)(float *gates, float *h, float *normalized, float *rstd, const float *gamma,
+                                const float *beta, long batchSize, long hiddenSize, int relu);
+    void (*ln_rnn_backward_step)(float *dGates, float *sums, const float *dH, const float *normalized,
+                                 const float *rstd, const float *gamma, long batchSize, long hiddenSize, int relu);
+} ck_kernel_set;
+
+/// How many sets this build holds (0 off x86-64).
+long ck_kernel_set_count(void);
+/// Set `index` (0 ..< ck_kernel_set_count()), slowest first. A set whose
+/// cpu_supports() says 0 is listed all the same, and must not be called.
+const ck_kernel_set *ck_kernel_set_at(long index);
+
+#pragma clang assume_nonnull end
+#endif

@@ -1,0 +1,104 @@
+// The avx2 set's lane primitives: 8-lane AVX2 vectors with FMA (most x86-64
+// CPUs since 2013–2015: AMD Zen 1–4 without AVX-512, Intel client chips).
+// The same names as isa_avx512.h, which lists them. Masks are vectors of all
+// ones or all zeros per lane; a tail is loaded and stored with
+// _mm256_maskload_ps / _mm256_maskstore_ps (lanes outside read as 0, not written).
+
+#include <immintrin.h>
+
+#define CK_TARGET __attribute__((target("avx2,fma")))
+#define CK_INLINE static inline __attribute__((always_inline)) CK_TARGET
+#define CK_SET_NAME "avx2"
+#define CK_SET_INSTRUCTIONS "AVX2 and FMA"
+#define CK_SET_VECTOR_BITS 256
+#define CK_SET_SUPPORTED ck_cpu_has_avx2_fma
+#define CK_SET_ROW ck_set_avx2
+
+typedef __m256 VEC;
+/// The lanes a kernel body works on: all 8 (`full`, a constant at each call
+/// site, so plain unaligned loads and stores) or the first few (`mask`).
+typedef struct { int full; __m256i mask; } LANES;
+#define WIDTH 8
+
+CK_INLINE VEC k(float x) { return _mm256_set1_ps(x); }
+CK_INLINE VEC add(VEC a, VEC b) { return _mm256_add_ps(a, b); }
+CK_INLINE VEC sub(VEC a, VEC b) { return _mm256_sub_ps(a, b); }
+CK_INLINE VEC mul(VEC a, VEC b) { return _mm256_mul_ps(a, b); }
+CK_INLINE VEC dvd(VEC a, VEC b) { return _mm256_div_ps(a, b); }
+CK_INLINE VEC neg(VEC a) { return _mm256_xor_ps(a, k(-0.0f)); }  // Swift's prefix −: flips the sign bit only
+/// mask ? a : b, lane by lane (Elementwise.select); a mask lane is all ones or all zeros.
+CK_INLINE VEC sel(VEC mask, VEC a, VEC b) { return _mm256_blendv_ps(b, a, mask); }
+/// Ordered comparisons, as Swift's .< and .>: false when either side is NaN.
+CK_INLINE VEC lt(VEC a, VEC b) { return _mm256_cmp_ps(a, b, _CMP_LT_OQ); }
+CK_INLINE VEC gt(VEC a, VEC b) { return _mm256_cmp_ps(a, b, _CMP_GT_OQ); }
+CK_INLINE VEC ld(LANES m, const float *p) { return m.full ? _mm256_loadu_ps(p) : _mm256_maskload_ps(p, m.mask); }
+CK_INLINE void st(LANES m, float *p, VEC v) {
+    if (m.full) _mm256_storeu_ps(p, v);
+    else _mm256_maskstore_ps(p, m.mask, v);
+}
+CK_INLINE LANES full_lanes(void) {
+    LANES m = {1, _mm256_set1_epi32(-1)};
+    return m;
+}
+/// The first n lanes (0 < n < 8): lane l is all ones when l < n.
+CK_INLINE LANES tail_lanes(long n) {
+    LANES m = {0, _mm256_cmpgt_epi32(_mm256_set1_epi32((int)n), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7))};
+    return m;
+}
+
+CK_INLINE VEC vabs(VEC x) {
+    return _mm256_castsi256_ps(_mm256_and_si256(_mm256_castps_si256(x), _mm256_set1_epi32(0x7FFFFFFF)));
+}
+/// 2ⁿ from t's bits: t's pattern is 0x4B40_0000 + n; the exponent field takes n + 127 (wrapping integer ops).
+CK_INLINE VEC pow2_from_bits(VEC t) {
+    __m256i bits = _mm256_sub_epi32(_mm256_castps_si256(t), _mm256_set1_epi32(0x4B400000));
+    bits = _mm256_slli_epi32(_mm256_add_epi32(bits, _mm256_set1_epi32(127)), 23);
+    return _mm256_castsi256_ps(bits);
+}
+
+// MARK: 16-float accumulators for the layer-norm reductions: two ymm
+
+typedef struct { VEC lo, hi; } acc16;
+CK_INLINE acc16 acc16_zero(void) { acc16 r = {_mm256_setzero_ps(), _mm256_setzero_ps()}; return r; }
+CK_INLINE acc16 acc16_load(const float *p) { acc16 r = {_mm256_loadu_ps(p), _mm256_loadu_ps(p + 8)}; return r; }
+CK_INLINE acc16 acc16_set(float x) { acc16 r = {_mm256_set1_ps(x), _mm256_set1_ps(x)}; return r; }
+CK_INLINE acc16 acc16_add(acc16 a, acc16 b) { acc16 r = {_mm256_add_ps(a.lo, b.lo), _mm256_add_ps(a.hi, b.hi)}; return r; }
+CK_INLINE acc16 acc16_sub(acc16 a, acc16 b) { acc16 r = {_mm256_sub_ps(a.lo, b.lo), _mm256_sub_ps(a.hi, b.hi)}; return r; }
+CK_INLINE acc16 acc16_mul(acc16 a, acc16 b) { acc16 r = {_mm256_mul_ps(a.lo, b.lo), _mm256_mul_ps(a.hi, b.hi)}; return r; }
+CK_INLINE void acc16_store(float *p, acc16 v) { _mm256_storeu_ps(p, v.lo); _mm256_storeu_ps(p + 8, v.hi); }
+/// LayerNorm.sum: 8 = low + high, 4 = low + high, 2 = low + high, then lane 0 + lane 1.
+CK_INLINE float acc16_sum(acc16 v) {
+    __m256 s8 = _mm256_add_ps(v.lo, v.hi);
+    __m128 s4 = _mm_add_ps(_mm256_castps256_ps128(s8), _mm256_extractf128_ps(s8, 1));
+    __m128 s2 = _mm_add_ps(s4, _mm_movehl_ps(s4, s4));
+    return _mm_cvtss_f32(s2) + _mm_cvtss_f32(_mm_shuffle_ps(s2, s2, 1));
+}
+
+// MARK: The packed product's register block (gemm_body.h)
+//
+// Sixteen ymm registers instead of 32 zmm: panels of 16 columns (two ymm per
+// panel row, 64 bytes, one cache line), and a register block of up to 6 rows
+// × 16 columns keeps 12 accumulators, 2 B vectors and 1 broadcast of A in the
+// 16 registers. The m rows are cut into ceil(m / 6) groups (25 → 5, 5, 5, 5, 5);
+// small groups take several panels at once so that at least 8 independent FMA
+// chains are in flight (FMA latency 4 × 2 ports).
+
+#define GEMM_NR 16
+#define GEMM_MR 6
+/// The (rows, panels at once) blocks compiled; the largest P per R keeps the accumulators (2·R·P) ≤ 12 ymm.
+#define GEMM_BLOCKS(X) X(1, 1) X(1, 2) X(1, 3) X(1, 4) \
+    X(2, 1) X(2, 2) X(2, 3) X(3, 1) X(3, 2) \
+    X(4, 1) X(5, 1) X(6, 1)
+static inline int gemm_panels_at_once(long rows) { return rows == 1 ? 4 : rows == 2 ? 3 : rows == 3 ? 2 : 1; }
+/// Lane mask of an 8-wide half of a panel with `w` valid columns (w may be ≤ 0 or ≥ 8).
+CK_INLINE __m256i gemm_lanes(long w) {
+    int v = w >= 8 ? 8 : w <= 0 ? 0 : (int)w;
+    return _mm256_cmpgt_epi32(_mm256_set1_epi32(v), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+}
+#define GEMM_LANES __m256i
+CK_INLINE VEC gemm_load_c(__m256i m, const float *p) { return _mm256_maskload_ps(p, m); }
+CK_INLINE void gemm_store_c(__m256i m, float *p, VEC v) { _mm256_maskstore_ps(p, m, v); }
+CK_INLINE VEC gemm_load_b(const float *p) { return _mm256_load_ps(p); }
+CK_INLINE VEC gemm_broadcast(const float *p) { return _mm256_broadcast_ss(p); }
+CK_INLINE VEC gemm_fmadd(VEC a, VEC b, VEC c) { return _mm256_fmadd_ps(a, b, c); }
+CK_INLINE VEC gemm_zero(void) { return _mm256_setzero_ps(); }

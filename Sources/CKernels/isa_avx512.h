@@ -1,0 +1,96 @@
+// The avx512 set's lane primitives: 16-lane AVX-512 F/DQ/BW/VL vectors, lane
+// masks in k registers. Included by set_avx512.c before the kernel bodies,
+// which are written once in terms of these names (see kernels_body.h):
+//
+//   VEC, LANES                 a vector of floats and a lane mask
+//   WIDTH                      lanes per vector
+//   k add sub mul dvd neg      constants and lane-wise arithmetic (no FMA: see activations_body.h)
+//   sel lt gt                  mask ? a : b; ordered comparisons (false on NaN)
+//   ld st                      loads and stores of the lanes in a mask (others read as 0, not written)
+//   FOR_LANES(n, body)         body(j, lanes) over whole vectors, then the tail under a mask
+//   vabs, pow2_from_bits       |x| (sign bit cleared); 2ⁿ from the bits of t = n + 1.5·2²³
+//   acc16 …                    16 floats at a time for the layer-norm reductions (one zmm)
+//   GEMM_*                     the packed product's register block (gemm_body.h)
+
+#include <immintrin.h>
+
+#define CK_TARGET __attribute__((target("avx512f,avx512dq,avx512bw,avx512vl,fma")))
+#define CK_INLINE static inline __attribute__((always_inline)) CK_TARGET
+#define CK_SET_NAME "avx512"
+#define CK_SET_INSTRUCTIONS "AVX-512"
+#define CK_SET_VECTOR_BITS 512
+#define CK_SET_SUPPORTED ck_cpu_has_avx512
+#define CK_SET_ROW ck_set_avx512
+
+typedef __m512 VEC;
+typedef __mmask16 LANES;
+#define WIDTH 16
+
+CK_INLINE VEC k(float x) { return _mm512_set1_ps(x); }
+CK_INLINE VEC add(VEC a, VEC b) { return _mm512_add_ps(a, b); }
+CK_INLINE VEC sub(VEC a, VEC b) { return _mm512_sub_ps(a, b); }
+CK_INLINE VEC mul(VEC a, VEC b) { return _mm512_mul_ps(a, b); }
+CK_INLINE VEC dvd(VEC a, VEC b) { return _mm512_div_ps(a, b); }
+CK_INLINE VEC neg(VEC a) { return _mm512_xor_ps(a, k(-0.0f)); }  // Swift's prefix −: flips the sign bit only
+/// mask ? a : b, lane by lane (Elementwise.select).
+CK_INLINE VEC sel(__mmask16 mask, VEC a, VEC b) { return _mm512_mask_blend_ps(mask, b, a); }
+/// Ordered comparisons, as Swift's .< and .>: false when either side is NaN.
+CK_INLINE __mmask16 lt(VEC a, VEC b) { return _mm512_cmp_ps_mask(a, b, _CMP_LT_OQ); }
+CK_INLINE __mmask16 gt(VEC a, VEC b) { return _mm512_cmp_ps_mask(a, b, _CMP_GT_OQ); }
+CK_INLINE VEC ld(LANES m, const float *p) { return _mm512_maskz_loadu_ps(m, p); }
+CK_INLINE void st(LANES m, float *p, VEC v) { _mm512_mask_storeu_ps(p, m, v); }
+CK_INLINE LANES full_lanes(void) { return (__mmask16)0xFFFF; }
+CK_INLINE LANES tail_lanes(long n) { return (__mmask16)((1u << n) - 1u); }  // 0 < n < 16
+
+CK_INLINE VEC vabs(VEC x) {
+    return _mm512_castsi512_ps(_mm512_and_si512(_mm512_castps_si512(x), _mm512_set1_epi32(0x7FFFFFFF)));
+}
+/// 2ⁿ from t's bits: t's pattern is 0x4B40_0000 + n; the exponent field takes n + 127 (wrapping integer ops).
+CK_INLINE VEC pow2_from_bits(VEC t) {
+    __m512i bits = _mm512_sub_epi32(_mm512_castps_si512(t), _mm512_set1_epi32(0x4B400000));
+    bits = _mm512_slli_epi32(_mm512_add_epi32(bits, _mm512_set1_epi32(127)), 23);
+    return _mm512_castsi512_ps(bits);
+}
+
+// MARK: 16-float accumulators for the layer-norm reductions: one zmm
+
+typedef VEC acc16;
+CK_INLINE acc16 acc16_zero(void) { return _mm512_setzero_ps(); }
+CK_INLINE acc16 acc16_load(const float *p) { return _mm512_loadu_ps(p); }
+CK_INLINE acc16 acc16_set(float x) { return _mm512_set1_ps(x); }
+CK_INLINE acc16 acc16_add(acc16 a, acc16 b) { return _mm512_add_ps(a, b); }
+CK_INLINE acc16 acc16_sub(acc16 a, acc16 b) { return _mm512_sub_ps(a, b); }
+CK_INLINE acc16 acc16_mul(acc16 a, acc16 b) { return _mm512_mul_ps(a, b); }
+CK_INLINE void acc16_store(float *p, acc16 v) { _mm512_storeu_ps(p, v); }
+/// LayerNorm.sum: 8 = low + high, 4 = low + high, 2 = low + high, then lane 0 + lane 1.
+CK_INLINE float acc16_sum(acc16 v) {
+    __m256 s8 = _mm256_add_ps(_mm512_castps512_ps256(v), _mm512_extractf32x8_ps(v, 1));
+    __m128 s4 = _mm_add_ps(_mm256_castps256_ps128(s8), _mm256_extractf128_ps(s8, 1));
+    __m128 s2 = _mm_add_ps(s4, _mm_movehl_ps(s4, s4));
+    return _mm_cvtss_f32(s2) + _mm_cvtss_f32(_mm_shuffle_ps(s2, s2, 1));
+}
+
+// MARK: The packed product's register block (gemm_body.h)
+//
+// Panels of 32 columns (two zmm per panel row, 128 bytes); up to 12 rows × 32
+// columns (24 zmm accumulators), 24 FMAs per two B loads and 12 broadcasts of A.
+// The m rows are cut into ceil(m / 12) groups of even size (25 → 9, 8, 8).
+
+#define GEMM_NR 32
+#define GEMM_MR 12
+/// The (rows, panels at once) blocks compiled; the largest P per R keeps accumulators + B registers ≤ 29 zmm.
+#define GEMM_BLOCKS(X) X(1, 1) X(1, 2) X(1, 3) X(1, 4) \
+    X(2, 1) X(2, 2) X(3, 1) X(3, 2) X(4, 1) X(4, 2) X(5, 1) X(5, 2) \
+    X(6, 1) X(7, 1) X(8, 1) X(9, 1) X(10, 1) X(11, 1) X(12, 1)
+static inline int gemm_panels_at_once(long rows) { return rows == 1 ? 4 : rows <= 5 ? 2 : 1; }
+/// Lanes of a WIDTH-wide half of a panel with `w` valid columns (w may be ≤ 0 or ≥ 16).
+CK_INLINE __mmask16 gemm_lanes(long w) {
+    return w >= 16 ? (__mmask16)0xFFFF : w <= 0 ? (__mmask16)0 : (__mmask16)((1u << w) - 1);
+}
+#define GEMM_LANES __mmask16
+CK_INLINE VEC gemm_load_c(LANES m, const float *p) { return _mm512_maskz_loadu_ps(m, p); }
+CK_INLINE void gemm_store_c(LANES m, float *p, VEC v) { _mm512_mask_storeu_ps(p, m, v); }
+CK_INLINE VEC gemm_load_b(const float *p) { return _mm512_load_ps(p); }
+CK_INLINE VEC gemm_broadcast(const float *p) { return _mm512_set1_ps(*p); }
+CK_INLINE VEC gemm_fmadd(VEC a, VEC b, VEC c) { return _mm512_fmadd_ps(a, b, c); }
+CK_INLINE VEC gemm_zero(void) { return _mm512_setzero_ps(); }
