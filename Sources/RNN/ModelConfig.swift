@@ -58,7 +58,7 @@ public struct ModelConfig: Codable, Equatable, Hashable, Sendable {
     public var layerCount: Int = 2                 // L
     public var dropout: Float = 0                  // between layers and before the head, training only
     public var recurrentDropout: Float = 0         // on h_{t−1} in the recurrent product, one mask per stream and window (RecurrentDropout.swift), training only
-    public var layerNorm: Bool = false             // layer-normalized cells (LayerNormCells.swift)
+    public var layerNorm: Bool = false             // layer-normalized cells (LayerNorm.swift and LayerNorm*Cell.swift)
 
     public init(cell: CellKind = .lstm, activation: RNNActivation = .tanh, vocabularySize: Int,
                 hiddenSize: Int = 128, layerCount: Int = 2, dropout: Float = 0, recurrentDropout: Float = 0,

@@ -34,7 +34,7 @@ public protocol CellFacts: Sendable {
     var takesForgetGateBias: Bool { get }
     /// Whether `InitOptions.identityRecurrent` applies to this cell.
     var takesIdentityRecurrent: Bool { get }
-    /// Whether the cell normalizes its pre-activations (`ModelConfig.layerNorm`, LayerNormCells.swift).
+    /// Whether the cell normalizes its pre-activations (`ModelConfig.layerNorm`, LayerNorm.swift).
     var layerNormalized: Bool { get }
 }
 

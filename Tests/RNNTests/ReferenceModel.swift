@@ -6,7 +6,7 @@ import Tensor
 /// The stacked model written the slow, obvious way, in Double: per batch row,
 /// per step, per layer, per gate and per unit, straight from PyTorch's
 /// equations (nn.RNN, nn.LSTM, nn.GRU docs; for `layerNorm`, issue 12's
-/// equations, LayerNormCells.swift), reading the flat parameters by tensor name. No GEMMs, no fused buffers, no time-major layout, no one-hot
+/// equations, LayerNorm.swift), reading the flat parameters by tensor name. No GEMMs, no fused buffers, no time-major layout, no one-hot
 /// gather: the input of layer 0 is an explicit one-hot vector.
 ///
 /// It is what the engine's forward is compared with, and its finite
