@@ -34,6 +34,8 @@ public protocol CellFacts: Sendable {
     var takesForgetGateBias: Bool { get }
     /// Whether `InitOptions.identityRecurrent` applies to this cell.
     var takesIdentityRecurrent: Bool { get }
+    /// Whether the cell has a recurrent weight W_hh (minGRU and minLSTM do not: their gates read x alone).
+    var hasRecurrentWeight: Bool { get }
     /// Whether the cell normalizes its pre-activations (`ModelConfig.layerNorm`, LayerNorm.swift).
     var layerNormalized: Bool { get }
 }
@@ -117,6 +119,11 @@ struct CellStep {
     /// Out: the new h and (when carried) c; the model copies them into the state.
     var h: UnsafeMutablePointer<Float>              // (H)
     var c: UnsafeMutablePointer<Float>              // (H)
+}
+
+extension RecurrentCell {
+    /// Read off the cell's tensors: a tensor of role `.recurrentWeight`.
+    var hasRecurrentWeight: Bool { tensors(inputSize: 1, hiddenSize: 1).contains { $0.role == .recurrentWeight } }
 }
 
 /// A recurrent cell type: everything the stacked model needs to run a layer of it.

@@ -78,7 +78,8 @@ public final class StackedRNN {
     /// Offsets of one layer's tensors in the flat arrays: the ones the model
     /// itself uses by role, and all of them in the cell's declaration order.
     struct LayerOffsets {
-        let weightIH: Int, weightHH: Int
+        let weightIH: Int
+        let weightHH: Int?                     // nil for a cell without W_hh (minGRU, minLSTM: gates from x alone)
         let biasIH: Int?                       // nil for a cell without b_ih (the layer-normalized ones of issue 12)
         let tensors: [Int]
     }
@@ -119,12 +120,12 @@ public final class StackedRNN {
             }
             return i
         }
-        let weightIH = index(.inputWeight), weightHH = index(.recurrentWeight)
+        let weightIH = index(.inputWeight), weightHH = declared.firstIndex { $0.role == .recurrentWeight }
         let biasIH = declared.firstIndex { $0.role == .inputBias }
         layerOffsets = (0..<config.layerCount).map { k in
             let offsets = layout.tensors(ofLayer: k).map(\.offset)
-            return LayerOffsets(weightIH: offsets[weightIH], weightHH: offsets[weightHH], biasIH: biasIH.map { offsets[$0] },
-                                tensors: offsets)
+            return LayerOffsets(weightIH: offsets[weightIH], weightHH: weightHH.map { offsets[$0] },
+                                biasIH: biasIH.map { offsets[$0] }, tensors: offsets)
         }
         headWeightOffset = layout.head.weight.offset
         headBiasOffset = layout.head.bias.offset
@@ -207,8 +208,10 @@ public final class StackedRNN {
                     Dropout.fillMask(ws.recurrentMasks[layer].base, count: bh, probability: config.recurrentDropout, rng: &rng)
                 }
                 // The recurrence, batch rows split across threads.
-                // B = W_hhᵀ (H, G·H), read from W_hh (G·H, H).
-                ws.recurrentWeights.pack(from: p + o.weightHH, ld: h, transposed: true, rows: h, columns: gh, kernels: kernels)
+                // B = W_hhᵀ (H, G·H), read from W_hh (G·H, H); a cell without W_hh scans its gates alone.
+                if let weightHH = o.weightHH {
+                    ws.recurrentWeights.pack(from: p + weightHH, ld: h, transposed: true, rows: h, columns: gh, kernels: kernels)
+                }
                 let w = layerWindow(layer, ws, p, batchSize: b, sequenceLength: t, recurrentDropout: recurrentDropout)
                 let cell = self.cell
                 Parallel.forEach(parts) { q in cell.forward(w, rows: Parallel.range(q, of: parts, count: b)) }
@@ -336,7 +339,9 @@ public final class StackedRNN {
                     let o = layerOffsets[layer]
                     // Through the recurrence: dGates for every step, dL/d(initial state); batch rows split across threads.
                     // B = W_hh (G·H, H), packed over the forward's W_hhᵀ.
-                    ws.recurrentWeights.pack(from: p + o.weightHH, ld: h, transposed: false, rows: gh, columns: h, kernels: kernels)
+                    if let weightHH = o.weightHH {
+                        ws.recurrentWeights.pack(from: p + weightHH, ld: h, transposed: false, rows: gh, columns: h, kernels: kernels)
+                    }
                     let w = layerWindow(layer, ws, p, batchSize: b, sequenceLength: t, recurrentDropout: win.recurrentDropout)
                     // dL/d(pre-activations) overwrite the activated gates, step by step, as the recurrence
                     // goes back (each step's gates are read once, just before): no second (T, B, G·H) buffer.
@@ -364,8 +369,10 @@ public final class StackedRNN {
                     // Weight gradients, one GEMM each over all T steps.
                     let hPrev = recurrentInputs(of: layer, ws, batchSize: b, sequenceLength: t,
                                                 recurrentDropout: win.recurrentDropout)     // (T, B, H) h_{t−1}, masked or not
-                    BLAS.parallelSGEMM(.transposed, .none, m: gh, n: h, k: n, a: dGatesH, lda: gh, b: hPrev, ldb: h,
-                                       beta: 1, c: g + o.weightHH, ldc: h)
+                    if let weightHH = o.weightHH {
+                        BLAS.parallelSGEMM(.transposed, .none, m: gh, n: h, k: n, a: dGatesH, lda: gh, b: hPrev, ldb: h,
+                                           beta: 1, c: g + weightHH, ldc: h)
+                    }
                     if layer == 0 {
                         // dW_ih[:, token] += dGates row: scattered into rows of the transposed table, then added back.
                         let dwt = ws.dInputWeightT.base, tokens = ws.tokens.base      // (V, G·H)
@@ -490,7 +497,9 @@ public final class StackedRNN {
                     } else {
                         if let bias = o.biasIH { gates.update(from: p + bias, count: gh) } else { gates.update(repeating: 0, count: gh) }
                     }
-                    if apart {
+                    if o.weightHH == nil {  // gates from x alone (minGRU, minLSTM)
+                        if layer > 0 { weights.multiply(layer, part: .input, parameters: p, x: hAll + (layer - 1) * h, into: gates, beta: 1) }
+                    } else if apart {
                         if layer > 0 { weights.multiply(layer, part: .input, parameters: p, x: hAll + (layer - 1) * h, into: gates, beta: 1) }
                         weights.multiply(layer, part: .recurrent, parameters: p, x: hPrev, into: recurrent, beta: 0)
                     } else if layer == 0 {

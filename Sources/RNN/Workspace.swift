@@ -157,7 +157,9 @@ final class StepWeights {
     let kernels: KernelSet
     let inputTable: AlignedBuffer<Float>           // (V, G·H)
     let inputProducts: [PackedMatrix?]             // [L] (H, G·H) weight_ihᵀ; nil for layer 0 or when kept in place
-    let recurrentProducts: [PackedMatrix?]         // [L] (H, G·H) weight_hhᵀ; nil when kept in place
+    let recurrentProducts: [PackedMatrix?]         // [L] (H, G·H) weight_hhᵀ; nil when kept in place or absent
+    /// Whether the layers' matrices are packed (else read in place by GEMV).
+    private let packs: Bool
     private let offsets: [StackedRNN.LayerOffsets]
     private let h: Int, gh: Int
 
@@ -176,13 +178,14 @@ final class StepWeights {
         BLAS.transpose(p + offsets[0].weightIH, rows: gh, columns: v, into: inputTable.base)
         // A layer's two matrices are packed or kept in place together, as `.both` reads them.
         let packs = h * gh <= StepWeights.copyLimit
+        self.packs = packs
         func packed(_ weight: Int) -> PackedMatrix {
             let m = PackedMatrix()
             m.pack(from: p + weight, ld: h, transposed: true, rows: h, columns: gh, kernels: kernels)  // weight (G·H, H) read as its transpose
             return m
         }
         inputProducts = offsets.indices.map { k in packs && k > 0 ? packed(offsets[k].weightIH) : nil }
-        recurrentProducts = offsets.indices.map { k in packs ? packed(offsets[k].weightHH) : nil }
+        recurrentProducts = offsets.indices.map { k in packs ? offsets[k].weightHH.map(packed) : nil }
     }
 
     /// y (G·H) = x · W_partᵀ + beta · y for layer k; x is H floats (2H for `.both`: x_in then h).
@@ -190,24 +193,24 @@ final class StepWeights {
     func multiply(_ k: Int, part: Part, parameters: UnsafePointer<Float>, x: UnsafePointer<Float>,
                   into y: UnsafeMutablePointer<Float>, beta: Float) {
         let o = offsets[k]
-        if let hh = recurrentProducts[k] {
+        if packs {
             switch part {
             case .input:
                 BLAS.packedSGEMM(m: 1, a: x, lda: h, packed: inputProducts[k]!, beta: beta, c: y, ldc: gh)
             case .recurrent:
-                BLAS.packedSGEMM(m: 1, a: x, lda: h, packed: hh, beta: beta, c: y, ldc: gh)
+                BLAS.packedSGEMM(m: 1, a: x, lda: h, packed: recurrentProducts[k]!, beta: beta, c: y, ldc: gh)
             case .both:
                 BLAS.packedSGEMM(m: 1, a: x, lda: h, packed: inputProducts[k]!, beta: beta, c: y, ldc: gh)
-                BLAS.packedSGEMM(m: 1, a: x + h, lda: h, packed: hh, beta: 1, c: y, ldc: gh)
+                BLAS.packedSGEMM(m: 1, a: x + h, lda: h, packed: recurrentProducts[k]!, beta: 1, c: y, ldc: gh)
             }
         } else {
             // Large matrices stream from L3 or memory: rows split across the engine's threads, so that
             // each core streams its share.
-            let wih = parameters + o.weightIH, whh = parameters + o.weightHH
+            let wih = parameters + o.weightIH
             switch part {
             case .input: BLAS.parallelSGEMV(m: gh, n: h, a: wih, lda: h, x: x, beta: beta, y: y)
-            case .recurrent: BLAS.parallelSGEMV(m: gh, n: h, a: whh, lda: h, x: x, beta: beta, y: y)
-            case .both: BLAS.parallelSGEMV(m: gh, n: h, a: wih, lda: h, x: x, plus: (whh, x + h), beta: beta, y: y)
+            case .recurrent: BLAS.parallelSGEMV(m: gh, n: h, a: parameters + o.weightHH!, lda: h, x: x, beta: beta, y: y)
+            case .both: BLAS.parallelSGEMV(m: gh, n: h, a: wih, lda: h, x: x, plus: (parameters + o.weightHH!, x + h), beta: beta, y: y)
             }
         }
     }

@@ -28,7 +28,7 @@ public struct TrainingOptions: Codable, Equatable, Sendable {
     public var documents: DocumentMode? = nil
 
     // MARK: model
-    public var cell: CellKind = .lstm                        // lstm | gru | rnn
+    public var cell: CellKind = .lstm                        // any `CellKind`
     public var activation: RNNActivation = .tanh             // rnn cell only
     public var layerCount: Int = 2                           // L
     public var hiddenSize: Int = 128                         // H

@@ -23,7 +23,7 @@ struct TrainCommand: ParsableCommand {
 
     // Model. Numeric options parse `.unconditional`ly: `--dropout -0.1` reaches the range check (one line)
     // instead of reading as a missing value.
-    @Option(help: "Cell type: lstm, gru or rnn.") var model: CellKind?
+    @Option(help: "Cell type (default \(TrainingOptions().cell.rawValue)).") var model: CellKind?
     @Option(help: "Nonlinearity of the rnn cell: tanh or relu.") var activation: RNNActivation?
     @Option(parsing: .unconditional, help: "Number of stacked layers (default 2).") var layers: Int?
     @Option(parsing: .unconditional, help: "Hidden units per layer (default 128).") var hidden: Int?
