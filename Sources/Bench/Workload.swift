@@ -60,6 +60,9 @@ public struct Workload: Sendable {
         // Layer-normalized (`--layer-norm`): no PyTorch reference (nn.LSTM has no such cell); beside the row above.
         Workload(name: "train-lstm-ln-2x128", kind: .train(TrainSpec(shape: ModelShape(cell: .lstm, layers: 2, hidden: 128, layerNorm: true))),
                  references: []),
+        // minGRU / minLSTM (Feng et al. 2024): no PyTorch reference (no such nn module); beside the LSTM rows.
+        Workload(name: "train-mingru-2x128", kind: .train(TrainSpec(shape: ModelShape(cell: .mingru, layers: 2, hidden: 128))), references: []),
+        Workload(name: "train-minlstm-2x128", kind: .train(TrainSpec(shape: ModelShape(cell: .minlstm, layers: 2, hidden: 128))), references: []),
         Workload(name: "train-gru-2x256", kind: .train(TrainSpec(shape: ModelShape(cell: .gru, layers: 2, hidden: 256))), references: ["pytorch"]),
         Workload(name: "train-rnn-tanh-2x256", kind: .train(TrainSpec(shape: ModelShape(cell: .rnn, layers: 2, hidden: 256))), references: ["pytorch"]),
         Workload(name: "train-min-char-rnn", kind: .train(TrainSpec(shape: minCharRNN, batch: 1, sequence: 25, optimizer: .adagrad,

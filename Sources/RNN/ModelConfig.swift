@@ -10,6 +10,10 @@ public enum CellKind: String, Codable, CaseIterable, Sendable {
     case lstm
     /// Gated recurrent unit, gates r, z, n (PyTorch `nn.GRU`).
     case gru
+    /// minGRU (Feng et al. 2024): gates from x alone, no W_hh; h' = (1 − z) ⊙ h + z ⊙ h̃ (MinGRUCell.swift).
+    case mingru
+    /// minLSTM (Feng et al. 2024): gates from x alone, no W_hh, no cell state (MinLSTMCell.swift).
+    case minlstm
 
     /// G of this kind's cell (the same for every activation).
     public var gateCount: Int { ModelConfig(cell: self, vocabularySize: 1).cellFacts.gateCount }
@@ -26,6 +30,8 @@ extension ModelConfig {
         case (.rnn, true): LayerNormRNNCell(activation: activation)
         case (.lstm, true): LayerNormLSTMCell()
         case (.gru, true): LayerNormGRUCell()
+        case (.mingru, _): MinGRUCell()      // `problem` refuses layer norm for it
+        case (.minlstm, _): MinLSTMCell()
         }
     }
 
@@ -119,6 +125,10 @@ public struct ModelConfig: Codable, Equatable, Hashable, Sendable {
         if layerCount < 1 { return "layer count must be at least 1 (got \(layerCount))" }
         if !(dropout >= 0 && dropout < 1) { return "dropout must be in [0, 1) (got \(dropout))" }
         if !(recurrentDropout >= 0 && recurrentDropout < 1) { return "recurrent dropout must be in [0, 1) (got \(recurrentDropout))" }
+        if !cellFacts.hasRecurrentWeight && recurrentDropout > 0 {
+            return "recurrent dropout masks h(t−1) in h(t−1)·W_hh, and \(cell.rawValue) has no W_hh: use --dropout"
+        }
+        if layerNorm && !cellFacts.hasRecurrentWeight { return "\(cell.rawValue) has no layer-normalized form (layer norm is for lstm, gru and rnn)" }
         // Bound each size before multiplying (untrusted configs come from files), then keep
         // every parameter index inside Int32 for BLAS.
         if !sizesAreBounded { return "model too large (V=\(vocabularySize), H=\(hiddenSize), L=\(layerCount))" }

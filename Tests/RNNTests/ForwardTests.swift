@@ -6,7 +6,7 @@ import Tensor
 /// and batch-1 `step` against the windowed forward.
 @Suite struct ForwardTests {
     /// Several steps from a random (carried-in) state: loss, every logit and the final state.
-    @Test(arguments: ModelCase.cells + ModelCase.layerNormCells)
+    @Test(arguments: ModelCase.cells + ModelCase.layerNormCells + ModelCase.inputOnlyCells)
     func forwardMatchesNaiveReference(_ c: ModelCase) {
         let config = c.config(vocabularySize: 7, hiddenSize: 6)
         let model = Fixture.model(config, seed: 21, scale: 2)
@@ -69,7 +69,7 @@ import Tensor
     }
 
     /// Forward over T = 6 equals T = 3 then T = 3 from the carried state.
-    @Test(arguments: ModelCase.cells + ModelCase.layerNormCells)
+    @Test(arguments: ModelCase.cells + ModelCase.layerNormCells + ModelCase.inputOnlyCells)
     func stateCarriesAcrossWindows(_ c: ModelCase) {
         let config = c.config(vocabularySize: 6, hiddenSize: 5)
         let model = Fixture.model(config, seed: 31)
@@ -88,7 +88,7 @@ import Tensor
     }
 
     /// Batch-1 `step` over a sequence gives the logits and state of a B = 1 forward.
-    @Test(arguments: ModelCase.cells + ModelCase.layerNormCells)
+    @Test(arguments: ModelCase.cells + ModelCase.layerNormCells + ModelCase.inputOnlyCells)
     func stepMatchesForward(_ c: ModelCase) {
         let config = c.config(vocabularySize: 6, hiddenSize: 5)
         let model = Fixture.model(config, seed: 41, scale: 2)

@@ -105,7 +105,7 @@ import Tensor
         return (pr.model.gradients, pr.model.initialStateGradient)
     }
 
-    @Test(arguments: ModelCase.cells + ModelCase.layerNormCells, [false, true])
+    @Test(arguments: ModelCase.cells + ModelCase.layerNormCells + ModelCase.inputOnlyCells, [false, true])
     func gradientsMatchFiniteDifferences(_ c: ModelCase, randomState: Bool) {
         let seed: UInt64 = 100 + UInt64(c.layers) * 7 + (randomState ? 1 : 0)
         let pr = Self.problem(c, randomState: randomState, seed: seed)

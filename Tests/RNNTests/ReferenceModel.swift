@@ -61,11 +61,13 @@ struct ReferenceModel {
     func run(inputs: [Int32], targets: [Int32], batchSize b: Int, sequenceLength t: Int,
              h0: [Double], c0: [Double], recurrentMask: [Double] = []) -> Result {
         let l = config.layerCount, hs = config.hiddenSize, v = config.vocabularySize
-        let wIH = (0..<l).map { tensor("rnn.weight_ih_l\($0)") }, wHH = (0..<l).map { tensor("rnn.weight_hh_l\($0)") }
         let ln = config.layerNorm, g = config.cell.gateCount
+        let inputOnly = config.cell == .mingru || config.cell == .minlstm   // no W_hh, no b_hh
+        let wIH = (0..<l).map { tensor("rnn.weight_ih_l\($0)") }
+        let wHH = (0..<l).map { inputOnly ? [] : tensor("rnn.weight_hh_l\($0)") }
         // Layer-normalized cells have no biases (a zero bias changes nothing below) but γ and β.
         let bIH = (0..<l).map { ln ? [Double](repeating: 0, count: g * hs) : tensor("rnn.bias_ih_l\($0)")[0] }
-        let bHH = (0..<l).map { ln ? [Double](repeating: 0, count: g * hs) : tensor("rnn.bias_hh_l\($0)")[0] }
+        let bHH = (0..<l).map { ln || inputOnly ? [Double](repeating: 0, count: g * hs) : tensor("rnn.bias_hh_l\($0)")[0] }
         let gamma = (0..<l).map { ln ? tensor("rnn.ln_weight_l\($0)")[0] : [] }
         let beta = (0..<l).map { ln ? tensor("rnn.ln_bias_l\($0)")[0] : [] }
         let headW = tensor("head.weight"), headB = tensor("head.bias")[0]
@@ -88,6 +90,17 @@ struct ReferenceModel {
                     func both(_ gate: Int, _ j: Int) -> Double { inputSide(gate, j) + hiddenSide(gate, j) }
                     func norm(_ v: [Double], _ b: Int) -> [Double] { layerNorm(v, gamma: gamma[k], beta: beta[k], block: b) }
                     switch (config.cell, ln) {
+                    case (.mingru, _):   // Feng et al. 2024: z = σ(W_z x + b_z), h̃ = W_h x + b_h, h' = (1 − z) h + z h̃
+                        for j in 0..<hs {
+                            let z = sigmoid(inputSide(MinGRUGate.update.rawValue, j)), c = inputSide(MinGRUGate.candidate.rawValue, j)
+                            hNew[j] = (1 - z) * h[k][j] + z * c
+                        }
+                    case (.minlstm, _):  // f' = f/(f + i), i' = i/(f + i), h' = f' h + i' h̃
+                        for j in 0..<hs {
+                            let i = sigmoid(inputSide(MinLSTMGate.input.rawValue, j)), f = sigmoid(inputSide(MinLSTMGate.forget.rawValue, j))
+                            let c = inputSide(MinLSTMGate.candidate.rawValue, j)
+                            hNew[j] = f / (f + i) * h[k][j] + i / (f + i) * c
+                        }
                     case (.rnn, true):
                         let a = norm(block(0, both), 0)
                         hNew = a.map { config.activation == .tanh ? tanh($0) : max($0, 0) }
@@ -208,7 +221,7 @@ struct ModelCase: CustomTestStringConvertible, Sendable {
     /// kernels' 8-wide loops and their tails both run.
     func config(vocabularySize: Int = 5, hiddenSize: Int = 5, dropout: Float = 0, recurrentDropout: Float = 0) -> ModelConfig {
         ModelConfig(cell: cell, activation: activation, vocabularySize: vocabularySize,
-                    hiddenSize: layerNorm && hiddenSize < 8 ? 9 : hiddenSize,
+                    hiddenSize: (layerNorm || cell == .mingru || cell == .minlstm) && hiddenSize < 8 ? 9 : hiddenSize,
                     layerCount: layers, dropout: dropout, recurrentDropout: recurrentDropout, layerNorm: layerNorm)
     }
 
@@ -217,6 +230,12 @@ struct ModelCase: CustomTestStringConvertible, Sendable {
         ModelCase(cell: .rnn, activation: .tanh, layers: 1, layerNorm: true), ModelCase(cell: .rnn, activation: .relu, layers: 2, layerNorm: true),
         ModelCase(cell: .lstm, layers: 1, layerNorm: true), ModelCase(cell: .lstm, layers: 2, layerNorm: true),
         ModelCase(cell: .gru, layers: 1, layerNorm: true), ModelCase(cell: .gru, layers: 2, layerNorm: true),
+    ]
+
+    /// The cells whose gates read x alone (minGRU, minLSTM; issue 23).
+    static let inputOnlyCells: [ModelCase] = [
+        ModelCase(cell: .mingru, layers: 1), ModelCase(cell: .mingru, layers: 2),
+        ModelCase(cell: .minlstm, layers: 1), ModelCase(cell: .minlstm, layers: 2),
     ]
 
     static let cells: [ModelCase] = [

@@ -1,0 +1,146 @@
+import Tensor
+
+private typealias V8 = SIMD8<Float>
+
+// minGRU (Feng et al. 2024, "Were RNNs All We Needed?"), sequential form,
+// per step (σ the logistic function, ⊙ element-wise):
+//
+//     z  = σ(W_iz x + b_iz)                 MinGRUGate.update
+//     h̃  = W_ih̃ x + b_ih̃                    MinGRUGate.candidate (no tanh, as in the paper)
+//     h' = (1 − z) ⊙ h + z ⊙ h̃
+//
+// The gates read x alone: there is no W_hh, so a window's gates are the
+// model's one input GEMM over all T·B rows (or a gather, for layer 0), and the
+// recurrence is an element-wise scan, h_t = a_t ⊙ h_{t−1} + b_t, run here in
+// time order for each batch row (on a CPU the scan is a few adds per unit;
+// the paper's log-space parallel scan is for GPUs, where T sequential steps
+// idle the device). h' is a convex mix of h and h̃, so |h| never exceeds the
+// largest |h̃| seen.
+//
+// Tensors per layer: weight_ih (2H, In) and bias_ih (2H), blocks in
+// `MinGRUGate` order. No fast-set kernels: the scan is Swift SIMD in every set.
+// Letters: B batch rows, T steps, H hidden size (see LayerWindow.swift).
+
+/// Gate blocks of a minGRU's fused input weights.
+public enum MinGRUGate: Int, CaseIterable, Sendable {
+    case update = 0, candidate
+}
+
+struct MinGRUCell: RecurrentCell {
+    var kind: CellKind { .mingru }
+    var variant: String? { nil }
+    var gateCount: Int { 2 }
+    var gateNames: [String] { MinGRUGate.allCases.map { "\($0)" } }
+    var carriesCellState: Bool { false }
+    var outputIsBounded: Bool { false }              // h̃ is linear in x
+    var keepsRecurrentSideApart: Bool { false }
+
+    func tensors(inputSize: Int, hiddenSize: Int) -> [CellTensor] {
+        InputOnlyTensor.declarations(gateCount: gateCount, inputSize: inputSize, hiddenSize: hiddenSize)
+    }
+
+    func initialize(layer: ArraySlice<ParameterLayout.Entry>, hiddenSize: Int, options: InitOptions,
+                    parameters: inout [Float]) {}
+
+    func buffers(rows n: Int, batch b: Int, hiddenSize h: Int) -> CellBuffers { CellBuffers(auxiliary: 0, scratch: 0) }
+
+    /// b_ih's gradient: the column sums of dGatesX.
+    func gradientSums(hiddenSize h: Int) -> (width: Int, targets: [GradientSum]) {
+        (2 * h, [GradientSum(tensor: InputOnlyTensor.biasIH.rawValue, offset: 0)])
+    }
+
+    func step(_ s: CellStep) {
+        Self.forwardStep(gates: s.gates, hPrev: s.hPrev, h: s.h, batchSize: 1, hiddenSize: s.hiddenSize)
+    }
+
+    func forward(_ w: LayerWindow, rows: Range<Int>) {
+        let b = w.batchSize, h = w.hiddenSize, g2 = 2 * h, bh = w.stepHidden, r0 = rows.lowerBound
+        for t in 0..<w.sequenceLength {
+            Self.forwardStep(gates: w.gates + (t * b + r0) * g2, hPrev: w.h + t * bh + r0 * h,
+                             h: w.h + (t + 1) * bh + r0 * h, batchSize: rows.count, hiddenSize: h)
+        }
+    }
+
+    /// One step for B rows. gates in: the input side z, h̃ (pre-activations); out: σ(z) in place, h̃ kept.
+    static func forwardStep(
+        gates: UnsafeMutablePointer<Float>,   // (B, 2H)
+        hPrev: UnsafePointer<Float>,          // (B, H)
+        h: UnsafeMutablePointer<Float>,       // (B, H) out
+        batchSize: Int, hiddenSize hs: Int
+    ) {
+        let z0 = MinGRUGate.update.rawValue * hs, c0 = MinGRUGate.candidate.rawValue * hs
+        for row in 0..<batchSize {
+            let g = gates + row * 2 * hs, hp = hPrev + row * hs, hn = h + row * hs
+            var j = 0
+            while j + 8 <= hs {
+                let z = Elementwise.sigmoid(V8(loading: g + z0 + j)), c = V8(loading: g + c0 + j), p = V8(loading: hp + j)
+                z.store(to: g + z0 + j)
+                ((1 - z) * p + z * c).store(to: hn + j)
+                j += 8
+            }
+            while j < hs {
+                let z = Elementwise.sigmoid(g[z0 + j]), c = g[c0 + j]
+                g[z0 + j] = z
+                hn[j] = (1 - z) * hp[j] + z * c
+                j += 1
+            }
+        }
+    }
+
+    /// Last step to first: dL/dh_{t−1} += dh ⊙ (1 − z), no product.
+    func backward(_ w: LayerWindow, _ d: LayerGradients, rows: Range<Int>, sums: UnsafeMutablePointer<Float>) {
+        let b = w.batchSize, h = w.hiddenSize, g2 = 2 * h, bh = w.stepHidden, r0 = rows.lowerBound, m = rows.count
+        let dH0 = d.dH0 + r0 * h
+        dH0.update(repeating: 0, count: m * h)
+        for t in stride(from: w.sequenceLength - 1, through: 0, by: -1) {
+            let dGates = d.dGatesX + (t * b + r0) * g2                               // (rows, 2H), over the gates
+            Self.backwardStep(gates: w.gates + (t * b + r0) * g2, hPrev: w.h + t * bh + r0 * h, dH: d.dH + t * bh + r0 * h,
+                              dGates: dGates, dHPrev: t > 0 ? d.dH + (t - 1) * bh + r0 * h : dH0, batchSize: m, hiddenSize: h)
+            Elementwise.addColumnSums(of: dGates, rows: m, columns: g2, lda: g2, into: sums)
+        }
+    }
+
+    /// One step backward, for B rows:
+    ///
+    ///     d(pre z) = dh ⊙ (h̃ − h) ⊙ z(1 − z),  dh̃ = dh ⊙ z,  dh_prev += dh ⊙ (1 − z)
+    static func backwardStep(
+        gates: UnsafePointer<Float>,          // (B, 2H) z (activated), h̃
+        hPrev: UnsafePointer<Float>,          // (B, H)
+        dH: UnsafePointer<Float>,             // (B, H) total dL/dh'
+        dGates: UnsafeMutablePointer<Float>,  // (B, 2H) out; may be `gates` (each lane read before written)
+        dHPrev: UnsafeMutablePointer<Float>,  // (B, H) +=
+        batchSize: Int, hiddenSize hs: Int
+    ) {
+        let z0 = MinGRUGate.update.rawValue * hs, c0 = MinGRUGate.candidate.rawValue * hs
+        for row in 0..<batchSize {
+            let g = gates + row * 2 * hs, dg = dGates + row * 2 * hs
+            let hp = hPrev + row * hs, dh = dH + row * hs, dp = dHPrev + row * hs
+            var j = 0
+            while j + 8 <= hs {
+                let z = V8(loading: g + z0 + j), c = V8(loading: g + c0 + j), d = V8(loading: dh + j)
+                (d * (c - V8(loading: hp + j)) * (z * (1 - z))).store(to: dg + z0 + j)
+                (d * z).store(to: dg + c0 + j)
+                (V8(loading: dp + j) + d * (1 - z)).store(to: dp + j)
+                j += 8
+            }
+            while j < hs {
+                let z = g[z0 + j], c = g[c0 + j], d = dh[j]
+                dg[z0 + j] = d * (c - hp[j]) * (z * (1 - z))
+                dg[c0 + j] = d * z
+                dp[j] += d * (1 - z)
+                j += 1
+            }
+        }
+    }
+}
+
+/// The two tensors of a layer whose gates read x alone (minGRU, minLSTM), in
+/// storage order: PyTorch's names, without weight_hh and bias_hh.
+enum InputOnlyTensor: Int, CaseIterable {
+    case weightIH = 0, biasIH
+
+    static func declarations(gateCount g: Int, inputSize: Int, hiddenSize h: Int) -> [CellTensor] {
+        [CellTensor(name: "weight_ih", shape: [g * h, inputSize], role: .inputWeight),
+         CellTensor(name: "bias_ih", shape: [g * h], role: .inputBias)]
+    }
+}
