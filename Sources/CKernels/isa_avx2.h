@@ -18,14 +18,9 @@ typedef __m256 VEC;
 /// The lanes a kernel body works on: all 8 (`full`, a constant at each call
 /// site, so plain unaligned loads and stores) or the first few (`mask`).
 typedef struct { int full; __m256i mask; } LANES;
+#define VP(op) _mm256_##op   // the set's name of a lane-wise intrinsic (lanes_common.h)
 #define WIDTH 8
 
-CK_INLINE VEC k(float x) { return _mm256_set1_ps(x); }
-CK_INLINE VEC add(VEC a, VEC b) { return _mm256_add_ps(a, b); }
-CK_INLINE VEC sub(VEC a, VEC b) { return _mm256_sub_ps(a, b); }
-CK_INLINE VEC mul(VEC a, VEC b) { return _mm256_mul_ps(a, b); }
-CK_INLINE VEC dvd(VEC a, VEC b) { return _mm256_div_ps(a, b); }
-CK_INLINE VEC neg(VEC a) { return _mm256_xor_ps(a, k(-0.0f)); }  // Swift's prefix −: flips the sign bit only
 /// mask ? a : b, lane by lane (Elementwise.select); a mask lane is all ones or all zeros.
 CK_INLINE VEC sel(VEC mask, VEC a, VEC b) { return _mm256_blendv_ps(b, a, mask); }
 /// Ordered comparisons, as Swift's .< and .>: false when either side is NaN.
@@ -98,7 +93,4 @@ CK_INLINE __m256i gemm_lanes(long w) {
 #define GEMM_LANES __m256i
 CK_INLINE VEC gemm_load_c(__m256i m, const float *p) { return _mm256_maskload_ps(p, m); }
 CK_INLINE void gemm_store_c(__m256i m, float *p, VEC v) { _mm256_maskstore_ps(p, m, v); }
-CK_INLINE VEC gemm_load_b(const float *p) { return _mm256_load_ps(p); }
 CK_INLINE VEC gemm_broadcast(const float *p) { return _mm256_broadcast_ss(p); }
-CK_INLINE VEC gemm_fmadd(VEC a, VEC b, VEC c) { return _mm256_fmadd_ps(a, b, c); }
-CK_INLINE VEC gemm_zero(void) { return _mm256_setzero_ps(); }

@@ -4,7 +4,8 @@
 //
 //   VEC, LANES                 a vector of floats and a lane mask
 //   WIDTH                      lanes per vector
-//   k add sub mul dvd neg      constants and lane-wise arithmetic (no FMA: see activations_body.h)
+//   VP(op)                     the set's intrinsic prefix: lanes_common.h writes k add sub mul
+//                              dvd neg (no FMA: see activations_body.h) and the GEMM's loads once
 //   sel lt gt                  mask ? a : b; ordered comparisons (false on NaN)
 //   ld st                      loads and stores of the lanes in a mask (others read as 0, not written)
 //   FOR_LANES(n, body)         body(j, lanes) over whole vectors, then the tail under a mask
@@ -24,14 +25,9 @@
 
 typedef __m512 VEC;
 typedef __mmask16 LANES;
+#define VP(op) _mm512_##op   // the set's name of a lane-wise intrinsic (lanes_common.h)
 #define WIDTH 16
 
-CK_INLINE VEC k(float x) { return _mm512_set1_ps(x); }
-CK_INLINE VEC add(VEC a, VEC b) { return _mm512_add_ps(a, b); }
-CK_INLINE VEC sub(VEC a, VEC b) { return _mm512_sub_ps(a, b); }
-CK_INLINE VEC mul(VEC a, VEC b) { return _mm512_mul_ps(a, b); }
-CK_INLINE VEC dvd(VEC a, VEC b) { return _mm512_div_ps(a, b); }
-CK_INLINE VEC neg(VEC a) { return _mm512_xor_ps(a, k(-0.0f)); }  // Swift's prefix −: flips the sign bit only
 /// mask ? a : b, lane by lane (Elementwise.select).
 CK_INLINE VEC sel(__mmask16 mask, VEC a, VEC b) { return _mm512_mask_blend_ps(mask, b, a); }
 /// Ordered comparisons, as Swift's .< and .>: false when either side is NaN.
@@ -90,7 +86,4 @@ CK_INLINE __mmask16 gemm_lanes(long w) {
 #define GEMM_LANES __mmask16
 CK_INLINE VEC gemm_load_c(LANES m, const float *p) { return _mm512_maskz_loadu_ps(m, p); }
 CK_INLINE void gemm_store_c(LANES m, float *p, VEC v) { _mm512_mask_storeu_ps(p, m, v); }
-CK_INLINE VEC gemm_load_b(const float *p) { return _mm512_load_ps(p); }
 CK_INLINE VEC gemm_broadcast(const float *p) { return _mm512_set1_ps(*p); }
-CK_INLINE VEC gemm_fmadd(VEC a, VEC b, VEC c) { return _mm512_fmadd_ps(a, b, c); }
-CK_INLINE VEC gemm_zero(void) { return _mm512_setzero_ps(); }

@@ -10,6 +10,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "lanes_common.h"
 #include "activations_body.h"
 #include "gates_body.h"
 #include "layernorm_body.h"

@@ -146,3 +146,22 @@ enum LayerNorm {
         (aux, aux + n * k * h)
     }
 }
+
+/// A layer-normalized cell: its tensors (weight_ih, weight_hh, ln_weight, ln_bias) and the
+/// gradients of γ and β follow from its K normalized blocks.
+protocol LayerNormalizedCell: RecurrentCell {
+    /// K, the blocks normalized per step (γ and β hold K·H each).
+    static var blocks: Int { get }
+}
+
+extension LayerNormalizedCell {
+    var layerNormalized: Bool { true }
+
+    func tensors(inputSize: Int, hiddenSize: Int) -> [CellTensor] {
+        LayerNorm.declarations(gateCount: gateCount, blocks: Self.blocks, inputSize: inputSize, hiddenSize: hiddenSize)
+    }
+
+    func gradientSums(hiddenSize h: Int) -> (width: Int, targets: [GradientSum]) {
+        LayerNorm.gradientSums(blocks: Self.blocks, hiddenSize: h)
+    }
+}

@@ -14,20 +14,15 @@ enum GRUNormBlock: Int, CaseIterable {
     case newInput, newHidden
 }
 
-struct LayerNormGRUCell: RecurrentCell {
+struct LayerNormGRUCell: LayerNormalizedCell {
     var kind: CellKind { .gru }
     var variant: String? { nil }
-    var layerNormalized: Bool { true }
     var gateCount: Int { 3 }
     var gateNames: [String] { GRUGate.allCases.map { "\($0)" } }
     var carriesCellState: Bool { false }
     var outputIsBounded: Bool { true }
     var keepsRecurrentSideApart: Bool { true }       // LN(W_hn·h) sits inside r ⊙ (·)
-    private static let blocks = GRUNormBlock.allCases.count  // K = 4
-
-    func tensors(inputSize: Int, hiddenSize: Int) -> [CellTensor] {
-        LayerNorm.declarations(gateCount: 3, blocks: Self.blocks, inputSize: inputSize, hiddenSize: hiddenSize)
-    }
+    static let blocks = GRUNormBlock.allCases.count  // K = 4
 
     func initialize(layer: ArraySlice<ParameterLayout.Entry>, hiddenSize: Int, options: InitOptions,
                     parameters: inout [Float]) {
@@ -37,10 +32,6 @@ struct LayerNormGRUCell: RecurrentCell {
     /// aux: x̂ (N, 4H) and s (N, 4); scratch: one step's h·W_hhᵀ, (B, 3H).
     func buffers(rows n: Int, batch b: Int, hiddenSize h: Int) -> CellBuffers {
         CellBuffers(auxiliary: n * Self.blocks * (h + 1), scratch: b * 3 * h)
-    }
-
-    func gradientSums(hiddenSize h: Int) -> (width: Int, targets: [GradientSum]) {
-        LayerNorm.gradientSums(blocks: Self.blocks, hiddenSize: h)
     }
 
     func step(_ s: CellStep) {

@@ -12,21 +12,16 @@ enum LSTMNormBlock: Int, CaseIterable {
     case input = 0, forget, cell, output, state
 }
 
-struct LayerNormLSTMCell: RecurrentCell {
+struct LayerNormLSTMCell: LayerNormalizedCell {
     var kind: CellKind { .lstm }
     var variant: String? { nil }
-    var layerNormalized: Bool { true }
     var gateCount: Int { 4 }
     var gateNames: [String] { LSTMGate.allCases.map { "\($0)" } }
     var carriesCellState: Bool { true }
     var outputIsBounded: Bool { true }
     var takesForgetGateBias: Bool { true }
     var keepsRecurrentSideApart: Bool { false }
-    private static let blocks = LSTMNormBlock.allCases.count  // K = 5
-
-    func tensors(inputSize: Int, hiddenSize: Int) -> [CellTensor] {
-        LayerNorm.declarations(gateCount: 4, blocks: Self.blocks, inputSize: inputSize, hiddenSize: hiddenSize)
-    }
+    static let blocks = LSTMNormBlock.allCases.count  // K = 5
 
     /// γ = 1, β = 0, and the forget block's β = the forget-gate bias when given.
     func initialize(layer: ArraySlice<ParameterLayout.Entry>, hiddenSize h: Int, options: InitOptions,
@@ -40,10 +35,6 @@ struct LayerNormLSTMCell: RecurrentCell {
     /// aux: x̂ (N, 5H) and s (N, 5); scratch: one step's dL/d LN(c') of each row, (B, H), for backward.
     func buffers(rows n: Int, batch b: Int, hiddenSize h: Int) -> CellBuffers {
         CellBuffers(auxiliary: n * Self.blocks * (h + 1), scratch: b * h)
-    }
-
-    func gradientSums(hiddenSize h: Int) -> (width: Int, targets: [GradientSum]) {
-        LayerNorm.gradientSums(blocks: Self.blocks, hiddenSize: h)
     }
 
     func step(_ s: CellStep) {

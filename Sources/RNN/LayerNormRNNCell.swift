@@ -6,22 +6,18 @@ private typealias V8 = SIMD8<Float>
 
 // MARK: - RNN
 
-struct LayerNormRNNCell: RecurrentCell {
+struct LayerNormRNNCell: LayerNormalizedCell {
     /// φ.
     let activation: RNNActivation
 
     var kind: CellKind { .rnn }
     var variant: String? { activation.rawValue }
-    var layerNormalized: Bool { true }
     var gateCount: Int { 1 }
     var gateNames: [String] { ["hidden"] }
     var carriesCellState: Bool { false }
     var outputIsBounded: Bool { activation == .tanh }
     var keepsRecurrentSideApart: Bool { false }
-
-    func tensors(inputSize: Int, hiddenSize: Int) -> [CellTensor] {
-        LayerNorm.declarations(gateCount: 1, blocks: 1, inputSize: inputSize, hiddenSize: hiddenSize)
-    }
+    static let blocks = 1
 
     func initialize(layer: ArraySlice<ParameterLayout.Entry>, hiddenSize: Int, options: InitOptions,
                     parameters: inout [Float]) {
@@ -31,10 +27,6 @@ struct LayerNormRNNCell: RecurrentCell {
     /// aux: x̂ (N, H) and s (N, 1).
     func buffers(rows n: Int, batch b: Int, hiddenSize h: Int) -> CellBuffers {
         CellBuffers(auxiliary: n * (h + 1), scratch: 0)
-    }
-
-    func gradientSums(hiddenSize h: Int) -> (width: Int, targets: [GradientSum]) {
-        LayerNorm.gradientSums(blocks: 1, hiddenSize: h)
     }
 
     func step(_ s: CellStep) {

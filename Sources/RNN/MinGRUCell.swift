@@ -26,40 +26,13 @@ public enum MinGRUGate: Int, CaseIterable, Sendable {
     case update = 0, candidate
 }
 
-struct MinGRUCell: RecurrentCell {
+struct MinGRUCell: InputOnlyCell {
     var kind: CellKind { .mingru }
-    var variant: String? { nil }
     var gateCount: Int { 2 }
     var gateNames: [String] { MinGRUGate.allCases.map { "\($0)" } }
-    var carriesCellState: Bool { false }
-    var outputIsBounded: Bool { false }              // h̃ is linear in x
-    var keepsRecurrentSideApart: Bool { false }
-
-    func tensors(inputSize: Int, hiddenSize: Int) -> [CellTensor] {
-        InputOnlyTensor.declarations(gateCount: gateCount, inputSize: inputSize, hiddenSize: hiddenSize)
-    }
 
     func initialize(layer: ArraySlice<ParameterLayout.Entry>, hiddenSize: Int, options: InitOptions,
                     parameters: inout [Float]) {}
-
-    func buffers(rows n: Int, batch b: Int, hiddenSize h: Int) -> CellBuffers { CellBuffers(auxiliary: 0, scratch: 0) }
-
-    /// b_ih's gradient: the column sums of dGatesX.
-    func gradientSums(hiddenSize h: Int) -> (width: Int, targets: [GradientSum]) {
-        (2 * h, [GradientSum(tensor: InputOnlyTensor.biasIH.rawValue, offset: 0)])
-    }
-
-    func step(_ s: CellStep) {
-        Self.forwardStep(gates: s.gates, hPrev: s.hPrev, h: s.h, batchSize: 1, hiddenSize: s.hiddenSize)
-    }
-
-    func forward(_ w: LayerWindow, rows: Range<Int>) {
-        let b = w.batchSize, h = w.hiddenSize, g2 = 2 * h, bh = w.stepHidden, r0 = rows.lowerBound
-        for t in 0..<w.sequenceLength {
-            Self.forwardStep(gates: w.gates + (t * b + r0) * g2, hPrev: w.h + t * bh + r0 * h,
-                             h: w.h + (t + 1) * bh + r0 * h, batchSize: rows.count, hiddenSize: h)
-        }
-    }
 
     /// One step for B rows. gates in: the input side z, h̃ (pre-activations); out: σ(z) in place, h̃ kept.
     static func forwardStep(
@@ -84,19 +57,6 @@ struct MinGRUCell: RecurrentCell {
                 hn[j] = (1 - z) * hp[j] + z * c
                 j += 1
             }
-        }
-    }
-
-    /// Last step to first: dL/dh_{t−1} += dh ⊙ (1 − z), no product.
-    func backward(_ w: LayerWindow, _ d: LayerGradients, rows: Range<Int>, sums: UnsafeMutablePointer<Float>) {
-        let b = w.batchSize, h = w.hiddenSize, g2 = 2 * h, bh = w.stepHidden, r0 = rows.lowerBound, m = rows.count
-        let dH0 = d.dH0 + r0 * h
-        dH0.update(repeating: 0, count: m * h)
-        for t in stride(from: w.sequenceLength - 1, through: 0, by: -1) {
-            let dGates = d.dGatesX + (t * b + r0) * g2                               // (rows, 2H), over the gates
-            Self.backwardStep(gates: w.gates + (t * b + r0) * g2, hPrev: w.h + t * bh + r0 * h, dH: d.dH + t * bh + r0 * h,
-                              dGates: dGates, dHPrev: t > 0 ? d.dH + (t - 1) * bh + r0 * h : dH0, batchSize: m, hiddenSize: h)
-            Elementwise.addColumnSums(of: dGates, rows: m, columns: g2, lda: g2, into: sums)
         }
     }
 
@@ -131,16 +91,5 @@ struct MinGRUCell: RecurrentCell {
                 j += 1
             }
         }
-    }
-}
-
-/// The two tensors of a layer whose gates read x alone (minGRU, minLSTM), in
-/// storage order: PyTorch's names, without weight_hh and bias_hh.
-enum InputOnlyTensor: Int, CaseIterable {
-    case weightIH = 0, biasIH
-
-    static func declarations(gateCount g: Int, inputSize: Int, hiddenSize h: Int) -> [CellTensor] {
-        [CellTensor(name: "weight_ih", shape: [g * h, inputSize], role: .inputWeight),
-         CellTensor(name: "bias_ih", shape: [g * h], role: .inputBias)]
     }
 }

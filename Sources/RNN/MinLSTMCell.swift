@@ -30,44 +30,17 @@ public enum MinLSTMGate: Int, CaseIterable, Sendable {
     case input = 0, forget, candidate
 }
 
-struct MinLSTMCell: RecurrentCell {
+struct MinLSTMCell: InputOnlyCell {
     var kind: CellKind { .minlstm }
-    var variant: String? { nil }
     var gateCount: Int { 3 }
     var gateNames: [String] { MinLSTMGate.allCases.map { "\($0)" } }
-    var carriesCellState: Bool { false }
-    var outputIsBounded: Bool { false }              // h̃ is linear in x
     var takesForgetGateBias: Bool { true }
-    var keepsRecurrentSideApart: Bool { false }
-
-    func tensors(inputSize: Int, hiddenSize: Int) -> [CellTensor] {
-        InputOnlyTensor.declarations(gateCount: gateCount, inputSize: inputSize, hiddenSize: hiddenSize)
-    }
 
     func initialize(layer: ArraySlice<ParameterLayout.Entry>, hiddenSize h: Int, options: InitOptions,
                     parameters: inout [Float]) {
         guard let forget = options.forgetGateBias else { return }
         let bias = layer[layer.startIndex + InputOnlyTensor.biasIH.rawValue].offset
         for j in MinLSTMGate.forget.rawValue * h ..< (MinLSTMGate.forget.rawValue + 1) * h { parameters[bias + j] = forget }
-    }
-
-    func buffers(rows n: Int, batch b: Int, hiddenSize h: Int) -> CellBuffers { CellBuffers(auxiliary: 0, scratch: 0) }
-
-    /// b_ih's gradient: the column sums of dGatesX.
-    func gradientSums(hiddenSize h: Int) -> (width: Int, targets: [GradientSum]) {
-        (3 * h, [GradientSum(tensor: InputOnlyTensor.biasIH.rawValue, offset: 0)])
-    }
-
-    func step(_ s: CellStep) {
-        Self.forwardStep(gates: s.gates, hPrev: s.hPrev, h: s.h, batchSize: 1, hiddenSize: s.hiddenSize)
-    }
-
-    func forward(_ w: LayerWindow, rows: Range<Int>) {
-        let b = w.batchSize, h = w.hiddenSize, g3 = 3 * h, bh = w.stepHidden, r0 = rows.lowerBound
-        for t in 0..<w.sequenceLength {
-            Self.forwardStep(gates: w.gates + (t * b + r0) * g3, hPrev: w.h + t * bh + r0 * h,
-                             h: w.h + (t + 1) * bh + r0 * h, batchSize: rows.count, hiddenSize: h)
-        }
     }
 
     /// One step for B rows. gates in: the input side i, f, h̃; out: σ(i), σ(f) in place, h̃ kept.
@@ -96,19 +69,6 @@ struct MinLSTMCell: RecurrentCell {
                 hn[j] = (f / s) * hp[j] + (i / s) * g[c0 + j]
                 j += 1
             }
-        }
-    }
-
-    /// Last step to first: dL/dh_{t−1} += dh ⊙ f', no product.
-    func backward(_ w: LayerWindow, _ d: LayerGradients, rows: Range<Int>, sums: UnsafeMutablePointer<Float>) {
-        let b = w.batchSize, h = w.hiddenSize, g3 = 3 * h, bh = w.stepHidden, r0 = rows.lowerBound, m = rows.count
-        let dH0 = d.dH0 + r0 * h
-        dH0.update(repeating: 0, count: m * h)
-        for t in stride(from: w.sequenceLength - 1, through: 0, by: -1) {
-            let dGates = d.dGatesX + (t * b + r0) * g3                               // (rows, 3H), over the gates
-            Self.backwardStep(gates: w.gates + (t * b + r0) * g3, hPrev: w.h + t * bh + r0 * h, dH: d.dH + t * bh + r0 * h,
-                              dGates: dGates, dHPrev: t > 0 ? d.dH + (t - 1) * bh + r0 * h : dH0, batchSize: m, hiddenSize: h)
-            Elementwise.addColumnSums(of: dGates, rows: m, columns: g3, lda: g3, into: sums)
         }
     }
 
