@@ -38,7 +38,8 @@ struct EvalCommand: ParsableCommand {
         guard let files = try? CorpusFiles.find(options.corpusPaths) else { return nil }
         if options.documents == nil {
             let run = (path as NSString).deletingLastPathComponent
-            let cache = TokenCache(directory: TrainCommand.defaultCacheDirectory(beside: run.isEmpty ? "." : run))
+            let cache = TokenCache(directory: TrainCommand.defaultCacheDirectory(beside: run.isEmpty ? "." : run),
+                                   notify: { note($0) })
             if let (corpus, _) = try? cache.corpus(files: files, settings: checkpoint.tokenizer,
                                                     policy: checkpoint.folding?.policy ?? VocabularyPolicy()),
                corpus.vocabulary == checkpoint.vocabulary,

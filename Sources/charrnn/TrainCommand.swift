@@ -204,7 +204,7 @@ struct TrainCommand: ParsableCommand {
                                   initFrom: initCheckpoint, overwrite: overwrite,
                                   resumeSource: resumeCheckpoint == nil ? nil : resumeFrom ?? directory + "/latest.safetensors",
                                   tokenCache: noCache ? nil : TokenCache(directory: cacheDir ?? Self.defaultCacheDirectory(beside: directory),
-                                                                         threads: threads.count),
+                                                                         threads: threads.count, notify: { note($0) }),
                                   plan: plan)
         } catch {
             throw failure("\(error)")
