@@ -13,8 +13,12 @@ struct EvalCommand: ParsableCommand {
         discussion: """
             The text is read as training reads its validation split: B contiguous streams, windows of T, \
             the state carried between windows. B and T default to the checkpoint's training values, so \
-            on the validation text this reproduces the trainer's validation loss. Use --batch-size 1 to \
-            score every character with the whole text before it as context. Files and directories are read \
+            on the validation text this reproduces the trainer's validation loss. At any B, every character \
+            after the first is scored: each stream's last steps are one shorter window, and the characters \
+            left after the last stream are that stream going on. Each stream starts from a zero state, so \
+            its first characters are predicted with little context: on a short text, many streams give a \
+            slightly higher loss than one. Use --batch-size 1 to score every character with the whole text \
+            before it as context. Files and directories are read \
             as train reads them. Characters the model does not know are left out (counted on stderr), or, \
             with a checkpoint trained with --min-count or --max-vocab, read and scored as <unk> (counted too). \
             A model trained with --documents reads the text's documents (its mode), each framed by <s> and \
@@ -114,11 +118,9 @@ struct EvalCommand: ParsableCommand {
         model.parameters = checkpoint.parameters
         let evaluation: Evaluation?
         do {
-            // One stream is the text read as one sequence: its last, shorter window is
-            // scored too, so every character after the first counts. B streams read it as
-            // the trainer reads validation (whole windows), so its figure is reproduced.
+            // The trainer's validation reads text this same way, so its figure is reproduced.
             evaluation = try Evaluator.evaluateFinite(model: model, ids: ids, range: 0..<ids.count,
-                                                      batchSize: b, sequenceLength: t, scoringTail: b == 1)
+                                                      batchSize: b, sequenceLength: t)
         } catch {
             throw failure("\(error)")
         }
