@@ -7,8 +7,9 @@ Loads the checkpoint's tensors into torch.nn.LSTM / GRU / RNN + nn.Linear under
 PyTorch's own names and scores the token ids in IDS.json (a JSON array) the way
 `charrnn eval` and the trainer's validation pass read text: B contiguous
 streams of length (n - 1) // B, windows of T, the hidden state carried from
-window to window starting at zero, loss = mean over windows of the mean
-cross-entropy (nats/char). Prints {"loss": ..., "windows": ..., "characters": ...}.
+window to window starting at zero, each stream's tail and the characters after
+the last stream scored too (see `score`), loss = mean cross-entropy over every
+character after the first (nats/char). Prints {"loss": ..., "windows": ..., "characters": ...}.
 Exits 3 when torch or safetensors cannot be imported.
 """
 import argparse
@@ -36,26 +37,41 @@ def arguments_and_torch(name, description):
 
 
 def score(name, torch, F, args, V, window_logits):
-    """Reads IDS.json as `charrnn eval` reads text (B contiguous streams of
-    (n - 1) // B, windows of T) and prints the mean over windows of the mean
-    cross-entropy. `window_logits(x)` maps one window's inputs (B, T) to logits
-    (B, T, V), carrying its recurrent state from call to call."""
+    """Reads IDS.json as `charrnn eval` reads text and prints the loss per
+    character over every character after the first: B contiguous streams of
+    L = (n - 1) // B (fewer streams when the text is short, one of it all when
+    it is shorter than T + 1), windows of T, then each stream's last L mod T
+    steps as one shorter window, then the (n - 1) mod B characters after the
+    last stream as that stream going on alone. `window_logits(x)` maps one
+    window's inputs (rows, steps) to logits (rows, steps, V), carrying its
+    recurrent state from call to call; a window of fewer rows goes on with the
+    last rows of the state."""
     ids = torch.tensor(json.load(open(args.ids)), dtype=torch.long)
-    B, T = args.batch_size, args.seq_length
-    stream = (len(ids) - 1) // B
-    windows = stream // T
-    if windows < 1:
-        print(f"{name}: too few ids for one window", file=sys.stderr)
+    n = len(ids)
+    if n < 2:
+        print(f"{name}: fewer than 2 ids, nothing to score", file=sys.stderr)
         sys.exit(1)
-    total = 0.0
+    B, T = args.batch_size, args.seq_length
+    if (n - 1) // T == 0:
+        B, T = 1, n - 1
+    B = min(B, (n - 1) // T)
+    stream = (n - 1) // B
+    whole = stream // T
+    windows = [(range(B), k * T, T) for k in range(whole)]        # (streams, first step, steps)
+    if stream > whole * T:
+        windows.append((range(B), whole * T, stream - whole * T))
+    if n - 1 > B * stream:
+        windows.append((range(B - 1, B), stream, n - 1 - B * stream))
+    total, characters = 0.0, 0
     with torch.no_grad():
-        for k in range(windows):
-            starts = [b * stream + k * T for b in range(B)]
-            x = torch.stack([ids[s:s + T] for s in starts])          # (B, T)
-            y = torch.stack([ids[s + 1:s + T + 1] for s in starts])  # (B, T)
-            logits = window_logits(x)                                # (B, T, V)
-            total += F.cross_entropy(logits.reshape(-1, V), y.reshape(-1)).item()
-    print(json.dumps({"loss": total / windows, "windows": windows, "characters": windows * B * T}))
+        for streams, first, steps in windows:
+            starts = [b * stream + first for b in streams]
+            x = torch.stack([ids[s:s + steps] for s in starts])          # (rows, steps)
+            y = torch.stack([ids[s + 1:s + steps + 1] for s in starts])  # (rows, steps)
+            logits = window_logits(x)                                    # (rows, steps, V)
+            total += F.cross_entropy(logits.reshape(-1, V), y.reshape(-1), reduction="sum").item()
+            characters += x.numel()
+    print(json.dumps({"loss": total / characters, "windows": len(windows), "characters": characters}))
 
 
 def main():
@@ -79,6 +95,9 @@ def main():
 
     def window_logits(x):
         nonlocal state
+        rows = x.shape[0]
+        if state is not None:  # the last stream going on alone keeps its own state
+            state = tuple(s[:, -rows:] for s in state) if isinstance(state, tuple) else state[:, -rows:]
         out, state = rnn(F.one_hot(x, V).float(), state)
         return head(out)
 

@@ -16,8 +16,8 @@ in float64. Per layer, a = W_ih·x + W_hh·h (no biases), LN over each block's H
 γ and β of the blocks are rnn.ln_weight_l{k} and rnn.ln_bias_l{k}, concatenated
 in the order above. Scoring is torch_eval.py's (and `charrnn eval`'s): B
 contiguous streams of length (n - 1) // B, windows of T, the state carried from
-window to window starting at zero, loss = mean over windows of the mean
-cross-entropy. Prints {"loss": ..., "windows": ..., "characters": ...}.
+window to window starting at zero, every character after the first scored.
+Prints {"loss": ..., "windows": ..., "characters": ...}.
 Exits 3 when torch or safetensors cannot be imported, 2 for a checkpoint
 without layer normalization (use torch_eval.py).
 """
@@ -76,6 +76,7 @@ def main():
         if h is None:
             h = [torch.zeros(B, H, dtype=torch.float64) for _ in range(L)]
             c = [torch.zeros(B, H, dtype=torch.float64) for _ in range(L)]
+        h, c = [v[-B:] for v in h], [v[-B:] for v in c]  # fewer rows: the last stream going on alone
         logits = []
         for t in range(T):
             inp = F.one_hot(x[:, t], V).double()                     # (B, V)

@@ -287,7 +287,7 @@ public final class Server: Sendable {
         do {
             evaluation = try lanes.run { lane, _ in
                 try Evaluator.evaluateFinite(model: lane.samplers[name]!.model, ids: ids, range: 0..<ids.count,
-                                             batchSize: 1, sequenceLength: 100, scoringTail: true)
+                                             batchSize: 1, sequenceLength: 100)
             }
         } catch {
             return sink.send(.modelOutput("\(error)"))

@@ -6,7 +6,10 @@
 /// that window k + 1 continues where window k stopped and a recurrent state
 /// can be carried from one to the next (truncated BPTT). An epoch is
 /// `batchCount` = L / T windows; the tail of each stream that doesn't fill a
-/// window is not used.
+/// window (`tailLength` steps) and the (n - 1) mod B targets after the last
+/// stream (`remainder`) are not trained on. Evaluation scores them too: each
+/// stream's tail as one shorter window, then the last stream going on over the
+/// remainder (`fill(streams:steps:inputs:targets:)` reads any of these).
 ///
 /// Dimension letters: B = batch size (streams), T = sequence length (steps per window).
 public struct BatchStreams: Sendable {
@@ -45,15 +48,39 @@ public struct BatchStreams: Sendable {
         streamLength = (n - 1) / batchSize
     }
 
+    /// Steps of each stream after its last whole window, fewer than T.
+    public var tailLength: Int { streamLength - batchCount * sequenceLength }
+
+    /// Targets after the last stream's L steps, (n - 1) mod B, fewer than B:
+    /// the last stream goes on over them (`fill(streams:steps:inputs:targets:)`).
+    public var remainder: Int { range.count - 1 - batchSize * streamLength }
+
+    /// Steps stream `s` has a target for: L, and the remainder more for the last stream.
+    public func stepCount(ofStream s: Int) -> Int { streamLength + (s == batchSize - 1 ? remainder : 0) }
+
     /// Fills (B, T) row-major buffers, index b·T + t, with window `k`'s inputs and targets.
     public func fill(batch k: Int, inputs: UnsafeMutableBufferPointer<Int32>, targets: UnsafeMutableBufferPointer<Int32>) {
         precondition(k >= 0 && k < batchCount, "batch \(k) is outside 0..<\(batchCount)")
         let (b, t) = (batchSize, sequenceLength)
         precondition(inputs.count >= b * t && targets.count >= b * t, "buffers must hold (B, T) = (\(b), \(t)) ids")
-        for stream in 0..<b {
-            let start = range.lowerBound + stream * streamLength + k * t
-            ids.copy(start..<(start + t), into: inputs.baseAddress! + stream * t)
-            ids.copy((start + 1)..<(start + 1 + t), into: targets.baseAddress! + stream * t)
+        fill(streams: 0..<b, steps: (k * t)..<(k * t + t), inputs: inputs, targets: targets)
+    }
+
+    /// Fills row-major (streams.count, steps.count) buffers with steps `steps` of
+    /// each stream of `streams`: any window, whole or not (evaluation's tails,
+    /// and the last stream's remainder).
+    public func fill(streams: Range<Int>, steps: Range<Int>,
+                     inputs: UnsafeMutableBufferPointer<Int32>, targets: UnsafeMutableBufferPointer<Int32>) {
+        let n = steps.count
+        precondition(streams.lowerBound >= 0 && streams.upperBound <= batchSize, "streams \(streams) are outside 0..<\(batchSize)")
+        precondition(steps.lowerBound >= 0 && streams.allSatisfy { steps.upperBound <= stepCount(ofStream: $0) },
+                     "steps \(steps) go past the end of a stream of \(streams)")
+        precondition(inputs.count >= streams.count * n && targets.count >= streams.count * n,
+                     "buffers must hold (\(streams.count), \(n)) ids")
+        for (row, stream) in streams.enumerated() {
+            let start = range.lowerBound + stream * streamLength + steps.lowerBound
+            ids.copy(start..<(start + n), into: inputs.baseAddress! + row * n)
+            ids.copy((start + 1)..<(start + 1 + n), into: targets.baseAddress! + row * n)
         }
     }
 

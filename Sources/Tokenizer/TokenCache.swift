@@ -27,7 +27,8 @@ import Darwin
 /// in the smallest width that holds the vocabulary (1, 2 or 4 bytes). Neither
 /// step holds the text or its ids in memory, only a few pieces at a time. The
 /// finished file replaces the old one by a rename, so a reader never sees a
-/// half-written cache.
+/// half-written cache. Reading one checks everything in it, every id
+/// included (`TokenCache+Reading.swift`): a damaged file is tokenized again.
 ///
 /// Layout (`Layout`): the 8 bytes "CHARRNNT", a UInt32 format version and a
 /// UInt32 header length (little-endian), the header (JSON: `Header`), zeros
@@ -35,10 +36,14 @@ import Darwin
 public struct TokenCache: Sendable {
     public let directory: String
     public let threads: Int
+    /// Told, in one line, why a cache file that is there is not used (a damaged
+    /// or foreign file; see `lookUp`); the command line prints it on stderr.
+    public let notify: (@Sendable (String) -> Void)?
 
-    public init(directory: String, threads: Int? = nil) {
+    public init(directory: String, threads: Int? = nil, notify: (@Sendable (String) -> Void)? = nil) {
         self.directory = directory
         self.threads = threads ?? ParallelTokenizer.processors
+        self.notify = notify
     }
 
     /// Whether the ids were read from the cache or made now.
@@ -63,14 +68,19 @@ public struct TokenCache: Sendable {
         let key = try Key(files: files.files, settings: settings, policy: policy)
         let path = directory + "/" + key.fileName
         Self.removeLeftovers(of: path)
-        if let corpus = Self.cached(at: path, key: key, arguments: files.arguments, fileCount: files.files.count) {
-            return (corpus, .reused(path: path))
+        let lookUp = { Self.lookUp(at: path, key: key, arguments: files.arguments, fileCount: files.files.count,
+                                   parallel: threads > 1) }
+        switch lookUp() {
+        case .found(let corpus): return (corpus, .reused(path: path))
+        case .unusable(let why): notify?("token cache \(path) cannot be used: \(why); the corpus is tokenized again")
+        case .absent: break
         }
         try build(path: path, key: key, files: files, pieceSize: pieceSize)
-        guard let corpus = Self.cached(at: path, key: key, arguments: files.arguments, fileCount: files.files.count) else {
-            throw .cache("\(path): the token cache just written cannot be read back")
+        switch lookUp() {
+        case .found(let corpus): return (corpus, .built(path: path))
+        case .unusable(let why): throw .cache("\(path): the token cache just written cannot be read back: \(why)")
+        case .absent: throw .cache("\(path): the token cache just written cannot be read back")
         }
-        return (corpus, .built(path: path))
     }
 
     // MARK: Key and header
@@ -132,28 +142,6 @@ public struct TokenCache: Sendable {
         /// Bytes per id for a vocabulary of `count` tokens.
         static func width(vocabularySize count: Int) -> Int { count <= 256 ? 1 : count <= 65536 ? 2 : 4 }
         static func dataOffset(headerLength: Int) -> Int { (preamble + headerLength + alignment - 1) / alignment * alignment }
-    }
-
-    // MARK: Reading
-
-    /// The corpus in the cache file at `path` when it is whole and holds `key`'s ids, else nil.
-    static func cached(at path: String, key: Key, arguments: [String], fileCount: Int) -> Corpus? {
-        guard let file = try? MappedFile(path: path), file.bytes.count >= Layout.preamble,
-              Array(file.bytes[0..<8]) == Layout.magic,
-              Int(file.bytes.loadUnaligned(fromByteOffset: 8, as: UInt32.self)) == Layout.version
-        else { return nil }
-        let length = Int(file.bytes.loadUnaligned(fromByteOffset: 12, as: UInt32.self))
-        guard Layout.preamble + length <= file.bytes.count,
-              let header = try? JSONDecoder().decode(Header.self, from: Data(file.bytes[Layout.preamble..<(Layout.preamble + length)])),
-              header.key == key, [1, 2, 4].contains(header.width), header.width == Layout.width(vocabularySize: header.vocabulary.count),
-              header.counts.count == header.vocabulary.count, header.count >= 0,
-              Layout.dataOffset(headerLength: length) + header.width * header.count == file.bytes.count,
-              let vocabulary = try? Vocabulary(tokens: header.vocabulary, mode: key.settings.mode, unknownID: header.unknownID)
-        else { return nil }
-        let ids = TokenIDs(file: file, offset: Layout.dataOffset(headerLength: length), width: header.width, count: header.count)
-        return Corpus(settings: key.settings, vocabulary: vocabulary, ids: ids, counts: header.counts,
-                      byteCount: header.byteCount, arguments: arguments, fileCount: fileCount, folding: header.folding,
-                      sourceStarts: header.sourceStarts)
     }
 
     // MARK: Building

@@ -7,12 +7,15 @@ import Tokenizer
 ///
 /// The text is read as the trainer reads it: B contiguous streams, windows of
 /// T, the hidden state carried from window to window (starting from zeros), no
-/// dropout. Characters beyond the last whole window (fewer than B·T) are not
-/// scored, as in the trainer's validation, unless `scoringTail` asks for one
-/// shorter last window over each stream's tail (with one stream that scores
-/// every character after the first). When the stretch is too short for B
-/// streams, fewer are used; when it is shorter than T + 1, one stream of its
-/// whole length.
+/// dropout. Every character after the first is scored, at any B: after the
+/// whole windows, each stream's tail (fewer than T steps) is one shorter
+/// window, and the (n - 1) mod B characters after the last stream are that
+/// stream going on, alone, with its state (`BatchStreams.remainder`). Each
+/// stream starts from a zero state, so on a short text many streams cost a
+/// little loss that one stream (B = 1) does not. When the stretch is too short
+/// for B streams, fewer are used; when it is shorter than T + 1, one stream of
+/// its whole length. The trainer's validation and test passes, `charrnn eval`
+/// and `serve`'s scoring all read text this one way.
 public struct Evaluation: Sendable, Equatable {
     public var loss: Double            // nats per character
     public var characters: Int         // characters scored
@@ -32,27 +35,21 @@ public enum Evaluator {
     public static func evaluate(model: StackedRNN, ids: TokenIDs, range: Range<Int>,
                                 batchSize: Int, sequenceLength: Int) -> Evaluation? {
         score(model: model, ids: ids, range: range, batchSize: batchSize, sequenceLength: sequenceLength,
-              scoringTail: false, stopAtNonFinite: false).evaluation
+              stopAtNonFinite: false).evaluation
     }
 
     /// `evaluate`, but throws at the first window whose loss is NaN or
     /// infinite instead of averaging it in: for `charrnn eval`, which must not
-    /// report "nan nats/char" as a result. `scoringTail` also scores what
-    /// follows the last whole window of each stream, in one shorter window
-    /// (off for the trainer's validation, whose figures stay those of whole
-    /// windows).
+    /// report "nan nats/char" as a result.
     public static func evaluateFinite(model: StackedRNN, ids: [Int32], range: Range<Int>,
-                                      batchSize: Int, sequenceLength: Int,
-                                      scoringTail: Bool = false) throws(NonFiniteOutputError) -> Evaluation? {
-        try evaluateFinite(model: model, ids: TokenIDs(ids), range: range, batchSize: batchSize,
-                           sequenceLength: sequenceLength, scoringTail: scoringTail)
+                                      batchSize: Int, sequenceLength: Int) throws(NonFiniteOutputError) -> Evaluation? {
+        try evaluateFinite(model: model, ids: TokenIDs(ids), range: range, batchSize: batchSize, sequenceLength: sequenceLength)
     }
 
     public static func evaluateFinite(model: StackedRNN, ids: TokenIDs, range: Range<Int>,
-                                      batchSize: Int, sequenceLength: Int,
-                                      scoringTail: Bool = false) throws(NonFiniteOutputError) -> Evaluation? {
+                                      batchSize: Int, sequenceLength: Int) throws(NonFiniteOutputError) -> Evaluation? {
         let result = score(model: model, ids: ids, range: range, batchSize: batchSize, sequenceLength: sequenceLength,
-                           scoringTail: scoringTail, stopAtNonFinite: true)
+                           stopAtNonFinite: true)
         if let bad = result.nonFinite {
             throw NonFiniteOutputError(use: .evaluation, position: .window(bad.window + 1, of: bad.windows),
                                        quantity: .loss, value: bad.value)
@@ -60,8 +57,11 @@ public enum Evaluator {
         return result.evaluation
     }
 
+    /// One forward pass: rows `streams` of the layout, steps `steps` of each.
+    private typealias Window = (streams: Range<Int>, steps: Range<Int>)
+
     private static func score(model: StackedRNN, ids: TokenIDs, range: Range<Int>, batchSize: Int, sequenceLength: Int,
-                              scoringTail: Bool, stopAtNonFinite: Bool)
+                              stopAtNonFinite: Bool)
         -> (evaluation: Evaluation?, nonFinite: (window: Int, windows: Int, value: NonFiniteValue)?) {
         guard range.count >= 2 else { return (nil, nil) }
         var t = sequenceLength
@@ -69,52 +69,58 @@ public enum Evaluator {
         if b == 0 { t = range.count - 1; b = 1 }
         b = min(b, batchSize)
         guard let streams = try? BatchStreams(ids: ids, range: range, batchSize: b, sequenceLength: t) else { return (nil, nil) }
-        var inputs = [Int32](repeating: 0, count: b * t)     // (B, T)
-        var targets = [Int32](repeating: 0, count: b * t)    // (B, T)
+        let whole = streams.batchCount, length = streams.streamLength
+        var windows: [Window] = (0..<whole).map { k in (0..<b, (k * t)..<(k * t + t)) }
+        if streams.tailLength > 0 { windows.append((0..<b, (whole * t)..<length)) }
+        if streams.remainder > 0 { windows.append(((b - 1)..<b, length..<(length + streams.remainder))) }
+
+        var inputs = [Int32](repeating: 0, count: b * t)     // (rows, steps) of any window: never more than (B, T)
+        var targets = [Int32](repeating: 0, count: b * t)
         var state = RecurrentState.zeros(config: model.config, batchSize: b)
         var rng = SplitMix64(seed: 0)  // unused: no dropout in evaluation
-        // The tail: the steps of each stream after its last whole window, scored
-        // as one more window of that length with the state carried into it.
-        let tail = scoringTail ? streams.streamLength - streams.batchCount * t : 0
-        let windows = streams.batchCount + (tail > 0 ? 1 : 0)
-        var total = 0.0
-        for k in 0..<streams.batchCount {
+        var total = 0.0   // the whole windows' mean losses, summed
+        var rest = 0.0    // the shorter windows' losses, each times its characters
+        for (w, window) in windows.enumerated() {
+            let rows = window.streams.count, steps = window.steps.count
+            if rows < state.batchSize { state = state.lastRow(hiddenSize: model.config.hiddenSize) }
             inputs.withUnsafeMutableBufferPointer { i in
-                targets.withUnsafeMutableBufferPointer { o in streams.fill(batch: k, inputs: i, targets: o) }
+                targets.withUnsafeMutableBufferPointer { o in
+                    streams.fill(streams: window.streams, steps: window.steps, inputs: i, targets: o)
+                }
             }
             let loss = inputs.withUnsafeBufferPointer { i in
                 targets.withUnsafeBufferPointer { o in
-                    model.forward(inputs: i, targets: o, batchSize: b, sequenceLength: t,
-                                  state: &state, training: false, rng: &rng)
+                    model.forward(inputs: UnsafeBufferPointer(rebasing: i[0..<(rows * steps)]),
+                                  targets: UnsafeBufferPointer(rebasing: o[0..<(rows * steps)]),
+                                  batchSize: rows, sequenceLength: steps, state: &state, training: false, rng: &rng)
                 }
             }
             if stopAtNonFinite, let value = NonFiniteValue(loss) {
-                return (nil, (k, windows, value))
+                return (nil, (w, windows.count, value))
             }
-            total += Double(loss)
+            if w < whole { total += Double(loss) } else { rest += Double(loss) * Double(rows * steps) }
         }
-        let whole = streams.batchCount * b * t
-        guard tail > 0 else { return (Evaluation(loss: total / Double(streams.batchCount), characters: whole), nil) }
-        for stream in 0..<b {
-            let start = range.lowerBound + stream * streams.streamLength + streams.batchCount * t
-            for s in 0..<tail {
-                inputs[stream * tail + s] = ids[start + s]
-                targets[stream * tail + s] = ids[start + s + 1]
+        let wholeCharacters = whole * b * t
+        guard windows.count > whole else { return (Evaluation(loss: total / Double(whole), characters: wholeCharacters), nil) }
+        // Each window's loss is a mean over its characters; weigh them by their counts.
+        let characters = range.count - 1
+        return (Evaluation(loss: (total * Double(b * t) + rest) / Double(characters), characters: characters), nil)
+    }
+}
+
+private extension RecurrentState {
+    /// The last row of every layer, as the state of one row: the stream that
+    /// goes on over the remainder keeps its own state.
+    func lastRow(hiddenSize: Int) -> RecurrentState {
+        let layers = h.count / (batchSize * hiddenSize)
+        func pick(_ values: [Float]) -> [Float] {
+            var row: [Float] = []
+            for l in 0..<layers where !values.isEmpty {
+                let end = (l + 1) * batchSize * hiddenSize  // layer l's last row ends where layer l + 1 starts
+                row += values[(end - hiddenSize)..<end]
             }
+            return row
         }
-        let loss = inputs.withUnsafeBufferPointer { i in
-            targets.withUnsafeBufferPointer { o in
-                model.forward(inputs: UnsafeBufferPointer(rebasing: i[0..<(b * tail)]),
-                              targets: UnsafeBufferPointer(rebasing: o[0..<(b * tail)]),
-                              batchSize: b, sequenceLength: tail, state: &state, training: false, rng: &rng)
-            }
-        }
-        if stopAtNonFinite, let value = NonFiniteValue(loss) {
-            return (nil, (streams.batchCount, windows, value))
-        }
-        // Each window's loss is a mean over its B·T characters; weigh them by their counts.
-        let characters = whole + b * tail
-        return (Evaluation(loss: (total * Double(b * t) + Double(loss) * Double(b * tail)) / Double(characters),
-                           characters: characters), nil)
+        return RecurrentState(batchSize: 1, h: pick(h), c: pick(c))
     }
 }

@@ -20,6 +20,11 @@ public struct TrainingOptions: Codable, Equatable, Sendable {
     /// The paths after the first: absent (nil) for one, so that a run on one
     /// file encodes as it did before several inputs existed.
     private var moreCorpusPaths: [String]? = nil
+    /// `corpusPaths` made absolute against the directory training ran in, so
+    /// that `eval` finds the training corpus (its baselines) from any working
+    /// directory. Set by the command line; nil in checkpoints written before it
+    /// existed, whose paths are then read as typed.
+    public var absoluteCorpusPaths: [String]? = nil
     /// Which characters get an id of their own.
     public var vocabularyPolicy: VocabularyPolicy { VocabularyPolicy(minCount: minCount, maxCharacters: maxVocabulary) }
     public var validationFraction: Double = 0.05             // contiguous splits: train | val | test

@@ -13,8 +13,12 @@ struct EvalCommand: ParsableCommand {
         discussion: """
             The text is read as training reads its validation split: B contiguous streams, windows of T, \
             the state carried between windows. B and T default to the checkpoint's training values, so \
-            on the validation text this reproduces the trainer's validation loss. Use --batch-size 1 to \
-            score every character with the whole text before it as context. Files and directories are read \
+            on the validation text this reproduces the trainer's validation loss. At any B, every character \
+            after the first is scored: each stream's last steps are one shorter window, and the characters \
+            left after the last stream are that stream going on. Each stream starts from a zero state, so \
+            its first characters are predicted with little context: on a short text, many streams give a \
+            slightly higher loss than one. Use --batch-size 1 to score every character with the whole text \
+            before it as context. Files and directories are read \
             as train reads them. Characters the model does not know are left out (counted on stderr), or, \
             with a checkpoint trained with --min-count or --max-vocab, read and scored as <unk> (counted too). \
             A model trained with --documents reads the text's documents (its mode), each framed by <s> and \
@@ -27,46 +31,6 @@ struct EvalCommand: ParsableCommand {
     @Option(help: "Window length T (default: the checkpoint's training sequence length).") var seqLength: Int?
     @OptionGroup var threads: ThreadOptions
     @Flag(help: "Print the result as one JSON object.") var json = false
-
-    /// The unigram and bigram baselines on `ids`, fitted on the training split of
-    /// the corpus the checkpoint (at `path`) was trained on, when that file can
-    /// still be read (else nil: the checkpoint keeps no counts). The training
-    /// corpus is read through the token cache beside the run, as `train` reads
-    /// it, so a corpus of gigabytes is not held in memory for a 10M-character fit.
-    static func baselines(trainedOn options: TrainingOptions, checkpoint: Checkpoint, at path: String,
-                          scoring ids: [Int32]) -> Baselines? {
-        guard let files = try? CorpusFiles.find(options.corpusPaths) else { return nil }
-        if options.documents == nil {
-            let run = (path as NSString).deletingLastPathComponent
-            let cache = TokenCache(directory: TrainCommand.defaultCacheDirectory(beside: run.isEmpty ? "." : run))
-            if let (corpus, _) = try? cache.corpus(files: files, settings: checkpoint.tokenizer,
-                                                    policy: checkpoint.folding?.policy ?? VocabularyPolicy()),
-               corpus.vocabulary == checkpoint.vocabulary,
-               let splits = try? DataSplits(tokenCount: corpus.tokenIDs.count, validationFraction: options.validationFraction,
-                                            testFraction: options.testFraction) {
-                return Baselines.Counts(ids: corpus.tokenIDs[splits.train.prefix(Baselines.sampleLimit)],
-                                        vocabularySize: checkpoint.vocabulary.count)
-                    .score(ids.prefix(Baselines.sampleLimit))
-            }
-        }
-        guard let encoded = try? Corpus.encode(files: files, settings: checkpoint.tokenizer, vocabulary: checkpoint.vocabulary)
-        else { return nil }
-        var corpus = encoded.ids
-        let train: Range<Int>
-        if let mode = options.documents {  // documents: the run's own by-document split
-            guard let split = try? DocumentSplit(ids: corpus, sourceStarts: encoded.sourceStarts, vocabulary: checkpoint.vocabulary,
-                                                 mode: mode, validationFraction: options.validationFraction,
-                                                 testFraction: options.testFraction, seed: options.seed, name: "")
-            else { return nil }
-            (corpus, train) = (split.ids, split.splits.train)
-        } else {
-            guard let splits = try? DataSplits(tokenCount: corpus.count, validationFraction: options.validationFraction,
-                                               testFraction: options.testFraction) else { return nil }
-            train = splits.train
-        }
-        return Baselines.Counts(ids: corpus[train.prefix(Baselines.sampleLimit)], vocabularySize: checkpoint.vocabulary.count)
-            .score(ids.prefix(Baselines.sampleLimit))
-    }
 
     func validate() throws {
         if file.isEmpty { throw ValidationError("give at least one text file or directory to score") }
@@ -113,18 +77,20 @@ struct EvalCommand: ParsableCommand {
         model.parameters = checkpoint.parameters
         let evaluation: Evaluation?
         do {
-            // One stream is the text read as one sequence: its last, shorter window is
-            // scored too, so every character after the first counts. B streams read it as
-            // the trainer reads validation (whole windows), so its figure is reproduced.
+            // The trainer's validation reads text this same way, so its figure is reproduced.
             evaluation = try Evaluator.evaluateFinite(model: model, ids: ids, range: 0..<ids.count,
-                                                      batchSize: b, sequenceLength: t, scoringTail: b == 1)
+                                                      batchSize: b, sequenceLength: t)
         } catch {
             throw failure("\(error)")
         }
         guard let e = evaluation else {
             throw failure("\(name) has fewer than 2 characters the model knows; nothing to score")
         }
-        let baselines = trained.flatMap { Self.baselines(trainedOn: $0, checkpoint: checkpoint, at: path, scoring: ids) }
+        let baselines: Baselines?
+        do { baselines = try EvalBaselines.fit(checkpoint: checkpoint, at: path, scoring: ids) } catch {
+            baselines = nil
+            note("baselines left out: \(error.reason)")
+        }
         if json {
             let extra = baselines.map { ",\"unigram_loss\":\($0.unigram),\"bigram_loss\":\($0.bigram)" } ?? ""
             let folded = folds ? ",\"unknown\":\(unknown)" : ""

@@ -96,6 +96,8 @@ struct TrainCommand: ParsableCommand {
     func apply(to base: TrainingOptions) -> TrainingOptions {
         var o = base
         o.corpusPaths = corpus
+        let here = FileManager.default.currentDirectoryPath
+        o.absoluteCorpusPaths = corpus.map { $0.hasPrefix("/") ? $0 : here + "/" + $0 }
         if let v = folding.minCount { o.minCount = v }
         if let v = folding.maxVocab { o.maxVocabulary = v }
         if let v = model { o.cell = v }
@@ -164,6 +166,7 @@ struct TrainCommand: ParsableCommand {
                 // Only the budget and the bookkeeping may change on resume; anything else would not be the same run.
                 var comparable = options
                 comparable.corpusPaths = stored.corpusPaths  // a corpus may move: its content is checked instead
+                comparable.absoluteCorpusPaths = stored.absoluteCorpusPaths
                 comparable.epochs = stored.epochs; comparable.maxIterations = stored.maxIterations
                 comparable.maxSeconds = stored.maxSeconds; comparable.evalEvery = stored.evalEvery
                 comparable.logEvery = stored.logEvery; comparable.patience = stored.patience; comparable.keep = stored.keep
@@ -205,7 +208,7 @@ struct TrainCommand: ParsableCommand {
                                   initFrom: initCheckpoint, overwrite: overwrite,
                                   resumeSource: resumeCheckpoint == nil ? nil : resumeFrom ?? directory + "/latest.safetensors",
                                   tokenCache: noCache ? nil : TokenCache(directory: cacheDir ?? Self.defaultCacheDirectory(beside: directory),
-                                                                         threads: threads.count),
+                                                                         threads: threads.count, notify: { note($0) }),
                                   plan: plan)
         } catch {
             throw failure("\(error)")

@@ -18,4 +18,47 @@ import Testing
         let plain = try Binary.run(["eval", "corpus.txt", "--checkpoint", "checkpoints/run"], in: dir)
         #expect(plain.stdout.contains("baselines fitted on the training split: unigram"))
     }
+
+    /// The defect: the checkpoint kept the corpus path as typed, so `eval --json` run anywhere
+    /// but the training directory left the baselines out without a word.
+    @Test func evalGivesTheSameBaselinesFromAnyDirectory() throws {
+        let dir = Fixtures.trained
+        let here = try Binary.run(["eval", "corpus.txt", "--checkpoint", "checkpoints/run", "--json"], in: dir)
+        let elsewhere = try Binary.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: elsewhere) }
+        let there = try Binary.run(["eval", dir.appendingPathComponent("corpus.txt").path, "--checkpoint",
+                                    dir.appendingPathComponent("checkpoints/run").path, "--json"], in: elsewhere)
+        #expect(here.status == 0 && there.status == 0, "\(here.stderr)\(there.stderr)")
+        #expect(there.stderr.isEmpty, "\(there.stderr)")
+        let a = try #require(try JSONSerialization.jsonObject(with: here.stdoutBytes) as? [String: Any])
+        let b = try #require(try JSONSerialization.jsonObject(with: there.stdoutBytes) as? [String: Any])
+        #expect(a["unigram_loss"] is Double && a["bigram_loss"] is Double)
+        #expect(a["unigram_loss"] as? Double == b["unigram_loss"] as? Double && a["bigram_loss"] as? Double == b["bigram_loss"] as? Double,
+                "\(here.stdout)\(there.stdout)")
+    }
+
+    /// Baselines that cannot be fitted (the training corpus moved away, or edited since) are left
+    /// out with one line on stderr that says why; the model's own figures are unchanged.
+    @Test func baselinesThatCannotBeFittedAreOneLine() throws {
+        try inTextTree(["corpus.txt": TokenCacheCLITests.text]) { dir in
+            #expect(try Binary.run(TokenCacheCLITests.train + ["--checkpoint-dir", "runs/a"], in: dir).status == 0)
+            try FileManager.default.copyItem(at: dir.appendingPathComponent("corpus.txt"), to: dir.appendingPathComponent("copy.txt"))
+            let eval = ["eval", "copy.txt", "--checkpoint", "runs/a", "--json"]
+            let whole = try Binary.run(eval, in: dir)
+            #expect(whole.status == 0 && whole.stderr.isEmpty && whole.stdout.contains("\"bigram_loss\""), "\(whole.stderr)")
+            let loss = { (r: BinaryRun) in (try? JSONSerialization.jsonObject(with: r.stdoutBytes) as? [String: Any])?["loss"] as? Double }
+
+            try Data(TokenCacheCLITests.text + Array("an edit\n".utf8)).write(to: dir.appendingPathComponent("corpus.txt"))
+            let edited = try Binary.run(eval, in: dir)
+            #expect(edited.status == 0 && !edited.stdout.contains("unigram_loss") && loss(edited) == loss(whole), "\(edited.stdout)")
+            #expect(edited.stderr.split(separator: "\n").count == 1 && edited.stderr.contains("baselines")
+                    && edited.stderr.contains("changed"), "\(edited.stderr)")
+
+            try FileManager.default.moveItem(at: dir.appendingPathComponent("corpus.txt"), to: dir.appendingPathComponent("moved.txt"))
+            let moved = try Binary.run(eval, in: dir)
+            #expect(moved.status == 0 && !moved.stdout.contains("unigram_loss") && loss(moved) == loss(whole), "\(moved.stdout)")
+            #expect(moved.stderr.split(separator: "\n").count == 1 && moved.stderr.contains("baselines")
+                    && moved.stderr.contains("corpus.txt"), "\(moved.stderr)")
+        }
+    }
 }

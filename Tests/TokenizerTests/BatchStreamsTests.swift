@@ -65,6 +65,27 @@ import TestSupport
         #expect(targets == [6, 7, 8, 9, 10, 11])
     }
 
+    /// What training leaves out and evaluation reads: each stream's tail, the last stream's remainder.
+    @Test func tailsAndTheRemainderAreTheRestOfEachStream() throws {
+        // 3 streams over 100..<126 (n = 26): L = 8, T = 3, 2 whole windows, tails of 2, a remainder of 1.
+        let ids = (0..<130).map { Int32($0) }
+        let streams = try BatchStreams(ids: ids, range: 100..<126, batchSize: 3, sequenceLength: 3)
+        #expect(streams.streamLength == 8 && streams.batchCount == 2 && streams.tailLength == 2 && streams.remainder == 1)
+        #expect((0..<3).map(streams.stepCount(ofStream:)) == [8, 8, 9])
+        var inputs = [Int32](repeating: -1, count: 9), targets = inputs
+        inputs.withUnsafeMutableBufferPointer { i in
+            targets.withUnsafeMutableBufferPointer { t in streams.fill(streams: 0..<3, steps: 6..<8, inputs: i, targets: t) }
+        }
+        #expect(Array(inputs[0..<6]) == [106, 107, 114, 115, 122, 123])
+        #expect(Array(targets[0..<6]) == [107, 108, 115, 116, 123, 124])
+        inputs.withUnsafeMutableBufferPointer { i in
+            targets.withUnsafeMutableBufferPointer { t in streams.fill(streams: 2..<3, steps: 8..<9, inputs: i, targets: t) }
+        }
+        #expect(inputs[0] == 124 && targets[0] == 125)  // the range's last id, a target only
+        // Windows, tails and the remainder: every input of the range but its last.
+        #expect(streams.batchSize * streams.batchCount * 3 + 3 * streams.tailLength + streams.remainder == 25)
+    }
+
     @Test func tooSmallASplitSaysWhatWouldFit() throws {
         let ids = [Int32](repeating: 0, count: 812)
         #expect(throws: BatchError.tooFewTokens(split: .training, tokenCount: 812, batchSize: 50, sequenceLength: 50)) {

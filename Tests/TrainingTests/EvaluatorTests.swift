@@ -23,7 +23,7 @@ private let ids: [Int32] = (0..<200).map { Int32(($0 * 7 + $0 / 3) % 5) }
         let plain = try #require(Evaluator.evaluate(model: model, ids: ids, range: 0..<200, batchSize: 3, sequenceLength: 10))
         let checked = try Evaluator.evaluateFinite(model: model, ids: ids, range: 0..<200, batchSize: 3, sequenceLength: 10)
         #expect(checked == plain)
-        #expect(plain.loss.isFinite && plain.characters == 180)
+        #expect(plain.loss.isFinite && plain.characters == 199)
         #expect(try Evaluator.evaluateFinite(model: model, ids: ids, range: 0..<1, batchSize: 3, sequenceLength: 10) == nil)
     }
 
@@ -35,24 +35,42 @@ private let ids: [Int32] = (0..<200).map { Int32(($0 * 7 + $0 / 3) % 5) }
         var rng = SplitMix64(seed: 9)
         model.initialize(rng: &rng)
         let text: [Int32] = (0..<2000).map { Int32(($0 * 7 + $0 / 3) % 5) }
-        let whole = try #require(try Evaluator.evaluateFinite(model: model, ids: text, range: 0..<2000,
-                                                              batchSize: 1, sequenceLength: 20))
-        #expect(whole.characters == 1980)
         let all = try #require(try Evaluator.evaluateFinite(model: model, ids: text, range: 0..<2000,
-                                                            batchSize: 1, sequenceLength: 20, scoringTail: true))
+                                                            batchSize: 1, sequenceLength: 20))
         #expect(all.characters == 1999)
         let oneWindow = try #require(try Evaluator.evaluateFinite(model: model, ids: text, range: 0..<2000,
                                                                   batchSize: 1, sequenceLength: 1999))
         #expect(oneWindow.characters == 1999)
         #expect(abs(all.loss - oneWindow.loss) < 1e-5, "\(all.loss) vs \(oneWindow.loss)")
-        // A text of whole windows has no tail: the figure is the trainer's, bit for bit.
-        let exact = try Evaluator.evaluateFinite(model: model, ids: text, range: 0..<1981, batchSize: 1,
-                                                 sequenceLength: 20, scoringTail: true)
-        #expect(exact == Evaluator.evaluate(model: model, ids: text, range: 0..<1981, batchSize: 1, sequenceLength: 20))
-        // B streams: each stream's tail; only the (n - 1) mod B last characters stay unscored.
-        let three = try #require(try Evaluator.evaluateFinite(model: model, ids: text, range: 0..<2000,
-                                                              batchSize: 3, sequenceLength: 20, scoringTail: true))
-        #expect(three.characters == 3 * (1999 / 3))
+    }
+
+    /// The defect (issue 22 part 7): at B streams, each stream's tail after its last whole window
+    /// and the (n - 1) mod B characters after the last stream were left out (`eval` of 5,000
+    /// characters at B = 50 scored 2,500). Now every character after the first counts, and the
+    /// figure is that of scoring each stream alone, one after the other: the last stream carries
+    /// its own state into the remainder, and no stream sees another's.
+    @Test(arguments: [(3, 20), (50, 20), (7, 1), (4, 16)])
+    func everyStreamIsScoredToItsEnd(batchSize b: Int, sequenceLength t: Int) throws {
+        let model = StackedRNN(config: ModelConfig(cell: .gru, vocabularySize: 5, hiddenSize: 6, layerCount: 2))
+        var rng = SplitMix64(seed: 12)
+        model.initialize(rng: &rng)
+        let text: [Int32] = (0..<2000).map { (i: Int) -> Int32 in Int32((i * 7 + i / 3 + i / 11) % 5) }
+        let range = 17..<2000
+        let all = try #require(try Evaluator.evaluateFinite(model: model, ids: text, range: range, batchSize: b, sequenceLength: t))
+        #expect(all.characters == range.count - 1)
+        // Stream s reads [s·L, (s + 1)·L] of the range; the last one on to the range's end.
+        let length = (range.count - 1) / b
+        var sum = 0.0, characters = 0
+        for s in 0..<b {
+            let start = range.lowerBound + s * length
+            let end = s == b - 1 ? range.upperBound : start + length + 1
+            let alone = try #require(Evaluator.evaluate(model: model, ids: text, range: start..<end, batchSize: 1, sequenceLength: t))
+            #expect(alone.characters == end - start - 1)
+            sum += alone.loss * Double(alone.characters)
+            characters += alone.characters
+        }
+        #expect(characters == all.characters)
+        #expect(abs(all.loss - sum / Double(characters)) < 1e-5, "\(all.loss) vs \(sum / Double(characters))")
     }
 
     /// The defect: `charrnn eval` printed "nan nats/char" and exited 0.
@@ -66,8 +84,8 @@ private let ids: [Int32] = (0..<200).map { Int32(($0 * 7 + $0 / 3) % 5) }
             Issue.record("no error")
         } catch {
             #expect(error.use == .evaluation && error.quantity == .loss)
-            #expect(error.position == .window(1, of: 6))
-            #expect(error.description.contains("in evaluation window 1 of 6; this checkpoint cannot be used for evaluation"))
+            #expect(error.position == .window(1, of: 8))  // 6 whole windows, the tails, the remainder
+            #expect(error.description.contains("in evaluation window 1 of 8; this checkpoint cannot be used for evaluation"))
         }
     }
 }

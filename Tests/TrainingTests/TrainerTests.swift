@@ -171,4 +171,23 @@ func smallOptions(corpus: String, cell: CellKind = .lstm) -> TrainingOptions {
                                        batchSize: options.batchSize, sequenceLength: options.sequenceLength)
         #expect(again?.loss == reported)
     }
+
+    /// Issue 22 part 7: the validation pass scores every character of its split after the
+    /// first (the tails of B streams that do not fill a window were left out), as `eval` does.
+    @Test func validationScoresEveryCharacterOfItsSplit() throws {
+        let dir = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let corpus = dir + "/corpus.txt"
+        try syntheticCorpus().write(toFile: corpus, atomically: true, encoding: .utf8)
+        var options = smallOptions(corpus: corpus)
+        options.maxIterations = 2
+        options.evalEvery = 2
+        let trainer = try Trainer(options: options, checkpointDirectory: dir + "/run")
+        var scored: [Int] = []
+        let summary = try trainer.run(report: { if case .evaluated(_, let v, _) = $0 { scored.append(v.characters) } })
+        let validation = trainer.splits.validation.count
+        #expect(validation % (options.batchSize * options.sequenceLength) != 1, "a split of whole windows would not show the defect")
+        #expect(scored == [validation - 1])
+        #expect(summary.test?.characters == trainer.splits.test.count - 1)
+    }
 }

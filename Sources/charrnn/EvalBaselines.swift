@@ -1,0 +1,86 @@
+import Foundation
+import RNN
+import Tokenizer
+import Training
+
+/// `eval`'s unigram and bigram baselines (`Baselines`): fitted on the training
+/// split of the corpus the checkpoint was trained on, and scored on the text.
+///
+/// The checkpoint keeps the corpus's paths made absolute where training ran
+/// (`TrainingOptions.absoluteCorpusPaths`) and what was read (`CorpusInputs`:
+/// files, bytes, characters), not the fitted counts: a pair table can take
+/// megabytes, and would be written with every checkpoint, while the corpus is
+/// read through the token cache beside the run (as `train` reads it) in a
+/// fraction of a second. The recorded inputs tell a corpus edited since from
+/// the one trained on: then, as when it moved or is gone, the baselines are
+/// left out and `reason` says why.
+enum EvalBaselines {
+    /// Why the baselines cannot be fitted: one line.
+    struct Unavailable: Error { let reason: String }
+
+    static func fit(checkpoint: Checkpoint, at path: String, scoring ids: [Int32]) throws(Unavailable) -> Baselines {
+        guard let options = try? Trainer.storedOptions(in: checkpoint) else {
+            throw Unavailable(reason: "the checkpoint does not record the corpus it was trained on")
+        }
+        let paths = options.absoluteCorpusPaths ?? options.corpusPaths
+        let files: CorpusFiles
+        do { files = try CorpusFiles.find(paths) } catch {
+            throw Unavailable(reason: "the training corpus cannot be read (\(error))")
+        }
+        let recorded = checkpoint.training[CheckpointLayout.Training.inputs]
+            .flatMap { try? JSONDecoder().decode(CorpusInputs.self, from: Data($0.utf8)) }
+        func expectTrainedOn(_ now: CorpusInputs) throws(Unavailable) {
+            guard let then = recorded, (then.files, then.bytes, then.characters) != (now.files, now.bytes, now.characters) else { return }
+            throw Unavailable(reason: "the training corpus \(paths.joined(separator: " ")) has changed since training "
+                                      + "(\(then.summary) then, \(now.summary) now)")
+        }
+        let scored = ids.prefix(Baselines.sampleLimit)
+        if options.documents == nil {
+            let run = (path as NSString).deletingLastPathComponent
+            let cache = TokenCache(directory: TrainCommand.defaultCacheDirectory(beside: run.isEmpty ? "." : run),
+                                   notify: { note($0) })
+            if let (corpus, _) = try? cache.corpus(files: files, settings: checkpoint.tokenizer,
+                                                    policy: checkpoint.folding?.policy ?? VocabularyPolicy()),
+               corpus.vocabulary == checkpoint.vocabulary {
+                try expectTrainedOn(corpus.inputs)
+                let splits = try split(corpus.tokenIDs.count, options)
+                return try score(Baselines.Counts(ids: corpus.tokenIDs[splits.train.prefix(Baselines.sampleLimit)],
+                                                  vocabularySize: checkpoint.vocabulary.count), scored)
+            }
+        }
+        let encoded: Corpus.EncodedText
+        do { encoded = try Corpus.encode(files: files, settings: checkpoint.tokenizer, vocabulary: checkpoint.vocabulary) } catch {
+            throw Unavailable(reason: "the training corpus cannot be read (\(error))")
+        }
+        try expectTrainedOn(encoded.inputs)
+        var corpus = encoded.ids
+        let train: Range<Int>
+        if let mode = options.documents {  // documents: the run's own by-document split
+            do {
+                let split = try DocumentSplit(ids: corpus, sourceStarts: encoded.sourceStarts, vocabulary: checkpoint.vocabulary,
+                                              mode: mode, validationFraction: options.validationFraction,
+                                              testFraction: options.testFraction, seed: options.seed, name: "")
+                (corpus, train) = (split.ids, split.splits.train)
+            } catch {
+                throw Unavailable(reason: "the training corpus cannot be split into documents as in training (\(error))")
+            }
+        } else {
+            train = try split(corpus.count, options).train
+        }
+        return try score(Baselines.Counts(ids: corpus[train.prefix(Baselines.sampleLimit)],
+                                          vocabularySize: checkpoint.vocabulary.count), scored)
+    }
+
+    private static func split(_ count: Int, _ options: TrainingOptions) throws(Unavailable) -> DataSplits {
+        do {
+            return try DataSplits(tokenCount: count, validationFraction: options.validationFraction, testFraction: options.testFraction)
+        } catch {
+            throw Unavailable(reason: "the training corpus cannot be split as in training (\(error))")
+        }
+    }
+
+    private static func score(_ counts: Baselines.Counts, _ ids: ArraySlice<Int32>) throws(Unavailable) -> Baselines {
+        guard let b = counts.score(ids) else { throw Unavailable(reason: "the text has no pair of characters to score") }
+        return b
+    }
+}
