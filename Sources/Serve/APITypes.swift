@@ -1,19 +1,18 @@
 // The JSON bodies of the API, one Codable type each; field names are the wire's (snake_case).
 
-/// `GET /v1/models`: one loaded model.
+import RNN
+
+/// `GET /v1/models`: one loaded model. `model` is the checkpoint's `ModelDescription`,
+/// the object `charrnn info --json` prints under "model": one description, one encoding.
 public struct ModelInfo: Codable, Equatable, Sendable {
     public var name: String
-    public var cell: String                      // lstm | gru | rnn (layer-norm: "lstm" with layer_norm true)
-    public var layerNorm: Bool
-    public var layers: Int
-    public var hiddenSize: Int
-    public var vocabularySize: Int
+    public var model: ModelDescription
+    public var parameters: Int
     public var charactersTrained: Int?           // iterations × batch size × sequence length, when recorded
     public var bestValidationLoss: Double?       // nats per character
 
     enum CodingKeys: String, CodingKey {
-        case name, cell, layers
-        case layerNorm = "layer_norm", hiddenSize = "hidden_size", vocabularySize = "vocabulary_size"
+        case name, model, parameters
         case charactersTrained = "characters_trained", bestValidationLoss = "best_validation_loss"
     }
 }

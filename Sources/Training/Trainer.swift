@@ -1,3 +1,4 @@
+import Checkpoints
 import Files
 import Foundation
 import RNN
