@@ -94,7 +94,7 @@ let tests: [Target] = [
     // Runs the built `charrnn` binary: output, exit codes, files written.
     // and `charrnn serve`'s API in process (a loopback server), beside the binary it must agree with.
     .testTarget(name: "CLITests", dependencies: [
-        "charrnn", "RNN", "Checkpoints", "Tokenizer", "SafeTensors", "Serve", "TestSupport",
+        "charrnn", "RNN", "Checkpoints", "Tokenizer", "SafeTensors", "Sampler", "Training", "Serve", "TestSupport",
         .product(name: "Crypto", package: "swift-crypto"),
     ]),
 ]

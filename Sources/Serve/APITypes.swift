@@ -21,14 +21,15 @@ public struct ModelList: Codable, Equatable, Sendable {
     public var models: [ModelInfo]
 }
 
-/// `POST /v1/generate`. Absent fields take `charrnn sample`'s defaults.
+/// `POST /v1/generate`. Absent fields take `SampleDefaults`: `charrnn sample`'s temperature,
+/// and a shorter length than its (`SampleDefaults.requestLength` says why).
 public struct GenerateRequest: Codable, Equatable, Sendable {
     public var model: String?                    // default: the first model loaded
     public var prime: String?
-    public var temperature: Float?               // 0.8; 0 is greedy
+    public var temperature: Float?               // SampleDefaults.temperature; 0 is greedy
     public var topK: Int?
     public var topP: Float?
-    public var length: Int?                      // 200
+    public var length: Int?                      // SampleDefaults.requestLength
     public var seed: UInt64?                     // a fresh one, reported
     public var stop: String?
     public var count: Int?                       // 1; seeds S, S+1, …

@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import Sampler
 
 /// `GET /`: one self-contained page to write with. It makes no request but to
 /// this server's API (`connect-src 'self'`); its one script is allowed by hash.
@@ -27,9 +28,9 @@ enum Page {
         <textarea id="prime" dir="auto" rows="3" placeholder="Text to start from (Ctrl+Enter to write)"></textarea>
         <div class="controls">
           <label>Model <select id="model"></select></label>
-          <label>Temperature <input id="temperature" type="number" min="0" max="5" step="0.05" value="0.8"></label>
+          <label>Temperature <input id="temperature" type="number" min="0" max="5" step="0.05" value="\(SampleDefaults.temperature)"></label>
           <label>Top-p <input id="top_p" type="number" min="0.01" max="1" step="0.01" value="1"></label>
-          <label>Length <input id="length" type="number" min="1" step="50" value="500"></label>
+          <label>Length <input id="length" type="number" min="1" step="50" value="\(SampleDefaults.requestLength)"></label>
           <label>Seed <input id="seed" type="text" inputmode="numeric" autocomplete="off" placeholder="random"></label>
         </div>
         <div class="controls">
