@@ -16,7 +16,7 @@ import Testing
     func configAndDescriptionConvertWithoutLoss(config: ModelConfig) throws {
         let description = config.modelDescription
         #expect(ModelConfig(description) == config)
-        #expect(description.problem == nil)
+        #expect(description.problem == config.problem)   // the parts agree: what is left is the engine's own check
         let decoded = try JSONDecoder().decode(ModelDescription.self, from: Data(description.json.utf8))
         #expect(decoded == description)
         #expect(description.input.width == config.vocabularySize && description.head.outputSize == config.vocabularySize)
