@@ -29,20 +29,29 @@ let libraries: [Target] = [
     .target(name: "Tensor", dependencies: ["CBLAS", "CKernels"]),
     // The .safetensors container: read, validate, write atomically.
     .target(name: "SafeTensors", dependencies: ["Files"]),
-    // Cells (RNN, LSTM, GRU), the stacked model, loss, gradients, checkpoints.
-    .target(name: "RNN", dependencies: ["Tensor", "CKernels", "Tokenizer", "SafeTensors", "Files"]),
+    // The model's description, cells (RNN, LSTM, GRU), the stacked model, loss, gradients:
+    // the engine, which knows nothing of files, text or their formats.
+    .target(name: "RNN", dependencies: ["Tensor", "CKernels"]),
+    // A trained model on disk: the description, vocabulary, tokenizer, parameters and trainer
+    // state in one .safetensors file; read, validated, written atomically.
+    .target(name: "Checkpoints", dependencies: ["RNN", "Tokenizer", "SafeTensors", "Files"]),
     // Truncated-BPTT trainer, optimizers, schedules, clipping.
-    .target(name: "Training", dependencies: ["RNN", "Tensor", "Tokenizer", "SafeTensors", "Files"]),
+    .target(name: "Training", dependencies: ["RNN", "Checkpoints", "Tensor", "Tokenizer", "SafeTensors", "Files"]),
     // Temperature / top-k / top-p generation from a trained model.
-    .target(name: "Sampler", dependencies: ["RNN", "Tensor", "Tokenizer"]),
+    .target(name: "Sampler", dependencies: ["RNN", "Checkpoints", "Tensor", "Tokenizer"]),
     // Loss curves (SVG) and hidden-unit activation pages (HTML) for people to look at.
-    .target(name: "Visualize", dependencies: ["RNN", "Tokenizer", "Files"]),
+    // Their pages' Content-Security-Policy hash is swift-crypto's SHA-256, as the server's.
+    .target(name: "Visualize", dependencies: [
+        "RNN", "Checkpoints", "Tokenizer", "Files", .product(name: "Crypto", package: "swift-crypto"),
+    ]),
     // `charrnn bench`: workloads, their in-process measurement, child processes, the
     // PyTorch / numpy reference runs, the results table and bench.jsonl records.
-    .target(name: "Bench", dependencies: ["RNN", "Training", "Sampler", "Tensor", "Tokenizer"]),
+    .target(name: "Bench", dependencies: ["RNN", "Checkpoints", "Training", "Sampler", "Tensor", "Tokenizer"]),
     // `charrnn serve`: the HTTP API and page over SwiftNIO, its router, the worker lanes.
+    // SHA-256 (the page's Content-Security-Policy hash) is swift-crypto's.
     .target(name: "Serve", dependencies: [
-        "RNN", "Sampler", "Tokenizer", "Training", "Visualize",
+        "RNN", "Checkpoints", "Sampler", "Tokenizer", "Training",
+        .product(name: "Crypto", package: "swift-crypto"),
         .product(name: "NIOCore", package: "swift-nio"),
         .product(name: "NIOPosix", package: "swift-nio"),
         .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -63,7 +72,7 @@ let executables: [Target] = [
     .executableTarget(
         name: "charrnn",
         dependencies: [
-            "Files", "Tokenizer", "Tensor", "RNN", "Training", "Sampler", "SafeTensors", "Visualize", "Bench", "Serve",
+            "Files", "Tokenizer", "Tensor", "RNN", "Checkpoints", "Training", "Sampler", "SafeTensors", "Visualize", "Bench", "Serve",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 ]
@@ -75,13 +84,19 @@ let tests: [Target] = [
     .testTarget(name: "TokenizerTests", dependencies: ["Tokenizer", "TestSupport"]),
     .testTarget(name: "TensorTests", dependencies: ["Tensor", "TestSupport"]),
     .testTarget(name: "SafeTensorsTests", dependencies: ["SafeTensors"]),
-    .testTarget(name: "RNNTests", dependencies: ["RNN", "Tensor", "Tokenizer", "SafeTensors", "TestSupport"]),
-    .testTarget(name: "TrainingTests", dependencies: ["Training", "RNN", "Tensor", "Tokenizer"]),
-    .testTarget(name: "SamplerTests", dependencies: ["Sampler", "RNN", "Tensor", "Tokenizer", "SafeTensors", "TestSupport"]),
-    .testTarget(name: "VisualizeTests", dependencies: ["Visualize", "RNN", "Tensor", "Tokenizer"]),
+    .testTarget(name: "RNNTests", dependencies: ["RNN", "Checkpoints", "Tensor", "Tokenizer", "TestSupport"]),
+    .testTarget(name: "CheckpointsTests", dependencies: ["Checkpoints", "RNN", "Tensor", "Tokenizer", "SafeTensors"]),
+    .testTarget(name: "TrainingTests", dependencies: ["Training", "Checkpoints", "RNN", "Tensor", "Tokenizer"]),
+    .testTarget(name: "SamplerTests", dependencies: ["Sampler", "Checkpoints", "RNN", "Tensor", "Tokenizer", "SafeTensors", "TestSupport"]),
+    .testTarget(name: "VisualizeTests", dependencies: [
+        "Visualize", "Checkpoints", "RNN", "Tensor", "Tokenizer", .product(name: "Crypto", package: "swift-crypto"),
+    ]),
     // Runs the built `charrnn` binary: output, exit codes, files written.
     // and `charrnn serve`'s API in process (a loopback server), beside the binary it must agree with.
-    .testTarget(name: "CLITests", dependencies: ["charrnn", "RNN", "Tokenizer", "SafeTensors", "Serve", "TestSupport"]),
+    .testTarget(name: "CLITests", dependencies: [
+        "charrnn", "RNN", "Checkpoints", "Tokenizer", "SafeTensors", "Sampler", "Training", "Serve", "TestSupport",
+        .product(name: "Crypto", package: "swift-crypto"),
+    ], exclude: ["Fixtures"]),  // checkpoints and outputs the tests read from the source tree
 ]
 
 let package = Package(
@@ -89,12 +104,14 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .executable(name: "charrnn", targets: ["charrnn"]),
-        .library(name: "CharRNN", targets: ["Tokenizer", "Tensor", "SafeTensors", "RNN", "Training", "Sampler"]),
+        .library(name: "CharRNN", targets: ["Tokenizer", "Tensor", "SafeTensors", "RNN", "Checkpoints", "Training", "Sampler"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         // SwiftNIO alone (no HTTP framework on top): the smallest addition to a clean build.
         .package(url: "https://github.com/apple/swift-nio", exact: "2.101.3"),
+        // SHA-256 for the page's Content-Security-Policy hash: a maintained digest instead of our own.
+        .package(url: "https://github.com/apple/swift-crypto", exact: "3.12.3"),
     ],
     targets: systemLibraries + libraries + testSupport + executables + tests,
     swiftLanguageModes: [.v6]

@@ -47,6 +47,10 @@ import statistics
 import sys
 import time
 
+# format 1's `config` or format 2's `model`, read as scripts/ reads them
+sys.path.insert(0, str(__import__("pathlib").Path(__file__).resolve().parent.parent / "scripts"))
+from charrnn_checkpoint import model_config  # noqa: E402
+
 
 def peak_rss_mb():
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0  # KiB on Linux
@@ -200,7 +204,7 @@ def torch_first_char(args):
     with safe_open(args.checkpoint, framework="pt") as f:
         meta = f.metadata()
         tensors = {k: f.get_tensor(k) for k in f.keys()}
-    config = json.loads(meta["config"])
+    config = model_config(meta)
     vocabulary = json.loads(meta["vocabulary"])
     V, H, L, cell = config["vocabularySize"], config["hiddenSize"], config["layerCount"], config["cell"]
     cls = {"lstm": torch.nn.LSTM, "gru": torch.nn.GRU, "rnn": torch.nn.RNN}[cell]

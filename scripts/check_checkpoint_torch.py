@@ -24,6 +24,8 @@ import argparse
 import json
 import sys
 
+from charrnn_checkpoint import model_config  # format 1's `config` or format 2's `model`
+
 
 def fail(message, status=1):
     print(f"check_checkpoint_torch: {message}", file=sys.stderr)
@@ -67,7 +69,7 @@ def main():
 
     if metadata.get("format") != "charrnn":
         fail(f"{args.checkpoint}: not a charrnn checkpoint (format {metadata.get('format')!r})")
-    config = json.loads(metadata["config"])
+    config = model_config(metadata)
     vocabulary = json.loads(metadata["vocabulary"])
     V, H, L = config["vocabularySize"], config["hiddenSize"], config["layerCount"]
     if len(vocabulary) != V:

@@ -16,6 +16,8 @@ import argparse
 import json
 import sys
 
+from charrnn_checkpoint import model_config  # format 1's `config` or format 2's `model`
+
 
 def arguments_and_torch(name, description):
     """The command line (CHECKPOINT IDS.json --batch-size B --seq-length T) and
@@ -79,7 +81,7 @@ def main():
     with safe_open(args.checkpoint, "pt") as f:
         meta = f.metadata()
         tensors = {k: f.get_tensor(k) for k in f.keys()}
-    cfg = json.loads(meta["config"])
+    cfg = model_config(meta)
     V, H, L = cfg["vocabularySize"], cfg["hiddenSize"], cfg["layerCount"]
     if cfg["cell"] == "lstm":
         rnn = torch.nn.LSTM(V, H, L, batch_first=True)

@@ -21,8 +21,9 @@ Prints {"loss": ..., "windows": ..., "characters": ...}.
 Exits 3 when torch or safetensors cannot be imported, 2 for a checkpoint
 without layer normalization (use torch_eval.py).
 """
-import json
 import sys
+
+from charrnn_checkpoint import model_config  # format 1's `config` or format 2's `model`
 
 from torch_eval import arguments_and_torch, score  # the same command line and scoring
 
@@ -33,7 +34,7 @@ def main():
     with safe_open(args.checkpoint, "pt") as f:
         meta = f.metadata()
         tensors = {k: f.get_tensor(k).double() for k in f.keys()}
-    cfg = json.loads(meta["config"])
+    cfg = model_config(meta)
     if not cfg.get("layerNorm", False):
         print("torch_eval_layernorm: not a layer-normalized checkpoint (use torch_eval.py)", file=sys.stderr)
         sys.exit(2)

@@ -1,3 +1,4 @@
+import Checkpoints
 import Foundation
 import RNN
 import Sampler
@@ -70,12 +71,12 @@ extension Workload {
                           parameters: model.parameters)
     }
 
-    /// `charrnn sample`'s path: Sampler.generate (streaming, text discarded) at temperature 0.8, batch 1, on one
+    /// `charrnn sample`'s path: Sampler.generate (streaming, text discarded) at its default temperature, batch 1, on one
     /// thread as `charrnn sample` runs it; then again on `threads` threads (the
     /// engine splits matrices larger than L2 across them), reported in the note.
     static func measureSampling(_ shape: ModelShape, seconds: Double, threads: Int) -> BenchMeasurement {
         let sampler = Sampler(checkpoint: randomCheckpoint(shape))
-        let policy = SamplingPolicy(temperature: 0.8)
+        let policy = SamplingPolicy(temperature: SampleDefaults.temperature)
         func rate(threads: Int, seconds: Double) -> (charsPerSecond: Double, count: Int) {
             BLAS.threadCount = threads
             // Freshly initialised weights are small: their activations cannot overflow, so generate cannot throw.

@@ -1,3 +1,4 @@
+import Checkpoints
 import RNN
 import Tensor
 import Tokenizer

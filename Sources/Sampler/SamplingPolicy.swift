@@ -5,11 +5,11 @@
 /// only the K most likely characters, `topP` the smallest set whose
 /// probability reaches P (nucleus sampling); both renormalise what they keep.
 public struct SamplingPolicy: Equatable, Sendable {
-    public var temperature: Float = 0.8
+    public var temperature: Float = SampleDefaults.temperature
     public var topK: Int? = nil
     public var topP: Float? = nil
 
-    public init(temperature: Float = 0.8, topK: Int? = nil, topP: Float? = nil) {
+    public init(temperature: Float = SampleDefaults.temperature, topK: Int? = nil, topP: Float? = nil) {
         self.temperature = temperature
         self.topK = topK
         self.topP = topP

@@ -1,19 +1,18 @@
 // The JSON bodies of the API, one Codable type each; field names are the wire's (snake_case).
 
-/// `GET /v1/models`: one loaded model.
+import RNN
+
+/// `GET /v1/models`: one loaded model. `model` is the checkpoint's `ModelDescription`,
+/// the object `charrnn info --json` prints under "model": one description, one encoding.
 public struct ModelInfo: Codable, Equatable, Sendable {
     public var name: String
-    public var cell: String                      // lstm | gru | rnn (layer-norm: "lstm" with layer_norm true)
-    public var layerNorm: Bool
-    public var layers: Int
-    public var hiddenSize: Int
-    public var vocabularySize: Int
+    public var model: ModelDescription
+    public var parameters: Int
     public var charactersTrained: Int?           // iterations × batch size × sequence length, when recorded
     public var bestValidationLoss: Double?       // nats per character
 
     enum CodingKeys: String, CodingKey {
-        case name, cell, layers
-        case layerNorm = "layer_norm", hiddenSize = "hidden_size", vocabularySize = "vocabulary_size"
+        case name, model, parameters
         case charactersTrained = "characters_trained", bestValidationLoss = "best_validation_loss"
     }
 }
@@ -22,14 +21,15 @@ public struct ModelList: Codable, Equatable, Sendable {
     public var models: [ModelInfo]
 }
 
-/// `POST /v1/generate`. Absent fields take `charrnn sample`'s defaults.
+/// `POST /v1/generate`. Absent fields take `SampleDefaults`: `charrnn sample`'s temperature,
+/// and a shorter length than its (`SampleDefaults.requestLength` says why).
 public struct GenerateRequest: Codable, Equatable, Sendable {
     public var model: String?                    // default: the first model loaded
     public var prime: String?
-    public var temperature: Float?               // 0.8; 0 is greedy
+    public var temperature: Float?               // SampleDefaults.temperature; 0 is greedy
     public var topK: Int?
     public var topP: Float?
-    public var length: Int?                      // 200
+    public var length: Int?                      // SampleDefaults.requestLength
     public var seed: UInt64?                     // a fresh one, reported
     public var stop: String?
     public var count: Int?                       // 1; seeds S, S+1, …

@@ -16,17 +16,16 @@ struct GenerationPlan: Sendable {
     var stream: Bool
     var search: Search?
 
-    static let defaultLength = 200
     /// 2^53: JavaScript numbers (doubles) hold every whole number below it exactly.
     static let exactSeeds: UInt64 = 1 << 53
 
     init(_ r: GenerateRequest, model: String, vocabularyOf sampler: Sampler, limits: ServeLimits) throws(APIError) {
         self.model = model
-        length = r.length ?? Self.defaultLength
+        length = r.length ?? SampleDefaults.requestLength
         count = r.count ?? 1
         stream = r.stream ?? false
         stop = r.stop
-        policy = SamplingPolicy(temperature: r.temperature ?? 0.8, topK: r.topK, topP: r.topP)
+        policy = SamplingPolicy(temperature: r.temperature ?? SampleDefaults.temperature, topK: r.topK, topP: r.topP)
         if !(0...limits.maxLength).contains(length) {
             throw .badRequest("length must be between 0 and \(limits.maxLength) (got \(length))")
         }

@@ -1,3 +1,4 @@
+import Checkpoints
 import Dispatch
 import Foundation
 import RNN

@@ -1,11 +1,13 @@
-import Visualize
+import Crypto
+import Foundation
+import Sampler
 
 /// `GET /`: one self-contained page to write with. It makes no request but to
 /// this server's API (`connect-src 'self'`); its one script is allowed by hash.
 enum Page {
     /// The policy in the page's <meta> (so that a saved copy keeps it), and in the header with what only a header can say.
     static let pagePolicy = "default-src 'none'; style-src 'unsafe-inline'; connect-src 'self'; "
-        + "script-src 'sha256-\(SHA256.base64Digest(of: script))'; base-uri 'none'; form-action 'none'"
+        + "script-src 'sha256-\(Data(SHA256.hash(data: Data(script.utf8))).base64EncodedString())'; base-uri 'none'; form-action 'none'"
     static let contentSecurityPolicy = pagePolicy + "; frame-ancestors 'none'"
 
     static let html: [UInt8] = Array("""
@@ -26,9 +28,9 @@ enum Page {
         <textarea id="prime" dir="auto" rows="3" placeholder="Text to start from (Ctrl+Enter to write)"></textarea>
         <div class="controls">
           <label>Model <select id="model"></select></label>
-          <label>Temperature <input id="temperature" type="number" min="0" max="5" step="0.05" value="0.8"></label>
+          <label>Temperature <input id="temperature" type="number" min="0" max="5" step="0.05" value="\(SampleDefaults.temperature)"></label>
           <label>Top-p <input id="top_p" type="number" min="0.01" max="1" step="0.01" value="1"></label>
-          <label>Length <input id="length" type="number" min="1" step="50" value="500"></label>
+          <label>Length <input id="length" type="number" min="1" step="50" value="\(SampleDefaults.requestLength)"></label>
           <label>Seed <input id="seed" type="text" inputmode="numeric" autocomplete="off" placeholder="random"></label>
         </div>
         <div class="controls">
@@ -69,7 +71,8 @@ enum Page {
           for (const m of list.models) {
             const o = document.createElement("option");
             o.value = m.name;
-            o.textContent = m.name + " (" + m.cell + " " + m.layers + "×" + m.hidden_size + ")";
+            const stack = m.model.stack;
+            o.textContent = m.name + " (" + stack.cell + " " + stack.layers + "×" + stack.hidden_size + ")";
             $("model").appendChild(o);
           }
         }).catch(e => status("cannot list the models: " + e, true));

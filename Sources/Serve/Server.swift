@@ -1,3 +1,4 @@
+import Checkpoints
 import Dispatch
 import Foundation
 import NIOCore
@@ -382,8 +383,7 @@ extension ModelInfo {
     init(name: String, checkpoint c: Checkpoint) {
         let options = try? Trainer.storedOptions(in: c)
         let iterations = c.training[CheckpointLayout.Training.iteration].flatMap(Int.init)
-        self.init(name: name, cell: c.config.cell.rawValue, layerNorm: c.config.layerNorm, layers: c.config.layerCount,
-                  hiddenSize: c.config.hiddenSize, vocabularySize: c.config.vocabularySize,
+        self.init(name: name, model: c.modelDescription, parameters: c.config.parameterCount,
                   charactersTrained: iterations.flatMap { i in options.map { i * $0.batchSize * $0.sequenceLength } },
                   bestValidationLoss: c.training[CheckpointLayout.Training.bestValidationLoss].flatMap(Double.init))
     }

@@ -144,7 +144,7 @@ public enum AutoPlan {
         if !explicit.contains(.schedule) {
             let iterations = chosen.characters / positions
             let warmup = iterations.isFinite ? min(200, Int(iterations * 0.02)) : 0
-            o.schedule = .cosine(warmup: warmup, minimumFactor: 0.1)
+            o.schedule = .cosine(warmup: warmup, minimumFactor: ScheduleSpec.defaultMinimumFactor)
             reasons.append(String(format: "Adam %g, cosine to 0.1× over the budget after %d warmup iterations", o.learningRate, warmup))
         } else if !explicit.contains(.learningRate) {
             reasons.append(String(format: "Adam %g", o.learningRate))

@@ -1,3 +1,4 @@
+import Checkpoints
 import Files
 import Foundation
 import RNN
@@ -103,124 +104,24 @@ public final class Trainer {
             options.tokenizer = source.tokenizer
         }
 
-        // Data: the checkpoint's vocabulary when there is one, else the corpus's own. Documents runs
-        // hold their framed ids in memory (`DocumentSplit`), so the token cache would not spare them anything.
-        let tokenCache = options.documents == nil ? tokenCache : nil
-        var vocabulary: Vocabulary
-        var ids: TokenIDs
-        var sourceStarts: [Int] = []   // documents
-        var inputs: CorpusInputs
-        var tokens: String? = nil
-        let files: CorpusFiles
-        var folding: VocabularyFolding? = nil
-        do {
-            files = try CorpusFiles.find(options.corpusPaths)
-            // A resumed run reads its token cache when that holds the checkpoint's vocabulary.
-            var cached: Corpus? = nil
-            if let resume {
-                (cached, tokens) = try Trainer.cachedCorpus(files: files, cache: tokenCache, settings: resume.tokenizer,
-                                                            policy: resume.folding?.policy ?? VocabularyPolicy())
-            }
-            if let source, let corpus = cached, corpus.vocabulary == source.vocabulary {
-                vocabulary = source.vocabulary
-                ids = corpus.tokenIDs
-                inputs = corpus.inputs
-                folding = corpus.folding
-                sourceStarts = corpus.sourceStarts
-            } else if let source {
-                if cached != nil { tokens = "token ids in memory (the cached vocabulary is not the checkpoint's)" }
-                let encoded = try Corpus.encode(files: files, settings: source.tokenizer, vocabulary: source.vocabulary)
-                if !encoded.unknown.isEmpty && source.vocabulary.unknownID == nil {
-                    let list = encoded.unknown.keys
-                    throw TrainingError.corpus(
-                        "\(options.corpusPaths.joined(separator: " ")) has \(list.count) character\(list.count == 1 ? "" : "s") the checkpoint's vocabulary lacks: "
-                            + Vocabulary.displayList(list))
-                }
-                // A folding checkpoint's policy goes on: what its vocabulary lacks reads as <unk>.
-                folding = source.folding.map {
-                    VocabularyFolding(policy: $0.policy, foldedCharacters: encoded.unknown.count, foldedOccurrences: encoded.unknownCount)
-                }
-                vocabulary = source.vocabulary
-                ids = TokenIDs(encoded.ids)
-                inputs = encoded.inputs
-                sourceStarts = encoded.sourceStarts
-            } else {
-                let (cached, note) = try Trainer.cachedCorpus(files: files, cache: tokenCache, settings: options.tokenizer,
-                                                              policy: options.vocabularyPolicy)
-                tokens = note
-                let corpus = try cached ?? Corpus.load(files: files, settings: options.tokenizer, policy: options.vocabularyPolicy)
-                vocabulary = corpus.vocabulary
-                ids = corpus.tokenIDs
-                inputs = corpus.inputs
-                folding = corpus.folding
-                sourceStarts = corpus.sourceStarts
-            }
-        } catch let e as TrainingError {
-            throw e
-        } catch {
-            throw .corpus("\(error)")
-        }
-        if let resume, let text = resume.training[Key.inputs],
-           let stored = try? JSONDecoder().decode(CorpusInputs.self, from: Data(text.utf8)),
-           (stored.files, stored.bytes, stored.characters) != (inputs.files, inputs.bytes, inputs.characters) {
-            throw .resumeMismatch("the inputs are not the ones this run was trained on (\(stored.summary) then, \(inputs.summary) now)")
-        }
-        // Documents (issue 13): framed documents, split by documents; else one stream split by characters.
-        var documentSplit: DocumentSplit? = nil
-        if source.map({ $0.documents != options.documents }) ?? false {
-            throw .checkpoint("the checkpoint was trained \(source!.documents.map { "with --documents \($0.rawValue)" } ?? "without --documents"); "
-                              + "its runs keep that (\(options.documents.map { "--documents \($0.rawValue)" } ?? "no --documents") given)")
-        }
-        if let mode = options.documents {
-            if source == nil { vocabulary = vocabulary.addingDocumentMarkers() }
-            let split = try DocumentSplit(ids: ids.array, sourceStarts: sourceStarts, vocabulary: vocabulary, mode: mode,
-                                          validationFraction: options.validationFraction, testFraction: options.testFraction,
-                                          seed: options.seed, name: options.corpusPaths.joined(separator: " "))
-            ids = TokenIDs(split.ids)
-            splits = split.splits
-            documentSplit = split
-        } else {
-            do {
-                splits = try DataSplits(tokenCount: ids.count, validationFraction: options.validationFraction,
-                                        testFraction: options.testFraction)
-            } catch {
-                throw .corpus("\(options.corpusPath): \(error)")
-            }
-        }
+        // Everything that can refuse the run, in this order, before the directory is touched.
+        var corpus = try Trainer.loadCorpus(options: options, resume: resume, source: source, tokenCache: tokenCache)
+        try Trainer.checkResumedInputs(resume, corpus.inputs)
+        let documentSplit = try Trainer.splitCorpus(&corpus, options: options, source: source)
+        let splits: DataSplits
+        if let documentSplit { splits = documentSplit.splits } else { splits = try Trainer.characterSplits(corpus, options: options) }
         if let plan {  // `--auto`: the rest of the settings, now that the data is known
-            options = plan(AutoPlan.Corpus(trainCharacters: splits.train.count, vocabularySize: vocabulary.count), options)
+            options = plan(AutoPlan.Corpus(trainCharacters: splits.train.count, vocabularySize: corpus.vocabulary.count), options)
             if let p = options.problem { throw .invalidOptions(p) }
         }
-        do {
-            streams = try BatchStreams(ids: ids, range: splits.train, batchSize: options.batchSize,
-                                       sequenceLength: options.sequenceLength)
-        } catch {
-            let documents = documentSplit.map { " (\($0.counts.training) training documents of \($0.counts.documents))" } ?? ""
-            throw .corpus("\(options.corpusPaths.joined(separator: " ")): \(error)\(documents)")
-        }
-
-        let config = options.modelConfig(vocabularySize: vocabulary.count)
-        if let p = config.problem { throw .invalidOptions(p) }
-        if let source, config.withoutDropout != source.config.withoutDropout {  // adoptModel missed a field
-            throw .checkpoint("the checkpoint's model (\(source.config.withoutDropout)) is not the one this run would build (\(config.withoutDropout))")
-        }
-        try Trainer.checkModelFits(config: config, options: options)
+        let streams = try Trainer.trainingStreams(corpus, splits: splits, options: options, documentSplit: documentSplit)
+        let config = try Trainer.modelConfig(options: options, vocabulary: corpus.vocabulary, source: source)
         let schedule = Trainer.resolve(options.schedule, options: options, iterationsPerEpoch: streams.batchCount)
         if case .cosine(_, nil, _, nil) = schedule {  // unreachable from the command line, which always sets a budget
             throw .invalidOptions("--lr-schedule cosine needs a budget: give --max-iters, --epochs or --max-time")
         }
-        let model = StackedRNN(config: config)
         var rng = SplitMix64(seed: options.seed)
-        if let source {
-            guard source.parameters.count == model.parameters.count else {
-                throw .checkpoint("checkpoint parameters do not match its own config")
-            }
-            model.parameters = source.parameters
-        } else {
-            model.initialize(rng: &rng, options: InitOptions(
-                forgetGateBias: config.cellFacts.takesForgetGateBias ? options.forgetGateBias : nil,
-                identityRecurrent: options.identityRecurrent))
-        }
+        let model = try Trainer.buildOrRestoreModel(config: config, options: options, source: source, rng: &rng)
         var optimizer = Optimizer(settings: options.optimizer, parameterCount: model.parameters.count)
         var state = RecurrentState.zeros(config: config, batchSize: options.batchSize)
         var resumePoint: ResumePoint? = nil
@@ -229,26 +130,22 @@ public final class Trainer {
         }
 
         // Only now the directory: take it, then ask whether this run may write there.
-        let bytes = 4 * (3 * model.parameters.count + 2 * config.layerCount * options.batchSize * options.hiddenSize) + 65536
-        let directory = try RunDirectory(path: checkpointDirectory, checkpointBytes: bytes)
-        let runID = resume.map { $0.training[Key.runID] } ?? nil
-        let clear = try directory.claim(resume == nil ? .newRun(overwrite: overwrite)
-                                        : .continueRun(runID: runID, source: resumeSource ?? checkpointDirectory + "/latest.safetensors"))
-        if clear { directory.clearRun() }
-        if let hashes = documentSplit?.trainingHashes {  // documents: beside the checkpoints, for `sample --novel`
-            do { try hashes.write(to: directory.documentHashes) } catch { throw .checkpointDirectory(directory.path, "\(error)") }
-        }
+        let (directory, runID) = try Trainer.claimDirectory(checkpointDirectory, model: model, config: config, options: options,
+                                                            resume: resume, resumeSource: resumeSource, overwrite: overwrite,
+                                                            documentSplit: documentSplit)
 
         self.directory = directory
         self.runID = runID ?? Trainer.newRunID()
         self.options = options
         self.model = model
-        self.vocabulary = vocabulary
-        self.corpusIDs = ids
-        self.inputs = inputs
-        self.skipped = files.notice
-        self.tokenSource = tokens
-        self.folding = folding
+        self.vocabulary = corpus.vocabulary
+        self.corpusIDs = corpus.ids
+        self.splits = splits
+        self.streams = streams
+        self.inputs = corpus.inputs
+        self.skipped = corpus.files.notice
+        self.tokenSource = corpus.tokens
+        self.folding = corpus.folding
         self.documentCounts = documentSplit?.counts
         self.step = TrainingStep(model: model, optimizer: optimizer, clipMode: options.clipMode,
                                  clipThreshold: options.gradientClip, batchSize: options.batchSize,
@@ -278,6 +175,150 @@ public final class Trainer {
     private static func newRunID() -> String {
         let id = String(UInt64.random(in: 1...UInt64.max), radix: 16)
         return String(repeating: "0", count: 16 - id.count) + id
+    }
+
+    // MARK: - Preparing a run (the steps of `init`, in its order)
+
+    /// The corpus in the run's vocabulary: the checkpoint's when there is one, else the corpus's own.
+    /// Documents runs hold their framed ids in memory (`DocumentSplit`), so the token cache would not spare them anything.
+    private static func loadCorpus(options: TrainingOptions, resume: Checkpoint?, source: Checkpoint?,
+                                   tokenCache: TokenCache?) throws(TrainingError) -> TrainingCorpus {
+        let tokenCache = options.documents == nil ? tokenCache : nil
+        do {
+            let files = try CorpusFiles.find(options.corpusPaths)
+            // A resumed run reads its token cache when that holds the checkpoint's vocabulary.
+            var cached: Corpus? = nil
+            var tokens: String? = nil
+            if let resume {
+                (cached, tokens) = try Trainer.cachedCorpus(files: files, cache: tokenCache, settings: resume.tokenizer,
+                                                            policy: resume.folding?.policy ?? VocabularyPolicy())
+            }
+            if let source, let corpus = cached, corpus.vocabulary == source.vocabulary {
+                return TrainingCorpus(vocabulary: source.vocabulary, ids: corpus.tokenIDs, sourceStarts: corpus.sourceStarts,
+                                      inputs: corpus.inputs, tokens: tokens, files: files, folding: corpus.folding)
+            } else if let source {
+                if cached != nil { tokens = "token ids in memory (the cached vocabulary is not the checkpoint's)" }
+                let encoded = try Corpus.encode(files: files, settings: source.tokenizer, vocabulary: source.vocabulary)
+                if !encoded.unknown.isEmpty && source.vocabulary.unknownID == nil {
+                    let list = encoded.unknown.keys
+                    throw TrainingError.corpus(
+                        "\(options.corpusPaths.joined(separator: " ")) has \(list.count) character\(list.count == 1 ? "" : "s") the checkpoint's vocabulary lacks: "
+                            + Vocabulary.displayList(list))
+                }
+                // A folding checkpoint's policy goes on: what its vocabulary lacks reads as <unk>.
+                let folding = source.folding.map {
+                    VocabularyFolding(policy: $0.policy, foldedCharacters: encoded.unknown.count, foldedOccurrences: encoded.unknownCount)
+                }
+                return TrainingCorpus(vocabulary: source.vocabulary, ids: TokenIDs(encoded.ids), sourceStarts: encoded.sourceStarts,
+                                      inputs: encoded.inputs, tokens: tokens, files: files, folding: folding)
+            } else {
+                let (cached, note) = try Trainer.cachedCorpus(files: files, cache: tokenCache, settings: options.tokenizer,
+                                                              policy: options.vocabularyPolicy)
+                let corpus = try cached ?? Corpus.load(files: files, settings: options.tokenizer, policy: options.vocabularyPolicy)
+                return TrainingCorpus(vocabulary: corpus.vocabulary, ids: corpus.tokenIDs, sourceStarts: corpus.sourceStarts,
+                                      inputs: corpus.inputs, tokens: note, files: files, folding: corpus.folding)
+            }
+        } catch let e as TrainingError {
+            throw e
+        } catch {
+            throw .corpus("\(error)")
+        }
+    }
+
+    /// A resumed run reads the inputs it was trained on (their counts as the checkpoint recorded them).
+    private static func checkResumedInputs(_ resume: Checkpoint?, _ inputs: CorpusInputs) throws(TrainingError) {
+        if let resume, let text = resume.training[Key.inputs],
+           let stored = try? JSONDecoder().decode(CorpusInputs.self, from: Data(text.utf8)),
+           (stored.files, stored.bytes, stored.characters) != (inputs.files, inputs.bytes, inputs.characters) {
+            throw .resumeMismatch("the inputs are not the ones this run was trained on (\(stored.summary) then, \(inputs.summary) now)")
+        }
+    }
+
+    /// Documents runs (issue 13): frames the documents (markers added to a new run's vocabulary), splits
+    /// them by documents, and leaves the framed ids in `corpus`; nil for one stream, split by characters.
+    private static func splitCorpus(_ corpus: inout TrainingCorpus, options: TrainingOptions,
+                                    source: Checkpoint?) throws(TrainingError) -> DocumentSplit? {
+        if source.map({ $0.documents != options.documents }) ?? false {
+            throw .checkpoint("the checkpoint was trained \(source!.documents.map { "with --documents \($0.rawValue)" } ?? "without --documents"); "
+                              + "its runs keep that (\(options.documents.map { "--documents \($0.rawValue)" } ?? "no --documents") given)")
+        }
+        guard let mode = options.documents else { return nil }
+        if source == nil { corpus.vocabulary = corpus.vocabulary.addingDocumentMarkers() }
+        let split = try DocumentSplit(ids: corpus.ids.array, sourceStarts: corpus.sourceStarts, vocabulary: corpus.vocabulary, mode: mode,
+                                      validationFraction: options.validationFraction, testFraction: options.testFraction,
+                                      seed: options.seed, name: options.corpusPaths.joined(separator: " "))
+        corpus.ids = TokenIDs(split.ids)
+        return split
+    }
+
+    /// One stream's train | validation | test split, by characters.
+    private static func characterSplits(_ corpus: TrainingCorpus, options: TrainingOptions) throws(TrainingError) -> DataSplits {
+        do {
+            return try DataSplits(tokenCount: corpus.ids.count, validationFraction: options.validationFraction,
+                                  testFraction: options.testFraction)
+        } catch {
+            throw .corpus("\(options.corpusPath): \(error)")
+        }
+    }
+
+    /// The training split as B streams of windows of T.
+    private static func trainingStreams(_ corpus: TrainingCorpus, splits: DataSplits, options: TrainingOptions,
+                                        documentSplit: DocumentSplit?) throws(TrainingError) -> BatchStreams {
+        do {
+            return try BatchStreams(ids: corpus.ids, range: splits.train, batchSize: options.batchSize,
+                                    sequenceLength: options.sequenceLength)
+        } catch {
+            let documents = documentSplit.map { " (\($0.counts.training) training documents of \($0.counts.documents))" } ?? ""
+            throw .corpus("\(options.corpusPaths.joined(separator: " ")): \(error)\(documents)")
+        }
+    }
+
+    /// The model the options describe for this vocabulary: valid, the checkpoint's own when there is
+    /// one, and small enough to train in the memory left.
+    private static func modelConfig(options: TrainingOptions, vocabulary: Vocabulary,
+                                    source: Checkpoint?) throws(TrainingError) -> ModelConfig {
+        let config = options.modelConfig(vocabularySize: vocabulary.count)
+        if let p = config.problem { throw .invalidOptions(p) }
+        if let source, config.withoutDropout != source.config.withoutDropout {  // adoptModel missed a field
+            throw .checkpoint("the checkpoint's model (\(source.config.withoutDropout)) is not the one this run would build (\(config.withoutDropout))")
+        }
+        try Trainer.checkModelFits(config: config, options: options)
+        return config
+    }
+
+    /// The checkpoint's weights, or new ones drawn from `rng` (which a restored model leaves untouched).
+    private static func buildOrRestoreModel(config: ModelConfig, options: TrainingOptions, source: Checkpoint?,
+                                            rng: inout SplitMix64) throws(TrainingError) -> StackedRNN {
+        let model = StackedRNN(config: config)
+        if let source {
+            guard source.parameters.count == model.parameters.count else {
+                throw .checkpoint("checkpoint parameters do not match its own config")
+            }
+            model.parameters = source.parameters
+        } else {
+            model.initialize(rng: &rng, options: InitOptions(
+                forgetGateBias: config.cellFacts.takesForgetGateBias ? options.forgetGateBias : nil,
+                identityRecurrent: options.identityRecurrent))
+        }
+        return model
+    }
+
+    /// Takes the checkpoint directory, then asks `RunDirectory.claim` whether this run may write there
+    /// (clearing another run's files only with `overwrite`); writes a documents run's training hashes.
+    /// Returns the directory and the resumed run's id (nil for a new run).
+    private static func claimDirectory(_ path: String, model: StackedRNN, config: ModelConfig, options: TrainingOptions,
+                                       resume: Checkpoint?, resumeSource: String?, overwrite: Bool,
+                                       documentSplit: DocumentSplit?) throws(TrainingError) -> (RunDirectory, String?) {
+        let bytes = 4 * (3 * model.parameters.count + 2 * config.layerCount * options.batchSize * options.hiddenSize) + 65536
+        let directory = try RunDirectory(path: path, checkpointBytes: bytes)
+        let runID = resume.map { $0.training[Key.runID] } ?? nil
+        let clear = try directory.claim(resume == nil ? .newRun(overwrite: overwrite)
+                                        : .continueRun(runID: runID, source: resumeSource ?? path + "/latest.safetensors"))
+        if clear { directory.clearRun() }
+        if let hashes = documentSplit?.trainingHashes {  // documents: beside the checkpoints, for `sample --novel`
+            do { try hashes.write(to: directory.documentHashes) } catch { throw .checkpointDirectory(directory.path, "\(error)") }
+        }
+        return (directory, runID)
     }
 
     /// Refuses a model whose training would not fit in memory: parameters,

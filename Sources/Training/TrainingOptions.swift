@@ -32,12 +32,14 @@ public struct TrainingOptions: Codable, Equatable, Sendable {
     /// --documents: frame documents and split by documents (`DocumentSplit`); nil (absent in JSON): one stream.
     public var documents: DocumentMode? = nil
 
-    // MARK: model
-    public var cell: CellKind = .lstm                        // any `CellKind`
-    public var activation: RNNActivation = .tanh             // rnn cell only
-    public var layerCount: Int = 2                           // L
-    public var hiddenSize: Int = 128                         // H
-    public var dropout: Float = 0                            // between layers and before the head
+    // MARK: model (`ModelConfig`'s defaults: the model is described there, once)
+    public var cell: CellKind = standardModel.cell           // any `CellKind`
+    public var activation: RNNActivation = standardModel.activation  // rnn cell only
+    public var layerCount: Int = standardModel.layerCount    // L
+    public var hiddenSize: Int = standardModel.hiddenSize    // H
+    public var dropout: Float = standardModel.dropout        // between layers and before the head
+    /// The model `ModelConfig`'s initializer builds when told only V.
+    private static let standardModel = ModelConfig(vocabularySize: 1)
     /// Variational dropout on h_{t−1} in the recurrent product (`ModelConfig.recurrentDropout`).
     public var recurrentDropout: Float {
         get { recurrentDropoutProbability ?? 0 }
@@ -186,4 +188,11 @@ public enum ScheduleSpec: Codable, Equatable, Sendable {
     case stepPerEpoch(factor: Float, afterEpochs: Int)
     /// Linear warmup over `warmup` iterations, then cosine decay to `minimumFactor` × the rate at the run's planned end.
     case cosine(warmup: Int, minimumFactor: Float)
+
+    /// `--lr-schedule step` without --lr-decay / --lr-decay-after: char-rnn's × 0.97 per epoch from epoch 10.
+    public static let defaultStepFactor: Float = 0.97
+    public static let defaultStepAfterEpochs = 10
+    /// `--lr-schedule cosine` without --warmup / --min-lr-factor.
+    public static let defaultWarmup = 0
+    public static let defaultMinimumFactor: Float = 0.1
 }

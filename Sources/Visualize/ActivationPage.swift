@@ -1,3 +1,5 @@
+import Checkpoints
+import Crypto
 import Foundation
 import RNN
 import Tokenizer
@@ -172,7 +174,7 @@ public struct ActivationPage: Sendable {
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         let json = Markup.scriptSafeJSON(String(decoding: try encoder.encode(payload), as: UTF8.self))
         let title = "charrnn · \(payload.source) · hidden units"
-        let scriptHash = SHA256.base64Digest(of: ActivationPage.script)
+        let scriptHash = Data(SHA256.hash(data: Data(ActivationPage.script.utf8))).base64EncodedString()
         return """
             <!DOCTYPE html>
             <html lang="en">

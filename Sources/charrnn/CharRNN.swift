@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Sampler
 import Tensor
 
 @main
@@ -11,7 +12,7 @@ struct CharRNN: ParsableCommand {
             Train a model on any UTF-8 text file, then sample text that reads like it:
 
               charrnn train corpus.txt
-              charrnn sample --temp 0.8
+              charrnn sample --temp \(SampleDefaults.temperature)
             """,
         version: "\(version) (kernels: \(Kernels.summary))",  // e.g. 0.1.0 (kernels: avx2; available: portable, avx2)
         subcommands: [

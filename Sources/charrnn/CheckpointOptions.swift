@@ -1,4 +1,5 @@
 import ArgumentParser
+import Checkpoints
 import RNN
 
 /// `--checkpoint`, declared and documented once for the commands that read a

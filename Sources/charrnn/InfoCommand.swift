@@ -1,4 +1,5 @@
 import ArgumentParser
+import Checkpoints
 import Foundation
 import RNN
 import SafeTensors
@@ -25,7 +26,7 @@ struct InfoCommand: ParsableCommand {
         let documents = c.training[Key.documents].flatMap { try? JSONDecoder().decode(DocumentCounts.self, from: Data($0.utf8)) }
         if json {
             var fields: [String] = [
-                "\"path\":\(JSONStringEscaper.quoted(path))", "\"format_version\":\(Checkpoint.formatVersion)",
+                "\"path\":\(JSONStringEscaper.quoted(path))", "\"format_version\":\(c.fileFormatVersion)",
                 "\"cell\":\(JSONStringEscaper.quoted(c.config.cell.rawValue))", "\"activation\":\(JSONStringEscaper.quoted(c.config.activation.rawValue))",
                 "\"layers\":\(c.config.layerCount)", "\"hidden\":\(c.config.hiddenSize)", "\"dropout\":\(c.config.dropout)",
                 "\"vocabulary_size\":\(c.config.vocabularySize)", "\"parameters\":\(c.config.parameterCount)",
@@ -35,6 +36,8 @@ struct InfoCommand: ParsableCommand {
             // Only when on, so that other models' output is unchanged: recurrent_dropout after dropout (index 6), layer_norm after activation.
             if c.config.recurrentDropout > 0 { fields.insert("\"recurrent_dropout\":\(c.config.recurrentDropout)", at: 7) }
             if c.config.layerNorm { fields.insert("\"layer_norm\":true", at: 4) }
+            // The model whole, as `GET /v1/models` lists it: the keys above stay for those who read them.
+            fields.append("\"model\":\(c.modelDescription.json)")
             if let iterations { fields.append("\"iterations\":\(iterations)") }
             if let epoch { fields.append("\"epochs\":\(epoch)") }
             if let best { fields.append("\"best_val_loss\":\(best)"); fields.append("\"best_val_bpc\":\(best / log(2.0))") }
@@ -62,7 +65,7 @@ struct InfoCommand: ParsableCommand {
             return
         }
         let cell = c.config.cellFacts.readableName
-        print("checkpoint: \(path) (charrnn format \(Checkpoint.formatVersion))")
+        print("checkpoint: \(path) (charrnn format \(c.fileFormatVersion))")
         let recurrent = c.config.recurrentDropout > 0 ? ", recurrent dropout \(c.config.recurrentDropout)" : ""
         print("model:      \(cell), \(c.config.layerCount) × \(c.config.hiddenSize), dropout \(c.config.dropout)\(recurrent), \(c.config.parameterCount) parameters")
         print("tokenizer:  \(c.tokenizer.mode.rawValue)\(c.tokenizer.normalize && c.tokenizer.mode != .byte ? ", NFC" : "")")

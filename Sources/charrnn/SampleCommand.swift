@@ -24,9 +24,9 @@ struct SampleCommand: ParsableCommand {
     @OptionGroup var checkpointOptions: CheckpointOptions
     // .unconditional: `--temp -1` reaches validate() (a clear error) instead of being read as a flag.
     @Option(name: [.customLong("temp"), .customLong("temperature")], parsing: .unconditional,
-            help: "Temperature > 0; lower is safer; 0 is greedy (default 0.8).") var temperature: Float?
+            help: "Temperature > 0; lower is safer; 0 is greedy (default \(SampleDefaults.temperature)).") var temperature: Float?
     @Option(help: "Characters to generate, not counting the prime: 0 to \(Int.max). Streamed as generated, so any length runs in constant memory.")
-    var length: Int = 2000
+    var length: Int = SampleDefaults.commandLineLength
     @Option(help: "Text to start from.") var prime: String?
     @Option(help: "File whose text to start from.") var primeFile: String?
     @Option(help: "Random seed (default: a fresh one each run).") var seed: UInt64?
@@ -81,7 +81,7 @@ struct SampleCommand: ParsableCommand {
     static let maximumBestOf = 1_000_000
 
     var policy: SamplingPolicy {
-        SamplingPolicy(temperature: argmax ? 0 : temperature ?? 0.8, topK: topK, topP: topP)
+        SamplingPolicy(temperature: argmax ? 0 : temperature ?? SampleDefaults.temperature, topK: topK, topP: topP)
     }
 
     func run() throws {

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Checkpoints
 import Dispatch
 import Foundation
 import RNN

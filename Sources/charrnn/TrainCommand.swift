@@ -1,6 +1,8 @@
 import ArgumentParser
+import Checkpoints
 import Foundation
 import RNN
+import Sampler
 import Tensor
 import Tokenizer
 import Training
@@ -21,16 +23,21 @@ struct TrainCommand: ParsableCommand {
 
     @Argument(help: "Text files or directories to learn from.") var corpus: [String] = []
 
+    /// A run's settings when no flag is given: the help texts show these, never numbers of their own.
+    static let defaults = TrainingOptions()
+    /// A default as a help text shows it: 5 rather than 5.0, 0.002 as it is.
+    static func shown(_ x: Float) -> String { x == x.rounded() && abs(x) < 1e6 ? String(Int(x)) : "\(x)" }
+
     // Model. Numeric options parse `.unconditional`ly: `--dropout -0.1` reaches the range check (one line)
     // instead of reading as a missing value.
     @Option(help: "Cell type (default \(TrainingOptions().cell.rawValue)).") var model: CellKind?
     @Option(help: "Nonlinearity of the rnn cell: tanh or relu.") var activation: RNNActivation?
-    @Option(parsing: .unconditional, help: "Number of stacked layers (default 2).") var layers: Int?
-    @Option(parsing: .unconditional, help: "Hidden units per layer (default 128).") var hidden: Int?
-    @Option(parsing: .unconditional, help: "Dropout between layers and before the output, in [0, 1) (default 0).") var dropout: Float?
+    @Option(parsing: .unconditional, help: "Number of stacked layers (default \(defaults.layerCount)).") var layers: Int?
+    @Option(parsing: .unconditional, help: "Hidden units per layer (default \(defaults.hiddenSize)).") var hidden: Int?
+    @Option(parsing: .unconditional, help: "Dropout between layers and before the output, in [0, 1) (default \(shown(defaults.dropout))).") var dropout: Float?
     // Unconditional, so that "--recurrent-dropout -0.1" reaches the range check (one line) instead of a usage error.
-    @Option(parsing: .unconditional, help: "Variational dropout on h(t−1) inside the recurrence, one mask per stream per window (Gal & Ghahramani 2016), in [0, 1) (default 0).") var recurrentDropout: Float?
-    @Option(parsing: .unconditional, help: "LSTM forget-gate bias at initialisation (default 1, as char-rnn; may be negative).") var forgetBias: Float?
+    @Option(parsing: .unconditional, help: "Variational dropout on h(t−1) inside the recurrence, one mask per stream per window (Gal & Ghahramani 2016), in [0, 1) (default \(shown(defaults.recurrentDropout))).") var recurrentDropout: Float?
+    @Option(parsing: .unconditional, help: "LSTM forget-gate bias at initialisation (default \(shown(defaults.forgetGateBias ?? 0)), as char-rnn; may be negative).") var forgetBias: Float?
     @Flag(help: "relu RNN: initialise the recurrent weights to the identity (Le et al. 2015).") var identityInit = false
     @Flag(inversion: .prefixedNo, help: "Layer-normalized cells (Ba et al. 2016): each gate block's pre-activation, and the LSTM's cell state, normalized.") var layerNorm: Bool? = nil
     @Flag(help: "Choose the model, dropout and schedule for this corpus, budget and machine (flags given explicitly win).") var auto = false
@@ -38,32 +45,32 @@ struct TrainCommand: ParsableCommand {
     // Data
     @OptionGroup var tokenizer: TokenizerOptions
     @OptionGroup var folding: FoldingOptions
-    @Option(parsing: .unconditional, help: "Characters per truncated-BPTT window, T (default 50).") var seqLength: Int?
-    @Option(parsing: .unconditional, help: "Parallel streams per batch, B (default 50).") var batchSize: Int?
-    @Option(parsing: .unconditional, help: "Fraction of the corpus for validation (default 0.05; of the documents with --documents).") var valFrac: Double?
-    @Option(parsing: .unconditional, help: "Fraction of the corpus for the final test (default 0.05; of the documents with --documents).") var testFrac: Double?
+    @Option(parsing: .unconditional, help: "Characters per truncated-BPTT window, T (default \(defaults.sequenceLength)).") var seqLength: Int?
+    @Option(parsing: .unconditional, help: "Parallel streams per batch, B (default \(defaults.batchSize)).") var batchSize: Int?
+    @Option(parsing: .unconditional, help: "Fraction of the corpus for validation (default \(defaults.validationFraction); of the documents with --documents).") var valFrac: Double?
+    @Option(parsing: .unconditional, help: "Fraction of the corpus for the final test (default \(defaults.testFraction); of the documents with --documents).") var testFrac: Double?
     @Option(help: ArgumentHelp("Learn whole documents: lines, paragraphs or files. Each is framed by <s> and </s>, the split is by documents (seeded), and sample writes whole documents.",
                                valueName: "mode")) var documents: DocumentMode?
 
     // Optimization
-    @Option(help: "adam (default), rmsprop, adagrad or sgd.") var optimizer: OptimizerKind?
-    @Option(name: [.customLong("learning-rate"), .customLong("lr")], parsing: .unconditional, help: "Learning rate (default 2e-3).") var learningRate: Float?
-    @Option(parsing: .unconditional, help: "Momentum for sgd (default 0.9).") var momentum: Float?
-    @Option(parsing: .unconditional, help: "Decay rate for rmsprop (default 0.95).") var decayRate: Float?
-    @Option(parsing: .unconditional, help: "Gradient clipping threshold; 0 turns it off (default 5).") var gradClip: Float?
-    @Option(help: "norm: scale by the global norm (default); value: clamp each element (char-rnn).") var clipMode: ClipMode?
+    @Option(help: "adam, rmsprop, adagrad or sgd (default \(defaults.optimizer.kind.rawValue)).") var optimizer: OptimizerKind?
+    @Option(name: [.customLong("learning-rate"), .customLong("lr")], parsing: .unconditional, help: "Learning rate (default \(shown(defaults.learningRate))).") var learningRate: Float?
+    @Option(parsing: .unconditional, help: "Momentum for sgd (default \(shown(defaults.optimizer.momentum))).") var momentum: Float?
+    @Option(parsing: .unconditional, help: "Decay rate for rmsprop (default \(shown(defaults.optimizer.decay))).") var decayRate: Float?
+    @Option(parsing: .unconditional, help: "Gradient clipping threshold; 0 turns it off (default \(shown(defaults.gradientClip))).") var gradClip: Float?
+    @Option(help: "norm: scale by the global norm; value: clamp each element (char-rnn) (default \(defaults.clipMode.rawValue)).") var clipMode: ClipMode?
     @Option(help: "Learning-rate schedule: constant (default), step or cosine.") var lrSchedule: ScheduleName?
-    @Option(parsing: .unconditional, help: "step: factor per epoch (default 0.97).") var lrDecay: Float?
-    @Option(parsing: .unconditional, help: "step: first epoch of decay (default 10).") var lrDecayAfter: Int?
-    @Option(parsing: .unconditional, help: "cosine: warmup iterations (default 0).") var warmup: Int?
-    @Option(parsing: .unconditional, help: "cosine: final learning rate as a fraction of the first (default 0.1).") var minLrFactor: Float?
+    @Option(parsing: .unconditional, help: "step: factor per epoch (default \(shown(ScheduleSpec.defaultStepFactor))).") var lrDecay: Float?
+    @Option(parsing: .unconditional, help: "step: first epoch of decay (default \(ScheduleSpec.defaultStepAfterEpochs)).") var lrDecayAfter: Int?
+    @Option(parsing: .unconditional, help: "cosine: warmup iterations (default \(ScheduleSpec.defaultWarmup)).") var warmup: Int?
+    @Option(parsing: .unconditional, help: "cosine: final learning rate as a fraction of the first (default \(shown(ScheduleSpec.defaultMinimumFactor))).") var minLrFactor: Float?
 
     // Budget, evaluation, checkpoints
     @Option(parsing: .unconditional, help: "Epochs to train (default \(TrainingOptions.defaultEpochs) when no other budget is given).") var epochs: Int?
     @Option(parsing: .unconditional, help: "Total iterations to reach (counted across resumes).") var maxIters: Int?
     @Option(help: "Wall-clock budget for this session: 90s, 10m, 2h.") var maxTime: String?
-    @Option(parsing: .unconditional, help: "Iterations between validation passes and checkpoints (default 250).") var evalEvery: Int?
-    @Option(parsing: .unconditional, help: "Iterations between log records (default 10).") var logEvery: Int?
+    @Option(parsing: .unconditional, help: "Iterations between validation passes and checkpoints (default \(defaults.evalEvery)).") var evalEvery: Int?
+    @Option(parsing: .unconditional, help: "Iterations between log records (default \(defaults.logEvery)).") var logEvery: Int?
     @Option(parsing: .unconditional, help: "Stop after this many evaluations without improvement.") var patience: Int?
     @Option(parsing: .unconditional, help: "Also keep the newest N numbered checkpoints.") var keep: Int?
     @Option(help: "Where checkpoints go (default checkpoints/<corpus name>).") var checkpointDir: String?
@@ -73,7 +80,7 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Continue the run saved in this checkpoint file.") var resumeFrom: String?
     @Option(help: "Start a new run from this checkpoint's weights (fine-tuning; same vocabulary).") var initFrom: String?
     @Flag(help: "Start a new run in a checkpoint directory that already holds one, deleting it.") var overwrite = false
-    @Option(help: "Random seed (default 1).") var seed: UInt64?
+    @Option(help: "Random seed (default \(defaults.seed)).") var seed: UInt64?
     @OptionGroup var threads: ThreadOptions
 
     func validate() throws {
@@ -132,8 +139,10 @@ struct TrainCommand: ParsableCommand {
         switch lrSchedule {
         case nil: break
         case .constant?: o.schedule = .constant
-        case .step?: o.schedule = .stepPerEpoch(factor: lrDecay ?? 0.97, afterEpochs: lrDecayAfter ?? 10)
-        case .cosine?: o.schedule = .cosine(warmup: warmup ?? 0, minimumFactor: minLrFactor ?? 0.1)
+        case .step?: o.schedule = .stepPerEpoch(factor: lrDecay ?? ScheduleSpec.defaultStepFactor,
+                                               afterEpochs: lrDecayAfter ?? ScheduleSpec.defaultStepAfterEpochs)
+        case .cosine?: o.schedule = .cosine(warmup: warmup ?? ScheduleSpec.defaultWarmup,
+                                             minimumFactor: minLrFactor ?? ScheduleSpec.defaultMinimumFactor)
         }
         return o
     }
@@ -348,7 +357,7 @@ final class ProgressDisplay {
             print(String(format: "test loss %.4f nats/char (%.4f bits/char)", t.loss, t.bitsPerCharacter))
         }
         print("checkpoints: \(s.latest)" + (s.best.map { ", \($0)" } ?? ""))
-        print("sample: charrnn sample --checkpoint \(directory) --temp 0.8")
+        print("sample: charrnn sample --checkpoint \(directory) --temp \(SampleDefaults.temperature)")
         flush()
     }
 

@@ -1,3 +1,4 @@
+import Checkpoints
 import Foundation
 import RNN
 import Testing
@@ -72,7 +73,9 @@ import Tokenizer
         let options = try #require(checkpoint.training["options"])
         #expect(!options.contains("layerNorm"))
         let info = try Binary.run(["info", path, "--json"], in: Fixtures.trained)
-        #expect(!info.stdout.contains("layer_norm"))
+        let o = try #require(try JSONSerialization.jsonObject(with: Data(info.stdout.utf8)) as? [String: Any])
+        #expect(o["layer_norm"] == nil, "the top-level keys are those of before the option")
+        #expect((o["model"] as? [String: Any]).flatMap { $0["stack"] as? [String: Any] }?["layer_norm"] as? Bool == false)
     }
 
     @Test(.enabled(if: TorchPython.available,

@@ -1,3 +1,4 @@
+import Checkpoints
 import Foundation
 #if canImport(FoundationXML)
 import FoundationXML

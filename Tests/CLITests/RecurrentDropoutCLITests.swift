@@ -1,3 +1,4 @@
+import Checkpoints
 import Foundation
 import RNN
 import Testing
@@ -66,6 +67,9 @@ import Testing
         let info = try Binary.run(["info", path], in: Fixtures.trained)
         #expect(info.status == 0 && !info.stdout.contains("recurrent"), "\(info.stdout)")
         let json = try Binary.run(["info", path, "--json"], in: Fixtures.trained)
-        #expect(json.status == 0 && !json.stdout.contains("recurrent"))
+        #expect(json.status == 0)
+        let o = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])
+        #expect(o["recurrent_dropout"] == nil, "the top-level keys are those of before the option")
+        #expect((o["model"] as? [String: Any]).flatMap { $0["stack"] as? [String: Any] }?["recurrent_dropout"] as? Double == 0)
     }
 }

@@ -1,3 +1,4 @@
+import Checkpoints
 import Foundation
 import Testing
 
@@ -116,7 +117,7 @@ import Testing
         let source = dir.appendingPathComponent("checkpoints/run/latest.safetensors")
         var bytes = [UInt8](try Data(contentsOf: source))
         let header = String(decoding: bytes[8..<(8 + Int(bytes[0]) + Int(bytes[1]) << 8 + Int(bytes[2]) << 16)], as: UTF8.self)
-        let range = try #require(header.range(of: "\"format_version\":\"1\""))
+        let range = try #require(header.range(of: "\"format_version\":\"\(Checkpoint.formatVersion)\""))
         let offset = 8 + header.utf8.distance(from: header.startIndex, to: range.lowerBound) + "\"format_version\":\"".utf8.count
         bytes[offset] = UInt8(ascii: "9")
         let future = dir.appendingPathComponent("future.safetensors")

@@ -1,3 +1,5 @@
+import Checkpoints
+import Crypto
 import Foundation
 import RNN
 import Serve
@@ -47,12 +49,49 @@ import Testing
         let checkpoint = try Checkpoint.read(from: Self.checkpointPath)
         #expect(models.count == 1)
         #expect(models.first?["name"] as? String == "run")
-        #expect(models.first?["cell"] as? String == "lstm")
-        #expect(models.first?["layers"] as? Int == 1)
-        #expect(models.first?["hidden_size"] as? Int == 32)
-        #expect(models.first?["vocabulary_size"] as? Int == checkpoint.vocabulary.count)
+        let stack = (models.first?["model"] as? [String: Any])?["stack"] as? [String: Any]
+        #expect(stack?["cell"] as? String == "lstm")
+        #expect(stack?["layers"] as? Int == 1)
+        #expect(stack?["hidden_size"] as? Int == 32)
+        let input = (models.first?["model"] as? [String: Any])?["input"] as? [String: Any]
+        #expect(input?["vocabulary_size"] as? Int == checkpoint.vocabulary.count)
+        #expect(models.first?["parameters"] as? Int == checkpoint.config.parameterCount)
         #expect(models.first?["characters_trained"] as? Int == 60 * 8 * 16)   // the fixture's iterations × B × T
         #expect((models.first?["best_validation_loss"] as? Double).map { $0 > 0 && $0 < 10 } == true)
+    }
+
+    /// `info --json` and `GET /v1/models` print one description of the model: the same object, byte for byte.
+    @Test func modelsAndInfoDescribeTheModelAlike() throws {
+        let listener = try Self.listen()
+        defer { listener.stop() }
+        let listed = try HTTP.request(port: listener.port, "GET", "/v1/models").text
+        let info = try Binary.run(["info", Self.checkpointPath, "--json"])
+        #expect(info.status == 0, "\(info.stderr)")
+        let fromInfo = try #require(try JSONSerialization.jsonObject(with: Data(info.stdout.utf8)) as? [String: Any])["model"]
+        let fromServer = try #require((try JSONSerialization.jsonObject(with: Data(listed.utf8)) as? [String: Any])?["models"] as? [[String: Any]]).first?["model"]
+        func canonical(_ o: Any?) throws -> String {
+            String(decoding: try JSONSerialization.data(withJSONObject: try #require(o as? [String: Any]), options: [.sortedKeys]), as: UTF8.self)
+        }
+        #expect(try canonical(fromInfo) == canonical(fromServer), "\(info.stdout)\n\(listed)")
+        // Both are the one encoder's output, so the bytes agree too.
+        let description = try Checkpoint.read(from: Self.checkpointPath).modelDescription.json
+        #expect(info.stdout.contains("\"model\":" + description))
+        #expect(listed.contains("\"model\":" + description))
+        let stack = (fromInfo as? [String: Any])?["stack"] as? [String: Any]
+        #expect(stack?["cell"] as? String == "lstm" && stack?["hidden_size"] as? Int == 32 && stack?["layers"] as? Int == 1)
+    }
+
+    /// The page runs under its policy only if the hash it names is the hash of the script it holds.
+    @Test func pagePolicyHashesItsScript() throws {
+        let listener = try Self.listen()
+        defer { listener.stop() }
+        let r = try HTTP.request(port: listener.port, "GET", "/")
+        let open = try #require(r.text.range(of: "<script>")), close = try #require(r.text.range(of: "</script>"))
+        let script = String(r.text[open.upperBound..<close.lowerBound])
+        let hash = Data(SHA256.hash(data: Data(script.utf8))).base64EncodedString()
+        #expect(r.headers["content-security-policy"]?.contains("script-src 'sha256-\(hash)'") == true)
+        #expect(r.text.contains("script-src 'sha256-\(hash)'"))
+        #expect(script.contains("m.model.stack"))   // the page names models by the description /v1/models lists
     }
 
     @Test func pageIsSelfContainedUnderItsPolicy() throws {

@@ -1,4 +1,5 @@
 import Testing
+import Checkpoints
 import RNN
 import Sampler
 import Tokenizer

@@ -1,5 +1,6 @@
 import Files
 import Foundation
+import RNN
 import SafeTensors
 import Tokenizer
 
@@ -19,24 +20,32 @@ import Tokenizer
 /// `__metadata__` (string → string; the names are `CheckpointLayout`'s):
 ///
 ///     format           "charrnn"
-///     format_version   "1"
-///     config           ModelConfig as JSON (keys sorted)
+///     format_version   "2"
+///     model            the ModelDescription as JSON (`ModelDescription.json`)
 ///     vocabulary       JSON array of the tokens in id order
 ///     tokenizer        TokenizerSettings as JSON (keys sorted)
 ///     vocabulary_folding  only with an unknown token: `CheckpointFolding` as JSON
 ///     documents        only with document markers: `CheckpointDocuments` as JSON
 ///     training.<key>   each `training` entry (iteration, epoch, rng, lr, …)
 ///
+/// Format version 1 (charrnn before the model description) held the model as
+/// `config`, `ModelConfig`'s own JSON, instead of `model`; such files are read
+/// as they always were, and everything else in them is the same. Version 2
+/// was a new number so that a charrnn that reads only `config` says the file
+/// is newer rather than damaged.
+///
 /// Writing is atomic (see `SafeTensorsFile.write(path:)`): a save that fails or
 /// is interrupted leaves the previous checkpoint as it was.
 public struct Checkpoint: Equatable, Sendable {
     public static let formatName = "charrnn"
-    public static let formatVersion = 1
+    /// The version this charrnn writes, and the newest it reads.
+    public static let formatVersion = 2
     /// `training` entries are stored in the metadata under this prefix.
     public static let trainingKeyPrefix = CheckpointLayout.Metadata.trainingPrefix
     /// Names of extra tensors start with one of these; any other name that is not a parameter is an error.
     public static let extraTensorPrefixes = CheckpointLayout.extraTensorPrefixes
 
+    /// The model, in the flat form the engine computes with (`modelDescription` is what the file stores).
     public var config: ModelConfig
     /// `vocabulary.count` must equal `config.vocabularySize`, and its mode `tokenizer.mode`.
     public var vocabulary: Vocabulary
@@ -53,6 +62,12 @@ public struct Checkpoint: Equatable, Sendable {
     /// How the model's training text was cut into documents; present exactly
     /// when `vocabulary.documentMarkers` is.
     public var documents: DocumentMode?
+    /// The format version of the file this checkpoint was read from; `formatVersion`
+    /// for one made in memory (a write always writes `formatVersion`).
+    public var fileFormatVersion: Int = Checkpoint.formatVersion
+
+    /// The model as its parts: what the file stores under "model".
+    public var modelDescription: ModelDescription { config.modelDescription }
 
     public init(config: ModelConfig, vocabulary: Vocabulary, tokenizer: TokenizerSettings, parameters: [Float],
                 training: [String: String] = [:], extraTensors: [SafeTensorsFile.Tensor] = [],
@@ -68,7 +83,7 @@ public struct Checkpoint: Equatable, Sendable {
     }
 
     private static let metadataKeys = (format: CheckpointLayout.Metadata.format, version: CheckpointLayout.Metadata.formatVersion,
-                                       config: CheckpointLayout.Metadata.config, vocabulary: CheckpointLayout.Metadata.vocabulary,
+                                       model: CheckpointLayout.Metadata.model, vocabulary: CheckpointLayout.Metadata.vocabulary,
                                        tokenizer: CheckpointLayout.Metadata.tokenizer, trainingPrefix: trainingKeyPrefix)
 
     // MARK: Writing
@@ -101,7 +116,7 @@ public struct Checkpoint: Equatable, Sendable {
         var metadata: [String: String] = [
             keys.format: Checkpoint.formatName,
             keys.version: String(Checkpoint.formatVersion),
-            keys.config: Checkpoint.json(config),
+            keys.model: modelDescription.json,
             keys.vocabulary: vocabulary.jsonString(),
             keys.tokenizer: Checkpoint.json(tokenizer),
         ]
@@ -150,8 +165,7 @@ public struct Checkpoint: Equatable, Sendable {
         }
         if version > formatVersion { throw .newerFormat(path: path, version: version) }
 
-        let config: ModelConfig = try decodeJSON(metadata, key: keys.config, path: path, what: "model config")
-        if let problem = problem(of: config) { throw .invalidConfig(path: path, problem: problem) }
+        let config = try readModel(metadata, version: version, path: path)
         let tokenizer: TokenizerSettings = try decodeJSON(metadata, key: keys.tokenizer, path: path, what: "tokenizer settings")
 
         var stored: CheckpointFolding? = nil
@@ -203,8 +217,25 @@ public struct Checkpoint: Equatable, Sendable {
         for (key, value) in metadata where key.hasPrefix(keys.trainingPrefix) {
             training[String(key.dropFirst(keys.trainingPrefix.count))] = value
         }
-        return Checkpoint(config: config, vocabulary: vocabulary, tokenizer: tokenizer, parameters: parameters,
-                          training: training, extraTensors: extras, folding: stored?.folding, documents: documents?.mode)
+        var checkpoint = Checkpoint(config: config, vocabulary: vocabulary, tokenizer: tokenizer, parameters: parameters,
+                                    training: training, extraTensors: extras, folding: stored?.folding, documents: documents?.mode)
+        checkpoint.fileFormatVersion = version
+        return checkpoint
+    }
+
+    /// The model a file of `version` holds, checked: version 1's `config`, later versions' `model`.
+    private static func readModel(_ metadata: [String: String], version: Int, path: String) throws(CheckpointError) -> ModelConfig {
+        if version == 1 {
+            let config: ModelConfig = try decodeJSON(metadata, key: CheckpointLayout.Metadata.formatOneConfig, path: path,
+                                                     what: "model config")
+            if let problem = problem(of: config) { throw .invalidConfig(path: path, problem: problem) }
+            return config
+        }
+        let description: ModelDescription = try decodeJSON(metadata, key: metadataKeys.model, path: path, what: "model description")
+        let config = ModelConfig(description)
+        // Sizes are bounded first (`problem(of:)`, before any arithmetic on them), then the parts must agree.
+        if let problem = problem(of: config) ?? description.problem { throw .invalidConfig(path: path, problem: problem) }
+        return config
     }
 
     // MARK: Helpers

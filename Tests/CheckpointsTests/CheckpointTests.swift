@@ -1,3 +1,4 @@
+import Checkpoints
 import Foundation
 import Testing
 import RNN
@@ -87,11 +88,12 @@ private let small = ModelConfig(cell: .lstm, vocabularySize: 6, hiddenSize: 4, l
         #expect(file.tensors.first?.name == "rnn.weight_ih_l0")
         #expect(file["rnn.weight_ih_l0"]?.shape == [16, 6])
         #expect(file["head.weight"]?.shape == [6, 4])
-        #expect(Set(file.metadata.keys) == ["format", "format_version", "config", "vocabulary", "tokenizer", "training.iteration"])
+        #expect(Set(file.metadata.keys) == ["format", "format_version", "model", "vocabulary", "tokenizer", "training.iteration"])
         #expect(file.metadata["format"] == "charrnn")
-        #expect(file.metadata["format_version"] == "1")
+        #expect(file.metadata["format_version"] == "2")
         #expect(file.metadata["vocabulary"] == #"["a","b","c","d","e","f"]"#)
-        #expect(file.metadata["config"] == #"{"activation":"tanh","cell":"lstm","dropout":0,"hiddenSize":4,"layerCount":2,"vocabularySize":6}"#)
+        #expect(file.metadata["model"] == #"{"head":{"kind":"next_character","output_size":6},"input":{"kind":"one_hot","vocabulary_size":6},"#
+                + #""stack":{"activation":"tanh","cell":"lstm","dropout":0,"hidden_size":4,"layer_norm":false,"layers":2,"recurrent_dropout":0}}"#)
         #expect(file.metadata["tokenizer"] == #"{"lossy":false,"mode":"grapheme","normalize":true}"#)
         #expect(file.metadata["training.iteration"] == "7")
     }
@@ -134,9 +136,9 @@ private let small = ModelConfig(cell: .lstm, vocabularySize: 6, hiddenSize: 4, l
         let dir = TemporaryDirectory()
         let path = dir.file()
         let checkpoint = try makeCheckpoint(small)
-        try writeEdited(checkpoint, to: path) { $0.metadata["format_version"] = "2" }
-        #expect(readError(path) == .newerFormat(path: path, version: 2))
-        #expect(readError(path)?.description == "\(path) was written by a newer charrnn (format version 2; this one reads 1)")
+        try writeEdited(checkpoint, to: path) { $0.metadata["format_version"] = "3" }
+        #expect(readError(path) == .newerFormat(path: path, version: 3))
+        #expect(readError(path)?.description == "\(path) was written by a newer charrnn (format version 3; this one reads 2)")
         try writeEdited(checkpoint, to: path) { $0.metadata["format_version"] = "one" }
         #expect(readError(path) == .invalidMetadata(path: path, key: "format_version", reason: "is \"one\", not a version number"))
         try writeEdited(checkpoint, to: path) { $0.metadata["format_version"] = "0" }
@@ -145,24 +147,86 @@ private let small = ModelConfig(cell: .lstm, vocabularySize: 6, hiddenSize: 4, l
         #expect(readError(path) == .missingMetadata(path: path, key: "format_version"))
     }
 
-    @Test func config() throws {
+    /// A format-1 file (before the model description): `config` holds the model, `model` is absent.
+    private func writeFormatOne(_ checkpoint: Checkpoint, to path: String, config: String?) throws {
+        try writeEdited(checkpoint, to: path) {
+            $0.metadata["format_version"] = "1"
+            $0.metadata["model"] = nil
+            $0.metadata["config"] = config
+        }
+    }
+
+    @Test func formatOneConfig() throws {
         let dir = TemporaryDirectory()
         let path = dir.file()
         let checkpoint = try makeCheckpoint(small)
-        try writeEdited(checkpoint, to: path) { $0.metadata["config"] = nil }
+        try writeFormatOne(checkpoint, to: path, config: nil)
         #expect(readError(path) == .missingMetadata(path: path, key: "config"))
-        try writeEdited(checkpoint, to: path) { $0.metadata["config"] = "{not json" }
+        try writeFormatOne(checkpoint, to: path, config: "{not json")
         #expect(readError(path) == .invalidMetadata(path: path, key: "config", reason: "is not valid model config JSON (malformed)"))
-        try writeEdited(checkpoint, to: path) { $0.metadata["config"] = #"{"cell":"transformer","activation":"tanh","vocabularySize":6,"hiddenSize":4,"layerCount":2,"dropout":0}"# }
+        try writeFormatOne(checkpoint, to: path, config: #"{"cell":"transformer","activation":"tanh","vocabularySize":6,"hiddenSize":4,"layerCount":2,"dropout":0}"#)
         #expect(readError(path) == .invalidMetadata(path: path, key: "config", reason: "is not valid model config JSON (bad value at \"cell\")"))
-        try writeEdited(checkpoint, to: path) { $0.metadata["config"] = #"{"cell":"lstm","activation":"tanh","vocabularySize":6,"layerCount":2,"dropout":0}"# }
+        try writeFormatOne(checkpoint, to: path, config: #"{"cell":"lstm","activation":"tanh","vocabularySize":6,"layerCount":2,"dropout":0}"#)
         #expect(readError(path) == .invalidMetadata(path: path, key: "config", reason: "is not valid model config JSON (missing \"hiddenSize\")"))
-        try writeEdited(checkpoint, to: path) { $0.metadata["config"] = #"{"cell":"lstm","activation":"tanh","vocabularySize":6,"hiddenSize":0,"layerCount":2,"dropout":0}"# }
+        try writeFormatOne(checkpoint, to: path, config: #"{"cell":"lstm","activation":"tanh","vocabularySize":6,"hiddenSize":0,"layerCount":2,"dropout":0}"#)
         #expect(readError(path) == .invalidConfig(path: path, problem: "hidden size must be at least 1 (got 0)"))
         // Absurd sizes are refused without building a layout (which would overflow or take forever).
         for (h, l) in [(Int.max, 2), (4, 1_000_000_000_000_000), (1 << 40, 1 << 40)] {
+            try writeFormatOne(checkpoint, to: path,
+                               config: #"{"cell":"lstm","activation":"tanh","vocabularySize":6,"hiddenSize":\#(h),"layerCount":\#(l),"dropout":0}"#)
+            #expect(readError(path) == .invalidConfig(path: path, problem: "model too large (vocabulary 6, hidden size \(h), \(l) layers)"))
+        }
+    }
+
+    /// A format-1 file reads as the same checkpoint its format-2 twin does, and says which format it was.
+    @Test(arguments: CheckpointTests.configs)
+    func formatOneReadsAsFormatTwo(config: ModelConfig, mode: TokenizerMode) throws {
+        let dir = TemporaryDirectory()
+        let checkpoint = try makeCheckpoint(config, mode: mode, training: ["iteration": "3"])
+        try checkpoint.write(to: dir.file("two.safetensors"))
+        let configJSON = Checkpoint.json(config)  // ModelConfig's own encoding, as format 1 wrote it
+        try writeFormatOne(checkpoint, to: dir.file("one.safetensors"), config: configJSON)
+        let one = try Checkpoint.read(from: dir.file("one.safetensors"))
+        let two = try Checkpoint.read(from: dir.file("two.safetensors"))
+        #expect(one.fileFormatVersion == 1 && two.fileFormatVersion == 2)
+        var oneAsTwo = one
+        oneAsTwo.fileFormatVersion = 2
+        #expect(oneAsTwo == two)
+        #expect(two == checkpoint)
+    }
+
+    @Test func model() throws {
+        let dir = TemporaryDirectory()
+        let path = dir.file()
+        let checkpoint = try makeCheckpoint(small)
+        func model(input: String = #"{"kind":"one_hot","vocabulary_size":6}"#,
+                   stack: String = #"{"activation":"tanh","cell":"lstm","dropout":0,"hidden_size":4,"layer_norm":false,"layers":2,"recurrent_dropout":0}"#,
+                   head: String = #"{"kind":"next_character","output_size":6}"#) -> String {
+            #"{"head":\#(head),"input":\#(input),"stack":\#(stack)}"#
+        }
+        try writeEdited(checkpoint, to: path) { $0.metadata["model"] = model() }
+        #expect(try Checkpoint.read(from: path) == checkpoint, "the literal is what charrnn writes")
+        try writeEdited(checkpoint, to: path) { $0.metadata["model"] = nil }
+        #expect(readError(path) == .missingMetadata(path: path, key: "model"))
+        try writeEdited(checkpoint, to: path) { $0.metadata["model"] = "{not json" }
+        #expect(readError(path) == .invalidMetadata(path: path, key: "model", reason: "is not valid model description JSON (malformed)"))
+        // Kinds of a later charrnn (a classifier head, a conditioned input) are refused by name, not guessed at.
+        try writeEdited(checkpoint, to: path) { $0.metadata["model"] = model(head: #"{"kind":"classifier","output_size":6}"#) }
+        #expect(readError(path) == .invalidMetadata(path: path, key: "model", reason: "is not valid model description JSON (bad value at \"head.kind\")"))
+        try writeEdited(checkpoint, to: path) { $0.metadata["model"] = model(input: #"{"kind":"dense","vocabulary_size":6}"#) }
+        #expect(readError(path) == .invalidMetadata(path: path, key: "model", reason: "is not valid model description JSON (bad value at \"input.kind\")"))
+        try writeEdited(checkpoint, to: path) { $0.metadata["model"] = model(stack: #"{"activation":"tanh","cell":"transformer","dropout":0,"hidden_size":4,"layer_norm":false,"layers":2,"recurrent_dropout":0}"#) }
+        #expect(readError(path) == .invalidMetadata(path: path, key: "model", reason: "is not valid model description JSON (bad value at \"stack.cell\")"))
+        try writeEdited(checkpoint, to: path) { $0.metadata["model"] = model(stack: #"{"activation":"tanh","cell":"lstm","dropout":0,"layer_norm":false,"layers":2,"recurrent_dropout":0}"#) }
+        #expect(readError(path) == .invalidMetadata(path: path, key: "model", reason: "is not valid model description JSON (missing \"hidden_size\")"))
+        try writeEdited(checkpoint, to: path) { $0.metadata["model"] = model(head: #"{"kind":"next_character","output_size":5}"#) }
+        #expect(readError(path) == .invalidConfig(path: path, problem: "the next-character head predicts the input's 6 characters, not 5"))
+        #expect(readError(path)?.description == "checkpoint \(path) has an invalid model: the next-character head predicts the input's 6 characters, not 5")
+        try writeEdited(checkpoint, to: path) { $0.metadata["model"] = model(stack: #"{"activation":"tanh","cell":"lstm","dropout":0,"hidden_size":0,"layer_norm":false,"layers":2,"recurrent_dropout":0}"#) }
+        #expect(readError(path) == .invalidConfig(path: path, problem: "hidden size must be at least 1 (got 0)"))
+        for (h, l) in [(Int.max, 2), (4, 1_000_000_000_000_000), (1 << 40, 1 << 40)] {
             try writeEdited(checkpoint, to: path) {
-                $0.metadata["config"] = #"{"cell":"lstm","activation":"tanh","vocabularySize":6,"hiddenSize":\#(h),"layerCount":\#(l),"dropout":0}"#
+                $0.metadata["model"] = model(stack: #"{"activation":"tanh","cell":"lstm","dropout":0,"hidden_size":\#(h),"layer_norm":false,"layers":\#(l),"recurrent_dropout":0}"#)
             }
             #expect(readError(path) == .invalidConfig(path: path, problem: "model too large (vocabulary 6, hidden size \(h), \(l) layers)"))
         }
@@ -382,7 +446,7 @@ struct TorchInterop {
         let json = try #require(try JSONSerialization.jsonObject(with: result.out) as? [String: Any])
 
         #expect(json["format"] as? String == "charrnn")
-        #expect(json["format_version"] as? String == "1")
+        #expect(json["format_version"] as? String == "2")
         #expect(json["vocabulary_size"] as? Int == config.vocabularySize)
         #expect(json["training"] as? [String: String] == ["iteration": "5"])
         let parameters = try #require(json["parameters"] as? [String: [String: Any]])

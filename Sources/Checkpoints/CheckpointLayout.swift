@@ -8,8 +8,10 @@ public enum CheckpointLayout {
     /// Keys of the safetensors `__metadata__`.
     public enum Metadata {
         public static let format = "format"                    // "charrnn"
-        public static let formatVersion = "format_version"     // "1"
-        public static let config = "config"                    // ModelConfig as JSON, keys sorted
+        public static let formatVersion = "format_version"     // "2" ("1" before the model description)
+        public static let model = "model"                      // ModelDescription as JSON, keys sorted
+        /// Format version 1's model: `ModelConfig`'s own JSON, keys sorted. Read, never written.
+        public static let formatOneConfig = "config"
         public static let vocabulary = "vocabulary"            // JSON array of the tokens in id order
         public static let tokenizer = "tokenizer"              // TokenizerSettings as JSON, keys sorted
         /// Only in checkpoints trained with --min-count / --max-vocab: `CheckpointFolding` as JSON, keys

@@ -1,3 +1,4 @@
+import RNN
 import SafeTensors
 import Tokenizer
 
@@ -15,7 +16,7 @@ public enum CheckpointError: Error, Equatable, CustomStringConvertible, Sendable
     case missingMetadata(path: String, key: String)
     /// A metadata entry does not decode.
     case invalidMetadata(path: String, key: String, reason: String)
-    /// The stored model config describes no model (see `ModelConfig.problem`).
+    /// The stored model describes no model (see `ModelDescription.problem`, `ModelConfig.problem`).
     case invalidConfig(path: String, problem: String)
     /// The vocabulary's length differs from the config's vocabulary size.
     case vocabularySizeMismatch(path: String, vocabularyCount: Int, configSize: Int)
@@ -52,7 +53,7 @@ public enum CheckpointError: Error, Equatable, CustomStringConvertible, Sendable
         case .invalidMetadata(let path, let key, let reason):
             return "checkpoint \(path) is damaged: metadata \"\(key)\" \(reason)"
         case .invalidConfig(let path, let problem):
-            return "checkpoint \(path) has an invalid model config: \(problem)"
+            return "checkpoint \(path) has an invalid model: \(problem)"
         case .vocabularySizeMismatch(let path, let count, let size):
             return "checkpoint \(path) is damaged: its vocabulary has \(count) characters but the model's vocabulary size is \(size)"
         case .missingTensor(let path, let name):
