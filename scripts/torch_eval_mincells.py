@@ -14,16 +14,16 @@ small nn.Module that loads the checkpoint's PyTorch-named tensors
 Scoring is torch_eval.py's (and `charrnn eval`'s). Prints {"loss": ..., ...}.
 Exits 3 when torch or safetensors cannot be imported, 2 for another cell.
 """
-import json
 import sys
 
+from charrnn_checkpoint import model_config  # format 1's `config` or format 2's `model`
 from torch_eval import arguments_and_torch, score  # the same command line and scoring
 
 
 def main():
     args, torch, F, safe_open = arguments_and_torch("torch_eval_mincells", __doc__.splitlines()[0])
     with safe_open(args.checkpoint, "pt") as f:
-        cfg = json.loads(f.metadata()["config"])
+        cfg = model_config(f.metadata())
         state = {k: f.get_tensor(k).double() for k in f.keys() if not k.startswith("optim.")}
     if cfg["cell"] not in ("mingru", "minlstm"):
         print("torch_eval_mincells: not a minGRU or minLSTM checkpoint", file=sys.stderr)

@@ -1,4 +1,5 @@
 import Foundation
+import Checkpoints
 import RNN
 import Tokenizer
 import Training
