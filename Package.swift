@@ -95,6 +95,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         // SwiftNIO alone (no HTTP framework on top): the smallest addition to a clean build.
         .package(url: "https://github.com/apple/swift-nio", exact: "2.101.3"),
+        // `make docs` only: the `generate-documentation` command plugin (DocC); no target depends on it.
+        .package(url: "https://github.com/swiftlang/swift-docc-plugin", exact: "1.5.0"),
     ],
     targets: systemLibraries + libraries + testSupport + executables + tests,
     swiftLanguageModes: [.v6]
