@@ -12,7 +12,7 @@ export CHARRNN_PYTHON ?= $(if $(wildcard $(TORCH_VENV)/bin/python),$(TORCH_VENV)
 APT_PACKAGES := libicu-dev libopenblas-dev unicode-data pkg-config
 GRAPHEME_TEST := /usr/share/unicode/auxiliary/GraphemeBreakTest.txt
 
-.PHONY: all deps build debug test demo corpora install uninstall clean bench torch-venv check-viz help
+.PHONY: all deps build debug test docs demo corpora install uninstall clean bench torch-venv check-viz help
 
 all: build
 
@@ -20,6 +20,7 @@ help:
 	@echo "make demo     prepare tinyshakespeare, train a few minutes, sample"
 	@echo "make test     install what is missing, build, run every test"
 	@echo "make build    release build -> $(BIN)"
+	@echo "make docs     API documentation of the library modules (DocC) -> $(DOCS_DIR)/<Module>.doccarchive"
 	@echo "make bench    speed of charrnn beside PyTorch (if $(TORCH_VENV) exists); BENCH_ARGS=\"--only train --seconds 20\""
 	@echo "make corpora  corpora/shakespeare.txt and corpora/tinyshakespeare.txt"
 	@echo "make install  PREFIX=$(PREFIX) (binary, shell completions, man pages)"
@@ -52,6 +53,14 @@ debug: deps
 test: deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
+
+# API documentation (DocC, swift-docc-plugin) of the library modules, one archive each, with
+# warnings as errors so that a catalog's broken symbol link fails. Not part of `make test`.
+DOCS_DIR ?= .build/docs
+DOC_MODULES := Tokenizer Tensor SafeTensors RNN Training Sampler
+docs: deps
+	$(SWIFT) package --allow-writing-to-directory $(DOCS_DIR) generate-documentation \
+	  $(foreach m,$(DOC_MODULES),--target $(m)) --output-path $(DOCS_DIR) --warnings-as-errors
 
 corpora: corpora/shakespeare.txt corpora/tinyshakespeare.txt
 

@@ -112,6 +112,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio", exact: "2.101.3"),
         // SHA-256 for the page's Content-Security-Policy hash: a maintained digest instead of our own.
         .package(url: "https://github.com/apple/swift-crypto", exact: "3.12.3"),
+        // `make docs` only: the `generate-documentation` command plugin (DocC); no target depends on it.
+        .package(url: "https://github.com/swiftlang/swift-docc-plugin", exact: "1.5.0"),
     ],
     targets: systemLibraries + libraries + testSupport + executables + tests,
     swiftLanguageModes: [.v6]

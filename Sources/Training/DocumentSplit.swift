@@ -32,6 +32,11 @@ public struct DocumentSplit: Sendable {
     /// - Parameters:
     ///   - ids: the text's ids in `vocabulary` (which has the document markers).
     ///   - sourceStarts: where each input file starts in `ids`.
+    ///   - vocabulary: the vocabulary of `ids`, with its document markers.
+    ///   - mode: how the text is cut into documents.
+    ///   - validationFraction: the share of the documents for validation.
+    ///   - testFraction: the share of the documents for the test split.
+    ///   - seed: the seed of the shuffle that assigns documents to splits.
     ///   - name: the inputs, as messages name them.
     public init(ids: [Int32], sourceStarts: [Int], vocabulary: Vocabulary, mode: DocumentMode,
                 validationFraction: Double, testFraction: Double, seed: UInt64, name: String) throws(TrainingError) {
