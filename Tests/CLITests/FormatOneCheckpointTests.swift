@@ -50,7 +50,7 @@ import Testing
     func scoresTheSameLoss(model: String) throws {
         let dir = try Self.copy()
         defer { try? FileManager.default.removeItem(at: dir) }
-        let r = try Binary.run(["eval", "corpus.txt", "--checkpoint", "\(model).safetensors", "--json"], in: dir)
+        let r = try Binary.run(["eval", "corpus.txt", "--checkpoint", "\(model).safetensors", "--json", "--batch-size", "1"], in: dir)
         #expect(r.status == 0, "\(r.stderr)")
         let now = try Self.object(r.stdout), then = try Self.object(try Self.expected("\(model).eval.json"))
         #expect(try Self.canonical(now) == Self.canonical(then), "\(r.stdout)")
