@@ -49,7 +49,7 @@ public struct KernelSet: Hashable, Sendable, CustomStringConvertible {
     /// The set `all` holds under `name`, or nil.
     public static func named(_ name: String) -> KernelSet? { all.first { $0.name == name } }
 
-    public static func == (a: KernelSet, b: KernelSet) -> Bool { a.name == b.name && a.table == b.table }
+    public static func == (a: KernelSet, b: KernelSet) -> Bool { a.table == b.table && a.name == b.name }  // pointers first: `step` asks every character
     public func hash(into hasher: inout Hasher) { hasher.combine(name) }
 }
 
