@@ -1,20 +1,26 @@
 extension ModelConfig {
-    /// This model as its parts: one-hot characters of V, the stack, the next-character head.
+    /// This model as its parts: its input encoding, the stack, its head.
     public var modelDescription: ModelDescription {
         ModelDescription(
-            input: InputEncoding(kind: .oneHot, vocabularySize: vocabularySize),
+            input: InputEncoding(kind: input, vocabularySize: vocabularySize, labelCount: labelCount, valueWidth: valueWidth),
             stack: StackDescription(cell: cell, activation: activation, hiddenSize: hiddenSize, layerCount: layerCount,
                                     layerNorm: layerNorm, dropout: dropout, recurrentDropout: recurrentDropout),
-            head: HeadDescription(kind: .nextCharacter, outputSize: vocabularySize))
+            head: HeadDescription(kind: head, outputSize: outputWidth, pooling: head.readsEveryStep ? nil : pooling))
     }
 
-    /// The engine's view of `description`. Every kind a description can name
-    /// today is this one shape, so the view is total; `description.problem`
-    /// says whether the model it describes can be built.
+    /// The engine's view of `description`; `description.problem` says whether
+    /// the model it describes can be built (a next-character head's size must
+    /// be the vocabulary's, which this view does not hold apart).
     public init(_ description: ModelDescription) {
-        let s = description.stack
-        self.init(cell: s.cell, activation: s.activation, vocabularySize: description.input.vocabularySize,
+        let s = description.stack, i = description.input, head = description.head
+        self.init(cell: s.cell, activation: s.activation, vocabularySize: i.vocabularySize,
                   hiddenSize: s.hiddenSize, layerCount: s.layerCount, dropout: s.dropout,
                   recurrentDropout: s.recurrentDropout, layerNorm: s.layerNorm)
+        input = i.kind
+        labelCount = i.labelCount
+        valueWidth = i.valueWidth
+        self.head = head.kind
+        pooling = head.pooling ?? .last
+        outputSize = head.kind.readsEveryStep ? 0 : head.outputSize
     }
 }

@@ -65,6 +65,21 @@ public struct ModelConfig: Codable, Equatable, Hashable, Sendable {
     public var dropout: Float = 0                  // between layers and before the head, training only
     public var recurrentDropout: Float = 0         // on h_{t−1} in the recurrent product, one mask per stream and window (RecurrentDropout.swift), training only
     public var layerNorm: Bool = false             // layer-normalized cells (LayerNorm.swift and LayerNorm*Cell.swift)
+    // The input and head kinds (InputEncoding.swift, HeadDescription.swift); the defaults are a character model.
+    public var input: InputEncoding.Kind = .oneHot // one_hot | one_hot_and_label | dense
+    public var labelCount: Int = 0                 // C: labels of a one_hot_and_label input
+    public var valueWidth: Int = 0                 // D: values per step of a dense input (vocabularySize is then 0)
+    public var head: HeadDescription.Kind = .nextCharacter
+    public var pooling: HeadDescription.Pooling = .last  // the state a vector head reads
+    public var outputSize: Int = 0                 // O of a vector head (K classes, or values); next_character's is V
+
+    /// Layer 0's input width, the columns of its W_ih: V, V + C or D.
+    public var inputWidth: Int {
+        InputEncoding(kind: input, vocabularySize: vocabularySize, labelCount: labelCount, valueWidth: valueWidth).width
+    }
+
+    /// The head's output width, the rows of head.weight: V for the next character, else `outputSize`.
+    public var outputWidth: Int { head.readsEveryStep ? vocabularySize : outputSize }
 
     public init(cell: CellKind = .lstm, activation: RNNActivation = .tanh, vocabularySize: Int,
                 hiddenSize: Int = 128, layerCount: Int = 2, dropout: Float = 0, recurrentDropout: Float = 0,
@@ -81,6 +96,7 @@ public struct ModelConfig: Codable, Equatable, Hashable, Sendable {
 
     private enum CodingKeys: String, CodingKey {
         case cell, activation, vocabularySize, hiddenSize, layerCount, dropout, recurrentDropout, layerNorm
+        case input, labelCount, valueWidth, head, pooling, outputSize
     }
 
     /// `layerNorm` and `recurrentDropout` are absent from checkpoints written before they existed: off.
@@ -94,6 +110,12 @@ public struct ModelConfig: Codable, Equatable, Hashable, Sendable {
         dropout = try c.decode(Float.self, forKey: .dropout)
         recurrentDropout = try c.decodeIfPresent(Float.self, forKey: .recurrentDropout) ?? 0
         layerNorm = try c.decodeIfPresent(Bool.self, forKey: .layerNorm) ?? false
+        input = try c.decodeIfPresent(InputEncoding.Kind.self, forKey: .input) ?? .oneHot
+        labelCount = try c.decodeIfPresent(Int.self, forKey: .labelCount) ?? 0
+        valueWidth = try c.decodeIfPresent(Int.self, forKey: .valueWidth) ?? 0
+        head = try c.decodeIfPresent(HeadDescription.Kind.self, forKey: .head) ?? .nextCharacter
+        pooling = try c.decodeIfPresent(HeadDescription.Pooling.self, forKey: .pooling) ?? .last
+        outputSize = try c.decodeIfPresent(Int.self, forKey: .outputSize) ?? 0
     }
 
     /// Writes `layerNorm` and `recurrentDropout` only when on, so that every other
@@ -108,6 +130,16 @@ public struct ModelConfig: Codable, Equatable, Hashable, Sendable {
         try c.encode(dropout, forKey: .dropout)
         if recurrentDropout != 0 { try c.encode(recurrentDropout, forKey: .recurrentDropout) }
         if layerNorm { try c.encode(layerNorm, forKey: .layerNorm) }
+        if input != .oneHot || labelCount != 0 || valueWidth != 0 {
+            try c.encode(input, forKey: .input)
+            try c.encode(labelCount, forKey: .labelCount)
+            try c.encode(valueWidth, forKey: .valueWidth)
+        }
+        if head != .nextCharacter || outputSize != 0 {
+            try c.encode(head, forKey: .head)
+            try c.encode(pooling, forKey: .pooling)
+            try c.encode(outputSize, forKey: .outputSize)
+        }
     }
 
     /// The model with the training-only dropouts at 0: what fixes its parameters and forward computation.
@@ -120,7 +152,7 @@ public struct ModelConfig: Codable, Equatable, Hashable, Sendable {
 
     /// A one-line error for a config no model can have, or nil when it is valid.
     public var problem: String? {
-        if vocabularySize < 1 { return "vocabulary size must be at least 1 (got \(vocabularySize))" }
+        if let problem = partsProblem { return problem }
         if hiddenSize < 1 { return "hidden size must be at least 1 (got \(hiddenSize))" }
         if layerCount < 1 { return "layer count must be at least 1 (got \(layerCount))" }
         if !(dropout >= 0 && dropout < 1) { return "dropout must be in [0, 1) (got \(dropout))" }
@@ -139,7 +171,34 @@ public struct ModelConfig: Codable, Equatable, Hashable, Sendable {
     /// Whether V, H and L are within the bounds under which `parameterCount`
     /// (a `ParameterLayout` of at most 1024 layers, products below 2^50) is
     /// cheap and cannot overflow; a config from a file is checked against them first.
-    public var sizesAreBounded: Bool { vocabularySize <= 1 << 24 && hiddenSize <= 1 << 16 && layerCount <= 1024 }
+    public var sizesAreBounded: Bool {
+        vocabularySize <= 1 << 24 && hiddenSize <= 1 << 16 && layerCount <= 1024
+            && labelCount <= 1 << 20 && valueWidth <= 1 << 20 && outputSize <= 1 << 24
+    }
+
+    /// The input and head kinds' own sizes, and whether they make a model together.
+    private var partsProblem: String? {
+        switch input {
+        case .oneHot, .oneHotAndLabel:
+            if vocabularySize < 1 { return "vocabulary size must be at least 1 (got \(vocabularySize))" }
+        case .dense:
+            if vocabularySize != 0 { return "a dense input has no vocabulary (got V = \(vocabularySize))" }
+            if valueWidth < 1 { return "a dense input needs at least 1 value per step (got \(valueWidth))" }
+        }
+        if input == .oneHotAndLabel && labelCount < 1 { return "a label-conditioned input needs at least 1 label (got \(labelCount))" }
+        if input != .oneHotAndLabel && labelCount != 0 { return "a \(input.rawValue) input carries no labels (got \(labelCount))" }
+        if input != .dense && valueWidth != 0 { return "a \(input.rawValue) input has no value width (got \(valueWidth))" }
+        switch head {
+        case .nextCharacter:
+            if !input.readsTokens { return "a next-character head needs characters as input, not \(input.rawValue) values" }
+            if outputSize != 0 { return "a next-character head predicts the V characters; it has no output size of its own" }
+        case .classifier:
+            if outputSize < 2 { return "a classifier needs at least 2 classes (got \(outputSize))" }
+        case .regression:
+            if outputSize < 1 { return "a regression head needs at least 1 output (got \(outputSize))" }
+        }
+        return nil
+    }
 
     /// Total number of parameters (all tensors of `ParameterLayout`: the one formula).
     public var parameterCount: Int { ParameterLayout(config: self).totalCount }

@@ -8,12 +8,17 @@ import Foundation
 ///      "input":{"kind":"one_hot","vocabulary_size":65},
 ///      "stack":{"activation":"tanh","cell":"lstm","dropout":0,"hidden_size":128,"layer_norm":false,"layers":2,"recurrent_dropout":0}}
 ///
-/// The engine computes with `ModelConfig`, its flat view of today's one shape
-/// (one-hot in, a stack, next-character softmax out): `ModelConfig.modelDescription`
-/// and `ModelConfig(_:)` convert between the two, losing nothing. A part that
-/// gains a second kind (a conditioned input, a classifier head) is then what
-/// the engine must learn to build; until it can, no such kind exists here, so
-/// no description names a model it cannot run.
+/// The engine computes with `ModelConfig`, its flat view of the three parts:
+/// `ModelConfig.modelDescription` and `ModelConfig(_:)` convert between the
+/// two, losing nothing. Every kind a description can name is one the engine
+/// builds (`StackedRNN`), so no description names a model it cannot run.
+///
+/// The shapes the parts make (DESIGN.md, "Where the engine goes next"):
+///
+///     one_hot           + stack + next_character   sequence to sequence (generation)
+///     one_hot_and_label + stack + next_character   vector to sequence (generation from a label)
+///     one_hot           + stack + classifier       sequence to vector (classify a text)
+///     dense             + stack + regression       a time-series forecast
 public struct ModelDescription: Codable, Hashable, Sendable {
     public var input: InputEncoding
     public var stack: StackDescription
@@ -28,12 +33,16 @@ public struct ModelDescription: Codable, Hashable, Sendable {
     /// A one-line error for a description of no model, or nil. Sizes are checked
     /// before anything is computed from them (a description may come from a file).
     public var problem: String? {
-        switch head.kind {
-        case .nextCharacter where head.outputSize != input.vocabularySize:
+        if head.kind == .nextCharacter && head.outputSize != input.vocabularySize {
             return "the next-character head predicts the input's \(input.vocabularySize) characters, not \(head.outputSize)"
-        case .nextCharacter:
-            break
         }
+        if head.kind.readsEveryStep == (head.pooling != nil) {
+            return head.pooling == nil ? "a \(head.kind.rawValue) head needs a pooling (last or mean)"
+                                       : "a \(head.kind.rawValue) head reads every step and takes no pooling"
+        }
+        if input.kind != .oneHotAndLabel && input.labelCount != 0 { return "a \(input.kind.rawValue) input carries no labels" }
+        if input.kind != .dense && input.valueWidth != 0 { return "a \(input.kind.rawValue) input has no value width" }
+        if input.kind == .dense && input.vocabularySize != 0 { return "a dense input has no vocabulary" }
         return ModelConfig(self).problem
     }
 

@@ -5,16 +5,16 @@
 /// optimizer step and checkpoint I/O are each one loop over one array.
 ///
 /// Each layer's tensors are the ones its cell declares (`RecurrentCell.tensors`),
-/// named `rnn.{name}_l{k}`, followed by an `nn.Linear(H, V)` head. For the
+/// named `rnn.{name}_l{k}`, followed by an `nn.Linear(H, O)` head. For the
 /// RNN, LSTM and GRU these are PyTorch's `nn.RNN` / `nn.LSTM` / `nn.GRU`
-/// (`input_size = V`):
+/// (`input_size` = layer 0's input width: V, V + C with a label, or D):
 ///
-///     rnn.weight_ih_l{k}  (G·H, In)   In = V for k = 0, else H
+///     rnn.weight_ih_l{k}  (G·H, In)   In = the input width for k = 0, else H
 ///     rnn.weight_hh_l{k}  (G·H, H)
 ///     rnn.bias_ih_l{k}    (G·H)
 ///     rnn.bias_hh_l{k}    (G·H)
-///     head.weight         (V, H)
-///     head.bias           (V)
+///     head.weight         (O, H)   O = V for the next character, K classes, or the values forecast
+///     head.bias           (O)
 ///
 /// Every tensor is row-major, exactly as PyTorch stores it.
 public struct ParameterLayout: Equatable, Sendable {
@@ -38,7 +38,7 @@ public struct ParameterLayout: Equatable, Sendable {
 
     /// The layout of `config` with the layers made of `cell` (tests give cells of their own).
     init(config: ModelConfig, cell: any RecurrentCell) {
-        let h = config.hiddenSize, v = config.vocabularySize
+        let h = config.hiddenSize, input = config.inputWidth, o = config.outputWidth
         var entries: [Entry] = []
         var offset = 0
         func add(_ name: String, _ shape: [Int]) {
@@ -47,12 +47,12 @@ public struct ParameterLayout: Equatable, Sendable {
         }
         var perLayer = 0
         for k in 0..<config.layerCount {
-            let tensors = cell.tensors(inputSize: k == 0 ? v : h, hiddenSize: h)
+            let tensors = cell.tensors(inputSize: k == 0 ? input : h, hiddenSize: h)
             for t in tensors { add("rnn.\(t.name)_l\(k)", t.shape) }
             perLayer = tensors.count
         }
-        add("head.weight", [v, h])
-        add("head.bias", [v])
+        add("head.weight", [o, h])
+        add("head.bias", [o])
         self.entries = entries
         self.totalCount = offset
         self.tensorsPerLayer = perLayer

@@ -31,23 +31,46 @@ enum SoftmaxCrossEntropy {
         losses: UnsafeMutablePointer<Double>, // (N) out, rows `rows`
         dLogits: UnsafeMutablePointer<Float>  // (N, V) out, rows `rows`
     ) {
-        let invN = 1 / Float(n)
+        lossAndGradient(logits: logits, targets: targets, rows: rows, scale: 1 / Float(n), rowWeights: nil, classes: v,
+                        losses: losses, dLogits: dLogits)
+    }
+
+    /// The general form: row n's loss is w_n · (log Σ exp(x) − x_target) and its
+    /// gradient w_n · scale · (softmax − onehot(target)), w_n = rowWeights[n]
+    /// (1 when nil). A target below 0 marks a row without one (padding): its
+    /// loss and gradient are 0. The caller's mean is Σ losses · scale, with
+    /// scale = 1 / (the count of rows with targets, or Σ w_n): PyTorch's
+    /// `cross_entropy(weight=…, ignore_index=-1)` with mean reduction.
+    static func lossAndGradient(
+        logits: UnsafePointer<Float>,         // (N, V)
+        targets: UnsafePointer<Int32>,        // (N), −1 = no target
+        rows: Range<Int>, scale: Float, rowWeights: UnsafePointer<Float>?, classes v: Int,
+        losses: UnsafeMutablePointer<Double>, // (N) out, rows `rows`
+        dLogits: UnsafeMutablePointer<Float>  // (N, V) out, rows `rows`
+    ) {
         for row in rows {
             let x = logits + row * v, d = dLogits + row * v
+            let target = Int(targets[row])
+            guard target >= 0 else {
+                losses[row] = 0
+                d.update(repeating: 0, count: v)
+                continue
+            }
+            assert(target < v, "target id \(target) outside 0..<\(v)")
+            let weight = rowWeights?[row] ?? 1, rowScale = weight * scale
             let maximum = rowMaximum(x, v)
             var j = 0
             while j + V.scalarCount <= v { Elementwise.exp(V(loading: x + j) - maximum).store(to: d + j); j += V.scalarCount }
             while j < v { d[j] = Elementwise.exp(x[j] - maximum); j += 1 }
             var sum = 0.0
             for j in 0..<v { sum += Double(d[j]) }
-            let target = Int(targets[row])
-            assert(target >= 0 && target < v, "target id \(target) outside 0..<\(v)")
-            losses[row] = log(sum) + Double(maximum) - Double(x[target])
-            let scale = Float(1 / sum) * invN
+            let loss = log(sum) + Double(maximum) - Double(x[target])
+            losses[row] = rowWeights == nil ? loss : Double(weight) * loss
+            let factor = Float(1 / sum) * rowScale
             j = 0
-            while j + V.scalarCount <= v { (V(loading: d + j) * scale).store(to: d + j); j += V.scalarCount }
-            while j < v { d[j] *= scale; j += 1 }
-            d[target] -= invN
+            while j + V.scalarCount <= v { (V(loading: d + j) * factor).store(to: d + j); j += V.scalarCount }
+            while j < v { d[j] *= factor; j += 1 }
+            d[target] -= rowScale
         }
     }
 

@@ -84,11 +84,11 @@ public final class StackedRNN {
         let tensors: [Int]
     }
     let layerOffsets: [LayerOffsets]
-    let headWeightOffset: Int                  // (V, H)
-    let headBiasOffset: Int                    // (V)
+    let headWeightOffset: Int                  // (O, H)
+    let headBiasOffset: Int                    // (O)
 
     /// The shape and mode of the last forward, for backward and the accessors.
-    struct Window { let batchSize: Int, sequenceLength: Int, dropout: Bool, recurrentDropout: Bool }
+    struct Window { let batchSize: Int, sequenceLength: Int, dropout: Bool, recurrentDropout: Bool, hasTargets: Bool }
     var workspace: Workspace?
     var window: Window?
     var hasGradient = false
@@ -113,7 +113,7 @@ public final class StackedRNN {
         self.layout = layout
         parameters = [Float](repeating: 0, count: layout.totalCount)
         gradients = [Float](repeating: 0, count: layout.totalCount)
-        let declared = cell.tensors(inputSize: config.vocabularySize, hiddenSize: config.hiddenSize)
+        let declared = cell.tensors(inputSize: config.inputWidth, hiddenSize: config.hiddenSize)
         func index(_ role: CellTensor.Role) -> Int {
             guard let i = declared.firstIndex(where: { $0.role == role }) else {
                 preconditionFailure("StackedRNN: the \(cell.name) cell declares no tensor of role \(role)")
@@ -138,39 +138,47 @@ public final class StackedRNN {
 
     // MARK: - Forward
 
-    /// Runs a (B, T) window (row-major b*T + t) from `state` (in: initial, out: final hidden state, for truncated BPTT).
-    /// Returns the mean cross-entropy (nats/char) over the B·T targets. Caches what backward needs.
+    /// Runs a (B, T) window of next-character training (row-major b*T + t) from `state`
+    /// (in: initial, out: final hidden state, for truncated BPTT): `forward(_:targets:…)`
+    /// with every step real. Returns the mean cross-entropy (nats/char) over the B·T targets.
+    public func forward(inputs: UnsafeBufferPointer<Int32>, targets: UnsafeBufferPointer<Int32>,
+                        batchSize: Int, sequenceLength: Int, state: inout RecurrentState,
+                        training: Bool, rng: inout SplitMix64) -> Float {
+        forward(WindowInputs(tokens: inputs), targets: .nextTokens(targets), batchSize: batchSize,
+                sequenceLength: sequenceLength, state: &state, training: training, rng: &rng)
+    }
+
+    /// Runs a (B, T) window from `state` (in: initial, out: the state after step T) and
+    /// returns its loss (WindowInputs.swift, WindowTargets): nats per character or per
+    /// sequence, or the mean squared error. Caches what backward needs.
     ///
     /// - training: applies dropout (config.dropout > 0) and recurrent dropout
     ///   (config.recurrentDropout > 0), drawing the masks from `rng`: per layer
     ///   its input's mask (N·H draws, layers ≥ 1), then its recurrent mask (B·H),
-    ///   then the head's input mask. `rng` is not used otherwise.
-    /// - Token ids (inputs and targets) are trusted: the trainer validated them
+    ///   then the head's input mask (N·H, or B·H for a vector head). `rng` is not used otherwise.
+    /// - Token ids (inputs and targets) are trusted: the caller validated them
     ///   against the vocabulary. They are checked in debug builds only; an id
-    ///   outside 0..<V in a release build reads outside the weights.
-    /// - Shapes are checked (preconditions): counts equal B·T, `state` fits (L, B, H).
-    public func forward(inputs: UnsafeBufferPointer<Int32>, targets: UnsafeBufferPointer<Int32>,
-                        batchSize: Int, sequenceLength: Int, state: inout RecurrentState,
-                        training: Bool, rng: inout SplitMix64) -> Float {
+    ///   outside 0..<V in a release build reads outside the weights. Labels,
+    ///   lengths and classes (B values each) are checked always.
+    /// - Shapes are checked (preconditions): counts fit B and T, `state` fits (L, B, H),
+    ///   the buffers and the targets' case are the ones the model's kinds need.
+    public func forward(_ feed: WindowInputs, targets: WindowTargets, batchSize: Int, sequenceLength: Int,
+                        state: inout RecurrentState, training: Bool, rng: inout SplitMix64) -> Float {
         let b = batchSize, t = sequenceLength, n = b * t
-        let l = config.layerCount, h = config.hiddenSize, gh = cell.gateCount * h, v = config.vocabularySize
+        let l = config.layerCount, h = config.hiddenSize, gh = cell.gateCount * h
         let bh = b * h, carriesCellState = cell.carriesCellState
         precondition(b >= 1 && t >= 1, "forward: batch size and sequence length must be at least 1 (got \(b), \(t))")
-        precondition(inputs.count == n && targets.count == n, "forward: expected B·T = \(n) inputs and targets, got \(inputs.count), \(targets.count)")
         precondition(state.batchSize == b, "forward: state batch size \(state.batchSize) ≠ window batch size \(b)")
         if let problem = state.problem(for: config) { preconditionFailure("forward: \(problem)") }
         precondition(parameters.count == layout.totalCount, "forward: parameters has \(parameters.count) values, layout \(layout.totalCount)")
 
         let ws = workspace(batchSize: b, sequenceLength: t)
-        for row in 0..<b {
-            for step in 0..<t {
-                ws.tokens.base[step * b + row] = inputs[row * t + step]
-                ws.targets.base[step * b + row] = targets[row * t + step]
-            }
-        }
+        load(feed, batchSize: b, sequenceLength: t, into: ws)
+        let hasTargets = load(targets, batchSize: b, sequenceLength: t, into: ws)
         let dropout = training && config.dropout > 0
         let recurrentDropout = training && config.recurrentDropout > 0
-        window = Window(batchSize: b, sequenceLength: t, dropout: dropout, recurrentDropout: recurrentDropout)
+        window = Window(batchSize: b, sequenceLength: t, dropout: dropout, recurrentDropout: recurrentDropout,
+                        hasTargets: hasTargets)
         hasGradient = false
 
         let parts = recurrenceParts(batchSize: b)
@@ -186,19 +194,7 @@ public final class StackedRNN {
                 // Input side of all T steps: x·W_ihᵀ + b_ih.
                 let gates = ws.gates[layer].base                                     // (T, B, G·H)
                 if layer == 0 {
-                    let wt = ws.inputWeightT.base, tokens = ws.tokens.base           // (V, G·H), (T, B)
-                    BLAS.transpose(p + o.weightIH, rows: gh, columns: v, into: wt)
-                    let pieces = Parallel.parts(for: n, minimum: 256), bias = o.biasIH.map { p + $0 }
-                    Parallel.forEach(pieces) { q in
-                        let r = Parallel.range(q, of: pieces, count: n)
-                        if let bias {
-                            OneHot.gatherRows(tokens: tokens + r.lowerBound, count: r.count, table: wt, width: gh,
-                                              vocabularySize: v, bias: bias, out: gates + r.lowerBound * gh, ldo: gh)
-                        } else {
-                            OneHot.gatherRows(tokens: tokens + r.lowerBound, count: r.count, table: wt, width: gh,
-                                              vocabularySize: v, out: gates + r.lowerBound * gh, ldo: gh)
-                        }
-                    }
+                    inputProducts(ws, p, rows: n, into: gates)
                 } else {
                     let x = input(of: layer, ws, batchSize: b, rows: n, dropout: dropout, rng: &rng)   // (T, B, H)
                     Self.linear(x, rows: n, inputs: h, weight: p + o.weightIH, bias: o.biasIH.map { p + $0 }, outputs: gh, out: gates)
@@ -221,20 +217,118 @@ public final class StackedRNN {
                     state.c.withUnsafeMutableBufferPointer { ($0.baseAddress! + layer * bh).update(from: ws.cell[layer].base + t * bh, count: bh) }
                 }
             }
-            // Head: logits = x·W_headᵀ + b_head.
-            let x = input(of: l, ws, batchSize: b, rows: n, dropout: dropout, rng: &rng)      // (T, B, H)
-            Self.linear(x, rows: n, inputs: h, weight: p + headWeightOffset, bias: p + headBiasOffset, outputs: v, out: ws.logits.base)
+            headForward(ws, p, batchSize: b, rows: n, dropout: dropout, rng: &rng)
         }
-        // The loss, and already its gradient (backward needs the same softmax).
-        let logits = ws.logits.base, targets = ws.targets.base, losses = ws.rowLosses.base, dLogits = ws.dLogits.base
+        return hasTargets ? headLoss(ws, batchSize: b, rows: n) : 0
+    }
+
+    /// Copies a window's inputs time-major into the workspace: ids (0 past a
+    /// row's end), label columns, values, lengths.
+    private func load(_ input: WindowInputs, batchSize b: Int, sequenceLength t: Int, into ws: Workspace) {
+        let n = b * t
+        if let lengths = input.lengths {
+            precondition(lengths.count == b, "forward: expected B = \(b) lengths, got \(lengths.count)")
+            for row in 0..<b {
+                precondition(lengths[row] >= 1 && Int(lengths[row]) <= t, "forward: length \(lengths[row]) of row \(row) outside 1...\(t)")
+                ws.lengths[row] = Int(lengths[row])
+            }
+        } else {
+            for row in 0..<b { ws.lengths[row] = t }
+        }
+        if config.input.readsTokens {
+            guard let tokens = input.tokens else { preconditionFailure("forward: a \(config.input.rawValue) model reads tokens") }
+            precondition(tokens.count == n, "forward: expected B·T = \(n) tokens, got \(tokens.count)")
+            for row in 0..<b {
+                let length = ws.lengths[row]
+                for step in 0..<t { ws.tokens.base[step * b + row] = step < length ? tokens[row * t + step] : 0 }
+            }
+        } else {
+            precondition(input.tokens == nil, "forward: a dense model reads values, not tokens")
+        }
+        if config.input == .oneHotAndLabel {
+            guard let labels = input.labels else { preconditionFailure("forward: a label-conditioned model needs B labels") }
+            precondition(labels.count == b, "forward: expected B = \(b) labels, got \(labels.count)")
+            for row in 0..<b {
+                precondition(labels[row] >= 0 && Int(labels[row]) < config.labelCount,
+                             "forward: label \(labels[row]) of row \(row) outside 0..<\(config.labelCount)")
+                let column = Int32(config.vocabularySize) + labels[row]
+                for step in 0..<t { ws.labelTokens.base[step * b + row] = column }
+            }
+        } else {
+            precondition(input.labels == nil, "forward: a \(config.input.rawValue) model takes no labels")
+        }
+        if config.input == .dense {
+            let d = config.valueWidth
+            guard let values = input.values else { preconditionFailure("forward: a dense model reads values") }
+            precondition(values.count == n * d, "forward: expected B·T·D = \(n * d) values, got \(values.count)")
+            for row in 0..<b {
+                for step in 0..<t {
+                    (ws.values.base + (step * b + row) * d).update(from: values.baseAddress! + (row * t + step) * d, count: d)
+                }
+            }
+        } else {
+            precondition(input.values == nil, "forward: a \(config.input.rawValue) model reads no values")
+        }
+    }
+
+    /// Copies a window's targets into the workspace; false for `.none`.
+    private func load(_ targets: WindowTargets, batchSize b: Int, sequenceLength t: Int, into ws: Workspace) -> Bool {
+        let n = b * t
+        switch (targets, config.head) {
+        case (.none, _):
+            return false
+        case (.nextTokens(let ids), .nextCharacter):
+            precondition(ids.count == n, "forward: expected B·T = \(n) targets, got \(ids.count)")
+            for row in 0..<b {
+                let length = ws.lengths[row]
+                for step in 0..<t { ws.targets.base[step * b + row] = step < length ? ids[row * t + step] : -1 }
+            }
+        case (.classes(let classes, let weights), .classifier):
+            let k = config.outputSize
+            precondition(classes.count == b, "forward: expected B = \(b) classes, got \(classes.count)")
+            precondition(weights == nil || weights!.count == k, "forward: expected K = \(k) class weights, got \(weights!.count)")
+            for row in 0..<b {
+                precondition(classes[row] >= 0 && Int(classes[row]) < k, "forward: class \(classes[row]) of row \(row) outside 0..<\(k)")
+                ws.targets.base[row] = classes[row]
+                ws.rowWeights.base[row] = weights?[Int(classes[row])] ?? 1
+            }
+        case (.values(let values), .regression):
+            let count = b * config.outputSize
+            precondition(values.count == count, "forward: expected B·O = \(count) target values, got \(values.count)")
+            ws.targetValues.base.update(from: values.baseAddress!, count: count)
+        default:
+            preconditionFailure("forward: targets \(targets) do not fit a \(config.head.rawValue) head")
+        }
+        return true
+    }
+
+    /// Layer 0's input side of all N rows: a gather of W_ih's columns for the
+    /// ids (and an added one for each row's label), or one GEMM over dense values.
+    private func inputProducts(_ ws: Workspace, _ p: UnsafePointer<Float>, rows n: Int, into gates: UnsafeMutablePointer<Float>) {
+        let o = layerOffsets[0], gh = cell.gateCount * config.hiddenSize, width = config.inputWidth
+        let bias = o.biasIH.map { p + $0 }
+        guard config.input.readsTokens else {
+            Self.linear(ws.values.base, rows: n, inputs: width, weight: p + o.weightIH, bias: bias, outputs: gh, out: gates)
+            return
+        }
+        let wt = ws.inputWeightT.base, tokens = ws.tokens.base                       // (In, G·H), (T, B)
+        let labels = config.input == .oneHotAndLabel ? ws.labelTokens.base : nil     // (T, B) V + label
+        BLAS.transpose(p + o.weightIH, rows: gh, columns: width, into: wt)
         let pieces = Parallel.parts(for: n, minimum: 256)
         Parallel.forEach(pieces) { q in
-            SoftmaxCrossEntropy.lossAndGradient(logits: logits, targets: targets, rows: Parallel.range(q, of: pieces, count: n),
-                                                totalRows: n, classes: v, losses: losses, dLogits: dLogits)
+            let r = Parallel.range(q, of: pieces, count: n), out = gates + r.lowerBound * gh
+            if let bias {
+                OneHot.gatherRows(tokens: tokens + r.lowerBound, count: r.count, table: wt, width: gh,
+                                  vocabularySize: width, bias: bias, out: out, ldo: gh)
+            } else {
+                OneHot.gatherRows(tokens: tokens + r.lowerBound, count: r.count, table: wt, width: gh,
+                                  vocabularySize: width, out: out, ldo: gh)
+            }
+            if let labels {
+                OneHot.addRows(tokens: labels + r.lowerBound, count: r.count, table: wt, width: gh,
+                               vocabularySize: width, out: out, ldo: gh)
+            }
         }
-        var total = 0.0
-        for row in 0..<n { total += losses[row] }
-        return Float(total / Double(n))
     }
 
     /// How many row ranges the recurrence of a B-row window is cut into: one per
@@ -258,7 +352,7 @@ public final class StackedRNN {
 
     /// The input of layer k (k = L: of the head): the outputs of layer k − 1,
     /// through a fresh dropout mask when `dropout`.
-    private func input(of k: Int, _ ws: Workspace, batchSize b: Int, rows n: Int, dropout: Bool,
+    func input(of k: Int, _ ws: Workspace, batchSize b: Int, rows n: Int, dropout: Bool,
                        rng: inout SplitMix64) -> UnsafeMutablePointer<Float> {
         let below = ws.hidden[k - 1].base + b * config.hiddenSize                    // (T, B, H) slots 1...T
         guard dropout else { return below }
@@ -269,7 +363,7 @@ public final class StackedRNN {
     }
 
     /// The input of layer k (or the head) as the last forward used it.
-    private func cachedInput(of k: Int, _ ws: Workspace, batchSize b: Int, dropout: Bool) -> UnsafeMutablePointer<Float> {
+    func cachedInput(of k: Int, _ ws: Workspace, batchSize b: Int, dropout: Bool) -> UnsafeMutablePointer<Float> {
         dropout ? ws.dropped[k].base : ws.hidden[k - 1].base + b * config.hiddenSize
     }
 
@@ -315,25 +409,18 @@ public final class StackedRNN {
         guard let win = window, let ws = workspace else { preconditionFailure("backward() called before forward()") }
         precondition(gradients.count == layout.totalCount, "backward: gradients has \(gradients.count) values, layout \(layout.totalCount)")
         let b = win.batchSize, t = win.sequenceLength, n = b * t
-        let l = config.layerCount, h = config.hiddenSize, gh = cell.gateCount * h, v = config.vocabularySize
+        let l = config.layerCount, h = config.hiddenSize, gh = cell.gateCount * h, width = config.inputWidth
         let bh = b * h
         let (sumWidth, sumTargets) = gradientSums
         let dHidden = ws.dHidden.base                                                // (T, B, H)
         precondition(!hasGradient, "backward() called twice after one forward(): the first consumed the cached gates")
+        precondition(win.hasTargets, "backward() after a forward without targets")
 
         let parts = recurrenceParts(batchSize: b)
         parameters.withUnsafeBufferPointer { pb in
             gradients.withUnsafeMutableBufferPointer { gb in
                 let p = pb.baseAddress!, g = gb.baseAddress!
-                // Head: dLogits (from forward), then dW_head += dLogitsᵀ·x, db_head += Σ dLogits, dx = dLogits·W_head.
-                let dLogits = ws.dLogits.base                                        // (T, B, V)
-                let headInput = cachedInput(of: l, ws, batchSize: b, dropout: win.dropout)  // (T, B, H)
-                BLAS.parallelSGEMM(.transposed, .none, m: v, n: h, k: n, a: dLogits, lda: v, b: headInput, ldb: h,
-                                   beta: 1, c: g + headWeightOffset, ldc: h)
-                Self.addColumnSums(of: dLogits, rows: n, columns: v, into: g + headBiasOffset)
-                BLAS.parallelSGEMM(.none, .none, m: n, n: h, k: v, a: dLogits, lda: v, b: p + headWeightOffset, ldb: h,
-                                   beta: 0, c: dHidden, ldc: h)
-                if win.dropout { Elementwise.multiply(dHidden, by: ws.masks[l].base, count: n * h) }
+                headBackward(ws, p, g, win)                                          // dHidden (T, B, H)
 
                 for layer in stride(from: l - 1, through: 0, by: -1) {
                     let o = layerOffsets[layer]
@@ -373,16 +460,25 @@ public final class StackedRNN {
                         BLAS.parallelSGEMM(.transposed, .none, m: gh, n: h, k: n, a: dGatesH, lda: gh, b: hPrev, ldb: h,
                                            beta: 1, c: g + weightHH, ldc: h)
                     }
-                    if layer == 0 {
-                        // dW_ih[:, token] += dGates row: scattered into rows of the transposed table, then added back.
-                        let dwt = ws.dInputWeightT.base, tokens = ws.tokens.base      // (V, G·H)
-                        dwt.update(repeating: 0, count: v * gh)
+                    if layer == 0 && !config.input.readsTokens {
+                        // dW_ih += dGatesᵀ·x over the dense values (T, B, D); no dx.
+                        BLAS.parallelSGEMM(.transposed, .none, m: gh, n: width, k: n, a: dGatesX, lda: gh, b: ws.values.base,
+                                           ldb: width, beta: 1, c: g + o.weightIH, ldc: width)
+                    } else if layer == 0 {
+                        // dW_ih[:, token] += dGates row (and [:, V + label]): scattered into rows of the transposed table, then added back.
+                        let dwt = ws.dInputWeightT.base, tokens = ws.tokens.base      // (In, G·H)
+                        let labels = config.input == .oneHotAndLabel ? ws.labelTokens.base : nil
+                        dwt.update(repeating: 0, count: width * gh)
                         let pieces = Parallel.parts(for: gh, minimum: 64)
                         Parallel.forEach(pieces) { q in
                             let c = Parallel.range(q, of: pieces, count: gh, alignment: 16)
                             OneHot.scatterAddRows(tokens: tokens, count: n, gradient: dGatesX, ldd: gh,
-                                                  into: dwt, width: gh, vocabularySize: v, columns: c)
-                            OneHot.addTransposed(dwt, width: gh, vocabularySize: v, into: g + o.weightIH, rows: c)
+                                                  into: dwt, width: gh, vocabularySize: width, columns: c)
+                            if let labels {
+                                OneHot.scatterAddRows(tokens: labels, count: n, gradient: dGatesX, ldd: gh,
+                                                      into: dwt, width: gh, vocabularySize: width, columns: c)
+                            }
+                            OneHot.addTransposed(dwt, width: gh, vocabularySize: width, into: g + o.weightIH, rows: c)
                         }
                     } else {
                         let x = cachedInput(of: layer, ws, batchSize: b, dropout: win.dropout)  // (T, B, H)
@@ -421,7 +517,8 @@ public final class StackedRNN {
     /// (the prediction of targets[batch·T + time]).
     public func logits(batch: Int, time: Int) -> [Float] {
         let (ws, b) = checkedPosition(batch: batch, time: time)
-        let v = config.vocabularySize, row = time * b + batch
+        precondition(config.head.readsEveryStep, "logits(batch:time:): a \(config.head.rawValue) head has one output per row (headOutputs(batch:))")
+        let v = config.outputWidth, row = time * b + batch
         return ws.logits.array(row * v ..< (row + 1) * v)
     }
 
@@ -469,9 +566,21 @@ public final class StackedRNN {
     /// dropout. The products read transposed copies of the weights made on
     /// the first call after `parameters` changed (`StepWeights`). The token is
     /// checked (precondition) since a sampler's prime comes from outside.
-    public func step(token: Int32, state: inout RecurrentState, logits: UnsafeMutableBufferPointer<Float>) {
+    ///
+    /// A label-conditioned model takes the sequence's `label` at every step (its
+    /// row of the same table is added); the others take none. Only models with a
+    /// next-character head step.
+    public func step(token: Int32, label: Int32? = nil, state: inout RecurrentState, logits: UnsafeMutableBufferPointer<Float>) {
         let l = config.layerCount, h = config.hiddenSize, gh = cell.gateCount * h, v = config.vocabularySize
+        precondition(config.head == .nextCharacter, "step: a \(config.head.rawValue) head does not generate")
         precondition(token >= 0 && Int(token) < v, "step: token id \(token) outside 0..<\(v)")
+        if config.input == .oneHotAndLabel {
+            guard let label, label >= 0, Int(label) < config.labelCount else {
+                preconditionFailure("step: a label-conditioned model needs a label in 0..<\(config.labelCount) (got \(label.map(String.init) ?? "none"))")
+            }
+        } else {
+            precondition(label == nil, "step: a \(config.input.rawValue) model takes no label")
+        }
         precondition(state.batchSize == 1, "step: state batch size must be 1 (got \(state.batchSize))")
         if let problem = state.problem(for: config) { preconditionFailure("step: \(problem)") }
         precondition(logits.count >= v, "step: logits buffer holds \(logits.count) values, needs V = \(v)")
@@ -493,6 +602,10 @@ public final class StackedRNN {
                             for j in 0..<gh { gates[j] = row[j] + p[bias + j] }
                         } else {
                             gates.update(from: row, count: gh)
+                        }
+                        if let label {  // the label's column, after the V characters'
+                            let labelRow = weights.inputTable.base + (v + Int(label)) * gh
+                            for j in 0..<gh { gates[j] += labelRow[j] }
                         }
                     } else {
                         if let bias = o.biasIH { gates.update(from: p + bias, count: gh) } else { gates.update(repeating: 0, count: gh) }
@@ -553,7 +666,7 @@ public final class StackedRNN {
     public func trainingFLOPs(batchSize: Int, sequenceLength: Int) -> Double {
         let n = Double(batchSize * sequenceLength), h = Double(config.hiddenSize)
         let gh = Double(cell.gateCount * config.hiddenSize), l = Double(config.layerCount)
-        return 6 * n * h * (gh * (2 * l - 1) + Double(config.vocabularySize))
+        return 6 * n * h * (gh * (2 * l - 1) + Double(config.outputWidth))
     }
 
     /// Bytes a model of `config` holds while it trains on (B, T) windows:

@@ -31,15 +31,21 @@ final class Workspace {
     let maskedHidden: AlignedBuffer<Float>     // (T, B, H) m ⊙ h_{t−1} of the layer being run (one for all layers: backward rewrites it)
     let recurrentGradient: AlignedBuffer<Float> // (B, H) one step's dA·W_hh before the mask
     // Head and loss.
-    let tokens: AlignedBuffer<Int32>           // (T, B) input ids, time-major
-    let targets: AlignedBuffer<Int32>          // (T, B) target ids, time-major
-    let logits: AlignedBuffer<Float>           // (T, B, V)
+    let tokens: AlignedBuffer<Int32>           // (T, B) input ids, time-major (0 past a sequence's end)
+    let labelTokens: AlignedBuffer<Int32>      // (T, B) V + each row's label: the label's column of W_ih (one_hot_and_label; else empty)
+    let values: AlignedBuffer<Float>           // (T, B, D) dense inputs, time-major (dense; else empty)
+    let targets: AlignedBuffer<Int32>          // (T, B) target ids, time-major, −1 none; a classifier's (B) classes
+    let rowWeights: AlignedBuffer<Float>       // (B) a classifier's class weight of each row
+    let targetValues: AlignedBuffer<Float>     // (B, O) a regression head's targets (else empty)
+    var lengths: [Int]                         // (B) each row's real steps
+    let pooled: AlignedBuffer<Float>           // (B, H) a vector head's input: each row's last or mean top state (else empty)
+    let logits: AlignedBuffer<Float>           // (T, B, O) per step, or (B, O) for a vector head
     let rowLosses: AlignedBuffer<Double>       // (T, B) each position's loss, summed in order
-    let inputWeightT: AlignedBuffer<Float>     // (V, G·H) layer 0's weight_ih transposed: the gather reads rows
+    let inputWeightT: AlignedBuffer<Float>     // (In, G·H) layer 0's weight_ih transposed: the gather reads rows (token inputs)
 
     // Backward.
     let dLogits: AlignedBuffer<Float>          // (T, B, V) written by forward (one softmax for loss and gradient)
-    let dInputWeightT: AlignedBuffer<Float>    // (V, G·H) layer 0's dweight_ih, scattered by rows, then transposed in
+    let dInputWeightT: AlignedBuffer<Float>    // (In, G·H) layer 0's dweight_ih, scattered by rows, then transposed in
     private var partials = AlignedBuffer<Float>(count: 0)  // (pieces, 2, G·H) bias gradients of each piece of rows
     let dHidden: AlignedBuffer<Float>          // (T, B, H) dL/dh of the layer being backpropagated
     let dGatesH: AlignedBuffer<Float>?         // (T, B, G·H) cells that keep the recurrent side apart (GRU); dGatesX (and the others' dGatesH) overwrite `gates`
@@ -48,7 +54,8 @@ final class Workspace {
 
     init(config: ModelConfig, rows n: Int, batch b: Int) {
         let cell = config.recurrentCell, own = cell.buffers(rows: n, batch: b, hiddenSize: config.hiddenSize)
-        let l = config.layerCount, h = config.hiddenSize, g = cell.gateCount, v = config.vocabularySize
+        let l = config.layerCount, h = config.hiddenSize, g = cell.gateCount, o = config.outputWidth
+        let table = config.input.readsTokens ? config.inputWidth : 0
         func buffers(_ count: Int, _ size: Int) -> [AlignedBuffer<Float>] { (0..<count).map { _ in AlignedBuffer(count: size) } }
         rowCapacity = n
         batchCapacity = b
@@ -65,12 +72,18 @@ final class Workspace {
         maskedHidden = AlignedBuffer(count: recurrentDropout ? n * h : 0)
         recurrentGradient = AlignedBuffer(count: recurrentDropout ? b * h : 0)
         tokens = AlignedBuffer(count: n)
+        labelTokens = AlignedBuffer(count: config.input == .oneHotAndLabel ? n : 0)
+        values = AlignedBuffer(count: config.input == .dense ? n * config.valueWidth : 0)
         targets = AlignedBuffer(count: n)
-        logits = AlignedBuffer(count: n * v)
+        rowWeights = AlignedBuffer(count: b)
+        targetValues = AlignedBuffer(count: config.head == .regression ? b * o : 0)
+        lengths = [Int](repeating: 0, count: b)
+        pooled = AlignedBuffer(count: config.head.readsEveryStep ? 0 : b * h)
+        logits = AlignedBuffer(count: n * o)
         rowLosses = AlignedBuffer(count: n)
-        inputWeightT = AlignedBuffer(count: v * g * h)
-        dLogits = AlignedBuffer(count: n * v)
-        dInputWeightT = AlignedBuffer(count: v * g * h)
+        inputWeightT = AlignedBuffer(count: table * g * h)
+        dLogits = AlignedBuffer(count: n * o)
+        dInputWeightT = AlignedBuffer(count: table * g * h)
         dHidden = AlignedBuffer(count: n * h)
         dGatesH = cell.keepsRecurrentSideApart ? AlignedBuffer(count: n * g * h) : nil
         dInitialH = AlignedBuffer(count: l * b * h)
@@ -82,7 +95,8 @@ final class Workspace {
     /// estimates use, kept beside the allocation it describes (a test compares them).
     static func floatCount(config: ModelConfig, rows n: Int, batch b: Int) -> Int {
         let cell = config.recurrentCell, own = cell.buffers(rows: n, batch: b, hiddenSize: config.hiddenSize)
-        let l = config.layerCount, h = config.hiddenSize, g = cell.gateCount, v = config.vocabularySize
+        let l = config.layerCount, h = config.hiddenSize, g = cell.gateCount, o = config.outputWidth
+        let table = config.input.readsTokens ? config.inputWidth : 0
         let carried = cell.carriesCellState
         var perLayer = n * g * h + (n + b) * h                 // gates, hidden
         if carried { perLayer += (n + b) * h }                 // cell
@@ -93,8 +107,13 @@ final class Workspace {
         if config.recurrentDropout > 0 { total += l * b * h + n * h + b * h }  // recurrentMasks, maskedHidden, recurrentGradient
         if cell.keepsRecurrentSideApart { total += n * g * h } // dGatesH
         total += n + n + 2 * n                                 // tokens, targets, rowLosses (Double)
-        total += 2 * n * v                                     // logits, dLogits: the vocabulary's share
-        total += 2 * v * g * h                                 // inputWeightT, dInputWeightT
+        if config.input == .oneHotAndLabel { total += n }      // labelTokens
+        if config.input == .dense { total += n * config.valueWidth }  // values
+        total += b                                             // rowWeights (lengths are Ints, not counted)
+        if config.head == .regression { total += b * o }       // targetValues
+        if !config.head.readsEveryStep { total += b * h }      // pooled
+        total += 2 * n * o                                     // logits, dLogits: the vocabulary's share
+        total += 2 * table * g * h                             // inputWeightT, dInputWeightT
         total += n * h + l * b * h + (carried ? l * b * h : 0) // dHidden, dInitialH, dInitialC
         return total
     }
@@ -103,6 +122,7 @@ final class Workspace {
     var allocatedFloats: Int {
         let lists = [gates, hidden, cell, aux, masks, dropped, recurrentMasks].joined().reduce(0) { $0 + $1.count }
         return lists + recurrentScratch.count + maskedHidden.count + recurrentGradient.count + tokens.count + targets.count + 2 * rowLosses.count
+            + labelTokens.count + values.count + rowWeights.count + targetValues.count + pooled.count
             + logits.count + dLogits.count + inputWeightT.count + dInputWeightT.count + dHidden.count
             + (dGatesH?.count ?? 0) + dInitialH.count + (dInitialC?.count ?? 0)
     }
@@ -140,8 +160,8 @@ final class StepScratch {
 /// products: a character reads each matrix once, so the layout decides the
 /// speed, and nothing may be copied per character.
 ///
-/// - inputTable: layer 0's weight_ih transposed, (V, G·H): a token's input
-///   side is one contiguous row instead of G·H strided reads.
+/// - inputTable: layer 0's weight_ih transposed, (In, G·H): a token's input
+///   side (and a label's) is one contiguous row instead of G·H strided reads.
 /// - inputProducts[k], recurrentProducts[k]: layer k's weight_ihᵀ (k ≥ 1) and
 ///   weight_hhᵀ, (H, G·H) each, packed for the kernel set in use
 ///   (`PackedMatrix`): the per-step product x·W is then the set's small-M
@@ -168,14 +188,14 @@ final class StepWeights {
 
     init(config: ModelConfig, parameters p: UnsafePointer<Float>, offsets: [StackedRNN.LayerOffsets], version: Int,
          kernels: KernelSet) {
-        let h = config.hiddenSize, gh = config.cell.gateCount * h, v = config.vocabularySize
+        let h = config.hiddenSize, gh = config.cell.gateCount * h, v = config.input.readsTokens ? config.inputWidth : 0
         self.version = version
         self.kernels = kernels
         self.offsets = offsets
         self.h = h
         self.gh = gh
-        inputTable = AlignedBuffer(count: v * gh)
-        BLAS.transpose(p + offsets[0].weightIH, rows: gh, columns: v, into: inputTable.base)
+        inputTable = AlignedBuffer(count: v * gh)                                   // (In, G·H): V characters, then C labels
+        if v > 0 { BLAS.transpose(p + offsets[0].weightIH, rows: gh, columns: v, into: inputTable.base) }
         // A layer's two matrices are packed or kept in place together, as `.both` reads them.
         let packs = h * gh <= StepWeights.copyLimit
         self.packs = packs

@@ -44,6 +44,24 @@ public enum OneHot {
         }
     }
 
+    /// out (N, M; ldo) += wt[tokens[n], :] for every row n: a second one-hot part of the
+    /// same input (a label after the character) added to what `gatherRows` wrote.
+    @inlinable
+    public static func addRows(
+        tokens: UnsafePointer<Int32>, count n: Int,
+        table wt: UnsafePointer<Float>, width m: Int, vocabularySize v: Int,
+        out: UnsafeMutablePointer<Float>, ldo: Int
+    ) {
+        for row in 0..<n {
+            let token = Int(tokens[row])
+            assert(token >= 0 && token < v, "token id \(token) outside 0..<\(v)")
+            let o = out + row * ldo, w = wt + token * m
+            var j = 0
+            while j + 8 <= m { (SIMD8(loading: o + j) + SIMD8(loading: w + j)).store(to: o + j); j += 8 }
+            while j < m { o[j] += w[j]; j += 1 }
+        }
+    }
+
     /// dwt (V, M) [tokens[n], columns] += dOut[n, columns] for every row n, in row order.
     /// Disjoint column ranges can run on different threads.
     @inlinable

@@ -210,11 +210,16 @@ private let small = ModelConfig(cell: .lstm, vocabularySize: 6, hiddenSize: 4, l
         #expect(readError(path) == .missingMetadata(path: path, key: "model"))
         try writeEdited(checkpoint, to: path) { $0.metadata["model"] = "{not json" }
         #expect(readError(path) == .invalidMetadata(path: path, key: "model", reason: "is not valid model description JSON (malformed)"))
-        // Kinds of a later charrnn (a classifier head, a conditioned input) are refused by name, not guessed at.
-        try writeEdited(checkpoint, to: path) { $0.metadata["model"] = model(head: #"{"kind":"classifier","output_size":6}"#) }
+        // Kinds of a later charrnn (an attending decoder, an image input) are refused by name, not guessed at.
+        try writeEdited(checkpoint, to: path) { $0.metadata["model"] = model(head: #"{"kind":"attention_decoder","output_size":6}"#) }
         #expect(readError(path) == .invalidMetadata(path: path, key: "model", reason: "is not valid model description JSON (bad value at \"head.kind\")"))
-        try writeEdited(checkpoint, to: path) { $0.metadata["model"] = model(input: #"{"kind":"dense","vocabulary_size":6}"#) }
+        try writeEdited(checkpoint, to: path) { $0.metadata["model"] = model(input: #"{"kind":"pixels","vocabulary_size":6}"#) }
         #expect(readError(path) == .invalidMetadata(path: path, key: "model", reason: "is not valid model description JSON (bad value at \"input.kind\")"))
+        // Known kinds that do not make a model with the rest are refused with the reason.
+        try writeEdited(checkpoint, to: path) { $0.metadata["model"] = model(head: #"{"kind":"classifier","output_size":6}"#) }
+        #expect(readError(path)?.description.hasSuffix("has an invalid model: a classifier head needs a pooling (last or mean)") == true)
+        try writeEdited(checkpoint, to: path) { $0.metadata["model"] = model(input: #"{"kind":"dense","vocabulary_size":6}"#) }
+        #expect(readError(path)?.description.contains("has an invalid model: a dense input has no vocabulary") == true)
         try writeEdited(checkpoint, to: path) { $0.metadata["model"] = model(stack: #"{"activation":"tanh","cell":"transformer","dropout":0,"hidden_size":4,"layer_norm":false,"layers":2,"recurrent_dropout":0}"#) }
         #expect(readError(path) == .invalidMetadata(path: path, key: "model", reason: "is not valid model description JSON (bad value at \"stack.cell\")"))
         try writeEdited(checkpoint, to: path) { $0.metadata["model"] = model(stack: #"{"activation":"tanh","cell":"lstm","dropout":0,"layer_norm":false,"layers":2,"recurrent_dropout":0}"#) }
