@@ -26,6 +26,8 @@ import Tokenizer
 ///     tokenizer        TokenizerSettings as JSON (keys sorted)
 ///     vocabulary_folding  only with an unknown token: `CheckpointFolding` as JSON
 ///     documents        only with document markers: `CheckpointDocuments` as JSON
+///     labels           only for a model with labels (classifier, label-conditioned input):
+///                      JSON array of the label names in id order
 ///     training.<key>   each `training` entry (iteration, epoch, rng, lr, …)
 ///
 /// Format version 1 (charrnn before the model description) held the model as
@@ -62,6 +64,9 @@ public struct Checkpoint: Equatable, Sendable {
     /// How the model's training text was cut into documents; present exactly
     /// when `vocabulary.documentMarkers` is.
     public var documents: DocumentMode?
+    /// The names of a classifier's classes or a conditioned input's labels, in id order;
+    /// present exactly when the model has labels (`Checkpoint.labelCount(of:)`).
+    public var labels: [String]?
     /// The format version of the file this checkpoint was read from; `formatVersion`
     /// for one made in memory (a write always writes `formatVersion`).
     public var fileFormatVersion: Int = Checkpoint.formatVersion
@@ -71,7 +76,7 @@ public struct Checkpoint: Equatable, Sendable {
 
     public init(config: ModelConfig, vocabulary: Vocabulary, tokenizer: TokenizerSettings, parameters: [Float],
                 training: [String: String] = [:], extraTensors: [SafeTensorsFile.Tensor] = [],
-                folding: VocabularyFolding? = nil, documents: DocumentMode? = nil) {
+                folding: VocabularyFolding? = nil, documents: DocumentMode? = nil, labels: [String]? = nil) {
         self.config = config
         self.vocabulary = vocabulary
         self.tokenizer = tokenizer
@@ -80,6 +85,28 @@ public struct Checkpoint: Equatable, Sendable {
         self.extraTensors = extraTensors
         self.folding = folding
         self.documents = documents
+        self.labels = labels
+    }
+
+    /// How many label names a model of `config` needs: its classes, or its input's labels; nil for none.
+    public static func labelCount(of config: ModelConfig) -> Int? {
+        if config.head == .classifier { return config.outputSize }
+        if config.input == .oneHotAndLabel { return config.labelCount }
+        return nil
+    }
+
+    /// A one-line problem with a list of label names for `config`, or nil.
+    static func labelsProblem(_ labels: [String]?, config: ModelConfig) -> String? {
+        switch (labels, labelCount(of: config)) {
+        case (nil, nil): return nil
+        case (nil, let k?): return "the model has \(k) labels but no label names"
+        case (_?, nil): return "label names given for a model without labels"
+        case (let names?, let k?):
+            if names.count != k { return "\(names.count) label names for a model with \(k) labels" }
+            if Set(names).count != names.count { return "the label names are not distinct" }
+            if names.contains(where: \.isEmpty) { return "a label name is empty" }
+            return nil
+        }
     }
 
     private static let metadataKeys = (format: CheckpointLayout.Metadata.format, version: CheckpointLayout.Metadata.formatVersion,
@@ -108,6 +135,7 @@ public struct Checkpoint: Equatable, Sendable {
         if (vocabulary.documentMarkers == nil) != (documents == nil) {
             throw inconsistent("a vocabulary with document markers needs its documents mode, and only such a vocabulary has one")
         }
+        if let problem = Checkpoint.labelsProblem(labels, config: config) { throw inconsistent(problem) }
         for t in extraTensors where !Checkpoint.isExtraName(t.name) {
             throw inconsistent("extra tensor \(Vocabulary.displayForm(t.name)) must be named optim.* or state.*")
         }
@@ -126,6 +154,7 @@ public struct Checkpoint: Equatable, Sendable {
         if let documents, let markers = vocabulary.documentMarkers {
             metadata[CheckpointLayout.Metadata.documents] = Checkpoint.json(CheckpointDocuments(mode: documents, markers: markers))
         }
+        if let labels { metadata[CheckpointLayout.Metadata.labels] = Checkpoint.json(labels) }
         for (key, value) in training { metadata[keys.trainingPrefix + key] = value }
 
         var tensors = layout.entries.map { e in
@@ -188,6 +217,14 @@ public struct Checkpoint: Equatable, Sendable {
             throw .vocabularySizeMismatch(path: path, vocabularyCount: vocabulary.count, configSize: config.vocabularySize)
         }
 
+        var labels: [String]? = nil
+        if metadata[CheckpointLayout.Metadata.labels] != nil {
+            labels = try decodeJSON(metadata, key: CheckpointLayout.Metadata.labels, path: path, what: "label names")
+        }
+        if let problem = labelsProblem(labels, config: config) {
+            throw .invalidMetadata(path: path, key: CheckpointLayout.Metadata.labels, reason: problem)
+        }
+
         let layout = ParameterLayout(config: config)
         var index: [String: Int] = [:]
         for (i, t) in file.tensors.enumerated() { index[t.name] = i }  // names are unique (checked by decode)
@@ -218,7 +255,8 @@ public struct Checkpoint: Equatable, Sendable {
             training[String(key.dropFirst(keys.trainingPrefix.count))] = value
         }
         var checkpoint = Checkpoint(config: config, vocabulary: vocabulary, tokenizer: tokenizer, parameters: parameters,
-                                    training: training, extraTensors: extras, folding: stored?.folding, documents: documents?.mode)
+                                    training: training, extraTensors: extras, folding: stored?.folding, documents: documents?.mode,
+                                    labels: labels)
         checkpoint.fileFormatVersion = version
         return checkpoint
     }

@@ -20,6 +20,9 @@ public enum CheckpointLayout {
         /// Only in checkpoints trained with --documents: `CheckpointDocuments` as JSON, keys sorted (the
         /// mode and the ids of the "<s>" and "</s>" entries). Absent: one continuous stream, as before.
         public static let documents = "documents"
+        /// Only in checkpoints of models with labels (a classifier's classes, a label-conditioned
+        /// input's labels): JSON array of the label names in id order. Absent: a model without labels.
+        public static let labels = "labels"
         /// `Checkpoint.training` entries are stored as `training.<key>`.
         public static let trainingPrefix = "training."
     }

@@ -27,7 +27,16 @@ public final class Sampler {
     /// `--documents lines` model the line breaks (no line holds one).
     let neverEmitted: [Int32]
 
+    /// The label every step feeds a label-conditioned model (`--label`), an id of
+    /// `checkpoint.labels`; nil for every other model. Set it before generating:
+    /// a conditioned model generates nothing without one.
+    public var label: Int32?
+
+    /// The label names of a label-conditioned model, in id order; nil for others.
+    public let labels: [String]?
+
     public init(checkpoint: Checkpoint) {
+        labels = checkpoint.config.input == .oneHotAndLabel ? checkpoint.labels : nil
         model = StackedRNN(config: checkpoint.config)
         model.parameters = checkpoint.parameters
         vocabulary = checkpoint.vocabulary
@@ -42,8 +51,11 @@ public final class Sampler {
         }
         neverEmitted = never
         let model = self.model
-        startState = checkpoint.vocabulary.documentMarkers.map { Self.documentStartState(model: model, markers: $0, neverEmitted: never) }
-            ?? RecurrentState.zeros(config: checkpoint.config, batchSize: 1)
+        // A label-conditioned model trained each document from the zero state (one document a row).
+        let warms = checkpoint.config.input != .oneHotAndLabel
+        startState = checkpoint.vocabulary.documentMarkers.flatMap { m in
+            warms ? Self.documentStartState(model: model, markers: m, neverEmitted: never) : nil
+        } ?? RecurrentState.zeros(config: checkpoint.config, batchSize: 1)
     }
 
     /// The state every generation starts from (before `startingIDs`).
@@ -82,7 +94,7 @@ public final class Sampler {
         var state = startState
         var logits = [Float](repeating: 0, count: vocabulary.count)   // (V)
         logits.withUnsafeMutableBufferPointer { l in
-            for id in startingIDs(prime: prime) { model.step(token: id, state: &state, logits: l) }
+            for id in startingIDs(prime: prime) { model.step(token: id, label: label, state: &state, logits: l) }
         }
         return (state, logits)
     }
@@ -194,7 +206,7 @@ public final class Sampler {
                 }
             }
             if !reading || generation.characterCount == length { break }   // no step whose logits nobody reads
-            logits.withUnsafeMutableBufferPointer { model.step(token: id, state: &state, logits: $0) }
+            logits.withUnsafeMutableBufferPointer { model.step(token: id, label: label, state: &state, logits: $0) }
         }
         return generation
     }

@@ -86,7 +86,7 @@ extension Sampler {
                     continue
                 }
                 if position + 1 < length {   // no step whose logits nobody reads
-                    logits.withUnsafeMutableBufferPointer { model.step(token: Int32(e.id), state: &beam.state, logits: $0) }
+                    logits.withUnsafeMutableBufferPointer { model.step(token: Int32(e.id), label: label, state: &beam.state, logits: $0) }
                     beam.logProbabilities = try logSoftmax(&logits, position: position + 2)
                 }
                 next.append(beam)

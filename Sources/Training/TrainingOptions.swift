@@ -31,6 +31,17 @@ public struct TrainingOptions: Codable, Equatable, Sendable {
     public var testFraction: Double = 0.05
     /// --documents: frame documents and split by documents (`DocumentSplit`); nil (absent in JSON): one stream.
     public var documents: DocumentMode? = nil
+    /// --task: a labelled data set (`label<TAB>text` lines, or a folder per label) trained
+    /// as a classifier or a label-conditioned generator (`LabelledTrainer`); nil: one text.
+    public var task: LabelledTask? = nil
+    /// --pooling: the state a classifier reads (last, or the mean over the text); nil: last.
+    public var pooling: HeadDescription.Pooling? = nil
+    /// --class-weights: a classifier's loss weighting; nil: none.
+    public var classWeighting: ClassWeighting? = nil
+    /// --max-chars: steps a labelled text is cut to (classify: its first characters; generate: <s> and the text).
+    public var maxTextLength: Int? = nil
+    /// `maxTextLength`'s default.
+    public static let defaultMaxTextLength = 500
 
     // MARK: model (`ModelConfig`'s defaults: the model is described there, once)
     public var cell: CellKind = standardModel.cell           // any `CellKind`
@@ -143,6 +154,10 @@ public struct TrainingOptions: Codable, Equatable, Sendable {
         if let f = forgetGateBias, !f.isFinite || abs(f) > 1000 { return "--forget-bias must be a number between -1000 and 1000 (got \(f))" }
         if let p = outside("--batch-size", batchSize, L.batchSize, "between 1 and 100000") { return p }
         if let p = outside("--seq-length", sequenceLength, L.sequenceLength, "between 1 and 100000") { return p }
+        if let m = maxTextLength, let p = outside("--max-chars", m, L.sequenceLength, "between 1 and 100000") { return p }
+        if let m = maxTextLength, batchSize * m > L.positions {
+            return "--batch-size × --max-chars must be at most 50000000 (got \(batchSize) × \(m))"
+        }
         if batchSize * sequenceLength > L.positions {
             return "--batch-size × --seq-length must be at most 50000000 (got \(batchSize) × \(sequenceLength))"
         }

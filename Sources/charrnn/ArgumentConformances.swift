@@ -9,6 +9,9 @@ extension TokenizerMode: ExpressibleByArgument {}
 extension OptimizerKind: ExpressibleByArgument {}
 extension ClipMode: ExpressibleByArgument {}
 extension DocumentMode: ExpressibleByArgument {}
+extension LabelledTask: ExpressibleByArgument {}
+extension HeadDescription.Pooling: ExpressibleByArgument {}
+extension ClassWeighting: ExpressibleByArgument {}
 
 /// The learning-rate schedules a user can name.
 enum ScheduleName: String, CaseIterable, ExpressibleByArgument {

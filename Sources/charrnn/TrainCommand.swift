@@ -49,6 +49,11 @@ struct TrainCommand: ParsableCommand {
     @Option(parsing: .unconditional, help: "Parallel streams per batch, B (default \(defaults.batchSize)).") var batchSize: Int?
     @Option(parsing: .unconditional, help: "Fraction of the corpus for validation (default \(defaults.validationFraction); of the documents with --documents).") var valFrac: Double?
     @Option(parsing: .unconditional, help: "Fraction of the corpus for the final test (default \(defaults.testFraction); of the documents with --documents).") var testFrac: Double?
+    @Option(help: ArgumentHelp("Train on labelled texts (label<TAB>text lines, or a folder per label): classify (a classifier of texts) or generate (a character model that writes from a label).",
+                               valueName: "task")) var task: LabelledTask?
+    @Option(help: "classify: the state the classifier reads, last or mean (over the text) (default last).") var pooling: HeadDescription.Pooling?
+    @Option(help: "classify: none, or balanced (each class weighs the same in the loss) (default none).") var classWeights: ClassWeighting?
+    @Option(parsing: .unconditional, help: "--task: characters of a text the model reads at most (default \(TrainingOptions.defaultMaxTextLength)).") var maxChars: Int?
     @Option(help: ArgumentHelp("Learn whole documents: lines, paragraphs or files. Each is framed by <s> and </s>, the split is by documents (seeded), and sample writes whole documents.",
                                valueName: "mode")) var documents: DocumentMode?
 
@@ -95,6 +100,16 @@ struct TrainCommand: ParsableCommand {
         if (resume || resumeFrom != nil) && overwrite { throw ValidationError("--overwrite starts a new run; it cannot be combined with --resume") }
         if auto && (resume || resumeFrom != nil) { throw ValidationError("--auto chooses a new run's settings; a resumed run keeps its own") }
         if auto && initFrom != nil { throw ValidationError("--auto cannot be combined with --init-from: the checkpoint fixes the model") }
+        if task == nil {
+            for (flag, given) in [("--pooling", pooling != nil), ("--class-weights", classWeights != nil), ("--max-chars", maxChars != nil)] where given {
+                throw ValidationError("\(flag) applies to labelled data: give --task classify or --task generate")
+            }
+        }
+        if task == .generate {
+            for (flag, given) in [("--pooling", pooling != nil), ("--class-weights", classWeights != nil)] where given {
+                throw ValidationError("\(flag) applies to --task classify, not generate")
+            }
+        }
         if let m = maxTime, parseDuration(m) == nil { throw ValidationError("--max-time takes a duration such as 90s, 10m or 2h (got '\(m)')") }
         if let m = maxTime, let s = parseDuration(m), s > TrainingOptions.Limits.maxSeconds { throw ValidationError("--max-time must be at most 366 days (got '\(m)')") }
     }
@@ -122,6 +137,10 @@ struct TrainCommand: ParsableCommand {
         if let v = valFrac { o.validationFraction = v }
         if let v = testFrac { o.testFraction = v }
         if let v = documents { o.documents = v }
+        if let v = task { o.task = v }
+        if let v = pooling { o.pooling = v }
+        if let v = classWeights { o.classWeighting = v }
+        if let v = maxChars { o.maxTextLength = v }
         if let v = optimizer { o.optimizer.kind = v }
         if let v = learningRate { o.learningRate = v }
         if let v = momentum { o.optimizer.momentum = v }
@@ -159,6 +178,7 @@ struct TrainCommand: ParsableCommand {
     func run() throws {
         BLAS.threadCount = threads.count
         let directory = checkpointDir ?? "checkpoints/" + CorpusFiles.runName(for: corpus)
+        if task != nil { return try runLabelled(directory: directory) }
 
         var options: TrainingOptions
         var resumeCheckpoint: Checkpoint? = nil

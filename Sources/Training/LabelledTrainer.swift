@@ -1,0 +1,373 @@
+import Checkpoints
+import Files
+import Foundation
+import RNN
+import SafeTensors
+import Tensor
+import Tokenizer
+
+/// What a labelled run's caller is told as it goes (the command line draws it).
+public enum LabelledEvent: Sendable {
+    case started(LabelledStart)
+    case step(iteration: Int, epoch: Double, loss: Float, smoothedLoss: Float, charactersPerSecond: Double, elapsed: Double)
+    case evaluated(iteration: Int, validation: LabelledEvaluation, improved: Bool)
+    case saved(path: String)
+}
+
+public struct LabelledStart: Sendable {
+    public var task: LabelledTask
+    public var labels: [String]
+    public var vocabularySize: Int, parameterCount: Int
+    public var trainTexts: Int, validationTexts: Int, testTexts: Int
+    public var batchesPerEpoch: Int, plannedIterations: Int?
+    public var fill: Double                 // real steps over all padded steps of an epoch's batches
+    public var model: ModelDescription
+    public var directory: String
+}
+
+/// A labelled model scored on one split.
+public struct LabelledEvaluation: Sendable {
+    /// classify: mean cross-entropy per text (unweighted); generate: nats per
+    /// character over every predicted step (each text's characters and its end).
+    public var loss: Double
+    /// classify: each text's most probable class, in the split's order; else empty.
+    public var predictions: [Int32]
+    /// classify: the fraction predicted right; nil for generate.
+    public var accuracy: Double?
+    /// generate: nats per character of each label's texts (nil where a label has none).
+    public var perLabelLoss: [Double?]
+    public var texts: Int
+}
+
+public struct LabelledSummary: Sendable {
+    public var ending: TrainingSummary.Ending
+    public var iterations: Int
+    public var epoch: Double
+    public var seconds: Double
+    public var bestValidation: Double?
+    public var finalValidation: LabelledEvaluation?
+    public var test: LabelledEvaluation?
+    public var latest: String
+    public var best: String?
+}
+
+/// Trains a model of parts on labelled texts (issue 24): a classifier
+/// (one-hot characters → stack → classifier head on the last or mean state)
+/// or a label-conditioned generator (one-hot character and label → stack →
+/// next character). Each mini-batch holds B whole texts padded to the
+/// longest (`LabelledBatch`), each starting from the zero state, with full
+/// backpropagation through its (capped) length; the steps past a text's end
+/// reach neither the loss nor the head. Validation after every `evalEvery`
+/// iterations and at the end; `best` is the checkpoint of the lowest
+/// validation loss, `latest` the last. The data, its vocabulary and its
+/// stratified split are the caller's (`LabelledRunData`).
+public final class LabelledTrainer {
+    public let options: TrainingOptions
+    public let task: LabelledTask
+    public let model: StackedRNN
+    public let data: LabelledRunData
+    public let directory: RunDirectory
+    private var optimizer: Optimizer
+    private var rng: SplitMix64
+    private let classWeights: [Float]?
+    private let markers: DocumentMarkersIDs?
+    private let runID: String
+    private var iteration = 0
+    private var bestValidation: Double?
+    private var history: [(iteration: Int, loss: Double)] = []
+
+    public init(options: TrainingOptions, data: LabelledRunData, checkpointDirectory: String,
+                overwrite: Bool = false) throws(TrainingError) {
+        guard let task = options.task else { throw .invalidOptions("a labelled run needs --task classify or --task generate") }
+        if let p = options.problem { throw .invalidOptions(p) }
+        if data.train.count == 0 { throw .corpus("no training texts") }
+        let k = data.labels.count
+        var config = ModelConfig(cell: options.cell, activation: options.activation, vocabularySize: data.vocabulary.count,
+                                 hiddenSize: options.hiddenSize, layerCount: options.layerCount, dropout: options.dropout,
+                                 recurrentDropout: options.recurrentDropout, layerNorm: options.layerNorm)
+        var markers: DocumentMarkersIDs? = nil
+        switch task {
+        case .classify:
+            config.head = .classifier
+            config.outputSize = k
+            config.pooling = options.pooling ?? .last
+        case .generate:
+            guard let m = data.vocabulary.documentMarkers else { throw .corpus("a generate run's vocabulary needs the document markers") }
+            config.input = .oneHotAndLabel
+            config.labelCount = k
+            markers = DocumentMarkersIDs(start: m.start, end: m.end)
+        }
+        if let p = config.problem { throw .invalidOptions(p) }
+        try Trainer.checkModelFits(config: config, options: options)
+        var rng = SplitMix64(seed: options.seed)
+        let model = StackedRNN(config: config)
+        model.initialize(rng: &rng, options: InitOptions(
+            forgetGateBias: config.cellFacts.takesForgetGateBias ? options.forgetGateBias : nil,
+            identityRecurrent: options.identityRecurrent))
+        let bytes = 4 * 3 * model.parameters.count + 65536
+        let directory = try RunDirectory(path: checkpointDirectory, checkpointBytes: bytes)
+        if try directory.claim(.newRun(overwrite: overwrite)) { directory.clearRun() }
+
+        self.options = options
+        self.task = task
+        self.model = model
+        self.data = data
+        self.directory = directory
+        self.optimizer = Optimizer(settings: options.optimizer, parameterCount: model.parameters.count)
+        self.rng = rng
+        self.markers = markers
+        self.classWeights = task == .classify && (options.classWeighting ?? .none) != .none
+            ? (options.classWeighting ?? .none).weights(counts: data.train.counts(labelCount: k)) : nil
+        let id = String(UInt64.random(in: 1...UInt64.max), radix: 16)
+        runID = String(repeating: "0", count: 16 - id.count) + id
+    }
+
+    private var cap: Int { options.maxTextLength ?? TrainingOptions.defaultMaxTextLength }
+
+    /// Steps of one text as the model reads it (for batching by length).
+    private func steps(_ text: [Int32]) -> Int { min(cap, text.count + (task == .generate ? 1 : 0)) }
+
+    /// Trains until the budget (epochs, iterations, time) ends or `shouldStop` says so; saves
+    /// `latest` (and `best`) at every evaluation and at the end. Returns what it measured.
+    public func run(report: (LabelledEvent) -> Void, shouldStop: () -> Bool = { false }) throws(TrainingError) -> LabelledSummary {
+        let b = options.batchSize
+        let lengths = data.train.texts.map(steps)
+        let batchesPerEpoch = (data.train.count + b - 1) / b
+        let epochs = options.epochBudget
+        let planned = [options.maxIterations, epochs.map { $0 * batchesPerEpoch }].compactMap { $0 }.min()
+        var preview = rng
+        let fill = Self.fill(LabelledBatchOrder.epoch(lengths: lengths, batchSize: b, rng: &preview), lengths: lengths)
+        report(.started(LabelledStart(task: task, labels: data.labels, vocabularySize: data.vocabulary.count,
+                                      parameterCount: model.parameters.count, trainTexts: data.train.count,
+                                      validationTexts: data.validation.count, testTexts: data.test.count,
+                                      batchesPerEpoch: batchesPerEpoch, plannedIterations: planned, fill: fill,
+                                      model: model.config.modelDescription, directory: directory.path)))
+        let start = Date()
+        var ending: TrainingSummary.Ending = .epochs
+        var smoothed: Float? = nil
+        var characters = 0, windowStart = Date()
+        var lastEvaluation: LabelledEvaluation? = nil
+        var epoch = 0
+        training: while true {
+            if let e = epochs, epoch >= e { ending = .epochs; break }
+            let order = LabelledBatchOrder.epoch(lengths: lengths, batchSize: b, rng: &rng)
+            for (index, indices) in order.enumerated() {
+                if shouldStop() { ending = .interrupted; break training }
+                if let m = options.maxIterations, iteration >= m { ending = .iterations; break training }
+                let elapsed = Date().timeIntervalSince(start)
+                if let s = options.maxSeconds, elapsed >= s { ending = .time; break training }
+                let batch = LabelledBatch(data.train, indices: indices, task: task, cap: cap, markers: markers)
+                let loss = try trainStep(batch)
+                iteration += 1
+                characters += batch.lengths.reduce(0) { $0 + Int($1) }
+                smoothed = smoothed.map { 0.95 * $0 + 0.05 * loss } ?? loss
+                if iteration % options.logEvery == 0 {
+                    let now = Date(), rate = Double(characters) / max(now.timeIntervalSince(windowStart), 1e-9)
+                    report(.step(iteration: iteration, epoch: Double(epoch) + Double(index + 1) / Double(order.count),
+                                 loss: loss, smoothedLoss: smoothed!, charactersPerSecond: rate, elapsed: now.timeIntervalSince(start)))
+                    try? directory.appendLog(["type": .string("train"), "iter": .int(iteration), "loss": .number(Double(loss)),
+                                              "chars_per_sec": .number(rate)])
+                    characters = 0; windowStart = now
+                }
+                if iteration % options.evalEvery == 0 {
+                    lastEvaluation = try evaluateAndSave(report: report, elapsed: Date().timeIntervalSince(start))
+                }
+            }
+            epoch += 1
+        }
+        let seconds = Date().timeIntervalSince(start)
+        if lastEvaluation == nil || iteration % options.evalEvery != 0 {
+            lastEvaluation = try evaluateAndSave(report: report, elapsed: seconds)
+        }
+        let test = data.test.count > 0 ? evaluate(data.test) : nil
+        let best = FileManager.default.fileExists(atPath: directory.best) ? directory.best : nil
+        return LabelledSummary(ending: ending, iterations: iteration, epoch: Double(iteration) / Double(max(batchesPerEpoch, 1)),
+                               seconds: seconds, bestValidation: bestValidation, finalValidation: lastEvaluation, test: test,
+                               latest: directory.latest, best: best)
+    }
+
+    /// Real steps over padded steps of an epoch's batches.
+    static func fill(_ batches: [ArraySlice<Int>], lengths: [Int]) -> Double {
+        var real = 0, padded = 0
+        for batch in batches {
+            let longest = batch.map { max(1, lengths[$0]) }.max() ?? 1
+            real += batch.reduce(0) { $0 + max(1, lengths[$1]) }
+            padded += longest * batch.count
+        }
+        return padded == 0 ? 1 : Double(real) / Double(padded)
+    }
+
+    /// One optimizer step on `batch`: forward, backward, clip, step. A loss or
+    /// gradient that is not finite stops the run before the weights change.
+    private func trainStep(_ batch: LabelledBatch) throws(TrainingError) -> Float {
+        model.zeroGradients()
+        var state = RecurrentState.zeros(config: model.config, batchSize: batch.rows)
+        let loss = forward(batch, state: &state, training: true)
+        if !loss.isFinite {
+            throw .diverged(iteration: iteration + 1, detail: "the loss became \(loss)", lastGood: lastGoodCheckpoint)
+        }
+        model.backward()
+        let norm = model.gradients.withUnsafeMutableBufferPointer { g in
+            clipGradients(g, mode: options.clipMode, threshold: options.gradientClip)
+        }
+        if !norm.isFinite {
+            throw .diverged(iteration: iteration + 1, detail: "the gradient norm became \(norm)", lastGood: lastGoodCheckpoint)
+        }
+        model.parameters.withUnsafeMutableBufferPointer { p in
+            model.gradients.withUnsafeBufferPointer { g in optimizer.step(parameters: p, gradients: g, learningRate: options.learningRate) }
+        }
+        return loss
+    }
+
+    /// The batch through the model; the loss its task trains (or scores) with.
+    private func forward(_ batch: LabelledBatch, state: inout RecurrentState, training: Bool, weighted: Bool = true) -> Float {
+        batch.tokens.withUnsafeBufferPointer { tokens in
+            batch.labels.withUnsafeBufferPointer { labels in
+                batch.lengths.withUnsafeBufferPointer { lengths in
+                    batch.targets.withUnsafeBufferPointer { targets in
+                        let feed = WindowInputs(tokens: tokens, labels: task == .generate ? labels : nil, lengths: lengths)
+                        let goal: WindowTargets
+                        switch task {
+                        case .generate: goal = .nextTokens(targets)
+                        case .classify:
+                            let weights = weighted ? classWeights : nil
+                            goal = weights.map { w in w.withUnsafeBufferPointer { WindowTargets.classes(labels, weights: $0) } }
+                                ?? .classes(labels, weights: nil)
+                        }
+                        return model.forward(feed, targets: goal, batchSize: batch.rows, sequenceLength: batch.steps,
+                                             state: &state, training: training, rng: &rng)
+                    }
+                }
+            }
+        }
+    }
+
+    /// The model scored on `set` (no dropout, unweighted), in batches of B.
+    public func evaluate(_ set: LabelledSet) -> LabelledEvaluation {
+        LabelledTrainer.evaluate(model: model, set: set, task: task, batchSize: options.batchSize, cap: cap, markers: markers,
+                                 labelCount: data.labels.count)
+    }
+
+    /// `model` scored on `set` as a labelled run of `task` scores it (also `charrnn eval`'s).
+    public static func evaluate(model: StackedRNN, set: LabelledSet, task: LabelledTask, batchSize b: Int, cap: Int,
+                                markers: DocumentMarkersIDs?, labelCount k: Int) -> LabelledEvaluation {
+        var rng = SplitMix64(seed: 0)   // unused: no dropout outside training
+        var total = 0.0, counted = 0
+        var predictions: [Int32] = []
+        var labelLoss = [Double](repeating: 0, count: k), labelSteps = [Int](repeating: 0, count: k)
+        var start = 0
+        while start < set.count {
+            let indices = Array(start..<min(set.count, start + b))[...]
+            let batch = LabelledBatch(set, indices: indices, task: task, cap: cap, markers: markers)
+            var state = RecurrentState.zeros(config: model.config, batchSize: batch.rows)
+            switch task {
+            case .classify:
+                let loss = batch.labels.withUnsafeBufferPointer { labels in
+                    batch.tokens.withUnsafeBufferPointer { tokens in
+                        batch.lengths.withUnsafeBufferPointer { lengths in
+                            model.forward(WindowInputs(tokens: tokens, lengths: lengths), targets: .classes(labels, weights: nil),
+                                          batchSize: batch.rows, sequenceLength: batch.steps, state: &state, training: false, rng: &rng)
+                        }
+                    }
+                }
+                total += Double(loss) * Double(batch.rows)
+                counted += batch.rows
+                for row in 0..<batch.rows {
+                    let out = model.headOutputs(batch: row)
+                    var best = 0
+                    for j in 1..<out.count where out[j] > out[best] { best = j }
+                    predictions.append(Int32(best))
+                }
+            case .generate:
+                // One text at a time per label would be slow; the batch's loss is a mean over its steps,
+                // so each row is scored alone when the per-label figures are wanted: rows run as B = 1 windows.
+                for row in 0..<batch.rows {
+                    let one = LabelledBatch(set, indices: indices[(indices.startIndex + row)...(indices.startIndex + row)], task: task,
+                                            cap: cap, markers: markers)
+                    var s = RecurrentState.zeros(config: model.config, batchSize: 1)
+                    let loss = one.tokens.withUnsafeBufferPointer { tokens in
+                        one.labels.withUnsafeBufferPointer { labels in
+                            one.targets.withUnsafeBufferPointer { targets in
+                                model.forward(WindowInputs(tokens: tokens, labels: labels), targets: .nextTokens(targets),
+                                              batchSize: 1, sequenceLength: one.steps, state: &s, training: false, rng: &rng)
+                            }
+                        }
+                    }
+                    let steps = Int(one.lengths[0]), label = Int(one.labels[0])
+                    total += Double(loss) * Double(steps)
+                    counted += steps
+                    labelLoss[label] += Double(loss) * Double(steps)
+                    labelSteps[label] += steps
+                }
+                _ = state
+            }
+            start += b
+        }
+        let accuracy: Double? = task == .classify && !predictions.isEmpty
+            ? Double(zip(predictions, set.labels).filter { $0 == $1 }.count) / Double(predictions.count) : nil
+        return LabelledEvaluation(loss: counted == 0 ? .nan : total / Double(counted), predictions: predictions, accuracy: accuracy,
+                                  perLabelLoss: task == .generate ? (0..<k).map { labelSteps[$0] == 0 ? nil : labelLoss[$0] / Double(labelSteps[$0]) } : [],
+                                  texts: set.count)
+    }
+
+    private func evaluateAndSave(report: (LabelledEvent) -> Void, elapsed: Double) throws(TrainingError) -> LabelledEvaluation? {
+        let v = data.validation.count > 0 ? evaluate(data.validation) : nil
+        var improved = false
+        if let v, v.loss.isFinite {
+            improved = bestValidation.map { v.loss < $0 } ?? true
+            if improved { bestValidation = v.loss }
+            history.append((iteration, v.loss))
+            report(.evaluated(iteration: iteration, validation: v, improved: improved))
+            var record: [String: JSONValue] = ["type": .string("eval"), "iter": .int(iteration), "val_loss": .number(v.loss),
+                                               "elapsed": .number(elapsed)]
+            if let a = v.accuracy { record["val_accuracy"] = .number(a) }
+            try? directory.appendLog(record)
+        }
+        let checkpoint = try makeCheckpoint(elapsed: elapsed)
+        try write(checkpoint, to: directory.latest, report: report)
+        if improved || v == nil { try write(checkpoint, to: directory.best, report: report) }
+        return v
+    }
+
+    private var lastGoodCheckpoint: String? { FileManager.default.fileExists(atPath: directory.latest) ? directory.latest : nil }
+
+    private func write(_ checkpoint: Checkpoint, to path: String, report: (LabelledEvent) -> Void) throws(TrainingError) {
+        do { try checkpoint.write(to: path) } catch { throw .checkpoint("could not save \(path): \(error)") }
+        report(.saved(path: path))
+    }
+
+    private func makeCheckpoint(elapsed: Double) throws(TrainingError) -> Checkpoint {
+        if let bad = NonFiniteValue.first(in: model.parameters) {
+            throw .diverged(iteration: iteration, detail: "weight \(bad.index) became \(bad.kind.phrase)", lastGood: lastGoodCheckpoint)
+        }
+        typealias Key = CheckpointLayout.Training
+        let optionsJSON = String(decoding: (try? JSONEncoder().encode(options)) ?? Data("{}".utf8), as: UTF8.self)
+        var training: [String: String] = [
+            Key.options: optionsJSON, Key.iteration: "\(iteration)", Key.runID: runID,
+            Key.elapsedSeconds: "\(elapsed)", Key.optimizerSteps: "\(optimizer.stepCount)",
+            Key.history: "[" + history.map { "[\($0.iteration),\($0.loss)]" }.joined(separator: ",") + "]",
+        ]
+        if let best = bestValidation { training[Key.bestValidationLoss] = "\(best)" }
+        let extras = optimizer.stateTensors.map { SafeTensorsFile.Tensor(name: $0.name, shape: [$0.data.count], data: $0.data) }
+        return Checkpoint(config: model.config, vocabulary: data.vocabulary, tokenizer: options.tokenizer,
+                          parameters: model.parameters, training: training, extraTensors: extras,
+                          documents: task == .generate ? .lines : nil, labels: data.labels)
+    }
+}
+
+/// What a labelled run trains on: the vocabulary of its texts (with the
+/// document markers for `generate`), the label names in id order, and the
+/// stratified split's three parts.
+public struct LabelledRunData: Sendable {
+    public var vocabulary: Vocabulary
+    public var labels: [String]
+    public var train: LabelledSet, validation: LabelledSet, test: LabelledSet
+
+    public init(vocabulary: Vocabulary, labels: [String], train: LabelledSet, validation: LabelledSet, test: LabelledSet) {
+        self.vocabulary = vocabulary
+        self.labels = labels
+        self.train = train
+        self.validation = validation
+        self.test = test
+    }
+}

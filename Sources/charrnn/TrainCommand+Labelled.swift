@@ -1,0 +1,159 @@
+import ArgumentParser
+import Checkpoints
+import Foundation
+import RNN
+import Sampler
+import Tensor
+import Tokenizer
+import Training
+
+// `charrnn train DATA --task classify|generate`: labelled texts (issue 24).
+extension TrainCommand {
+    /// The flags a labelled run does not read, as (flag, given) pairs: each is refused with one line.
+    private var flagsWithoutMeaningForLabelledData: [(String, Bool)] {
+        [("--resume", resume), ("--resume-from", resumeFrom != nil), ("--init-from", initFrom != nil), ("--auto", auto),
+         ("--documents", documents != nil), ("--seq-length", seqLength != nil), ("--lr-schedule", lrSchedule != nil),
+         ("--patience", patience != nil), ("--keep", keep != nil), ("--min-count", folding.minCount != nil),
+         ("--max-vocab", folding.maxVocab != nil), ("--cache-dir", cacheDir != nil), ("--no-cache", noCache)]
+    }
+
+    func runLabelled(directory: String) throws {
+        guard let task else { return }
+        for (flag, given) in flagsWithoutMeaningForLabelledData where given {
+            throw failure("\(flag) does not apply to --task \(task.rawValue) (labelled texts are read whole and trained from the start)")
+        }
+        if corpus.count != 1 { throw failure("--task reads one labelled data set: a TSV file or a folder of label folders (got \(corpus.count) paths)") }
+        var options = apply(to: TrainingOptions())
+        options.epochs = options.epochBudget
+        let data = try LabelledRunData.load(path: corpus[0], options: options, task: task)
+
+        let trainer: LabelledTrainer
+        do {
+            trainer = try LabelledTrainer(options: options, data: data, checkpointDirectory: directory, overwrite: overwrite)
+        } catch {
+            throw failure("\(error)")
+        }
+        let interruption = Interruption()
+        let display = LabelledProgressDisplay(terminal: isTerminal(STDOUT_FILENO))
+        let summary: LabelledSummary
+        do {
+            summary = try trainer.run(report: display.show, shouldStop: { interruption.requested })
+        } catch {
+            display.finishLine()
+            throw failure("\(error)")
+        }
+        display.finishLine()
+        display.summarize(summary, task: task, directory: directory, labels: data.labels)
+        if summary.ending == .interrupted {
+            throw ExitCode(interruption.receivedSignal == SIGTERM ? 143 : 130)
+        }
+    }
+}
+
+/// A labelled data error: one `charrnn: error:` line per problem, exit 1.
+func failure(_ error: LabelledDataError) -> ExitCode {
+    for line in error.lines { FileHandle.standardError.write(Data("charrnn: error: \(line)\n".utf8)) }
+    return ExitCode(1)
+}
+
+extension LabelledRunData {
+    /// Reads `path` (TSV or a folder per label), tokenizes every text as `options.tokenizer`
+    /// says (with the document markers for `generate`), and splits it by label (`LabelledSplit`,
+    /// from `options.seed`). Every problem of the data is one line of the error, exit 1.
+    static func load(path: String, options: TrainingOptions, task: LabelledTask) throws -> (LabelledRunData) {
+        let (corpus, split) = try LabelledRunData.read(path: path, options: options, task: task)
+        func set(_ indices: [Int]) -> LabelledSet {
+            LabelledSet(texts: indices.map { corpus.ids[$0] }, labels: indices.map { Int32(corpus.labelIDs[$0]) })
+        }
+        return LabelledRunData(vocabulary: corpus.vocabulary, labels: corpus.labels, train: set(split.training),
+                               validation: set(split.validation), test: set(split.test))
+    }
+
+    /// The corpus and its split, as a run with `options` makes them (also `eval`'s, to score the same split).
+    static func read(path: String, options: TrainingOptions, task: LabelledTask,
+                     vocabulary: Vocabulary? = nil) throws -> (LabelledCorpus, LabelledSplit) {
+        let data: LabelledData
+        do { data = try LabelledData.read(path: path) } catch { throw failure(error) }
+        do {
+            let corpus = try vocabulary.map { try LabelledCorpus(data: data, vocabulary: $0, settings: options.tokenizer) }
+                ?? LabelledCorpus(data: data, settings: options.tokenizer, documentMarkers: task == .generate)
+            let split = try LabelledSplit(labels: corpus.labelIDs, validationFraction: options.validationFraction,
+                                          testFraction: options.testFraction, seed: options.seed)
+            return (corpus, split)
+        } catch {
+            throw failure("\(path): \(error)")
+        }
+    }
+}
+
+/// Draws a labelled run's progress: a live line on a terminal, plain lines otherwise.
+final class LabelledProgressDisplay {
+    let terminal: Bool
+    private var lastPlain = ContinuousClock.now
+    private var lineOpen = false
+
+    init(terminal: Bool) { self.terminal = terminal }
+
+    func show(_ event: LabelledEvent) {
+        switch event {
+        case .started(let s):
+            print("data: \(s.trainTexts + s.validationTexts + s.testTexts) texts, \(s.labels.count) labels (\(Vocabulary.displayList(s.labels))); "
+                  + "train \(s.trainTexts), val \(s.validationTexts), test \(s.testTexts) (stratified by label)")
+            print("model: \(s.model.json)")
+            print(String(format: "%d parameters, %d distinct characters; %d iterations per epoch%@; batches %.0f%% characters, %.0f%% padding",
+                         s.parameterCount, s.vocabularySize, s.batchesPerEpoch, s.plannedIterations.map { ", \($0) planned" } ?? "",
+                         100 * s.fill, 100 * (1 - s.fill)))
+            print("checkpoints: \(s.directory)")
+            fflush(nil)
+        case .step(let iteration, let epoch, _, let smoothed, let rate, _):
+            let line = String(format: "iter %d  epoch %.2f  loss %.3f  %@ chars/s", iteration, epoch, smoothed, formatRate(rate))
+            if terminal {
+                print("\r\u{1B}[K" + line, terminator: "")
+                lineOpen = true
+                fflush(nil)
+            } else if ContinuousClock.now - lastPlain > .seconds(5) || iteration == 1 {
+                lastPlain = .now
+                print(line)
+                fflush(nil)
+            }
+        case .evaluated(let iteration, let v, let improved):
+            finishLine()
+            let accuracy = v.accuracy.map { String(format: ", accuracy %.2f%%", 100 * $0) } ?? ""
+            let unit = v.accuracy == nil ? "nats/char" : "nats/text"
+            print(String(format: "eval at iter %d: val loss %.4f %@%@%@", iteration, v.loss, unit, accuracy, improved ? ", best so far" : ""))
+            fflush(nil)
+        case .saved:
+            break
+        }
+    }
+
+    func finishLine() {
+        if lineOpen { print(""); lineOpen = false }
+    }
+
+    func summarize(_ s: LabelledSummary, task: LabelledTask, directory: String, labels: [String]) {
+        let why: String
+        switch s.ending {
+        case .interrupted: why = "interrupted"
+        case .patience: why = "stopped early (no improvement)"
+        case .time: why = "time budget reached"
+        case .iterations: why = "iteration budget reached"
+        case .epochs, .budget: why = "done"
+        }
+        print(String(format: "%@: %d iterations (%.2f epochs) in %@", why, s.iterations, s.epoch, formatDuration(s.seconds)))
+        if let b = s.bestValidation { print(String(format: "best validation loss %.4f", b)) }
+        if let t = s.test {
+            if let a = t.accuracy {
+                print(String(format: "test (last weights): accuracy %.2f%% of %d texts, loss %.4f nats/text", 100 * a, t.texts, t.loss))
+            } else {
+                print(String(format: "test (last weights): %.4f nats/char", t.loss))
+            }
+        }
+        print("checkpoints: \(s.latest)" + (s.best.map { ", \($0)" } ?? ""))
+        switch task {
+        case .classify: print("classify: charrnn classify --checkpoint \(directory) FILE; eval: charrnn eval --checkpoint \(directory) DATA")
+        case .generate: print("sample: charrnn sample --checkpoint \(directory) --label \(labels.first ?? "NAME")")
+        }
+        fflush(nil)
+    }
+}
