@@ -10,16 +10,17 @@
 # non-empty UTF-8 `.u8` twin only the twin; a file not in UTF-8 is skipped with
 # a note) is cut into entries at lines holding only `%`. An entry loses
 # overstrike pairs (`x<BS>`) and control characters, its white space runs
-# become one space, and it is kept when it has 20 to 300 characters. Entries
-# are distinct within a language, and a text found under two languages is
-# dropped. Every language is then cut to the same count, the smallest
-# language's, at most LANGID_MAX (2000): a seeded shuffle (Perl's srand(1),
-# whose generator is drand48 on every platform) picks which, so the same
-# packages give the same file. Written to a temporary name, then renamed.
+# become one space, and it is kept when it has 20 to 300 characters
+# (LANGID_MIN_LENGTH, LANGID_MAX_LENGTH). Entries are distinct within a
+# language, and a text found under two languages is dropped. Every language
+# is then cut to the same count, the smallest language's, at most LANGID_MAX
+# (2000): a seeded shuffle (Perl's srand(1), whose generator is drand48 on
+# every platform) picks which, so the same packages give the same file.
+# Written to a temporary name, then renamed.
 set -euo pipefail
 out=${1:-corpora/langid.tsv}
 max=${LANGID_MAX:-2000}
-min_length=20 max_length=300
+min_length=${LANGID_MIN_LENGTH:-20} max_length=${LANGID_MAX_LENGTH:-300}   # characters per fortune kept
 # language code:Debian 12 package, Latin-script languages with enough fortunes.
 languages=(en:fortunes de:fortunes-de es:fortunes-es it:fortunes-it pl:fortunes-pl cs:fortunes-cs pt:fortunes-br eo:fortunes-eo)
 
