@@ -23,6 +23,7 @@ help:
 	@echo "make docs     API documentation of the library modules (DocC) -> $(DOCS_DIR)/<Module>.doccarchive"
 	@echo "make bench    speed of charrnn beside PyTorch (if $(TORCH_VENV) exists); BENCH_ARGS=\"--only train --seconds 20\""
 	@echo "make corpora  corpora/shakespeare.txt and corpora/tinyshakespeare.txt"
+	@echo "make corpora/langid.tsv  language identification: fortunes in eight languages (Debian fortunes-* packages)"
 	@echo "make install  PREFIX=$(PREFIX) (binary, shell completions, man pages)"
 	@echo "make check-viz  render an activation page in headless Chromium (apt-get install chromium)"
 
@@ -66,6 +67,22 @@ corpora: corpora/shakespeare.txt corpora/tinyshakespeare.txt
 
 corpora/shakespeare.txt corpora/tinyshakespeare.txt: corpora/make_corpora.py
 	python3 corpora/make_corpora.py --outdir corpora
+
+# Language identification (issue 24): fortunes of Debian's fortunes-* packages in eight
+# Latin-script languages, one `lang<TAB>text` line each (scripts/make-langid.sh says how).
+# Installs the packages when missing (as root), else prints the command.
+corpora/langid.tsv: scripts/make-langid.sh
+	@missing=$$(scripts/make-langid.sh --missing); \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "installing: $$missing"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null || exit 1; \
+	  else \
+	    echo "corpora/langid.tsv needs: $$missing"; \
+	    echo "run: sudo apt-get update && sudo apt-get install -y --no-install-recommends $$missing"; exit 1; \
+	  fi; \
+	fi
+	scripts/make-langid.sh $@
 
 # A first hour: data, a short training run with a progress bar, samples.
 DEMO_TIME ?= 3m

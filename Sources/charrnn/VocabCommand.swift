@@ -12,6 +12,10 @@ struct VocabCommand: ParsableCommand {
             occurs; then a summary. Files and directories are read as train reads them. With --min-count or \
             --max-vocab, the characters folded into <unk> are counted on the last line (and <unk> is the \
             last id). With --json, one JSON object instead.
+
+            With --labels FILE|DIR, the labels of labelled data instead (a TSV file of label<TAB>text \
+            lines, or a directory with one sub-folder per label holding one text file per example), each \
+            with its number of examples; every problem in the data is one line on stderr (exit 1).
             """)
 
     @Argument(help: "UTF-8 text files or directories.")
@@ -20,17 +24,27 @@ struct VocabCommand: ParsableCommand {
     @OptionGroup var tokenizer: TokenizerOptions
     @OptionGroup var folding: FoldingOptions
 
-    @Flag(help: "Print one JSON object {tokens, counts, characters, distinct, bytes, files, mode, normalize; with folding: unknown_id, folded_characters, folded_occurrences}.")
+    @Flag(help: "Print one JSON object {tokens, counts, characters, distinct, bytes, files, mode, normalize; with folding: unknown_id, folded_characters, folded_occurrences}; with --labels {labels, counts, examples, form, skipped}.")
     var json = false
+
+    @Option(name: .customLong("labels"), help: ArgumentHelp(
+        "List the labels of labelled data (a TSV file or a directory of label folders) with their counts.",
+        valueName: "file-or-dir"))
+    var labelledData: String?
 
     @Flag(help: .private)  // developer aid: time the tokenizer against a bare ICU loop
     var bench = false
 
     func validate() throws {
+        if labelledData != nil {
+            if !corpus.isEmpty { throw ValidationError("give either text files or --labels FILE|DIR, not both") }
+            return
+        }
         if corpus.isEmpty { throw ValidationError("give at least one text file or directory") }
     }
 
     func run() throws {
+        if let labelledData { return try listLabels(of: labelledData) }
         let settings = tokenizer.settings
         let start = Date()
         let corpus: Corpus
@@ -110,5 +124,53 @@ struct VocabCommand: ParsableCommand {
             corpus.settings.mode.rawValue, megabytes, corpus.ids.count, seconds, megabytes / seconds,
             clusters, bare, megabytes / bare)
         FileHandle.standardError.write(Data(line.utf8))
+    }
+}
+
+// MARK: - Labels (--labels)
+
+extension VocabCommand {
+    /// Reads labelled data and lists its labels, or prints every problem (one `charrnn: error:` line each) and exits 1.
+    private func listLabels(of path: String) throws {
+        let data: LabelledData
+        do {
+            data = try LabelledData.read(path: path, lossy: tokenizer.lossy)
+        } catch {
+            var code = ExitCode(1)
+            for line in error.lines { code = failure(line) }
+            throw code
+        }
+        if json {
+            try printLabelsJSON(data)
+        } else {
+            let idWidth = String(max(data.labels.count - 1, 0)).count
+            var out = ""
+            for (id, label) in data.labels.enumerated() {
+                out += String(repeating: " ", count: idWidth - String(id).count) + String(id)
+                out += "  " + Vocabulary.displayForm(label) + "  " + String(data.counts[id]) + "\n"
+            }
+            let form = data.isDirectory ? "directory of label folders" : "TSV file"
+            let skipped = data.skipped == 0 ? "" : "; \(data.skipped) entr\(data.skipped == 1 ? "y" : "ies") skipped"
+            out += "\(data.examples.count) examples, \(data.labels.count) labels (\(form)\(skipped))\n"
+            FileHandle.standardOutput.write(Data(out.utf8))
+        }
+    }
+
+    private struct LabelSummary: Encodable {
+        var labels: [String]
+        var counts: [Int]
+        var examples: Int
+        var form: String
+        var skipped: Int
+    }
+
+    private func printLabelsJSON(_ data: LabelledData) throws {
+        let summary = LabelSummary(labels: data.labels, counts: data.counts, examples: data.examples.count,
+                                   form: data.isDirectory ? "directory" : "tsv", skipped: data.skipped)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        var bytes = try encoder.encode(summary)
+        bytes.append(UInt8(ascii: "\n"))
+        FileHandle.standardOutput.write(bytes)
     }
 }
