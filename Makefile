@@ -12,12 +12,13 @@ export CHARRNN_PYTHON ?= $(if $(wildcard $(TORCH_VENV)/bin/python),$(TORCH_VENV)
 APT_PACKAGES := libicu-dev libopenblas-dev unicode-data pkg-config
 GRAPHEME_TEST := /usr/share/unicode/auxiliary/GraphemeBreakTest.txt
 
-.PHONY: all deps build debug test docs demo corpora install uninstall clean bench torch-venv check-viz help
+.PHONY: all deps build debug test docs demo timeseries corpora install uninstall clean bench torch-venv check-viz help
 
 all: build
 
 help:
 	@echo "make demo     prepare tinyshakespeare, train a few minutes, sample"
+	@echo "make timeseries  the library on Géron's time series (Examples/TimeSeriesForecast); TIMESERIES_ARGS=\"--epochs 5\""
 	@echo "make test     install what is missing, build, run every test"
 	@echo "make build    release build -> $(BIN)"
 	@echo "make docs     API documentation of the library modules (DocC) -> $(DOCS_DIR)/<Module>.doccarchive"
@@ -97,6 +98,14 @@ demo: build corpora
 	@echo "Next: train longer and bigger (charrnn train $(CORPUS) --hidden 256 --seq-length 100 --max-time 30m),"
 	@echo "      continue this run (charrnn train $(CORPUS) --checkpoint-dir checkpoints/demo --resume --max-time 10m),"
 	@echo "      or train on your own text (charrnn train your.txt)."
+
+# charrnn's engine as a library: Géron's synthetic series (Hands-On ML, chapter 15) forecast by
+# the chapter's baselines and RNNs at the book's size (10,000 series, 20 epochs); prints the
+# validation MSE table. TIMESERIES_ARGS="--series 2000 --epochs 5" for a shorter run.
+TIMESERIES_ARGS ?=
+timeseries: deps
+	$(SWIFT) build -c release --product TimeSeriesForecast
+	.build/release/TimeSeriesForecast $(TIMESERIES_ARGS)
 
 # Every workload beside PyTorch and numpy (two alternating rounds, best kept; ~8 minutes).
 # BENCH_ARGS="--only train --seconds 20" to choose; results appended to bench-results/bench.jsonl.

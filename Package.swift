@@ -77,6 +77,17 @@ let executables: [Target] = [
         ]),
 ]
 
+// MARK: - Examples (the library used from outside charrnn)
+
+let examples: [Target] = [
+    // Géron's synthetic time series (Hands-On ML, chapter 15) forecast through the engine:
+    // dense inputs, a regression head, the library's Adam; prints each model's validation MSE.
+    .executableTarget(
+        name: "TimeSeriesForecast",
+        dependencies: ["RNN", "Training", "Tensor", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+        path: "Examples/TimeSeriesForecast"),
+]
+
 // MARK: - Tests
 
 let tests: [Target] = [
@@ -115,6 +126,6 @@ let package = Package(
         // `make docs` only: the `generate-documentation` command plugin (DocC); no target depends on it.
         .package(url: "https://github.com/swiftlang/swift-docc-plugin", exact: "1.5.0"),
     ],
-    targets: systemLibraries + libraries + testSupport + executables + tests,
+    targets: systemLibraries + libraries + testSupport + executables + examples + tests,
     swiftLanguageModes: [.v6]
 )

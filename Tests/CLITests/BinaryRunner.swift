@@ -23,12 +23,13 @@ enum Binary {
 
     static var executable: URL { productsDirectory.appendingPathComponent("charrnn") }
 
-    /// Runs `charrnn arguments…` in `directory`, feeding `stdin`, and waits for it.
+    /// Runs `charrnn arguments…` (or another built product, `program`) in `directory`,
+    /// feeding `stdin`, and waits for it.
     @discardableResult
-    static func run(_ arguments: [String], in directory: URL? = nil, stdin: Data? = nil,
+    static func run(_ arguments: [String], program: String = "charrnn", in directory: URL? = nil, stdin: Data? = nil,
                     environment: [String: String] = [:]) throws -> BinaryRun {
         let process = Process()
-        process.executableURL = executable
+        process.executableURL = productsDirectory.appendingPathComponent(program)
         process.arguments = arguments
         if let directory { process.currentDirectoryURL = directory }
         var env = ProcessInfo.processInfo.environment
