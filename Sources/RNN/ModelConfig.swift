@@ -192,6 +192,8 @@ public struct ModelConfig: Codable, Equatable, Hashable, Sendable {
         case .nextCharacter:
             if !input.readsTokens { return "a next-character head needs characters as input, not \(input.rawValue) values" }
             if outputSize != 0 { return "a next-character head predicts the V characters; it has no output size of its own" }
+            // `last` is the field's default; anything else would not survive the description (which holds no pooling here).
+            if pooling != .last { return "a next-character head reads every step and takes no pooling (got \(pooling.rawValue))" }
         case .classifier:
             if outputSize < 2 { return "a classifier needs at least 2 classes (got \(outputSize))" }
         case .regression:

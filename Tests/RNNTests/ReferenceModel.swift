@@ -7,7 +7,13 @@ import Tensor
 /// per step, per layer, per gate and per unit, straight from PyTorch's
 /// equations (nn.RNN, nn.LSTM, nn.GRU docs; for `layerNorm`, issue 12's
 /// equations, LayerNorm.swift), reading the flat parameters by tensor name. No GEMMs, no fused buffers, no time-major layout, no one-hot
-/// gather: the input of layer 0 is an explicit one-hot vector.
+/// gather: the input of layer 0 is an explicit vector, [one-hot(token)], [one-hot(token); one-hot(label)]
+/// or the step's dense values.
+///
+/// Padded rows (lengths) are written as the definition says, not as the engine does it:
+/// row b runs only its len_b real steps and nothing after them exists. The head is
+/// next_character (every real step), or a vector head reading the top state after step
+/// len_b (`last`) or the mean of the top states after steps 1...len_b (`mean`).
 ///
 /// It is what the engine's forward is compared with, and its finite
 /// differences (in Double, so accurate to ~1e-9) are what the engine's Float
@@ -24,10 +30,11 @@ struct ReferenceModel {
     }
 
     struct Result {
-        var loss: Double            // mean nats over B·T
-        var logits: [[[Double]]]    // [b][t][v]
-        var h: [Double]             // (L, B, H) final
-        var c: [Double]             // (L, B, H) final, LSTM only
+        var loss: Double            // next_character: mean nats over the counted targets; classifier: Σ w·CE / Σ w; regression: MSE over B·O
+        var logits: [[[Double]]]    // [b][t][v], t < len_b (next_character)
+        var outputs: [[Double]]     // [b][o] a vector head's logits or values (else empty)
+        var h: [Double]             // (L, B, H) after each row's last real step
+        var c: [Double]             // (L, B, H) likewise, LSTM only
     }
 
     /// The named tensor as rows (a 1-D tensor as one row).
@@ -55,12 +62,19 @@ struct ReferenceModel {
         return s
     }
 
-    /// Runs inputs (B, T) row-major from state (h0, c0), each (L, B, H).
+    /// Runs a (B, T) window from state (h0, c0), each (L, B, H). Per input kind:
+    /// `inputs` (B, T) ids (one_hot, one_hot_and_label), `labels` (B) (one_hot_and_label),
+    /// `values` (B, T, D) (dense). `lengths` (B): each row's real steps, empty = all T.
+    /// Per head kind: `targets` (B, T) next ids, −1 = none (next_character); `classes` (B)
+    /// and optional per-class `classWeights` (K) (classifier); `targetValues` (B, O) (regression).
     /// `recurrentMask` (L, B, H), when given: recurrent dropout's fixed masks, m ⊙ h
     /// in every recurrent product W_hh·h (RecurrentDropout.swift); the carried h is not masked.
-    func run(inputs: [Int32], targets: [Int32], batchSize b: Int, sequenceLength t: Int,
+    func run(inputs: [Int32] = [], targets: [Int32] = [], labels: [Int32] = [], values: [Double] = [],
+             lengths: [Int] = [], classes: [Int32] = [], classWeights: [Double]? = nil, targetValues: [Double] = [],
+             batchSize b: Int, sequenceLength t: Int,
              h0: [Double], c0: [Double], recurrentMask: [Double] = []) -> Result {
         let l = config.layerCount, hs = config.hiddenSize, v = config.vocabularySize
+        let d = config.valueWidth, outputs = config.outputWidth
         let ln = config.layerNorm, g = config.cell.gateCount
         let inputOnly = config.cell == .mingru || config.cell == .minlstm   // no W_hh, no b_hh
         let wIH = (0..<l).map { tensor("rnn.weight_ih_l\($0)") }
@@ -71,15 +85,28 @@ struct ReferenceModel {
         let gamma = (0..<l).map { ln ? tensor("rnn.ln_weight_l\($0)")[0] : [] }
         let beta = (0..<l).map { ln ? tensor("rnn.ln_bias_l\($0)")[0] : [] }
         let headW = tensor("head.weight"), headB = tensor("head.bias")[0]
-        var total = 0.0
+        var total = 0.0, counted = 0, weightSum = 0.0
         var logits = [[[Double]]](repeating: [], count: b)
+        var vectorOutputs: [[Double]] = []
         var hOut = h0, cOut = c0
         for row in 0..<b {
             var h = (0..<l).map { k in Array(h0[(k * b + row) * hs ..< (k * b + row + 1) * hs]) }
             var c = config.cell == .lstm ? (0..<l).map { k in Array(c0[(k * b + row) * hs ..< (k * b + row + 1) * hs]) } : []
-            for step in 0..<t {
-                var x = [Double](repeating: 0, count: v)
-                x[Int(inputs[row * t + step])] = 1
+            let length = lengths.isEmpty ? t : lengths[row]
+            var pooled = [Double](repeating: 0, count: hs)   // a vector head's input: the last top state, or the sum of them
+            for step in 0..<length {
+                var x: [Double]
+                switch config.input {
+                case .oneHot:
+                    x = [Double](repeating: 0, count: v)
+                    x[Int(inputs[row * t + step])] = 1
+                case .oneHotAndLabel:
+                    x = [Double](repeating: 0, count: v + config.labelCount)
+                    x[Int(inputs[row * t + step])] = 1
+                    x[v + Int(labels[row])] = 1
+                case .dense:
+                    x = Array(values[(row * t + step) * d ..< (row * t + step + 1) * d])
+                }
                 for k in 0..<l {
                     let hSeen = recurrentMask.isEmpty ? h[k] : (0..<hs).map { j in h[k][j] * recurrentMask[(k * b + row) * hs + j] }
                     // Pre-activation of unit j of gate block `gate`, input side and recurrent side apart.
@@ -148,11 +175,35 @@ struct ReferenceModel {
                     h[k] = hNew
                     x = hNew
                 }
-                let z = (0..<v).map { dot(headW[$0], x) + headB[$0] }
-                let m = z.max()!
-                let logSum = log(z.reduce(0) { $0 + exp($1 - m) }) + m
-                total += logSum - z[Int(targets[row * t + step])]
-                logits[row].append(z)
+                switch (config.head, config.pooling) {
+                case (.nextCharacter, _):
+                    let z = (0..<outputs).map { dot(headW[$0], x) + headB[$0] }
+                    let target = Int(targets[row * t + step])
+                    if target >= 0 {
+                        total += logSumExp(z) - z[target]
+                        counted += 1
+                    }
+                    logits[row].append(z)
+                case (_, .last):
+                    pooled = x
+                case (_, .mean):
+                    for j in 0..<hs { pooled[j] += x[j] }
+                }
+            }
+            if config.head != .nextCharacter {
+                if config.pooling == .mean { pooled = pooled.map { $0 / Double(length) } }
+                let y = (0..<outputs).map { dot(headW[$0], pooled) + headB[$0] }
+                vectorOutputs.append(y)
+                if config.head == .classifier {
+                    let k = Int(classes[row]), w = classWeights?[k] ?? 1
+                    total += w * (logSumExp(y) - y[k])
+                    weightSum += w
+                } else {
+                    for o in 0..<outputs {
+                        let e = y[o] - targetValues[row * outputs + o]
+                        total += e * e
+                    }
+                }
             }
             for k in 0..<l {
                 for j in 0..<hs {
@@ -161,7 +212,18 @@ struct ReferenceModel {
                 }
             }
         }
-        return Result(loss: total / Double(b * t), logits: logits, h: hOut, c: cOut)
+        let loss = switch config.head {
+        case .nextCharacter: counted == 0 ? 0 : total / Double(counted)
+        case .classifier: total / weightSum
+        case .regression: total / Double(b * outputs)
+        }
+        return Result(loss: loss, logits: logits, outputs: vectorOutputs, h: hOut, c: cOut)
+    }
+
+    /// log Σ exp(z), with the maximum taken out.
+    func logSumExp(_ z: [Double]) -> Double {
+        let m = z.max()!
+        return log(z.reduce(0) { $0 + exp($1 - m) }) + m
     }
 }
 
@@ -244,4 +306,145 @@ struct ModelCase: CustomTestStringConvertible, Sendable {
         ModelCase(cell: .lstm, layers: 1), ModelCase(cell: .lstm, layers: 3),
         ModelCase(cell: .gru, layers: 1), ModelCase(cell: .gru, layers: 3),
     ]
+}
+
+// MARK: - The input and head kinds of e002f82 (labels, dense values, vector heads, padding)
+
+/// One window of any input and head kind, held as arrays: run by the engine
+/// (`WindowInputs`, `WindowTargets`) and by the reference from the same values.
+struct TestWindow {
+    enum Targets {
+        case nextTokens([Int32])                    // (B, T), −1 = none
+        case classes([Int32], weights: [Float]?)    // (B), (K)
+        case values([Float])                        // (B, O)
+    }
+    var tokens: [Int32]? = nil      // (B, T)
+    var labels: [Int32]? = nil      // (B)
+    var values: [Float]? = nil      // (B, T, D)
+    var lengths: [Int32]? = nil     // (B), nil = all T
+    var targets: Targets
+    var batchSize: Int, sequenceLength: Int
+
+    /// The engine's forward (dropout off); returns the loss and the final state.
+    func run(_ m: StackedRNN, state: RecurrentState) -> (Float, RecurrentState) {
+        var s = state
+        var rng = SplitMix64(seed: 0)
+        let b = batchSize, t = sequenceLength
+        func with<T, R>(_ a: [T]?, _ body: (UnsafeBufferPointer<T>?) -> R) -> R {
+            guard let a else { return body(nil) }
+            return a.withUnsafeBufferPointer { body($0) }
+        }
+        let loss: Float = with(tokens) { tk in with(labels) { lb in with(values) { vl in with(lengths) { ln in
+            let feed = WindowInputs(tokens: tk, values: vl, labels: lb, lengths: ln)
+            switch targets {
+            case .nextTokens(let ids):
+                return ids.withUnsafeBufferPointer { m.forward(feed, targets: .nextTokens($0), batchSize: b, sequenceLength: t,
+                                                               state: &s, training: false, rng: &rng) }
+            case .classes(let classes, let weights):
+                return classes.withUnsafeBufferPointer { k in with(weights) { w in
+                    m.forward(feed, targets: .classes(k, weights: w), batchSize: b, sequenceLength: t,
+                              state: &s, training: false, rng: &rng)
+                } }
+            case .values(let y):
+                return y.withUnsafeBufferPointer { m.forward(feed, targets: .values($0), batchSize: b, sequenceLength: t,
+                                                             state: &s, training: false, rng: &rng) }
+            }
+        } } } }
+        return (loss, s)
+    }
+
+    /// The reference's run of the same window.
+    func reference(_ r: ReferenceModel, h0: [Double], c0: [Double]) -> ReferenceModel.Result {
+        var targetIDs: [Int32] = [], classes: [Int32] = [], weights: [Double]? = nil, y: [Double] = []
+        switch targets {
+        case .nextTokens(let ids): targetIDs = ids
+        case .classes(let k, let w): classes = k; weights = w?.map(Double.init)
+        case .values(let v): y = v.map(Double.init)
+        }
+        return r.run(inputs: tokens ?? [], targets: targetIDs, labels: labels ?? [], values: (values ?? []).map(Double.init),
+                     lengths: (lengths ?? []).map(Int.init), classes: classes, classWeights: weights, targetValues: y,
+                     batchSize: batchSize, sequenceLength: sequenceLength, h0: h0, c0: c0)
+    }
+
+    /// Row `row` alone as a B = 1 window of its real steps only (no padding).
+    func row(_ row: Int) -> TestWindow {
+        let t = sequenceLength, length = lengths.map { Int($0[row]) } ?? t
+        var w = TestWindow(targets: targets, batchSize: 1, sequenceLength: length)
+        w.tokens = tokens.map { Array($0[row * t ..< row * t + length]) }
+        w.labels = labels.map { [$0[row]] }
+        if let values {
+            let d = values.count / (batchSize * t)
+            w.values = Array(values[row * t * d ..< (row * t + length) * d])
+        }
+        switch targets {
+        case .nextTokens(let ids): w.targets = .nextTokens(Array(ids[row * t ..< row * t + length]))
+        case .classes(let k, let weights): w.targets = .classes([k[row]], weights: weights)
+        case .values(let y):
+            let o = y.count / batchSize
+            w.targets = .values(Array(y[row * o ..< (row + 1) * o]))
+        }
+        return w
+    }
+}
+
+/// The new model parts under test: an input kind with a head kind and its pooling.
+enum ModelPart: String, CaseIterable, Sendable, CustomTestStringConvertible {
+    case labelNextCharacter, classifierLast, classifierMean, denseRegressionLast, denseRegressionMean
+
+    static let labelCount = 3, classCount = 4, valueWidth = 3, outputCount = 2
+    /// Class weights (K) of the classifier windows: on, and unequal.
+    static let classWeights: [Float] = [0.5, 2, 1, 1.5]
+
+    var testDescription: String { rawValue }
+
+    /// `base` (a one-hot next-character config) with this part's input and head.
+    func config(_ base: ModelConfig) -> ModelConfig {
+        var c = base
+        switch self {
+        case .labelNextCharacter:
+            c.input = .oneHotAndLabel
+            c.labelCount = Self.labelCount
+        case .classifierLast, .classifierMean:
+            c.head = .classifier
+            c.outputSize = Self.classCount
+            c.pooling = self == .classifierLast ? .last : .mean
+        case .denseRegressionLast, .denseRegressionMean:
+            c.input = .dense
+            c.vocabularySize = 0
+            c.valueWidth = Self.valueWidth
+            c.head = .regression
+            c.outputSize = Self.outputCount
+            c.pooling = self == .denseRegressionLast ? .last : .mean
+        }
+        precondition(c.problem == nil, "\(self): \(c.problem!)")
+        return c
+    }
+
+    /// A random (B, T) window for `config` with row lengths `lengths` (B). Padded
+    /// positions hold random ids, values and targets (the engine must ignore them),
+    /// and the next-character window has one real step without a target (−1).
+    func window(_ config: ModelConfig, lengths: [Int32], sequenceLength t: Int, _ rng: inout SplitMix64) -> TestWindow {
+        let b = lengths.count, n = b * t, v = config.vocabularySize
+        var w: TestWindow
+        switch config.head {
+        case .nextCharacter:
+            var ids = Fixture.tokens(n, vocabularySize: v, &rng)
+            ids[1] = -1
+            w = TestWindow(targets: .nextTokens(ids), batchSize: b, sequenceLength: t)
+        case .classifier:
+            let k = (0..<b).map { Int32(($0 + Int(rng.next() % 2)) % Self.classCount) }   // several classes, so the weights differ
+            w = TestWindow(targets: .classes(k, weights: Self.classWeights), batchSize: b, sequenceLength: t)
+        case .regression:
+            w = TestWindow(targets: .values((0..<(b * config.outputSize)).map { _ in rng.nextFloat(in: -1, 1) }),
+                           batchSize: b, sequenceLength: t)
+        }
+        if config.input.readsTokens { w.tokens = Fixture.tokens(n, vocabularySize: v, &rng) }
+        if config.input == .oneHotAndLabel { w.labels = (0..<b).map { _ in Int32(rng.next() % UInt64(config.labelCount)) } }
+        if config.input == .dense { w.values = (0..<(n * config.valueWidth)).map { _ in rng.nextFloat(in: -1.5, 1.5) } }
+        w.lengths = lengths
+        return w
+    }
+
+    /// Ragged lengths for B = 4 rows of T steps: full, 2, 1, T − 1.
+    static func raggedLengths(_ t: Int) -> [Int32] { [Int32(t), 2, 1, Int32(t - 1)] }
 }
