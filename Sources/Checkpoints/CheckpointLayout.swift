@@ -42,6 +42,8 @@ public enum CheckpointLayout {
         public static let runID = "run_id"
         public static let inputs = "inputs"                    // CorpusInputs as JSON: paths, files, bytes, characters
         public static let documents = "documents"              // documents runs: DocumentCounts as JSON
+        /// Labelled runs (`--task`): "classify" or "generate". Their texts were each read from the zero state.
+        public static let task = "task"
     }
 
     /// Names of tensors that are not parameters start with one of these; any other unknown name is an error.

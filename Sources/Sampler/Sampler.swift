@@ -51,8 +51,8 @@ public final class Sampler {
         }
         neverEmitted = never
         let model = self.model
-        // A label-conditioned model trained each document from the zero state (one document a row).
-        let warms = checkpoint.config.input != .oneHotAndLabel
+        // A labelled run (--task generate, conditioned or not) read each document from the zero state.
+        let warms = checkpoint.training[CheckpointLayout.Training.task] == nil && checkpoint.config.input != .oneHotAndLabel
         startState = checkpoint.vocabulary.documentMarkers.flatMap { m in
             warms ? Self.documentStartState(model: model, markers: m, neverEmitted: never) : nil
         } ?? RecurrentState.zeros(config: checkpoint.config, batchSize: 1)

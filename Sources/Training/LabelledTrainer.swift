@@ -93,8 +93,10 @@ public final class LabelledTrainer {
             config.pooling = options.pooling ?? .last
         case .generate:
             guard let m = data.vocabulary.documentMarkers else { throw .corpus("a generate run's vocabulary needs the document markers") }
-            config.input = .oneHotAndLabel
-            config.labelCount = k
+            if !(options.unconditioned ?? false) {
+                config.input = .oneHotAndLabel
+                config.labelCount = k
+            }
             markers = DocumentMarkersIDs(start: m.start, end: m.end)
         }
         if let p = config.problem { throw .invalidOptions(p) }
@@ -225,7 +227,7 @@ public final class LabelledTrainer {
             batch.labels.withUnsafeBufferPointer { labels in
                 batch.lengths.withUnsafeBufferPointer { lengths in
                     batch.targets.withUnsafeBufferPointer { targets in
-                        let feed = WindowInputs(tokens: tokens, labels: task == .generate ? labels : nil, lengths: lengths)
+                        let feed = WindowInputs(tokens: tokens, labels: model.config.input == .oneHotAndLabel ? labels : nil, lengths: lengths)
                         let goal: WindowTargets
                         switch task {
                         case .generate: goal = .nextTokens(targets)
@@ -288,7 +290,8 @@ public final class LabelledTrainer {
                     let loss = one.tokens.withUnsafeBufferPointer { tokens in
                         one.labels.withUnsafeBufferPointer { labels in
                             one.targets.withUnsafeBufferPointer { targets in
-                                model.forward(WindowInputs(tokens: tokens, labels: labels), targets: .nextTokens(targets),
+                                model.forward(WindowInputs(tokens: tokens, labels: model.config.input == .oneHotAndLabel ? labels : nil),
+                                              targets: .nextTokens(targets),
                                               batchSize: 1, sequenceLength: one.steps, state: &s, training: false, rng: &rng)
                             }
                         }
@@ -343,7 +346,7 @@ public final class LabelledTrainer {
         typealias Key = CheckpointLayout.Training
         let optionsJSON = String(decoding: (try? JSONEncoder().encode(options)) ?? Data("{}".utf8), as: UTF8.self)
         var training: [String: String] = [
-            Key.options: optionsJSON, Key.iteration: "\(iteration)", Key.runID: runID,
+            Key.options: optionsJSON, Key.iteration: "\(iteration)", Key.runID: runID, Key.task: task.rawValue,
             Key.elapsedSeconds: "\(elapsed)", Key.optimizerSteps: "\(optimizer.stepCount)",
             Key.history: "[" + history.map { "[\($0.iteration),\($0.loss)]" }.joined(separator: ",") + "]",
         ]
@@ -351,7 +354,8 @@ public final class LabelledTrainer {
         let extras = optimizer.stateTensors.map { SafeTensorsFile.Tensor(name: $0.name, shape: [$0.data.count], data: $0.data) }
         return Checkpoint(config: model.config, vocabulary: data.vocabulary, tokenizer: options.tokenizer,
                           parameters: model.parameters, training: training, extraTensors: extras,
-                          documents: task == .generate ? .lines : nil, labels: data.labels)
+                          documents: task == .generate ? .lines : nil,
+                          labels: Checkpoint.labelCount(of: model.config) == nil ? nil : data.labels)
     }
 }
 

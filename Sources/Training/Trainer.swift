@@ -98,6 +98,10 @@ public final class Trainer {
                 plan: ((AutoPlan.Corpus, TrainingOptions) -> TrainingOptions)? = nil) throws(TrainingError) {
         if let p = options.problem { throw .invalidOptions(p) }
         let source = resume ?? initFrom
+        if let source, source.config.head != .nextCharacter || source.config.input != .oneHot {
+            throw .checkpoint("the checkpoint was trained on labelled texts (--task: a \(source.config.head.rawValue) head, "
+                              + "\(source.config.input.rawValue) input); --resume and --init-from continue models of one text")
+        }
         var options = options
         if let source {  // the checkpoint fixes the model, whole, and its tokenizer
             options.adoptModel(source.config)

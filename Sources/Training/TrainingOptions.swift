@@ -38,6 +38,8 @@ public struct TrainingOptions: Codable, Equatable, Sendable {
     public var pooling: HeadDescription.Pooling? = nil
     /// --class-weights: a classifier's loss weighting; nil: none.
     public var classWeighting: ClassWeighting? = nil
+    /// --unconditioned: `generate` without the label input (the model conditioning is measured against); nil: conditioned.
+    public var unconditioned: Bool? = nil
     /// --max-chars: steps a labelled text is cut to (classify: its first characters; generate: <s> and the text).
     public var maxTextLength: Int? = nil
     /// `maxTextLength`'s default.

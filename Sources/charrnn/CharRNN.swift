@@ -18,6 +18,7 @@ struct CharRNN: ParsableCommand {
         subcommands: [
             TrainCommand.self,
             SampleCommand.self,
+            ClassifyCommand.self,
             EvalCommand.self,
             InfoCommand.self,
             VocabCommand.self,

@@ -23,7 +23,7 @@ struct EvalCommand: ParsableCommand {
             as train reads them. Characters the model does not know are left out (counted on stderr), or, \
             with a checkpoint trained with --min-count or --max-vocab, read and scored as <unk> (counted too). \
             A model trained with --documents reads the text's documents (its mode), each framed by <s> and \
-            </s>, in text order; the markers are scored as characters, as in training's validation.
+            </s>, in text order; the markers are scored as characters, as in training's validation.             A model trained with --task reads its labelled data set (one path) and scores the run's own             stratified test split: a classifier prints accuracy, macro-F1 and the confusion matrix beside             the majority class and naive Bayes over character 1–3-grams fitted on the training split; a             generator prints nats per character, overall and per label.
             """)
 
     @Argument(help: "Text files or directories to score.") var file: [String] = []
@@ -50,6 +50,9 @@ struct EvalCommand: ParsableCommand {
         BLAS.threadCount = threads.count
         let (path, checkpoint) = try checkpointOptions.load()
         let trained = try? Trainer.storedOptions(in: checkpoint)
+        if let task = Self.labelledTask(checkpoint, options: trained) {
+            return try runLabelled(path: path, checkpoint: checkpoint, task: task, options: trained)
+        }
         let b = batchSize ?? trained?.batchSize ?? 1
         let t = seqLength ?? trained?.sequenceLength ?? 50
         let encoded: Corpus.EncodedText

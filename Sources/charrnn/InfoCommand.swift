@@ -38,6 +38,8 @@ struct InfoCommand: ParsableCommand {
             if c.config.layerNorm { fields.insert("\"layer_norm\":true", at: 4) }
             // The model whole, as `GET /v1/models` lists it: the keys above stay for those who read them.
             fields.append("\"model\":\(c.modelDescription.json)")
+            if let task = c.training[Key.task] { fields.append("\"task\":\(JSONStringEscaper.quoted(task))") }
+            if let labels = c.labels { fields.append("\"labels\":[" + labels.map { JSONStringEscaper.quoted($0) }.joined(separator: ",") + "]") }
             if let iterations { fields.append("\"iterations\":\(iterations)") }
             if let epoch { fields.append("\"epochs\":\(epoch)") }
             if let best { fields.append("\"best_val_loss\":\(best)"); fields.append("\"best_val_bpc\":\(best / log(2.0))") }
@@ -68,6 +70,12 @@ struct InfoCommand: ParsableCommand {
         print("checkpoint: \(path) (charrnn format \(c.fileFormatVersion))")
         let recurrent = c.config.recurrentDropout > 0 ? ", recurrent dropout \(c.config.recurrentDropout)" : ""
         print("model:      \(cell), \(c.config.layerCount) × \(c.config.hiddenSize), dropout \(c.config.dropout)\(recurrent), \(c.config.parameterCount) parameters")
+        if let task = c.training[Key.task] {
+            let head = c.config.head == .classifier ? "classifier of \(c.config.outputSize) classes on the \(c.config.pooling.rawValue) state" : "next character"
+            let input = c.config.input == .oneHotAndLabel ? "character and label (one-hot, \(c.config.labelCount) labels)" : "character (one-hot)"
+            print("task:       --task \(task): input \(input), head \(head)\(task == "generate" && c.config.input == .oneHot ? " (--unconditioned)" : "")")
+        }
+        if let labels = c.labels { print("labels:     \(labels.count): \(Vocabulary.displayList(labels))") }
         print("tokenizer:  \(c.tokenizer.mode.rawValue)\(c.tokenizer.normalize && c.tokenizer.mode != .byte ? ", NFC" : "")")
         let preview = (0..<min(c.vocabulary.count, 40)).map { c.vocabulary.displayForm(of: Int32($0)) }.joined(separator: " ")
         print("vocabulary: \(c.vocabulary.count) characters: \(preview)\(c.vocabulary.count > 40 ? " …" : "")")
@@ -77,7 +85,8 @@ struct InfoCommand: ParsableCommand {
                   + (documents.map { "; \($0.summary)" } ?? ""))
         }
         if let o = options {
-            print("trained on: \(o.corpusPaths.joined(separator: " ")) (B=\(o.batchSize), T=\(o.sequenceLength), \(o.optimizer.kind.rawValue), lr \(o.learningRate))")
+            let window = o.task == nil ? "T=\(o.sequenceLength)" : "texts cut at \(o.maxTextLength ?? TrainingOptions.defaultMaxTextLength)"
+            print("trained on: \(o.corpusPaths.joined(separator: " ")) (B=\(o.batchSize), \(window), \(o.optimizer.kind.rawValue), lr \(o.learningRate))")
         }
         if let inputs { print("read:       \(inputs.summary)") }
         if let iterations {

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Checkpoints
 import Files
 import Foundation
 import RNN
@@ -27,6 +28,7 @@ struct SampleCommand: ParsableCommand {
             help: "Temperature > 0; lower is safer; 0 is greedy (default \(SampleDefaults.temperature)).") var temperature: Float?
     @Option(help: "Characters to generate, not counting the prime: 0 to \(Int.max). Streamed as generated, so any length runs in constant memory.")
     var length: Int = SampleDefaults.commandLineLength
+    @Option(help: "A label-conditioned model (train --task generate): the label whose texts to write.") var label: String?
     @Option(help: "Text to start from.") var prime: String?
     @Option(help: "File whose text to start from.") var primeFile: String?
     @Option(help: "Random seed (default: a fresh one each run).") var seed: UInt64?
@@ -104,6 +106,7 @@ struct SampleCommand: ParsableCommand {
         // Every output is computed by one thread in a fixed order, so the text does not depend on it.
         BLAS.threadCount = threads.count
         let sampler = Sampler(checkpoint: checkpoint)
+        sampler.label = try Self.labelID(label, for: checkpoint, path: path)
         let primeIDs: [Int32]
         do {
             let (ids, skipped, readAsUnknown) = try sampler.encodePrime(primeText, unknown: unknown)
@@ -131,6 +134,7 @@ struct SampleCommand: ParsableCommand {
         let documents = checkpoint.documents != nil
         if novel {
             guard documents else { throw failure("--novel needs a model trained with --documents (\(path) was not)") }
+            if sampler.label != nil { throw failure("--novel compares with a --documents run's training documents; a --task generate run keeps none") }
             try novelDocuments(sampler, checkpoint: checkpoint, path: path, prime: primeIDs, seed: baseSeed,
                                echo: echo, primeJSON: primeJSON, out: out)
             return
@@ -208,6 +212,28 @@ extension SampleCommand {
             note(String(format: "%@: %d characters, log-probability %.3f nats (mean %.4f nats/char)",
                         how, found.generated.count, found.logProbabilitySum, found.meanLogProbability))
         }
+    }
+}
+
+extension SampleCommand {
+    /// The id of `--label` for a label-conditioned checkpoint; nil for the others. A label the
+    /// model does not have, a missing one, or one given to a model without labels is one line.
+    static func labelID(_ label: String?, for checkpoint: Checkpoint, path: String) throws -> Int32? {
+        let config = checkpoint.config
+        if config.head != .nextCharacter {
+            throw failure("\(path) is a \(config.head.rawValue), not a model that writes text (use charrnn classify)")
+        }
+        guard config.input == .oneHotAndLabel, let names = checkpoint.labels else {
+            if let label { throw failure("--label \(Vocabulary.displayForm(label)): \(path) was not trained on labelled texts (train --task generate)") }
+            return nil
+        }
+        guard let label else {
+            throw failure("\(path) writes from a label: give --label, one of \(Vocabulary.displayList(names))")
+        }
+        guard let id = names.firstIndex(of: label) else {
+            throw failure("--label \(Vocabulary.displayForm(label)) is not one of the model's labels: \(Vocabulary.displayList(names))")
+        }
+        return Int32(id)
     }
 }
 

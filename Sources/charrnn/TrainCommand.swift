@@ -53,6 +53,7 @@ struct TrainCommand: ParsableCommand {
                                valueName: "task")) var task: LabelledTask?
     @Option(help: "classify: the state the classifier reads, last or mean (over the text) (default last).") var pooling: HeadDescription.Pooling?
     @Option(help: "classify: none, or balanced (each class weighs the same in the loss) (default none).") var classWeights: ClassWeighting?
+    @Flag(help: "--task generate: the same model without the label input, to measure what conditioning adds.") var unconditioned = false
     @Option(parsing: .unconditional, help: "--task: characters of a text the model reads at most (default \(TrainingOptions.defaultMaxTextLength)).") var maxChars: Int?
     @Option(help: ArgumentHelp("Learn whole documents: lines, paragraphs or files. Each is framed by <s> and </s>, the split is by documents (seeded), and sample writes whole documents.",
                                valueName: "mode")) var documents: DocumentMode?
@@ -105,6 +106,7 @@ struct TrainCommand: ParsableCommand {
                 throw ValidationError("\(flag) applies to labelled data: give --task classify or --task generate")
             }
         }
+        if unconditioned && task != .generate { throw ValidationError("--unconditioned applies to --task generate") }
         if task == .generate {
             for (flag, given) in [("--pooling", pooling != nil), ("--class-weights", classWeights != nil)] where given {
                 throw ValidationError("\(flag) applies to --task classify, not generate")
@@ -141,6 +143,7 @@ struct TrainCommand: ParsableCommand {
         if let v = pooling { o.pooling = v }
         if let v = classWeights { o.classWeighting = v }
         if let v = maxChars { o.maxTextLength = v }
+        if unconditioned { o.unconditioned = true }
         if let v = optimizer { o.optimizer.kind = v }
         if let v = learningRate { o.learningRate = v }
         if let v = momentum { o.optimizer.momentum = v }

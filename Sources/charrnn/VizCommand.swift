@@ -51,6 +51,9 @@ struct VizCommand: ParsableCommand {
 
     func run() throws {
         let (path, checkpoint) = try checkpointOptions.load()
+        if checkpoint.config.head != .nextCharacter || checkpoint.config.input != .oneHot {
+            throw failure("viz draws the activations of a model of one text; \(path) was trained with --task (a \(checkpoint.config.head.rawValue) head, \(checkpoint.config.input.rawValue) input)")
+        }
         let config = checkpoint.config
         if let layer, layer >= config.layerCount {
             throw failure("--layer \(layer) is out of range: the model has \(config.layerCount) layer\(config.layerCount == 1 ? "" : "s") (0–\(config.layerCount - 1))")

@@ -68,7 +68,10 @@ import Training
         let model = ModelConfig(cell: .rnn, activation: .relu, vocabularySize: 77, hiddenSize: 33, layerCount: 3,
                                 dropout: 0.3, recurrentDropout: 0.2, layerNorm: true)
         let defaults = ModelConfig(vocabularySize: 1)
-        for (field, value) in Mirror(reflecting: model).children {
+        // The input and head kinds are not a run of one text's to choose: it trains one-hot next-character
+        // models only, and --init-from and --resume refuse a checkpoint of any other (LabelledCLITests).
+        let otherShapes: Set = ["input", "labelCount", "valueWidth", "head", "pooling", "outputSize"]
+        for (field, value) in Mirror(reflecting: model).children where !otherShapes.contains(field ?? "") {
             let other = Mirror(reflecting: defaults).children.first { $0.label == field }!.value
             #expect("\(value)" != "\(other)", "give \(field ?? "?") a value other than its default in this test")
         }
