@@ -137,6 +137,7 @@ public final class LabelledTrainer {
         let batchesPerEpoch = (data.train.count + b - 1) / b
         let epochs = options.epochBudget
         let planned = [options.maxIterations, epochs.map { $0 * batchesPerEpoch }].compactMap { $0 }.min()
+        let schedule = Trainer.resolve(options.schedule, options: options, iterationsPerEpoch: batchesPerEpoch)
         var preview = rng
         let fill = Self.fill(LabelledBatchOrder.epoch(lengths: lengths, batchSize: b, rng: &preview), lengths: lengths)
         report(.started(LabelledStart(task: task, labels: data.labels, vocabularySize: data.vocabulary.count,
@@ -159,7 +160,8 @@ public final class LabelledTrainer {
                 let elapsed = Date().timeIntervalSince(start)
                 if let s = options.maxSeconds, elapsed >= s { ending = .time; break training }
                 let batch = LabelledBatch(data.train, indices: indices, task: task, cap: cap, markers: markers)
-                let loss = try trainStep(batch)
+                let rate = schedule.learningRate(base: options.learningRate, iteration: iteration, elapsed: elapsed)
+                let loss = try trainStep(batch, learningRate: rate)
                 iteration += 1
                 characters += batch.lengths.reduce(0) { $0 + Int($1) }
                 smoothed = smoothed.map { 0.95 * $0 + 0.05 * loss } ?? loss
@@ -201,7 +203,7 @@ public final class LabelledTrainer {
 
     /// One optimizer step on `batch`: forward, backward, clip, step. A loss or
     /// gradient that is not finite stops the run before the weights change.
-    private func trainStep(_ batch: LabelledBatch) throws(TrainingError) -> Float {
+    private func trainStep(_ batch: LabelledBatch, learningRate: Float) throws(TrainingError) -> Float {
         model.zeroGradients()
         var state = RecurrentState.zeros(config: model.config, batchSize: batch.rows)
         let loss = forward(batch, state: &state, training: true)
@@ -216,7 +218,7 @@ public final class LabelledTrainer {
             throw .diverged(iteration: iteration + 1, detail: "the gradient norm became \(norm)", lastGood: lastGoodCheckpoint)
         }
         model.parameters.withUnsafeMutableBufferPointer { p in
-            model.gradients.withUnsafeBufferPointer { g in optimizer.step(parameters: p, gradients: g, learningRate: options.learningRate) }
+            model.gradients.withUnsafeBufferPointer { g in optimizer.step(parameters: p, gradients: g, learningRate: learningRate) }
         }
         return loss
     }
@@ -261,9 +263,9 @@ public final class LabelledTrainer {
         while start < set.count {
             let indices = Array(start..<min(set.count, start + b))[...]
             let batch = LabelledBatch(set, indices: indices, task: task, cap: cap, markers: markers)
-            var state = RecurrentState.zeros(config: model.config, batchSize: batch.rows)
             switch task {
             case .classify:
+                var state = RecurrentState.zeros(config: model.config, batchSize: batch.rows)
                 let loss = batch.labels.withUnsafeBufferPointer { labels in
                     batch.tokens.withUnsafeBufferPointer { tokens in
                         batch.lengths.withUnsafeBufferPointer { lengths in
@@ -281,8 +283,8 @@ public final class LabelledTrainer {
                     predictions.append(Int32(best))
                 }
             case .generate:
-                // One text at a time per label would be slow; the batch's loss is a mean over its steps,
-                // so each row is scored alone when the per-label figures are wanted: rows run as B = 1 windows.
+                // A batch's loss is one mean over all its rows' steps; the per-label figures need each
+                // row's own, so each text runs alone (B = 1, its own length: no padding).
                 for row in 0..<batch.rows {
                     let one = LabelledBatch(set, indices: indices[(indices.startIndex + row)...(indices.startIndex + row)], task: task,
                                             cap: cap, markers: markers)
@@ -302,7 +304,6 @@ public final class LabelledTrainer {
                     labelLoss[label] += Double(loss) * Double(steps)
                     labelSteps[label] += steps
                 }
-                _ = state
             }
             start += b
         }

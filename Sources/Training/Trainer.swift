@@ -362,7 +362,7 @@ public final class Trainer {
         return [options.maxIterations, byEpochs].compactMap { $0 }.min()
     }
 
-    private static func resolve(_ s: ScheduleSpec, options: TrainingOptions, iterationsPerEpoch: Int) -> LearningRateSchedule {
+    static func resolve(_ s: ScheduleSpec, options: TrainingOptions, iterationsPerEpoch: Int) -> LearningRateSchedule {
         switch s {
         case .constant:
             return .constant

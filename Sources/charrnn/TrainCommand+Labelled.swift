@@ -12,7 +12,7 @@ extension TrainCommand {
     /// The flags a labelled run does not read, as (flag, given) pairs: each is refused with one line.
     private var flagsWithoutMeaningForLabelledData: [(String, Bool)] {
         [("--resume", resume), ("--resume-from", resumeFrom != nil), ("--init-from", initFrom != nil), ("--auto", auto),
-         ("--documents", documents != nil), ("--seq-length", seqLength != nil), ("--lr-schedule", lrSchedule != nil),
+         ("--documents", documents != nil), ("--seq-length", seqLength != nil),
          ("--patience", patience != nil), ("--keep", keep != nil), ("--min-count", folding.minCount != nil),
          ("--max-vocab", folding.maxVocab != nil), ("--cache-dir", cacheDir != nil), ("--no-cache", noCache)]
     }
