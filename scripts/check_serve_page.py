@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Drives `charrnn serve`'s page in headless Chromium, as a person would.
 
-    check_serve_page.py URL --case MODEL=PRIME [--case MODEL=PRIME ...] [--screenshot PNG]
+    check_serve_page.py URL --case MODEL=PRIME [--case MODEL=PRIME ...]
+        [--label-case MODEL=LABEL=TEXT] [--classify-case MODEL=TEXT=LABEL] [--screenshot PNG]
 
 For the first case: picks the model, types the prime, presses Ctrl+Enter with a
 long length, sees text arrive while the stream is still open (Stop enabled, the
@@ -10,7 +11,12 @@ checks that the prime and the streamed text are on the page, with the mean
 log-probability in the status line; then "Continue" extends the text. Then,
 with a fresh seed, the seed the status line shows, typed back into the Seed
 field, must write the same text, and a seed past 2^53 (which a JavaScript
-number would round) must be refused with a message. Fails on
+number would round) must be refused with a message. For a --label-case, the
+label picker must show for the model with its first label chosen, and with
+LABEL picked, seed 1 and --length, the page must write TEXT (what `charrnn
+sample --label LABEL --seed 1 --length N` writes); it must hide for a model
+without labels. For a --classify-case, the classify box must replace the
+writer, and classifying TEXT must name LABEL. Fails on
 any console error (a Content-Security-Policy violation included). Needs
 Debian's chromium and chromium-driver, and selenium (pip). Exit 0 and "ok" when
 every check holds; 1 with the failed check otherwise.
@@ -31,6 +37,8 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("url")
     parser.add_argument("--case", action="append", required=True, help="MODEL=PRIME")
+    parser.add_argument("--label-case", action="append", default=[], help="MODEL=LABEL=TEXT")
+    parser.add_argument("--classify-case", action="append", default=[], help="MODEL=TEXT=LABEL")
     parser.add_argument("--screenshot")
     parser.add_argument("--length", type=int, default=300, help="characters per written text")
     parser.add_argument("--long-length", type=int, default=10000,
@@ -112,6 +120,40 @@ def main():
         check(text("generated") == first, "a refused seed leaves the text as it was")
         print("check_serve_page: seed %s shown and typed back wrote the same %d characters; 9007199254740993 refused"
               % (seed, len(first)))
+
+        plain = args.case[0].split("=", 1)[0]
+        for case in args.label_case:
+            model, label, expected = case.split("=", 2)
+            Select(el("model")).select_by_value(model)
+            check(el("label-field").is_displayed(), "%s: the label picker shows" % model)
+            picker = Select(el("label"))
+            check(picker.first_selected_option.get_attribute("value") == picker.options[0].get_attribute("value"),
+                  "%s: the first label is chosen by default" % model)
+            picker.select_by_value(label)
+            el("prime").clear()
+            set_value("length", args.length)
+            set_value("seed", 1)
+            write()
+            check(text("generated") == expected, "%s: label %s, seed 1 writes charrnn sample's text (got %r, expected %r)"
+                  % (model, label, text("generated"), expected))
+            Select(el("model")).select_by_value(plain)
+            check(not el("label-field").is_displayed(), "%s: no label picker for a model without labels" % plain)
+            print("check_serve_page: %s: label picker (first label by default); label %s wrote sample's %d characters"
+                  % (model, label, len(expected)))
+        for case in args.classify_case:
+            model, sentence, label = case.split("=", 2)
+            Select(el("model")).select_by_value(model)
+            check(el("classifier").is_displayed() and not el("writer").is_displayed(), "%s: the classify box replaces the writer" % model)
+            el("classify-text").clear()
+            el("classify-text").send_keys(sentence)
+            el("classify").click()
+            wait.until(lambda d: "characters read" in text("status") or "error" in el("status").get_attribute("class"))
+            chosen = driver.execute_script("const r = document.querySelector('#probabilities tr.chosen'); return r && r.cells[0].textContent")
+            check(chosen == label, "%s: %r is classified %s (got %r)" % (model, sentence, label, chosen))
+            check(len(driver.find_elements(By.CSS_SELECTOR, "#probabilities tr")) >= 2, "%s: every label's probability is shown" % model)
+            Select(el("model")).select_by_value(plain)
+            check(el("writer").is_displayed() and not el("classifier").is_displayed(), "%s: the writer is back" % plain)
+            print("check_serve_page: %s: classified %r as %s" % (model, sentence, label))
 
         problems = [e["message"] for e in driver.get_log("browser") if e["level"] == "SEVERE"]
         check(not problems, "no console errors: %s" % problems)

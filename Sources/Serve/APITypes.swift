@@ -6,15 +6,23 @@ import RNN
 /// the object `charrnn info --json` prints under "model": one description, one encoding.
 public struct ModelInfo: Codable, Equatable, Sendable {
     public var name: String
+    public var task: ModelTask
+    public var labels: [String]?                 // a classifier's classes, or the labels a conditioned model writes from; id order
     public var model: ModelDescription
     public var parameters: Int
-    public var charactersTrained: Int?           // iterations × batch size × sequence length, when recorded
-    public var bestValidationLoss: Double?       // nats per character
+    public var charactersTrained: Int?           // iterations × batch size × sequence length, when recorded (not for --task runs)
+    public var bestValidationLoss: Double?       // nats per character (per text for a classifier)
 
     enum CodingKeys: String, CodingKey {
-        case name, model, parameters
+        case name, task, labels, model, parameters
         case charactersTrained = "characters_trained", bestValidationLoss = "best_validation_loss"
     }
+}
+
+/// What a loaded model answers: `generate` (POST /v1/generate and /v1/score; with `labels`, it
+/// writes from one of them) or `classify` (POST /v1/classify).
+public enum ModelTask: String, Codable, Sendable {
+    case generate, classify
 }
 
 public struct ModelList: Codable, Equatable, Sendable {
@@ -36,17 +44,18 @@ public struct GenerateRequest: Codable, Equatable, Sendable {
     public var stream: Bool?
     public var beam: Int?
     public var bestOf: Int?
+    public var label: String?                    // a label-conditioned model's label (required there, refused elsewhere)
 
     public init(model: String? = nil, prime: String? = nil, temperature: Float? = nil, topK: Int? = nil, topP: Float? = nil,
                 length: Int? = nil, seed: UInt64? = nil, stop: String? = nil, count: Int? = nil, stream: Bool? = nil,
-                beam: Int? = nil, bestOf: Int? = nil) {
+                beam: Int? = nil, bestOf: Int? = nil, label: String? = nil) {
         self.model = model; self.prime = prime; self.temperature = temperature; self.topK = topK; self.topP = topP
         self.length = length; self.seed = seed; self.stop = stop; self.count = count; self.stream = stream
-        self.beam = beam; self.bestOf = bestOf
+        self.beam = beam; self.bestOf = bestOf; self.label = label
     }
 
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case model, prime, temperature, length, seed, stop, count, stream, beam
+        case model, prime, temperature, length, seed, stop, count, stream, beam, label
         case topK = "top_k", topP = "top_p", bestOf = "best_of"
     }
 }
@@ -55,6 +64,7 @@ public struct GenerateRequest: Codable, Equatable, Sendable {
 public enum StopReason: String, Codable, Sendable {
     case length                                  // `length` characters were generated
     case stop                                    // the stop string was generated
+    case end                                     // a documents model chose its end marker: the document is whole
 }
 
 /// One generated sample: the non-streamed answer's element and the stream's `done` event.
@@ -109,4 +119,30 @@ public struct ScoreResponse: Codable, Equatable, Sendable {
 
 public struct ErrorBody: Codable, Equatable, Sendable {
     public var error: String
+}
+
+/// `POST /v1/classify`: one text or several (`ServeLimits.maxTexts` at most), not both.
+public struct ClassifyRequest: Codable, Equatable, Sendable {
+    public var model: String?
+    public var text: String?
+    public var texts: [String]?
+    public init(model: String? = nil, text: String? = nil, texts: [String]? = nil) {
+        self.model = model; self.text = text; self.texts = texts
+    }
+
+    enum CodingKeys: String, CodingKey, CaseIterable { case model, text, texts }
+}
+
+/// One text's answer: the figures `charrnn classify --json` prints for the line.
+public struct ClassifyResult: Codable, Equatable, Sendable {
+    public var label: String                     // the most probable label (the first in id order among equals)
+    public var probability: Double               // its probability
+    public var probabilities: [String: Double]   // every label's
+    public var characters: Int                   // characters the model read (after the run's --max-chars cut)
+    public var unknown: Int                      // characters outside the vocabulary: left out, or read as <unk> when the model folds them
+}
+
+public struct ClassifyResponse: Codable, Equatable, Sendable {
+    public var model: String
+    public var results: [ClassifyResult]         // one per text, in order
 }

@@ -15,6 +15,7 @@ struct GenerationPlan: Sendable {
     var count: Int
     var stream: Bool
     var search: Search?
+    var label: Int32?          // a label-conditioned model's label id (`Sampler.label`); nil for the others
 
     /// 2^53: JavaScript numbers (doubles) hold every whole number below it exactly.
     static let exactSeeds: UInt64 = 1 << 53
@@ -59,6 +60,8 @@ struct GenerationPlan: Sendable {
         let draws = switch search { case .bestOf(let n)?: n; default: count }
         seed = r.seed ?? UInt64.random(in: 0...(Self.exactSeeds - UInt64(draws)))
 
+        label = try Self.labelID(r.label, labels: sampler.labels, model: model)
+
         let text = r.prime ?? ""
         if text.utf8.count > limits.maxPrimeBytes {
             throw .tooLarge("the prime is \(text.utf8.count) bytes, over the limit of \(limits.maxPrimeBytes)")
@@ -73,5 +76,28 @@ struct GenerationPlan: Sendable {
             case .prime(let m): throw .badRequest("prime: \(m)")
             }
         }
+    }
+
+    /// The id of `label` among a conditioned model's `labels` (`charrnn sample --label`'s rules):
+    /// required there, one of them, and refused for a model without labels.
+    static func labelID(_ label: String?, labels: [String]?, model: String) throws(APIError) -> Int32? {
+        guard let labels else {
+            if let label {
+                throw .badRequest("label \(Self.shown(label)): model \(model) was not trained to write from a label (train --task generate)")
+            }
+            return nil
+        }
+        guard let label else {
+            throw .badRequest("model \(model) writes from a label: give label, one of \(Vocabulary.displayList(labels))")
+        }
+        guard let id = labels.firstIndex(of: label) else {
+            throw .badRequest("label \(Self.shown(label)) is not one of model \(model)'s labels: \(Vocabulary.displayList(labels))")
+        }
+        return Int32(id)
+    }
+
+    /// A label as a message shows it, cut to its first 64 characters (a body may hold a megabyte of one).
+    static func shown(_ label: String) -> String {
+        label.count > 64 ? Vocabulary.displayForm(String(label.prefix(64))) + "…" : Vocabulary.displayForm(label)
     }
 }

@@ -4,8 +4,9 @@ import Foundation
 import RNN
 import Sampler
 
-/// One core's worth of generation: a `Sampler` per model, which one request at
-/// a time computes with, the others waiting their turn in order.
+/// One core's worth of generation: a `Sampler` per model that writes text (a
+/// `Classifier` per classifier model), which one request at a time computes
+/// with, the others waiting their turn in order.
 ///
 /// A model's step writes into scratch buffers and weight copies its
 /// `StackedRNN` owns, so two threads must never step one `Sampler` at once;
@@ -13,13 +14,14 @@ import Sampler
 /// model holds the same copy-on-write storage). Each request keeps its own
 /// recurrent state inside `Sampler.generate`.
 ///
-/// A request holds its lane for a slice (`Server.sliceNanoseconds`), then
+/// A request holds its lane for a slice (`ServeLimits.sliceNanoseconds`), then
 /// passes it to the next waiter, so that dozens of streams progress together
 /// on two cores. A request that is just starting goes ahead of those already
 /// streaming (behind other new ones), so that its first character comes after
 /// one slice, not after a turn of every stream.
 final class Lane: @unchecked Sendable {
-    let samplers: [String: Sampler]
+    let samplers: [String: Sampler]          // the models that write text
+    let classifiers: [String: Classifier]    // the classifiers
     private let lock = NSLock()
     private var busy = false
     private var waiting: [DispatchSemaphore] = []   // the lane is handed to the first
@@ -27,9 +29,16 @@ final class Lane: @unchecked Sendable {
     private var requests = 0                         // holding the lane or waiting for it
 
     init(checkpoints: [(name: String, checkpoint: Checkpoint)]) {
-        var samplers: [String: Sampler] = [:]
-        for (name, checkpoint) in checkpoints { samplers[name] = Sampler(checkpoint: checkpoint) }
+        var samplers: [String: Sampler] = [:], classifiers: [String: Classifier] = [:]
+        for (name, checkpoint) in checkpoints {
+            if Classifier.problem(with: checkpoint) == nil {
+                classifiers[name] = Classifier(checkpoint: checkpoint, maxCharacters: Server.classifierCut(checkpoint))
+            } else {
+                samplers[name] = Sampler(checkpoint: checkpoint)
+            }
+        }
         self.samplers = samplers
+        self.classifiers = classifiers
     }
 
     /// Joins the lane (counted in `load`) and waits for its turn.

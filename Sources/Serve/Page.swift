@@ -2,8 +2,10 @@ import Crypto
 import Foundation
 import Sampler
 
-/// `GET /`: one self-contained page to write with. It makes no request but to
-/// this server's API (`connect-src 'self'`); its one script is allowed by hash.
+/// `GET /`: one self-contained page to write with (with a label picker for a
+/// label-conditioned model), or to classify with (for a classifier). It makes
+/// no request but to this server's API (`connect-src 'self'`); its one script
+/// is allowed by hash.
 enum Page {
     /// The policy in the page's <meta> (so that a saved copy keeps it), and in the header with what only a header can say.
     static let pagePolicy = "default-src 'none'; style-src 'unsafe-inline'; connect-src 'self'; "
@@ -24,10 +26,14 @@ enum Page {
         <main>
         <h1>charrnn</h1>
         <noscript>This page streams text with JavaScript; please allow scripts for this page.</noscript>
+        <div class="controls">
+          <label>Model <select id="model"></select></label>
+          <label id="label-field" hidden>Label <select id="label"></select></label>
+        </div>
+        <section id="writer">
         <label for="prime">Prime</label>
         <textarea id="prime" dir="auto" rows="3" placeholder="Text to start from (Ctrl+Enter to write)"></textarea>
         <div class="controls">
-          <label>Model <select id="model"></select></label>
           <label>Temperature <input id="temperature" type="number" min="0" max="5" step="0.05" value="\(SampleDefaults.temperature)"></label>
           <label>Top-p <input id="top_p" type="number" min="0.01" max="1" step="0.01" value="1"></label>
           <label>Length <input id="length" type="number" min="1" step="50" value="\(SampleDefaults.requestLength)"></label>
@@ -38,8 +44,15 @@ enum Page {
           <button id="continue" type="button" disabled>Continue</button>
           <button id="stop" type="button" disabled>Stop</button>
         </div>
+        </section>
+        <section id="classifier" hidden>
+        <label for="classify-text">Text</label>
+        <textarea id="classify-text" dir="auto" rows="3" placeholder="Text to classify (Ctrl+Enter)"></textarea>
+        <div class="controls"><button id="classify" type="button" title="Ctrl+Enter">Classify</button></div>
+        </section>
         <p id="status" role="status" aria-live="polite"></p>
         <div id="out" dir="auto" tabindex="0" aria-label="Generated text"><span id="primed"></span><span id="generated"></span></div>
+        <table id="classification" hidden><thead><tr><th>Label</th><th>Probability</th><th></th></tr></thead><tbody id="probabilities"></tbody></table>
         </main>
         <script>\(script)</script>
         </body>
@@ -60,22 +73,55 @@ enum Page {
         #status.error { color: #b00020; }
         #out { white-space: pre-wrap; overflow-wrap: anywhere; border: 1px solid #ccc; background: #fff; padding: .5rem; min-height: 8rem; }
         #primed { color: #777; }
+        [hidden] { display: none !important; }
+        #classification { border-collapse: collapse; margin-top: .5rem; }
+        #classification th, #classification td { text-align: left; padding: .15rem 1rem .15rem 0; }
+        #classification td:first-child { font-family: ui-monospace, monospace; }
+        #classification tr.chosen { font-weight: bold; }
         """
 
     static let script = """
         "use strict";
         const $ = id => document.getElementById(id);
         let controller = null;
+        const models = {};
 
         fetch("/v1/models").then(r => r.json()).then(list => {
           for (const m of list.models) {
+            models[m.name] = m;
             const o = document.createElement("option");
             o.value = m.name;
             const stack = m.model.stack;
-            o.textContent = m.name + " (" + stack.cell + " " + stack.layers + "×" + stack.hidden_size + ")";
+            const kind = m.task === "classify" ? ", classifier" : m.labels ? ", " + m.labels.length + " labels" : "";
+            o.textContent = m.name + " (" + stack.cell + " " + stack.layers + "×" + stack.hidden_size + kind + ")";
             $("model").appendChild(o);
           }
+          chooseModel();
         }).catch(e => status("cannot list the models: " + e, true));
+
+        function option(value) {
+          const o = document.createElement("option");
+          o.value = value;
+          o.textContent = value;
+          return o;
+        }
+
+        // The chosen model's controls: the writer (with a label picker, its first label chosen, for a
+        // model that writes from a label) or the classify box.
+        function chooseModel() {
+          const m = models[$("model").value];
+          if (!m) return;
+          const classifies = m.task === "classify";
+          $("writer").hidden = classifies;
+          $("out").hidden = classifies;
+          $("classifier").hidden = !classifies;
+          $("classification").hidden = true;
+          const labels = !classifies && m.labels ? m.labels : [];
+          $("label-field").hidden = labels.length === 0;
+          $("label").replaceChildren(...labels.map(option));
+          status("");
+        }
+        $("model").addEventListener("change", chooseModel);
 
         function status(text, isError) {
           $("status").textContent = text;
@@ -105,6 +151,7 @@ enum Page {
         function request(prime, seed) {
           const body = { model: $("model").value || undefined, prime: prime, stream: true,
                          temperature: Number($("temperature").value), length: Number($("length").value), seed: seed };
+          if (!$("label-field").hidden) body.label = $("label").value;
           const p = Number($("top_p").value);
           if (p < 1) body.top_p = p;
           return body;
@@ -158,7 +205,8 @@ enum Page {
             await readEvents(response, (name, data) => {
               if (name === "text") $("generated").append(data.text);
               else if (name === "done") status(data.characters + " characters, mean log-probability "
-                + data.mean_log_prob.toFixed(3) + " nats/char, seed " + data.seed + ", stopped by " + data.stop_reason);
+                + data.mean_log_prob.toFixed(3) + " nats/char, seed " + data.seed
+                + (data.stop_reason === "end" ? ", ended at the end of a document" : ", stopped by " + data.stop_reason));
               else if (name === "error") status(data.error, true);
             });
           } catch (e) {
@@ -170,11 +218,49 @@ enum Page {
           }
         }
 
+        // The classifier's answer for the text: its label, and every label's probability, most probable first.
+        async function classify() {
+          $("classify").disabled = true;
+          status("classifying…");
+          try {
+            const response = await fetch("/v1/classify", { method: "POST", headers: { "Content-Type": "application/json" },
+              body: JSON.stringify({ model: $("model").value || undefined, text: $("classify-text").value }) });
+            const answer = await response.json().catch(() => ({ error: response.statusText }));
+            if (!response.ok) throw new Error(answer.error);
+            const r = answer.results[0];
+            const rows = Object.entries(r.probabilities).sort((a, b) => b[1] - a[1]).map(([label, p]) => {
+              const row = document.createElement("tr");
+              if (label === r.label) row.className = "chosen";
+              const name = document.createElement("td"), percent = document.createElement("td"), bar = document.createElement("td");
+              name.textContent = label;
+              percent.textContent = (100 * p).toFixed(2) + "%";
+              const meter = document.createElement("meter");
+              meter.value = p;
+              bar.appendChild(meter);
+              row.append(name, percent, bar);
+              return row;
+            });
+            $("probabilities").replaceChildren(...rows);
+            $("classification").hidden = false;
+            status(r.label + " (" + (100 * r.probability).toFixed(2) + "%), " + r.characters + " characters read"
+              + (r.unknown > 0 ? ", " + r.unknown + " outside the vocabulary" : ""));
+          } catch (e) {
+            status(String(e.message || e), true);
+          } finally {
+            $("classify").disabled = false;
+          }
+        }
+
         $("write").addEventListener("click", () => generate(false));
         $("continue").addEventListener("click", () => generate(true));
         $("stop").addEventListener("click", () => controller && controller.abort());
+        $("classify").addEventListener("click", classify);
         document.addEventListener("keydown", e => {
-          if (e.key === "Enter" && (e.ctrlKey || e.metaKey) && !$("write").disabled) {
+          if (e.key !== "Enter" || !(e.ctrlKey || e.metaKey)) return;
+          if (!$("classifier").hidden && !$("classify").disabled) {
+            e.preventDefault();
+            classify();
+          } else if (!$("writer").hidden && !$("write").disabled) {
             e.preventDefault();
             generate(false);
           }

@@ -7,12 +7,14 @@ public struct ServeLimits: Sendable {
     public var maxPrimeBytes = 16_384       // UTF-8 bytes of a prime (413 past it)
     public var maxBodyBytes = 1 << 20       // bytes of a request body (413 past it); bounds /v1/score's text too
     public var maxCount = 16                // samples per request
+    public var maxTexts = 64                // texts per /v1/classify request (one batch of `charrnn classify`)
     public var maxBeam = 64                 // beam width
     public var maxBestOf = 64               // best-of draws
     public var lanes = ProcessInfo.processInfo.activeProcessorCount   // generations computing at once: one per core
     public var maxGenerations = 64          // requests being generated, taking turns on the lanes
     public var queue = 16                   // requests waiting for one of those; past it, 503
     public var retryAfterSeconds = 1        // the 503's Retry-After
+    public var sliceNanoseconds: UInt64 = 5_000_000   // how long a request computes before it hands its lane to a waiter (and flushes its text)
     // A lingering close (as nginx's): after an answer that ends the connection, what the client still
     // sends is read and dropped, up to these bounds, so that it is not reset before it reads the answer.
     public var lingerBytes = 32 << 20       // bytes discarded at most (a body refused with 413 is at most this much more)

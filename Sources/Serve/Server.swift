@@ -10,8 +10,8 @@ import Synchronization
 import Tokenizer
 import Training
 
-/// The API behind `charrnn serve`: the router, and the generation and scoring
-/// work it hands to the worker threads.
+/// The API behind `charrnn serve`: the router, and the generation, scoring and
+/// classifying work it hands to the worker threads.
 ///
 /// Requests that use a model are admitted up to `maxGenerations + queue` at
 /// once (503 past that) and run on a pool of `maxGenerations` threads, off the
@@ -27,16 +27,39 @@ public final class Server: Sendable {
     private let cancelled = Atomic<Int>(0)
     private let loopbackOnly = Atomic<Bool>(false)  // listening on a loopback address only
 
-    /// How long a request computes before it hands its lane to the next (and flushes its text).
-    static let sliceNanoseconds: UInt64 = 5_000_000
-
     public init(models: [(name: String, checkpoint: Checkpoint)], limits: ServeLimits) {
         precondition(!models.isEmpty, "Server: at least one model (the command line checks it)")
+        for (name, c) in models {
+            if let problem = Self.problem(serving: c) { preconditionFailure("Server: \(name): \(problem) (the command line checks it)") }
+        }
         self.limits = limits
         self.models = models.map { ModelInfo(name: $0.name, checkpoint: $0.checkpoint) }
         lanes = Lanes(count: limits.lanes, checkpoints: models)
         pool = NIOThreadPool(numberOfThreads: limits.maxGenerations)
         pool.start()
+    }
+
+    /// Why `checkpoint` cannot be served, in one line; nil when it can: a model that writes text
+    /// (plain, or conditioned on a label it names) or a classifier of text.
+    public static func problem(serving checkpoint: Checkpoint) -> String? {
+        let config = checkpoint.config
+        switch (config.head, config.input) {
+        case (.nextCharacter, .oneHot), (.classifier, .oneHot):
+            return nil
+        case (.nextCharacter, .oneHotAndLabel):
+            guard let labels = checkpoint.labels, labels.count == config.labelCount else {
+                return "a label-conditioned model without its \(config.labelCount) label names cannot be asked for a label by name"
+            }
+            return nil
+        default:
+            return "a \(config.head.rawValue) head on \(config.input.rawValue) inputs (a model of number series, built through "
+                + "the library) is not served: charrnn serve answers models of text and text classifiers"
+        }
+    }
+
+    /// Characters of a text a classifier reads: its run's `--max-chars`, as `charrnn classify` cuts them.
+    static func classifierCut(_ checkpoint: Checkpoint) -> Int {
+        (try? Trainer.storedOptions(in: checkpoint))?.maxTextLength ?? TrainingOptions.defaultMaxTextLength
     }
 
     /// Requests admitted and not yet finished (queued or running).
@@ -61,16 +84,27 @@ public final class Server: Sendable {
             case "/v1/generate":
                 try allow(method, .POST)
                 let request = try decode(GenerateRequest.self, body, fields: GenerateRequest.CodingKeys.allCases.map(\.rawValue))
-                let name = try model(named: request.model)
+                let name = try model(named: request.model, for: .generate)
                 let plan = try GenerationPlan(request, model: name, vocabularyOf: lanes.lanes[0].samplers[name]!, limits: limits)
                 try admit(sink) { self.generate(plan, sink) }
             case "/v1/score":
                 try allow(method, .POST)
                 let request = try decode(ScoreRequest.self, body, fields: ScoreRequest.CodingKeys.allCases.map(\.rawValue))
-                let name = try model(named: request.model)
+                let name = try model(named: request.model, for: .generate)
+                if let labels = lanes.lanes[0].samplers[name]!.labels {
+                    // Evaluator reads one stream of characters; a conditioned model reads each with a label.
+                    throw .badRequest("model \(name) writes from a label (\(Vocabulary.displayList(labels))): /v1/score scores text "
+                                      + "under a character model only; charrnn eval scores labelled texts")
+                }
                 try admit(sink) { self.score(request.text, model: name, sink) }
+            case "/v1/classify":
+                try allow(method, .POST)
+                let request = try decode(ClassifyRequest.self, body, fields: ClassifyRequest.CodingKeys.allCases.map(\.rawValue))
+                let name = try model(named: request.model, for: .classify)
+                let texts = try classifyTexts(request)
+                try admit(sink) { self.classify(texts, model: name, sink) }
             default:
-                throw .notFound("no such path: \(path) (the API: GET /v1/models, POST /v1/generate, POST /v1/score)")
+                throw .notFound("no such path: \(path) (the API: GET /v1/models, POST /v1/generate, POST /v1/score, POST /v1/classify)")
             }
         } catch {
             sink.send(error)
@@ -136,12 +170,35 @@ public final class Server: Sendable {
         if method != allowed { throw .methodNotAllowed(allowed: allowed.rawValue) }
     }
 
-    private func model(named name: String?) throws(APIError) -> String {
-        guard let name else { return models[0].name }
-        guard models.contains(where: { $0.name == name }) else {
-            throw .notFound("no model named \(name); loaded: \(models.map(\.name).joined(separator: ", "))")
+    /// The model a request names (the first loaded when it names none), which must do `task`.
+    private func model(named name: String?, for task: ModelTask) throws(APIError) -> String {
+        let named = name ?? models[0].name
+        guard let info = models.first(where: { $0.name == named }) else {
+            throw .notFound("no model named \(named); loaded: \(models.map(\.name).joined(separator: ", "))")
         }
-        return name
+        switch (task, info.task) {
+        case (.generate, .classify):
+            throw .badRequest("model \(info.name) is a classifier: it names the label of a text (POST /v1/classify) and writes no text")
+        case (.classify, .generate):
+            throw .badRequest("model \(info.name) writes text (POST /v1/generate, /v1/score); it is not a classifier (train one with --task classify)")
+        default:
+            return info.name
+        }
+    }
+
+    /// A classify request's texts: `text`, or 1 to `maxTexts` of `texts`.
+    private func classifyTexts(_ request: ClassifyRequest) throws(APIError) -> [String] {
+        switch (request.text, request.texts) {
+        case (let text?, nil):
+            return [text]
+        case (nil, let texts?):
+            if !(1...limits.maxTexts).contains(texts.count) {
+                throw .badRequest("texts must hold between 1 and \(limits.maxTexts) texts (got \(texts.count))")
+            }
+            return texts
+        case (.some, .some): throw .badRequest("give text or texts, not both")
+        case (nil, nil): throw .badRequest("text (a string) or texts (an array of strings) is required")
+        }
     }
 
     /// The body as `T`, with a message that names the field for a wrong type and refuses unknown fields.
@@ -157,12 +214,17 @@ public final class Server: Sendable {
         do {
             return try JSONDecoder().decode(T.self, from: data)
         } catch let DecodingError.typeMismatch(expected, context), let DecodingError.valueNotFound(expected, context) {
-            throw .badRequest("\(context.codingPath.map(\.stringValue).joined(separator: ".")) must be \(Self.jsonName(of: expected))")
+            throw .badRequest("\(Self.fieldPath(context.codingPath)) must be \(Self.jsonName(of: expected))")
         } catch let DecodingError.keyNotFound(key, _) {
             throw .badRequest("\(key.stringValue) is required")
         } catch {
             throw .badRequest("the body must be a JSON object with fields \(fields.joined(separator: ", "))")
         }
+    }
+
+    /// A field as a message names it: `texts[2]`, `a.b`.
+    private static func fieldPath(_ path: [any CodingKey]) -> String {
+        path.enumerated().map { i, key in key.intValue.map { "[\($0)]" } ?? (i == 0 ? "" : ".") + key.stringValue }.joined()
     }
 
     private static func jsonName(of type: Any.Type) -> String {
@@ -201,8 +263,17 @@ public final class Server: Sendable {
         var results: [SampleResult] = []
         if plan.stream { sink.startStream() }
         do {
-            try lanes.run { lane, yieldTurn in
+            try lanes.run { lane, handOver in
                 let sampler = lane.samplers[plan.model]!
+                // The label is the request's, but `Sampler.label` is the lane's sampler's, which every request on
+                // this lane steps in turn, and which `generate` reads at each step. A request steps it only while it
+                // holds the lane, so it sets the label each time it gets the lane: now, and after each handover
+                // (the request that had the lane meanwhile set its own). A search holds the lane throughout.
+                sampler.label = plan.label
+                func yieldTurn() {
+                    handOver()
+                    sampler.label = plan.label
+                }
                 if let search = plan.search {
                     if sink.isCancelled { return }
                     let found = switch search {
@@ -211,7 +282,7 @@ public final class Server: Sendable {
                     }
                     let result = SampleResult(index: 0, text: found.text, seed: found.seed, characters: found.generated.count,
                                               logProb: found.logProbabilitySum, meanLogProb: found.meanLogProbability,
-                                              stopReason: found.stopped ? .stop : .length)
+                                              stopReason: Self.stopReason(stopped: found.stopped, endedDocument: found.endedDocument))
                     deliver(result, plan, sink, into: &results)
                     return
                 }
@@ -229,11 +300,11 @@ public final class Server: Sendable {
                         if sink.isCancelled { return false }
                         text += bytes
                         let now = DispatchTime.now().uptimeNanoseconds
-                        if plan.stream && (sent == 0 || now - sliceStart >= Self.sliceNanoseconds) {
+                        if plan.stream && (sent == 0 || now - sliceStart >= limits.sliceNanoseconds) {
                             send()
                             sent += 1
                         }
-                        if now - sliceStart >= Self.sliceNanoseconds {
+                        if now - sliceStart >= limits.sliceNanoseconds {
                             yieldTurn()
                             sliceStart = DispatchTime.now().uptimeNanoseconds
                         }
@@ -243,7 +314,8 @@ public final class Server: Sendable {
                     if plan.stream { send() }
                     let result = SampleResult(index: index, text: plan.stream ? nil : String(decoding: text, as: UTF8.self),
                                               seed: seed, characters: g.characterCount, logProb: g.logProbabilitySum,
-                                              meanLogProb: g.meanLogProbability, stopReason: g.stopped ? .stop : .length)
+                                              meanLogProb: g.meanLogProbability,
+                                              stopReason: Self.stopReason(stopped: g.stopped, endedDocument: g.endedDocument))
                     deliver(result, plan, sink, into: &results)
                 }
             }
@@ -259,6 +331,10 @@ public final class Server: Sendable {
         }
         if sink.isCancelled { return }    // nobody to answer
         if plan.stream { sink.end() } else { sink.sendJSON(GenerateResponse(model: plan.model, samples: results)) }
+    }
+
+    static func stopReason(stopped: Bool, endedDocument: Bool) -> StopReason {
+        stopped ? .stop : endedDocument ? .end : .length
     }
 
     /// A finished sample: its `done` event (streamed; a search's text goes first as one `text` event), or kept for the answer.
@@ -299,6 +375,48 @@ public final class Server: Sendable {
         sink.sendJSON(ScoreResponse(model: name, natsPerCharacter: e.loss, bitsPerCharacter: e.bitsPerCharacter,
                                     charactersScored: e.characters, unknownCharacters: unknown))
     }
+
+    /// `charrnn classify --json` on each text: the `Classifier` of the lane, its texts in batches of
+    /// `classifyBatch` (a text's probabilities do not depend on the others in its batch), handing the lane
+    /// over between batches.
+    private func classify(_ texts: [String], model name: String, _ sink: ResponseSink) {
+        let answered: (classifications: [Classifier.Classification], labels: [String])
+        do {
+            answered = try lanes.run { lane, yieldTurn in
+                let classifier = lane.classifiers[name]!
+                var encoded: [(ids: [Int32], unknown: Int)] = []
+                for (i, text) in texts.enumerated() {
+                    do { encoded.append(try classifier.encode(text)) } catch {
+                        throw APIError.badRequest("\(texts.count == 1 ? "text" : "texts[\(i)]"): \(error)")
+                    }
+                }
+                var answers: [Classifier.Classification] = []
+                for start in stride(from: 0, to: encoded.count, by: Self.classifyBatch) where !sink.isCancelled {
+                    if start > 0 { yieldTurn() }
+                    answers += classifier.classify(encoded: Array(encoded[start..<min(encoded.count, start + Self.classifyBatch)]))
+                }
+                return (answers, classifier.labels)
+            }
+        } catch let error as APIError {
+            return sink.send(error)
+        } catch {
+            return sink.send(.badRequest("\(error)"))
+        }
+        if sink.isCancelled { return }
+        let (answers, labels) = answered
+        if answers.contains(where: { !$0.probabilities.allSatisfy(\.isFinite) }) {
+            return sink.send(.modelOutput("the classifier's outputs overflowed (NaN or infinity)"))
+        }
+        let results = answers.map { c in
+            ClassifyResult(label: labels[c.label], probability: c.probabilities[c.label],
+                           probabilities: Dictionary(zip(labels, c.probabilities), uniquingKeysWith: { a, _ in a }),
+                           characters: c.characters, unknown: c.unknown)
+        }
+        sink.sendJSON(ClassifyResponse(model: name, results: results))
+    }
+
+    /// Texts a classify request reads through the model at once before it hands its lane over.
+    static let classifyBatch = 16
 
     // MARK: - Listening and stopping
 
@@ -383,8 +501,12 @@ extension ModelInfo {
     init(name: String, checkpoint c: Checkpoint) {
         let options = try? Trainer.storedOptions(in: c)
         let iterations = c.training[CheckpointLayout.Training.iteration].flatMap(Int.init)
-        self.init(name: name, model: c.modelDescription, parameters: c.config.parameterCount,
-                  charactersTrained: iterations.flatMap { i in options.map { i * $0.batchSize * $0.sequenceLength } },
+        let task: ModelTask = c.config.head == .classifier ? .classify : .generate
+        let labels = c.config.head == .classifier || c.config.input == .oneHotAndLabel
+            ? c.labels ?? (0..<c.config.outputSize).map(String.init) : nil
+        self.init(name: name, task: task, labels: labels, model: c.modelDescription, parameters: c.config.parameterCount,
+                  // A labelled run (--task) reads whole texts, not windows of T: it has no such figure.
+                  charactersTrained: iterations.flatMap { i in options.flatMap { $0.task == nil ? i * $0.batchSize * $0.sequenceLength : nil } },
                   bestValidationLoss: c.training[CheckpointLayout.Training.bestValidationLoss].flatMap(Double.init))
     }
 }

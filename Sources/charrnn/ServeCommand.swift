@@ -9,11 +9,12 @@ import Tensor
 struct ServeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "serve",
-        abstract: "Serve models over HTTP: a page to write with, and a JSON API to generate and score text.",
+        abstract: "Serve models over HTTP: a page to write with, and a JSON API to generate, score and classify text.",
         discussion: """
             GET / is the page; GET /v1/models lists the models; POST /v1/generate samples (streamed as \
-            server-sent events with "stream": true); POST /v1/score scores a text. Each --checkpoint is \
-            one model, named after its run directory (or file). SIGINT or SIGTERM stops accepting, lets \
+            server-sent events with "stream": true; "label" for a model trained with --task generate); \
+            POST /v1/score scores a text; POST /v1/classify names the label of texts with a classifier \
+            (--task classify). Each --checkpoint is one model, named after its run directory (or file). SIGINT or SIGTERM stops accepting, lets \
             the requests in flight finish for a few seconds, cuts the rest and exits 0.
             """)
 
@@ -50,6 +51,7 @@ struct ServeCommand: ParsableCommand {
         var models: [(name: String, checkpoint: Checkpoint)] = []
         for given in checkpoints.isEmpty ? [nil] : checkpoints.map(Optional.some) {
             let (path, checkpoint) = try CheckpointLocator.load(given)
+            if let problem = Server.problem(serving: checkpoint) { throw failure("\(path): \(problem)") }
             var name = Self.modelName(path: path)
             if models.contains(where: { $0.name == name }) { name += "-\(models.count + 1)" }
             models.append((name, checkpoint))

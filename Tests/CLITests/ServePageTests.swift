@@ -77,4 +77,42 @@ import Testing
         #expect(output.contains("cjk: prime '猫が'"), "\(output)")
         #expect(output.contains("typed back wrote the same"), "\(output)")
     }
+
+    /// The label picker for a conditioned model (its first label by default; the text of a label and seed is
+    /// `charrnn sample --label`'s), and the classify box for a classifier, which names `charrnn classify`'s label.
+    @Test(.enabled("needs chromium, chromedriver and selenium; the reason is printed") { missing == nil })
+    func pagePicksALabelAndClassifiesInHeadlessChromium() throws {
+        let serve = try ServeCommandTests.ServeProcess(["--checkpoint", "checkpoints/run", "--checkpoint", LabelledFixtures.generator,
+                                                        "--checkpoint", LabelledFixtures.classifier, "--port", "0"])
+        defer {
+            kill(serve.process.processIdentifier, SIGINT)
+            _ = serve.exitStatus()
+        }
+        let port = try serve.port()
+        let sample = try Binary.run(["sample", "--checkpoint", LabelledFixtures.generator, "--label", "en", "--seed", "1", "--length", "300",
+                                     "--json", "--no-echo"])
+        let expected = try #require(try JSONSerialization.jsonObject(with: sample.stdoutBytes) as? [String: Any])["text"] as? String ?? ""
+        let sentence = "die Katze schläft"
+        let classified = try Binary.run(["classify", "--checkpoint", LabelledFixtures.classifier], stdin: Data((sentence + "\n").utf8))
+        let label = String(classified.stdout.prefix { $0 != "\t" })
+        #expect(classified.status == 0 && !label.isEmpty, "\(classified.stderr)")
+        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+            .appendingPathComponent("../../scripts/check_serve_page.py").standardized.path
+        let check = Process()
+        check.executableURL = URL(fileURLWithPath: Self.python!)
+        check.arguments = [script, "http://127.0.0.1:\(port)/", "--case", "run=the cat", "--long-length", "10000",
+                           "--label-case", "gen=en=\(expected)", "--classify-case", "cls=\(sentence)=\(label)"]
+        let out = Pipe()
+        check.standardOutput = out
+        check.standardError = out
+        let finished = DispatchSemaphore(value: 0)
+        check.terminationHandler = { _ in finished.signal() }
+        try check.run()
+        if finished.wait(timeout: .now() + 90) == .timedOut { kill(check.processIdentifier, SIGKILL) }
+        let output = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(check.terminationStatus == 0, "\(output)")
+        #expect(output.hasSuffix("ok\n"), "\(output)")
+        #expect(output.contains("gen: label picker (first label by default); label en wrote sample's"), "\(output)")
+        #expect(output.contains("cls: classified 'die Katze schläft' as \(label)"), "\(output)")
+    }
 }
