@@ -83,10 +83,6 @@ public final class Trainer {
     private var elapsedBefore = 0.0                 // seconds trained by earlier sessions
     private let schedule: LearningRateSchedule
 
-    /// Prepares a run: reads the corpus, builds or restores the model, takes the
-    /// checkpoint directory's lock. `resume` continues that checkpoint's run
-    /// exactly; `initFrom` starts a new run from its weights (fine-tuning).
-    ///
     /// Why `--resume` or `--init-from` cannot continue `checkpoint`, or nil: a model trained on labelled
     /// texts (`--task`; the unconditioned generator too, whose model has the plain shape) read whole
     /// texts, and only a model of one text goes on here.
@@ -97,6 +93,10 @@ public final class Trainer {
             + "\(checkpoint.config.input.rawValue) input); --resume and --init-from continue models of one text"
     }
 
+    /// Prepares a run: reads the corpus, builds or restores the model, takes the
+    /// checkpoint directory's lock. `resume` continues that checkpoint's run
+    /// exactly; `initFrom` starts a new run from its weights (fine-tuning).
+    ///
     /// Everything that can refuse the run (options, corpus, memory, resume
     /// state) is checked before the directory is touched; then `RunDirectory.claim`
     /// decides whether this run may write there: a directory holding another
