@@ -83,6 +83,16 @@ public final class Trainer {
     private var elapsedBefore = 0.0                 // seconds trained by earlier sessions
     private let schedule: LearningRateSchedule
 
+    /// Why `--resume` or `--init-from` cannot continue `checkpoint`, or nil: a model trained on labelled
+    /// texts (`--task`; the unconditioned generator too, whose model has the plain shape) read whole
+    /// texts, and only a model of one text goes on here.
+    public static func labelledSourceProblem(_ checkpoint: Checkpoint) -> String? {
+        let task = checkpoint.training[CheckpointLayout.Training.task]
+        guard task != nil || checkpoint.config.head != .nextCharacter || checkpoint.config.input != .oneHot else { return nil }
+        return "the checkpoint was trained on labelled texts (--task \(task ?? "classify or generate"): a \(checkpoint.config.head.rawValue) head, "
+            + "\(checkpoint.config.input.rawValue) input); --resume and --init-from continue models of one text"
+    }
+
     /// Prepares a run: reads the corpus, builds or restores the model, takes the
     /// checkpoint directory's lock. `resume` continues that checkpoint's run
     /// exactly; `initFrom` starts a new run from its weights (fine-tuning).
@@ -98,10 +108,7 @@ public final class Trainer {
                 plan: ((AutoPlan.Corpus, TrainingOptions) -> TrainingOptions)? = nil) throws(TrainingError) {
         if let p = options.problem { throw .invalidOptions(p) }
         let source = resume ?? initFrom
-        if let source, source.config.head != .nextCharacter || source.config.input != .oneHot {
-            throw .checkpoint("the checkpoint was trained on labelled texts (--task: a \(source.config.head.rawValue) head, "
-                              + "\(source.config.input.rawValue) input); --resume and --init-from continue models of one text")
-        }
+        if let source, let problem = Trainer.labelledSourceProblem(source) { throw .checkpoint(problem) }
         var options = options
         if let source {  // the checkpoint fixes the model, whole, and its tokenizer
             options.adoptModel(source.config)

@@ -91,8 +91,10 @@ struct ClassifyCommand: ParsableCommand {
                 throw failure("cannot read \(name): \(error.reason)")
             }
         }
-        guard let text = String(validating: bytes, as: UTF8.self) else { throw failure("\(name == "-" ? "standard input" : name) is not valid UTF-8") }
-        var lines = text.split(separator: "\n", omittingEmptySubsequences: false).map { $0.hasSuffix("\r") ? String($0.dropLast()) : String($0) }
+        guard String(validating: bytes, as: UTF8.self) != nil else { throw failure("\(name == "-" ? "standard input" : name) is not valid UTF-8") }
+        // Split the bytes, not the String: "\r\n" is one Character, which a split on "\n" never matches.
+        var lines = bytes.split(separator: 0x0A, omittingEmptySubsequences: false)
+            .map { String(decoding: $0.last == 0x0D ? $0.dropLast() : $0, as: UTF8.self) }
         if lines.last == "" { lines.removeLast() }
         return lines
     }

@@ -193,6 +193,7 @@ struct TrainCommand: ParsableCommand {
                     throw failure("nothing to resume: \(path) does not exist (train without --resume first)")
                 }
                 let checkpoint = try Checkpoint.read(from: path)
+                if let problem = Trainer.labelledSourceProblem(checkpoint) { throw failure(problem) }
                 let stored = try Trainer.storedOptions(in: checkpoint)
                 options = apply(to: stored)
                 // Only the budget and the bookkeeping may change on resume; anything else would not be the same run.
@@ -216,6 +217,7 @@ struct TrainCommand: ParsableCommand {
                 options = apply(to: TrainingOptions())
                 if let path = initFrom {
                     let checkpoint = try Checkpoint.read(from: path)
+                    if let problem = Trainer.labelledSourceProblem(checkpoint) { throw failure(problem) }
                     if documents != nil && documents != checkpoint.documents {  // documents: the checkpoint's mode goes on
                         throw failure("--init-from keeps the checkpoint's documents mode ("
                                       + (checkpoint.documents.map { "--documents \($0.rawValue)" } ?? "none") + "); --documents cannot change it")
