@@ -88,11 +88,9 @@ extension LabelledRunData {
 
 /// Draws a labelled run's progress: a live line on a terminal, plain lines otherwise.
 final class LabelledProgressDisplay {
-    let terminal: Bool
-    private var lastPlain = ContinuousClock.now
-    private var lineOpen = false
+    private let line: ProgressLine
 
-    init(terminal: Bool) { self.terminal = terminal }
+    init(terminal: Bool) { line = ProgressLine(terminal: terminal) }
 
     func show(_ event: LabelledEvent) {
         switch event {
@@ -106,16 +104,8 @@ final class LabelledProgressDisplay {
             print("checkpoints: \(s.directory)")
             fflush(nil)
         case .step(let iteration, let epoch, _, let smoothed, let rate, _):
-            let line = String(format: "iter %d  epoch %.2f  loss %.3f  %@ chars/s", iteration, epoch, smoothed, formatRate(rate))
-            if terminal {
-                print("\r\u{1B}[K" + line, terminator: "")
-                lineOpen = true
-                fflush(nil)
-            } else if ContinuousClock.now - lastPlain > .seconds(5) || iteration == 1 {
-                lastPlain = .now
-                print(line)
-                fflush(nil)
-            }
+            line.show(String(format: "iter %d  epoch %.2f  loss %.3f  %@ chars/s", iteration, epoch, smoothed, formatRate(rate)),
+                      first: iteration == 1)
         case .evaluated(let iteration, let v, let improved):
             finishLine()
             let accuracy = v.accuracy.map { String(format: ", accuracy %.2f%%", 100 * $0) } ?? ""
@@ -127,20 +117,10 @@ final class LabelledProgressDisplay {
         }
     }
 
-    func finishLine() {
-        if lineOpen { print(""); lineOpen = false }
-    }
+    func finishLine() { line.finish() }
 
     func summarize(_ s: LabelledSummary, task: LabelledTask, directory: String, labels: [String]) {
-        let why: String
-        switch s.ending {
-        case .interrupted: why = "interrupted"
-        case .patience: why = "stopped early (no improvement)"
-        case .time: why = "time budget reached"
-        case .iterations: why = "iteration budget reached"
-        case .epochs, .budget: why = "done"
-        }
-        print(String(format: "%@: %d iterations (%.2f epochs) in %@", why, s.iterations, s.epoch, formatDuration(s.seconds)))
+        print(String(format: "%@: %d iterations (%.2f epochs) in %@", s.ending.phrase, s.iterations, s.epoch, formatDuration(s.seconds)))
         if let b = s.bestValidation { print(String(format: "best validation loss %.4f", b)) }
         if let t = s.test {
             if let a = t.accuracy {

@@ -307,13 +307,51 @@ extension TrainCommand {
     }
 }
 
-/// Draws training progress: a live line on a terminal, plain lines in a pipe or file.
-final class ProgressDisplay {
+/// A run's progress line: rewritten in place on a terminal, a plain line every 5 s
+/// (and at the first iteration) in a pipe or file. Both training displays draw through it.
+final class ProgressLine {
     let terminal: Bool
     private var lastPlain = ContinuousClock.now
     private var lineOpen = false
 
     init(terminal: Bool) { self.terminal = terminal }
+
+    func show(_ line: String, first: Bool) {
+        if terminal {
+            print("\r\u{1B}[K" + line, terminator: "")
+            lineOpen = true
+            fflush(nil)
+        } else if ContinuousClock.now - lastPlain > .seconds(5) || first {
+            lastPlain = .now
+            print(line)
+            fflush(nil)
+        }
+    }
+
+    /// Ends an open terminal line, so that what follows starts on its own.
+    func finish() {
+        if lineOpen { print(""); lineOpen = false }
+    }
+}
+
+extension TrainingSummary.Ending {
+    /// How a summary says why the run ended.
+    var phrase: String {
+        switch self {
+        case .interrupted: "interrupted"
+        case .patience: "stopped early (no improvement)"
+        case .time: "time budget reached"
+        case .iterations: "iteration budget reached"
+        case .epochs, .budget: "done"
+        }
+    }
+}
+
+/// Draws training progress: a live line on a terminal, plain lines in a pipe or file.
+final class ProgressDisplay {
+    private let line: ProgressLine
+
+    init(terminal: Bool) { line = ProgressLine(terminal: terminal) }
 
     func show(_ event: TrainingEvent) {
         switch event {
@@ -341,15 +379,7 @@ final class ProgressDisplay {
             let line = String(format: "iter %d%@  epoch %.2f  loss %.3f%@  lr %.1e  %@ chars/s%@",
                               p.iteration, total, p.epoch, p.smoothedLoss, val, p.learningRate,
                               formatRate(p.charactersPerSecond), eta)
-            if terminal {
-                print("\r\u{1B}[K" + line, terminator: "")
-                lineOpen = true
-                flush()
-            } else if ContinuousClock.now - lastPlain > .seconds(5) || p.iteration == 1 {
-                lastPlain = .now
-                print(line)
-                flush()
-            }
+            self.line.show(line, first: p.iteration == 1)
         case .evaluated(let iteration, let v, let improved):
             finishLine()
             print(String(format: "eval at iter %d: val loss %.4f nats/char (%.4f bits/char)%@",
@@ -360,21 +390,11 @@ final class ProgressDisplay {
         }
     }
 
-    func finishLine() {
-        if lineOpen { print(""); lineOpen = false }
-    }
+    func finishLine() { line.finish() }
 
     func summarize(_ s: TrainingSummary, directory: String) {
-        let why: String
-        switch s.ending {
-        case .interrupted: why = "interrupted"
-        case .patience: why = "stopped early (no improvement)"
-        case .time: why = "time budget reached"
-        case .iterations: why = "iteration budget reached"
-        case .epochs, .budget: why = "done"
-        }
         print(String(format: "%@: %d iterations (%.2f epochs) in %@, %@ chars/s",
-                     why, s.iterations, s.epoch, formatDuration(s.seconds), formatRate(s.charactersPerSecond)))
+                     s.ending.phrase, s.iterations, s.epoch, formatDuration(s.seconds), formatRate(s.charactersPerSecond)))
         if let b = s.bestValidation {
             print(String(format: "best validation loss %.4f nats/char (%.4f bits/char)", b, b / log(2.0)))
         }

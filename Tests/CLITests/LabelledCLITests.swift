@@ -312,11 +312,22 @@ enum ToyLabels {
         #expect(sample.status == 0 && lines(sample.stdout).count == 3, "\(sample.stderr)")
     }
 
+    /// A labelled run follows --lr-schedule as a run of one text does: cosine from the rate down to a tenth.
+    @Test func aLabelledRunTakesALearningRateSchedule() throws {
+        let dir = ToyLabels.trained(["--task", "classify", "--max-iters", "20", "--lr-schedule", "cosine"])
+        let info = try Binary.run(["info", "run", "--json"], in: dir)
+        let o = try #require(try JSONSerialization.jsonObject(with: Data(info.stdout.utf8)) as? [String: Any])
+        #expect(o["task"] as? String == "classify", "\(info.stdout)")
+        let checkpoint = dir.appendingPathComponent("run/latest.safetensors").path
+        let options = try #require(try Checkpoint.read(from: checkpoint).training["options"])
+        #expect(options.contains("cosine"), "\(options)")
+    }
+
     // MARK: - refusals of train
 
     static let refusedFlags: [[String]] = [
         ["--resume"], ["--resume-from", "x.safetensors"], ["--init-from", "x.safetensors"], ["--auto"], ["--documents", "lines"],
-        ["--seq-length", "8"], ["--lr-schedule", "cosine"], ["--patience", "2"], ["--keep", "2"], ["--min-count", "2"],
+        ["--seq-length", "8"], ["--patience", "2"], ["--keep", "2"], ["--min-count", "2"],
         ["--max-vocab", "5"], ["--cache-dir", "cache"], ["--no-cache"],
     ]
 
