@@ -100,7 +100,7 @@ import Testing
             .appendingPathComponent("../../scripts/check_serve_page.py").standardized.path
         let check = Process()
         check.executableURL = URL(fileURLWithPath: Self.python!)
-        check.arguments = [script, "http://127.0.0.1:\(port)/", "--case", "run=the cat", "--long-length", "10000",
+        check.arguments = [script, "http://127.0.0.1:\(port)/", "--case", "run=the cat", "--long-length", "1000000",
                            "--label-case", "gen=en=\(expected)", "--classify-case", "cls=\(sentence)=\(label)"]
         let out = Pipe()
         check.standardOutput = out
