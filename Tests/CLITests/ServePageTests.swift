@@ -83,7 +83,8 @@ import Testing
     @Test(.enabled("needs chromium, chromedriver and selenium; the reason is printed") { missing == nil })
     func pagePicksALabelAndClassifiesInHeadlessChromium() throws {
         let serve = try ServeCommandTests.ServeProcess(["--checkpoint", "checkpoints/run", "--checkpoint", LabelledFixtures.generator,
-                                                        "--checkpoint", LabelledFixtures.classifier, "--port", "0"])
+                                                        "--checkpoint", LabelledFixtures.classifier, "--port", "0",
+                                                        "--max-length", "1000000"])
         defer {
             kill(serve.process.processIdentifier, SIGINT)
             _ = serve.exitStatus()
