@@ -183,7 +183,7 @@ public final class LabelledTrainer {
         if lastEvaluation == nil || iteration % options.evalEvery != 0 {
             lastEvaluation = try evaluateAndSave(report: report, elapsed: seconds)
         }
-        let test = data.test.count > 0 ? evaluate(data.test) : nil
+        let test = data.test.count > 0 && ending != .interrupted ? evaluate(data.test) : nil   // Ctrl-C: saved, then out
         let best = FileManager.default.fileExists(atPath: directory.best) ? directory.best : nil
         return LabelledSummary(ending: ending, iterations: iteration, epoch: Double(iteration) / Double(max(batchesPerEpoch, 1)),
                                seconds: seconds, bestValidation: bestValidation, finalValidation: lastEvaluation, test: test,
