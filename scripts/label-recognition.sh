@@ -13,7 +13,10 @@ cls=${2:?usage: label-recognition.sh GENERATOR CLASSIFIER [COUNT] [TEMP]}
 count=${3:-100}
 temp=${4:-0.8}
 bin=${CHARRNN:-.build/release/charrnn}
-labels=$("$bin" info "$gen" --json | python3 -c 'import json,sys; print("\n".join(json.load(sys.stdin)["labels"]))')
+labels=$("$bin" info "$gen" --json | python3 -c 'import json,sys
+o = json.load(sys.stdin)
+if "labels" not in o or o.get("task") != "generate": sys.exit("label-recognition: %s is not a label-conditioned generator (train --task generate)" % sys.argv[1])
+print("\n".join(o["labels"]))' "$gen")
 total=0; right=0
 while IFS= read -r label; do
   got=$("$bin" sample --checkpoint "$gen" --label "$label" --count "$count" --seed 1 --temp "$temp" --length 500 \
