@@ -23,6 +23,29 @@ enum Binary {
 
     static var executable: URL { productsDirectory.appendingPathComponent("charrnn") }
 
+    /// Starts `charrnn train arguments…` in `directory`, waits until `log` (relative to it) holds
+    /// three records (training is under way; at most 60 s), sends SIGINT, and waits for the exit:
+    /// the status and what went to stderr.
+    static func interruptedTraining(_ arguments: [String], in directory: URL, log: String) throws -> (status: Int32, stderr: String) {
+        let process = Process()
+        process.executableURL = executable
+        process.arguments = ["train"] + arguments
+        process.currentDirectoryURL = directory
+        process.standardOutput = FileHandle.nullDevice
+        let err = Pipe()
+        process.standardError = err
+        try process.run()
+        let path = directory.appendingPathComponent(log).path
+        let deadline = Date().addingTimeInterval(60)
+        while Date() < deadline {
+            if let s = try? String(contentsOfFile: path, encoding: .utf8), s.split(separator: "\n").count >= 3 { break }
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+        kill(process.processIdentifier, SIGINT)
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self))
+    }
+
     /// Runs `charrnn arguments…` (or another built product, `program`) in `directory`,
     /// feeding `stdin`, and waits for it.
     @discardableResult

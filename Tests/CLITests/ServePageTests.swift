@@ -58,21 +58,8 @@ import Testing
             _ = serve.exitStatus()
         }
         let port = try serve.port()
-        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-            .appendingPathComponent("../../scripts/check_serve_page.py").standardized.path
-        let check = Process()
-        check.executableURL = URL(fileURLWithPath: Self.python!)
-        check.arguments = [script, "http://127.0.0.1:\(port)/", "--case", "run=the cat", "--case", "cjk=猫が",
-                          "--long-length", "1000000"]
-        let out = Pipe()
-        check.standardOutput = out
-        check.standardError = out
-        let finished = DispatchSemaphore(value: 0)
-        check.terminationHandler = { _ in finished.signal() }
-        try check.run()
-        if finished.wait(timeout: .now() + 90) == .timedOut { kill(check.processIdentifier, SIGKILL) }
-        let output = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        #expect(check.terminationStatus == 0, "\(output)")
+        let (status, output) = try Self.checkPage(port: port, ["--case", "run=the cat", "--case", "cjk=猫が", "--long-length", "1000000"])
+        #expect(status == 0, "\(output)")
         #expect(output.hasSuffix("ok\n"), "\(output)")
         #expect(output.contains("cjk: prime '猫が'"), "\(output)")
         #expect(output.contains("typed back wrote the same"), "\(output)")
@@ -97,12 +84,22 @@ import Testing
         let classified = try Binary.run(["classify", "--checkpoint", LabelledFixtures.classifier], stdin: Data((sentence + "\n").utf8))
         let label = String(classified.stdout.prefix { $0 != "\t" })
         #expect(classified.status == 0 && !label.isEmpty, "\(classified.stderr)")
+        let (status, output) = try Self.checkPage(port: port, ["--case", "run=the cat", "--long-length", "1000000",
+                                                               "--label-case", "gen=en=\(expected)", "--classify-case", "cls=\(sentence)=\(label)"])
+        #expect(status == 0, "\(output)")
+        #expect(output.hasSuffix("ok\n"), "\(output)")
+        #expect(output.contains("gen: label picker (first label by default); label en wrote sample's"), "\(output)")
+        #expect(output.contains("cls: classified 'die Katze schläft' as \(label)"), "\(output)")
+    }
+
+    /// scripts/check_serve_page.py against the server on `port` with `arguments`, killed after 90 s:
+    /// its exit status and everything it printed.
+    static func checkPage(port: Int, _ arguments: [String]) throws -> (status: Int32, output: String) {
         let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
             .appendingPathComponent("../../scripts/check_serve_page.py").standardized.path
         let check = Process()
-        check.executableURL = URL(fileURLWithPath: Self.python!)
-        check.arguments = [script, "http://127.0.0.1:\(port)/", "--case", "run=the cat", "--long-length", "1000000",
-                           "--label-case", "gen=en=\(expected)", "--classify-case", "cls=\(sentence)=\(label)"]
+        check.executableURL = URL(fileURLWithPath: python!)
+        check.arguments = [script, "http://127.0.0.1:\(port)/"] + arguments
         let out = Pipe()
         check.standardOutput = out
         check.standardError = out
@@ -111,9 +108,7 @@ import Testing
         try check.run()
         if finished.wait(timeout: .now() + 90) == .timedOut { kill(check.processIdentifier, SIGKILL) }
         let output = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        #expect(check.terminationStatus == 0, "\(output)")
-        #expect(output.hasSuffix("ok\n"), "\(output)")
-        #expect(output.contains("gen: label picker (first label by default); label en wrote sample's"), "\(output)")
-        #expect(output.contains("cls: classified 'die Katze schläft' as \(label)"), "\(output)")
+        check.waitUntilExit()
+        return (check.terminationStatus, output)
     }
 }

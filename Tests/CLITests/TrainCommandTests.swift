@@ -55,28 +55,12 @@ import Testing
         let dir = try Binary.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
         try Fixtures.corpusText.write(to: dir.appendingPathComponent("c.txt"), atomically: true, encoding: .utf8)
-        let process = Process()
-        process.executableURL = Binary.executable
-        process.arguments = ["train", "c.txt", "--hidden", "16", "--layers", "1", "--batch-size", "4", "--seq-length", "8",
-                             "--max-iters", "10000000", "--eval-every", "100000", "--checkpoint-dir", "run"]
-        process.currentDirectoryURL = dir
-        process.standardOutput = FileHandle.nullDevice
-        let err = Pipe()
-        process.standardError = err
-        try process.run()
-        // Wait until training is under way (the log has records), then interrupt.
-        let log = dir.appendingPathComponent("run/train.jsonl").path
-        let deadline = Date().addingTimeInterval(60)
-        while Date() < deadline {
-            if let s = try? String(contentsOfFile: log, encoding: .utf8), s.split(separator: "\n").count >= 3 { break }
-            Thread.sleep(forTimeInterval: 0.05)
-        }
-        kill(process.processIdentifier, SIGINT)
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 130)
+        let (status, stderr) = try Binary.interruptedTraining(
+            ["c.txt", "--hidden", "16", "--layers", "1", "--batch-size", "4", "--seq-length", "8",
+             "--max-iters", "10000000", "--eval-every", "100000", "--checkpoint-dir", "run"], in: dir, log: "run/train.jsonl")
+        #expect(status == 130)
         let checkpoint = try Checkpoint.read(from: dir.appendingPathComponent("run/latest.safetensors").path)
         #expect(Int(checkpoint.training["iteration"] ?? "0")! >= 3)
-        let stderr = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         #expect(!stderr.contains("Fatal error"))
     }
 
