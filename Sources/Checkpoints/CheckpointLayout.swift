@@ -44,6 +44,9 @@ public enum CheckpointLayout {
         public static let documents = "documents"              // documents runs: DocumentCounts as JSON
         /// Labelled runs (`--task`): "classify" or "generate". Their texts were each read from the zero state.
         public static let task = "task"
+        /// Labelled runs: the generator's state when the current epoch's batch order was drawn (`rng` is
+        /// its state now, after the epoch's dropout draws), so that a resumed run draws the same order.
+        public static let epochRNG = "epoch_rng"
     }
 
     /// Names of tensors that are not parameters start with one of these; any other unknown name is an error.

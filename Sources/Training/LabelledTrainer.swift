@@ -72,12 +72,20 @@ public final class LabelledTrainer {
     private let classWeights: [Float]?
     private let markers: DocumentMarkersIDs?
     private let runID: String
-    private var iteration = 0
+    private var iteration = 0                       // completed optimizer steps
+    private var epoch = 0                           // completed epochs
+    private var batchIndex = 0                      // next batch within the epoch
+    private var epochRNG: SplitMix64                // `rng` as it was when this epoch's order was drawn
     private var bestValidation: Double?
     private var history: [(iteration: Int, loss: Double)] = []
+    private var elapsedBefore = 0.0                 // seconds trained by earlier sessions
+    /// The iteration a resumed run started from, or nil.
+    public let resumedAt: Int?
 
+    /// Prepares a new run, or with `resume` continues that checkpoint's run exactly (the same data,
+    /// model and settings; only the budget and the evaluation and log intervals may differ).
     public init(options: TrainingOptions, data: LabelledRunData, checkpointDirectory: String,
-                overwrite: Bool = false) throws(TrainingError) {
+                overwrite: Bool = false, resume: Checkpoint? = nil, resumeSource: String? = nil) throws(TrainingError) {
         guard let task = options.task else { throw .invalidOptions("a labelled run needs --task classify or --task generate") }
         if let p = options.problem { throw .invalidOptions(p) }
         if data.train.count == 0 { throw .corpus("no training texts") }
@@ -103,25 +111,52 @@ public final class LabelledTrainer {
         try Trainer.checkModelFits(config: config, options: options)
         var rng = SplitMix64(seed: options.seed)
         let model = StackedRNN(config: config)
-        model.initialize(rng: &rng, options: InitOptions(
-            forgetGateBias: config.cellFacts.takesForgetGateBias ? options.forgetGateBias : nil,
-            identityRecurrent: options.identityRecurrent))
+        var optimizer = Optimizer(settings: options.optimizer, parameterCount: model.parameters.count)
+        var point: ResumePoint? = nil
+        var epochRNG = rng
+        if let resume {
+            guard resume.config.withoutDropout == config.withoutDropout, resume.vocabulary == data.vocabulary,
+                  Checkpoint.labelCount(of: config) == nil || resume.labels == data.labels else {
+                throw .resumeMismatch("the data is not the one this run was trained on (its characters, labels or model differ)")
+            }
+            let batches = (data.train.count + options.batchSize - 1) / options.batchSize
+            point = try ResumePoint(resume, optimizer: &optimizer, batchesPerEpoch: batches)
+            guard let e = resume.training[CheckpointLayout.Training.epochRNG].flatMap(UInt64.init) else {
+                throw .resumeMismatch("training state epoch_rng is missing")
+            }
+            model.parameters = resume.parameters
+            rng = point!.rng
+            epochRNG = SplitMix64(seed: e)
+        } else {
+            model.initialize(rng: &rng, options: InitOptions(
+                forgetGateBias: config.cellFacts.takesForgetGateBias ? options.forgetGateBias : nil,
+                identityRecurrent: options.identityRecurrent))
+        }
         let bytes = 4 * 3 * model.parameters.count + 65536
         let directory = try RunDirectory(path: checkpointDirectory, checkpointBytes: bytes)
-        if try directory.claim(.newRun(overwrite: overwrite)) { directory.clearRun() }
+        let resumedID = resume?.training[CheckpointLayout.Training.runID]
+        let claim: RunDirectory.Claim = resume == nil ? .newRun(overwrite: overwrite)
+            : .continueRun(runID: resumedID, source: resumeSource ?? directory.latest)
+        if try directory.claim(claim) { directory.clearRun() }
 
         self.options = options
         self.task = task
         self.model = model
         self.data = data
         self.directory = directory
-        self.optimizer = Optimizer(settings: options.optimizer, parameterCount: model.parameters.count)
+        self.optimizer = optimizer
         self.rng = rng
+        self.epochRNG = epochRNG
         self.markers = markers
         self.classWeights = task == .classify && (options.classWeighting ?? .none) != .none
             ? (options.classWeighting ?? .none).weights(counts: data.train.counts(labelCount: k)) : nil
         let id = String(UInt64.random(in: 1...UInt64.max), radix: 16)
-        runID = String(repeating: "0", count: 16 - id.count) + id
+        runID = resumedID ?? String(repeating: "0", count: 16 - id.count) + id
+        resumedAt = point?.iteration
+        if let p = point {
+            iteration = p.iteration; epoch = p.epoch; batchIndex = p.batchIndex
+            bestValidation = p.bestValidation; history = p.history; elapsedBefore = p.elapsedBefore
+        }
     }
 
     private var cap: Int { options.maxTextLength ?? TrainingOptions.defaultMaxTextLength }
@@ -138,7 +173,7 @@ public final class LabelledTrainer {
         let epochs = options.epochBudget
         let planned = [options.maxIterations, epochs.map { $0 * batchesPerEpoch }].compactMap { $0 }.min()
         let schedule = Trainer.resolve(options.schedule, options: options, iterationsPerEpoch: batchesPerEpoch)
-        var preview = rng
+        var preview = batchIndex == 0 ? rng : epochRNG
         let fill = Self.fill(LabelledBatchOrder.epoch(lengths: lengths, batchSize: b, rng: &preview), lengths: lengths)
         report(.started(LabelledStart(task: task, labels: data.labels, vocabularySize: data.vocabulary.count,
                                       parameterCount: model.parameters.count, trainTexts: data.train.count,
@@ -150,11 +185,14 @@ public final class LabelledTrainer {
         var smoothed: Float? = nil
         var characters = 0, windowStart = Date()
         var lastEvaluation: LabelledEvaluation? = nil
-        var epoch = 0
         training: while true {
             if let e = epochs, epoch >= e { ending = .epochs; break }
-            let order = LabelledBatchOrder.epoch(lengths: lengths, batchSize: b, rng: &rng)
-            for (index, indices) in order.enumerated() {
+            // A new epoch draws its order from `rng`; a resumed one draws it again from where it was drawn.
+            if batchIndex == 0 { epochRNG = rng }
+            var drawing = epochRNG
+            let order = LabelledBatchOrder.epoch(lengths: lengths, batchSize: b, rng: &drawing)
+            if batchIndex == 0 { rng = drawing }
+            for (index, indices) in order.enumerated() where index >= batchIndex {
                 if shouldStop() { ending = .interrupted; break training }
                 if let m = options.maxIterations, iteration >= m { ending = .iterations; break training }
                 let elapsed = Date().timeIntervalSince(start)
@@ -163,6 +201,7 @@ public final class LabelledTrainer {
                 let rate = schedule.learningRate(base: options.learningRate, iteration: iteration, elapsed: elapsed)
                 let loss = try trainStep(batch, learningRate: rate)
                 iteration += 1
+                batchIndex = index + 1
                 characters += batch.lengths.reduce(0) { $0 + Int($1) }
                 smoothed = smoothed.map { 0.95 * $0 + 0.05 * loss } ?? loss
                 if iteration % options.logEvery == 0 {
@@ -178,6 +217,7 @@ public final class LabelledTrainer {
                 }
             }
             epoch += 1
+            batchIndex = 0
         }
         let seconds = Date().timeIntervalSince(start)
         if lastEvaluation == nil || iteration % options.evalEvery != 0 {
@@ -348,7 +388,8 @@ public final class LabelledTrainer {
         let optionsJSON = String(decoding: (try? JSONEncoder().encode(options)) ?? Data("{}".utf8), as: UTF8.self)
         var training: [String: String] = [
             Key.options: optionsJSON, Key.iteration: "\(iteration)", Key.runID: runID, Key.task: task.rawValue,
-            Key.elapsedSeconds: "\(elapsed)", Key.optimizerSteps: "\(optimizer.stepCount)",
+            Key.elapsedSeconds: "\(elapsedBefore + elapsed)", Key.optimizerSteps: "\(optimizer.stepCount)",
+            Key.epoch: "\(epoch)", Key.batch: "\(batchIndex)", Key.rng: "\(rng.state)", Key.epochRNG: "\(epochRNG.state)",
             Key.history: "[" + history.map { "[\($0.iteration),\($0.loss)]" }.joined(separator: ",") + "]",
         ]
         if let best = bestValidation { training[Key.bestValidationLoss] = "\(best)" }

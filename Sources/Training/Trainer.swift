@@ -90,7 +90,7 @@ public final class Trainer {
         let task = checkpoint.training[CheckpointLayout.Training.task]
         guard task != nil || checkpoint.config.head != .nextCharacter || checkpoint.config.input != .oneHot else { return nil }
         return "the checkpoint was trained on labelled texts (--task \(task ?? "classify or generate"): a \(checkpoint.config.head.rawValue) head, "
-            + "\(checkpoint.config.input.rawValue) input); --resume and --init-from continue models of one text"
+            + "\(checkpoint.config.input.rawValue) input); resume it with --task \(task ?? "classify or generate") --resume, and --init-from takes models of one text"
     }
 
     /// Prepares a run: reads the corpus, builds or restores the model, takes the
@@ -649,6 +649,21 @@ struct ResumePoint {
 
     /// Reads the counters of `c` and restores `optimizer` and `state` from its tensors.
     init(_ c: Checkpoint, optimizer: inout Optimizer, state: inout RecurrentState, batchesPerEpoch: Int) throws(TrainingError) {
+        try self.init(c, optimizer: &optimizer, batchesPerEpoch: batchesPerEpoch)
+        var tensors: [String: [Float]] = [:]
+        for t in c.extraTensors { tensors[t.name] = t.data }
+        let expected = state.h.count
+        guard let h = tensors[CheckpointLayout.State.h], h.count == expected else { throw .resumeMismatch("carried hidden state is missing or of the wrong size") }
+        state.h = h
+        if !state.c.isEmpty {
+            guard let cs = tensors[CheckpointLayout.State.c], cs.count == expected else { throw .resumeMismatch("carried cell state is missing") }
+            state.c = cs
+        }
+    }
+
+    /// Reads the counters of `c` and restores `optimizer` from its tensors (a run that carries no
+    /// state between batches: labelled texts each start from zeros).
+    init(_ c: Checkpoint, optimizer: inout Optimizer, batchesPerEpoch: Int) throws(TrainingError) {
         typealias Key = Trainer.Key
         func int(_ k: String) throws(TrainingError) -> Int {
             guard let s = c.training[k], let v = Int(s), v >= 0 else { throw .resumeMismatch("training state \(k) is missing or damaged") }
@@ -674,13 +689,6 @@ struct ResumePoint {
             throw e
         } catch {
             throw .resumeMismatch("optimizer state: \(error)")
-        }
-        let expected = state.h.count
-        guard let h = tensors[CheckpointLayout.State.h], h.count == expected else { throw .resumeMismatch("carried hidden state is missing or of the wrong size") }
-        state.h = h
-        if !state.c.isEmpty {
-            guard let cs = tensors[CheckpointLayout.State.c], cs.count == expected else { throw .resumeMismatch("carried cell state is missing") }
-            state.c = cs
         }
     }
 

@@ -11,7 +11,7 @@ import Training
 extension TrainCommand {
     /// The flags a labelled run does not read, as (flag, given) pairs: each is refused with one line.
     private var flagsWithoutMeaningForLabelledData: [(String, Bool)] {
-        [("--resume", resume), ("--resume-from", resumeFrom != nil), ("--init-from", initFrom != nil), ("--auto", auto),
+        [("--init-from", initFrom != nil), ("--auto", auto),
          ("--documents", documents != nil), ("--seq-length", seqLength != nil),
          ("--patience", patience != nil), ("--keep", keep != nil), ("--min-count", folding.minCount != nil),
          ("--max-vocab", folding.maxVocab != nil), ("--cache-dir", cacheDir != nil), ("--no-cache", noCache)]
@@ -20,19 +20,27 @@ extension TrainCommand {
     func runLabelled(directory: String) throws {
         guard let task else { return }
         for (flag, given) in flagsWithoutMeaningForLabelledData where given {
-            throw failure("\(flag) does not apply to --task \(task.rawValue) (labelled texts are read whole and trained from the start)")
+            throw failure("\(flag) does not apply to --task \(task.rawValue) (labelled texts are read whole, each from the zero state)")
         }
         if corpus.count != 1 { throw failure("--task reads one labelled data set: a TSV file or a folder of label folders (got \(corpus.count) paths)") }
         var options = apply(to: TrainingOptions())
+        var resumed: (checkpoint: Checkpoint, path: String)? = nil
+        if resume || resumeFrom != nil {
+            let r = try resumedLabelledRun(directory: directory, task: task)
+            options = r.options
+            resumed = (r.checkpoint, r.path)
+        }
         options.epochs = options.epochBudget
         let data = try LabelledRunData.load(path: corpus[0], options: options, task: task)
 
         let trainer: LabelledTrainer
         do {
-            trainer = try LabelledTrainer(options: options, data: data, checkpointDirectory: directory, overwrite: overwrite)
+            trainer = try LabelledTrainer(options: options, data: data, checkpointDirectory: directory, overwrite: overwrite,
+                                          resume: resumed?.checkpoint, resumeSource: resumed?.path)
         } catch {
             throw failure("\(error)")
         }
+        if let at = trainer.resumedAt, let path = resumed?.path { note("resuming \(path) at iteration \(at)") }
         let interruption = Interruption()
         let display = LabelledProgressDisplay(terminal: isTerminal(STDOUT_FILENO))
         let summary: LabelledSummary
@@ -47,6 +55,40 @@ extension TrainCommand {
         if summary.ending == .interrupted {
             throw ExitCode(interruption.receivedSignal == SIGTERM ? 143 : 130)
         }
+    }
+}
+
+extension TrainCommand {
+    /// `--resume` / `--resume-from` of a labelled run: its checkpoint and its stored settings with this
+    /// session's budget. Only --epochs, --max-iters, --max-time, --eval-every and --log-every may change.
+    func resumedLabelledRun(directory: String, task: LabelledTask) throws -> (checkpoint: Checkpoint, options: TrainingOptions, path: String) {
+        let path = resumeFrom ?? directory + "/latest.safetensors"
+        if resumeFrom == nil, !FileManager.default.fileExists(atPath: path) {
+            throw failure("nothing to resume: \(path) does not exist (train without --resume first)")
+        }
+        let checkpoint: Checkpoint
+        let stored: TrainingOptions
+        do {
+            checkpoint = try Checkpoint.read(from: path)
+            stored = try Trainer.storedOptions(in: checkpoint)
+        } catch {
+            throw failure("\(error)")
+        }
+        guard stored.task == task else {
+            throw failure("cannot resume with --task \(task.rawValue): \(path) was trained "
+                          + (stored.task.map { "with --task \($0.rawValue)" } ?? "on one text, without --task"))
+        }
+        var options = apply(to: stored)
+        var comparable = options
+        comparable.corpusPaths = stored.corpusPaths
+        comparable.absoluteCorpusPaths = stored.absoluteCorpusPaths
+        comparable.epochs = stored.epochs; comparable.maxIterations = stored.maxIterations
+        comparable.maxSeconds = stored.maxSeconds; comparable.evalEvery = stored.evalEvery; comparable.logEvery = stored.logEvery
+        if comparable != stored {
+            throw failure("cannot resume with different settings: only --epochs, --max-iters, --max-time, --eval-every, --log-every and --threads may change")
+        }
+        if maxTime == nil { options.maxSeconds = nil }  // a time budget is per session
+        return (checkpoint, options, path)
     }
 }
 

@@ -338,10 +338,32 @@ enum ToyLabels {
         #expect(!stderr.contains("Fatal error"), "\(stderr)")
     }
 
+    /// --resume continues a labelled run bit for bit: 12 iterations then 12 more equal 24 at once (dropout on,
+    /// so the generator's state is restored too), for both tasks; another task or a changed setting is one line.
+    @Test(arguments: ["classify", "generate"])
+    func resumeContinuesALabelledRunExactly(task: String) throws {
+        let flags = ["--task", task, "--dropout", "0.2", "--eval-every", "12", "--batch-size", "8", "--seed", "3"]
+        let straight = ToyLabels.trained(flags + ["--max-iters", "24"])
+        let halves = ToyLabels.trained(flags + ["--max-iters", "12"])
+        let more = try Binary.run(["train", "data.tsv", "--checkpoint-dir", "run"] + ToyLabels.model + flags + ["--max-iters", "24", "--resume"],
+                                  in: halves)
+        #expect(more.status == 0, "\(more.stderr)")
+        #expect(more.stderr.contains("resuming"), "\(more.stderr)")
+        let a = try Checkpoint.read(from: straight.appendingPathComponent("run/latest.safetensors").path)
+        let b = try Checkpoint.read(from: halves.appendingPathComponent("run/latest.safetensors").path)
+        #expect(a.parameters == b.parameters)
+        #expect(a.training["iteration"] == "24" && b.training["iteration"] == "24")
+        let other = task == "classify" ? "generate" : "classify"
+        let wrong = try Binary.run(["train", "data.tsv", "--checkpoint-dir", "run", "--task", other, "--resume"], in: halves)
+        #expect(wrong.status == 1 && errorLines(wrong).count == 1 && wrong.stderr.contains("cannot resume with --task \(other)"), "\(wrong.stderr)")
+        let changed = try Binary.run(["train", "data.tsv", "--checkpoint-dir", "run"] + ToyLabels.model + flags + ["--hidden", "9", "--resume"], in: halves)
+        #expect(changed.status == 1 && errorLines(changed).count == 1 && changed.stderr.contains("different settings"), "\(changed.stderr)")
+    }
+
     // MARK: - refusals of train
 
     static let refusedFlags: [[String]] = [
-        ["--resume"], ["--resume-from", "x.safetensors"], ["--init-from", "x.safetensors"], ["--auto"], ["--documents", "lines"],
+        ["--init-from", "x.safetensors"], ["--auto"], ["--documents", "lines"],
         ["--seq-length", "8"], ["--patience", "2"], ["--keep", "2"], ["--min-count", "2"],
         ["--max-vocab", "5"], ["--cache-dir", "cache"], ["--no-cache"],
     ]
