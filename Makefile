@@ -24,6 +24,7 @@ help:
 	@echo "make docs     API documentation of the library modules (DocC) -> $(DOCS_DIR)/<Module>.doccarchive"
 	@echo "make bench    speed of charrnn beside PyTorch (if $(TORCH_VENV) exists); BENCH_ARGS=\"--only train --seconds 20\""
 	@echo "make corpora  corpora/shakespeare.txt and corpora/tinyshakespeare.txt"
+	@echo "make corpora/numbers-de.tsv corpora/dates.tsv  pairs for the encoder-decoder (Examples/MakePairs, docs/pairs.md)"
 	@echo "make corpora/langid.tsv  language identification: fortunes in eight languages (Debian fortunes-* packages)"
 	@echo "make install  PREFIX=$(PREFIX) (binary, shell completions, man pages)"
 	@echo "make check-viz  render an activation page in headless Chromium (apt-get install chromium)"
@@ -84,6 +85,19 @@ corpora/langid.tsv: scripts/make-langid.sh
 	  fi; \
 	fi
 	scripts/make-langid.sh $@
+
+# Pairs for the encoder-decoder (issue 25; docs/pairs.md), made by Examples/MakePairs from a seed:
+# every number of 0-99,999 once with its German words (ICU spell-out), in a random order, so that a
+# seeded 80/10/10 split tests on numbers never seen; and 20,000 distinct dates of Géron's exercise.
+MAKEPAIRS := .build/release/MakePairs
+$(MAKEPAIRS): deps
+	$(SWIFT) build -c release --product MakePairs
+
+corpora/numbers-de.tsv: $(MAKEPAIRS)
+	$(MAKEPAIRS) numbers --locale de --max 99999 --seed 42 > $@.part && mv $@.part $@
+
+corpora/dates.tsv: $(MAKEPAIRS)
+	$(MAKEPAIRS) dates --count 20000 --seed 42 > $@.part && mv $@.part $@
 
 # A first hour: data, a short training run with a progress bar, samples.
 DEMO_TIME ?= 3m

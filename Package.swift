@@ -86,6 +86,12 @@ let examples: [Target] = [
         name: "TimeSeriesForecast",
         dependencies: ["RNN", "Training", "Tensor", .product(name: "ArgumentParser", package: "swift-argument-parser")],
         path: "Examples/TimeSeriesForecast"),
+    // Deterministic source<TAB>target files for the encoder-decoder (issue 25): numbers spelled
+    // out by ICU's rule-based format (Tokenizer's SpelledNumbers), and Géron's dates.
+    .executableTarget(
+        name: "MakePairs",
+        dependencies: ["Tokenizer", "Tensor", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+        path: "Examples/MakePairs"),
 ]
 
 // MARK: - Tests

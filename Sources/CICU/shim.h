@@ -15,7 +15,8 @@
 // plain C types of the same size and ABI as ICU's:
 //   UErrorCode, UBreakIteratorType, UProperty (C enums)  -> int32_t
 //   UBool -> int8_t, UChar -> uint16_t, UChar32 -> int32_t
-//   UBreakIterator *, UText *, const UNormalizer2 *       -> opaque struct pointers
+//   UBreakIterator *, UText *, const UNormalizer2 *,
+//   UNumberFormat *                                        -> opaque struct pointers
 // The constants below are ICU's stable, never-renumbered values.
 #include <stdint.h>
 #include <unicode/uvernum.h>
@@ -25,8 +26,9 @@
 typedef struct charrnn_UBreakIterator charrnn_UBreakIterator;
 typedef struct charrnn_UText charrnn_UText;
 typedef struct charrnn_UNormalizer2 charrnn_UNormalizer2;
+typedef struct charrnn_UNumberFormat charrnn_UNumberFormat;
 
-// MARK: ICU prototypes (unicode/utypes.h, uchar.h, uversion.h, ubrk.h, utext.h, unorm2.h, ustring.h)
+// MARK: ICU prototypes (unicode/utypes.h, uchar.h, uversion.h, ubrk.h, utext.h, unorm2.h, ustring.h, unum.h)
 const char *CHARRNN_ICU(u_errorName)(int32_t code);
 void CHARRNN_ICU(u_getUnicodeVersion)(uint8_t versionArray[4]);
 void CHARRNN_ICU(u_getVersion)(uint8_t versionArray[4]);
@@ -52,6 +54,14 @@ uint16_t *CHARRNN_ICU(u_strFromUTF8)(uint16_t *dest, int32_t destCapacity, int32
                                      const char *src, int32_t srcLength, int32_t *status);
 char *CHARRNN_ICU(u_strToUTF8)(char *dest, int32_t destCapacity, int32_t *pDestLength,
                                const uint16_t *src, int32_t srcLength, int32_t *status);
+
+// unicode/unum.h (UNumberFormatStyle, ULocDataLocaleType -> int32_t; UParseError *, UFieldPosition * passed as NULL)
+charrnn_UNumberFormat *CHARRNN_ICU(unum_open)(int32_t style, const uint16_t *pattern, int32_t patternLength,
+                                              const char *locale, void *parseError, int32_t *status);
+void CHARRNN_ICU(unum_close)(charrnn_UNumberFormat *fmt);
+int32_t CHARRNN_ICU(unum_formatInt64)(const charrnn_UNumberFormat *fmt, int64_t number, uint16_t *result,
+                                      int32_t resultLength, void *position, int32_t *status);
+const char *CHARRNN_ICU(unum_getLocaleByType)(const charrnn_UNumberFormat *fmt, int32_t type, int32_t *status);
 
 // MARK: errors and versions
 static inline int32_t charrnn_u_zeroError(void) { return 0; }               // U_ZERO_ERROR
@@ -122,6 +132,22 @@ static inline int32_t charrnn_unorm2_spanQuickCheckYes(const charrnn_UNormalizer
 }
 static inline int8_t charrnn_unorm2_hasBoundaryBefore(const charrnn_UNormalizer2 *n, int32_t c) {
     return CHARRNN_ICU(unorm2_hasBoundaryBefore)(n, c);
+}
+
+// MARK: rule-based number format (spelled-out numbers)
+/// A formatter spelling numbers out in `locale`'s words (UNUM_SPELLOUT = 5), or NULL with `status` set.
+static inline charrnn_UNumberFormat *charrnn_unum_openSpellout(const char *locale, int32_t *status) {
+    return CHARRNN_ICU(unum_open)(5 /* UNUM_SPELLOUT */, 0, 0, locale, 0, status);
+}
+static inline void charrnn_unum_close(charrnn_UNumberFormat *fmt) { CHARRNN_ICU(unum_close)(fmt); }
+/// `number` formatted into `result` (UTF-16); returns the length it needs (more than `capacity`: U_BUFFER_OVERFLOW_ERROR).
+static inline int32_t charrnn_unum_formatInt64(const charrnn_UNumberFormat *fmt, int64_t number, uint16_t *result,
+                                               int32_t capacity, int32_t *status) {
+    return CHARRNN_ICU(unum_formatInt64)(fmt, number, result, capacity, 0, status);
+}
+/// The locale whose rules the formatter uses (ULOC_ACTUAL_LOCALE = 0): "root" or another language when ICU fell back.
+static inline const char *charrnn_unum_actualLocale(const charrnn_UNumberFormat *fmt, int32_t *status) {
+    return CHARRNN_ICU(unum_getLocaleByType)(fmt, 0 /* ULOC_ACTUAL_LOCALE */, status);
 }
 
 // MARK: UTF-8 <-> UTF-16

@@ -5,32 +5,18 @@ import Files
 extension LabelledData.Draft {
     /// A TSV file, `label<TAB>text` per line; problems name the line (1-based).
     mutating func readTSV(lossy: Bool) throws(LabelledDataError) {
-        let bytes: [UInt8]
         do throws(FileError) {
-            bytes = try RegularFile(path: path).readAll(limit: LabelledData.byteLimit)
+            try DataFile.readLines(path: path, lossy: lossy) { number, decoded in readLine(decoded, number: number) }
         } catch { throw LabelledDataError([error.description]) }
-        bytes.withUnsafeBufferPointer { all in
-            var start = UTF8Validation.startsWithByteOrderMark(all) ? 3 : 0
-            var line = 0
-            while start < all.count {
-                line += 1
-                let newline = all[start...].firstIndex(of: 0x0A) ?? all.count
-                var end = newline
-                if end > start, all[end - 1] == 0x0D { end -= 1 }
-                readLine(UnsafeBufferPointer(rebasing: all[start..<end]), number: line, offset: start, lossy: lossy)
-                start = newline + 1
-            }
-        }
     }
 
-    /// One line without its line break; `offset` is where it starts in the file.
-    private mutating func readLine(_ bytes: UnsafeBufferPointer<UInt8>, number: Int, offset: Int, lossy: Bool) {
-        if bytes.allSatisfy({ $0 == 0x20 }) { return }  // blank
+    /// One line that is not blank, without its line break.
+    private mutating func readLine(_ decoded: DataFile.Decoded, number: Int) {
         let source = "\(path):\(number)"
         let line: String
-        switch LabelledData.decode(bytes, lossy: lossy, baseOffset: offset) {
+        switch decoded {
         case .text(let text): line = text
-        case .invalid(let at): return report(number, "\(source): " + LabelledData.invalidUTF8(at, of: "file"))
+        case .invalid(let at): return report(number, "\(source): " + DataFile.invalidUTF8(at, of: "file"))
         }
         guard let tab = line.firstIndex(of: "\t") else {
             return report(number, "\(source): no tab; each line is label<TAB>text")
@@ -80,13 +66,13 @@ extension LabelledData.Draft {
             let start = UTF8Validation.startsWithByteOrderMark(all) ? 3 : 0
             var end = all.count
             while end > start, all[end - 1] == 0x0A || all[end - 1] == 0x0D { end -= 1 }
-            return LabelledData.decode(UnsafeBufferPointer(rebasing: all[start..<end]), lossy: lossy, baseOffset: start)
+            return DataFile.decode(UnsafeBufferPointer(rebasing: all[start..<end]), lossy: lossy, baseOffset: start)
         }
         let trimmed = LabelledData.trimmedLabel(label[...])
         if trimmed.isEmpty { return report(position, "\(path): empty label (the folder's name is white space)") }
         switch decoded {
         case .invalid(let at):
-            report(position, "\(path): " + LabelledData.invalidUTF8(at, of: "file"))
+            report(position, "\(path): " + DataFile.invalidUTF8(at, of: "file"))
         case .text(let text) where LabelledData.isBlank(text):
             report(position, "\(path): empty text for label \(Vocabulary.displayForm(trimmed))")
             labelsOfBadRows.append(trimmed)

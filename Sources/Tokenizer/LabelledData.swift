@@ -65,13 +65,8 @@ public struct LabelledData: Sendable {
         return try draft.finish(isDirectory: walk.isDirectory)
     }
 
-    /// Bytes of memory reading and tokenizing needs per byte of input: the
-    /// bytes, each text as a `String`, and 4-byte ids (a character per byte in
-    /// the worst case), with room for growth.
-    static let bytesPerInputByte = 8
-
-    /// The most input bytes that fit in the memory available.
-    static var byteLimit: Int { (SystemMemory.availableBytes ?? .max) / bytesPerInputByte }
+    /// The most input bytes that fit in the memory available (`DataFile.byteLimit`).
+    static var byteLimit: Int { DataFile.byteLimit }
 }
 
 extension LabelledData {
@@ -109,9 +104,7 @@ extension LabelledData {
                                  + "telling labels apart needs at least 2"))
             }
             if !problems.isEmpty {
-                // Stable: a line's own problems in the order found, lines in order, whole-file problems last.
-                let ordered = problems.enumerated().sorted { ($0.element.position, $0.offset) < ($1.element.position, $1.offset) }
-                throw LabelledDataError(ordered.map(\.element.message))
+                throw LabelledDataError(DataFile.ordered(problems))
             }
             var id: [ExactToken: Int] = [:]
             for (i, label) in labels.enumerated() { id[ExactToken(label)] = i }
@@ -131,29 +124,5 @@ extension LabelledData {
     }
 
     /// Whether a text is empty or white space only: nothing to classify.
-    static func isBlank(_ text: String) -> Bool { text.allSatisfy(\.isWhitespace) }
-
-    /// Bytes read as UTF-8: the text, or where (from the file's start) the first invalid byte is.
-    enum Decoded {
-        case text(String)
-        case invalid(at: Int)
-    }
-
-    /// UTF-8 bytes as a string, or the offset (from `baseOffset`) of the first invalid byte; `lossy` replaces them instead.
-    static func decode(_ bytes: UnsafeBufferPointer<UInt8>, lossy: Bool, baseOffset: Int) -> Decoded {
-        var valid: [UInt8] = []
-        valid.reserveCapacity(bytes.count)
-        do throws(TokenizerError) {
-            _ = try UTF8Validation.validate(bytes, isFinal: true, lossy: lossy, baseOffset: baseOffset, path: nil, into: &valid)
-        } catch {
-            if case .invalidUTF8(_, let offset) = error { return .invalid(at: offset) }
-            return .invalid(at: baseOffset)
-        }
-        return .text(String(decoding: valid, as: UTF8.self))
-    }
-
-    /// The message for invalid UTF-8 at `offset`.
-    static func invalidUTF8(_ offset: Int, of what: String) -> String {
-        "invalid UTF-8 at byte \(offset) of the \(what) (fix the file, or use --lossy to replace invalid bytes with U+FFFD)"
-    }
+    static func isBlank(_ text: String) -> Bool { DataFile.isBlank(text) }
 }

@@ -61,6 +61,14 @@ public struct LabelledSplit: Equatable, Sendable {
         self.test = test.sorted()
     }
 
+    /// `count` examples split at random, not stratified: all of them one group
+    /// (pairs for `--task translate`, which have no labels), by the same rule and seed.
+    public init(count: Int, validationFraction: Double = 0.1, testFraction: Double = 0.1,
+                seed: UInt64) throws(TrainingError) {
+        try self.init(labels: [Int](repeating: 0, count: count), validationFraction: validationFraction,
+                      testFraction: testFraction, seed: seed)
+    }
+
     /// How a label of `count` examples is divided (the rule in the type's documentation).
     public static func sizes(count n: Int, validationFraction: Double, testFraction: Double)
         -> (training: Int, validation: Int, test: Int) {

@@ -16,6 +16,11 @@ struct VocabCommand: ParsableCommand {
             With --labels FILE|DIR, the labels of labelled data instead (a TSV file of label<TAB>text \
             lines, or a directory with one sub-folder per label holding one text file per example), each \
             with its number of examples; every problem in the data is one line on stderr (exit 1).
+
+            With --pairs FILE, the pairs of an encoder-decoder's data (a TSV file of source<TAB>target \
+            lines): the one vocabulary both sides share (with <s> and </s>), each character's count in the \
+            sources and in the targets, then the pairs, the characters of each side and the longest source \
+            and target; every problem is one line on stderr (exit 1).
             """)
 
     @Argument(help: "UTF-8 text files or directories.")
@@ -24,7 +29,7 @@ struct VocabCommand: ParsableCommand {
     @OptionGroup var tokenizer: TokenizerOptions
     @OptionGroup var folding: FoldingOptions
 
-    @Flag(help: "Print one JSON object {tokens, counts, characters, distinct, bytes, files, mode, normalize; with folding: unknown_id, folded_characters, folded_occurrences}; with --labels {labels, counts, examples, form, skipped}.")
+    @Flag(help: "Print one JSON object {tokens, counts, characters, distinct, bytes, files, mode, normalize; with folding: unknown_id, folded_characters, folded_occurrences}; with --labels {labels, counts, examples, form, skipped}; with --pairs {tokens, source_counts, target_counts, pairs, repeated, source_characters, target_characters, longest_source, longest_target, mode, normalize}.")
     var json = false
 
     @Option(name: .customLong("labels"), help: ArgumentHelp(
@@ -32,12 +37,21 @@ struct VocabCommand: ParsableCommand {
         valueName: "file-or-dir"))
     var labelledData: String?
 
+    @Option(name: .customLong("pairs"), help: ArgumentHelp(
+        "List the shared vocabulary and sizes of source<TAB>target pairs (a TSV file).", valueName: "file"))
+    var pairedData: String?
+
     @Flag(help: .private)  // developer aid: time the tokenizer against a bare ICU loop
     var bench = false
 
     func validate() throws {
+        if labelledData != nil, pairedData != nil { throw ValidationError("give either --labels or --pairs, not both") }
         if labelledData != nil {
             if !corpus.isEmpty { throw ValidationError("give either text files or --labels FILE|DIR, not both") }
+            return
+        }
+        if pairedData != nil {
+            if !corpus.isEmpty { throw ValidationError("give either text files or --pairs FILE, not both") }
             return
         }
         if corpus.isEmpty { throw ValidationError("give at least one text file or directory") }
@@ -45,6 +59,7 @@ struct VocabCommand: ParsableCommand {
 
     func run() throws {
         if let labelledData { return try listLabels(of: labelledData) }
+        if let pairedData { return try listPairs(of: pairedData) }
         let settings = tokenizer.settings
         let start = Date()
         let corpus: Corpus
@@ -172,5 +187,72 @@ extension VocabCommand {
         var bytes = try encoder.encode(summary)
         bytes.append(UInt8(ascii: "\n"))
         FileHandle.standardOutput.write(bytes)
+    }
+}
+
+// MARK: - Pairs (--pairs)
+
+extension VocabCommand {
+    /// Reads pairs and lists their shared vocabulary and sizes, or prints every problem (one `charrnn: error:` line each) and exits 1.
+    private func listPairs(of path: String) throws {
+        let data: PairedData
+        do {
+            data = try PairedData.read(path: path, lossy: tokenizer.lossy)
+        } catch {
+            var code = ExitCode(1)
+            for line in error.lines { code = failure(line) }
+            throw code
+        }
+        let corpus: PairedCorpus
+        do { corpus = try PairedCorpus(data: data, settings: tokenizer.settings) } catch { throw failure("\(error)") }
+        let summary = PairSummary(corpus)
+        if json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+            var bytes = try encoder.encode(summary)
+            bytes.append(UInt8(ascii: "\n"))
+            FileHandle.standardOutput.write(bytes)
+            return
+        }
+        let idWidth = String(max(corpus.vocabulary.count - 1, 0)).count
+        var out = ""
+        for id in corpus.vocabulary.tokens.indices {
+            out += String(repeating: " ", count: idWidth - String(id).count) + String(id)
+            out += "  " + corpus.vocabulary.displayForm(of: Int32(id))
+            out += "  " + String(corpus.sourceCounts[id]) + "  " + String(corpus.targetCounts[id]) + "\n"
+        }
+        let repeated = data.repeated == 0 ? "" : " (\(data.repeated) repeated line\(data.repeated == 1 ? "" : "s") left out)"
+        out += "\(summary.pairs) pairs\(repeated); sources \(summary.source_characters) characters (longest \(summary.longest_source)), "
+        out += "targets \(summary.target_characters) characters (longest \(summary.longest_target)); "
+        out += "\(corpus.vocabulary.count) ids shared by both sides, <s> and </s> included (\(corpus.settings.mode.rawValue) mode)\n"
+        FileHandle.standardOutput.write(Data(out.utf8))
+    }
+
+    private struct PairSummary: Encodable {
+        var tokens: [String]
+        var source_counts: [Int]
+        var target_counts: [Int]
+        var pairs: Int
+        var repeated: Int
+        var source_characters: Int
+        var target_characters: Int
+        var longest_source: Int
+        var longest_target: Int
+        var mode: String
+        var normalize: Bool
+
+        init(_ corpus: PairedCorpus) {
+            tokens = corpus.vocabulary.tokens
+            source_counts = corpus.sourceCounts
+            target_counts = corpus.targetCounts
+            pairs = corpus.count
+            repeated = corpus.data.repeated
+            source_characters = corpus.sourceIDs.reduce(0) { $0 + $1.count }
+            target_characters = corpus.targetIDs.reduce(0) { $0 + $1.count }
+            longest_source = corpus.sourceIDs.map(\.count).max() ?? 0
+            longest_target = corpus.targetIDs.map(\.count).max() ?? 0
+            mode = corpus.settings.mode.rawValue
+            normalize = corpus.settings.normalize
+        }
     }
 }
