@@ -102,58 +102,29 @@ public enum Elementwise {
         return unsafeBitCast(bb ^ ((ab ^ bb) & m), to: Vector.self)
     }
 
-    /// eˣ on a vector, bit for bit `exp(_: Float)` on each lane.
+    /// eˣ on a vector, bit for bit `exp(_: Float)` on each lane: the eight-lane body on
+    /// each half (inlined, the two halves' instructions interleave as one wide body's did).
     @_transparent
-    public static func exp(_ x: Vector) -> Vector {
-        var clamped = select(x .< -87, Vector(repeating: -87), x)   // NaN fails both tests and stays NaN
-        clamped = select(x .> 88, Vector(repeating: 88), clamped)
-        let shifter = Vector(repeating: 12_582_912)
-        let t = clamped * 1.442_695_04 + shifter
-        let n = t - shifter
-        var r = clamped - n * 0.693_359_375
-        r = r + n * 2.121_944_4e-4
-        let z = r * r
-        var p = Vector(repeating: 1.987_569_15e-4)
-        p = p * r + 1.398_199_95e-3
-        p = p * r + 8.333_451_9e-3
-        p = p * r + 4.166_579_59e-2
-        p = p * r + 1.666_666_55e-1
-        p = p * r + 5.000_000_12e-1
-        p = p * z + r + 1
-        let bits = (unsafeBitCast(t, to: VectorBits.self) &- 0x4B40_0000 &+ 127) &<< 23
-        return p * unsafeBitCast(bits, to: Vector.self)
-    }
+    public static func exp(_ x: Vector) -> Vector { Vector(lowHalf: exp(x.lowHalf), highHalf: exp(x.highHalf)) }
 
     /// σ on a vector, bit for bit `sigmoid(_: Float)`.
     @_transparent
     public static func sigmoid(_ x: Vector) -> Vector { 1 / (1 + exp(-x)) }
 
-    /// tanh on a vector, bit for bit `tanh(_: Float)`.
+    /// tanh on a vector, bit for bit `tanh(_: Float)`: the eight-lane body on each half.
     @_transparent
-    public static func tanh(_ x: Vector) -> Vector {
-        let a = unsafeBitCast(unsafeBitCast(x, to: VectorBits.self) & 0x7FFF_FFFF, to: Vector.self)
-        let e = exp(-2 * a)
-        let large = (1 - e) / (1 + e)
-        let z = x * x
-        var p = Vector(repeating: -5.704_988_72e-3)
-        p = p * z + 2.063_908_88e-2
-        p = p * z - 5.373_971_55e-2
-        p = p * z + 1.333_144_22e-1
-        p = p * z - 3.333_328_19e-1
-        let small = x + x * z * p
-        let signedLarge = select(x .< 0, -large, large)
-        return select(a .< 0.625, small, signedLarge)  // NaN: a < 0.625 is false, large is NaN
-    }
+    public static func tanh(_ x: Vector) -> Vector { Vector(lowHalf: tanh(x.lowHalf), highHalf: tanh(x.highHalf)) }
 
     /// max(x, 0) on a vector; NaN stays NaN.
     @_transparent
     public static func relu(_ x: Vector) -> Vector { select(x .< 0, Vector(repeating: 0), x) }
 
     // The same on eight lanes (half the registers: kernels that keep many vectors live spill less).
-    // Deliberately a second copy: one generic `@_transparent` version over `SIMD where
-    // Scalar == Float` passed every bit-identity test but made training 2.5× slower
-    // (LSTM 2×128 28k vs 67–72k chars/s, `charrnn bench --only train-lstm-2x128`, same
-    // run, 2026-11-21): the generic SIMD operations were not specialised across modules.
+    // eˣ and tanh are written here once, on eight lanes, and the sixteen-lane forms above
+    // run them on each half. (One generic `@_transparent` version over `SIMD where Scalar ==
+    // Float` passed every bit-identity test but made training 2.5× slower, 2026-11-21: the
+    // generic SIMD operations were not specialised across modules. Two concrete halves are
+    // no slower than the sixteen-lane copy they replaced: `charrnn bench`, 2026-12-06.)
 
     /// `mask ? a : b` lane by lane, with bit operations. (`replacing(with:where:)`
     /// goes through a per-lane loop over the mask that LLVM turns into shuffles.)
@@ -247,42 +218,17 @@ public enum Elementwise {
 
 // MARK: - Loading and storing vectors
 
-extension SIMD8 where Scalar == Float {
-    /// The eight floats at `p` (any alignment).
+extension SIMD where Scalar == Float {
+    /// The `scalarCount` floats at `p` (any alignment; a mutable pointer converts).
+    /// Inlined at every use, so each load is the concrete vector type's one instruction.
     @inlinable @inline(__always)
     public init(loading p: UnsafePointer<Float>) {
-        self = UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Float>.self)
+        self = UnsafeRawPointer(p).loadUnaligned(as: Self.self)
     }
 
-    /// The eight floats at `p` (any alignment).
-    @inlinable @inline(__always)
-    public init(loading p: UnsafeMutablePointer<Float>) {
-        self = UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Float>.self)
-    }
-
-    /// Writes the eight lanes to `p` (any alignment).
+    /// Writes the lanes to `p` (any alignment).
     @inlinable @inline(__always)
     public func store(to p: UnsafeMutablePointer<Float>) {
-        UnsafeMutableRawPointer(p).storeBytes(of: self, as: SIMD8<Float>.self)
-    }
-}
-
-extension SIMD16 where Scalar == Float {
-    /// The sixteen floats at `p` (any alignment).
-    @inlinable @inline(__always)
-    public init(loading p: UnsafePointer<Float>) {
-        self = UnsafeRawPointer(p).loadUnaligned(as: SIMD16<Float>.self)
-    }
-
-    /// The sixteen floats at `p` (any alignment).
-    @inlinable @inline(__always)
-    public init(loading p: UnsafeMutablePointer<Float>) {
-        self = UnsafeRawPointer(p).loadUnaligned(as: SIMD16<Float>.self)
-    }
-
-    /// Writes the sixteen lanes to `p` (any alignment).
-    @inlinable @inline(__always)
-    public func store(to p: UnsafeMutablePointer<Float>) {
-        UnsafeMutableRawPointer(p).storeBytes(of: self, as: SIMD16<Float>.self)
+        UnsafeMutableRawPointer(p).storeBytes(of: self, as: Self.self)
     }
 }

@@ -8,12 +8,7 @@ public struct LabelledExample: Equatable, Sendable {
     public var text: String
     /// Where it was read: "data.tsv:12" (file and line) or the path of its file.
     public var source: String
-
-    public init(label: Int, text: String, source: String) {
-        self.label = label
-        self.text = text
-        self.source = source
-    }
+    // Made by the reader alone (the memberwise initializer, internal).
 }
 
 /// Texts with labels, for classifying (`--task classify`) or generating in a

@@ -6,12 +6,7 @@ public struct TextPair: Equatable, Sendable {
     public var target: String
     /// Where it was read: "pairs.tsv:12" (file and line).
     public var location: String
-
-    public init(source: String, target: String, location: String) {
-        self.source = source
-        self.target = target
-        self.location = location
-    }
+    // Made by the reader alone (the memberwise initializer, internal).
 }
 
 /// Pairs of texts for an encoder–decoder (`--task translate`): a TSV file, one
