@@ -69,21 +69,18 @@ public final class Classifier {
 
     /// Classifies each of `texts` (already encoded), in batches of `batchSize` sorted by length.
     public func classify(encoded texts: [(ids: [Int32], unknown: Int)], batchSize: Int = 64) -> [Classification] {
-        let k = model.config.outputSize
-        var out = [Classification?](repeating: nil, count: texts.count)
-        let order = texts.indices.sorted { (texts[$0].ids.count, $0) < (texts[$1].ids.count, $1) }
+        // Texts with nothing to read get the zero state's answer, softmax(head.bias).
+        let prior = Self.softmax(Array(model.parameters[model.layout.head.bias.range]))
+        var out = texts.map { Classification(label: Self.argmax(prior), probabilities: prior, unknown: $0.unknown, characters: 0) }
+        let order = texts.indices.filter { !texts[$0].ids.isEmpty }.sorted { (texts[$0].ids.count, $0) < (texts[$1].ids.count, $1) }
         var rng = SplitMix64(seed: 0)  // unused: no dropout outside training
         var start = 0
         while start < order.count {
-            let rows = Array(order[start..<min(order.count, start + max(1, batchSize))])
+            let rows = order[start..<min(order.count, start + max(1, batchSize))]
             start += rows.count
-            let empty = rows.filter { texts[$0].ids.isEmpty }
-            for i in empty { out[i] = Classification(label: 0, probabilities: [], unknown: texts[i].unknown, characters: 0) }
-            let full = rows.filter { !texts[$0].ids.isEmpty }
-            guard !full.isEmpty else { continue }
-            let t = full.map { texts[$0].ids.count }.max()!, b = full.count
+            let t = rows.map { texts[$0].ids.count }.max()!, b = rows.count
             var tokens = [Int32](repeating: 0, count: b * t), lengths = [Int32](repeating: 0, count: b)
-            for (row, i) in full.enumerated() {
+            for (row, i) in rows.enumerated() {
                 for (j, id) in texts[i].ids.enumerated() { tokens[row * t + j] = id }
                 lengths[row] = Int32(texts[i].ids.count)
             }
@@ -94,20 +91,12 @@ public final class Classifier {
                                       state: &state, training: false, rng: &rng)
                 }
             }
-            for (row, i) in full.enumerated() {
+            for (row, i) in rows.enumerated() {
                 let p = Self.softmax(model.headOutputs(batch: row))
                 out[i] = Classification(label: Self.argmax(p), probabilities: p, unknown: texts[i].unknown, characters: texts[i].ids.count)
             }
         }
-        // Texts with nothing to read: the zero state's answer, softmax(head.bias).
-        let bias = Array(model.parameters[model.layout.head.bias.range])
-        let prior = Self.softmax(bias)
-        for i in out.indices where out[i]!.probabilities.isEmpty {
-            out[i]!.probabilities = prior
-            out[i]!.label = Self.argmax(prior)
-        }
-        precondition(out.allSatisfy { $0!.probabilities.count == k })
-        return out.map { $0! }
+        return out
     }
 
     static func softmax(_ logits: [Float]) -> [Double] {

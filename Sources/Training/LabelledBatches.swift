@@ -96,6 +96,33 @@ public struct LabelledBatch {
     }
 }
 
+extension LabelledBatch {
+    /// This batch through `model`, each row from the zero state: its task's loss (nats per
+    /// character for `generate`; cross-entropy per text for `classify`, class-weighted by
+    /// `classWeights` when given). The label is fed only to a label-conditioned model.
+    /// Leaves the model ready for `backward` and `headOutputs`.
+    func loss(on model: StackedRNN, task: LabelledTask, classWeights: [Float]? = nil, training: Bool,
+              rng: inout SplitMix64) -> Float {
+        var state = RecurrentState.zeros(config: model.config, batchSize: rows)
+        let conditioned = model.config.input == .oneHotAndLabel
+        return tokens.withUnsafeBufferPointer { tokens in
+            labels.withUnsafeBufferPointer { labels in
+                lengths.withUnsafeBufferPointer { lengths in
+                    targets.withUnsafeBufferPointer { targets in
+                        (classWeights ?? []).withUnsafeBufferPointer { weights in
+                            let goal: WindowTargets = task == .generate ? .nextTokens(targets)
+                                : .classes(labels, weights: classWeights == nil ? nil : weights)
+                            return model.forward(WindowInputs(tokens: tokens, labels: conditioned ? labels : nil, lengths: lengths),
+                                                 targets: goal, batchSize: rows, sequenceLength: steps, state: &state,
+                                                 training: training, rng: &rng)
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
 /// The ids of a generate model's start and end markers.
 public struct DocumentMarkersIDs: Sendable {
     public var start: Int32, end: Int32

@@ -245,8 +245,7 @@ public final class LabelledTrainer {
     /// gradient that is not finite stops the run before the weights change.
     private func trainStep(_ batch: LabelledBatch, learningRate: Float) throws(TrainingError) -> Float {
         model.zeroGradients()
-        var state = RecurrentState.zeros(config: model.config, batchSize: batch.rows)
-        let loss = forward(batch, state: &state, training: true)
+        let loss = batch.loss(on: model, task: task, classWeights: classWeights, training: true, rng: &rng)
         if !loss.isFinite {
             throw .diverged(iteration: iteration + 1, detail: "the loss became \(loss)", lastGood: lastGoodCheckpoint)
         }
@@ -261,29 +260,6 @@ public final class LabelledTrainer {
             model.gradients.withUnsafeBufferPointer { g in optimizer.step(parameters: p, gradients: g, learningRate: learningRate) }
         }
         return loss
-    }
-
-    /// The batch through the model; the loss its task trains (or scores) with.
-    private func forward(_ batch: LabelledBatch, state: inout RecurrentState, training: Bool, weighted: Bool = true) -> Float {
-        batch.tokens.withUnsafeBufferPointer { tokens in
-            batch.labels.withUnsafeBufferPointer { labels in
-                batch.lengths.withUnsafeBufferPointer { lengths in
-                    batch.targets.withUnsafeBufferPointer { targets in
-                        let feed = WindowInputs(tokens: tokens, labels: model.config.input == .oneHotAndLabel ? labels : nil, lengths: lengths)
-                        let goal: WindowTargets
-                        switch task {
-                        case .generate: goal = .nextTokens(targets)
-                        case .classify:
-                            let weights = weighted ? classWeights : nil
-                            goal = weights.map { w in w.withUnsafeBufferPointer { WindowTargets.classes(labels, weights: $0) } }
-                                ?? .classes(labels, weights: nil)
-                        }
-                        return model.forward(feed, targets: goal, batchSize: batch.rows, sequenceLength: batch.steps,
-                                             state: &state, training: training, rng: &rng)
-                    }
-                }
-            }
-        }
     }
 
     /// The model scored on `set` (no dropout, unweighted), in batches of B.
@@ -302,18 +278,11 @@ public final class LabelledTrainer {
         var start = 0
         while start < set.count {
             let indices = Array(start..<min(set.count, start + b))[...]
-            let batch = LabelledBatch(set, indices: indices, task: task, cap: cap, markers: markers)
+            start += b
             switch task {
             case .classify:
-                var state = RecurrentState.zeros(config: model.config, batchSize: batch.rows)
-                let loss = batch.labels.withUnsafeBufferPointer { labels in
-                    batch.tokens.withUnsafeBufferPointer { tokens in
-                        batch.lengths.withUnsafeBufferPointer { lengths in
-                            model.forward(WindowInputs(tokens: tokens, lengths: lengths), targets: .classes(labels, weights: nil),
-                                          batchSize: batch.rows, sequenceLength: batch.steps, state: &state, training: false, rng: &rng)
-                        }
-                    }
-                }
+                let batch = LabelledBatch(set, indices: indices, task: task, cap: cap, markers: markers)
+                let loss = batch.loss(on: model, task: task, training: false, rng: &rng)
                 total += Double(loss) * Double(batch.rows)
                 counted += batch.rows
                 for row in 0..<batch.rows {
@@ -325,19 +294,9 @@ public final class LabelledTrainer {
             case .generate:
                 // A batch's loss is one mean over all its rows' steps; the per-label figures need each
                 // row's own, so each text runs alone (B = 1, its own length: no padding).
-                for row in 0..<batch.rows {
-                    let one = LabelledBatch(set, indices: indices[(indices.startIndex + row)...(indices.startIndex + row)], task: task,
-                                            cap: cap, markers: markers)
-                    var s = RecurrentState.zeros(config: model.config, batchSize: 1)
-                    let loss = one.tokens.withUnsafeBufferPointer { tokens in
-                        one.labels.withUnsafeBufferPointer { labels in
-                            one.targets.withUnsafeBufferPointer { targets in
-                                model.forward(WindowInputs(tokens: tokens, labels: model.config.input == .oneHotAndLabel ? labels : nil),
-                                              targets: .nextTokens(targets),
-                                              batchSize: 1, sequenceLength: one.steps, state: &s, training: false, rng: &rng)
-                            }
-                        }
-                    }
+                for i in indices {
+                    let one = LabelledBatch(set, indices: [i], task: task, cap: cap, markers: markers)
+                    let loss = one.loss(on: model, task: task, training: false, rng: &rng)
                     let steps = Int(one.lengths[0]), label = Int(one.labels[0])
                     total += Double(loss) * Double(steps)
                     counted += steps
@@ -345,7 +304,6 @@ public final class LabelledTrainer {
                     labelSteps[label] += steps
                 }
             }
-            start += b
         }
         let accuracy: Double? = task == .classify && !predictions.isEmpty
             ? Double(zip(predictions, set.labels).filter { $0 == $1 }.count) / Double(predictions.count) : nil

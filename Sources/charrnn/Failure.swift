@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Tokenizer
 
 /// Prints `charrnn: error: <message>` on stderr (one line) and returns the exit
 /// code to throw: every runtime failure ends this way, never with a trap.
@@ -7,6 +8,22 @@ func failure(_ message: String, code: Int32 = 1) -> ExitCode {
     let line = message.replacingOccurrences(of: "\n", with: " ")
     FileHandle.standardError.write(Data("charrnn: error: \(line)\n".utf8))
     return ExitCode(code)
+}
+
+/// Labelled data or pairs with problems: one `charrnn: error:` line per problem (at most
+/// `printedLimit`, then a count), exit 1.
+func failure(_ error: some DataProblems) -> ExitCode {
+    for line in error.lines { FileHandle.standardError.write(Data("charrnn: error: \(line)\n".utf8)) }
+    return ExitCode(1)
+}
+
+/// `value` as one line of compact JSON with sorted keys on stdout (the `--json` of the listing commands).
+func printJSONLine(_ value: some Encodable) throws {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+    var data = try encoder.encode(value)
+    data.append(UInt8(ascii: "\n"))
+    FileHandle.standardOutput.write(data)
 }
 
 /// The one-line error for an output file that could not be written, in words

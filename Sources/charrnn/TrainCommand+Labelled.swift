@@ -79,23 +79,12 @@ extension TrainCommand {
                           + (stored.task.map { "with --task \($0.rawValue)" } ?? "on one text, without --task"))
         }
         var options = apply(to: stored)
-        var comparable = options
-        comparable.corpusPaths = stored.corpusPaths
-        comparable.absoluteCorpusPaths = stored.absoluteCorpusPaths
-        comparable.epochs = stored.epochs; comparable.maxIterations = stored.maxIterations
-        comparable.maxSeconds = stored.maxSeconds; comparable.evalEvery = stored.evalEvery; comparable.logEvery = stored.logEvery
-        if comparable != stored {
+        if Self.comparable(options, to: stored) != stored {  // --patience and --keep are refused before this
             throw failure("cannot resume with different settings: only --epochs, --max-iters, --max-time, --eval-every, --log-every and --threads may change")
         }
         if maxTime == nil { options.maxSeconds = nil }  // a time budget is per session
         return (checkpoint, options, path)
     }
-}
-
-/// A labelled data error: one `charrnn: error:` line per problem, exit 1.
-func failure(_ error: LabelledDataError) -> ExitCode {
-    for line in error.lines { FileHandle.standardError.write(Data("charrnn: error: \(line)\n".utf8)) }
-    return ExitCode(1)
 }
 
 extension LabelledRunData {

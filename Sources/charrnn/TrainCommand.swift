@@ -196,18 +196,11 @@ struct TrainCommand: ParsableCommand {
                 if let problem = Trainer.labelledSourceProblem(checkpoint) { throw failure(problem) }
                 let stored = try Trainer.storedOptions(in: checkpoint)
                 options = apply(to: stored)
-                // Only the budget and the bookkeeping may change on resume; anything else would not be the same run.
-                var comparable = options
-                comparable.corpusPaths = stored.corpusPaths  // a corpus may move: its content is checked instead
-                comparable.absoluteCorpusPaths = stored.absoluteCorpusPaths
-                comparable.epochs = stored.epochs; comparable.maxIterations = stored.maxIterations
-                comparable.maxSeconds = stored.maxSeconds; comparable.evalEvery = stored.evalEvery
-                comparable.logEvery = stored.logEvery; comparable.patience = stored.patience; comparable.keep = stored.keep
                 if options.documents != stored.documents {  // documents: a run keeps how it cut its corpus
                     throw failure("cannot resume with --documents \(options.documents?.rawValue ?? "off"): this run was trained "
                                   + (stored.documents.map { "with --documents \($0.rawValue)" } ?? "without --documents"))
                 }
-                if comparable != stored {
+                if Self.comparable(options, to: stored) != stored {
                     throw failure("cannot resume with different settings: only --epochs, --max-iters, --max-time, --eval-every, --log-every, --patience, --keep and --threads may change (use --init-from to start a new run from these weights)")
                 }
                 if maxTime == nil { options.maxSeconds = nil }  // a time budget is per session
@@ -266,6 +259,18 @@ struct TrainCommand: ParsableCommand {
 }
 
 extension TrainCommand {
+    /// `options` with what a resumed run may change set back to `stored`'s: the paths (a corpus
+    /// may move; its content is checked instead), the budget and the bookkeeping. Equal to
+    /// `stored` exactly when nothing else changed, for anything else would not be the same run.
+    static func comparable(_ options: TrainingOptions, to stored: TrainingOptions) -> TrainingOptions {
+        var c = options
+        c.corpusPaths = stored.corpusPaths
+        c.absoluteCorpusPaths = stored.absoluteCorpusPaths
+        c.epochs = stored.epochs; c.maxIterations = stored.maxIterations; c.maxSeconds = stored.maxSeconds
+        c.evalEvery = stored.evalEvery; c.logEvery = stored.logEvery; c.patience = stored.patience; c.keep = stored.keep
+        return c
+    }
+
     /// With `--init-from`: the model flags typed that the checkpoint's model contradicts, as one line, or nil.
     func modelFlagConflict(with c: ModelConfig) -> String? {
         var flags: [String] = []

@@ -116,11 +116,7 @@ struct VocabCommand: ParsableCommand {
             distinct: corpus.vocabulary.count, bytes: corpus.byteCount, files: corpus.fileCount, mode: corpus.settings.mode.rawValue,
             normalize: corpus.settings.normalize, unknown_id: corpus.vocabulary.unknownID,
             folded_characters: corpus.folding?.foldedCharacters, folded_occurrences: corpus.folding?.foldedOccurrences)
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        var data = try encoder.encode(summary)
-        data.append(UInt8(ascii: "\n"))
-        FileHandle.standardOutput.write(data)
+        try printJSONLine(summary)
     }
 
     private func runBench(corpus: Corpus, seconds: Double) throws {
@@ -151,9 +147,7 @@ extension VocabCommand {
         do {
             data = try LabelledData.read(path: path, lossy: tokenizer.lossy)
         } catch {
-            var code = ExitCode(1)
-            for line in error.lines { code = failure(line) }
-            throw code
+            throw failure(error)
         }
         if json {
             try printLabelsJSON(data)
@@ -180,13 +174,8 @@ extension VocabCommand {
     }
 
     private func printLabelsJSON(_ data: LabelledData) throws {
-        let summary = LabelSummary(labels: data.labels, counts: data.counts, examples: data.examples.count,
-                                   form: data.isDirectory ? "directory" : "tsv", skipped: data.skipped)
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        var bytes = try encoder.encode(summary)
-        bytes.append(UInt8(ascii: "\n"))
-        FileHandle.standardOutput.write(bytes)
+        try printJSONLine(LabelSummary(labels: data.labels, counts: data.counts, examples: data.examples.count,
+                                       form: data.isDirectory ? "directory" : "tsv", skipped: data.skipped))
     }
 }
 
@@ -199,19 +188,13 @@ extension VocabCommand {
         do {
             data = try PairedData.read(path: path, lossy: tokenizer.lossy)
         } catch {
-            var code = ExitCode(1)
-            for line in error.lines { code = failure(line) }
-            throw code
+            throw failure(error)
         }
         let corpus: PairedCorpus
         do { corpus = try PairedCorpus(data: data, settings: tokenizer.settings) } catch { throw failure("\(error)") }
         let summary = PairSummary(corpus)
         if json {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-            var bytes = try encoder.encode(summary)
-            bytes.append(UInt8(ascii: "\n"))
-            FileHandle.standardOutput.write(bytes)
+            try printJSONLine(summary)
             return
         }
         let idWidth = String(max(corpus.vocabulary.count - 1, 0)).count

@@ -17,6 +17,17 @@ func inTextTree(_ files: [String: [UInt8]], _ body: (URL) throws -> Void) throws
     try body(dir)
 }
 
+/// stderr's lines of a run that failed with status 1 and printed nothing on stdout, each checked
+/// to be a `charrnn: error:` line, without that prefix.
+func errorLines(_ r: BinaryRun, sourceLocation: SourceLocation = #_sourceLocation) -> [String] {
+    #expect(r.status == 1, sourceLocation: sourceLocation)
+    #expect(r.stdout.isEmpty, sourceLocation: sourceLocation)
+    #expect(!r.stderr.contains("Fatal error"), sourceLocation: sourceLocation)
+    let lines = r.stderr.split(separator: "\n", omittingEmptySubsequences: false).dropLast().map(String.init)
+    for line in lines { #expect(line.hasPrefix("charrnn: error: "), "\(line)", sourceLocation: sourceLocation) }
+    return lines.map { String($0.dropFirst("charrnn: error: ".count)) }
+}
+
 /// A failure: non-zero exit, exactly one line on stderr naming `needle`, no crash, nothing on stdout.
 func expectOneLineFailure(_ r: BinaryRun, mentioning needle: String, sourceLocation: SourceLocation = #_sourceLocation) {
     #expect(r.status == 1, sourceLocation: sourceLocation)

@@ -57,16 +57,6 @@ enum ToyLabels {
         try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any], sourceLocation: sourceLocation)
     }
 
-    /// stderr's lines, each checked to be a `charrnn: error:` line, without that prefix; exit 1, nothing on stdout.
-    func errorLines(_ r: BinaryRun, sourceLocation: SourceLocation = #_sourceLocation) -> [String] {
-        #expect(r.status == 1, sourceLocation: sourceLocation)
-        #expect(r.stdout.isEmpty, sourceLocation: sourceLocation)
-        #expect(!r.stderr.contains("Fatal error"), sourceLocation: sourceLocation)
-        let lines = lines(r.stderr)
-        for line in lines { #expect(line.hasPrefix("charrnn: error: "), "\(line)", sourceLocation: sourceLocation) }
-        return lines.map { String($0.dropFirst("charrnn: error: ".count)) }
-    }
-
     /// Only the files the test wrote: no run directory, no default checkpoints/ folder, no token cache.
     func expectNothingWritten(in dir: URL, besides files: Set<String>, sourceLocation: SourceLocation = #_sourceLocation) throws {
         let entries = Set(try FileManager.default.contentsOfDirectory(atPath: dir.path))

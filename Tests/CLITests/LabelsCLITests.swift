@@ -3,26 +3,9 @@ import Testing
 
 /// `charrnn vocab --labels FILE|DIR` (issue 24): labels with counts, or every problem on its own line and exit 1.
 @Suite struct LabelsCLITests {
-    /// Writes `files` (relative path → contents) into a fresh directory, runs `body` in it, removes it.
+    /// `inTextTree` of texts (relative path → contents).
     func inDirectory(_ files: [String: String], _ body: (URL) throws -> Void) throws {
-        let dir = try Binary.temporaryDirectory()
-        defer { try? FileManager.default.removeItem(at: dir) }
-        for (name, text) in files {
-            let url = dir.appendingPathComponent(name)
-            try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-            try Data(text.utf8).write(to: url)
-        }
-        try body(dir)
-    }
-
-    /// stderr's lines, each checked to be a `charrnn: error:` line, without that prefix.
-    func errorLines(_ r: BinaryRun, sourceLocation: SourceLocation = #_sourceLocation) -> [String] {
-        #expect(r.status == 1, sourceLocation: sourceLocation)
-        #expect(r.stdout.isEmpty, sourceLocation: sourceLocation)
-        #expect(!r.stderr.contains("Fatal error"), sourceLocation: sourceLocation)
-        let lines = r.stderr.split(separator: "\n", omittingEmptySubsequences: false).dropLast().map(String.init)
-        for line in lines { #expect(line.hasPrefix("charrnn: error: "), "\(line)", sourceLocation: sourceLocation) }
-        return lines.map { String($0.dropFirst("charrnn: error: ".count)) }
+        try inTextTree(files.mapValues { Array($0.utf8) }, body)
     }
 
     @Test func aTSVFileListsItsLabelsWithCounts() throws {

@@ -4,22 +4,9 @@ import Testing
 /// `charrnn vocab --pairs FILE` (issue 25): the shared vocabulary and the sizes of both sides,
 /// or every problem on its own line and exit 1.
 @Suite struct PairsCLITests {
-    /// Writes `files` (name → bytes) into a fresh directory, runs `body` in it, removes it.
+    /// `inTextTree` of files (name → bytes).
     func inDirectory(_ files: [String: Data], _ body: (URL) throws -> Void) throws {
-        let dir = try Binary.temporaryDirectory()
-        defer { try? FileManager.default.removeItem(at: dir) }
-        for (name, bytes) in files { try bytes.write(to: dir.appendingPathComponent(name)) }
-        try body(dir)
-    }
-
-    /// stderr's lines, each checked to be a `charrnn: error:` line, without that prefix.
-    func errorLines(_ r: BinaryRun, sourceLocation: SourceLocation = #_sourceLocation) -> [String] {
-        #expect(r.status == 1, sourceLocation: sourceLocation)
-        #expect(r.stdout.isEmpty, sourceLocation: sourceLocation)
-        #expect(!r.stderr.contains("Fatal error"), sourceLocation: sourceLocation)
-        let lines = r.stderr.split(separator: "\n", omittingEmptySubsequences: false).dropLast().map(String.init)
-        for line in lines { #expect(line.hasPrefix("charrnn: error: "), "\(line)", sourceLocation: sourceLocation) }
-        return lines.map { String($0.dropFirst("charrnn: error: ".count)) }
+        try inTextTree(files.mapValues { Array($0) }, body)
     }
 
     @Test func aGoodFileListsTheSharedVocabularyAndBothSides() throws {
