@@ -142,7 +142,8 @@ struct LSTMCell: RecurrentCell {
     // MARK: Backward
 
     /// Backpropagates through the T steps of batch rows `rows`, last to first.
-    /// dC0 carries dL/dc from step to step and ends as dL/dc_0; dL/dh_{t−1}
+    /// dC0 (in: dL/dc after step T, which the model writes, 0 without one) carries dL/dc
+    /// from step to step and ends as dL/dc_0; dL/dh_{t−1}
     /// is added into dH[t − 1] (dH0 at t = 0) by one (rows, 4H)·(4H, H) GEMM per step.
     ///
     /// biasSums (4H) += the column sums of these rows' pre-activation gradients
@@ -152,7 +153,6 @@ struct LSTMCell: RecurrentCell {
         let r0 = rows.lowerBound, m = rows.count
         let kernels = w.recurrent.kernels  // the set W_hh was packed for: the gate kernels use it too
         let dC = d.dC0! + r0 * h, dH0 = d.dH0 + r0 * h                             // (rows, H)
-        dC.update(repeating: 0, count: m * h)
         dH0.update(repeating: 0, count: m * h)
         for t in stride(from: w.sequenceLength - 1, through: 0, by: -1) {
             let dGates = d.dGatesX + (t * b + r0) * g4                               // (rows, 4H)

@@ -123,7 +123,6 @@ struct LayerNormLSTMCell: LayerNormalizedCell {
         let (normalized, rstd) = LayerNorm.saved(w.aux!, rows: w.sequenceLength * b, blocks: k, hiddenSize: h)
         let gamma = w.tensors[LayerNorm.Tensor.gamma.rawValue], beta = w.tensors[LayerNorm.Tensor.beta.rawValue]
         let dC = d.dC0! + r0 * h, dH0 = d.dH0 + r0 * h, dState = w.scratch! + r0 * h    // (rows, H)
-        dC.update(repeating: 0, count: m * h)
         dH0.update(repeating: 0, count: m * h)
         for t in stride(from: w.sequenceLength - 1, through: 0, by: -1) {
             let row = t * b + r0

@@ -52,7 +52,9 @@ struct LayerGradients {
     /// Out: dL/d(h·W_hhᵀ + b_hh). The same buffer as dGatesX except for
     /// cells that keep the recurrent side apart (the GRU, where b_hn sits inside r ⊙ (·)).
     var dGatesH: UnsafeMutablePointer<Float>    // (T, B, G·H)
-    /// Out: dL/dh_0 and (cells that carry one) dL/dc_0, the initial state.
+    /// Out: dL/dh_0 and (cells that carry one) dL/dc_0, the initial state. dC0 is also in:
+    /// dL/dc after step T from beyond the window (the model writes it, 0 when there is none),
+    /// which the cell carries back step by step.
     var dH0: UnsafeMutablePointer<Float>        // (B, H)
     var dC0: UnsafeMutablePointer<Float>?       // (B, H)
 }

@@ -5,7 +5,8 @@ extension ModelConfig {
             input: InputEncoding(kind: input, vocabularySize: vocabularySize, labelCount: labelCount, valueWidth: valueWidth),
             stack: StackDescription(cell: cell, activation: activation, hiddenSize: hiddenSize, layerCount: layerCount,
                                     layerNorm: layerNorm, dropout: dropout, recurrentDropout: recurrentDropout),
-            head: HeadDescription(kind: head, outputSize: outputWidth, pooling: head.readsEveryStep ? nil : pooling))
+            head: HeadDescription(kind: head, outputSize: outputWidth, pooling: head.readsEveryStep ? nil : pooling),
+            attention: attention)
     }
 
     /// The engine's view of `description`; `description.problem` says whether
@@ -22,5 +23,6 @@ extension ModelConfig {
         self.head = head.kind
         pooling = head.pooling ?? .last
         outputSize = head.kind.readsEveryStep ? 0 : head.outputSize
+        attention = description.attention
     }
 }

@@ -72,6 +72,9 @@ public struct ModelConfig: Codable, Equatable, Hashable, Sendable {
     public var head: HeadDescription.Kind = .nextCharacter
     public var pooling: HeadDescription.Pooling = .last  // the state a vector head reads
     public var outputSize: Int = 0                 // O of a vector head (K classes, or values); next_character's is V
+    /// An encoder–decoder (EncoderDecoder.swift): this stack twice, an encoder over the source and a
+    /// decoder over the target, joined by attention of this kind; nil: one stack (every other shape).
+    public var attention: AttentionKind? = nil
 
     /// Layer 0's input width, the columns of its W_ih: V, V + C or D.
     public var inputWidth: Int {
@@ -96,7 +99,7 @@ public struct ModelConfig: Codable, Equatable, Hashable, Sendable {
 
     private enum CodingKeys: String, CodingKey {
         case cell, activation, vocabularySize, hiddenSize, layerCount, dropout, recurrentDropout, layerNorm
-        case input, labelCount, valueWidth, head, pooling, outputSize
+        case input, labelCount, valueWidth, head, pooling, outputSize, attention
     }
 
     /// `layerNorm` and `recurrentDropout` are absent from checkpoints written before they existed: off.
@@ -116,6 +119,7 @@ public struct ModelConfig: Codable, Equatable, Hashable, Sendable {
         head = try c.decodeIfPresent(HeadDescription.Kind.self, forKey: .head) ?? .nextCharacter
         pooling = try c.decodeIfPresent(HeadDescription.Pooling.self, forKey: .pooling) ?? .last
         outputSize = try c.decodeIfPresent(Int.self, forKey: .outputSize) ?? 0
+        attention = try c.decodeIfPresent(AttentionKind.self, forKey: .attention)
     }
 
     /// Writes `layerNorm` and `recurrentDropout` only when on, so that every other
@@ -140,6 +144,7 @@ public struct ModelConfig: Codable, Equatable, Hashable, Sendable {
             try c.encode(pooling, forKey: .pooling)
             try c.encode(outputSize, forKey: .outputSize)
         }
+        if let attention { try c.encode(attention, forKey: .attention) }
     }
 
     /// The model with the training-only dropouts at 0: what fixes its parameters and forward computation.
@@ -188,6 +193,9 @@ public struct ModelConfig: Codable, Equatable, Hashable, Sendable {
         if input == .oneHotAndLabel && labelCount < 1 { return "a label-conditioned input needs at least 1 label (got \(labelCount))" }
         if input != .oneHotAndLabel && labelCount != 0 { return "a \(input.rawValue) input carries no labels (got \(labelCount))" }
         if input != .dense && valueWidth != 0 { return "a \(input.rawValue) input has no value width (got \(valueWidth))" }
+        if attention != nil && (input != .oneHot || head != .nextCharacter) {
+            return "an encoder–decoder reads characters and writes characters (one_hot input, next_character head)"
+        }
         switch head {
         case .nextCharacter:
             if !input.readsTokens { return "a next-character head needs characters as input, not \(input.rawValue) values" }

@@ -19,15 +19,22 @@ import Foundation
 ///     one_hot_and_label + stack + next_character   vector to sequence (generation from a label)
 ///     one_hot           + stack + classifier       sequence to vector (classify a text)
 ///     dense             + stack + regression       a time-series forecast
+///     one_hot + stack (encoder) + attention + stack (decoder) + next_character
+///                                                  an encoder–decoder (translate one string into another)
+///
+/// `attention` ("dot" or "general", AttentionKind.swift) is present only in an
+/// encoder–decoder, whose encoder and decoder are both `stack`.
 public struct ModelDescription: Codable, Hashable, Sendable {
     public var input: InputEncoding
     public var stack: StackDescription
     public var head: HeadDescription
+    public var attention: AttentionKind?
 
-    public init(input: InputEncoding, stack: StackDescription, head: HeadDescription) {
+    public init(input: InputEncoding, stack: StackDescription, head: HeadDescription, attention: AttentionKind? = nil) {
         self.input = input
         self.stack = stack
         self.head = head
+        self.attention = attention
     }
 
     /// A one-line error for a description of no model, or nil. Sizes are checked

@@ -16,6 +16,17 @@
 ///     head.weight         (O, H)   O = V for the next character, K classes, or the values forecast
 ///     head.bias           (O)
 ///
+/// An encoder–decoder (`ModelConfig.attention`, EncoderDecoder.swift) has the
+/// stack's tensors twice, as `encoder.{name}_l{k}` and then `decoder.{name}_l{k}`
+/// (an `nn.LSTM` each; the decoder's input is the previous target character,
+/// In = V), then
+///
+///     attention.weight    (H, H)    "general" attention only
+///     combine.weight      (H, 2·H)  h̃ = tanh(combine([context; d]))
+///     combine.bias        (H)
+///     head.weight         (V, H)
+///     head.bias           (V)
+///
 /// Every tensor is row-major, exactly as PyTorch stores it.
 public struct ParameterLayout: Equatable, Sendable {
     public struct Entry: Equatable, Sendable {
@@ -37,7 +48,10 @@ public struct ParameterLayout: Equatable, Sendable {
     public init(config: ModelConfig) { self.init(config: config, cell: config.recurrentCell) }
 
     /// The layout of `config` with the layers made of `cell` (tests give cells of their own).
-    init(config: ModelConfig, cell: any RecurrentCell) {
+    init(config: ModelConfig, cell: any RecurrentCell) { self.init(config: config, cell: cell, headless: false) }
+
+    /// With `headless`, the layers alone (a stack inside an encoder–decoder, `StackedRNN(stackOf:)`).
+    init(config: ModelConfig, cell: any RecurrentCell, headless: Bool) {
         let h = config.hiddenSize, input = config.inputWidth, o = config.outputWidth
         var entries: [Entry] = []
         var offset = 0
@@ -46,13 +60,23 @@ public struct ParameterLayout: Equatable, Sendable {
             offset += shape.reduce(1, *)
         }
         var perLayer = 0
-        for k in 0..<config.layerCount {
-            let tensors = cell.tensors(inputSize: k == 0 ? input : h, hiddenSize: h)
-            for t in tensors { add("rnn.\(t.name)_l\(k)", t.shape) }
-            perLayer = tensors.count
+        let stacks = headless || config.attention == nil ? ["rnn"] : ["encoder", "decoder"]
+        for prefix in stacks {
+            for k in 0..<config.layerCount {
+                let tensors = cell.tensors(inputSize: k == 0 ? input : h, hiddenSize: h)
+                for t in tensors { add("\(prefix).\(t.name)_l\(k)", t.shape) }
+                perLayer = tensors.count
+            }
         }
-        add("head.weight", [o, h])
-        add("head.bias", [o])
+        if !headless {
+            if let attention = config.attention {
+                if attention.hasWeight { add("attention.weight", [h, h]) }
+                add("combine.weight", [h, 2 * h])
+                add("combine.bias", [h])
+            }
+            add("head.weight", [o, h])
+            add("head.bias", [o])
+        }
         self.entries = entries
         self.totalCount = offset
         self.tensorsPerLayer = perLayer
@@ -61,7 +85,7 @@ public struct ParameterLayout: Equatable, Sendable {
     /// The entry called `name`, or nil.
     public func entry(_ name: String) -> Entry? { entries.first { $0.name == name } }
 
-    /// The tensors of layer `k`, in its cell's declaration order.
+    /// The tensors of layer `k`, in its cell's declaration order (an encoder–decoder's: the encoder's).
     public func tensors(ofLayer k: Int) -> ArraySlice<Entry> {
         entries[tensorsPerLayer * k ..< tensorsPerLayer * (k + 1)]
     }

@@ -84,8 +84,11 @@ public final class StackedRNN {
         let tensors: [Int]
     }
     let layerOffsets: [LayerOffsets]
-    let headWeightOffset: Int                  // (O, H)
-    let headBiasOffset: Int                    // (O)
+    let headWeightOffset: Int                  // (O, H); −1 when headless
+    let headBiasOffset: Int                    // (O); −1 when headless
+    /// A stack without a head: the layers of an encoder–decoder (`init(stackOf:)`). Its forward
+    /// computes the states only; `backwardStack` takes dL/d(top states) from its owner.
+    let headless: Bool
 
     /// The shape and mode of the last forward, for backward and the accessors.
     struct Window { let batchSize: Int, sequenceLength: Int, dropout: Bool, recurrentDropout: Bool, hasTargets: Bool }
@@ -100,15 +103,27 @@ public final class StackedRNN {
     var kernels = Kernels.current
 
     /// A model of the given shape with all parameters (and gradients) zero; see `initialize`.
-    public convenience init(config: ModelConfig) { self.init(config: config, cell: config.recurrentCell) }
+    /// (An encoder–decoder is not a stack: `EncoderDecoder`.)
+    public convenience init(config: ModelConfig) {
+        precondition(config.attention == nil, "StackedRNN: an encoder–decoder is an EncoderDecoder")
+        self.init(config: config, cell: config.recurrentCell)
+    }
+
+    /// The layers of `config` without a head (`headless`): an encoder's or a decoder's.
+    convenience init(stackOf config: ModelConfig) {
+        var stack = config
+        stack.attention = nil
+        self.init(config: stack, cell: stack.recurrentCell, headless: true)
+    }
 
     /// A model of `config` whose layers are made of `cell`, which must state the
     /// facts of `config.cell` (tests give cells of their own).
-    init(config: ModelConfig, cell: any RecurrentCell) {
+    init(config: ModelConfig, cell: any RecurrentCell, headless: Bool = false) {
         if let problem = config.problem { preconditionFailure("StackedRNN: \(problem)") }
-        let layout = ParameterLayout(config: config, cell: cell)
+        let layout = ParameterLayout(config: config, cell: cell, headless: headless)
         self.config = config
         self.cell = cell
+        self.headless = headless
         gradientSums = cell.gradientSums(hiddenSize: config.hiddenSize)
         self.layout = layout
         parameters = [Float](repeating: 0, count: layout.totalCount)
@@ -127,8 +142,8 @@ public final class StackedRNN {
             return LayerOffsets(weightIH: offsets[weightIH], weightHH: weightHH.map { offsets[$0] },
                                 biasIH: biasIH.map { offsets[$0] }, tensors: offsets)
         }
-        headWeightOffset = layout.head.weight.offset
-        headBiasOffset = layout.head.bias.offset
+        headWeightOffset = headless ? -1 : layout.head.weight.offset
+        headBiasOffset = headless ? -1 : layout.head.bias.offset
         stepScratch = StepScratch(config: config)
     }
 
@@ -217,7 +232,7 @@ public final class StackedRNN {
                     state.c.withUnsafeMutableBufferPointer { ($0.baseAddress! + layer * bh).update(from: ws.cell[layer].base + t * bh, count: bh) }
                 }
             }
-            headForward(ws, p, batchSize: b, rows: n, dropout: dropout, rng: &rng)
+            if !headless { headForward(ws, p, batchSize: b, rows: n, dropout: dropout, rng: &rng) }
         }
         return hasTargets ? headLoss(ws, batchSize: b, rows: n) : 0
     }
@@ -277,6 +292,8 @@ public final class StackedRNN {
         switch (targets, config.head) {
         case (.none, _):
             return false
+        case (_, _) where headless:
+            preconditionFailure("forward: a stack without a head takes no targets")
         case (.nextTokens(let ids), .nextCharacter):
             precondition(ids.count == n, "forward: expected B·T = \(n) targets, got \(ids.count)")
             for row in 0..<b {
@@ -407,23 +424,50 @@ public final class StackedRNN {
     /// Backpropagates the last forward's loss through all T steps, adding into `gradients`; also computes the gradient with respect to the initial state.
     public func backward() {
         guard let win = window, let ws = workspace else { preconditionFailure("backward() called before forward()") }
+        precondition(win.hasTargets, "backward() after a forward without targets")
+        precondition(!hasGradient, "backward() called twice after one forward(): the first consumed the cached gates")
+        parameters.withUnsafeBufferPointer { pb in
+            gradients.withUnsafeMutableBufferPointer { gb in headBackward(ws, pb.baseAddress!, gb.baseAddress!, win) }   // dHidden (T, B, H)
+        }
+        backwardLayers(finalState: nil)
+    }
+
+    /// A headless stack's backward (`init(stackOf:)`): from `topGradient`, dL/d(the top layer's
+    /// states) (T, B, H) time-major, and `finalState`, dL/d(the state after step T) (L, B, H) each
+    /// (c only for a cell that carries one; nil: 0), through all T steps, adding into `gradients`;
+    /// `initialStateGradient` then holds dL/d(the initial state).
+    func backwardStack(topGradient: UnsafePointer<Float>, finalState: (h: UnsafePointer<Float>, c: UnsafePointer<Float>?)?) {
+        guard let win = window, let ws = workspace else { preconditionFailure("backwardStack called before forward()") }
+        precondition(!hasGradient, "backwardStack called twice after one forward(): the first consumed the cached gates")
+        ws.dHidden.base.update(from: topGradient, count: win.batchSize * win.sequenceLength * config.hiddenSize)
+        backwardLayers(finalState: finalState)
+    }
+
+    /// Through every layer from the top, dHidden holding dL/d(top states): see `backward`, `backwardStack`.
+    private func backwardLayers(finalState: (h: UnsafePointer<Float>, c: UnsafePointer<Float>?)?) {
+        guard let win = window, let ws = workspace else { preconditionFailure("backward() called before forward()") }
         precondition(gradients.count == layout.totalCount, "backward: gradients has \(gradients.count) values, layout \(layout.totalCount)")
         let b = win.batchSize, t = win.sequenceLength, n = b * t
         let l = config.layerCount, h = config.hiddenSize, gh = cell.gateCount * h, width = config.inputWidth
         let bh = b * h
         let (sumWidth, sumTargets) = gradientSums
         let dHidden = ws.dHidden.base                                                // (T, B, H)
-        precondition(!hasGradient, "backward() called twice after one forward(): the first consumed the cached gates")
-        precondition(win.hasTargets, "backward() after a forward without targets")
 
         let parts = recurrenceParts(batchSize: b)
         parameters.withUnsafeBufferPointer { pb in
             gradients.withUnsafeMutableBufferPointer { gb in
                 let p = pb.baseAddress!, g = gb.baseAddress!
-                headBackward(ws, p, g, win)                                          // dHidden (T, B, H)
-
                 for layer in stride(from: l - 1, through: 0, by: -1) {
                     let o = layerOffsets[layer]
+                    // dL/dc after step T in (the cell carries it back to dL/dc_0); dL/dh after step T added to step T's.
+                    if let dInitialC = ws.dInitialC {
+                        let dC0 = dInitialC.base + layer * bh
+                        if let c = finalState?.c { dC0.update(from: c + layer * bh, count: bh) } else { dC0.update(repeating: 0, count: bh) }
+                    }
+                    if let final = finalState?.h {
+                        let last = dHidden + (t - 1) * bh, from = final + layer * bh
+                        for i in 0..<bh { last[i] += from[i] }
+                    }
                     // Through the recurrence: dGates for every step, dL/d(initial state); batch rows split across threads.
                     // B = W_hh (G·H, H), packed over the forward's W_hhᵀ.
                     if let weightHH = o.weightHH {
@@ -583,7 +627,7 @@ public final class StackedRNN {
         }
         precondition(state.batchSize == 1, "step: state batch size must be 1 (got \(state.batchSize))")
         if let problem = state.problem(for: config) { preconditionFailure("step: \(problem)") }
-        precondition(logits.count >= v, "step: logits buffer holds \(logits.count) values, needs V = \(v)")
+        precondition(headless || logits.count >= v, "step: logits buffer holds \(logits.count) values, needs V = \(v)")
         let s = stepScratch, apart = cell.keepsRecurrentSideApart, carriesCellState = cell.carriesCellState
         let weights = stepWeights()
         parameters.withUnsafeBufferPointer { pb in
@@ -636,6 +680,7 @@ public final class StackedRNN {
                     }
                     hPrev.update(from: s.h.base, count: h)
                 }
+                if headless { return }
                 let out = logits.baseAddress!
                 out.update(from: p + headBiasOffset, count: v)
                 BLAS.sgemv(.none, m: v, n: h, a: p + headWeightOffset, lda: h, x: hAll + (l - 1) * h, beta: 1, y: out)
