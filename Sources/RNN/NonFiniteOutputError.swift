@@ -10,6 +10,7 @@ public struct NonFiniteOutputError: Error, Equatable, Sendable, CustomStringConv
         case sampling
         case evaluation
         case visualization
+        case translation
     }
 
     /// Where in the text it happened.

@@ -9,6 +9,9 @@ public enum LabelledTask: String, Codable, CaseIterable, Sendable {
     /// Vector to sequence: a character model that writes a text from its label,
     /// the label's one-hot vector fed beside every character.
     case generate
+    /// Encoder–decoder: `source<TAB>target` pairs, a source read whole and its
+    /// target written character by character with attention (`TranslationTrainer`).
+    case translate
 }
 
 /// How a classifier weighs its classes in the loss.
@@ -81,6 +84,8 @@ public struct LabelledBatch {
                 let m = markers!
                 let framed = [m.start] + text + [m.end]
                 return (framed.dropLast().prefix(cap), framed.dropFirst().prefix(cap))
+            case .translate:
+                preconditionFailure("LabelledBatch: pairs are batched by PairBatch")
             }
         }
         steps = max(1, sequences.map(\.input.count).max() ?? 1)

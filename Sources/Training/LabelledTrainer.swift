@@ -86,7 +86,9 @@ public final class LabelledTrainer {
     /// model and settings; only the budget and the evaluation and log intervals may differ).
     public init(options: TrainingOptions, data: LabelledRunData, checkpointDirectory: String,
                 overwrite: Bool = false, resume: Checkpoint? = nil, resumeSource: String? = nil) throws(TrainingError) {
-        guard let task = options.task else { throw .invalidOptions("a labelled run needs --task classify or --task generate") }
+        guard let task = options.task, task != .translate else {
+            throw .invalidOptions("a labelled run needs --task classify or --task generate (translate: TranslationTrainer)")
+        }
         if let p = options.problem { throw .invalidOptions(p) }
         if data.train.count == 0 { throw .corpus("no training texts") }
         let k = data.labels.count
@@ -106,6 +108,8 @@ public final class LabelledTrainer {
                 config.labelCount = k
             }
             markers = DocumentMarkersIDs(start: m.start, end: m.end)
+        case .translate:
+            preconditionFailure("refused above")
         }
         if let p = config.problem { throw .invalidOptions(p) }
         try Trainer.checkModelFits(config: config, options: options)
@@ -303,6 +307,8 @@ public final class LabelledTrainer {
                     labelLoss[label] += Double(loss) * Double(steps)
                     labelSteps[label] += steps
                 }
+            case .translate:
+                preconditionFailure("LabelledTrainer.evaluate: pairs are scored by TranslationTrainer.evaluate")
             }
         }
         let accuracy: Double? = task == .classify && !predictions.isEmpty

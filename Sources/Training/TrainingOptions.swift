@@ -40,6 +40,8 @@ public struct TrainingOptions: Codable, Equatable, Sendable {
     public var classWeighting: ClassWeighting? = nil
     /// --unconditioned: `generate` without the label input (the model conditioning is measured against); nil: conditioned.
     public var unconditioned: Bool? = nil
+    /// --attention: how a translate run's decoder scores the encoder's states; nil: general.
+    public var attention: AttentionKind? = nil
     /// --max-chars: steps a labelled text is cut to (classify: its first characters; generate: <s> and the text).
     public var maxTextLength: Int? = nil
     /// `maxTextLength`'s default.

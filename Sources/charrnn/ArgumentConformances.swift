@@ -12,6 +12,7 @@ extension DocumentMode: ExpressibleByArgument {}
 extension LabelledTask: ExpressibleByArgument {}
 extension HeadDescription.Pooling: ExpressibleByArgument {}
 extension ClassWeighting: ExpressibleByArgument {}
+extension AttentionKind: ExpressibleByArgument {}
 
 /// The learning-rate schedules a user can name.
 enum ScheduleName: String, CaseIterable, ExpressibleByArgument {

@@ -19,6 +19,7 @@ struct CharRNN: ParsableCommand {
             TrainCommand.self,
             SampleCommand.self,
             ClassifyCommand.self,
+            TranslateCommand.self,
             EvalCommand.self,
             InfoCommand.self,
             VocabCommand.self,

@@ -38,7 +38,7 @@ struct ClassifyCommand: ParsableCommand {
         BLAS.threadCount = threads.count
         let (_, checkpoint) = try checkpointOptions.load()
         if let problem = Classifier.problem(with: checkpoint) { throw failure(problem) }
-        let lines = try readLines()
+        let lines = try readInputLines(file, limit: Self.maximumInputBytes)
         let cut = (try? Trainer.storedOptions(in: checkpoint))?.maxTextLength ?? TrainingOptions.defaultMaxTextLength
         let classifier = Classifier(checkpoint: checkpoint, maxCharacters: cut)
         var encoded: [(ids: [Int32], unknown: Int)] = []
@@ -71,31 +71,5 @@ struct ClassifyCommand: ParsableCommand {
         let all = zip(labels, c.probabilities).map { "\(JSONStringEscaper.quoted($0)):\($1)" }.joined(separator: ",")
         return "{\"line\":\(line),\"label\":\(JSONStringEscaper.quoted(labels[c.label])),\"probability\":\(c.probabilities[c.label]),"
             + "\"probabilities\":{\(all)},\"characters\":\(c.characters),\"unknown\":\(c.unknown)}\n"
-    }
-
-    /// The input's lines (without their "\n" or "\r\n"); the text must be UTF-8.
-    private func readLines() throws -> [String] {
-        let bytes: [UInt8]
-        let name = file ?? "-"
-        if name == "-" {
-            var data = Data()
-            while true {
-                let chunk = FileHandle.standardInput.readData(ofLength: 1 << 20)
-                if chunk.isEmpty { break }
-                data.append(chunk)
-                if data.count > Self.maximumInputBytes { throw failure("standard input is larger than \(Self.maximumInputBytes) bytes") }
-            }
-            bytes = [UInt8](data)
-        } else {
-            do { bytes = try RegularFile(path: name).readAll(limit: Self.maximumInputBytes) } catch {
-                throw failure("cannot read \(name): \(error.reason)")
-            }
-        }
-        guard String(validating: bytes, as: UTF8.self) != nil else { throw failure("\(name == "-" ? "standard input" : name) is not valid UTF-8") }
-        // Split the bytes, not the String: "\r\n" is one Character, which a split on "\n" never matches.
-        var lines = bytes.split(separator: 0x0A, omittingEmptySubsequences: false)
-            .map { String(decoding: $0.last == 0x0D ? $0.dropLast() : $0, as: UTF8.self) }
-        if lines.last == "" { lines.removeLast() }
-        return lines
     }
 }

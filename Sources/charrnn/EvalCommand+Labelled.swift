@@ -17,6 +17,7 @@ extension EvalCommand {
     }
 
     func runLabelled(path: String, checkpoint: Checkpoint, task: LabelledTask, options stored: TrainingOptions?) throws {
+        if task == .translate { return try runTranslation(path: path, checkpoint: checkpoint, options: stored) }
         guard file.count == 1 else { throw failure("a model trained with --task \(task.rawValue) scores one labelled data set (got \(file.count) paths)") }
         if batchSize != nil || seqLength != nil {
             throw failure("--batch-size and --seq-length apply to models of one text; a --task \(task.rawValue) model reads whole texts")
@@ -53,6 +54,8 @@ extension EvalCommand {
         let e = LabelledTrainer.evaluate(model: model, set: set, task: task, batchSize: options.batchSize, cap: cap,
                                          markers: markers, labelCount: names.count)
         switch task {
+        case .translate:
+            preconditionFailure("handled by runTranslation")
         case .classify:
             let report = ClassificationReport(truth: set.labels.map(Int.init), predicted: e.predictions.map(Int.init), labels: names)
             let baselines = ClassifierBaselines(corpus: corpus, split: split, scoring: kind)

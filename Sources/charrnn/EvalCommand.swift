@@ -23,7 +23,14 @@ struct EvalCommand: ParsableCommand {
             as train reads them. Characters the model does not know are left out (counted on stderr), or, \
             with a checkpoint trained with --min-count or --max-vocab, read and scored as <unk> (counted too). \
             A model trained with --documents reads the text's documents (its mode), each framed by <s> and \
-            </s>, in text order; the markers are scored as characters, as in training's validation.             A model trained with --task reads its labelled data set (one path) and scores the run's own             stratified test split: a classifier prints accuracy, macro-F1 and the confusion matrix beside             the majority class and naive Bayes over character 1–3-grams fitted on the training split; a             generator prints nats per character, overall and per label.
+            </s>, in text order; the markers are scored as characters, as in training's validation. \
+            A model trained with --task reads its labelled data set (one path) and scores the run's own \
+            stratified test split: a classifier prints accuracy, macro-F1 and the confusion matrix beside \
+            the majority class and naive Bayes over character 1–3-grams fitted on the training split; a \
+            generator prints nats per character, overall and per label. A translation model (--task \
+            translate) reads its pairs file and translates the run's test split (or, with --all, every \
+            pair), greedy or with --beam N: exact-match accuracy and character error rate beside a \
+            baseline that copies the source, and the teacher-forced loss in nats per character.
             """)
 
     @Argument(help: "Text files or directories to score.") var file: [String] = []
@@ -32,9 +39,12 @@ struct EvalCommand: ParsableCommand {
     @Option(help: "Window length T (default: the checkpoint's training sequence length).") var seqLength: Int?
     @OptionGroup var threads: ThreadOptions
     @Flag(help: "Print the result as one JSON object.") var json = false
+    @Option(help: "A translation model: hypotheses of the beam search (default 1: greedy).") var beam: Int?
+    @Flag(help: "A translation model: score every pair of the file, not the run's test split.") var all = false
 
     func validate() throws {
         if file.isEmpty { throw ValidationError("give at least one text file or directory to score") }
+        if let b = beam, !(1...64).contains(b) { throw ValidationError("--beam must be between 1 and 64 (got \(b))") }
         typealias L = TrainingOptions.Limits
         if let b = batchSize, !L.batchSize.contains(b) { throw ValidationError("--batch-size must be between 1 and 100000 (got \(b))") }
         if let t = seqLength, !L.sequenceLength.contains(t) { throw ValidationError("--seq-length must be between 1 and 100000 (got \(t))") }
@@ -50,6 +60,9 @@ struct EvalCommand: ParsableCommand {
         BLAS.threadCount = threads.count
         let (path, checkpoint) = try checkpointOptions.load()
         let trained = try? Trainer.storedOptions(in: checkpoint)
+        if checkpoint.config.attention == nil, beam != nil || all {
+            throw failure("--beam and --all apply to a translation model (train --task translate); \(path) is not one")
+        }
         if let task = Self.labelledTask(checkpoint, options: trained) {
             return try runLabelled(path: path, checkpoint: checkpoint, task: task, options: trained)
         }

@@ -22,7 +22,8 @@ extension TrainCommand {
         for (flag, given) in flagsWithoutMeaningForLabelledData where given {
             throw failure("\(flag) does not apply to --task \(task.rawValue) (labelled texts are read whole, each from the zero state)")
         }
-        if corpus.count != 1 { throw failure("--task reads one labelled data set: a TSV file or a folder of label folders (got \(corpus.count) paths)") }
+        if corpus.count != 1 { throw failure("--task reads one data set: a TSV file or a folder of label folders (got \(corpus.count) paths)") }
+        if task == .translate { return try runTranslation(directory: directory) }
         var options = apply(to: TrainingOptions())
         var resumed: (checkpoint: Checkpoint, path: String)? = nil
         if resume || resumeFrom != nil {
@@ -126,12 +127,16 @@ final class LabelledProgressDisplay {
     func show(_ event: LabelledEvent) {
         switch event {
         case .started(let s):
-            print("data: \(s.trainTexts + s.validationTexts + s.testTexts) texts, \(s.labels.count) labels (\(Vocabulary.displayList(s.labels))); "
-                  + "train \(s.trainTexts), val \(s.validationTexts), test \(s.testTexts) (stratified by label)")
+            if s.task == .translate {
+                print("data: \(s.trainTexts + s.validationTexts + s.testTexts) pairs; train \(s.trainTexts), val \(s.validationTexts), test \(s.testTexts) (random split)")
+            } else {
+                print("data: \(s.trainTexts + s.validationTexts + s.testTexts) texts, \(s.labels.count) labels (\(Vocabulary.displayList(s.labels))); "
+                      + "train \(s.trainTexts), val \(s.validationTexts), test \(s.testTexts) (stratified by label)")
+            }
             print("model: \(s.model.json)")
             print(String(format: "%d parameters, %d distinct characters; %d iterations per epoch%@; batches %.0f%% characters, %.0f%% padding",
                          s.parameterCount, s.vocabularySize, s.batchesPerEpoch, s.plannedIterations.map { ", \($0) planned" } ?? "",
-                         100 * s.fill, 100 * (1 - s.fill)))
+                         100 * s.fill, 100 * (1 - s.fill)) + (s.task == .translate ? " (targets; batches hold sources of one length)" : ""))
             print("checkpoints: \(s.directory)")
             fflush(nil)
         case .step(let iteration, let epoch, _, let smoothed, let rate, _):
@@ -164,6 +169,7 @@ final class LabelledProgressDisplay {
         switch task {
         case .classify: print("classify: charrnn classify --checkpoint \(directory) FILE; eval: charrnn eval --checkpoint \(directory) DATA")
         case .generate: print("sample: charrnn sample --checkpoint \(directory) --label \(labels.first ?? "NAME")")
+        case .translate: print("translate: charrnn translate --checkpoint \(directory) FILE; eval: charrnn eval --checkpoint \(directory) PAIRS")
         }
         fflush(nil)
     }

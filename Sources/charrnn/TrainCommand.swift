@@ -49,11 +49,12 @@ struct TrainCommand: ParsableCommand {
     @Option(parsing: .unconditional, help: "Parallel streams per batch, B (default \(defaults.batchSize)).") var batchSize: Int?
     @Option(parsing: .unconditional, help: "Fraction of the corpus for validation (default \(defaults.validationFraction); of the documents with --documents).") var valFrac: Double?
     @Option(parsing: .unconditional, help: "Fraction of the corpus for the final test (default \(defaults.testFraction); of the documents with --documents).") var testFrac: Double?
-    @Option(help: ArgumentHelp("Train on labelled texts (label<TAB>text lines, or a folder per label): classify (a classifier of texts) or generate (a character model that writes from a label).",
+    @Option(help: ArgumentHelp("Train on labelled texts (label<TAB>text lines, or a folder per label): classify (a classifier of texts) or generate (a character model that writes from a label); or on source<TAB>target pairs: translate (an encoder–decoder with attention).",
                                valueName: "task")) var task: LabelledTask?
     @Option(help: "classify: the state the classifier reads, last or mean (over the text) (default last).") var pooling: HeadDescription.Pooling?
     @Option(help: "classify: none, or balanced (each class weighs the same in the loss) (default none).") var classWeights: ClassWeighting?
     @Flag(help: "--task generate: the same model without the label input, to measure what conditioning adds.") var unconditioned = false
+    @Option(help: "--task translate: how the decoder scores the encoder's states, dot or general (a learnt H×H weight) (default general).") var attention: AttentionKind?
     @Option(parsing: .unconditional, help: "--task: characters of a text the model reads at most (default \(TrainingOptions.defaultMaxTextLength)).") var maxChars: Int?
     @Option(help: ArgumentHelp("Learn whole documents: lines, paragraphs or files. Each is framed by <s> and </s>, the split is by documents (seeded), and sample writes whole documents.",
                                valueName: "mode")) var documents: DocumentMode?
@@ -107,6 +108,12 @@ struct TrainCommand: ParsableCommand {
             }
         }
         if unconditioned && task != .generate { throw ValidationError("--unconditioned applies to --task generate") }
+        if attention != nil && task != .translate { throw ValidationError("--attention applies to --task translate") }
+        if task == .translate {
+            for (flag, given) in [("--pooling", pooling != nil), ("--class-weights", classWeights != nil)] where given {
+                throw ValidationError("\(flag) applies to --task classify, not translate")
+            }
+        }
         if task == .generate {
             for (flag, given) in [("--pooling", pooling != nil), ("--class-weights", classWeights != nil)] where given {
                 throw ValidationError("\(flag) applies to --task classify, not generate")
@@ -144,6 +151,7 @@ struct TrainCommand: ParsableCommand {
         if let v = classWeights { o.classWeighting = v }
         if let v = maxChars { o.maxTextLength = v }
         if unconditioned { o.unconditioned = true }
+        if let v = attention { o.attention = v }
         if let v = optimizer { o.optimizer.kind = v }
         if let v = learningRate { o.learningRate = v }
         if let v = momentum { o.optimizer.momentum = v }

@@ -1,0 +1,254 @@
+import Checkpoints
+import Files
+import Foundation
+import RNN
+import SafeTensors
+import Tensor
+import Tokenizer
+
+/// What a translate run trains on: the shared vocabulary of both sides (with
+/// `<s>` and `</s>`) and the random split's three parts.
+public struct PairRunData: Sendable {
+    public var vocabulary: Vocabulary
+    public var train: PairSet, validation: PairSet, test: PairSet
+    /// Pairs left out because a side is longer than --max-chars.
+    public var tooLong: Int
+
+    public init(vocabulary: Vocabulary, train: PairSet, validation: PairSet, test: PairSet, tooLong: Int = 0) {
+        self.vocabulary = vocabulary
+        self.train = train
+        self.validation = validation
+        self.test = test
+        self.tooLong = tooLong
+    }
+}
+
+/// Trains an encoder–decoder on pairs (issue 25, `train --task translate`):
+/// teacher forcing, mini-batches of B pairs of one source length
+/// (`PairBatchOrder`), validation every `evalEvery` iterations and at the end
+/// (nats per target character, the end marker included), `best` and `latest`
+/// checkpoints, and exact resume (the epoch's order from `epoch_rng`, the
+/// dropout masks from `rng`, the optimizer's moments) as `LabelledTrainer`.
+public final class TranslationTrainer {
+    public let options: TrainingOptions
+    public let model: EncoderDecoder
+    public let data: PairRunData
+    public let directory: RunDirectory
+    private var optimizer: Optimizer
+    private var rng: SplitMix64
+    private let markers: DocumentMarkersIDs
+    private let runID: String
+    private var iteration = 0, epoch = 0, batchIndex = 0
+    private var epochRNG: SplitMix64
+    private var bestValidation: Double?
+    private var history: [(iteration: Int, loss: Double)] = []
+    private var elapsedBefore = 0.0
+    public let resumedAt: Int?
+
+    public init(options: TrainingOptions, data: PairRunData, checkpointDirectory: String,
+                overwrite: Bool = false, resume: Checkpoint? = nil, resumeSource: String? = nil) throws(TrainingError) {
+        if let p = options.problem { throw .invalidOptions(p) }
+        if data.train.count == 0 { throw .corpus("no training pairs") }
+        guard let m = data.vocabulary.documentMarkers else { throw .corpus("a translate run's vocabulary needs <s> and </s>") }
+        var config = ModelConfig(cell: options.cell, activation: options.activation, vocabularySize: data.vocabulary.count,
+                                 hiddenSize: options.hiddenSize, layerCount: options.layerCount, dropout: options.dropout,
+                                 recurrentDropout: options.recurrentDropout, layerNorm: options.layerNorm)
+        config.attention = options.attention ?? .general
+        if let p = config.problem { throw .invalidOptions(p) }
+        try Trainer.checkModelFits(config: config, options: options)
+        var rng = SplitMix64(seed: options.seed)
+        let model = EncoderDecoder(config: config)
+        var optimizer = Optimizer(settings: options.optimizer, parameterCount: model.parameters.count)
+        var point: ResumePoint? = nil
+        var epochRNG = rng
+        if let resume {
+            guard resume.config.withoutDropout == config.withoutDropout, resume.vocabulary == data.vocabulary else {
+                throw .resumeMismatch("the data is not the one this run was trained on (its characters or model differ)")
+            }
+            let batches = Self.order(data.train, batchSize: options.batchSize, rng: &epochRNG).count
+            point = try ResumePoint(resume, optimizer: &optimizer, batchesPerEpoch: batches)
+            guard let e = resume.training[CheckpointLayout.Training.epochRNG].flatMap(UInt64.init) else {
+                throw .resumeMismatch("training state epoch_rng is missing")
+            }
+            model.parameters = resume.parameters
+            rng = point!.rng
+            epochRNG = SplitMix64(seed: e)
+        } else {
+            model.initialize(rng: &rng, options: InitOptions(
+                forgetGateBias: config.cellFacts.takesForgetGateBias ? options.forgetGateBias : nil,
+                identityRecurrent: options.identityRecurrent))
+        }
+        let directory = try RunDirectory(path: checkpointDirectory, checkpointBytes: 4 * 3 * model.parameters.count + 65536)
+        let resumedID = resume?.training[CheckpointLayout.Training.runID]
+        let claim: RunDirectory.Claim = resume == nil ? .newRun(overwrite: overwrite)
+            : .continueRun(runID: resumedID, source: resumeSource ?? directory.latest)
+        if try directory.claim(claim) { directory.clearRun() }
+
+        self.options = options
+        self.model = model
+        self.data = data
+        self.directory = directory
+        self.optimizer = optimizer
+        self.rng = rng
+        self.epochRNG = epochRNG
+        markers = DocumentMarkersIDs(start: m.start, end: m.end)
+        let id = String(UInt64.random(in: 1...UInt64.max), radix: 16)
+        runID = resumedID ?? String(repeating: "0", count: 16 - id.count) + id
+        resumedAt = point?.iteration
+        if let p = point {
+            iteration = p.iteration; epoch = p.epoch; batchIndex = p.batchIndex
+            bestValidation = p.bestValidation; history = p.history; elapsedBefore = p.elapsedBefore
+        }
+    }
+
+    /// One epoch's batches of `set`, drawn from `rng`.
+    static func order(_ set: PairSet, batchSize: Int, rng: inout SplitMix64) -> [ArraySlice<Int>] {
+        PairBatchOrder.epoch(sourceLengths: set.sources.map(\.count), targetLengths: set.targets.map(\.count),
+                             batchSize: batchSize, rng: &rng)
+    }
+
+    /// Trains until the budget (epochs, iterations, time) ends or `shouldStop` says so; saves
+    /// `latest` (and `best`) at every evaluation and at the end.
+    public func run(report: (LabelledEvent) -> Void, shouldStop: () -> Bool = { false }) throws(TrainingError) -> LabelledSummary {
+        var preview = batchIndex == 0 ? rng : epochRNG
+        let first = Self.order(data.train, batchSize: options.batchSize, rng: &preview)
+        let batchesPerEpoch = first.count
+        let epochs = options.epochBudget
+        let planned = [options.maxIterations, epochs.map { $0 * batchesPerEpoch }].compactMap { $0 }.min()
+        let schedule = Trainer.resolve(options.schedule, options: options, iterationsPerEpoch: batchesPerEpoch)
+        let fill = PairBatchOrder.fill(first, targetLengths: data.train.targets.map(\.count))
+        report(.started(LabelledStart(task: .translate, labels: [], vocabularySize: data.vocabulary.count,
+                                      parameterCount: model.parameters.count, trainTexts: data.train.count,
+                                      validationTexts: data.validation.count, testTexts: data.test.count,
+                                      batchesPerEpoch: batchesPerEpoch, plannedIterations: planned, fill: fill,
+                                      model: model.config.modelDescription, directory: directory.path)))
+        let start = Date()
+        var ending: TrainingSummary.Ending = .epochs
+        var smoothed: Float? = nil
+        var characters = 0, windowStart = Date()
+        var lastEvaluation: LabelledEvaluation? = nil
+        training: while true {
+            if let e = epochs, epoch >= e { ending = .epochs; break }
+            if batchIndex == 0 { epochRNG = rng }
+            var drawing = epochRNG
+            let order = Self.order(data.train, batchSize: options.batchSize, rng: &drawing)
+            if batchIndex == 0 { rng = drawing }
+            for (index, indices) in order.enumerated() where index >= batchIndex {
+                if shouldStop() { ending = .interrupted; break training }
+                if let m = options.maxIterations, iteration >= m { ending = .iterations; break training }
+                let elapsed = Date().timeIntervalSince(start)
+                if let s = options.maxSeconds, elapsed >= s { ending = .time; break training }
+                let batch = PairBatch(data.train, indices: indices, markers: markers)
+                let rate = schedule.learningRate(base: options.learningRate, iteration: iteration, elapsed: elapsed)
+                let loss = try trainStep(batch, learningRate: rate)
+                iteration += 1
+                batchIndex = index + 1
+                characters += batch.rows * batch.sourceLength + batch.lengths.reduce(0) { $0 + Int($1) }
+                smoothed = smoothed.map { 0.95 * $0 + 0.05 * loss } ?? loss
+                if iteration % options.logEvery == 0 {
+                    let now = Date(), rate = Double(characters) / max(now.timeIntervalSince(windowStart), 1e-9)
+                    report(.step(iteration: iteration, epoch: Double(epoch) + Double(index + 1) / Double(order.count),
+                                 loss: loss, smoothedLoss: smoothed!, charactersPerSecond: rate, elapsed: now.timeIntervalSince(start)))
+                    try? directory.appendLog(["type": .string("train"), "iter": .int(iteration), "loss": .number(Double(loss)),
+                                              "chars_per_sec": .number(rate)])
+                    characters = 0; windowStart = now
+                }
+                if iteration % options.evalEvery == 0 {
+                    lastEvaluation = try evaluateAndSave(report: report, elapsed: Date().timeIntervalSince(start))
+                }
+            }
+            epoch += 1
+            batchIndex = 0
+        }
+        let seconds = Date().timeIntervalSince(start)
+        if lastEvaluation == nil || iteration % options.evalEvery != 0 {
+            lastEvaluation = try evaluateAndSave(report: report, elapsed: seconds)
+        }
+        let test = data.test.count > 0 && ending != .interrupted ? evaluate(data.test) : nil
+        let best = FileManager.default.fileExists(atPath: directory.best) ? directory.best : nil
+        return LabelledSummary(ending: ending, iterations: iteration, epoch: Double(iteration) / Double(max(batchesPerEpoch, 1)),
+                               seconds: seconds, bestValidation: bestValidation, finalValidation: lastEvaluation, test: test,
+                               latest: directory.latest, best: best)
+    }
+
+    /// One optimizer step: forward, backward, clip, step; a loss or gradient that is not
+    /// finite stops the run before the weights change.
+    private func trainStep(_ batch: PairBatch, learningRate: Float) throws(TrainingError) -> Float {
+        model.zeroGradients()
+        let loss = batch.loss(on: model, training: true, rng: &rng)
+        if !loss.isFinite {
+            throw .diverged(iteration: iteration + 1, detail: "the loss became \(loss)", lastGood: lastGoodCheckpoint)
+        }
+        model.backward()
+        let norm = model.gradients.withUnsafeMutableBufferPointer { g in
+            clipGradients(g, mode: options.clipMode, threshold: options.gradientClip)
+        }
+        if !norm.isFinite {
+            throw .diverged(iteration: iteration + 1, detail: "the gradient norm became \(norm)", lastGood: lastGoodCheckpoint)
+        }
+        model.parameters.withUnsafeMutableBufferPointer { p in
+            model.gradients.withUnsafeBufferPointer { g in optimizer.step(parameters: p, gradients: g, learningRate: learningRate) }
+        }
+        return loss
+    }
+
+    public func evaluate(_ set: PairSet) -> LabelledEvaluation {
+        Self.evaluate(model: model, set: set, batchSize: options.batchSize, markers: markers)
+    }
+
+    /// `model`'s teacher-forced loss on `set`, nats per target character (the end marker included).
+    public static func evaluate(model: EncoderDecoder, set: PairSet, batchSize: Int, markers: DocumentMarkersIDs) -> LabelledEvaluation {
+        var rng = SplitMix64(seed: 0)  // unused: no dropout outside training
+        var total = 0.0, counted = 0
+        for indices in PairBatchOrder.inOrder(sourceLengths: set.sources.map(\.count), batchSize: batchSize) {
+            let batch = PairBatch(set, indices: indices, markers: markers)
+            let steps = batch.lengths.reduce(0) { $0 + Int($1) }
+            total += Double(batch.loss(on: model, training: false, rng: &rng)) * Double(steps)
+            counted += steps
+        }
+        return LabelledEvaluation(loss: counted == 0 ? .nan : total / Double(counted), predictions: [], accuracy: nil,
+                                  perLabelLoss: [], texts: set.count)
+    }
+
+    private func evaluateAndSave(report: (LabelledEvent) -> Void, elapsed: Double) throws(TrainingError) -> LabelledEvaluation? {
+        let v = data.validation.count > 0 ? evaluate(data.validation) : nil
+        var improved = false
+        if let v, v.loss.isFinite {
+            improved = bestValidation.map { v.loss < $0 } ?? true
+            if improved { bestValidation = v.loss }
+            history.append((iteration, v.loss))
+            report(.evaluated(iteration: iteration, validation: v, improved: improved))
+            try? directory.appendLog(["type": .string("eval"), "iter": .int(iteration), "val_loss": .number(v.loss),
+                                      "elapsed": .number(elapsed)])
+        }
+        let checkpoint = try makeCheckpoint(elapsed: elapsed)
+        try write(checkpoint, to: directory.latest, report: report)
+        if improved || v == nil { try write(checkpoint, to: directory.best, report: report) }
+        return v
+    }
+
+    private var lastGoodCheckpoint: String? { FileManager.default.fileExists(atPath: directory.latest) ? directory.latest : nil }
+
+    private func write(_ checkpoint: Checkpoint, to path: String, report: (LabelledEvent) -> Void) throws(TrainingError) {
+        do { try checkpoint.write(to: path) } catch { throw .checkpoint("could not save \(path): \(error)") }
+        report(.saved(path: path))
+    }
+
+    private func makeCheckpoint(elapsed: Double) throws(TrainingError) -> Checkpoint {
+        if let bad = NonFiniteValue.first(in: model.parameters) {
+            throw .diverged(iteration: iteration, detail: "weight \(bad.index) became \(bad.kind.phrase)", lastGood: lastGoodCheckpoint)
+        }
+        typealias Key = CheckpointLayout.Training
+        let optionsJSON = String(decoding: (try? JSONEncoder().encode(options)) ?? Data("{}".utf8), as: UTF8.self)
+        var training: [String: String] = [
+            Key.options: optionsJSON, Key.iteration: "\(iteration)", Key.runID: runID, Key.task: LabelledTask.translate.rawValue,
+            Key.elapsedSeconds: "\(elapsedBefore + elapsed)", Key.optimizerSteps: "\(optimizer.stepCount)",
+            Key.epoch: "\(epoch)", Key.batch: "\(batchIndex)", Key.rng: "\(rng.state)", Key.epochRNG: "\(epochRNG.state)",
+            Key.history: "[" + history.map { "[\($0.iteration),\($0.loss)]" }.joined(separator: ",") + "]",
+        ]
+        if let best = bestValidation { training[Key.bestValidationLoss] = "\(best)" }
+        let extras = optimizer.stateTensors.map { SafeTensorsFile.Tensor(name: $0.name, shape: [$0.data.count], data: $0.data) }
+        return Checkpoint(config: model.config, vocabulary: data.vocabulary, tokenizer: options.tokenizer,
+                          parameters: model.parameters, training: training, extraTensors: extras, documents: .lines)
+    }
+}
