@@ -20,9 +20,9 @@ public struct ModelInfo: Codable, Equatable, Sendable {
 }
 
 /// What a loaded model answers: `generate` (POST /v1/generate and /v1/score; with `labels`, it
-/// writes from one of them) or `classify` (POST /v1/classify).
+/// writes from one of them), `classify` (POST /v1/classify) or `translate` (POST /v1/translate).
 public enum ModelTask: String, Codable, Sendable {
-    case generate, classify
+    case generate, classify, translate
 }
 
 public struct ModelList: Codable, Equatable, Sendable {
@@ -145,4 +145,40 @@ public struct ClassifyResult: Codable, Equatable, Sendable {
 public struct ClassifyResponse: Codable, Equatable, Sendable {
     public var model: String
     public var results: [ClassifyResult]         // one per text, in order
+}
+
+/// `POST /v1/translate`: one source or several (`ServeLimits.maxTexts` at most), not both; greedy
+/// unless `beam` > 1; an output the model has not ended after `max_length` characters is cut there.
+public struct TranslateRequest: Codable, Equatable, Sendable {
+    public var model: String?
+    public var source: String?
+    public var sources: [String]?
+    public var beam: Int?                        // 1 (greedy)
+    public var maxLength: Int?                   // Translator.defaultMaxLength
+    public init(model: String? = nil, source: String? = nil, sources: [String]? = nil, beam: Int? = nil, maxLength: Int? = nil) {
+        self.model = model; self.source = source; self.sources = sources; self.beam = beam; self.maxLength = maxLength
+    }
+
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case model, source, sources, beam
+        case maxLength = "max_length"
+    }
+}
+
+/// One source's answer: the figures `charrnn translate --json` prints for the line.
+public struct TranslateResult: Codable, Equatable, Sendable {
+    public var translation: String
+    public var logProb: Double                   // Σ log p of its characters and of </s> when finished, nats
+    public var finished: Bool                    // false when cut at max_length
+    public var characters: Int
+
+    enum CodingKeys: String, CodingKey {
+        case translation, finished, characters
+        case logProb = "log_prob"
+    }
+}
+
+public struct TranslateResponse: Codable, Equatable, Sendable {
+    public var model: String
+    public var results: [TranslateResult]        // one per source, in order
 }

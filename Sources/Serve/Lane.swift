@@ -5,8 +5,8 @@ import RNN
 import Sampler
 
 /// One core's worth of generation: a `Sampler` per model that writes text (a
-/// `Classifier` per classifier model), which one request at a time computes
-/// with, the others waiting their turn in order.
+/// `Classifier` per classifier model, a `Translator` per translation model),
+/// which one request at a time computes with, the others waiting their turn in order.
 ///
 /// A model's step writes into scratch buffers and weight copies its
 /// `StackedRNN` owns, so two threads must never step one `Sampler` at once;
@@ -22,6 +22,7 @@ import Sampler
 final class Lane: @unchecked Sendable {
     let samplers: [String: Sampler]          // the models that write text
     let classifiers: [String: Classifier]    // the classifiers
+    let translators: [String: Translator]    // the translation models (encoder–decoders)
     private let lock = NSLock()
     private var busy = false
     private var waiting: [DispatchSemaphore] = []   // the lane is handed to the first
@@ -29,9 +30,11 @@ final class Lane: @unchecked Sendable {
     private var requests = 0                         // holding the lane or waiting for it
 
     init(checkpoints: [(name: String, checkpoint: Checkpoint)]) {
-        var samplers: [String: Sampler] = [:], classifiers: [String: Classifier] = [:]
+        var samplers: [String: Sampler] = [:], classifiers: [String: Classifier] = [:], translators: [String: Translator] = [:]
         for (name, checkpoint) in checkpoints {
-            if Classifier.problem(with: checkpoint) == nil {
+            if Translator.problem(with: checkpoint) == nil {
+                translators[name] = Translator(checkpoint: checkpoint)
+            } else if Classifier.problem(with: checkpoint) == nil {
                 classifiers[name] = Classifier(checkpoint: checkpoint, maxCharacters: Server.classifierCut(checkpoint))
             } else {
                 samplers[name] = Sampler(checkpoint: checkpoint)
@@ -39,6 +42,7 @@ final class Lane: @unchecked Sendable {
         }
         self.samplers = samplers
         self.classifiers = classifiers
+        self.translators = translators
     }
 
     /// Joins the lane (counted in `load`) and waits for its turn.

@@ -3,7 +3,8 @@ import Foundation
 import Sampler
 
 /// `GET /`: one self-contained page to write with (with a label picker for a
-/// label-conditioned model), or to classify with (for a classifier). It makes
+/// label-conditioned model), to classify with (for a classifier) or to translate
+/// with (for a translation model). It makes
 /// no request but to this server's API (`connect-src 'self'`); its one script
 /// is allowed by hash.
 enum Page {
@@ -50,8 +51,17 @@ enum Page {
         <textarea id="classify-text" dir="auto" rows="3" placeholder="Text to classify (Ctrl+Enter)"></textarea>
         <div class="controls"><button id="classify" type="button" title="Ctrl+Enter">Classify</button></div>
         </section>
+        <section id="translator" hidden>
+        <label for="translate-source">Source</label>
+        <textarea id="translate-source" dir="auto" rows="3" placeholder="One source per line (Ctrl+Enter)"></textarea>
+        <div class="controls">
+          <label>Beam <input id="beam" type="number" min="1" max="64" step="1" value="1"></label>
+          <button id="translate" type="button" title="Ctrl+Enter">Translate</button>
+        </div>
+        </section>
         <p id="status" role="status" aria-live="polite"></p>
         <div id="out" dir="auto" tabindex="0" aria-label="Generated text"><span id="primed"></span><span id="generated"></span></div>
+        <div id="translation" dir="auto" tabindex="0" aria-label="Translation" hidden></div>
         <table id="classification" hidden><thead><tr><th>Label</th><th>Probability</th><th></th></tr></thead><tbody id="probabilities"></tbody></table>
         </main>
         <script>\(script)</script>
@@ -78,6 +88,8 @@ enum Page {
         #classification th, #classification td { text-align: left; padding: .15rem 1rem .15rem 0; }
         #classification td:first-child { font-family: ui-monospace, monospace; }
         #classification tr.chosen { font-weight: bold; }
+        #translation { white-space: pre-wrap; overflow-wrap: anywhere; border: 1px solid #ccc; background: #fff; padding: .5rem;
+                       min-height: 4rem; font: 15px/1.5 ui-monospace, monospace; }
         """
 
     static let script = """
@@ -92,7 +104,7 @@ enum Page {
             const o = document.createElement("option");
             o.value = m.name;
             const stack = m.model.stack;
-            const kind = m.task === "classify" ? ", classifier" : m.labels ? ", " + m.labels.length + " labels" : "";
+            const kind = m.task === "classify" ? ", classifier" : m.task === "translate" ? ", translates" : m.labels ? ", " + m.labels.length + " labels" : "";
             o.textContent = m.name + " (" + stack.cell + " " + stack.layers + "×" + stack.hidden_size + kind + ")";
             $("model").appendChild(o);
           }
@@ -107,16 +119,18 @@ enum Page {
         }
 
         // The chosen model's controls: the writer (with a label picker, its first label chosen, for a
-        // model that writes from a label) or the classify box.
+        // model that writes from a label), the classify box or the translate box.
         function chooseModel() {
           const m = models[$("model").value];
           if (!m) return;
-          const classifies = m.task === "classify";
-          $("writer").hidden = classifies;
-          $("out").hidden = classifies;
+          const classifies = m.task === "classify", translates = m.task === "translate";
+          $("writer").hidden = classifies || translates;
+          $("out").hidden = classifies || translates;
           $("classifier").hidden = !classifies;
           $("classification").hidden = true;
-          const labels = !classifies && m.labels ? m.labels : [];
+          $("translator").hidden = !translates;
+          $("translation").hidden = true;
+          const labels = m.task === "generate" && m.labels ? m.labels : [];
           $("label-field").hidden = labels.length === 0;
           $("label").replaceChildren(...labels.map(option));
           status("");
@@ -251,15 +265,42 @@ enum Page {
           }
         }
 
+        // Each line of the source box translated, one output line each (an empty line gives an empty line).
+        async function translate() {
+          $("translate").disabled = true;
+          status("translating…");
+          try {
+            const body = { model: $("model").value || undefined, sources: $("translate-source").value.split("\n") };
+            const beam = Number($("beam").value);
+            if (beam > 1) body.beam = beam;
+            const response = await fetch("/v1/translate", { method: "POST", headers: { "Content-Type": "application/json" },
+              body: JSON.stringify(body) });
+            const answer = await response.json().catch(() => ({ error: response.statusText }));
+            if (!response.ok) throw new Error(answer.error);
+            $("translation").textContent = answer.results.map(r => r.translation + (r.finished ? "" : " …")).join("\n");
+            $("translation").hidden = false;
+            const lines = answer.results.length;
+            status(lines + " line" + (lines === 1 ? "" : "s") + " translated" + (beam > 1 ? " (beam " + beam + ")" : " (greedy)"));
+          } catch (e) {
+            status(String(e.message || e), true);
+          } finally {
+            $("translate").disabled = false;
+          }
+        }
+
         $("write").addEventListener("click", () => generate(false));
         $("continue").addEventListener("click", () => generate(true));
         $("stop").addEventListener("click", () => controller && controller.abort());
         $("classify").addEventListener("click", classify);
+        $("translate").addEventListener("click", translate);
         document.addEventListener("keydown", e => {
           if (e.key !== "Enter" || !(e.ctrlKey || e.metaKey)) return;
           if (!$("classifier").hidden && !$("classify").disabled) {
             e.preventDefault();
             classify();
+          } else if (!$("translator").hidden && !$("translate").disabled) {
+            e.preventDefault();
+            translate();
           } else if (!$("writer").hidden && !$("write").disabled) {
             e.preventDefault();
             generate(false);

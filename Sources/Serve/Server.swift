@@ -40,9 +40,10 @@ public final class Server: Sendable {
     }
 
     /// Why `checkpoint` cannot be served, in one line; nil when it can: a model that writes text
-    /// (plain, or conditioned on a label it names) or a classifier of text.
+    /// (plain, or conditioned on a label it names), a classifier of text, or a translation model.
     public static func problem(serving checkpoint: Checkpoint) -> String? {
         let config = checkpoint.config
+        if config.attention != nil { return Translator.problem(with: checkpoint) }
         switch (config.head, config.input) {
         case (.nextCharacter, .oneHot), (.classifier, .oneHot):
             return nil
@@ -53,7 +54,7 @@ public final class Server: Sendable {
             return nil
         default:
             return "a \(config.head.rawValue) head on \(config.input.rawValue) inputs (a model of number series, built through "
-                + "the library) is not served: charrnn serve answers models of text and text classifiers"
+                + "the library) is not served: charrnn serve answers models of text, text classifiers and translation models"
         }
     }
 
@@ -103,8 +104,14 @@ public final class Server: Sendable {
                 let name = try model(named: request.model, for: .classify)
                 let texts = try classifyTexts(request)
                 try admit(sink) { self.classify(texts, model: name, sink) }
+            case "/v1/translate":
+                try allow(method, .POST)
+                let request = try decode(TranslateRequest.self, body, fields: TranslateRequest.CodingKeys.allCases.map(\.rawValue))
+                let name = try model(named: request.model, for: .translate)
+                let job = try translationJob(request)
+                try admit(sink) { self.translate(job, model: name, sink) }
             default:
-                throw .notFound("no such path: \(path) (the API: GET /v1/models, POST /v1/generate, POST /v1/score, POST /v1/classify)")
+                throw .notFound("no such path: \(path) (the API: GET /v1/models, POST /v1/generate, POST /v1/score, POST /v1/classify, POST /v1/translate)")
             }
         } catch {
             sink.send(error)
@@ -176,14 +183,46 @@ public final class Server: Sendable {
         guard let info = models.first(where: { $0.name == named }) else {
             throw .notFound("no model named \(named); loaded: \(models.map(\.name).joined(separator: ", "))")
         }
-        switch (task, info.task) {
-        case (.generate, .classify):
+        if task == info.task { return info.name }
+        if task == .generate && info.task == .classify {
             throw .badRequest("model \(info.name) is a classifier: it names the label of a text (POST /v1/classify) and writes no text")
-        case (.classify, .generate):
-            throw .badRequest("model \(info.name) writes text (POST /v1/generate, /v1/score); it is not a classifier (train one with --task classify)")
-        default:
-            return info.name
         }
+        let does = switch info.task {
+        case .generate: "writes text (POST /v1/generate, /v1/score)"
+        case .classify: "is a classifier: it names the label of a text (POST /v1/classify)"
+        case .translate: "is a translation model: it translates a source (POST /v1/translate)"
+        }
+        let not = switch task {
+        case .generate: "it does not sample or score text"
+        case .classify: "it is not a classifier (train one with --task classify)"
+        case .translate: "it is not a translation model (train one with --task translate)"
+        }
+        throw .badRequest("model \(info.name) \(does); \(not)")
+    }
+
+    /// A translate request's sources, beam and length, checked before it is admitted.
+    struct TranslationJob: Sendable {
+        var sources: [String], beam: Int, maxLength: Int, single: Bool
+    }
+
+    private func translationJob(_ request: TranslateRequest) throws(APIError) -> TranslationJob {
+        let sources: [String]
+        switch (request.source, request.sources) {
+        case (let source?, nil): sources = [source]
+        case (nil, let many?):
+            if !(1...limits.maxTexts).contains(many.count) {
+                throw .badRequest("sources must hold between 1 and \(limits.maxTexts) sources (got \(many.count))")
+            }
+            sources = many
+        case (.some, .some): throw .badRequest("give source or sources, not both")
+        case (nil, nil): throw .badRequest("source (a string) or sources (an array of strings) is required")
+        }
+        let beam = request.beam ?? 1, maxLength = request.maxLength ?? Translator.defaultMaxLength
+        if !(1...limits.maxBeam).contains(beam) { throw .badRequest("beam must be between 1 and \(limits.maxBeam) (got \(beam))") }
+        if !(1...limits.maxLength).contains(maxLength) {
+            throw .badRequest("max_length must be between 1 and \(limits.maxLength) (got \(maxLength))")
+        }
+        return TranslationJob(sources: sources, beam: beam, maxLength: maxLength, single: request.source != nil)
     }
 
     /// A classify request's texts: `text`, or 1 to `maxTexts` of `texts`.
@@ -218,8 +257,20 @@ public final class Server: Sendable {
         } catch let DecodingError.keyNotFound(key, _) {
             throw .badRequest("\(key.stringValue) is required")
         } catch {
+            if let field = Self.numberThatDoesNotFit(T.self, in: object) { throw .badRequest("\(field) must be \(Self.jsonName(of: Int.self))") }
             throw .badRequest("the body must be a JSON object with fields \(fields.joined(separator: ", "))")
         }
+    }
+
+    /// The field whose number does not fit its type (1.5 or 1e30 for an integer), found alone: Foundation's
+    /// decoder reports such a number as data that is not JSON, without naming the field.
+    private static func numberThatDoesNotFit<T: Decodable>(_ type: T.Type, in object: [String: Any]) -> String? {
+        for key in object.keys.sorted() {
+            guard let number = object[key] as? NSNumber, !(object[key] is Bool),
+                  let alone = try? JSONSerialization.data(withJSONObject: [key: number]) else { continue }
+            do { _ = try JSONDecoder().decode(T.self, from: alone) } catch DecodingError.dataCorrupted { return key } catch {}
+        }
+        return nil
     }
 
     /// A field as a message names it: `texts[2]`, `a.b`.
@@ -415,6 +466,45 @@ public final class Server: Sendable {
         sink.sendJSON(ClassifyResponse(model: name, results: results))
     }
 
+    /// Translates each source in turn (handing the lane over between sources), through the same
+    /// `Translator` calls as `charrnn translate`: the same source gives the same output. An empty
+    /// source gives an empty translation, as an empty line does there.
+    private func translate(_ job: TranslationJob, model name: String, _ sink: ResponseSink) {
+        let results: [TranslateResult]
+        do {
+            results = try lanes.run { lane, yieldTurn in
+                let translator = lane.translators[name]!
+                var encoded: [[Int32]] = []
+                for (i, source) in job.sources.enumerated() where !source.isEmpty {
+                    do { encoded.append(try translator.encode(source)) } catch {
+                        throw APIError.badRequest("\(job.single ? "source" : "sources[\(i)]"): \(error)")
+                    }
+                }
+                var results: [TranslateResult] = [], next = 0
+                for source in job.sources where !sink.isCancelled {
+                    if source.isEmpty {
+                        results.append(TranslateResult(translation: "", logProb: 0, finished: true, characters: 0))
+                        continue
+                    }
+                    if next > 0 { yieldTurn() }
+                    let t: Translator.Translation
+                    do { t = try translator.translate(encoded[next], beam: job.beam, maxLength: job.maxLength) } catch {
+                        throw APIError.modelOutput("\(error)")
+                    }
+                    next += 1
+                    results.append(TranslateResult(translation: t.text, logProb: t.logProbability, finished: t.finished, characters: t.ids.count))
+                }
+                return results
+            }
+        } catch let error as APIError {
+            return sink.send(error)
+        } catch {
+            return sink.send(.badRequest("\(error)"))
+        }
+        if sink.isCancelled { return }
+        sink.sendJSON(TranslateResponse(model: name, results: results))
+    }
+
     /// Texts a classify request reads through the model at once before it hands its lane over.
     static let classifyBatch = 16
 
@@ -501,7 +591,7 @@ extension ModelInfo {
     init(name: String, checkpoint c: Checkpoint) {
         let options = try? Trainer.storedOptions(in: c)
         let iterations = c.training[CheckpointLayout.Training.iteration].flatMap(Int.init)
-        let task: ModelTask = c.config.head == .classifier ? .classify : .generate
+        let task: ModelTask = c.config.attention != nil ? .translate : c.config.head == .classifier ? .classify : .generate
         let labels = c.config.head == .classifier || c.config.input == .oneHotAndLabel
             ? c.labels ?? (0..<c.config.outputSize).map(String.init) : nil
         self.init(name: name, task: task, labels: labels, model: c.modelDescription, parameters: c.config.parameterCount,

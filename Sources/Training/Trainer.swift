@@ -89,6 +89,10 @@ public final class Trainer {
     public static func labelledSourceProblem(_ checkpoint: Checkpoint) -> String? {
         let task = checkpoint.training[CheckpointLayout.Training.task]
         guard task != nil || checkpoint.config.head != .nextCharacter || checkpoint.config.input != .oneHot else { return nil }
+        if checkpoint.config.attention != nil {
+            return "the checkpoint is a translation model (an encoder–decoder trained on source<TAB>target pairs); resume it with "
+                + "--task translate --resume, and --init-from takes models of one text"
+        }
         return "the checkpoint was trained on labelled texts (--task \(task ?? "classify or generate"): a \(checkpoint.config.head.rawValue) head, "
             + "\(checkpoint.config.input.rawValue) input); resume it with --task \(task ?? "classify or generate") --resume, and --init-from takes models of one text"
     }

@@ -71,7 +71,8 @@ struct InfoCommand: ParsableCommand {
         let recurrent = c.config.recurrentDropout > 0 ? ", recurrent dropout \(c.config.recurrentDropout)" : ""
         print("model:      \(cell), \(c.config.layerCount) × \(c.config.hiddenSize), dropout \(c.config.dropout)\(recurrent), \(c.config.parameterCount) parameters")
         if let task = c.training[Key.task] {
-            let head = c.config.head == .classifier ? "classifier of \(c.config.outputSize) classes on the \(c.config.pooling.rawValue) state" : "next character"
+            let head = c.config.attention.map { "next character, from a decoder with \($0.rawValue) attention over an encoder of the source (same cell and size)" }
+                ?? (c.config.head == .classifier ? "classifier of \(c.config.outputSize) classes on the \(c.config.pooling.rawValue) state" : "next character")
             let input = c.config.input == .oneHotAndLabel ? "character and label (one-hot, \(c.config.labelCount) labels)" : "character (one-hot)"
             print("task:       --task \(task): input \(input), head \(head)\(task == "generate" && c.config.input == .oneHot ? " (--unconditioned)" : "")")
         }

@@ -105,8 +105,9 @@ struct SampleCommand: ParsableCommand {
         // a large model's weights (matrices over 1 MB) stream from L3, so each core streams its rows.
         // Every output is computed by one thread in a fixed order, so the text does not depend on it.
         BLAS.threadCount = threads.count
+        let labelID = try Self.labelID(label, for: checkpoint, path: path)   // first: it refuses checkpoints that do not write text
         let sampler = Sampler(checkpoint: checkpoint)
-        sampler.label = try Self.labelID(label, for: checkpoint, path: path)
+        sampler.label = labelID
         let primeIDs: [Int32]
         do {
             let (ids, skipped, readAsUnknown) = try sampler.encodePrime(primeText, unknown: unknown)
@@ -220,6 +221,9 @@ extension SampleCommand {
     /// model does not have, a missing one, or one given to a model without labels is one line.
     static func labelID(_ label: String?, for checkpoint: Checkpoint, path: String) throws -> Int32? {
         let config = checkpoint.config
+        if config.attention != nil {
+            throw failure("\(path) is a translation model (an encoder–decoder), not a model that writes text: use charrnn translate")
+        }
         if config.head != .nextCharacter {
             throw failure("\(path) is a \(config.head.rawValue), not a model that writes text (use charrnn classify)")
         }

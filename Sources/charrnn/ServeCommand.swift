@@ -9,12 +9,13 @@ import Tensor
 struct ServeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "serve",
-        abstract: "Serve models over HTTP: a page to write with, and a JSON API to generate, score and classify text.",
+        abstract: "Serve models over HTTP: a page to write with, and a JSON API to generate, score, classify and translate text.",
         discussion: """
             GET / is the page; GET /v1/models lists the models; POST /v1/generate samples (streamed as \
             server-sent events with "stream": true; "label" for a model trained with --task generate); \
             POST /v1/score scores a text; POST /v1/classify names the label of texts with a classifier \
-            (--task classify). Each --checkpoint is one model, named after its run directory (or file). SIGINT or SIGTERM stops accepting, lets \
+            (--task classify); POST /v1/translate translates sources with a translation model (--task \
+            translate). Each --checkpoint is one model, named after its run directory (or file). SIGINT or SIGTERM stops accepting, lets \
             the requests in flight finish for a few seconds, cuts the rest and exits 0.
             """)
 

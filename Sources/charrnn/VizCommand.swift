@@ -1,7 +1,9 @@
 import ArgumentParser
 import Files
+import Checkpoints
 import Foundation
 import RNN
+import Sampler
 import Tensor
 import Tokenizer
 import Visualize
@@ -19,20 +21,29 @@ struct VizCommand: ParsableCommand {
             features of the text: inside quotes, position in line, bracket depth, start of word, line break.
 
               charrnn viz --checkpoint checkpoints/run --text sample.txt -o viz.html
+
+            For a translation model (train --task translate), viz translates --source (greedy, or --beam N) \
+            and draws its attention as an SVG heat map: a column per source character, a row per output \
+            character, darker where the decoder looked while writing it.
+
+              charrnn viz --checkpoint checkpoints/dates --source "April 22, 2019" -o attention.svg
             """)
 
     @OptionGroup var checkpointOptions: CheckpointOptions
     @Option(help: ArgumentHelp("The text file to run the model over.", valueName: "file"), completion: .file())
-    var text: String
+    var text: String?
+    @Option(help: ArgumentHelp("A translation model: the source whose attention is drawn.", valueName: "text"))
+    var source: String?
+    @Option(help: "A translation model: hypotheses kept by beam search (default 1: greedy).") var beam: Int = 1
     @Option(help: "The layer shown first, 0 = nearest the input (default: the layer of the unit that best follows a feature).")
     var layer: Int?
     @Option(help: "The unit shown first (default: the unit that best follows a feature).")
     var unit: Int?
     @Flag(help: "LSTM: show the cell state c first rather than the output h.")
     var cell = false
-    @Option(name: [.short, .customLong("output")], help: ArgumentHelp("The HTML file to write.", valueName: "file"),
-            completion: .file(extensions: ["html"]))
-    var output: String = "viz.html"
+    @Option(name: [.short, .customLong("output")], help: ArgumentHelp("The HTML file to write (default viz.html; attention.svg for a translation model).", valueName: "file"),
+            completion: .file(extensions: ["html", "svg"]))
+    var output: String?
     @Option(help: ArgumentHelp("Characters of the text to show (the page embeds every unit's value for each).", valueName: "n"))
     var maxChars: Int = 5000
 
@@ -46,11 +57,16 @@ struct VizCommand: ParsableCommand {
         if maxChars < 1 { throw ValidationError("--max-chars must be at least 1 (got \(maxChars))") }
         if let layer, layer < 0 { throw ValidationError("--layer must be ≥ 0 (got \(layer))") }
         if let unit, unit < 0 { throw ValidationError("--unit must be ≥ 0 (got \(unit))") }
-        if output.isEmpty { throw ValidationError("--output needs a file name") }
+        if output?.isEmpty == true { throw ValidationError("--output needs a file name") }
+        if !(1...64).contains(beam) { throw ValidationError("--beam must be between 1 and 64 (got \(beam))") }
     }
 
     func run() throws {
         let (path, checkpoint) = try checkpointOptions.load()
+        if checkpoint.config.attention != nil { return try drawAttention(path: path, checkpoint: checkpoint) }
+        if source != nil { throw failure("--source is for a translation model (train --task translate); \(path) is not one: give --text") }
+        guard let text else { throw failure("give --text, the file to run the model over") }
+        let output = output ?? "viz.html"
         if checkpoint.config.head != .nextCharacter || checkpoint.config.input != .oneHot {
             throw failure("viz draws the activations of a model of one text; \(path) was trained with --task (a \(checkpoint.config.head.rawValue) head, \(checkpoint.config.input.rawValue) input)")
         }
@@ -119,6 +135,32 @@ struct VizCommand: ParsableCommand {
         if size > 20_000_000 {
             note("note: \(output) is large (\(size / 1_000_000) MB); a browser may be slow to open it: lower --max-chars")
         }
+    }
+
+    /// A translation model's page: the attention of one source's translation as an SVG heat map.
+    func drawAttention(path: String, checkpoint: Checkpoint) throws {
+        if let problem = Translator.problem(with: checkpoint) { throw failure("\(path): \(problem)") }
+        if text != nil || layer != nil || unit != nil || cell {
+            throw failure("\(path) is a translation model: viz draws the attention of one --source (--text, --layer, --unit and --cell are for models of one text)")
+        }
+        guard let source else { throw failure("\(path) is a translation model: give --source, the text whose attention is drawn") }
+        let output = output ?? "attention.svg"
+        let translator = Translator(checkpoint: checkpoint)
+        let ids: [Int32]
+        do { ids = try translator.encode(source) } catch { throw failure("--source: \(error)") }
+        BLAS.threadCount = 1
+        let t: Translator.Translation
+        do { t = try translator.translate(ids, beam: beam, keepAttention: true) } catch { throw failure("\(error)") }
+        let tokens = checkpoint.vocabulary.tokens
+        let map = AttentionMap(source: ids.map { tokens[Int($0)] }, output: t.ids.map { tokens[Int($0)] } + (t.finished ? ["</s>"] : []),
+                               weights: t.attention, title: "\(source) → \(t.text)")
+        let svg = map.svg()
+        do {
+            try Data(svg.utf8).write(to: URL(fileURLWithPath: output), options: .atomic)
+        } catch {
+            throw writeFailure(output, error, example: "attention.svg")
+        }
+        print("wrote \(output) (\(ids.count) source × \(map.output.count) output characters): \(t.text)")
     }
 
     /// About how many bytes each character adds to the page: one int8 per unit,

@@ -69,8 +69,9 @@ import Training
                                 dropout: 0.3, recurrentDropout: 0.2, layerNorm: true)
         let defaults = ModelConfig(vocabularySize: 1)
         // The input and head kinds are not a run of one text's to choose: it trains one-hot next-character
-        // models only, and --init-from and --resume refuse a checkpoint of any other (LabelledCLITests).
-        let otherShapes: Set = ["input", "labelCount", "valueWidth", "head", "pooling", "outputSize"]
+        // models only, and --init-from and --resume refuse a checkpoint of any other (LabelledCLITests,
+        // TranslateCLITests); attention belongs to translation models alone.
+        let otherShapes: Set = ["input", "labelCount", "valueWidth", "head", "pooling", "outputSize", "attention"]
         for (field, value) in Mirror(reflecting: model).children where !otherShapes.contains(field ?? "") {
             let other = Mirror(reflecting: defaults).children.first { $0.label == field }!.value
             #expect("\(value)" != "\(other)", "give \(field ?? "?") a value other than its default in this test")
