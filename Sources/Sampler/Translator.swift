@@ -89,7 +89,8 @@ public final class Translator {
         for position in 0..<(maxLength + 1) where !live.isEmpty {
             // Each live hypothesis's next distribution; then the `beam` best extensions overall
             // (ties: the earlier hypothesis, then the lower id); those that end leave the beam.
-            // After `maxLength` characters only </s> is looked at: what is still live then is cut.
+            // After `maxLength` characters only an extension by </s> is kept: a hypothesis whose best
+            // choices do not include it is cut there (not finished), as the model did not end it.
             var extensions: [(sum: Double, from: Int, id: Int32, state: RecurrentState, weights: [Float])] = []
             for (index, hypothesis) in live.enumerated() {
                 var state = hypothesis.state
@@ -99,7 +100,7 @@ public final class Translator {
                     }
                 }
                 let logp = try Self.logSoftmax(logits, position: position + 1)
-                for id in 0..<v where id != Int(markers.start) && (position < maxLength || id == Int(markers.end)) {
+                for id in 0..<v where id != Int(markers.start) {
                     extensions.append((hypothesis.sum + logp[id], index, Int32(id), state, weights))
                 }
             }

@@ -167,6 +167,19 @@ enum ToyPairs {
         #expect(abs((copy["exact_match"] as? Double ?? -1) - 24.0 / 120) < 1e-9, "\(copy)")
     }
 
+    /// --max-length cuts an output the model has not ended: "finished" is false, and the cut output is
+    /// never ended by force (an </s> the model did not choose would add its log-probability).
+    @Test func maxLengthCutsWithoutEnding() throws {
+        let r = try Binary.run(["translate", "--checkpoint", "run", "--max-length", "1", "--json", "-"], in: ToyPairs.directory,
+                               stdin: Data("abéa\n".utf8))
+        #expect(r.status == 0, "\(r.stderr)")
+        let o = try object(r.stdout)
+        #expect(o["finished"] as? Bool == false && o["characters"] as? Int == 1, "\(o)")
+        let full = try object(try Binary.run(["translate", "--checkpoint", "run", "--json", "-"], in: ToyPairs.directory,
+                                             stdin: Data("abéa\n".utf8)).stdout)
+        #expect((o["log_prob"] as? Double ?? -1) > (full["log_prob"] as? Double ?? 0) || full["characters"] as? Int == 1, "\(o) \(full)")
+    }
+
     /// eval of a translation model scores the run's test split (12 pairs) by default and prints both lines.
     @Test func evalPrintsModelAndCopyLines() throws {
         let r = try Binary.run(["eval", "pairs.tsv", "--checkpoint", "run"], in: ToyPairs.directory)
