@@ -24,6 +24,8 @@ public final class Translator {
     /// The longest source read (characters): attention costs S·H per output character and
     /// the encoder's states S·H floats, so a limit keeps one request from holding the machine.
     public static let maxSourceCharacters = 10_000
+    /// The widest beam the commands take (`translate`, `eval`, `viz` of a translation model).
+    public static let beamWidths = 1...64
     /// `maxLength`'s default: output characters before a translation is cut.
     public static let defaultMaxLength = 500
 

@@ -206,17 +206,7 @@ public final class Server: Sendable {
     }
 
     private func translationJob(_ request: TranslateRequest) throws(APIError) -> TranslationJob {
-        let sources: [String]
-        switch (request.source, request.sources) {
-        case (let source?, nil): sources = [source]
-        case (nil, let many?):
-            if !(1...limits.maxTexts).contains(many.count) {
-                throw .badRequest("sources must hold between 1 and \(limits.maxTexts) sources (got \(many.count))")
-            }
-            sources = many
-        case (.some, .some): throw .badRequest("give source or sources, not both")
-        case (nil, nil): throw .badRequest("source (a string) or sources (an array of strings) is required")
-        }
+        let sources = try oneOrMany(request.source, request.sources, field: "source")
         let beam = request.beam ?? 1, maxLength = request.maxLength ?? Translator.defaultMaxLength
         if !(1...limits.maxBeam).contains(beam) { throw .badRequest("beam must be between 1 and \(limits.maxBeam) (got \(beam))") }
         if !(1...limits.maxLength).contains(maxLength) {
@@ -227,16 +217,21 @@ public final class Server: Sendable {
 
     /// A classify request's texts: `text`, or 1 to `maxTexts` of `texts`.
     private func classifyTexts(_ request: ClassifyRequest) throws(APIError) -> [String] {
-        switch (request.text, request.texts) {
-        case (let text?, nil):
-            return [text]
-        case (nil, let texts?):
-            if !(1...limits.maxTexts).contains(texts.count) {
-                throw .badRequest("texts must hold between 1 and \(limits.maxTexts) texts (got \(texts.count))")
+        try oneOrMany(request.text, request.texts, field: "text")
+    }
+
+    /// A field given as one string (`field`) or as 1 to `maxTexts` of them (`field` + "s"), not both.
+    private func oneOrMany(_ one: String?, _ many: [String]?, field: String) throws(APIError) -> [String] {
+        switch (one, many) {
+        case (let one?, nil):
+            return [one]
+        case (nil, let many?):
+            if !(1...limits.maxTexts).contains(many.count) {
+                throw .badRequest("\(field)s must hold between 1 and \(limits.maxTexts) \(field)s (got \(many.count))")
             }
-            return texts
-        case (.some, .some): throw .badRequest("give text or texts, not both")
-        case (nil, nil): throw .badRequest("text (a string) or texts (an array of strings) is required")
+            return many
+        case (.some, .some): throw .badRequest("give \(field) or \(field)s, not both")
+        case (nil, nil): throw .badRequest("\(field) (a string) or \(field)s (an array of strings) is required")
         }
     }
 

@@ -2,6 +2,7 @@ import ArgumentParser
 import Checkpoints
 import Foundation
 import RNN
+import Sampler
 import SafeTensors
 import Tensor
 import Tokenizer
@@ -44,7 +45,7 @@ struct EvalCommand: ParsableCommand {
 
     func validate() throws {
         if file.isEmpty { throw ValidationError("give at least one text file or directory to score") }
-        if let b = beam, !(1...64).contains(b) { throw ValidationError("--beam must be between 1 and 64 (got \(b))") }
+        if let b = beam, !Translator.beamWidths.contains(b) { throw ValidationError("--beam must be between 1 and \(Translator.beamWidths.upperBound) (got \(b))") }
         typealias L = TrainingOptions.Limits
         if let b = batchSize, !L.batchSize.contains(b) { throw ValidationError("--batch-size must be between 1 and 100000 (got \(b))") }
         if let t = seqLength, !L.sequenceLength.contains(t) { throw ValidationError("--seq-length must be between 1 and 100000 (got \(t))") }

@@ -31,7 +31,7 @@ struct TranslateCommand: ParsableCommand {
     static let maximumInputBytes = 1 << 30
 
     func validate() throws {
-        if !(1...64).contains(beam) { throw ValidationError("--beam must be between 1 and 64 (got \(beam))") }
+        if !Translator.beamWidths.contains(beam) { throw ValidationError("--beam must be between 1 and \(Translator.beamWidths.upperBound) (got \(beam))") }
         if !(1...100_000).contains(maxLength) { throw ValidationError("--max-length must be between 1 and 100000 (got \(maxLength))") }
     }
 

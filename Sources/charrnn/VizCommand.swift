@@ -58,7 +58,7 @@ struct VizCommand: ParsableCommand {
         if let layer, layer < 0 { throw ValidationError("--layer must be ≥ 0 (got \(layer))") }
         if let unit, unit < 0 { throw ValidationError("--unit must be ≥ 0 (got \(unit))") }
         if output?.isEmpty == true { throw ValidationError("--output needs a file name") }
-        if !(1...64).contains(beam) { throw ValidationError("--beam must be between 1 and 64 (got \(beam))") }
+        if !Translator.beamWidths.contains(beam) { throw ValidationError("--beam must be between 1 and \(Translator.beamWidths.upperBound) (got \(beam))") }
     }
 
     func run() throws {
