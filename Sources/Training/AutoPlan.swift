@@ -9,8 +9,9 @@ import Tensor
 ///
 /// The rules, each one line of `plan` (the README's "How well it learns" has the runs behind them):
 ///
-/// 1. A layer-normalized LSTM of 2 layers, T = 50, B = 50 (char-rnn's window).
-/// 2. The budget in characters, D: iterations × B·T, epochs × the training split,
+/// 1. A layer-normalized LSTM of 2 layers, T = 50, B = 50 (char-rnn's window); for an
+///    encoder–decoder (`Corpus.Shape.pairs`) both stacks so, B = 50 pairs.
+/// 2. The budget in characters, D: iterations × B·T (B × a pair's mean characters), epochs × the training split,
 ///    or the probed characters per second × the seconds (less what evaluation takes).
 /// 3. The hidden size: the largest of `hiddenLadder` whose parameter count N has
 ///    D ≥ `charactersPerParameter` × N (enough steps to train it) and
@@ -23,11 +24,22 @@ import Tensor
 public enum AutoPlan {
     /// What the plan knows of the data.
     public struct Corpus: Sendable {
+        /// How the data reaches the model.
+        public enum Shape: Sendable, Equatable {
+            /// One text in B streams of T characters (a language model).
+            case streams
+            /// Source–target pairs for an encoder–decoder (`--task translate`), a batch row being one
+            /// pair of `meanCharacters` (source, target and its end marker).
+            case pairs(meanCharacters: Double)
+        }
+        /// Characters of the training split (for pairs: every source and target character and end marker).
         public var trainCharacters: Int
         public var vocabularySize: Int
-        public init(trainCharacters: Int, vocabularySize: Int) {
+        public var shape: Shape
+        public init(trainCharacters: Int, vocabularySize: Int, shape: Shape = .streams) {
             self.trainCharacters = trainCharacters
             self.vocabularySize = vocabularySize
+            self.shape = shape
         }
     }
 
@@ -73,12 +85,18 @@ public enum AutoPlan {
         if !explicit.contains(.cell) { o.cell = .lstm }
         if !explicit.contains(.layerNorm) { o.layerNorm = true }
         if !explicit.contains(.layers) { o.layerCount = 2 }
-        if !explicit.contains(.sequenceLength) { o.sequenceLength = 50 }
+        if !explicit.contains(.sequenceLength), corpus.shape == .streams { o.sequenceLength = 50 }
         if !explicit.contains(.batchSize) { o.batchSize = 50 }
-        reasons.append("cell: \(o.layerNorm ? "layer-normalized " : "")\(o.cell.rawValue), \(o.layerCount) layers, T = \(o.sequenceLength), B = \(o.batchSize)"
+        let window = corpus.shape == .streams ? "T = \(o.sequenceLength), B = \(o.batchSize)" : "B = \(o.batchSize) pairs"
+        reasons.append("cell: \(o.layerNorm ? "layer-normalized " : "")\(o.cell.rawValue), \(o.layerCount) layers, \(window)"
                        + (o.layerNorm && !explicit.contains(.layerNorm) ? " (layer norm: lower loss in the same minutes)" : ""))
 
-        let positions = Double(o.batchSize * o.sequenceLength)
+        /// Characters of one iteration: B windows of T, or B pairs of the mean length.
+        let positions: Double
+        switch corpus.shape {
+        case .streams: positions = Double(o.batchSize * o.sequenceLength)
+        case .pairs(let mean): positions = Double(o.batchSize) * mean
+        }
         let train = Double(max(1, corpus.trainCharacters))
         /// D for a candidate, and its rate when it was measured.
         func budget(_ candidate: TrainingOptions) -> (characters: Double, rate: Double?) {
@@ -95,7 +113,9 @@ public enum AutoPlan {
         func parameters(_ h: Int) -> Int {
             var c = o
             c.hiddenSize = h
-            return c.modelConfig(vocabularySize: corpus.vocabularySize).parameterCount
+            let config = corpus.shape == .streams ? c.modelConfig(vocabularySize: corpus.vocabularySize)
+                : c.translationConfig(vocabularySize: corpus.vocabularySize)
+            return config.parameterCount
         }
 
         var chosen: (characters: Double, rate: Double?)

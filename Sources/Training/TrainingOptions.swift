@@ -119,6 +119,14 @@ public struct TrainingOptions: Codable, Equatable, Sendable {
                     layerNorm: layerNorm)
     }
 
+    /// The encoder–decoder these options build (`--task translate`): `modelConfig` with
+    /// `--attention` (general when not given).
+    public func translationConfig(vocabularySize: Int) -> ModelConfig {
+        var config = modelConfig(vocabularySize: vocabularySize)
+        config.attention = attention ?? .general
+        return config
+    }
+
     /// Takes a checkpoint's model whole (`--init-from`, `--resume`): every field
     /// that fixes its parameters and forward computation. The dropouts are
     /// training settings, not the model's: they stay this run's.

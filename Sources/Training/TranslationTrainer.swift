@@ -50,10 +50,7 @@ public final class TranslationTrainer {
         if let p = options.problem { throw .invalidOptions(p) }
         if data.train.count == 0 { throw .corpus("no training pairs") }
         guard let m = data.vocabulary.documentMarkers else { throw .corpus("a translate run's vocabulary needs <s> and </s>") }
-        var config = ModelConfig(cell: options.cell, activation: options.activation, vocabularySize: data.vocabulary.count,
-                                 hiddenSize: options.hiddenSize, layerCount: options.layerCount, dropout: options.dropout,
-                                 recurrentDropout: options.recurrentDropout, layerNorm: options.layerNorm)
-        config.attention = options.attention ?? .general
+        let config = options.translationConfig(vocabularySize: data.vocabulary.count)
         if let p = config.problem { throw .invalidOptions(p) }
         try Trainer.checkModelFits(config: config, options: options)
         var rng = SplitMix64(seed: options.seed)
@@ -174,22 +171,33 @@ public final class TranslationTrainer {
     /// One optimizer step: forward, backward, clip, step; a loss or gradient that is not
     /// finite stops the run before the weights change.
     private func trainStep(_ batch: PairBatch, learningRate: Float) throws(TrainingError) -> Float {
-        model.zeroGradients()
-        let loss = batch.loss(on: model, training: true, rng: &rng)
+        let (loss, norm) = Self.step(model: model, batch: batch, optimizer: &optimizer, options: options,
+                                     learningRate: learningRate, rng: &rng)
         if !loss.isFinite {
             throw .diverged(iteration: iteration + 1, detail: "the loss became \(loss)", lastGood: lastGoodCheckpoint)
-        }
-        model.backward()
-        let norm = model.gradients.withUnsafeMutableBufferPointer { g in
-            clipGradients(g, mode: options.clipMode, threshold: options.gradientClip)
         }
         if !norm.isFinite {
             throw .diverged(iteration: iteration + 1, detail: "the gradient norm became \(norm)", lastGood: lastGoodCheckpoint)
         }
+        return loss
+    }
+
+    /// The step itself, shared with `TranslationProbe`: zero the gradients, forward, and unless the
+    /// loss is not finite, backward and clip; the weights change only when the gradient norm is finite.
+    static func step(model: EncoderDecoder, batch: PairBatch, optimizer: inout Optimizer, options: TrainingOptions,
+                     learningRate: Float, rng: inout SplitMix64) -> (loss: Float, norm: Float) {
+        model.zeroGradients()
+        let loss = batch.loss(on: model, training: true, rng: &rng)
+        guard loss.isFinite else { return (loss, .nan) }
+        model.backward()
+        let norm = model.gradients.withUnsafeMutableBufferPointer { g in
+            clipGradients(g, mode: options.clipMode, threshold: options.gradientClip)
+        }
+        guard norm.isFinite else { return (loss, norm) }
         model.parameters.withUnsafeMutableBufferPointer { p in
             model.gradients.withUnsafeBufferPointer { g in optimizer.step(parameters: p, gradients: g, learningRate: learningRate) }
         }
-        return loss
+        return (loss, norm)
     }
 
     public func evaluate(_ set: PairSet) -> LabelledEvaluation {

@@ -11,7 +11,7 @@ import Training
 extension TrainCommand {
     /// The flags a labelled run does not read, as (flag, given) pairs: each is refused with one line.
     private var flagsWithoutMeaningForLabelledData: [(String, Bool)] {
-        [("--init-from", initFrom != nil), ("--auto", auto),
+        [("--init-from", initFrom != nil), ("--auto", auto && task != .translate),
          ("--documents", documents != nil), ("--seq-length", seqLength != nil),
          ("--patience", patience != nil), ("--keep", keep != nil), ("--min-count", folding.minCount != nil),
          ("--max-vocab", folding.maxVocab != nil), ("--cache-dir", cacheDir != nil), ("--no-cache", noCache)]

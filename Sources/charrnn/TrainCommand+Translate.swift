@@ -21,6 +21,7 @@ extension TrainCommand {
         if data.tooLong > 0 {
             note("\(data.tooLong) pair\(data.tooLong == 1 ? "" : "s") with a side longer than --max-chars \(options.maxTextLength ?? TrainingOptions.defaultMaxTextLength) left out of training")
         }
+        if auto, !data.train.sources.isEmpty { options = autoPlan(data, options) }
         let trainer: TranslationTrainer
         do {
             trainer = try TranslationTrainer(options: options, data: data, checkpointDirectory: directory, overwrite: overwrite,
@@ -43,6 +44,25 @@ extension TrainCommand {
         if summary.ending == .interrupted {
             throw ExitCode(interruption.receivedSignal == SIGTERM ? 143 : 130)
         }
+    }
+}
+
+extension TrainCommand {
+    /// `--auto` for pairs: AutoPlan's rules with a pair as the batch row, each candidate timed on
+    /// the run's own training pairs (`TranslationProbe`).
+    func autoPlan(_ data: PairRunData, _ options: TrainingOptions) -> TrainingOptions {
+        let characters = zip(data.train.sources, data.train.targets).reduce(0) { $0 + $1.0.count + $1.1.count + 1 }
+        let corpus = AutoPlan.Corpus(trainCharacters: characters, vocabularySize: data.vocabulary.count,
+                                     shape: .pairs(meanCharacters: Double(characters) / Double(data.train.count)))
+        guard let m = data.vocabulary.documentMarkers else { return options }  // PairedCorpus always adds them
+        let markers = DocumentMarkersIDs(start: m.start, end: m.end)
+        let plan = AutoPlan.plan(base: options, explicit: explicitSettings, corpus: corpus) { candidate in
+            TranslationProbe.charactersPerSecond(options: candidate, pairs: data.train, vocabularySize: data.vocabulary.count,
+                                                 markers: markers, seconds: AutoPlan.probeSeconds)
+        }
+        for line in plan.reasons { print("auto: " + line) }
+        fflush(nil)
+        return plan.options
     }
 }
 

@@ -116,11 +116,37 @@ enum ToyPairs {
         }
     }
 
+    /// `--auto` sizes an encoder–decoder as it does a language model: a pair is a batch row, the
+    /// probe times the run's own pairs, the flags given win, and `info` shows why.
+    @Test func autoSizesTheEncoderDecoder() throws {
+        try inTextTree(["pairs.tsv": Array(ToyPairs.tsv.utf8)]) { dir in
+            let r = try Binary.run(["train", "pairs.tsv", "--task", "translate", "--auto", "--max-time", "2s", "--batch-size", "8",
+                                    "--seed", "2", "--checkpoint-dir", "run"], in: dir)
+            #expect(r.status == 0, "\(r.stderr)")
+            let auto = r.stdout.split(separator: "\n").filter { $0.hasPrefix("auto: ") }
+            #expect(auto.count == 5, "\(r.stdout)")
+            #expect(r.stdout.contains("auto: cell: layer-normalized lstm, 2 layers, B = 8 pairs"), "\(r.stdout)")
+            #expect(r.stdout.contains(" chars/s, "), "the probe's rate is in the budget line: \(r.stdout)")
+            // 96 training pairs of 5.4 characters: no size above the smallest has fewer parameters than that.
+            #expect(r.stdout.contains("auto: hidden 64 "), "\(r.stdout)")
+            let c = try Checkpoint.read(from: dir.appendingPathComponent("run/latest.safetensors").path)
+            #expect(c.config.attention == .general && c.config.layerNorm && c.config.hiddenSize == 64 && c.config.layerCount == 2)
+            let info = try Binary.run(["info", "run"], in: dir)
+            #expect(info.stdout.contains("chosen by:  --auto: cell: layer-normalized lstm"), "\(info.stdout)")
+            let given = try Binary.run(["train", "pairs.tsv", "--task", "translate", "--auto", "--max-iters", "2", "--model", "gru",
+                                        "--hidden", "12", "--attention", "dot", "--checkpoint-dir", "given"], in: dir)
+            #expect(given.status == 0, "\(given.stderr)")
+            #expect(given.stdout.contains("auto: hidden 12: given"), "\(given.stdout)")
+            let g = try Checkpoint.read(from: dir.appendingPathComponent("given/latest.safetensors").path)
+            #expect(g.config.cell == .gru && g.config.hiddenSize == 12 && g.config.attention == .dot)
+        }
+    }
+
     /// Pairs files that are not pairs, and flags without meaning for them, are one line each.
     @Test(arguments: [
         (["bad.tsv"], "bad.tsv:2"),                              // a line without a tab
         (["pairs.tsv", "--attention", "dot", "--task", "classify"], "--attention applies to --task translate"),
-        (["pairs.tsv", "--auto"], "--auto"),
+        (["pairs.tsv", "--auto", "--resume"], "--auto"),
         (["pairs.tsv", "pairs.tsv"], "one"),
     ] as [([String], String)])
     func badPairsAndFlagsAreRefused(arguments: [String], message: String) throws {

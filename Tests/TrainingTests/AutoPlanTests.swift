@@ -81,4 +81,24 @@ import Training
         #expect(plan.options.hiddenSize > 256)
         #expect(plan.options.learningRate == Float(1e-3))
     }
+    @Test func pairsAreRowsOfTheirMeanLength() {
+        // 10,000 pairs of 30 characters: B = 50 pairs is 1,500 characters an iteration. 200 iterations
+        // = 300k characters; 2×64 encoder–decoder ≈ 2 stacks and attention, which this budget
+        // cannot feed 12 characters per parameter beyond the smallest size.
+        let pairs = AutoPlan.Corpus(trainCharacters: 300_000, vocabularySize: 40, shape: .pairs(meanCharacters: 30))
+        var probed = 0
+        let plan = AutoPlan.plan(base: budget(iterations: 200), explicit: [.sequenceLength], corpus: pairs) { _ in probed += 1; return 1 }
+        #expect(probed == 0)
+        #expect(plan.reasons[0] == "cell: layer-normalized lstm, 2 layers, B = 50 pairs (layer norm: lower loss in the same minutes)")
+        #expect(plan.reasons[2].contains("about 300.0k characters"), "\(plan.reasons[2])")
+        // 200 × 1500 / 100 × 2% = 4 warmup iterations (a stream window would have said 2500 per iteration).
+        #expect(plan.options.schedule == .cosine(warmup: 4, minimumFactor: 0.1))
+        // The parameters counted are the encoder–decoder's (two stacks, attention, combine).
+        var o = plan.options
+        o.hiddenSize = 64
+        let encoderDecoder = o.translationConfig(vocabularySize: 40).parameterCount
+        #expect(plan.reasons[1] == "hidden 64 (\(encoderDecoder) parameters): the smallest size (the budget is short even for it)")
+        #expect(encoderDecoder > parameters(64, pairs))
+    }
 }
+
