@@ -50,7 +50,7 @@ let libraries: [Target] = [
     // `charrnn serve`: the HTTP API and page over SwiftNIO, its router, the worker lanes.
     // SHA-256 (the page's Content-Security-Policy hash) is swift-crypto's.
     .target(name: "Serve", dependencies: [
-        "RNN", "Checkpoints", "Sampler", "Tokenizer", "Training",
+        "RNN", "Checkpoints", "Sampler", "Tensor", "Tokenizer", "Training",
         .product(name: "Crypto", package: "swift-crypto"),
         .product(name: "NIOCore", package: "swift-nio"),
         .product(name: "NIOPosix", package: "swift-nio"),

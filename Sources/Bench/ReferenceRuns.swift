@@ -17,7 +17,7 @@ extension Workload {
             a += ["--kind", "train"] + shape(s.shape) + ["--batch", String(s.batch), "--seq", String(s.sequence),
                   "--optimizer", s.optimizer.rawValue, "--lr", String(s.learningRate),
                   "--clip-mode", s.clipMode.rawValue, "--clip", String(s.clip)]
-        case .sample(let s):
+        case .sample(let s, _):
             a += ["--kind", "sample"] + shape(s)
         case .firstCharacter:
             guard let checkpoint else { return nil }

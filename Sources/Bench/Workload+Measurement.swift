@@ -11,7 +11,7 @@ extension Workload {
         switch kind {
         case .sgemm(let n): return Self.measureSGEMM(n: n, seconds: min(seconds, 3), threads: threads)
         case .train(let spec): return Self.measureTraining(spec, seconds: seconds, threads: threads)
-        case .sample(let shape): return Self.measureSampling(shape, seconds: seconds, threads: threads)
+        case .sample(let shape, let precision): return Self.measureSampling(shape, precision: precision, seconds: seconds, threads: threads)
         case .tokenize(let mb): return try Self.measureTokenizer(megabytes: mb)
         case .firstCharacter: throw BenchError("first-char is measured by the parent process")
         }
@@ -74,8 +74,8 @@ extension Workload {
     /// `charrnn sample`'s path: Sampler.generate (streaming, text discarded) at its default temperature, batch 1, on one
     /// thread as `charrnn sample` runs it; then again on `threads` threads (the
     /// engine splits matrices larger than L2 across them), reported in the note.
-    static func measureSampling(_ shape: ModelShape, seconds: Double, threads: Int) -> BenchMeasurement {
-        let sampler = Sampler(checkpoint: randomCheckpoint(shape))
+    static func measureSampling(_ shape: ModelShape, precision: WeightPrecision, seconds: Double, threads: Int) -> BenchMeasurement {
+        let sampler = Sampler(checkpoint: randomCheckpoint(shape), precision: precision)
         let policy = SamplingPolicy(temperature: SampleDefaults.temperature)
         func rate(threads: Int, seconds: Double) -> (charsPerSecond: Double, count: Int) {
             BLAS.threadCount = threads
@@ -96,9 +96,10 @@ extension Workload {
         let main = rate(threads: threads, seconds: seconds / 2)
         let single = threads > 1 ? rate(threads: 1, seconds: seconds / 4).charsPerSecond : main.charsPerSecond
         let config = shape.config
-        // Bytes of weights a step reads: all parameters but the layer-0 input matrix, of which one column.
+        // Bytes of weights a step reads: all parameters but the layer-0 input matrix, of which one column
+        // (fp32), the rest in the precision of the copies (biases, a few, counted alike).
         let g = config.cell.gateCount * config.hiddenSize
-        let stepBytes = Double(4 * (config.parameterCount - g * config.vocabularySize + g))
+        let stepBytes = Double(precision.bytesPerWeight * (config.parameterCount - g * config.vocabularySize) + 4 * g)
         let cps = main.charsPerSecond
         return BenchMeasurement(impl: "charrnn", charsPerSecond: cps, msPerIteration: 1e3 / cps, iterations: main.count,
                                 weightGigabytesPerSecond: stepBytes * cps / 1e9,

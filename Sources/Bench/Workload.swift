@@ -1,5 +1,6 @@
 import Foundation
 import RNN
+import Tensor
 import Training
 
 
@@ -8,7 +9,7 @@ public struct Workload: Sendable {
     enum Kind: Sendable {
         case sgemm(size: Int)
         case train(TrainSpec)
-        case sample(ModelShape)
+        case sample(ModelShape, WeightPrecision)
         case tokenize(megabytes: Int)
         case firstCharacter(ModelShape)
     }
@@ -44,7 +45,8 @@ public struct Workload: Sendable {
         switch kind {
         case .sgemm(let n): return "sgemm \(n)³"
         case .train(let s): return "train " + (name.hasSuffix("min-char-rnn") ? "min-char-rnn" : s.shape.label)
-        case .sample(let s): return "sample " + (name.hasSuffix("min-char-rnn") ? "min-char-rnn" : s.label)
+        case .sample(let s, let precision):
+            return "sample " + (name.hasSuffix("min-char-rnn") ? "min-char-rnn" : s.label) + (precision == .fp32 ? "" : " " + precision.rawValue)
         case .tokenize(let mb): return "tokenize \(mb) MB"
         case .firstCharacter: return "first character"
         }
@@ -68,9 +70,14 @@ public struct Workload: Sendable {
         Workload(name: "train-min-char-rnn", kind: .train(TrainSpec(shape: minCharRNN, batch: 1, sequence: 25, optimizer: .adagrad,
                                                                       learningRate: 0.1, clipMode: .value, clip: 5)),
                  references: ["pytorch", "numpy"]),
-        Workload(name: "sample-lstm-2x128", kind: .sample(ModelShape(cell: .lstm, layers: 2, hidden: 128)), references: ["pytorch"]),
-        Workload(name: "sample-lstm-2x512", kind: .sample(ModelShape(cell: .lstm, layers: 2, hidden: 512)), references: ["pytorch"]),
-        Workload(name: "sample-min-char-rnn", kind: .sample(minCharRNN), references: ["pytorch", "numpy"]),
+        Workload(name: "sample-lstm-2x128", kind: .sample(ModelShape(cell: .lstm, layers: 2, hidden: 128), .fp32), references: ["pytorch"]),
+        Workload(name: "sample-lstm-2x512", kind: .sample(ModelShape(cell: .lstm, layers: 2, hidden: 512), .fp32), references: ["pytorch"]),
+        // `sample --precision`: bf16 / int8 weight copies; beside PyTorch's fp32 sampling (its fastest: its bf16 is slower).
+        Workload(name: "sample-lstm-2x128-bf16", kind: .sample(ModelShape(cell: .lstm, layers: 2, hidden: 128), .bf16), references: ["pytorch"]),
+        Workload(name: "sample-lstm-2x128-int8", kind: .sample(ModelShape(cell: .lstm, layers: 2, hidden: 128), .int8), references: ["pytorch"]),
+        Workload(name: "sample-lstm-2x512-bf16", kind: .sample(ModelShape(cell: .lstm, layers: 2, hidden: 512), .bf16), references: ["pytorch"]),
+        Workload(name: "sample-lstm-2x512-int8", kind: .sample(ModelShape(cell: .lstm, layers: 2, hidden: 512), .int8), references: ["pytorch"]),
+        Workload(name: "sample-min-char-rnn", kind: .sample(minCharRNN, .fp32), references: ["pytorch", "numpy"]),
         Workload(name: "tokenize", kind: .tokenize(megabytes: 100), references: []),
         Workload(name: "first-char", kind: .firstCharacter(ModelShape(cell: .lstm, layers: 2, hidden: 128)), references: ["pytorch"]),
     ]

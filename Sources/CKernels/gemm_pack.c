@@ -29,3 +29,78 @@ void ck_gemm_pack(const float *b, long ldb, int transposed, long k, long n, long
         }
     }
 }
+
+// MARK: Reduced precision (ck_gemm.h)
+
+#include <math.h>
+
+uint16_t ck_bf16_bits(float x) {
+    uint32_t u;
+    memcpy(&u, &x, sizeof u);
+    if ((u & 0x7FFFFFFFu) > 0x7F800000u) return (uint16_t)((u >> 16) | 0x0040u);  // NaN: keep it quiet
+    u += 0x7FFFu + ((u >> 16) & 1u);                                                // nearest, ties to even
+    return (uint16_t)(u >> 16);
+}
+
+float ck_bf16_value(uint16_t bits) {
+    uint32_t u = (uint32_t)bits << 16;
+    float x;
+    memcpy(&x, &u, sizeof x);
+    return x;
+}
+
+/// B[p, j] as ck_gemm_pack reads it.
+static inline float element(const float *b, long ldb, int transposed, long p, long j) {
+    return transposed ? b[j * ldb + p] : b[p * ldb + j];
+}
+
+/// Column j's int8 scale: max |B[p, j]| / 127 (0 for a column of zeros).
+static float column_scale(const float *b, long ldb, int transposed, long k, long j) {
+    float m = 0;
+    for (long p = 0; p < k; p++) {
+        float a = fabsf(element(b, ldb, transposed, p, j));
+        if (a > m) m = a;
+    }
+    return m / 127.0f;
+}
+
+static int8_t quantize(float x, float scale) {
+    if (scale == 0) return 0;
+    float q = nearbyintf(x / scale);  // the default rounding mode: nearest, ties to even
+    return (int8_t)(q > 127 ? 127 : q < -127 ? -127 : q);
+}
+
+void ck_gemm_pack_bf16(const float *b, long ldb, int transposed, long k, long n, long nr, uint16_t *packed) {
+    long panels = (n + nr - 1) / nr;
+    for (long q = 0; q < panels; q++) {
+        uint16_t *dst = packed + q * k * nr;                 // (k, nr)
+        long j0 = q * nr;
+        for (long p = 0; p < k; p++)
+            for (long j = 0; j < nr; j++)
+                dst[p * nr + j] = j0 + j < n ? ck_bf16_bits(element(b, ldb, transposed, p, j0 + j)) : 0;
+    }
+}
+
+void ck_gemm_pack_i8(const float *b, long ldb, int transposed, long k, long n, long nr, int8_t *packed, float *scales) {
+    long panels = (n + nr - 1) / nr;
+    for (long j = 0; j < panels * nr; j++) scales[j] = j < n ? column_scale(b, ldb, transposed, k, j) : 0;
+    for (long q = 0; q < panels; q++) {
+        int8_t *dst = packed + q * k * nr;
+        long j0 = q * nr;
+        for (long p = 0; p < k; p++)
+            for (long j = 0; j < nr; j++)
+                dst[p * nr + j] = j0 + j < n ? quantize(element(b, ldb, transposed, p, j0 + j), scales[j0 + j]) : 0;
+    }
+}
+
+void ck_round_matrix(float *w, long rows, long cols, long ld, int precision) {
+    for (long r = 0; r < rows; r++) {
+        float *row = w + r * ld;
+        if (precision == CK_BF16) {
+            for (long c = 0; c < cols; c++) row[c] = ck_bf16_value(ck_bf16_bits(row[c]));
+        } else if (precision == CK_INT8) {
+            float s = column_scale(row, 1, 1, cols, 0);      // W's row r is B's column r: B = Wᵀ, stored (n × k)
+            for (long c = 0; c < cols; c++) row[c] = (float)quantize(row[c], s) * s;
+        }
+    }
+}

@@ -5,6 +5,7 @@
 // _mm256_maskload_ps / _mm256_maskstore_ps (lanes outside read as 0, not written).
 
 #include <immintrin.h>
+#include <stdint.h>
 
 #define CK_TARGET __attribute__((target("avx2,fma")))
 #define CK_INLINE static inline __attribute__((always_inline)) CK_TARGET
@@ -94,3 +95,11 @@ CK_INLINE __m256i gemm_lanes(long w) {
 CK_INLINE VEC gemm_load_c(__m256i m, const float *p) { return _mm256_maskload_ps(p, m); }
 CK_INLINE void gemm_store_c(__m256i m, float *p, VEC v) { _mm256_maskstore_ps(p, m, v); }
 CK_INLINE VEC gemm_broadcast(const float *p) { return _mm256_broadcast_ss(p); }
+/// 8 bf16 (16 bytes) widened to floats: the bits moved to the upper half (exact).
+CK_INLINE VEC gemm_load_bf16(const uint16_t *p) {
+    return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)p)), 16));
+}
+/// 8 int8 (8 bytes) widened to floats (exact).
+CK_INLINE VEC gemm_load_i8(const int8_t *p) {
+    return _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i *)p)));
+}

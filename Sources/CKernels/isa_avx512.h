@@ -14,6 +14,7 @@
 //   GEMM_*                     the packed product's register block (gemm_body.h)
 
 #include <immintrin.h>
+#include <stdint.h>
 
 #define CK_TARGET __attribute__((target("avx512f,avx512dq,avx512bw,avx512vl,fma")))
 #define CK_INLINE static inline __attribute__((always_inline)) CK_TARGET
@@ -87,3 +88,11 @@ CK_INLINE __mmask16 gemm_lanes(long w) {
 CK_INLINE VEC gemm_load_c(LANES m, const float *p) { return _mm512_maskz_loadu_ps(m, p); }
 CK_INLINE void gemm_store_c(LANES m, float *p, VEC v) { _mm512_mask_storeu_ps(p, m, v); }
 CK_INLINE VEC gemm_broadcast(const float *p) { return _mm512_set1_ps(*p); }
+/// 16 bf16 (32 bytes) widened to floats: the bits moved to the upper half (exact).
+CK_INLINE VEC gemm_load_bf16(const uint16_t *p) {
+    return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(_mm256_loadu_si256((const __m256i *)p)), 16));
+}
+/// 16 int8 (16 bytes) widened to floats (exact).
+CK_INLINE VEC gemm_load_i8(const int8_t *p) {
+    return _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_loadu_si128((const __m128i *)p)));
+}

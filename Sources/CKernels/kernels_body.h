@@ -14,7 +14,50 @@
 #include "activations_body.h"
 #include "gates_body.h"
 #include "layernorm_body.h"
+
+// The packed product, once per element type of B (gemm_body.h).
+#define GEMM_BT float
+#define GEMM_FN(x) x##_f32
+#define GEMM_LOAD(p) gemm_load_b(p)
+#define GEMM_SCALED 0
 #include "gemm_body.h"
+#undef GEMM_BT
+#undef GEMM_FN
+#undef GEMM_LOAD
+#undef GEMM_SCALED
+
+#define GEMM_BT uint16_t
+#define GEMM_FN(x) x##_bf16
+#define GEMM_LOAD(p) gemm_load_bf16(p)
+#define GEMM_SCALED 0
+#include "gemm_body.h"
+#undef GEMM_BT
+#undef GEMM_FN
+#undef GEMM_LOAD
+#undef GEMM_SCALED
+
+#define GEMM_BT int8_t
+#define GEMM_FN(x) x##_i8
+#define GEMM_LOAD(p) gemm_load_i8(p)
+#define GEMM_SCALED 1
+#include "gemm_body.h"
+#undef GEMM_BT
+#undef GEMM_FN
+#undef GEMM_LOAD
+#undef GEMM_SCALED
+
+static CK_TARGET void sgemm_packed(long m, long n, long k, const float *a, long lda, const float *packed, int beta,
+                                   float *c, long ldc) {
+    gemm_packed_f32(m, n, k, a, lda, packed, 0, beta, c, ldc);
+}
+static CK_TARGET void sgemm_packed_bf16(long m, long n, long k, const float *a, long lda, const uint16_t *packed,
+                                        int beta, float *c, long ldc) {
+    gemm_packed_bf16(m, n, k, a, lda, packed, 0, beta, c, ldc);
+}
+static CK_TARGET void sgemm_packed_i8(long m, long n, long k, const float *a, long lda, const int8_t *packed,
+                                      const float *scales, int beta, float *c, long ldc) {
+    gemm_packed_i8(m, n, k, a, lda, packed, scales, beta, c, ldc);
+}
 
 const ck_kernel_set CK_SET_ROW = {
     .name = CK_SET_NAME,
@@ -23,6 +66,8 @@ const ck_kernel_set CK_SET_ROW = {
     .cpu_supports = CK_SET_SUPPORTED,
     .gemm_nr = GEMM_NR,
     .sgemm_packed = sgemm_packed,
+    .sgemm_packed_bf16 = sgemm_packed_bf16,
+    .sgemm_packed_i8 = sgemm_packed_i8,
     .lstm_forward_step = lstm_forward_step,
     .lstm_backward_step = lstm_backward_step,
     .gru_forward_step = gru_forward_step,

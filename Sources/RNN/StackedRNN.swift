@@ -101,6 +101,11 @@ public final class StackedRNN {
     /// kernel, in windows (W_hh is packed for it) and in `step`. Tests choose; everything
     /// else runs `Kernels.current`. No cell takes a set from anywhere else.
     var kernels = Kernels.current
+    /// The precision of the weight copies `step` multiplies (sampling and serving): fp32 as
+    /// trained, or bf16 / int8 copies made once, at the first step after a change
+    /// (`StepWeights`). Windows (training, evaluation) always multiply the fp32 parameters;
+    /// `roundedParameters` gives what a window would need to compute what `step` does.
+    public var weightPrecision = WeightPrecision.fp32
 
     /// A model of the given shape with all parameters (and gradients) zero; see `initialize`.
     /// (An encoder–decoder is not a stack: `EncoderDecoder`.)
@@ -683,20 +688,40 @@ public final class StackedRNN {
                 if headless { return }
                 let out = logits.baseAddress!
                 out.update(from: p + headBiasOffset, count: v)
-                BLAS.sgemv(.none, m: v, n: h, a: p + headWeightOffset, lda: h, x: hAll + (l - 1) * h, beta: 1, y: out)
+                if let head = weights.headProduct {
+                    weights.product(head, x: hAll + (l - 1) * h, into: out, beta: 1)
+                } else {
+                    BLAS.sgemv(.none, m: v, n: h, a: p + headWeightOffset, lda: h, x: hAll + (l - 1) * h, beta: 1, y: out)
+                }
             }
         }
     }
 
     /// `step`'s copies of the weights, current for `parameterVersion` and laid out for `kernels`.
     private func stepWeights() -> StepWeights {
-        if let w = stepWeightCache, w.version == parameterVersion, w.kernels == kernels { return w }
+        if let w = stepWeightCache, w.version == parameterVersion, w.kernels == kernels, w.precision == weightPrecision { return w }
+        stepWeightCache = nil  // the old copies go before the new ones are made
         let w = parameters.withUnsafeBufferPointer { pb in
             StepWeights(config: config, parameters: pb.baseAddress!, offsets: layerOffsets, version: parameterVersion,
-                        kernels: kernels)
+                        kernels: kernels, precision: weightPrecision, headWeight: headless ? nil : headWeightOffset)
         }
         stepWeightCache = w
         return w
+    }
+
+    /// The parameters with every matrix `step` multiplies (weight_ih of layers ≥ 1, every weight_hh, the
+    /// head's weight) replaced by the values `precision`'s copies hold (`WeightPrecision.round`); biases,
+    /// layer norm and layer 0's input table unchanged. A model given these computes in fp32 windows what
+    /// `step` computes with `weightPrecision = precision` (`eval --precision`).
+    public func roundedParameters(_ precision: WeightPrecision) -> [Float] {
+        var rounded = parameters
+        guard precision != .fp32 else { return rounded }
+        rounded.withUnsafeMutableBufferPointer { pb in
+            for m in StepWeights.multipliedMatrices(config: config, offsets: layerOffsets, head: headless ? nil : headWeightOffset) {
+                precision.round(pb.baseAddress! + m.offset, rows: m.rows, columns: m.columns, ld: m.columns)
+            }
+        }
+        return rounded
     }
 
     // MARK: - Cost

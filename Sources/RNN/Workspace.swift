@@ -175,37 +175,63 @@ final class StepWeights {
     let version: Int
     /// The set the products are packed for, and the gate kernels of `step` run in.
     let kernels: KernelSet
+    /// The precision of the packed copies (`StackedRNN.weightPrecision`); bf16 and int8 pack every
+    /// matrix, the head's too, and leave nothing for GEMV.
+    let precision: WeightPrecision
     let inputTable: AlignedBuffer<Float>           // (V, G·H)
     let inputProducts: [PackedMatrix?]             // [L] (H, G·H) weight_ihᵀ; nil for layer 0 or when kept in place
     let recurrentProducts: [PackedMatrix?]         // [L] (H, G·H) weight_hhᵀ; nil when kept in place or absent
+    /// (H, V) head.weightᵀ, in a reduced precision only (fp32 reads the head in place).
+    let headProduct: PackedMatrix?
     /// Whether the layers' matrices are packed (else read in place by GEMV).
     private let packs: Bool
+    /// Whether the packed products are split across the engine's threads (matrices over `copyLimit`).
+    private let splits: Bool
     private let offsets: [StackedRNN.LayerOffsets]
     private let h: Int, gh: Int
 
-    /// Largest matrix (floats) packed; larger ones stream through GEMV.
+    /// Largest matrix (floats) packed in fp32; larger ones stream through GEMV.
     static let copyLimit = 1 << 18
 
+    /// The matrices `step` multiplies, as (offset, rows, columns) of the parameters, W stored (rows, columns):
+    /// weight_ih of layers ≥ 1, every weight_hh, and the head. What a reduced precision rounds
+    /// (`StackedRNN.roundedParameters`); layer 0's weight_ih is a table whose one row a character reads.
+    static func multipliedMatrices(config: ModelConfig, offsets: [StackedRNN.LayerOffsets], head: Int?) -> [(offset: Int, rows: Int, columns: Int)] {
+        let h = config.hiddenSize, gh = config.cell.gateCount * h
+        var m: [(offset: Int, rows: Int, columns: Int)] = []
+        for (k, o) in offsets.enumerated() {
+            if k > 0 { m.append((o.weightIH, gh, h)) }
+            if let hh = o.weightHH { m.append((hh, gh, h)) }
+        }
+        if let head { m.append((head, config.outputWidth, h)) }
+        return m
+    }
+
     init(config: ModelConfig, parameters p: UnsafePointer<Float>, offsets: [StackedRNN.LayerOffsets], version: Int,
-         kernels: KernelSet) {
+         kernels: KernelSet, precision: WeightPrecision, headWeight: Int?) {
         let h = config.hiddenSize, gh = config.cell.gateCount * h, v = config.input.readsTokens ? config.inputWidth : 0
         self.version = version
         self.kernels = kernels
+        self.precision = precision
         self.offsets = offsets
         self.h = h
         self.gh = gh
         inputTable = AlignedBuffer(count: v * gh)                                   // (In, G·H): V characters, then C labels
         if v > 0 { BLAS.transpose(p + offsets[0].weightIH, rows: gh, columns: v, into: inputTable.base) }
         // A layer's two matrices are packed or kept in place together, as `.both` reads them.
-        let packs = h * gh <= StepWeights.copyLimit
+        let large = h * gh > StepWeights.copyLimit
+        let packs = precision != .fp32 || !large
         self.packs = packs
-        func packed(_ weight: Int) -> PackedMatrix {
+        splits = large
+        func packed(_ weight: Int, columns n: Int) -> PackedMatrix {
             let m = PackedMatrix()
-            m.pack(from: p + weight, ld: h, transposed: true, rows: h, columns: gh, kernels: kernels)  // weight (G·H, H) read as its transpose
+            // weight (n, H) read as its transpose
+            m.pack(from: p + weight, ld: h, transposed: true, rows: h, columns: n, kernels: kernels, precision: precision)
             return m
         }
-        inputProducts = offsets.indices.map { k in packs && k > 0 ? packed(offsets[k].weightIH) : nil }
-        recurrentProducts = offsets.indices.map { k in packs ? offsets[k].weightHH.map(packed) : nil }
+        inputProducts = offsets.indices.map { k in packs && k > 0 ? packed(offsets[k].weightIH, columns: gh) : nil }
+        recurrentProducts = offsets.indices.map { k in packs ? offsets[k].weightHH.map { packed($0, columns: gh) } : nil }
+        headProduct = precision == .fp32 ? nil : headWeight.map { packed($0, columns: config.outputWidth) }
     }
 
     /// y (G·H) = x · W_partᵀ + beta · y for layer k; x is H floats (2H for `.both`: x_in then h).
@@ -216,12 +242,11 @@ final class StepWeights {
         if packs {
             switch part {
             case .input:
-                BLAS.packedSGEMM(m: 1, a: x, lda: h, packed: inputProducts[k]!, beta: beta, c: y, ldc: gh)
+                product(inputProducts[k]!, x: x, into: y, beta: beta)
             case .recurrent:
-                BLAS.packedSGEMM(m: 1, a: x, lda: h, packed: recurrentProducts[k]!, beta: beta, c: y, ldc: gh)
+                product(recurrentProducts[k]!, x: x, into: y, beta: beta)
             case .both:
-                BLAS.packedSGEMM(m: 1, a: x, lda: h, packed: inputProducts[k]!, beta: beta, c: y, ldc: gh)
-                BLAS.packedSGEMM(m: 1, a: x + h, lda: h, packed: recurrentProducts[k]!, beta: 1, c: y, ldc: gh)
+                product(inputProducts[k]!, x: x, plus: (recurrentProducts[k]!, x + h), into: y, beta: beta)
             }
         } else {
             // Large matrices stream from L3 or memory: rows split across the engine's threads, so that
@@ -232,6 +257,19 @@ final class StepWeights {
             case .recurrent: BLAS.parallelSGEMV(m: gh, n: h, a: parameters + o.weightHH!, lda: h, x: x, beta: beta, y: y)
             case .both: BLAS.parallelSGEMV(m: gh, n: h, a: wih, lda: h, x: x, plus: (parameters + o.weightHH!, x + h), beta: beta, y: y)
             }
+        }
+    }
+
+    /// y (n) = x (H) · B [+ x₂ · B₂] + beta · y for packed matrices of the same shape, split across
+    /// threads when they are large (one split for both: each thread adds its columns of the second
+    /// product to those of the first, as one thread would).
+    func product(_ b: PackedMatrix, x: UnsafePointer<Float>, plus: (b: PackedMatrix, x: UnsafePointer<Float>)? = nil,
+                 into y: UnsafeMutablePointer<Float>, beta: Float) {
+        if splits {
+            BLAS.parallelPackedSGEMM(m: 1, a: x, lda: h, packed: b, plus: plus.map { ($0.b, $0.x) }, beta: beta, c: y, ldc: b.columns)
+        } else {
+            BLAS.packedSGEMM(m: 1, a: x, lda: h, packed: b, beta: beta, c: y, ldc: b.columns)
+            if let plus { BLAS.packedSGEMM(m: 1, a: plus.x, lda: h, packed: plus.b, beta: 1, c: y, ldc: b.columns) }
         }
     }
 }

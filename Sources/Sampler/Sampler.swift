@@ -35,10 +35,12 @@ public final class Sampler {
     /// The label names of a label-conditioned model, in id order; nil for others.
     public let labels: [String]?
 
-    public init(checkpoint: Checkpoint) {
+    /// `precision`: of the weight copies each step multiplies (`StackedRNN.weightPrecision`), made here, once.
+    public init(checkpoint: Checkpoint, precision: WeightPrecision = .fp32) {
         labels = checkpoint.config.input == .oneHotAndLabel ? checkpoint.labels : nil
         model = StackedRNN(config: checkpoint.config)
         model.parameters = checkpoint.parameters
+        model.weightPrecision = precision
         vocabulary = checkpoint.vocabulary
         tokenizer = checkpoint.tokenizer
         tokenBytes = (0..<checkpoint.vocabulary.count).map { checkpoint.vocabulary.bytes(of: Int32($0)) }

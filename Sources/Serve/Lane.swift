@@ -3,6 +3,7 @@ import Dispatch
 import Foundation
 import RNN
 import Sampler
+import Tensor
 
 /// One core's worth of generation: a `Sampler` per model that writes text (a
 /// `Classifier` per classifier model, a `Translator` per translation model),
@@ -29,7 +30,7 @@ final class Lane: @unchecked Sendable {
     private var newcomers = 0                        // how many at the front of `waiting` are just starting
     private var requests = 0                         // holding the lane or waiting for it
 
-    init(checkpoints: [(name: String, checkpoint: Checkpoint)]) {
+    init(checkpoints: [(name: String, checkpoint: Checkpoint)], precision: WeightPrecision) {
         var samplers: [String: Sampler] = [:], classifiers: [String: Classifier] = [:], translators: [String: Translator] = [:]
         for (name, checkpoint) in checkpoints {
             if Translator.problem(with: checkpoint) == nil {
@@ -37,7 +38,7 @@ final class Lane: @unchecked Sendable {
             } else if Classifier.problem(with: checkpoint) == nil {
                 classifiers[name] = Classifier(checkpoint: checkpoint, maxCharacters: Server.classifierCut(checkpoint))
             } else {
-                samplers[name] = Sampler(checkpoint: checkpoint)
+                samplers[name] = Sampler(checkpoint: checkpoint, precision: precision)
             }
         }
         self.samplers = samplers
@@ -111,8 +112,8 @@ final class Lane: @unchecked Sendable {
 final class Lanes: @unchecked Sendable {
     let lanes: [Lane]
 
-    init(count: Int, checkpoints: [(name: String, checkpoint: Checkpoint)]) {
-        lanes = (0..<count).map { _ in Lane(checkpoints: checkpoints) }
+    init(count: Int, checkpoints: [(name: String, checkpoint: Checkpoint)], precision: WeightPrecision = .fp32) {
+        lanes = (0..<count).map { _ in Lane(checkpoints: checkpoints, precision: precision) }
     }
 
     /// The lane with the fewest requests on it.

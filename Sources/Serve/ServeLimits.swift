@@ -1,4 +1,5 @@
 import Foundation
+import Tensor
 
 /// What one server accepts and how much work it takes on at once; each limit
 /// has a `charrnn serve` flag, and its default is here only.
@@ -14,6 +15,7 @@ public struct ServeLimits: Sendable {
     public var maxGenerations = 64          // requests being generated, taking turns on the lanes
     public var queue = 16                   // requests waiting for one of those; past it, 503
     public var retryAfterSeconds = 1        // the 503's Retry-After
+    public var precision = WeightPrecision.fp32  // the weights a text model's steps multiply (--precision)
     public var sliceNanoseconds: UInt64 = 5_000_000   // how long a request computes before it hands its lane to a waiter (and flushes its text)
     // A lingering close (as nginx's): after an answer that ends the connection, what the client still
     // sends is read and dropped, up to these bounds, so that it is not reset before it reads the answer.

@@ -34,7 +34,7 @@ public final class Server: Sendable {
         }
         self.limits = limits
         self.models = models.map { ModelInfo(name: $0.name, checkpoint: $0.checkpoint) }
-        lanes = Lanes(count: limits.lanes, checkpoints: models)
+        lanes = Lanes(count: limits.lanes, checkpoints: models, precision: limits.precision)
         pool = NIOThreadPool(numberOfThreads: limits.maxGenerations)
         pool.start()
     }

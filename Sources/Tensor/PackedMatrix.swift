@@ -11,60 +11,104 @@ import CKernels
 //           (Swift SIMD, so it vectorises on ARM64 too; never OpenBLAS, whose
 //           sgemm would copy B again at every call).
 //
-// Either way the buffer holds one copy of B (plus the panel padding), so one
+// Either way the buffer holds one copy of B (plus the panel padding), in fp32
+// or, for sampling, in bf16 or int8 (`WeightPrecision`), so one
 // `PackedMatrix` can replace a transposed copy of the weights, and the source
 // of `pack` may change or go away afterwards.
 
 /// B (k, n) packed for `BLAS.packedSGEMM`. Reusable: `pack` reallocates only
 /// when it needs more room than any shape before.
+///
+/// In fp32 (training and sampling as trained), bf16 or int8 (sampling from
+/// reduced weights, `WeightPrecision`): the same panels of 2 or 1 bytes an
+/// element, int8 with a scale per column of B; the portable layout is then one
+/// panel as wide as B (dense rows), which `SmallGEMM` widens as it reads.
 public final class PackedMatrix {
     /// B is (rows, columns) = (k, n).
     public private(set) var rows = 0
     public private(set) var columns = 0
     /// The kernel set it is laid out for (`pack`'s `kernels`), which the product then runs.
     public private(set) var kernels = KernelSet.portable
-    private var storage: AlignedBuffer<Float>
+    /// The precision of the packed elements.
+    public private(set) var precision = WeightPrecision.fp32
+    /// Columns per panel: the set's `gemm_nr`, or all of them (portable, dense rows).
+    public private(set) var panelWidth = 0
+    private var storage: AlignedBuffer<UInt8>
+    /// int8 only: one scale per column, padded to whole panels.
+    private var scales: AlignedBuffer<Float>
 
-    public init() { storage = AlignedBuffer(count: 0) }
+    public init() {
+        storage = AlignedBuffer(count: 0)
+        scales = AlignedBuffer(count: 0)
+    }
 
-    /// Floats allocated (for tests and memory accounting).
-    public var capacity: Int { storage.count }
+    /// Elements allocated (for tests and memory accounting).
+    public var capacity: Int { storage.count / 4 }
+    /// Bytes of the packed elements and scales.
+    public var bytes: Int { storage.count + 4 * scales.count }
 
     /// Packs B (k, n). `transposed` false: source is B itself, (k, n) with leading
     /// dimension ld ≥ n; true: source is Bᵀ stored (n, k) with ld ≥ k (for
     /// example weight_hh (G·H, H) read as B = weight_hhᵀ, k = H, n = G·H).
     /// `kernels`: the set to lay B out for, which the product then runs (the model's one choice, or a test's).
+    /// `precision`: of the copy (bf16 and int8 round as `WeightPrecision.round` does).
     public func pack(from source: UnsafePointer<Float>, ld: Int, transposed: Bool, rows k: Int, columns n: Int,
-                     kernels: KernelSet) {
+                     kernels: KernelSet, precision: WeightPrecision = .fp32) {
         precondition(k >= 0 && n >= 0, "PackedMatrix.pack: negative shape (\(k), \(n))")
         precondition(ld >= (transposed ? k : n), "PackedMatrix.pack: ld \(ld) too small for (\(k), \(n))")
         precondition(kernels.isSupported, "PackedMatrix.pack: this CPU cannot run the \(kernels) kernels")
-        let panelWidth: Int? = kernels.table?.pointee.gemm_nr
-        let needed = panelWidth.map { Int(ck_gemm_packed_count(k, n, $0)) } ?? k * n
+        let nr = kernels.table?.pointee.gemm_nr ?? max(n, 1)
+        let count = Int(ck_gemm_packed_count(k, n, nr))
+        let needed = count * precision.bytesPerWeight, scaleCount = precision == .int8 ? (n + nr - 1) / nr * nr : 0
         if storage.count < needed { storage = AlignedBuffer(count: needed) }
+        if scales.count < scaleCount { scales = AlignedBuffer(count: scaleCount) }
         rows = k
         columns = n
+        panelWidth = nr
         self.kernels = kernels
-        if let panelWidth {
-            ck_gemm_pack(source, ld, transposed ? 1 : 0, k, n, panelWidth, storage.base)
-        } else if transposed {
-            BLAS.transpose(source, rows: n, columns: k, lda: ld, into: storage.base)  // Bᵀ (n, k) → B (k, n)
-        } else {
-            for p in 0..<k { (storage.base + p * n).update(from: source + p * ld, count: n) }
+        self.precision = precision
+        let t: Int32 = transposed ? 1 : 0
+        let raw = UnsafeMutableRawPointer(storage.base)
+        switch precision {
+        case .fp32: ck_gemm_pack(source, ld, t, k, n, nr, raw.assumingMemoryBound(to: Float.self))
+        case .bf16: ck_gemm_pack_bf16(source, ld, t, k, n, nr, raw.assumingMemoryBound(to: UInt16.self))
+        case .int8: ck_gemm_pack_i8(source, ld, t, k, n, nr, raw.assumingMemoryBound(to: Int8.self), scales.base)
         }
     }
 
-    /// The product of the kernel set the matrix was packed for.
+    /// The product of the kernel set the matrix was packed for, over columns `range`
+    /// of B and C (all by default); a range starts at a panel's first column.
     @usableFromInline
     func multiply(m: Int, a: UnsafePointer<Float>, lda: Int, beta: Float,
-                  c: UnsafeMutablePointer<Float>, ldc: Int) {
+                  c: UnsafeMutablePointer<Float>, ldc: Int, columnRange: Range<Int>? = nil) {
+        let range = columnRange ?? 0..<columns
         precondition(m >= 0 && lda >= max(1, rows) && ldc >= max(1, columns), "packedSGEMM: bad shape")
         precondition(beta == 0 || beta == 1, "packedSGEMM: beta must be 0 or 1 (got \(beta))")
+        precondition(range.lowerBound >= 0 && range.upperBound <= columns, "packedSGEMM: columns \(range) outside 0..<\(columns)")
+        guard !range.isEmpty else { return }
+        let j0 = range.lowerBound, n = range.count, k = rows
+        let raw = UnsafeRawPointer(storage.base), cj = c + j0, b = beta == 0 ? Int32(0) : 1
         if let table = kernels.table {
-            table.pointee.sgemm_packed(m, columns, rows, a, lda, storage.base, beta == 0 ? 0 : 1, c, ldc)
+            precondition(j0 % panelWidth == 0, "packedSGEMM: columns \(range) do not start a panel of \(panelWidth)")
+            let offset = j0 / panelWidth * k * panelWidth  // elements before the range's first panel
+            switch precision {
+            case .fp32: table.pointee.sgemm_packed(m, n, k, a, lda, raw.assumingMemoryBound(to: Float.self) + offset, b, cj, ldc)
+            case .bf16: table.pointee.sgemm_packed_bf16(m, n, k, a, lda, raw.assumingMemoryBound(to: UInt16.self) + offset, b, cj, ldc)
+            case .int8: table.pointee.sgemm_packed_i8(m, n, k, a, lda, raw.assumingMemoryBound(to: Int8.self) + offset,
+                                                       scales.base + j0, b, cj, ldc)
+            }
         } else {
-            SmallGEMM.multiply(m: m, n: columns, k: rows, a: a, lda: lda, b: storage.base, ldb: columns,
-                               beta: beta, c: c, ldc: ldc)
+            switch precision {
+            case .fp32:
+                SmallGEMM.multiply(m: m, n: n, k: k, a: a, lda: lda, b: raw.assumingMemoryBound(to: Float.self) + j0, ldb: columns,
+                                   beta: beta, c: cj, ldc: ldc)
+            case .bf16:
+                SmallGEMM.multiply(m: m, n: n, k: k, a: a, lda: lda, b: raw.assumingMemoryBound(to: UInt16.self) + j0, ldb: columns,
+                                   beta: beta, c: cj, ldc: ldc)
+            case .int8:
+                SmallGEMM.multiply(m: m, n: n, k: k, a: a, lda: lda, b: raw.assumingMemoryBound(to: Int8.self) + j0, ldb: columns,
+                                   scales: scales.base + j0, beta: beta, c: cj, ldc: ldc)
+            }
         }
     }
 }
@@ -80,5 +124,25 @@ extension BLAS {
     public static func packedSGEMM(m: Int, a: UnsafePointer<Float>, lda: Int, packed: PackedMatrix,
                                    beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int) {
         packed.multiply(m: m, a: a, lda: lda, beta: beta, c: c, ldc: ldc)
+    }
+
+    /// `packedSGEMM` with its columns split across the engine's threads, each a run of whole
+    /// panels (for matrices too large for one core's cache: each core streams its share).
+    /// Each column is computed as `packedSGEMM` computes it, so the result is the same.
+    /// `plus`: a second product (A₂, B₂ packed alike, same shape) added to C in the same split.
+    public static func parallelPackedSGEMM(m: Int, a: UnsafePointer<Float>, lda: Int, packed: PackedMatrix,
+                                           plus: (packed: PackedMatrix, a: UnsafePointer<Float>)? = nil,
+                                           beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int) {
+        let n = packed.columns, alignment = packed.panelWidth < n ? packed.panelWidth : n
+        if let plus {
+            precondition(plus.packed.columns == n && plus.packed.rows == packed.rows && plus.packed.panelWidth == packed.panelWidth,
+                         "parallelPackedSGEMM: the two matrices differ in shape or layout")
+        }
+        let parts = alignment == n ? 1 : Parallel.parts(for: n, minimum: 256)
+        Parallel.forEach(parts) { q in
+            let r = Parallel.range(q, of: parts, count: n, alignment: max(alignment, 1))
+            packed.multiply(m: m, a: a, lda: lda, beta: beta, c: c, ldc: ldc, columnRange: r)
+            if let plus { plus.packed.multiply(m: m, a: plus.a, lda: lda, beta: 1, c: c, ldc: ldc, columnRange: r) }
+        }
     }
 }

@@ -61,7 +61,15 @@ public struct LabelledSummary: Sendable {
 /// iterations and at the end; `best` is the checkpoint of the lowest
 /// validation loss, `latest` the last. The data, its vocabulary and its
 /// stratified split are the caller's (`LabelledRunData`).
-public final class LabelledTrainer {
+/// A trainer of whole texts or pairs, as the command line drives it (`LabelledTrainer`, `TranslationTrainer`).
+public protocol LabelledRun {
+    /// The iteration a resumed run continues from; nil for a new run.
+    var resumedAt: Int? { get }
+    /// Trains until the budget ends or `shouldStop` says so, saving checkpoints on the way.
+    func run(report: (LabelledEvent) -> Void, shouldStop: () -> Bool) throws(TrainingError) -> LabelledSummary
+}
+
+public final class LabelledTrainer: LabelledRun {
     public let options: TrainingOptions
     public let task: LabelledTask
     public let model: StackedRNN

@@ -29,7 +29,7 @@ public struct PairRunData: Sendable {
 /// (nats per target character, the end marker included), `best` and `latest`
 /// checkpoints, and exact resume (the epoch's order from `epoch_rng`, the
 /// dropout masks from `rng`, the optimizer's moments) as `LabelledTrainer`.
-public final class TranslationTrainer {
+public final class TranslationTrainer: LabelledRun {
     public let options: TrainingOptions
     public let model: EncoderDecoder
     public let data: PairRunData

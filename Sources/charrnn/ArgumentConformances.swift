@@ -1,5 +1,6 @@
 import ArgumentParser
 import RNN
+import Tensor
 import Tokenizer
 import Training
 
@@ -13,6 +14,7 @@ extension LabelledTask: ExpressibleByArgument {}
 extension HeadDescription.Pooling: ExpressibleByArgument {}
 extension ClassWeighting: ExpressibleByArgument {}
 extension AttentionKind: ExpressibleByArgument {}
+extension WeightPrecision: ExpressibleByArgument {}
 
 /// The learning-rate schedules a user can name.
 enum ScheduleName: String, CaseIterable, ExpressibleByArgument {

@@ -48,6 +48,7 @@ extension EvalCommand {
         let set = LabelledSet(texts: indices.map { corpus.ids[$0] }, labels: indices.map { toModel[corpus.labelIDs[$0]] })
         let model = StackedRNN(config: checkpoint.config)
         model.parameters = checkpoint.parameters
+        model.parameters = model.roundedParameters(precisionOptions.precision)
         let markers = checkpoint.vocabulary.documentMarkers.map { DocumentMarkersIDs(start: $0.start, end: $0.end) }
         let cap = options.maxTextLength ?? TrainingOptions.defaultMaxTextLength
         let names = modelLabels ?? corpus.labels

@@ -42,6 +42,7 @@ struct EvalCommand: ParsableCommand {
     @Flag(help: "Print the result as one JSON object.") var json = false
     @Option(help: "A translation model: hypotheses of the beam search (default 1: greedy).") var beam: Int?
     @Flag(help: "A translation model: score every pair of the file, not the run's test split.") var all = false
+    @OptionGroup var precisionOptions: PrecisionOptions
 
     func validate() throws {
         if file.isEmpty { throw ValidationError("give at least one text file or directory to score") }
@@ -63,6 +64,9 @@ struct EvalCommand: ParsableCommand {
         let trained = try? Trainer.storedOptions(in: checkpoint)
         if checkpoint.config.attention == nil, beam != nil || all {
             throw failure("--beam and --all apply to a translation model (train --task translate); \(path) is not one")
+        }
+        if checkpoint.config.attention != nil, precisionOptions.precision != .fp32 {
+            throw failure("--precision applies to models that sample or classify; \(path) is a translation model, scored in fp32")
         }
         if let task = Self.labelledTask(checkpoint, options: trained) {
             return try runLabelled(path: path, checkpoint: checkpoint, task: task, options: trained)
@@ -93,6 +97,8 @@ struct EvalCommand: ParsableCommand {
         }
         let model = StackedRNN(config: checkpoint.config)
         model.parameters = checkpoint.parameters
+        // bf16 / int8: the weights `sample --precision` multiplies, in the same fp32 windows.
+        model.parameters = model.roundedParameters(precisionOptions.precision)
         let evaluation: Evaluation?
         do {
             // The trainer's validation reads text this same way, so its figure is reproduced.
@@ -112,12 +118,13 @@ struct EvalCommand: ParsableCommand {
         if json {
             let extra = baselines.map { ",\"unigram_loss\":\($0.unigram),\"bigram_loss\":\($0.bigram)" } ?? ""
             let folded = folds ? ",\"unknown\":\(unknown)" : ""
-            print("{\"file\":\(JSONStringEscaper.quoted(name)),\"files\":\(encoded.inputs.files),\"checkpoint\":\(JSONStringEscaper.quoted(path)),\"loss\":\(e.loss),\"bits_per_char\":\(e.bitsPerCharacter),"
+            print("{\"file\":\(JSONStringEscaper.quoted(name)),\"files\":\(encoded.inputs.files),\"checkpoint\":\(JSONStringEscaper.quoted(path)),\"precision\":\"\(precisionOptions.precision.rawValue)\",\"loss\":\(e.loss),\"bits_per_char\":\(e.bitsPerCharacter),"
                   + "\"perplexity\":\(e.perplexity),\"characters\":\(e.characters),\"skipped\":\(skipped)\(folded)\(extra)}")
         } else {
             let folded = folds ? "; \(unknown) unknown, read as \(Vocabulary.unknownToken)" : ""
-            print(String(format: "%@: %.4f nats/char, %.4f bits/char, perplexity %.3f over %d characters%@",
-                         name, e.loss, e.bitsPerCharacter, e.perplexity, e.characters, folded))
+            let weights = precisionOptions.precision == .fp32 ? "" : " (\(precisionOptions.precision.rawValue) weights)"
+            print(String(format: "%@: %.4f nats/char, %.4f bits/char, perplexity %.3f over %d characters%@%@",
+                         name, e.loss, e.bitsPerCharacter, e.perplexity, e.characters, folded, weights))
             if let b = baselines {
                 print(String(format: "baselines fitted on the training split: unigram %.4f (%.4f bits/char), bigram %.4f (%.4f bits/char)",
                              b.unigram, b.unigram / log(2.0), b.bigram, b.bigram / log(2.0)))

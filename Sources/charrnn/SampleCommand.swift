@@ -45,6 +45,7 @@ struct SampleCommand: ParsableCommand {
     @Option(help: "Beam search of this width: the most probable continuation of --length characters, deterministic (no --temp, --top-k, --top-p, --argmax, --seed, --count).") var beam: Int?
     @Option(help: "Draw N samples (seeds S, S+1, …) and print the one with the highest mean log-probability (not with --count).") var bestOf: Int?
     @OptionGroup var threads: ThreadOptions  // large models' weight products; the text does not depend on it
+    @OptionGroup var precisionOptions: PrecisionOptions
 
     /// A prime is read whole and fed through the model one character at a time.
     static let maximumPrimeBytes = 100_000_000
@@ -106,7 +107,7 @@ struct SampleCommand: ParsableCommand {
         // Every output is computed by one thread in a fixed order, so the text does not depend on it.
         BLAS.threadCount = threads.count
         let labelID = try Self.labelID(label, for: checkpoint, path: path)   // first: it refuses checkpoints that do not write text
-        let sampler = Sampler(checkpoint: checkpoint)
+        let sampler = Sampler(checkpoint: checkpoint, precision: precisionOptions.precision)
         sampler.label = labelID
         let primeIDs: [Int32]
         do {

@@ -31,6 +31,7 @@ struct ServeCommand: ParsableCommand {
     @Option(help: "Generations computing at once (default: the cores).") var workers = ServeLimits().lanes
     @Option(help: "Requests being generated at once, taking turns on the workers.") var maxGenerations = ServeLimits().maxGenerations
     @Option(help: "Requests waiting beyond those; past it, 503 with Retry-After.") var queue = ServeLimits().queue
+    @OptionGroup var precisionOptions: PrecisionOptions
 
     var limits: ServeLimits {
         var l = ServeLimits()
@@ -40,6 +41,7 @@ struct ServeCommand: ParsableCommand {
         l.lanes = workers
         l.maxGenerations = maxGenerations
         l.queue = queue
+        l.precision = precisionOptions.precision
         return l
     }
 
@@ -56,6 +58,9 @@ struct ServeCommand: ParsableCommand {
             var name = Self.modelName(path: path)
             if models.contains(where: { $0.name == name }) { name += "-\(models.count + 1)" }
             models.append((name, checkpoint))
+        }
+        if limits.precision != .fp32, let other = models.first(where: { $0.checkpoint.config.head != .nextCharacter || $0.checkpoint.config.attention != nil }) {
+            note("--precision \(limits.precision.rawValue) applies to the models that write text; \(other.name) and other classifiers or translation models run in fp32")
         }
         BLAS.threadCount = 1   // batch-1 steps: one thread each; the workers are the parallelism
         let server = Server(models: models, limits: limits)
@@ -75,7 +80,8 @@ struct ServeCommand: ParsableCommand {
             sources.append(source)
         }
         note("charrnn serve: http://\(host.contains(":") ? "[\(host)]" : host):\(listener.port)/ "
-             + "(models: \(models.map(\.name).joined(separator: ", "))); Ctrl-C to stop")
+             + "(models: \(models.map(\.name).joined(separator: ", "))"
+             + (limits.precision == .fp32 ? "" : "; \(limits.precision.rawValue) weights") + "); Ctrl-C to stop")
         stop.wait()
         note("charrnn serve: stopping")
         listener.stop(grace: 3)

@@ -41,7 +41,13 @@ extension TrainCommand {
         } catch {
             throw failure("\(error)")
         }
-        if let at = trainer.resumedAt, let path = resumed?.path { note("resuming \(path) at iteration \(at)") }
+        try drive(trainer, task: task, labels: data.labels, directory: directory, resumedFrom: resumed?.path)
+    }
+
+    /// Runs a labelled or translation trainer to its end: the resume note, the progress display,
+    /// Ctrl-C (130) and SIGTERM (143) after the checkpoint is saved, the summary.
+    func drive(_ trainer: some LabelledRun, task: LabelledTask, labels: [String], directory: String, resumedFrom path: String?) throws {
+        if let at = trainer.resumedAt, let path { note("resuming \(path) at iteration \(at)") }
         let interruption = Interruption()
         let display = LabelledProgressDisplay(terminal: isTerminal(STDOUT_FILENO))
         let summary: LabelledSummary
@@ -52,7 +58,7 @@ extension TrainCommand {
             throw failure("\(error)")
         }
         display.finishLine()
-        display.summarize(summary, task: task, directory: directory, labels: data.labels)
+        display.summarize(summary, task: task, directory: directory, labels: labels)
         if summary.ending == .interrupted {
             throw ExitCode(interruption.receivedSignal == SIGTERM ? 143 : 130)
         }

@@ -29,21 +29,7 @@ extension TrainCommand {
         } catch {
             throw failure("\(error)")
         }
-        if let at = trainer.resumedAt, let path = resumed?.path { note("resuming \(path) at iteration \(at)") }
-        let interruption = Interruption()
-        let display = LabelledProgressDisplay(terminal: isTerminal(STDOUT_FILENO))
-        let summary: LabelledSummary
-        do {
-            summary = try trainer.run(report: display.show, shouldStop: { interruption.requested })
-        } catch {
-            display.finishLine()
-            throw failure("\(error)")
-        }
-        display.finishLine()
-        display.summarize(summary, task: .translate, directory: directory, labels: [])
-        if summary.ending == .interrupted {
-            throw ExitCode(interruption.receivedSignal == SIGTERM ? 143 : 130)
-        }
+        try drive(trainer, task: .translate, labels: [], directory: directory, resumedFrom: resumed?.path)
     }
 }
 

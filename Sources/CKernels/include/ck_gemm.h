@@ -18,6 +18,7 @@
 // they agree within rounding (tests: (k + 2)·2⁻²³·Σ|a||b| per element, TensorTests.PackedGEMMTests).
 
 #include <stddef.h>
+#include <stdint.h>
 
 /// Floats a packed (k × n) matrix takes: ceil(n / nr) · nr · k.
 size_t ck_gemm_packed_count(long k, long n, long nr);
@@ -26,5 +27,42 @@ size_t ck_gemm_packed_count(long k, long n, long nr);
 /// (ldb ≥ n); transposed = 1: b is stored (n × k), B[p, j] = b[j · ldb + p]
 /// (ldb ≥ k). packed holds ck_gemm_packed_count(k, n, nr) floats, 64-byte aligned.
 void ck_gemm_pack(const float *b, long ldb, int transposed, long k, long n, long nr, float *packed);
+
+// MARK: Reduced-precision B (sampling from bf16 or int8 weights)
+//
+// The same panels (and, with nr = n, the same dense layout for the portable
+// product) holding each element of B in 2 bytes or 1:
+//
+//   bf16  the upper half of the fp32 pattern, rounded to nearest even by
+//         integer operations (ck_bf16_round): the same bits on every CPU,
+//         whether or not it has VCVTNEPS2BF16 (which flushes subnormals).
+//   int8  q = round-to-even(B / s_j), clamped to ±127, with one scale per
+//         column of B, s_j = max_p |B[p, j]| / 127 (a row of the weight
+//         matrix W when B = Wᵀ: "per-row scales"); a column of zeros has s = 0.
+//
+// The value a product multiplies is ck_bf16_round(B) or (float)q · s_j, both
+// exactly representable in fp32 and computed here once: a product over the
+// reduced copy equals the fp32 product over B with every element replaced by
+// that value (`ck_round_matrix`, which `eval --precision` uses), bit for bit
+// in the same kernel set.
+
+/// Precisions of a packed B: 0 fp32, 1 bf16, 2 int8.
+enum { CK_FP32 = 0, CK_BF16 = 1, CK_INT8 = 2 };
+
+/// x rounded to bfloat16 (nearest, ties to even), as the 16 bits that are kept. A NaN stays a (quiet) NaN.
+uint16_t ck_bf16_bits(float x);
+/// The fp32 value of bf16 bits (exact).
+float ck_bf16_value(uint16_t bits);
+
+/// Packs B (k × n, as ck_gemm_pack reads it) into bf16 panels of nr columns: ck_gemm_packed_count(k, n, nr) values.
+void ck_gemm_pack_bf16(const float *b, long ldb, int transposed, long k, long n, long nr, uint16_t *packed);
+/// Packs B into int8 panels of nr columns, and each column's scale into scales
+/// (ceil(n / nr) · nr floats, 0 past n).
+void ck_gemm_pack_i8(const float *b, long ldb, int transposed, long k, long n, long nr, int8_t *packed, float *scales);
+
+/// Replaces every element of W (rows × cols, leading dimension ld) by the value a
+/// product of `precision` multiplies in its place; int8 scales per row of W (a
+/// column of B = Wᵀ). CK_FP32 leaves W unchanged.
+void ck_round_matrix(float *w, long rows, long cols, long ld, int precision);
 
 #endif

@@ -15,6 +15,8 @@
 // results bit for bit, NaNs included. Letters: B batch rows, H hidden size.
 // The packed GEMM agrees with the portable product within rounding (ck_gemm.h).
 
+#include <stdint.h>
+
 #pragma clang assume_nonnull begin
 
 typedef struct ck_kernel_set {
@@ -35,6 +37,14 @@ typedef struct ck_kernel_set {
     /// beta is 0 or 1 (with 0, C is not read); columns ≥ n of C are neither read nor written.
     void (*sgemm_packed)(long m, long n, long k, const float *a, long lda, const float *packed, int beta,
                          float *c, long ldc);
+    /// The same product with B in bf16 or int8 panels (ck_gemm_pack_bf16, ck_gemm_pack_i8; scales: one per
+    /// column of B, from the first column of C's): each value widened exactly (int8: times its column's scale,
+    /// one rounding), then the same FMA chain as sgemm_packed, so the result equals sgemm_packed's over the
+    /// rounded B (ck_round_matrix) bit for bit.
+    void (*sgemm_packed_bf16)(long m, long n, long k, const float *a, long lda, const uint16_t *packed, int beta,
+                              float *c, long ldc);
+    void (*sgemm_packed_i8)(long m, long n, long k, const float *a, long lda, const int8_t *packed,
+                            const float *scales, int beta, float *c, long ldc);
 
     // MARK: LSTM (gate blocks i, f, g, o in a (4H) row)
 
