@@ -8,7 +8,7 @@ final class BenchTable {
     let interactive = isatty(STDERR_FILENO) == 1
     init(json: Bool) { self.json = json }
 
-    static let columns = "workload              charrnn           per step      GFLOP/s  of GEMM  RSS MB │ PyTorch          RSS MB │ speed    RSS  │ numpy"
+    static let columns = "workload                charrnn           per step      GFLOP/s  of GEMM     RSS MB │ PyTorch          RSS MB │ speed    RSS  │ numpy"
 
     func header(_ lines: [String]) {
         guard !json else { return }
@@ -62,7 +62,7 @@ final class BenchTable {
         default:
             break
         }
-        var line = pad(r.label, 22) + pad(charrnn, 18) + pad(perStep, 14) + pad(gflops, 9) + pad(ofGEMM, 9) + pad(mb(c), 7)
+        var line = pad(r.label, 24) + pad(charrnn, 18) + pad(perStep, 14) + pad(gflops, 9) + pad(ofGEMM, 12) + pad(mb(c), 7)
         if r.pytorch != nil || r.numpy != nil || r.speedupVsPytorch != nil {
             line += "│ " + pad(rate(r.pytorch), 17) + pad(mb(r.pytorch), 7) + "│ "
             line += pad(r.speedupVsPytorch.map { String(format: "%.2f×", $0) } ?? "", 9)
@@ -118,6 +118,9 @@ final class BenchTable {
             r.charrnn?.charsPerSecond.map { c in (c >= 40_000, "≥ 40k chars/s: \(formatRate(c))") }
         }
         speed("sample-lstm-2x512", 8)
+        // Issue 26: sampling from bf16 or int8 weights (either may meet it).
+        for name in ["sample-lstm-2x512-bf16", "sample-lstm-2x512-int8"] { speed(name, 10) }
+        for name in ["sample-lstm-2x128-bf16", "sample-lstm-2x128-int8"] { speed(name, 20) }
         if let f = record("first-char")?.charrnn?.firstCharMs {
             lines.append("\(mark(f < 50)) charrnn sample, first character < 50 ms: \(String(format: "%.0f", f)) ms")
         }
@@ -133,7 +136,7 @@ final class BenchTable {
             }
         }
         guard !lines.isEmpty else { return }
-        print("\ntargets (speed: issue 11, kernels \(Kernels.current); memory and tokenizing: issues 6 and 13):\n  " + lines.joined(separator: "\n  "))
+        print("\ntargets (speed: issue 11, reduced weights: issue 26, kernels \(Kernels.current); memory and tokenizing: issues 6 and 13):\n  " + lines.joined(separator: "\n  "))
         flush()
     }
 
