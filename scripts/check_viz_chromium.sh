@@ -10,7 +10,8 @@
 #                     and markup that must stay text)
 #
 # Writes OUTDIR/viz.html, viz.png (the page), viz-hover.png (the guesses of one
-# character, opened through the page's #char= address), loss.svg and loss.png.
+# character, opened through the page's #char= address), loss.svg and loss.png, and
+# attention-dates.png / attention-numbers.png (docs/*.svg, the README's heat maps).
 # Needs Debian's chromium (apt-get install chromium) and python3 (PNG check).
 set -euo pipefail
 
@@ -77,6 +78,15 @@ shoot() {  # shoot URL PNG WIDTH HEIGHT
 shoot "file://$OUT/viz.html" viz.png 1280 860
 shoot "file://$OUT/viz.html#char=8" viz-hover.png 1280 860
 [ -f loss.svg ] && shoot "file://$OUT/loss.svg" loss.png 960 560
+# The attention heat maps the README shows (`charrnn viz --source`, docs/translate.md).
+# Each at its own size (the first width="…" and height="…" of the file), so that "blank" means blank.
+for map in attention-dates attention-numbers; do
+  svg="$ROOT/docs/$map.svg"
+  [ -f "$svg" ] || continue
+  w=$(grep -o -m1 'width="[0-9.]*"' "$svg" | head -1 | tr -dc '0-9.' | cut -d. -f1)
+  h=$(grep -o -m1 'height="[0-9.]*"' "$svg" | head -1 | tr -dc '0-9.' | cut -d. -f1)
+  shoot "file://$svg" "$map.png" $((w + 1)) $((h + 1))
+done
 "$CHROMIUM" --headless --no-sandbox --disable-gpu --disable-dev-shm-usage --no-first-run \
   --user-data-dir="$OUT/.chromium-profile" --dump-dom "file://$OUT/viz.html" > dom.html 2>/dev/null
 rm -rf "$OUT/.chromium-profile"
@@ -116,7 +126,7 @@ def pixels(path):
     return rows
 
 failed = False
-for name in ("viz.png", "viz-hover.png", "loss.png"):
+for name in ("viz.png", "viz-hover.png", "loss.png", "attention-dates.png", "attention-numbers.png"):
     path = os.path.join(out, name)
     if not os.path.exists(path):
         continue

@@ -42,8 +42,9 @@ public struct AttentionMap: Sendable {
         let width = left + Double(s) * cell + m
         let height = top + Double(r) * cell + m + 18          // a legend line below
         let titleWidth = LossPlot.textWidth(title, fontSize: 14, bold: true) + 2 * m
+        let legendWidth = LossPlot.textWidth(Self.legend, fontSize: 11) + 2 * m   // the picture holds its legend whole
         var svg = """
-            <svg xmlns="http://www.w3.org/2000/svg" width="\(Markup.coordinate(max(width, titleWidth)))" \
+            <svg xmlns="http://www.w3.org/2000/svg" width="\(Markup.coordinate(max(width, titleWidth, legendWidth)))" \
             height="\(Markup.coordinate(height))" font-family="DejaVu Sans, sans-serif" font-size="13">
             <rect width="100%" height="100%" fill="white"/>
             <text x="\(Markup.coordinate(m))" y="\(Markup.coordinate(m + 14))" font-weight="bold" font-size="14">\(Markup.escaped(title))</text>
@@ -69,7 +70,9 @@ public struct AttentionMap: Sendable {
         svg += "<rect x=\"\(Markup.coordinate(left))\" y=\"\(Markup.coordinate(top))\" width=\"\(Markup.coordinate(Double(s) * cell))\" "
             + "height=\"\(Markup.coordinate(Double(r) * cell))\" fill=\"none\" stroke=\"#888\"/>\n"
         svg += "<text x=\"\(Markup.coordinate(m))\" y=\"\(Markup.coordinate(height - m + 4))\" fill=\"#555\" font-size=\"11\">"
-            + "rows: output characters; columns: source characters; darker: more attention (each row sums to 1)</text>\n"
+            + Self.legend + "</text>\n"
         return svg + "</svg>\n"
     }
+
+    static let legend = "rows: output characters; columns: source characters; darker: more attention (each row sums to 1)"
 }

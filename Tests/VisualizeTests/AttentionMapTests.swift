@@ -36,4 +36,14 @@ import Testing
         _ = try SVGElements.parse(svg)   // still well-formed XML
         #expect(svg.contains("U+0001") && svg.contains("⇥") && svg.contains("U+007F"))
     }
+
+    /// Found in headless Chromium (scripts/check_viz_chromium.sh): a short pair's picture cut its legend
+    /// off at the grid's width. Every text line now fits: the width holds the title and the legend.
+    @Test func thePictureHoldsItsLegend() throws {
+        let short = AttentionMap(source: ["1"], output: ["x", "</s>"], weights: [[1], [1]], title: "1 → x")
+        let svg = try SVGElements.parse(short.svg())
+        let width = try #require(svg.first { $0.name == "svg" }?.attributes["width"].flatMap(Double.init))
+        #expect(width >= LossPlot.textWidth(AttentionMap.legend, fontSize: 11), "width \(width)")
+        #expect(svg.contains { $0.name == "text" && $0.text == AttentionMap.legend })
+    }
 }
