@@ -2,7 +2,8 @@
 """Drives `charrnn serve`'s page in headless Chromium, as a person would.
 
     check_serve_page.py URL --case MODEL=PRIME [--case MODEL=PRIME ...]
-        [--label-case MODEL=LABEL=TEXT] [--classify-case MODEL=TEXT=LABEL] [--screenshot PNG]
+        [--label-case MODEL=LABEL=TEXT] [--classify-case MODEL=TEXT=LABEL]
+        [--translate-case MODEL=SOURCE=OUTPUT] [--screenshot PNG]
 
 For the first case: picks the model, types the prime, presses Ctrl+Enter with a
 long length, sees text arrive while the stream is still open (Stop enabled, the
@@ -16,7 +17,9 @@ label picker must show for the model with its first label chosen, and with
 LABEL picked, seed 1 and --length, the page must write TEXT (what `charrnn
 sample --label LABEL --seed 1 --length N` writes); it must hide for a model
 without labels. For a --classify-case, the classify box must replace the
-writer, and classifying TEXT must name LABEL. Fails on
+writer, and classifying TEXT must name LABEL. For a --translate-case, the
+translate box must replace the writer, and translating SOURCE greedily and
+with beam 4 must show OUTPUT (what `charrnn translate` prints). Fails on
 any console error (a Content-Security-Policy violation included). Needs
 Debian's chromium and chromium-driver, and selenium (pip). Exit 0 and "ok" when
 every check holds; 1 with the failed check otherwise.
@@ -39,6 +42,7 @@ def main():
     parser.add_argument("--case", action="append", required=True, help="MODEL=PRIME")
     parser.add_argument("--label-case", action="append", default=[], help="MODEL=LABEL=TEXT")
     parser.add_argument("--classify-case", action="append", default=[], help="MODEL=TEXT=LABEL")
+    parser.add_argument("--translate-case", action="append", default=[], help="MODEL=SOURCE=OUTPUT")
     parser.add_argument("--screenshot")
     parser.add_argument("--length", type=int, default=300, help="characters per written text")
     parser.add_argument("--long-length", type=int, default=10000,
@@ -154,6 +158,23 @@ def main():
             Select(el("model")).select_by_value(plain)
             check(el("writer").is_displayed() and not el("classifier").is_displayed(), "%s: the writer is back" % plain)
             print("check_serve_page: %s: classified %r as %s" % (model, sentence, label))
+
+        for case in args.translate_case:
+            model, source, output = case.split("=", 2)
+            Select(el("model")).select_by_value(model)
+            check(el("translator").is_displayed() and not el("writer").is_displayed(), "%s: the translate box replaces the writer" % model)
+            for beam in ("1", "4"):
+                el("translate-source").clear()
+                el("translate-source").send_keys(source)
+                el("beam").clear()
+                el("beam").send_keys(beam)
+                el("translate").click()
+                wait.until(lambda d: "translated" in text("status") or "error" in el("status").get_attribute("class"))
+                check(text("translation") == output, "%s: %r translates to %r with beam %s (got %r; status %r)"
+                      % (model, source, output, beam, text("translation"), text("status")))
+            Select(el("model")).select_by_value(plain)
+            check(el("writer").is_displayed() and not el("translator").is_displayed(), "%s: the writer is back" % plain)
+            print("check_serve_page: %s: translated %r to %r, greedy and beam 4" % (model, source, output))
 
         problems = [e["message"] for e in driver.get_log("browser") if e["level"] == "SEVERE"]
         check(not problems, "no console errors: %s" % problems)

@@ -270,14 +270,14 @@ enum Page {
           $("translate").disabled = true;
           status("translating…");
           try {
-            const body = { model: $("model").value || undefined, sources: $("translate-source").value.split("\n") };
+            const body = { model: $("model").value || undefined, sources: $("translate-source").value.split("\\n") };
             const beam = Number($("beam").value);
             if (beam > 1) body.beam = beam;
             const response = await fetch("/v1/translate", { method: "POST", headers: { "Content-Type": "application/json" },
               body: JSON.stringify(body) });
             const answer = await response.json().catch(() => ({ error: response.statusText }));
             if (!response.ok) throw new Error(answer.error);
-            $("translation").textContent = answer.results.map(r => r.translation + (r.finished ? "" : " …")).join("\n");
+            $("translation").textContent = answer.results.map(r => r.translation + (r.finished ? "" : " …")).join("\\n");
             $("translation").hidden = false;
             const lines = answer.results.length;
             status(lines + " line" + (lines === 1 ? "" : "s") + " translated" + (beam > 1 ? " (beam " + beam + ")" : " (greedy)"));
