@@ -27,7 +27,8 @@
 // file is included once per type by kernels_body.h, which first defines
 //   GEMM_BT        the element type of the panels (float, uint16_t bf16, int8_t)
 //   GEMM_FN(x)     this type's name for x (x##_f32, x##_bf16, x##_i8)
-//   GEMM_LOAD(p)   half a panel row at p widened to floats, exactly (the set's gemm_load_*)
+//   GEMM_LOAD(p, lo, hi)  a panel row at p widened to floats, exactly: its first and second
+//                  halves of columns (the set's gemm_load_*)
 //   GEMM_SCALED    1 when each column has a scale (int8): the value multiplied is
 //                  widened · scale, one fp32 rounding, as ck_round_matrix computes it
 
@@ -58,8 +59,7 @@ CK_INLINE void GEMM_FN(gemm_block)(const int R, const int P, long k, const float
     for (long p = 0; p < k; p++) {
         VEC b0[4], b1[4];
         for (int q = 0; q < P; q++) {
-            b0[q] = GEMM_LOAD(b + q * ps + p * GEMM_NR);
-            b1[q] = GEMM_LOAD(b + q * ps + p * GEMM_NR + GEMM_NR / 2);
+            GEMM_LOAD(b + q * ps + p * GEMM_NR, b0[q], b1[q]);
 #if GEMM_SCALED
             b0[q] = mul(b0[q], sc[q][0]);
             b1[q] = mul(b1[q], sc[q][1]);

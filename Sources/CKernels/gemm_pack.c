@@ -70,14 +70,27 @@ static int8_t quantize(float x, float scale) {
     return (int8_t)(q > 127 ? 127 : q < -127 ? -127 : q);
 }
 
-void ck_gemm_pack_bf16(const float *b, long ldb, int transposed, long k, long n, long nr, uint16_t *packed) {
+/// The column of a panel row that bf16 position i holds. In unpack order (a table set's panels, nr a
+/// multiple of 16) each 128-bit lane L of the row holds columns 4L … 4L+3 of the first half, then
+/// 4L … 4L+3 of the second, so that an unpack of the low and of the high words against zero gives
+/// the two halves in column order. Otherwise (the portable layout) plain order.
+static long bf16_column(long i, long nr, int unpack_order) {
+    if (!unpack_order) return i;
+    long lane = i / 8, w = i % 8;
+    return w < 4 ? lane * 4 + w : nr / 2 + lane * 4 + (w - 4);
+}
+
+void ck_gemm_pack_bf16(const float *b, long ldb, int transposed, long k, long n, long nr, int unpack_order,
+                       uint16_t *packed) {
     long panels = (n + nr - 1) / nr;
     for (long q = 0; q < panels; q++) {
         uint16_t *dst = packed + q * k * nr;                 // (k, nr)
         long j0 = q * nr;
         for (long p = 0; p < k; p++)
-            for (long j = 0; j < nr; j++)
-                dst[p * nr + j] = j0 + j < n ? ck_bf16_bits(element(b, ldb, transposed, p, j0 + j)) : 0;
+            for (long i = 0; i < nr; i++) {
+                long j = bf16_column(i, nr, unpack_order);
+                dst[p * nr + i] = j0 + j < n ? ck_bf16_bits(element(b, ldb, transposed, p, j0 + j)) : 0;
+            }
     }
 }
 

@@ -95,9 +95,12 @@ CK_INLINE __m256i gemm_lanes(long w) {
 CK_INLINE VEC gemm_load_c(__m256i m, const float *p) { return _mm256_maskload_ps(p, m); }
 CK_INLINE void gemm_store_c(__m256i m, float *p, VEC v) { _mm256_maskstore_ps(p, m, v); }
 CK_INLINE VEC gemm_broadcast(const float *p) { return _mm256_broadcast_ss(p); }
-/// 8 bf16 (16 bytes) widened to floats: the bits moved to the upper half (exact).
-CK_INLINE VEC gemm_load_bf16(const uint16_t *p) {
-    return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)p)), 16));
+/// A panel row of 16 bf16 (32 bytes, in ck_gemm_pack_bf16's unpack order) widened to floats: one load,
+/// and each half one unpack against zero, which puts the bits in the upper half of each float (exact).
+CK_INLINE void gemm_load_bf16_row(const uint16_t *p, VEC *lo, VEC *hi) {
+    __m256i v = _mm256_loadu_si256((const __m256i *)p), zero = _mm256_setzero_si256();
+    *lo = _mm256_castsi256_ps(_mm256_unpacklo_epi16(zero, v));
+    *hi = _mm256_castsi256_ps(_mm256_unpackhi_epi16(zero, v));
 }
 /// 8 int8 (8 bytes) widened to floats (exact).
 CK_INLINE VEC gemm_load_i8(const int8_t *p) {

@@ -88,9 +88,12 @@ CK_INLINE __mmask16 gemm_lanes(long w) {
 CK_INLINE VEC gemm_load_c(LANES m, const float *p) { return _mm512_maskz_loadu_ps(m, p); }
 CK_INLINE void gemm_store_c(LANES m, float *p, VEC v) { _mm512_mask_storeu_ps(p, m, v); }
 CK_INLINE VEC gemm_broadcast(const float *p) { return _mm512_set1_ps(*p); }
-/// 16 bf16 (32 bytes) widened to floats: the bits moved to the upper half (exact).
-CK_INLINE VEC gemm_load_bf16(const uint16_t *p) {
-    return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(_mm256_loadu_si256((const __m256i *)p)), 16));
+/// A panel row of 32 bf16 (64 bytes, in ck_gemm_pack_bf16's unpack order) widened to floats: one load,
+/// and each half one unpack against zero, which puts the bits in the upper half of each float (exact).
+CK_INLINE void gemm_load_bf16_row(const uint16_t *p, VEC *lo, VEC *hi) {
+    __m512i v = _mm512_loadu_si512((const void *)p), zero = _mm512_setzero_si512();
+    *lo = _mm512_castsi512_ps(_mm512_unpacklo_epi16(zero, v));
+    *hi = _mm512_castsi512_ps(_mm512_unpackhi_epi16(zero, v));
 }
 /// 16 int8 (16 bytes) widened to floats (exact).
 CK_INLINE VEC gemm_load_i8(const int8_t *p) {

@@ -18,7 +18,7 @@
 // The packed product, once per element type of B (gemm_body.h).
 #define GEMM_BT float
 #define GEMM_FN(x) x##_f32
-#define GEMM_LOAD(p) gemm_load_b(p)
+#define GEMM_LOAD(p, lo, hi) ((lo) = gemm_load_b(p), (hi) = gemm_load_b((p) + GEMM_NR / 2))
 #define GEMM_SCALED 0
 #include "gemm_body.h"
 #undef GEMM_BT
@@ -28,7 +28,7 @@
 
 #define GEMM_BT uint16_t
 #define GEMM_FN(x) x##_bf16
-#define GEMM_LOAD(p) gemm_load_bf16(p)
+#define GEMM_LOAD(p, lo, hi) gemm_load_bf16_row(p, &(lo), &(hi))
 #define GEMM_SCALED 0
 #include "gemm_body.h"
 #undef GEMM_BT
@@ -38,7 +38,7 @@
 
 #define GEMM_BT int8_t
 #define GEMM_FN(x) x##_i8
-#define GEMM_LOAD(p) gemm_load_i8(p)
+#define GEMM_LOAD(p, lo, hi) ((lo) = gemm_load_i8(p), (hi) = gemm_load_i8((p) + GEMM_NR / 2))
 #define GEMM_SCALED 1
 #include "gemm_body.h"
 #undef GEMM_BT

@@ -71,7 +71,7 @@ public final class PackedMatrix {
         let raw = UnsafeMutableRawPointer(storage.base)
         switch precision {
         case .fp32: ck_gemm_pack(source, ld, t, k, n, nr, raw.assumingMemoryBound(to: Float.self))
-        case .bf16: ck_gemm_pack_bf16(source, ld, t, k, n, nr, raw.assumingMemoryBound(to: UInt16.self))
+        case .bf16: ck_gemm_pack_bf16(source, ld, t, k, n, nr, kernels.table == nil ? 0 : 1, raw.assumingMemoryBound(to: UInt16.self))
         case .int8: ck_gemm_pack_i8(source, ld, t, k, n, nr, raw.assumingMemoryBound(to: Int8.self), scales.base)
         }
     }

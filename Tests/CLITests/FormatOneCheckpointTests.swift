@@ -52,7 +52,10 @@ import Testing
         defer { try? FileManager.default.removeItem(at: dir) }
         let r = try Binary.run(["eval", "corpus.txt", "--checkpoint", "\(model).safetensors", "--json", "--batch-size", "1"], in: dir)
         #expect(r.status == 0, "\(r.stderr)")
-        let now = try Self.object(r.stdout), then = try Self.object(try Self.expected("\(model).eval.json"))
+        var now = try Self.object(r.stdout)
+        let then = try Self.object(try Self.expected("\(model).eval.json"))
+        // Added since (issue 26): the weights' precision, fp32 unless --precision says otherwise.
+        #expect(now.removeValue(forKey: "precision") as? String == "fp32")
         #expect(try Self.canonical(now) == Self.canonical(then), "\(r.stdout)")
     }
 

@@ -55,7 +55,10 @@ uint16_t ck_bf16_bits(float x);
 float ck_bf16_value(uint16_t bits);
 
 /// Packs B (k × n, as ck_gemm_pack reads it) into bf16 panels of nr columns: ck_gemm_packed_count(k, n, nr) values.
-void ck_gemm_pack_bf16(const float *b, long ldb, int transposed, long k, long n, long nr, uint16_t *packed);
+/// unpack_order 1 (a table set's panels; nr a multiple of 16): each row in the order the sets widen with
+/// one load and two unpacks (gemm_pack.c, bf16_column); 0 (the portable layout, nr = n): plain order.
+void ck_gemm_pack_bf16(const float *b, long ldb, int transposed, long k, long n, long nr, int unpack_order,
+                       uint16_t *packed);
 /// Packs B into int8 panels of nr columns, and each column's scale into scales
 /// (ceil(n / nr) · nr floats, 0 past n).
 void ck_gemm_pack_i8(const float *b, long ldb, int transposed, long k, long n, long nr, int8_t *packed, float *scales);
