@@ -59,8 +59,13 @@ struct ServeCommand: ParsableCommand {
             if models.contains(where: { $0.name == name }) { name += "-\(models.count + 1)" }
             models.append((name, checkpoint))
         }
-        if limits.precision != .fp32, let other = models.first(where: { $0.checkpoint.config.head != .nextCharacter || $0.checkpoint.config.attention != nil }) {
-            note("--precision \(limits.precision.rawValue) applies to the models that write text; \(other.name) and other classifiers or translation models run in fp32")
+        // --precision applies to the models that write text (their steps); the others run in fp32.
+        let writesText = { (c: Checkpoint) in c.config.head == .nextCharacter && c.config.attention == nil }
+        let reduced = limits.precision != .fp32 && models.contains { writesText($0.checkpoint) }
+        if limits.precision != .fp32, let other = models.first(where: { !writesText($0.checkpoint) }) {
+            note("--precision \(limits.precision.rawValue) applies to the models that write text; \(other.name)"
+                 + (models.filter { !writesText($0.checkpoint) }.count > 1 ? " and the other classifiers or translation models run" : " runs")
+                 + " in fp32")
         }
         BLAS.threadCount = 1   // batch-1 steps: one thread each; the workers are the parallelism
         let server = Server(models: models, limits: limits)
@@ -81,7 +86,7 @@ struct ServeCommand: ParsableCommand {
         }
         note("charrnn serve: http://\(host.contains(":") ? "[\(host)]" : host):\(listener.port)/ "
              + "(models: \(models.map(\.name).joined(separator: ", "))"
-             + (limits.precision == .fp32 ? "" : "; \(limits.precision.rawValue) weights") + "); Ctrl-C to stop")
+             + (reduced ? "; \(limits.precision.rawValue) weights" : "") + "); Ctrl-C to stop")
         stop.wait()
         note("charrnn serve: stopping")
         listener.stop(grace: 3)

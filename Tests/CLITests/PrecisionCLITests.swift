@@ -80,4 +80,24 @@ import Testing
         let sampler = Sampler(checkpoint: try Checkpoint.read(from: ServeAPITests.checkpointPath), precision: .int8)
         #expect(sampler.model.weightPrecision == .int8)
     }
+
+    /// `serve --precision` names the precision in its start line only when a model that writes text uses it,
+    /// and says in one line which models stay fp32.
+    @Test func serveSaysWhichModelsUseThePrecision() throws {
+        let translationOnly = try ServeCommandTests.ServeProcess(["--checkpoint", ToyPairs.checkpoint, "--port", "0", "--precision", "bf16"])
+        _ = try translationOnly.port()
+        kill(translationOnly.process.processIdentifier, SIGINT)
+        #expect(translationOnly.exitStatus() == 0)
+        let alone = translationOnly.errorOutput
+        #expect(alone.contains("--precision bf16 applies to the models that write text; run runs in fp32"), "\(alone)")
+        #expect(!alone.contains("bf16 weights"), "\(alone)")
+
+        let both = try ServeCommandTests.ServeProcess(["--checkpoint", "checkpoints/run", "--checkpoint", ToyPairs.checkpoint,
+                                                       "--port", "0", "--precision", "int8"])
+        _ = try both.port()
+        kill(both.process.processIdentifier, SIGINT)
+        #expect(both.exitStatus() == 0)
+        #expect(both.errorOutput.contains("; int8 weights); Ctrl-C to stop") && both.errorOutput.contains("run-2 runs in fp32"),
+                "\(both.errorOutput)")
+    }
 }
