@@ -5,7 +5,8 @@
 //           k/2 bf16 pairs, A rounded to bf16 pairs per call (counted), 12 x 32 register block
 //   onednn  oneDNN's matmul, bf16 x bf16 -> f32 (weights reordered once, A converted per call)
 // and, separately, whether this CPU's VDPBF16PS computes Intel's documented order
-// (acc + a1*b1, then + a0*b0, each product exact, each sum rounded) bit for bit.
+// (acc + a1*b1, then + a0*b0, each product exact, each sum rounded) bit for bit, and
+// how it treats subnormals (inputs as zero? results flushed after each step?).
 //
 //   apt-get install libdnnl-dev libopenblas-dev
 //   gcc -O3 -march=native bench/bf16_gemm_probe.c -o /tmp/bf16probe -lopenblas -ldnnl -lm
@@ -120,8 +121,40 @@ T static void semantics(void) {
   printf("of %ld lanes: intel order (odd pair first, DAZ) %ld, even first %ld, fused one rounding %ld, no DAZ %ld\n", total, same[0], same[1], same[2], same[3]);
 }
 
+static float ftz(float x) { return fpclassify(x) == FP_SUBNORMAL ? copysignf(0, x) : x; }
+/// Near the subnormal range: which of DAZ (inputs) and FTZ (after each step) the instruction applies.
+T static void subnormals(void) {
+  srand(5);
+  long n = 0, m[4] = {0}; long subIn = 0, subOut = 0;
+  for (int t = 0; t < 100000; t++) {
+    uint16_t a[32], b[32]; float acc[16];
+    for (int i = 0; i < 32; i++) {
+      // exponents near the bottom: products and sums land in and around the subnormal range
+      a[i] = (uint16_t)((rand() & 1) << 15 | (rand() % 70) << 7 | (rand() & 0x7F));
+      b[i] = (uint16_t)((rand() & 1) << 15 | (60 + rand() % 20) << 7 | (rand() & 0x7F));
+    }
+    for (int i = 0; i < 16; i++) { uint32_t u = (rand() % 4 == 0) ? 0 : ((uint32_t)(rand() & 1) << 31 | (uint32_t)(rand() % 3) << 23 | (uint32_t)(rand() & 0x7FFFFF)); memcpy(&acc[i], &u, 4); }
+    __m512 r = _mm512_dpbf16_ps(_mm512_loadu_ps(acc), (__m512bh)_mm512_loadu_si512(a), (__m512bh)_mm512_loadu_si512(b));
+    float out[16]; _mm512_storeu_ps(out, r);
+    for (int i = 0; i < 16; i++) {
+      float a0 = f16(a[2*i]), a1 = f16(a[2*i+1]), b0 = f16(b[2*i]), b1 = f16(b[2*i+1]);
+      subIn += fpclassify(a0) == FP_SUBNORMAL || fpclassify(a1) == FP_SUBNORMAL || fpclassify(acc[i]) == FP_SUBNORMAL;
+      subOut += fpclassify(fmaf(a0, b0, fmaf(a1, b1, acc[i]))) == FP_SUBNORMAL;
+      float plain = fmaf(a0, b0, fmaf(a1, b1, acc[i]));
+      float dazOnly = fmaf(daz(a0), daz(b0), fmaf(daz(a1), daz(b1), daz(acc[i])));
+      float dazFtz = ftz(fmaf(daz(a0), daz(b0), ftz(fmaf(daz(a1), daz(b1), daz(acc[i])))));
+      float ftzOnly = ftz(fmaf(a0, b0, ftz(fmaf(a1, b1, acc[i]))));
+      uint32_t o = bits(out[i]);
+      m[0] += bits(plain) == o; m[1] += bits(dazOnly) == o; m[2] += bits(dazFtz) == o; m[3] += bits(ftzOnly) == o;
+      n++;
+    }
+  }
+  printf("%ld lanes (%ld with a subnormal input, %ld with a subnormal exact result): plain %ld, DAZ %ld, DAZ+FTZ %ld, FTZ %ld\n", n, subIn, subOut, m[0], m[1], m[2], m[3]);
+}
+
 int main(int argc, char **argv) {
   semantics();
+  subnormals();
   long shapes[][3] = {{1,512,128},{25,512,128},{50,512,128},{100,512,128},{2500,512,128},
                       {1,2048,512},{25,2048,512},{50,2048,512},{100,2048,512},{2500,2048,512}};
   int threads = argc > 1 ? atoi(argv[1]) : 1;
