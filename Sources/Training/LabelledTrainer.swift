@@ -61,6 +61,35 @@ public struct LabelledSummary: Sendable {
 /// iterations and at the end; `best` is the checkpoint of the lowest
 /// validation loss, `latest` the last. The data, its vocabulary and its
 /// stratified split are the caller's (`LabelledRunData`).
+/// What labelled and translation runs share in saving (`LabelledTrainer`, `TranslationTrainer`).
+enum LabelledRunFiles {
+    /// A checkpoint's record of the run (`CheckpointLayout.Training`): its options, where it stands
+    /// (iteration, epoch, batch, the random states) and its evaluations, so that `--resume` continues exactly.
+    static func trainingRecord(options: TrainingOptions, task: LabelledTask, iteration: Int, runID: String, seconds: Double,
+                               optimizerSteps: Int, epoch: Int, batch: Int, rng: SplitMix64, epochRNG: SplitMix64,
+                               history: [(iteration: Int, loss: Double)], bestValidation: Double?) -> [String: String] {
+        typealias Key = CheckpointLayout.Training
+        let optionsJSON = String(decoding: (try? JSONEncoder().encode(options)) ?? Data("{}".utf8), as: UTF8.self)
+        var training: [String: String] = [
+            Key.options: optionsJSON, Key.iteration: "\(iteration)", Key.runID: runID, Key.task: task.rawValue,
+            Key.elapsedSeconds: "\(seconds)", Key.optimizerSteps: "\(optimizerSteps)",
+            Key.epoch: "\(epoch)", Key.batch: "\(batch)", Key.rng: "\(rng.state)", Key.epochRNG: "\(epochRNG.state)",
+            Key.history: "[" + history.map { "[\($0.iteration),\($0.loss)]" }.joined(separator: ",") + "]",
+        ]
+        if let best = bestValidation { training[Key.bestValidationLoss] = "\(best)" }
+        return training
+    }
+
+    /// Writes `checkpoint` as the run's latest, and as its best when `asBest`, reporting each path.
+    static func save(_ checkpoint: Checkpoint, asBest: Bool, in directory: RunDirectory,
+                     report: (LabelledEvent) -> Void) throws(TrainingError) {
+        for path in asBest ? [directory.latest, directory.best] : [directory.latest] {
+            do { try checkpoint.write(to: path) } catch { throw .checkpoint("could not save \(path): \(error)") }
+            report(.saved(path: path))
+        }
+    }
+}
+
 /// A trainer of whole texts or pairs, as the command line drives it (`LabelledTrainer`, `TranslationTrainer`).
 public protocol LabelledRun {
     /// The iteration a resumed run continues from; nil for a new run.
@@ -259,14 +288,14 @@ public final class LabelledTrainer: LabelledRun {
         model.zeroGradients()
         let loss = batch.loss(on: model, task: task, classWeights: classWeights, training: true, rng: &rng)
         if !loss.isFinite {
-            throw .diverged(iteration: iteration + 1, detail: "the loss became \(loss)", lastGood: lastGoodCheckpoint)
+            throw .diverged(iteration: iteration + 1, detail: "the loss became \(loss)", lastGood: directory.lastGood)
         }
         model.backward()
         let norm = model.gradients.withUnsafeMutableBufferPointer { g in
             clipGradients(g, mode: options.clipMode, threshold: options.gradientClip)
         }
         if !norm.isFinite {
-            throw .diverged(iteration: iteration + 1, detail: "the gradient norm became \(norm)", lastGood: lastGoodCheckpoint)
+            throw .diverged(iteration: iteration + 1, detail: "the gradient norm became \(norm)", lastGood: directory.lastGood)
         }
         model.parameters.withUnsafeMutableBufferPointer { p in
             model.gradients.withUnsafeBufferPointer { g in optimizer.step(parameters: p, gradients: g, learningRate: learningRate) }
@@ -340,31 +369,18 @@ public final class LabelledTrainer: LabelledRun {
             try? directory.appendLog(record)
         }
         let checkpoint = try makeCheckpoint(elapsed: elapsed)
-        try write(checkpoint, to: directory.latest, report: report)
-        if improved || v == nil { try write(checkpoint, to: directory.best, report: report) }
+        try LabelledRunFiles.save(checkpoint, asBest: improved || v == nil, in: directory, report: report)
         return v
-    }
-
-    private var lastGoodCheckpoint: String? { FileManager.default.fileExists(atPath: directory.latest) ? directory.latest : nil }
-
-    private func write(_ checkpoint: Checkpoint, to path: String, report: (LabelledEvent) -> Void) throws(TrainingError) {
-        do { try checkpoint.write(to: path) } catch { throw .checkpoint("could not save \(path): \(error)") }
-        report(.saved(path: path))
     }
 
     private func makeCheckpoint(elapsed: Double) throws(TrainingError) -> Checkpoint {
         if let bad = NonFiniteValue.first(in: model.parameters) {
-            throw .diverged(iteration: iteration, detail: "weight \(bad.index) became \(bad.kind.phrase)", lastGood: lastGoodCheckpoint)
+            throw .diverged(iteration: iteration, detail: "weight \(bad.index) became \(bad.kind.phrase)", lastGood: directory.lastGood)
         }
-        typealias Key = CheckpointLayout.Training
-        let optionsJSON = String(decoding: (try? JSONEncoder().encode(options)) ?? Data("{}".utf8), as: UTF8.self)
-        var training: [String: String] = [
-            Key.options: optionsJSON, Key.iteration: "\(iteration)", Key.runID: runID, Key.task: task.rawValue,
-            Key.elapsedSeconds: "\(elapsedBefore + elapsed)", Key.optimizerSteps: "\(optimizer.stepCount)",
-            Key.epoch: "\(epoch)", Key.batch: "\(batchIndex)", Key.rng: "\(rng.state)", Key.epochRNG: "\(epochRNG.state)",
-            Key.history: "[" + history.map { "[\($0.iteration),\($0.loss)]" }.joined(separator: ",") + "]",
-        ]
-        if let best = bestValidation { training[Key.bestValidationLoss] = "\(best)" }
+        let training = LabelledRunFiles.trainingRecord(
+            options: options, task: task, iteration: iteration, runID: runID, seconds: elapsedBefore + elapsed,
+            optimizerSteps: optimizer.stepCount, epoch: epoch, batch: batchIndex, rng: rng, epochRNG: epochRNG,
+            history: history, bestValidation: bestValidation)
         let extras = optimizer.stateTensors.map { SafeTensorsFile.Tensor(name: $0.name, shape: [$0.data.count], data: $0.data) }
         return Checkpoint(config: model.config, vocabulary: data.vocabulary, tokenizer: options.tokenizer,
                           parameters: model.parameters, training: training, extraTensors: extras,

@@ -21,6 +21,8 @@ public final class RunDirectory {
 
     public var latest: String { path + "/latest.safetensors" }
     public var best: String { path + "/best.safetensors" }
+    /// `latest` once it exists: the checkpoint a run that diverges points back to.
+    public var lastGood: String? { FileManager.default.fileExists(atPath: latest) ? latest : nil }
     public var logPath: String { path + "/train.jsonl" }
     public var documentHashes: String { RunDirectory.documentHashes(in: path) }
     /// The document-hash file of the run directory `directory`.

@@ -473,9 +473,9 @@ public final class Trainer {
                 switch error {
                 case .loss(let loss):
                     throw .diverged(iteration: iteration + 1, detail: loss.isFinite ? "loss \(loss) nats/char" : "loss is \(loss)",
-                                    lastGood: lastGoodCheckpoint)
+                                    lastGood: directory.lastGood)
                 case .gradientNorm(let norm):
-                    throw .diverged(iteration: iteration + 1, detail: "gradient norm is \(norm)", lastGood: lastGoodCheckpoint)
+                    throw .diverged(iteration: iteration + 1, detail: "gradient norm is \(norm)", lastGood: directory.lastGood)
                 }
             }
             iteration += 1
@@ -564,7 +564,7 @@ public final class Trainer {
             validation = try Evaluator.evaluateFinite(model: model, ids: corpusIDs, range: splits.validation,
                                                       batchSize: options.batchSize, sequenceLength: options.sequenceLength)
         } catch {
-            throw .diverged(iteration: iteration, detail: "the validation loss is \(error.value.phrase)", lastGood: lastGoodCheckpoint)
+            throw .diverged(iteration: iteration, detail: "the validation loss is \(error.value.phrase)", lastGood: directory.lastGood)
         }
         if let v = validation {
             improved = bestValidation.map { v.loss < $0 } ?? true
@@ -590,7 +590,6 @@ public final class Trainer {
         try write(try makeCheckpoint(elapsed: elapsed), to: path, report: report)
     }
 
-    private var lastGoodCheckpoint: String? { FileManager.default.fileExists(atPath: directory.latest) ? directory.latest : nil }
 
     private func write(_ checkpoint: Checkpoint, to path: String, report: (TrainingEvent) -> Void) throws(TrainingError) {
         do { try checkpoint.write(to: path) } catch { throw .checkpoint("could not save \(path): \(error)") }
@@ -609,7 +608,7 @@ extension Trainer {
     /// finite loss can still leave an infinite weight, which must never replace a good checkpoint.
     private func makeCheckpoint(elapsed: Double) throws(TrainingError) -> Checkpoint {
         if let bad = NonFiniteValue.first(in: model.parameters) {
-            throw .diverged(iteration: iteration, detail: "weight \(bad.index) became \(bad.kind.phrase)", lastGood: lastGoodCheckpoint)
+            throw .diverged(iteration: iteration, detail: "weight \(bad.index) became \(bad.kind.phrase)", lastGood: directory.lastGood)
         }
         let optionsJSON = String(decoding: (try? JSONEncoder().encode(options)) ?? Data("{}".utf8), as: UTF8.self)
         let historyJSON = "[" + history.map { "[\($0.iteration),\($0.loss)]" }.joined(separator: ",") + "]"

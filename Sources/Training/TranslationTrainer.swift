@@ -174,10 +174,10 @@ public final class TranslationTrainer: LabelledRun {
         let (loss, norm) = Self.step(model: model, batch: batch, optimizer: &optimizer, options: options,
                                      learningRate: learningRate, rng: &rng)
         if !loss.isFinite {
-            throw .diverged(iteration: iteration + 1, detail: "the loss became \(loss)", lastGood: lastGoodCheckpoint)
+            throw .diverged(iteration: iteration + 1, detail: "the loss became \(loss)", lastGood: directory.lastGood)
         }
         if !norm.isFinite {
-            throw .diverged(iteration: iteration + 1, detail: "the gradient norm became \(norm)", lastGood: lastGoodCheckpoint)
+            throw .diverged(iteration: iteration + 1, detail: "the gradient norm became \(norm)", lastGood: directory.lastGood)
         }
         return loss
     }
@@ -230,31 +230,18 @@ public final class TranslationTrainer: LabelledRun {
                                       "elapsed": .number(elapsed)])
         }
         let checkpoint = try makeCheckpoint(elapsed: elapsed)
-        try write(checkpoint, to: directory.latest, report: report)
-        if improved || v == nil { try write(checkpoint, to: directory.best, report: report) }
+        try LabelledRunFiles.save(checkpoint, asBest: improved || v == nil, in: directory, report: report)
         return v
-    }
-
-    private var lastGoodCheckpoint: String? { FileManager.default.fileExists(atPath: directory.latest) ? directory.latest : nil }
-
-    private func write(_ checkpoint: Checkpoint, to path: String, report: (LabelledEvent) -> Void) throws(TrainingError) {
-        do { try checkpoint.write(to: path) } catch { throw .checkpoint("could not save \(path): \(error)") }
-        report(.saved(path: path))
     }
 
     private func makeCheckpoint(elapsed: Double) throws(TrainingError) -> Checkpoint {
         if let bad = NonFiniteValue.first(in: model.parameters) {
-            throw .diverged(iteration: iteration, detail: "weight \(bad.index) became \(bad.kind.phrase)", lastGood: lastGoodCheckpoint)
+            throw .diverged(iteration: iteration, detail: "weight \(bad.index) became \(bad.kind.phrase)", lastGood: directory.lastGood)
         }
-        typealias Key = CheckpointLayout.Training
-        let optionsJSON = String(decoding: (try? JSONEncoder().encode(options)) ?? Data("{}".utf8), as: UTF8.self)
-        var training: [String: String] = [
-            Key.options: optionsJSON, Key.iteration: "\(iteration)", Key.runID: runID, Key.task: LabelledTask.translate.rawValue,
-            Key.elapsedSeconds: "\(elapsedBefore + elapsed)", Key.optimizerSteps: "\(optimizer.stepCount)",
-            Key.epoch: "\(epoch)", Key.batch: "\(batchIndex)", Key.rng: "\(rng.state)", Key.epochRNG: "\(epochRNG.state)",
-            Key.history: "[" + history.map { "[\($0.iteration),\($0.loss)]" }.joined(separator: ",") + "]",
-        ]
-        if let best = bestValidation { training[Key.bestValidationLoss] = "\(best)" }
+        let training = LabelledRunFiles.trainingRecord(
+            options: options, task: LabelledTask.translate, iteration: iteration, runID: runID, seconds: elapsedBefore + elapsed,
+            optimizerSteps: optimizer.stepCount, epoch: epoch, batch: batchIndex, rng: rng, epochRNG: epochRNG,
+            history: history, bestValidation: bestValidation)
         let extras = optimizer.stateTensors.map { SafeTensorsFile.Tensor(name: $0.name, shape: [$0.data.count], data: $0.data) }
         return Checkpoint(config: model.config, vocabulary: data.vocabulary, tokenizer: options.tokenizer,
                           parameters: model.parameters, training: training, extraTensors: extras, documents: .lines)
