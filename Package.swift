@@ -111,7 +111,7 @@ let tests: [Target] = [
     // Runs the built `charrnn` binary: output, exit codes, files written.
     // and `charrnn serve`'s API in process (a loopback server), beside the binary it must agree with.
     .testTarget(name: "CLITests", dependencies: [
-        "charrnn", "RNN", "Checkpoints", "Tokenizer", "SafeTensors", "Sampler", "Training", "Serve", "TestSupport",
+        "charrnn", "RNN", "Checkpoints", "Tokenizer", "SafeTensors", "Sampler", "Training", "Serve", "Bench", "TestSupport",
         .product(name: "Crypto", package: "swift-crypto"),
     ], exclude: ["Fixtures"]),  // checkpoints and outputs the tests read from the source tree
 ]

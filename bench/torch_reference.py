@@ -171,7 +171,8 @@ def torch_sample(args):
             torch.set_num_threads(threads)
             torch.backends.mkldnn.enabled = mkldnn
             gen = torch.Generator().manual_seed(1)
-            with torch.no_grad():
+            # --bf16: PyTorch's bf16 autocast (bf16 products, fp32 weights), as ../shared/bench/torch_charrnn.py --bf16.
+            with torch.no_grad(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=args.bf16):
                 state = zero_state(args, torch, 1)
                 x = torch.zeros((1, 1), dtype=torch.long)
                 count = 0
@@ -190,7 +191,7 @@ def torch_sample(args):
             rate = count / dt
             if best is None or rate > best["chars_per_s"]:
                 best = dict(chars_per_s=rate, threads=threads, mkldnn=mkldnn)
-    emit(dict(impl="pytorch", version=torch.__version__, chars_per_s=best["chars_per_s"],
+    emit(dict(impl="pytorch-bf16" if args.bf16 else "pytorch", version=torch.__version__, chars_per_s=best["chars_per_s"],
               ms_per_iter=1e3 / best["chars_per_s"], threads=best["threads"], mkldnn=best["mkldnn"],
               note="fastest of threads {%d, 1} x mkldnn {on, off}" % args.threads))
 
@@ -335,6 +336,7 @@ def main():
     ap.add_argument("--warmup", type=int, default=3)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--checkpoint")
+    ap.add_argument("--bf16", action="store_true", help="sample: under PyTorch's bf16 autocast")
     args = ap.parse_args()
 
     if args.kind == "probe":  # what is importable here, for the bench header

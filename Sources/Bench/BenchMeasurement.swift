@@ -2,7 +2,7 @@ import Foundation
 
 /// What one implementation did on one workload (the reference script prints the same keys).
 struct BenchMeasurement: Codable, Sendable {
-    var impl: String                     // charrnn | pytorch | numpy
+    var impl: String                     // charrnn | pytorch | pytorch-bf16 | numpy
     var version: String? = nil
     var charsPerSecond: Double? = nil    // training: B·T per second of whole steps; sampling: characters per second
     var msPerIteration: Double? = nil    // median step (training), mean per character (sampling)

@@ -7,14 +7,17 @@ struct BenchRecord: Codable, Sendable {
     var workload: String, label: String
     var charrnn: BenchMeasurement?
     var pytorch: BenchMeasurement?
+    var pytorchBF16: BenchMeasurement?   // PyTorch's bf16 autocast (the reduced-precision rows)
     var numpy: BenchMeasurement?
     var speedupVsPytorch: Double?        // charrnn ÷ PyTorch (chars/s; for first-char, time ratio PyTorch ÷ charrnn)
+    var speedupVsPytorchBF16: Double?    // charrnn ÷ PyTorch's bf16 autocast (chars/s)
     var rssRatioVsPytorch: Double?       // charrnn peak RSS ÷ PyTorch's
     var fractionOfSgemm: Double?         // training GFLOP/s ÷ large sgemm GFLOP/s
 
     enum CodingKeys: String, CodingKey {
         case date, machine, cores, threads, seconds, commit, workload, label, charrnn, pytorch, numpy
         case blasCore = "blas_core", speedupVsPytorch = "speedup_vs_pytorch", rssRatioVsPytorch = "rss_ratio_vs_pytorch"
+        case pytorchBF16 = "pytorch_bf16", speedupVsPytorchBF16 = "speedup_vs_pytorch_bf16"
         case fractionOfSgemm = "fraction_of_sgemm"
     }
 }

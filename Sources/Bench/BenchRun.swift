@@ -79,7 +79,7 @@ public struct BenchRun {
                     c = try runChild(w)
                 }
                 record.charrnn = BenchMeasurement.better(record.charrnn, c)
-                for impl in ["pytorch", "numpy"] where available[impl] != nil {
+                for impl in ["pytorch", "pytorch-bf16", "numpy"] where available[impl] != nil {
                     guard let python, let script,
                           let args = w.referenceArguments(impl: impl, seconds: settings.seconds, threads: threads, checkpoint: checkpoint)
                     else { continue }
@@ -90,10 +90,14 @@ public struct BenchRun {
                     } else {
                         m = runReference(python, [script] + args, impl: impl)
                     }
-                    if impl == "pytorch" { record.pytorch = BenchMeasurement.better(record.pytorch, m) }
-                    else { record.numpy = BenchMeasurement.better(record.numpy, m) }
+                    switch impl {
+                    case "pytorch": record.pytorch = BenchMeasurement.better(record.pytorch, m)
+                    case "pytorch-bf16": record.pytorchBF16 = BenchMeasurement.better(record.pytorchBF16, m)
+                    default: record.numpy = BenchMeasurement.better(record.numpy, m)
+                    }
                 }
             }
+            if let a = record.charrnn?.charsPerSecond, let b = record.pytorchBF16?.charsPerSecond { record.speedupVsPytorchBF16 = a / b }
             if case .sgemm = w.kind { sgemm = record.charrnn?.gflops }
             if let c = record.charrnn, let p = record.pytorch {
                 if let a = c.charsPerSecond, let b = p.charsPerSecond { record.speedupVsPytorch = a / b }

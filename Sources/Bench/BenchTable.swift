@@ -67,6 +67,9 @@ final class BenchTable {
             line += "│ " + pad(rate(r.pytorch), 17) + pad(mb(r.pytorch), 7) + "│ "
             line += pad(r.speedupVsPytorch.map { String(format: "%.2f×", $0) } ?? "", 9)
             line += pad(r.rssRatioVsPytorch.map { String(format: "%.2f", $0) } ?? "", 5) + "│ " + rate(r.numpy)
+            if let bf16 = r.pytorchBF16 {
+                line += "  │ PyTorch bf16 autocast " + rate(bf16) + (r.speedupVsPytorchBF16.map { String(format: ": %.2f×", $0) } ?? "")
+            }
         } else if case .tokenize? = Workload.named(r.workload)?.kind, let a = c?.megabytesPerSecond, let b = c?.icuMegabytesPerSecond {
             line += "│ tokenizer ÷ a bare ICU break-iterator loop: \(String(format: "%.2f×", a / b))"
             if let one = c?.megabytesPerSecondOneThread, let n = c?.threads {
@@ -87,7 +90,8 @@ final class BenchTable {
             parentheses the rate on one thread (charrnn sample uses all cores, as the main figure).
             RSS: peak resident set (ru_maxrss) of the process that ran the workload. speed: charrnn ÷ PyTorch
             (first character: PyTorch's time ÷ charrnn's); RSS: charrnn ÷ PyTorch. PyTorch sampling is the
-            fastest of threads {N, 1} × mkldnn {on, off}. min-char-rnn: Karpathy's model and training (tanh RNN
+            fastest of threads {N, 1} × mkldnn {on, off}; the bf16 and int8 rows (sample --precision) are also set
+            beside PyTorch's bf16 autocast, measured the same way. min-char-rnn: Karpathy's model and training (tanh RNN
             1×100, T = 25, batch 1, Adagrad 0.1, clip ±5), numpy: his min-char-rnn.py. Other rows: T = 50, B = 50,
             V = 65, Adam 2e-3, gradient-norm clip 5.
             """)

@@ -8,7 +8,8 @@ extension Workload {
     /// The reference script's arguments for this workload (nil: no reference for `impl`).
     func referenceArguments(impl: String, seconds: Double, threads: Int, checkpoint: String?) -> [String]? {
         guard references.contains(impl) else { return nil }
-        var a = ["--impl", impl == "pytorch" ? "torch" : "numpy", "--threads", String(threads), "--seconds", String(seconds)]
+        var a = ["--impl", impl == "numpy" ? "numpy" : "torch", "--threads", String(threads), "--seconds", String(seconds)]
+        if impl == "pytorch-bf16" { a.append("--bf16") }
         func shape(_ s: ModelShape) -> [String] {
             ["--cell", s.cell.rawValue, "--layers", String(s.layers), "--hidden", String(s.hidden), "--vocab", String(s.vocabulary)]
         }
@@ -55,7 +56,7 @@ extension BenchRun {
             let probe = try? Spawn.run(python, [script, "--kind", "probe"])
             struct Probe: Decodable { var torch: String?; var numpy: String? }
             if let p = probe.flatMap({ BenchJSON.decodeLastLine(Probe.self, from: $0.stdout) }) {
-                if let v = p.torch { available["pytorch"] = v }
+                if let v = p.torch { available["pytorch"] = v; available["pytorch-bf16"] = v }
                 if let v = p.numpy { available["numpy"] = v }
             }
             referenceNote = available.isEmpty ? "\(python) cannot import torch or numpy" :

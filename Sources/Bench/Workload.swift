@@ -30,7 +30,7 @@ public struct Workload: Sendable {
 
     public let name: String
     let kind: Kind
-    /// The references that can run it: "pytorch", "numpy".
+    /// The references that can run it: "pytorch", "pytorch-bf16" (its bf16 autocast), "numpy".
     let references: [String]
 
     /// Timed for `--seconds`, so worth repeating (the tokenizer and sgemm rows take their best of several runs already).
@@ -72,11 +72,11 @@ public struct Workload: Sendable {
                  references: ["pytorch", "numpy"]),
         Workload(name: "sample-lstm-2x128", kind: .sample(ModelShape(cell: .lstm, layers: 2, hidden: 128), .fp32), references: ["pytorch"]),
         Workload(name: "sample-lstm-2x512", kind: .sample(ModelShape(cell: .lstm, layers: 2, hidden: 512), .fp32), references: ["pytorch"]),
-        // `sample --precision`: bf16 / int8 weight copies; beside PyTorch's fp32 sampling (its fastest: its bf16 is slower).
-        Workload(name: "sample-lstm-2x128-bf16", kind: .sample(ModelShape(cell: .lstm, layers: 2, hidden: 128), .bf16), references: ["pytorch"]),
-        Workload(name: "sample-lstm-2x128-int8", kind: .sample(ModelShape(cell: .lstm, layers: 2, hidden: 128), .int8), references: ["pytorch"]),
-        Workload(name: "sample-lstm-2x512-bf16", kind: .sample(ModelShape(cell: .lstm, layers: 2, hidden: 512), .bf16), references: ["pytorch"]),
-        Workload(name: "sample-lstm-2x512-int8", kind: .sample(ModelShape(cell: .lstm, layers: 2, hidden: 512), .int8), references: ["pytorch"]),
+        // `sample --precision`: bf16 / int8 weight copies; beside PyTorch's fp32 sampling and its bf16 autocast.
+        Workload(name: "sample-lstm-2x128-bf16", kind: .sample(ModelShape(cell: .lstm, layers: 2, hidden: 128), .bf16), references: ["pytorch", "pytorch-bf16"]),
+        Workload(name: "sample-lstm-2x128-int8", kind: .sample(ModelShape(cell: .lstm, layers: 2, hidden: 128), .int8), references: ["pytorch", "pytorch-bf16"]),
+        Workload(name: "sample-lstm-2x512-bf16", kind: .sample(ModelShape(cell: .lstm, layers: 2, hidden: 512), .bf16), references: ["pytorch", "pytorch-bf16"]),
+        Workload(name: "sample-lstm-2x512-int8", kind: .sample(ModelShape(cell: .lstm, layers: 2, hidden: 512), .int8), references: ["pytorch", "pytorch-bf16"]),
         Workload(name: "sample-min-char-rnn", kind: .sample(minCharRNN, .fp32), references: ["pytorch", "numpy"]),
         Workload(name: "tokenize", kind: .tokenize(megabytes: 100), references: []),
         Workload(name: "first-char", kind: .firstCharacter(ModelShape(cell: .lstm, layers: 2, hidden: 128)), references: ["pytorch"]),
