@@ -27,7 +27,7 @@ help:
 	@echo "make corpora/numbers-de.tsv corpora/dates.tsv  pairs for the encoder-decoder (Examples/MakePairs, docs/pairs.md)"
 	@echo "make corpora/langid.tsv  language identification: fortunes in eight languages (Debian fortunes-* packages)"
 	@echo "make install  PREFIX=$(PREFIX) (binary, shell completions, man pages)"
-	@echo "make check-viz  render an activation page in headless Chromium (apt-get install chromium)"
+	@echo "make check-viz  render an activation page, a loss plot and the attention maps in headless Chromium (apt-get install chromium)"
 
 # Installs the system libraries when missing (as root), else prints the command.
 deps:
