@@ -90,6 +90,46 @@ enum LabelledRunFiles {
     }
 }
 
+/// A labelled or translation run's reports between steps: the smoothed loss, and every `logEvery`
+/// iterations a progress event and a `train.jsonl` line with the characters per second since the last.
+struct StepProgress {
+    let start: Date
+    private var smoothed: Float? = nil
+    private var characters = 0
+    private var windowStart: Date
+
+    init(start: Date) {
+        self.start = start
+        windowStart = start
+    }
+
+    /// Before a step: what ends the run now (Ctrl-C, then the iteration budget, then the time budget)
+    /// or nil, and the seconds trained so far in this session.
+    func ending(iteration: Int, options: TrainingOptions, shouldStop: () -> Bool) -> (TrainingSummary.Ending?, Double) {
+        if shouldStop() { return (.interrupted, 0) }
+        if let m = options.maxIterations, iteration >= m { return (.iterations, 0) }
+        let elapsed = Date().timeIntervalSince(start)
+        if let s = options.maxSeconds, elapsed >= s { return (.time, elapsed) }
+        return (nil, elapsed)
+    }
+
+    /// After an optimizer step that read `characters` and left the loss `loss`.
+    mutating func record(loss: Float, characters: Int, iteration: Int, epoch: Double, logEvery: Int,
+                         directory: RunDirectory, report: (LabelledEvent) -> Void) {
+        self.characters += characters
+        let smoothed = self.smoothed.map { 0.95 * $0 + 0.05 * loss } ?? loss
+        self.smoothed = smoothed
+        guard iteration % logEvery == 0 else { return }
+        let now = Date(), rate = Double(self.characters) / max(now.timeIntervalSince(windowStart), 1e-9)
+        report(.step(iteration: iteration, epoch: epoch, loss: loss, smoothedLoss: smoothed, charactersPerSecond: rate,
+                     elapsed: now.timeIntervalSince(start)))
+        try? directory.appendLog(["type": .string("train"), "iter": .int(iteration), "loss": .number(Double(loss)),
+                                  "chars_per_sec": .number(rate)])
+        self.characters = 0
+        windowStart = now
+    }
+}
+
 /// A trainer of whole texts or pairs, as the command line drives it (`LabelledTrainer`, `TranslationTrainer`).
 public protocol LabelledRun {
     /// The iteration a resumed run continues from; nil for a new run.
@@ -223,8 +263,7 @@ public final class LabelledTrainer: LabelledRun {
                                       model: model.config.modelDescription, directory: directory.path)))
         let start = Date()
         var ending: TrainingSummary.Ending = .epochs
-        var smoothed: Float? = nil
-        var characters = 0, windowStart = Date()
+        var progress = StepProgress(start: start)
         var lastEvaluation: LabelledEvaluation? = nil
         training: while true {
             if let e = epochs, epoch >= e { ending = .epochs; break }
@@ -234,25 +273,16 @@ public final class LabelledTrainer: LabelledRun {
             let order = LabelledBatchOrder.epoch(lengths: lengths, batchSize: b, rng: &drawing)
             if batchIndex == 0 { rng = drawing }
             for (index, indices) in order.enumerated() where index >= batchIndex {
-                if shouldStop() { ending = .interrupted; break training }
-                if let m = options.maxIterations, iteration >= m { ending = .iterations; break training }
-                let elapsed = Date().timeIntervalSince(start)
-                if let s = options.maxSeconds, elapsed >= s { ending = .time; break training }
+                let (stop, elapsed) = progress.ending(iteration: iteration, options: options, shouldStop: shouldStop)
+                if let stop { ending = stop; break training }
                 let batch = LabelledBatch(data.train, indices: indices, task: task, cap: cap, markers: markers)
                 let rate = schedule.learningRate(base: options.learningRate, iteration: iteration, elapsed: elapsed)
                 let loss = try trainStep(batch, learningRate: rate)
                 iteration += 1
                 batchIndex = index + 1
-                characters += batch.lengths.reduce(0) { $0 + Int($1) }
-                smoothed = smoothed.map { 0.95 * $0 + 0.05 * loss } ?? loss
-                if iteration % options.logEvery == 0 {
-                    let now = Date(), rate = Double(characters) / max(now.timeIntervalSince(windowStart), 1e-9)
-                    report(.step(iteration: iteration, epoch: Double(epoch) + Double(index + 1) / Double(order.count),
-                                 loss: loss, smoothedLoss: smoothed!, charactersPerSecond: rate, elapsed: now.timeIntervalSince(start)))
-                    try? directory.appendLog(["type": .string("train"), "iter": .int(iteration), "loss": .number(Double(loss)),
-                                              "chars_per_sec": .number(rate)])
-                    characters = 0; windowStart = now
-                }
+                progress.record(loss: loss, characters: batch.lengths.reduce(0) { $0 + Int($1) }, iteration: iteration,
+                                epoch: Double(epoch) + Double(index + 1) / Double(order.count), logEvery: options.logEvery,
+                                directory: directory, report: report)
                 if iteration % options.evalEvery == 0 {
                     lastEvaluation = try evaluateAndSave(report: report, elapsed: Date().timeIntervalSince(start))
                 }
@@ -265,10 +295,9 @@ public final class LabelledTrainer: LabelledRun {
             lastEvaluation = try evaluateAndSave(report: report, elapsed: seconds)
         }
         let test = data.test.count > 0 && ending != .interrupted ? evaluate(data.test) : nil   // Ctrl-C: saved, then out
-        let best = FileManager.default.fileExists(atPath: directory.best) ? directory.best : nil
         return LabelledSummary(ending: ending, iterations: iteration, epoch: Double(iteration) / Double(max(batchesPerEpoch, 1)),
                                seconds: seconds, bestValidation: bestValidation, finalValidation: lastEvaluation, test: test,
-                               latest: directory.latest, best: best)
+                               latest: directory.latest, best: directory.savedBest)
     }
 
     /// Real steps over padded steps of an epoch's batches.

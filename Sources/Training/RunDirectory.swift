@@ -23,6 +23,8 @@ public final class RunDirectory {
     public var best: String { path + "/best.safetensors" }
     /// `latest` once it exists: the checkpoint a run that diverges points back to.
     public var lastGood: String? { FileManager.default.fileExists(atPath: latest) ? latest : nil }
+    /// `best` once it exists (a run's summary names it).
+    public var savedBest: String? { FileManager.default.fileExists(atPath: best) ? best : nil }
     public var logPath: String { path + "/train.jsonl" }
     public var documentHashes: String { RunDirectory.documentHashes(in: path) }
     /// The document-hash file of the run directory `directory`.

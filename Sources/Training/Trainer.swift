@@ -530,7 +530,7 @@ public final class Trainer {
             charactersPerSecond: Double((iteration - (resumedAtIteration ?? 0)) * b * t) / trained,
             bestValidation: bestValidation, finalValidation: lastEvaluation, test: test,
             latest: directory.latest,
-            best: FileManager.default.fileExists(atPath: directory.best) ? directory.best : nil)
+            best: directory.savedBest)
     }
 
     private var resumedAtIteration: Int?

@@ -121,8 +121,7 @@ public final class TranslationTrainer: LabelledRun {
                                       model: model.config.modelDescription, directory: directory.path)))
         let start = Date()
         var ending: TrainingSummary.Ending = .epochs
-        var smoothed: Float? = nil
-        var characters = 0, windowStart = Date()
+        var progress = StepProgress(start: start)
         var lastEvaluation: LabelledEvaluation? = nil
         training: while true {
             if let e = epochs, epoch >= e { ending = .epochs; break }
@@ -131,25 +130,16 @@ public final class TranslationTrainer: LabelledRun {
             let order = Self.order(data.train, batchSize: options.batchSize, rng: &drawing)
             if batchIndex == 0 { rng = drawing }
             for (index, indices) in order.enumerated() where index >= batchIndex {
-                if shouldStop() { ending = .interrupted; break training }
-                if let m = options.maxIterations, iteration >= m { ending = .iterations; break training }
-                let elapsed = Date().timeIntervalSince(start)
-                if let s = options.maxSeconds, elapsed >= s { ending = .time; break training }
+                let (stop, elapsed) = progress.ending(iteration: iteration, options: options, shouldStop: shouldStop)
+                if let stop { ending = stop; break training }
                 let batch = PairBatch(data.train, indices: indices, markers: markers)
                 let rate = schedule.learningRate(base: options.learningRate, iteration: iteration, elapsed: elapsed)
                 let loss = try trainStep(batch, learningRate: rate)
                 iteration += 1
                 batchIndex = index + 1
-                characters += batch.rows * batch.sourceLength + batch.lengths.reduce(0) { $0 + Int($1) }
-                smoothed = smoothed.map { 0.95 * $0 + 0.05 * loss } ?? loss
-                if iteration % options.logEvery == 0 {
-                    let now = Date(), rate = Double(characters) / max(now.timeIntervalSince(windowStart), 1e-9)
-                    report(.step(iteration: iteration, epoch: Double(epoch) + Double(index + 1) / Double(order.count),
-                                 loss: loss, smoothedLoss: smoothed!, charactersPerSecond: rate, elapsed: now.timeIntervalSince(start)))
-                    try? directory.appendLog(["type": .string("train"), "iter": .int(iteration), "loss": .number(Double(loss)),
-                                              "chars_per_sec": .number(rate)])
-                    characters = 0; windowStart = now
-                }
+                progress.record(loss: loss, characters: batch.rows * batch.sourceLength + batch.lengths.reduce(0) { $0 + Int($1) }, iteration: iteration,
+                                epoch: Double(epoch) + Double(index + 1) / Double(order.count), logEvery: options.logEvery,
+                                directory: directory, report: report)
                 if iteration % options.evalEvery == 0 {
                     lastEvaluation = try evaluateAndSave(report: report, elapsed: Date().timeIntervalSince(start))
                 }
@@ -162,10 +152,9 @@ public final class TranslationTrainer: LabelledRun {
             lastEvaluation = try evaluateAndSave(report: report, elapsed: seconds)
         }
         let test = data.test.count > 0 && ending != .interrupted ? evaluate(data.test) : nil
-        let best = FileManager.default.fileExists(atPath: directory.best) ? directory.best : nil
         return LabelledSummary(ending: ending, iterations: iteration, epoch: Double(iteration) / Double(max(batchesPerEpoch, 1)),
                                seconds: seconds, bestValidation: bestValidation, finalValidation: lastEvaluation, test: test,
-                               latest: directory.latest, best: best)
+                               latest: directory.latest, best: directory.savedBest)
     }
 
     /// One optimizer step: forward, backward, clip, step; a loss or gradient that is not
