@@ -112,7 +112,7 @@ final class Lane: @unchecked Sendable {
 final class Lanes: @unchecked Sendable {
     let lanes: [Lane]
 
-    init(count: Int, checkpoints: [(name: String, checkpoint: Checkpoint)], precision: WeightPrecision = .fp32) {
+    init(count: Int, checkpoints: [(name: String, checkpoint: Checkpoint)], precision: WeightPrecision) {
         lanes = (0..<count).map { _ in Lane(checkpoints: checkpoints, precision: precision) }
     }
 

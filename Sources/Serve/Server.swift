@@ -582,11 +582,19 @@ public final class Listener: Sendable {
     }
 }
 
+extension ModelTask {
+    /// What a servable checkpoint answers: a translation model translates, a classifier classifies,
+    /// the others write text (the ones `--precision` applies to).
+    public init(checkpoint c: Checkpoint) {
+        self = c.config.attention != nil ? .translate : c.config.head == .classifier ? .classify : .generate
+    }
+}
+
 extension ModelInfo {
     init(name: String, checkpoint c: Checkpoint) {
         let options = try? Trainer.storedOptions(in: c)
         let iterations = c.training[CheckpointLayout.Training.iteration].flatMap(Int.init)
-        let task: ModelTask = c.config.attention != nil ? .translate : c.config.head == .classifier ? .classify : .generate
+        let task = ModelTask(checkpoint: c)
         let labels = c.config.head == .classifier || c.config.input == .oneHotAndLabel
             ? c.labels ?? (0..<c.config.outputSize).map(String.init) : nil
         self.init(name: name, task: task, labels: labels, model: c.modelDescription, parameters: c.config.parameterCount,

@@ -42,7 +42,7 @@ public final class PackedMatrix {
         scales = AlignedBuffer(count: 0)
     }
 
-    /// Elements allocated (for tests and memory accounting).
+    /// Storage allocated, in floats (for tests and memory accounting; `bytes` counts a reduced copy's scales too).
     public var capacity: Int { storage.count / 4 }
     /// Bytes of the packed elements and scales.
     public var bytes: Int { storage.count + 4 * scales.count }

@@ -60,12 +60,11 @@ struct ServeCommand: ParsableCommand {
             models.append((name, checkpoint))
         }
         // --precision applies to the models that write text (their steps); the others run in fp32.
-        let writesText = { (c: Checkpoint) in c.config.head == .nextCharacter && c.config.attention == nil }
-        let reduced = limits.precision != .fp32 && models.contains { writesText($0.checkpoint) }
-        if limits.precision != .fp32, let other = models.first(where: { !writesText($0.checkpoint) }) {
+        let fp32Only = models.filter { ModelTask(checkpoint: $0.checkpoint) != .generate }
+        let reduced = limits.precision != .fp32 && fp32Only.count < models.count
+        if limits.precision != .fp32, let other = fp32Only.first {
             note("--precision \(limits.precision.rawValue) applies to the models that write text; \(other.name)"
-                 + (models.filter { !writesText($0.checkpoint) }.count > 1 ? " and the other classifiers or translation models run" : " runs")
-                 + " in fp32")
+                 + (fp32Only.count > 1 ? " and the other classifiers or translation models run" : " runs") + " in fp32")
         }
         BLAS.threadCount = 1   // batch-1 steps: one thread each; the workers are the parallelism
         let server = Server(models: models, limits: limits)

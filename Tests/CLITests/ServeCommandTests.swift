@@ -50,6 +50,12 @@ import Testing
             throw HTTPClientError(description: "charrnn serve did not start: \(errorOutput)")
         }
 
+        /// Ctrl-C (SIGINT), then `exitStatus()`: how a test ends a server it no longer needs.
+        func stop() {
+            kill(process.processIdentifier, SIGINT)
+            _ = exitStatus()
+        }
+
         /// Waits up to `seconds` for the exit; kills it (SIGKILL) and returns nil if it does not come.
         func exitStatus(within seconds: Double = 15) -> Int32? {
             let deadline = Date().addingTimeInterval(seconds)

@@ -52,12 +52,8 @@ import Testing
 
     @Test(.enabled("needs chromium, chromedriver and selenium; the reason is printed") { missing == nil })
     func pageStreamsTextInHeadlessChromium() throws {
-        let serve = try ServeCommandTests.ServeProcess(["--checkpoint", "checkpoints/run", "--checkpoint", Self.cjkCheckpoint,
-                                                        "--port", "0", "--max-length", "1000000"])
-        defer {
-            kill(serve.process.processIdentifier, SIGINT)
-            _ = serve.exitStatus()
-        }
+        let serve = try Self.serve(["--checkpoint", "checkpoints/run", "--checkpoint", Self.cjkCheckpoint])
+        defer { serve.stop() }
         let port = try serve.port()
         let (status, output) = try Self.checkPage(port: port, ["--case", "run=the cat", "--case", "cjk=猫が", "--long-length", "1000000"])
         #expect(status == 0, "\(output)")
@@ -70,13 +66,9 @@ import Testing
     /// `charrnn sample --label`'s), and the classify box for a classifier, which names `charrnn classify`'s label.
     @Test(.enabled("needs chromium, chromedriver and selenium; the reason is printed") { missing == nil })
     func pagePicksALabelAndClassifiesInHeadlessChromium() throws {
-        let serve = try ServeCommandTests.ServeProcess(["--checkpoint", "checkpoints/run", "--checkpoint", LabelledFixtures.generator,
-                                                        "--checkpoint", LabelledFixtures.classifier, "--port", "0",
-                                                        "--max-length", "1000000"])
-        defer {
-            kill(serve.process.processIdentifier, SIGINT)
-            _ = serve.exitStatus()
-        }
+        let serve = try Self.serve(["--checkpoint", "checkpoints/run", "--checkpoint", LabelledFixtures.generator,
+                                    "--checkpoint", LabelledFixtures.classifier])
+        defer { serve.stop() }
         let port = try serve.port()
         let sample = try Binary.run(["sample", "--checkpoint", LabelledFixtures.generator, "--label", "en", "--seed", "1", "--length", "300",
                                      "--json", "--no-echo"])
@@ -98,12 +90,8 @@ import Testing
     /// Swift source had become a newline inside a JavaScript string. `pageScriptParses` guards that without a browser.)
     @Test(.enabled("needs chromium, chromedriver and selenium; the reason is printed") { missing == nil })
     func pageTranslatesInHeadlessChromium() throws {
-        let serve = try ServeCommandTests.ServeProcess(["--checkpoint", "checkpoints/run", "--checkpoint", ToyPairs.checkpoint,
-                                                        "--port", "0", "--max-length", "1000000"])
-        defer {
-            kill(serve.process.processIdentifier, SIGINT)
-            _ = serve.exitStatus()
-        }
+        let serve = try Self.serve(["--checkpoint", "checkpoints/run", "--checkpoint", ToyPairs.checkpoint])
+        defer { serve.stop() }
         let port = try serve.port()
         let translated = try Binary.run(["translate", "--checkpoint", ToyPairs.checkpoint], stdin: Data("abé\n".utf8))
         #expect(translated.status == 0, "\(translated.stderr)")
@@ -139,6 +127,11 @@ import Testing
         print("ServePageTests.pageScriptParses: skipped: node is not installed (apt-get install nodejs)")
         return nil
     }()
+
+    /// `charrnn serve` on any free port with `--max-length 1000000` (a stream long enough to watch) and `models`.
+    static func serve(_ models: [String]) throws -> ServeCommandTests.ServeProcess {
+        try ServeCommandTests.ServeProcess(models + ["--port", "0", "--max-length", "1000000"])
+    }
 
     /// scripts/check_serve_page.py against the server on `port` with `arguments`, killed after 90 s:
     /// its exit status and everything it printed.
