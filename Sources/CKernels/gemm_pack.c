@@ -117,3 +117,54 @@ void ck_round_matrix(float *w, long rows, long cols, long ld, int precision) {
         }
     }
 }
+
+// MARK: bf16 dot products (ck_gemm.h)
+
+/// x rounded to bf16 with a subnormal result read as zero of its sign (VDPBF16PS's DAZ).
+static inline uint32_t bf16_daz(float x) {
+    uint16_t bits = ck_bf16_bits(x);
+    return (bits & 0x7F80u) == 0 ? (uint32_t)(bits & 0x8000u) : (uint32_t)bits;
+}
+
+void ck_bf16_round_pairs(const float *a, long lda, int transposed, long m, long k, uint32_t *out, long ldo) {
+    long kh = (k + 1) / 2;
+    if (!transposed) {
+        for (long i = 0; i < m; i++) {
+            const float *row = a + i * lda;
+            uint32_t *dst = out + i * ldo;
+            for (long p = 0; p < k / 2; p++) dst[p] = bf16_daz(row[2 * p]) | bf16_daz(row[2 * p + 1]) << 16;
+            if (k % 2) dst[kh - 1] = bf16_daz(row[k - 1]);
+        }
+    } else {
+        // Stored (k × m): two stored rows make one pair row of every output row.
+        for (long p = 0; p < kh; p++) {
+            const float *even = a + 2 * p * lda, *odd = 2 * p + 1 < k ? even + lda : 0;
+            for (long i = 0; i < m; i++) out[i * ldo + p] = bf16_daz(even[i]) | (odd ? bf16_daz(odd[i]) << 16 : 0);
+        }
+    }
+}
+
+size_t ck_gemm_pairs_count(long k, long n, long nr) { return ck_gemm_packed_count((k + 1) / 2, n, nr); }
+
+void ck_gemm_pack_pairs(const float *b, long ldb, int transposed, long k, long n, long nr, uint32_t *packed) {
+    long panels = (n + nr - 1) / nr, kh = (k + 1) / 2;
+    for (long q = 0; q < panels; q++) {
+        uint32_t *dst = packed + q * kh * nr;                // (kh, nr)
+        long j0 = q * nr, w = n - j0 < nr ? n - j0 : nr;
+        if (transposed) {
+            // B column j is stored row j (k floats): rounded as a row of A would be, scattered into the panel.
+            for (long j = 0; j < w; j++) {
+                const float *src = b + (j0 + j) * ldb;
+                for (long p = 0; p < kh; p++)
+                    dst[p * nr + j] = bf16_daz(src[2 * p]) | (2 * p + 1 < k ? bf16_daz(src[2 * p + 1]) << 16 : 0);
+            }
+        } else {
+            for (long p = 0; p < kh; p++) {
+                const float *even = b + 2 * p * ldb + j0, *odd = 2 * p + 1 < k ? even + ldb : 0;
+                for (long j = 0; j < w; j++) dst[p * nr + j] = bf16_daz(even[j]) | (odd ? bf16_daz(odd[j]) << 16 : 0);
+            }
+        }
+        for (long p = 0; p < kh; p++)
+            for (long j = w; j < nr; j++) dst[p * nr + j] = 0;
+    }
+}

@@ -106,3 +106,28 @@ CK_INLINE void gemm_load_bf16_row(const uint16_t *p, VEC *lo, VEC *hi) {
 CK_INLINE VEC gemm_load_i8(const int8_t *p) {
     return _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i *)p)));
 }
+
+// MARK: The bf16 dot products' register block (dot_body.h), emulated
+//
+// No VDPBF16PS: a pair is split into two floats (the odd element is the upper
+// half as it stands, the even one shifted up), multiplied by two FMAs that run
+// under MXCSR.DAZ|FTZ. Each row of B pairs takes four ymm once split, so the
+// block is at most 4 rows × 16 columns (8 accumulators, 4 B, 2 A registers).
+
+#define DOT_NATIVE 0
+#define DOT_MR 4
+#define DOT_BLOCKS(X) X(1, 1) X(1, 2) X(2, 1) X(3, 1) X(4, 1)
+static inline int dot_panels_at_once(long rows) { return rows == 1 ? 2 : 1; }
+typedef struct { VEC odd, even; } DOT_PAIR;
+#define DOT_A DOT_PAIR
+#define DOT_B DOT_PAIR
+CK_INLINE DOT_PAIR dot_split(__m256i v) {
+    DOT_PAIR r = {_mm256_castsi256_ps(_mm256_and_si256(v, _mm256_set1_epi32((int)0xFFFF0000u))),
+                  _mm256_castsi256_ps(_mm256_slli_epi32(v, 16))};
+    return r;
+}
+CK_INLINE DOT_PAIR dot_broadcast_a(const uint32_t *p) { return dot_split(_mm256_set1_epi32((int)*p)); }
+CK_INLINE DOT_PAIR dot_load_b(const uint32_t *p) { return dot_split(_mm256_loadu_si256((const __m256i *)p)); }
+CK_INLINE VEC dot_step(VEC acc, DOT_PAIR a, DOT_PAIR b) {
+    return _mm256_fmadd_ps(a.even, b.even, _mm256_fmadd_ps(a.odd, b.odd, acc));
+}

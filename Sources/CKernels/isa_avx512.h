@@ -99,3 +99,31 @@ CK_INLINE void gemm_load_bf16_row(const uint16_t *p, VEC *lo, VEC *hi) {
 CK_INLINE VEC gemm_load_i8(const int8_t *p) {
     return _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_loadu_si128((const __m128i *)p)));
 }
+
+// MARK: The bf16 dot products' register block (dot_body.h)
+//
+// The same blocks as the packed product. Without AVX512_BF16 (this set) a
+// pair is split into two floats (the odd element is the upper half as it
+// stands, the even one shifted up) and multiplied by two FMAs under
+// MXCSR.DAZ|FTZ: 2·R·P accumulators + 4·P B + 2 A registers ≤ 30 zmm. The
+// avx512bf16 set (isa_avx512bf16.h) replaces these with VDPBF16PS.
+
+#ifndef DOT_NATIVE
+#define DOT_NATIVE 0
+#define DOT_MR GEMM_MR
+#define DOT_BLOCKS GEMM_BLOCKS
+static inline int dot_panels_at_once(long rows) { return gemm_panels_at_once(rows); }
+typedef struct { VEC odd, even; } DOT_PAIR;
+#define DOT_A DOT_PAIR
+#define DOT_B DOT_PAIR
+CK_INLINE DOT_PAIR dot_split(__m512i v) {
+    DOT_PAIR r = {_mm512_castsi512_ps(_mm512_and_si512(v, _mm512_set1_epi32((int)0xFFFF0000u))),
+                  _mm512_castsi512_ps(_mm512_slli_epi32(v, 16))};
+    return r;
+}
+CK_INLINE DOT_PAIR dot_broadcast_a(const uint32_t *p) { return dot_split(_mm512_set1_epi32((int)*p)); }
+CK_INLINE DOT_PAIR dot_load_b(const uint32_t *p) { return dot_split(_mm512_loadu_si512((const void *)p)); }
+CK_INLINE VEC dot_step(VEC acc, DOT_PAIR a, DOT_PAIR b) {
+    return _mm512_fmadd_ps(a.even, b.even, _mm512_fmadd_ps(a.odd, b.odd, acc));
+}
+#endif

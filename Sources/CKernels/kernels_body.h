@@ -46,6 +46,9 @@
 #undef GEMM_LOAD
 #undef GEMM_SCALED
 
+// The bf16 dot products of training (dot_body.h).
+#include "dot_body.h"
+
 static CK_TARGET void sgemm_packed(long m, long n, long k, const float *a, long lda, const float *packed, int beta,
                                    float *c, long ldc) {
     gemm_packed_f32(m, n, k, a, lda, packed, 0, beta, c, ldc);
@@ -68,6 +71,8 @@ const ck_kernel_set CK_SET_ROW = {
     .sgemm_packed = sgemm_packed,
     .sgemm_packed_bf16 = sgemm_packed_bf16,
     .sgemm_packed_i8 = sgemm_packed_i8,
+    .bf16_dot_native = DOT_NATIVE,
+    .bf16_dot_packed = bf16_dot_packed,
     .lstm_forward_step = lstm_forward_step,
     .lstm_backward_step = lstm_backward_step,
     .gru_forward_step = gru_forward_step,

@@ -25,7 +25,7 @@ extension StackedRNN {
         let l = config.layerCount, h = config.hiddenSize, o = config.outputWidth
         if config.head.readsEveryStep {
             let x = input(of: l, ws, batchSize: b, rows: n, dropout: dropout, rng: &rng)      // (T, B, H)
-            Self.linear(x, rows: n, inputs: h, weight: p + headWeightOffset, bias: p + headBiasOffset, outputs: o, out: ws.logits.base)
+            linear(x, rows: n, inputs: h, weight: p + headWeightOffset, bias: p + headBiasOffset, outputs: o, out: ws.logits.base)
             return
         }
         pool(ws, batchSize: b)
@@ -35,7 +35,7 @@ extension StackedRNN {
             Elementwise.multiply(x, by: ws.masks[l].base, into: ws.dropped[l].base, count: b * h)
             x = ws.dropped[l].base
         }
-        Self.linear(x, rows: b, inputs: h, weight: p + headWeightOffset, bias: p + headBiasOffset, outputs: o, out: ws.logits.base)
+        linear(x, rows: b, inputs: h, weight: p + headWeightOffset, bias: p + headBiasOffset, outputs: o, out: ws.logits.base)
     }
 
     /// pooled (B, H) ← each row's last real top state, or the mean of its real top states.
@@ -107,19 +107,19 @@ extension StackedRNN {
         let rows = config.head.readsEveryStep ? n : b
         let x = config.head.readsEveryStep ? cachedInput(of: l, ws, batchSize: b, dropout: win.dropout)
                                            : (win.dropout ? ws.dropped[l].base : ws.pooled.base)
-        BLAS.parallelSGEMM(.transposed, .none, m: o, n: h, k: rows, a: dLogits, lda: o, b: x, ldb: h,
-                           beta: 1, c: g + headWeightOffset, ldc: h)
+        gemm(.transposed, .none, m: o, n: h, k: rows, a: dLogits, lda: o, b: x, ldb: h,
+             beta: 1, c: g + headWeightOffset, ldc: h)
         Self.addColumnSums(of: dLogits, rows: rows, columns: o, into: g + headBiasOffset)
         if config.head.readsEveryStep {
-            BLAS.parallelSGEMM(.none, .none, m: n, n: h, k: o, a: dLogits, lda: o, b: p + headWeightOffset, ldb: h,
-                               beta: 0, c: dHidden, ldc: h)
+            gemm(.none, .none, m: n, n: h, k: o, a: dLogits, lda: o, b: p + headWeightOffset, ldb: h,
+                 beta: 0, c: dHidden, ldc: h)
             if win.dropout { Elementwise.multiply(dHidden, by: ws.masks[l].base, count: n * h) }
             return
         }
         // dx (B, H) into the pooled buffer (the forward's x is read no more), then spread over the steps.
         let dx = ws.pooled.base
-        BLAS.parallelSGEMM(.none, .none, m: b, n: h, k: o, a: dLogits, lda: o, b: p + headWeightOffset, ldb: h,
-                           beta: 0, c: dx, ldc: h)
+        gemm(.none, .none, m: b, n: h, k: o, a: dLogits, lda: o, b: p + headWeightOffset, ldb: h,
+             beta: 0, c: dx, ldc: h)
         if win.dropout { Elementwise.multiply(dx, by: ws.masks[l].base, count: b * h) }
         dHidden.update(repeating: 0, count: n * h)
         for row in 0..<b {

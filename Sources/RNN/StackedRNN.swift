@@ -100,12 +100,17 @@ public final class StackedRNN {
     /// The one kernel choice of this model: the set of every per-step product and gate
     /// kernel, in windows (W_hh is packed for it) and in `step`. Tests choose; everything
     /// else runs `Kernels.current`. No cell takes a set from anywhere else.
-    var kernels = Kernels.current
+    public internal(set) var kernels = Kernels.current
     /// The precision of the weight copies `step` multiplies (sampling and serving): fp32 as
     /// trained, or bf16 / int8 copies made once, at the first step after a change
     /// (`StepWeights`). Windows (training, evaluation) always multiply the fp32 parameters;
     /// `roundedParameters` gives what a window would need to compute what `step` does.
     public var weightPrecision = WeightPrecision.fp32
+    /// The precision of a window's products (training, `train --precision`): fp32, or bf16
+    /// operands with fp32 accumulation (`ProductPrecision`, `BLAS.gemm`) in `kernels` — every
+    /// GEMM of forward and backward, the per-step ones included (W_hh packed in bf16 pairs).
+    /// Everything else (gates, states, layer norm, softmax, gradients) stays fp32. `step` ignores it.
+    public var productPrecision = ProductPrecision.fp32
 
     /// A model of the given shape with all parameters (and gradients) zero; see `initialize`.
     /// (An encoder–decoder is not a stack: `EncoderDecoder`.)
@@ -217,7 +222,7 @@ public final class StackedRNN {
                     inputProducts(ws, p, rows: n, into: gates)
                 } else {
                     let x = input(of: layer, ws, batchSize: b, rows: n, dropout: dropout, rng: &rng)   // (T, B, H)
-                    Self.linear(x, rows: n, inputs: h, weight: p + o.weightIH, bias: o.biasIH.map { p + $0 }, outputs: gh, out: gates)
+                    linear(x, rows: n, inputs: h, weight: p + o.weightIH, bias: o.biasIH.map { p + $0 }, outputs: gh, out: gates)
                 }
                 // This layer's recurrent-dropout mask, one row per stream, for all T steps.
                 if recurrentDropout {
@@ -225,9 +230,7 @@ public final class StackedRNN {
                 }
                 // The recurrence, batch rows split across threads.
                 // B = W_hhᵀ (H, G·H), read from W_hh (G·H, H); a cell without W_hh scans its gates alone.
-                if let weightHH = o.weightHH {
-                    ws.recurrentWeights.pack(from: p + weightHH, ld: h, transposed: true, rows: h, columns: gh, kernels: kernels)
-                }
+                if let weightHH = o.weightHH { packRecurrent(ws, p + weightHH, transposed: true) }
                 let w = layerWindow(layer, ws, p, batchSize: b, sequenceLength: t, recurrentDropout: recurrentDropout)
                 let cell = self.cell
                 Parallel.forEach(parts) { q in cell.forward(w, rows: Parallel.range(q, of: parts, count: b)) }
@@ -330,7 +333,7 @@ public final class StackedRNN {
         let o = layerOffsets[0], gh = cell.gateCount * config.hiddenSize, width = config.inputWidth
         let bias = o.biasIH.map { p + $0 }
         guard config.input.readsTokens else {
-            Self.linear(ws.values.base, rows: n, inputs: width, weight: p + o.weightIH, bias: bias, outputs: gh, out: gates)
+            linear(ws.values.base, rows: n, inputs: width, weight: p + o.weightIH, bias: bias, outputs: gh, out: gates)
             return
         }
         let wt = ws.inputWeightT.base, tokens = ws.tokens.base                       // (In, G·H), (T, B)
@@ -356,6 +359,31 @@ public final class StackedRNN {
     /// How many row ranges the recurrence of a B-row window is cut into: one per
     /// thread, each at least 8 rows (a thinner GEMM loses more than a thread gains).
     func recurrenceParts(batchSize b: Int) -> Int { Parallel.parts(for: b, minimum: 8) }
+
+    /// `linear` in the model's product precision and kernel set.
+    func linear(_ x: UnsafePointer<Float>, rows n: Int, inputs k: Int, weight: UnsafePointer<Float>,
+                bias: UnsafePointer<Float>?, outputs m: Int, out: UnsafeMutablePointer<Float>) {
+        BLAS.gemm(productPrecision, kernels: kernels, .none, .transposed, m: n, n: m, k: k, a: x, lda: k, b: weight, ldb: k,
+                  rowBias: bias, c: out, ldc: m)
+    }
+
+    /// C = op(A)·op(B) + beta·C of a window's backward, in the model's product precision and kernel set.
+    func gemm(_ transA: Transpose, _ transB: Transpose, m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int,
+              b: UnsafePointer<Float>, ldb: Int, beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int) {
+        BLAS.gemm(productPrecision, kernels: kernels, transA, transB, m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb,
+                  beta: beta, c: c, ldc: ldc)
+    }
+
+    /// weight_hh (G·H, H) packed for the per-step products: B = W_hhᵀ (H, G·H) in forward
+    /// (`transposed`), W_hh itself in backward; in bf16 pairs when the products are bf16.
+    func packRecurrent(_ ws: Workspace, _ weight: UnsafePointer<Float>, transposed: Bool) {
+        let h = config.hiddenSize, gh = cell.gateCount * h
+        let (k, n) = transposed ? (h, gh) : (gh, h)
+        switch productPrecision {
+        case .fp32: ws.recurrentWeights.pack(from: weight, ld: h, transposed: transposed, rows: k, columns: n, kernels: kernels)
+        case .bf16: ws.recurrentWeights.packPairs(from: weight, ld: h, transposed: transposed, rows: k, columns: n, kernels: kernels)
+        }
+    }
 
     /// out (N, M) = x (N, K) · Wᵀ + bias (none when nil), W stored (M, K), split across threads as every GEMM is.
     static func linear(_ x: UnsafePointer<Float>, rows n: Int, inputs k: Int, weight: UnsafePointer<Float>,
@@ -475,9 +503,7 @@ public final class StackedRNN {
                     }
                     // Through the recurrence: dGates for every step, dL/d(initial state); batch rows split across threads.
                     // B = W_hh (G·H, H), packed over the forward's W_hhᵀ.
-                    if let weightHH = o.weightHH {
-                        ws.recurrentWeights.pack(from: p + weightHH, ld: h, transposed: false, rows: gh, columns: h, kernels: kernels)
-                    }
+                    if let weightHH = o.weightHH { packRecurrent(ws, p + weightHH, transposed: false) }
                     let w = layerWindow(layer, ws, p, batchSize: b, sequenceLength: t, recurrentDropout: win.recurrentDropout)
                     // dL/d(pre-activations) overwrite the activated gates, step by step, as the recurrence
                     // goes back (each step's gates are read once, just before): no second (T, B, G·H) buffer.
@@ -506,13 +532,13 @@ public final class StackedRNN {
                     let hPrev = recurrentInputs(of: layer, ws, batchSize: b, sequenceLength: t,
                                                 recurrentDropout: win.recurrentDropout)     // (T, B, H) h_{t−1}, masked or not
                     if let weightHH = o.weightHH {
-                        BLAS.parallelSGEMM(.transposed, .none, m: gh, n: h, k: n, a: dGatesH, lda: gh, b: hPrev, ldb: h,
-                                           beta: 1, c: g + weightHH, ldc: h)
+                        gemm(.transposed, .none, m: gh, n: h, k: n, a: dGatesH, lda: gh, b: hPrev, ldb: h,
+                             beta: 1, c: g + weightHH, ldc: h)
                     }
                     if layer == 0 && !config.input.readsTokens {
                         // dW_ih += dGatesᵀ·x over the dense values (T, B, D); no dx.
-                        BLAS.parallelSGEMM(.transposed, .none, m: gh, n: width, k: n, a: dGatesX, lda: gh, b: ws.values.base,
-                                           ldb: width, beta: 1, c: g + o.weightIH, ldc: width)
+                        gemm(.transposed, .none, m: gh, n: width, k: n, a: dGatesX, lda: gh, b: ws.values.base,
+                             ldb: width, beta: 1, c: g + o.weightIH, ldc: width)
                     } else if layer == 0 {
                         // dW_ih[:, token] += dGates row (and [:, V + label]): scattered into rows of the transposed table, then added back.
                         let dwt = ws.dInputWeightT.base, tokens = ws.tokens.base      // (In, G·H)
@@ -531,11 +557,11 @@ public final class StackedRNN {
                         }
                     } else {
                         let x = cachedInput(of: layer, ws, batchSize: b, dropout: win.dropout)  // (T, B, H)
-                        BLAS.parallelSGEMM(.transposed, .none, m: gh, n: h, k: n, a: dGatesX, lda: gh, b: x, ldb: h,
-                                           beta: 1, c: g + o.weightIH, ldc: h)
+                        gemm(.transposed, .none, m: gh, n: h, k: n, a: dGatesX, lda: gh, b: x, ldb: h,
+                             beta: 1, c: g + o.weightIH, ldc: h)
                         // dL/dx: the gradient of the layer below's outputs (dHidden is free again).
-                        BLAS.parallelSGEMM(.none, .none, m: n, n: h, k: gh, a: dGatesX, lda: gh, b: p + o.weightIH, ldb: h,
-                                           beta: 0, c: dHidden, ldc: h)
+                        gemm(.none, .none, m: n, n: h, k: gh, a: dGatesX, lda: gh, b: p + o.weightIH, ldb: h,
+                             beta: 0, c: dHidden, ldc: h)
                         if win.dropout { Elementwise.multiply(dHidden, by: ws.masks[layer].base, count: n * h) }
                     }
                 }

@@ -33,6 +33,9 @@ public final class PackedMatrix {
     public private(set) var precision = WeightPrecision.fp32
     /// Columns per panel: the set's `gemm_nr`, or all of them (portable, dense rows).
     public private(set) var panelWidth = 0
+    /// Training in bf16 (`ProductPrecision.bf16`, `packPairs`): B in bf16 pairs along k, and the
+    /// product rounds A too (`precision` is then fp32 and says nothing).
+    public private(set) var pairs = false
     private var storage: AlignedBuffer<UInt8>
     /// int8 only: one scale per column, padded to whole panels.
     private var scales: AlignedBuffer<Float>
@@ -65,6 +68,7 @@ public final class PackedMatrix {
         rows = k
         columns = n
         panelWidth = nr
+        pairs = false
         self.kernels = kernels
         self.precision = precision
         let t: Int32 = transposed ? 1 : 0
@@ -73,6 +77,36 @@ public final class PackedMatrix {
         case .fp32: ck_gemm_pack(source, ld, t, k, n, nr, raw.assumingMemoryBound(to: Float.self))
         case .bf16: ck_gemm_pack_bf16(source, ld, t, k, n, nr, kernels.table == nil ? 0 : 1, raw.assumingMemoryBound(to: UInt16.self))
         case .int8: ck_gemm_pack_i8(source, ld, t, k, n, nr, raw.assumingMemoryBound(to: Int8.self), scales.base)
+        }
+    }
+
+    /// Packs B (k, n) as `pack` reads it, for the bf16 dot products of training
+    /// (`ProductPrecision.bf16`, `ck_gemm.h`): pairs of bf16 along k in the set's panels
+    /// (portable: one panel as wide as B). The product then rounds A into pairs as well.
+    public func packPairs(from source: UnsafePointer<Float>, ld: Int, transposed: Bool, rows k: Int, columns n: Int,
+                          kernels: KernelSet) {
+        precondition(k >= 0 && n >= 0, "PackedMatrix.packPairs: negative shape (\(k), \(n))")
+        precondition(ld >= (transposed ? k : n), "PackedMatrix.packPairs: ld \(ld) too small for (\(k), \(n))")
+        precondition(kernels.isSupported, "PackedMatrix.packPairs: this CPU cannot run the \(kernels) kernels")
+        let nr = kernels.table?.pointee.gemm_nr ?? max(n, 1)
+        let needed = Int(ck_gemm_pairs_count(k, n, nr)) * 4
+        if storage.count < needed { storage = AlignedBuffer(count: needed) }
+        rows = k
+        columns = n
+        panelWidth = nr
+        pairs = true
+        self.kernels = kernels
+        precision = .fp32
+        let out = UnsafeMutableRawPointer(storage.base).assumingMemoryBound(to: UInt32.self)
+        // Panels are independent: whole panels on the engine's threads when B is large.
+        let panels = (n + nr - 1) / nr, kh = BF16Dot.pairs(k)
+        let parts = k * n < 200_000 ? 1 : Parallel.parts(for: panels, minimum: 1)
+        Parallel.forEach(parts) { q in
+            let r = Parallel.range(q, of: parts, count: panels), j0 = r.lowerBound * nr
+            let width = min(n, r.upperBound * nr) - j0
+            guard width > 0 else { return }
+            ck_gemm_pack_pairs(transposed ? source + j0 * ld : source + j0, ld, transposed ? 1 : 0, k, width, nr,
+                               out + r.lowerBound * kh * nr)
         }
     }
 
@@ -86,6 +120,15 @@ public final class PackedMatrix {
         precondition(beta == 0 || beta == 1, "packedSGEMM: beta must be 0 or 1 (got \(beta))")
         precondition(range.lowerBound >= 0 && range.upperBound <= columns, "packedSGEMM: columns \(range) outside 0..<\(columns)")
         guard !range.isEmpty else { return }
+        if pairs {
+            // A rounded into pairs first (a few dozen rows per step: on the stack for small products).
+            let kh = BF16Dot.pairs(rows)
+            withUnsafeTemporaryAllocation(of: UInt32.self, capacity: max(1, m * kh)) { rounded in
+                BF16Dot.round(a, lda: lda, transposed: false, m: m, k: rows, into: rounded.baseAddress!, ldo: kh)
+                multiplyRounded(m: m, a: rounded.baseAddress!, lda: kh, beta: beta, c: c, ldc: ldc, columnRange: range)
+            }
+            return
+        }
         let j0 = range.lowerBound, n = range.count, k = rows
         let raw = UnsafeRawPointer(storage.base), cj = c + j0, b = beta == 0 ? Int32(0) : 1
         if let table = kernels.table {
@@ -113,7 +156,68 @@ public final class PackedMatrix {
     }
 }
 
+extension PackedMatrix {
+    /// The bf16 dot product over pair panels (`packPairs`) with A already rounded into pairs
+    /// (m, lda ≥ ceil(k / 2) pairs; `BF16Dot.round`), over columns `range` (a panel's first column on).
+    func multiplyRounded(m: Int, a: UnsafePointer<UInt32>, lda: Int, beta: Float,
+                         c: UnsafeMutablePointer<Float>, ldc: Int, columnRange range: Range<Int>) {
+        precondition(pairs, "PackedMatrix: a bf16 dot product over a matrix not packed in pairs")
+        guard !range.isEmpty, m > 0 else { return }
+        let kh = BF16Dot.pairs(rows), j0 = range.lowerBound, n = range.count, cj = c + j0
+        let b = UnsafeRawPointer(storage.base).assumingMemoryBound(to: UInt32.self)
+        if let table = kernels.table {
+            precondition(j0 % panelWidth == 0, "packedSGEMM: columns \(range) do not start a panel of \(panelWidth)")
+            table.pointee.bf16_dot_packed(m, n, kh, a, lda, b + j0 / panelWidth * kh * panelWidth, beta == 0 ? 0 : 1, cj, ldc)
+        } else {
+            BF16Dot.multiply(m: m, n: n, kh: kh, a: a, lda: lda, b: b + j0, ldb: columns, beta: beta, c: cj, ldc: ldc)
+        }
+    }
+}
+
 extension BLAS {
+    /// C (m, n) = alpha·op(A)·op(B) + beta·C as `parallelSGEMM` computes it, in `precision`:
+    /// fp32 is `parallelSGEMM` itself; bf16 rounds both operands into pairs (`BF16Dot`,
+    /// `PackedMatrix.packPairs`) and runs `kernels`' bf16 dot product, C split across the engine's
+    /// threads by rows or whole panels (every element one chain over k: the same bits for any
+    /// thread count). `alpha` must be 1 and `beta` 0 or 1 in bf16.
+    public static func gemm(
+        _ precision: ProductPrecision, kernels: KernelSet,
+        _ transA: Transpose, _ transB: Transpose, m: Int, n: Int, k: Int,
+        a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
+        beta: Float = 0, rowBias: UnsafePointer<Float>? = nil, c: UnsafeMutablePointer<Float>, ldc: Int
+    ) {
+        guard precision == .bf16 else {
+            parallelSGEMM(transA, transB, m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb, beta: beta, rowBias: rowBias, c: c, ldc: ldc)
+            return
+        }
+        checkGEMM(transA, transB, m: m, n: n, k: k, lda: lda, ldb: ldb, ldc: ldc)
+        precondition(beta == 0 || beta == 1, "gemm(bf16): beta must be 0 or 1 (got \(beta))")
+        if m == 0 || n == 0 { return }
+        let packed = PackedMatrix()
+        packed.packPairs(from: b, ld: ldb, transposed: transB == .transposed, rows: k, columns: n, kernels: kernels)
+        let kh = BF16Dot.pairs(k), rounded = AlignedBuffer<UInt32>(count: m * kh)
+        let byRows = m >= n || packed.panelWidth >= n
+        let parts = 2 * m * n * k < 4_000_000 ? 1 : Parallel.parts(for: byRows ? m : n, minimum: byRows ? 16 : packed.panelWidth)
+        // A's rounding, cut by rows of A across the threads (a transposed A is read by columns of its storage).
+        let roundParts = m * k < 200_000 ? 1 : Parallel.parts(for: m, minimum: 64)
+        Parallel.forEach(roundParts) { q in
+            let r = Parallel.range(q, of: roundParts, count: m)
+            BF16Dot.round(transA == .none ? a + r.lowerBound * lda : a + r.lowerBound, lda: lda, transposed: transA == .transposed,
+                          m: r.count, k: k, into: rounded.base + r.lowerBound * kh, ldo: kh)
+        }
+        let beta: Float = rowBias == nil ? beta : 1
+        Parallel.forEach(parts) { q in
+            let rows = byRows ? Parallel.range(q, of: parts, count: m) : 0..<m
+            let columns = byRows ? 0..<n : Parallel.range(q, of: parts, count: n, alignment: packed.panelWidth)
+            if let rowBias {
+                Elementwise.fillRows(c + rows.lowerBound * ldc + columns.lowerBound, rows: rows.count, columns: columns.count,
+                                     ldc: ldc, with: rowBias + columns.lowerBound)
+            }
+            packed.multiplyRounded(m: rows.count, a: rounded.base + rows.lowerBound * kh, lda: kh, beta: beta,
+                                   c: c + rows.lowerBound * ldc, ldc: ldc, columnRange: columns)
+        }
+    }
+
     /// C (m, n) = A (m, k) · B + beta · C for B packed in `packed` (k, n);
     /// beta is 0 (C not read) or 1. For small m (the per-step products of a
     /// recurrence), in the kernel set `packed` was packed for. AVX-512 and

@@ -64,6 +64,11 @@ public enum Evaluator {
                               stopAtNonFinite: Bool)
         -> (evaluation: Evaluation?, nonFinite: (window: Int, windows: Int, value: NonFiniteValue)?) {
         guard range.count >= 2 else { return (nil, nil) }
+        // Scores are of the fp32 master weights in fp32 products, as `eval` and `sample` see the
+        // checkpoint, whatever precision the model trains its windows in.
+        let trainingPrecision = model.productPrecision
+        model.productPrecision = .fp32
+        defer { model.productPrecision = trainingPrecision }
         var t = sequenceLength
         var b = BatchStreams.largestBatchSize(tokenCount: range.count, sequenceLength: t)
         if b == 0 { t = range.count - 1; b = 1 }

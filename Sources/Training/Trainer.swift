@@ -26,6 +26,8 @@ public struct TrainingStart: Sendable {
     public var folding: VocabularyFolding? // rare characters folded into <unk>, when the run folds
     public var tokens: String?            // where the token ids come from (the token cache), or nil
     public var documents: DocumentCounts?  // documents runs: how the corpus was cut and split
+    public var precision: ProductPrecision // the products' precision (`--precision`)
+    public var kernels: String             // the kernel set that runs them
 }
 
 public struct TrainingProgress: Sendable {
@@ -137,6 +139,7 @@ public final class Trainer {
         }
         var rng = SplitMix64(seed: options.seed)
         let model = try Trainer.buildOrRestoreModel(config: config, options: options, source: source, rng: &rng)
+        model.productPrecision = options.productPrecision
         var optimizer = Optimizer(settings: options.optimizer, parameterCount: model.parameters.count)
         var state = RecurrentState.zeros(config: config, batchSize: options.batchSize)
         var resumePoint: ResumePoint? = nil
@@ -432,7 +435,10 @@ public final class Trainer {
             trainCharacters: splits.train.count, validationCharacters: splits.validation.count, testCharacters: splits.test.count,
             iterationsPerEpoch: streams.batchCount, plannedIterations: planned,
             resumedAt: resumedAtIteration, directory: directory.path, baselines: baselines,
-            inputs: inputs, skipped: skipped, folding: folding, tokens: tokenSource, documents: documentCounts)))
+            inputs: inputs, skipped: skipped, folding: folding, tokens: tokenSource, documents: documentCounts,
+            precision: model.productPrecision, kernels: model.kernels.name)))
+        try directory.appendLog(["type": .string("start"), "iter": .int(iteration), "precision": .string(model.productPrecision.rawValue),
+                                 "kernels": .string(model.kernels.name), "threads": .int(Parallel.threadCount)])
         if let baselines, resumedAtIteration == nil {
             try directory.appendLog(["type": .string("baseline"), "iter": .int(iteration),
                                      "unigram_val_loss": .number(baselines.unigram), "bigram_val_loss": .number(baselines.bigram)])

@@ -1,3 +1,4 @@
+import Tensor
 import RNN
 import Tokenizer
 
@@ -73,6 +74,13 @@ public struct TrainingOptions: Codable, Equatable, Sendable {
     /// `layerNorm`'s storage: absent (nil) when off, so the options of every other
     /// run encode as they did before it existed and older checkpoints decode.
     private var layerNormalization: Bool? = nil
+
+    // MARK: arithmetic
+    /// --precision: the products of training windows (`ProductPrecision`), resolved from `auto`
+    /// at the start; nil (absent in JSON): fp32, never asked, so other runs encode as before.
+    public var precision: ProductPrecision? = nil
+    /// The products this run computes in.
+    public var productPrecision: ProductPrecision { precision ?? .fp32 }
 
     // MARK: batches (char-rnn's layout: B contiguous streams, windows of T)
     public var batchSize: Int = 50                           // B

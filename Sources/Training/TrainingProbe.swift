@@ -23,6 +23,7 @@ public enum TrainingProbe {
         public var learningRate: Float = 2e-3
         public var clipMode: ClipMode = .norm, clip: Float = 5
         public var forgetGateBias: Float = 1
+        public var precision = ProductPrecision.fp32
 
         public init(config: ModelConfig) { self.config = config }
     }
@@ -32,6 +33,7 @@ public enum TrainingProbe {
     public static func measure(_ setup: Setup, seconds: Double, warmup: Int = 3, minimumSteps: Int = 3) -> Result {
         let config = setup.config, b = setup.batchSize, t = setup.sequenceLength
         let model = StackedRNN(config: config)
+        model.productPrecision = setup.precision
         var rng = SplitMix64(seed: 1)
         model.initialize(rng: &rng, options: InitOptions(
             forgetGateBias: config.cellFacts.takesForgetGateBias ? setup.forgetGateBias : nil))

@@ -89,6 +89,9 @@ struct TrainCommand: ParsableCommand {
     @Flag(help: "Start a new run in a checkpoint directory that already holds one, deleting it.") var overwrite = false
     @Option(help: "Random seed (default \(defaults.seed)).") var seed: UInt64?
     @OptionGroup var threads: ThreadOptions
+    @Option(help: ArgumentHelp(
+        "Products of training: fp32 (default); bf16 (both operands rounded to bfloat16, accumulated in fp32; weights, gradients and optimizer stay fp32); auto (bf16 where the CPU multiplies bf16 natively, AVX512_BF16, else fp32; --auto's choice).",
+        valueName: "fp32|bf16|auto")) var precision: TrainingPrecisionChoice?
 
     func validate() throws {
         if corpus.isEmpty { throw ValidationError("give at least one text file or directory to learn from") }
@@ -118,6 +121,9 @@ struct TrainCommand: ParsableCommand {
             for (flag, given) in [("--pooling", pooling != nil), ("--class-weights", classWeights != nil)] where given {
                 throw ValidationError("\(flag) applies to --task classify, not generate")
             }
+        }
+        if precision == .bf16, let task {
+            throw ValidationError("--precision bf16 trains language models (no --task); --task \(task.rawValue) trains in fp32")
         }
         if let m = maxTime, parseDuration(m) == nil { throw ValidationError("--max-time takes a duration such as 90s, 10m or 2h (got '\(m)')") }
         if let m = maxTime, let s = parseDuration(m), s > TrainingOptions.Limits.maxSeconds { throw ValidationError("--max-time must be at most 366 days (got '\(m)')") }
@@ -166,6 +172,7 @@ struct TrainCommand: ParsableCommand {
         if let v = patience { o.patience = v }
         if let v = keep { o.keep = v }
         if let v = seed { o.seed = v }
+        if let v = precision ?? (auto && o.task == nil ? .auto : nil) { o.precision = Self.resolve(v, task: o.task, kernels: Kernels.current).precision }
         switch lrSchedule {
         case nil: break
         case .constant?: o.schedule = .constant
@@ -209,7 +216,7 @@ struct TrainCommand: ParsableCommand {
                                   + (stored.documents.map { "with --documents \($0.rawValue)" } ?? "without --documents"))
                 }
                 if Self.comparable(options, to: stored) != stored {
-                    throw failure("cannot resume with different settings: only --epochs, --max-iters, --max-time, --eval-every, --log-every, --patience, --keep and --threads may change (use --init-from to start a new run from these weights)")
+                    throw failure("cannot resume with different settings: only --epochs, --max-iters, --max-time, --eval-every, --log-every, --patience, --keep, --threads and --precision may change (use --init-from to start a new run from these weights)")
                 }
                 if maxTime == nil { options.maxSeconds = nil }  // a time budget is per session
                 note("resuming \(path)")
@@ -235,6 +242,9 @@ struct TrainCommand: ParsableCommand {
             throw failure("\(error)")
         }
         options.epochs = options.epochBudget  // stored in the checkpoint, as every budget is
+        if let choice = precision ?? (auto ? .auto : nil), let emulated = Self.resolve(choice, task: nil, kernels: Kernels.current).note {
+            note(emulated)
+        }
 
         let plan: ((AutoPlan.Corpus, TrainingOptions) -> TrainingOptions)? = auto ? { corpus, options in autoPlan(corpus, options) } : nil
         let trainer: Trainer
@@ -276,6 +286,7 @@ extension TrainCommand {
         c.absoluteCorpusPaths = stored.absoluteCorpusPaths
         c.epochs = stored.epochs; c.maxIterations = stored.maxIterations; c.maxSeconds = stored.maxSeconds
         c.evalEvery = stored.evalEvery; c.logEvery = stored.logEvery; c.patience = stored.patience; c.keep = stored.keep
+        c.precision = stored.precision
         return c
     }
 
@@ -312,11 +323,19 @@ extension TrainCommand {
         let plan = AutoPlan.plan(base: options, explicit: explicitSettings, corpus: corpus) { candidate in
             var setup = TrainingProbe.Setup(config: candidate.modelConfig(vocabularySize: corpus.vocabularySize))
             setup.batchSize = candidate.batchSize; setup.sequenceLength = candidate.sequenceLength
+            setup.precision = candidate.productPrecision
             return TrainingProbe.measure(setup, seconds: AutoPlan.probeSeconds, warmup: 3, minimumSteps: 2).charactersPerSecond
         }
-        for line in plan.reasons { print("auto: " + line) }
+        var chosen = plan.options
+        if precision == nil {
+            let native = ProductPrecision.isNative(in: Kernels.current)
+            let reason = native ? "precision bf16: this CPU multiplies bf16 natively (\(Kernels.current) kernels)"
+                                : "precision fp32: this CPU has no native bf16 products (\(Kernels.current) kernels)"
+            chosen.autoReasons = (chosen.autoReasons ?? []) + [reason]
+        }
+        for line in chosen.autoReasons ?? [] { print("auto: " + line) }
         fflush(nil)
-        return plan.options
+        return chosen
     }
 }
 
@@ -369,6 +388,7 @@ final class ProgressDisplay {
     func show(_ event: TrainingEvent) {
         switch event {
         case .started(let s):
+            print(TrainCommand.precisionLine(s.precision, kernels: s.kernels))
             let resumed = s.resumedAt.map { " (resumed at iteration \($0))" } ?? ""
             if let skipped = s.skipped { note(skipped) }
             let files = s.inputs.files == 1 ? "" : "\(s.inputs.files) files, "
@@ -420,4 +440,36 @@ final class ProgressDisplay {
     }
 
     private func flush() { fflush(nil) }  // all C streams: print writes through stdout
+}
+
+/// `train --precision`: what a run asks for; `auto` is resolved at the start (`TrainCommand.resolve`).
+enum TrainingPrecisionChoice: String, CaseIterable, ExpressibleByArgument {
+    case fp32, bf16, auto
+}
+
+extension TrainCommand {
+    /// The products a run computes in for `choice` on `kernels` (the CPU's set), and the one-line
+    /// note when bf16 runs emulated. A pure function, so that tests can ask for CPUs they are not on.
+    /// Labelled and translation runs train in fp32 (`validate` refuses bf16 for them).
+    static func resolve(_ choice: TrainingPrecisionChoice, task: LabelledTask?, kernels: KernelSet)
+        -> (precision: ProductPrecision, note: String?) {
+        let native = ProductPrecision.isNative(in: kernels)
+        switch choice {
+        case .fp32: return (.fp32, nil)
+        case .auto: return (native && task == nil ? .bf16 : .fp32, nil)
+        case .bf16:
+            return (.bf16, native ? nil : "bf16 products are emulated on this CPU (no AVX512_BF16; \(kernels) kernels): "
+                                          + "the same results as native bf16, slower than fp32")
+        }
+    }
+
+    /// The first line of a run: which precision its products are in, and where.
+    static func precisionLine(_ precision: ProductPrecision, kernels: String) -> String {
+        switch precision {
+        case .fp32: return "precision: fp32 products (\(kernels) kernels)"
+        case .bf16:
+            let how = KernelSet.named(kernels).map { ProductPrecision.isNative(in: $0) } == true ? "native" : "emulated"
+            return "precision: bf16 products, fp32 accumulation, fp32 weights and optimizer (\(kernels) kernels, \(how))"
+        }
+    }
 }

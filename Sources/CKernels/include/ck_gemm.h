@@ -68,4 +68,36 @@ void ck_gemm_pack_i8(const float *b, long ldb, int transposed, long k, long n, l
 /// column of B = Wᵀ). CK_FP32 leaves W unchanged.
 void ck_round_matrix(float *w, long rows, long cols, long ld, int precision);
 
+// MARK: bf16 dot products (training in bf16)
+//
+// C (m × n) = A (m × k) · B (k × n) [+ C] with both operands rounded to bf16
+// (ck_bf16_bits) and multiplied in pairs along k, as AVX512_BF16's VDPBF16PS
+// multiplies them, accumulating in fp32. For every element of C:
+//
+//     acc = (beta ? C[i, j] : 0)
+//     for p in 0 ..< ceil(k / 2):          (k odd: a zero pair element at the end)
+//         acc = FTZ(fma(A[i, 2p+1], B[2p+1, j], DAZ(acc)))
+//         acc = FTZ(fma(A[i, 2p],   B[2p, j],   acc))
+//     C[i, j] = acc
+//
+// with subnormal inputs read as zero (DAZ: the operands are flushed when they
+// are rounded, the accumulator by the kernel), subnormal results flushed to
+// zero of the same sign (FTZ), round to nearest even: VDPBF16PS's rules. A
+// set without VDPBF16PS runs the same steps as two FMAs under MXCSR.DAZ|FTZ;
+// the portable product (Swift) writes them out. So every set gives the same
+// bits as every other, native or not (TensorTests.BF16DotTests).
+//
+// Layouts. A rounded: row i at out + i·ldo, ldo ≥ ceil(k / 2) pairs, each
+// uint32 = bf16(A[i, 2p]) | bf16(A[i, 2p+1]) << 16 (the even element in the
+// low half, as VDPBF16PS reads it). B packed in panels of nr columns of
+// pairs: panel q at packed + q·ceil(k / 2)·nr, pair row p of it at + p·nr,
+// element j = bf16(B[2p, j0+j]) | bf16(B[2p+1, j0+j]) << 16, zero past n.
+
+/// A (m × k; transposed = 1: stored (k × m), A[i, p] = a[p · lda + i]) rounded into pairs, out (m × ldo).
+void ck_bf16_round_pairs(const float *a, long lda, int transposed, long m, long k, uint32_t *out, long ldo);
+/// uint32 pairs a packed (k × n) B takes in panels of nr columns: ceil(n / nr) · nr · ceil(k / 2).
+size_t ck_gemm_pairs_count(long k, long n, long nr);
+/// Packs B (k × n, as ck_gemm_pack reads it) into pair panels of nr columns.
+void ck_gemm_pack_pairs(const float *b, long ldb, int transposed, long k, long n, long nr, uint32_t *packed);
+
 #endif

@@ -46,6 +46,14 @@ typedef struct ck_kernel_set {
     void (*sgemm_packed_i8)(long m, long n, long k, const float *a, long lda, const int8_t *packed,
                             const float *scales, int beta, float *c, long ldc);
 
+    /// 1 when bf16_dot_packed is the CPU's own bf16 dot product (VDPBF16PS), 0 when emulated by FMAs.
+    int bf16_dot_native;
+    /// Training in bf16 (ck_gemm.h, "bf16 dot products"): C (m × n) = A · B + (beta ? C : 0) with A
+    /// rounded into pairs (m × kh, lda ≥ kh pairs) and B packed in pair panels of gemm_nr columns
+    /// (ck_gemm_pack_pairs); kh = ceil(k / 2). The same bits in every set.
+    void (*bf16_dot_packed)(long m, long n, long kh, const uint32_t *a, long lda, const uint32_t *packed, int beta,
+                            float *c, long ldc);
+
     // MARK: LSTM (gate blocks i, f, g, o in a (4H) row)
 
     /// gates (B, 4H) in: pre-activations without b_hh; out: i, f, g, o. biasHH (4H).
