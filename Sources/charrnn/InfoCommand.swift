@@ -45,6 +45,7 @@ struct InfoCommand: ParsableCommand {
             if let best { fields.append("\"best_val_loss\":\(best)"); fields.append("\"best_val_bpc\":\(best / log(2.0))") }
             if let seconds { fields.append("\"seconds_trained\":\(seconds)") }
             if let o = options { fields.append("\"corpus\":\(JSONStringEscaper.quoted(o.corpusPath))") }
+            if let p = options?.precision { fields.append("\"training_precision\":\"\(p.rawValue)\"") }
             if let reasons = options?.autoReasons {
                 fields.append("\"auto\":[" + reasons.map { JSONStringEscaper.quoted($0) }.joined(separator: ",") + "]")
             }
@@ -87,7 +88,8 @@ struct InfoCommand: ParsableCommand {
         }
         if let o = options {
             let window = o.task == nil ? "T=\(o.sequenceLength)" : "texts cut at \(o.maxTextLength ?? TrainingOptions.defaultMaxTextLength)"
-            print("trained on: \(o.corpusPaths.joined(separator: " ")) (B=\(o.batchSize), \(window), \(o.optimizer.kind.rawValue), lr \(o.learningRate))")
+            let products = o.precision.map { ", \($0.rawValue) products" } ?? ""
+            print("trained on: \(o.corpusPaths.joined(separator: " ")) (B=\(o.batchSize), \(window), \(o.optimizer.kind.rawValue), lr \(o.learningRate)\(products))")
         }
         if let inputs { print("read:       \(inputs.summary)") }
         if let iterations {
