@@ -22,3 +22,17 @@ int ck_cpu_has_avx512(void) {
     return 0;
 #endif
 }
+
+#if defined(__x86_64__) && (defined(__clang__) || defined(__GNUC__))
+int ck_avx512bf16_probe(void);  // set_avx512bf16.c
+#endif
+
+int ck_cpu_has_avx512_bf16(void) {
+#if defined(__x86_64__) && (defined(__clang__) || defined(__GNUC__))
+    static int answer = -1;  // racing first callers compute the same answer
+    if (answer < 0) answer = ck_cpu_has_avx512() && __builtin_cpu_supports("avx512bf16") && ck_avx512bf16_probe();
+    return answer;
+#else
+    return 0;
+#endif
+}

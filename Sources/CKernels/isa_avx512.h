@@ -16,13 +16,16 @@
 #include <immintrin.h>
 #include <stdint.h>
 
+// The avx512bf16 set (isa_avx512bf16.h) is this file with its own target and row, defined first.
+#ifndef CK_SET_NAME
 #define CK_TARGET __attribute__((target("avx512f,avx512dq,avx512bw,avx512vl,fma")))
-#define CK_INLINE static inline __attribute__((always_inline)) CK_TARGET
 #define CK_SET_NAME "avx512"
 #define CK_SET_INSTRUCTIONS "AVX-512"
-#define CK_SET_VECTOR_BITS 512
 #define CK_SET_SUPPORTED ck_cpu_has_avx512
 #define CK_SET_ROW ck_set_avx512
+#endif
+#define CK_INLINE static inline __attribute__((always_inline)) CK_TARGET
+#define CK_SET_VECTOR_BITS 512
 
 typedef __m512 VEC;
 typedef __mmask16 LANES;
@@ -108,7 +111,7 @@ CK_INLINE VEC gemm_load_i8(const int8_t *p) {
 // MXCSR.DAZ|FTZ: 2·R·P accumulators + 4·P B + 2 A registers ≤ 30 zmm. The
 // avx512bf16 set (isa_avx512bf16.h) replaces these with VDPBF16PS.
 
-#ifndef DOT_NATIVE
+#ifndef CK_NATIVE_BF16
 #define DOT_NATIVE 0
 #define DOT_MR GEMM_MR
 #define DOT_BLOCKS GEMM_BLOCKS

@@ -81,7 +81,7 @@ import Testing
         let r = try Binary.run(arguments, in: dir, environment: ["CHARRNN_KERNELS": "avx9"])
         #expect(r.status == 1)
         #expect(r.stdout.isEmpty)
-        #expect(r.stderr == "charrnn: error: CHARRNN_KERNELS=avx9: unknown kernel set (expected one of portable, avx2, avx512)\n")
+        #expect(r.stderr == "charrnn: error: CHARRNN_KERNELS=avx9: unknown kernel set (expected one of portable, avx2, avx512, avx512bf16)\n")
         #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path).isEmpty, "nothing written")
     }
 
@@ -95,7 +95,7 @@ import Testing
         }
         #expect(refusal("avx512", [.portable, .avx2]) == "CHARRNN_KERNELS=avx512: this CPU lacks AVX-512 (available: portable, avx2)")
         #expect(refusal("avx2", [.portable]) == "CHARRNN_KERNELS=avx2: this CPU lacks AVX2 and FMA (available: portable)")
-        #expect(refusal("AVX2", [.portable, .avx2])?.hasSuffix("unknown kernel set (expected one of portable, avx2, avx512)") == true,
+        #expect(refusal("AVX2", [.portable, .avx2])?.hasSuffix("unknown kernel set (expected one of portable, avx2, avx512, avx512bf16)") == true,
                 "names are lower case, as documented")
         #expect(Kernels.choose(requested: nil, available: [.portable, .avx2]) == .success(.avx2))
         #expect(Kernels.choose(requested: "", available: [.portable]) == .success(.portable))
