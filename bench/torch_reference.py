@@ -136,9 +136,12 @@ def torch_train(args):
         c = chunk[0]
         x = data[:, c * T:(c + 1) * T].t().contiguous()
         y = data[:, c * T + 1:(c + 1) * T + 1].t().contiguous()
-        logits, s = model(x, detach(state[0]))
+        # --bf16: the forward (and so its backward) under PyTorch's bf16 autocast, fp32 weights and optimizer,
+        # as ../shared/bench/torch_charrnn.py --bf16 trains; the loss in fp32.
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=args.bf16):
+            logits, s = model(x, detach(state[0]))
         state[0] = s
-        loss = F.cross_entropy(logits.view(-1, V), y.view(-1))
+        loss = F.cross_entropy(logits.float().view(-1, V), y.view(-1))
         opt.zero_grad(set_to_none=True)
         loss.backward()
         if args.clip > 0:
@@ -151,7 +154,7 @@ def torch_train(args):
         chunk[0] += 1
 
     times = timed_loop(step, args.seconds, args.warmup)
-    emit(dict(impl="pytorch", version=torch.__version__, threads=torch.get_num_threads(),
+    emit(dict(impl="pytorch-bf16" if args.bf16 else "pytorch", version=torch.__version__, threads=torch.get_num_threads(),
               mkldnn=torch.backends.mkldnn.enabled, cpu_capability=torch.backends.cpu.get_cpu_capability(),
               iterations=len(times), seconds=sum(times),
               chars_per_s=B * T * len(times) / sum(times),
@@ -336,7 +339,7 @@ def main():
     ap.add_argument("--warmup", type=int, default=3)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--checkpoint")
-    ap.add_argument("--bf16", action="store_true", help="sample: under PyTorch's bf16 autocast")
+    ap.add_argument("--bf16", action="store_true", help="train and sample: under PyTorch's bf16 autocast")
     args = ap.parse_args()
 
     if args.kind == "probe":  # what is importable here, for the bench header

@@ -90,8 +90,8 @@ final class BenchTable {
             parentheses the rate on one thread (charrnn sample uses all cores, as the main figure).
             RSS: peak resident set (ru_maxrss) of the process that ran the workload. speed: charrnn ÷ PyTorch
             (first character: PyTorch's time ÷ charrnn's); RSS: charrnn ÷ PyTorch. PyTorch sampling is the
-            fastest of threads {N, 1} × mkldnn {on, off}; the bf16 and int8 rows (sample --precision) are also set
-            beside PyTorch's bf16 autocast, measured the same way. min-char-rnn: Karpathy's model and training (tanh RNN
+            fastest of threads {N, 1} × mkldnn {on, off}; the bf16 and int8 rows (sample --precision, train --precision)
+            are also set beside PyTorch's bf16 autocast, measured the same way. min-char-rnn: Karpathy's model and training (tanh RNN
             1×100, T = 25, batch 1, Adagrad 0.1, clip ±5), numpy: his min-char-rnn.py. Other rows: T = 50, B = 50,
             V = 65, Adam 2e-3, gradient-norm clip 5.
             """)
@@ -125,6 +125,12 @@ final class BenchTable {
         // Issue 26: sampling from bf16 or int8 weights (either may meet it).
         for name in ["sample-lstm-2x512-bf16", "sample-lstm-2x512-int8"] { speed(name, 10) }
         for name in ["sample-lstm-2x128-bf16", "sample-lstm-2x128-int8"] { speed(name, 20) }
+        // Issue 26: training in bf16 products, on a CPU with AVX512_BF16 (elsewhere emulated: slower than fp32).
+        speed("train-lstm-2x512-bf16", 2) { r in
+            r.speedupVsPytorchBF16.map { x in (x >= 1.3, "≥ 1.3× PyTorch bf16 autocast: \(String(format: "%.2f", x))×") }
+        }
+        speed("train-lstm-2x128-bf16", 1.8)
+        speed("train-gru-2x256-bf16", 2.5)
         if let f = record("first-char")?.charrnn?.firstCharMs {
             lines.append("\(mark(f < 50)) charrnn sample, first character < 50 ms: \(String(format: "%.0f", f)) ms")
         }

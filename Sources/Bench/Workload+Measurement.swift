@@ -51,6 +51,7 @@ extension Workload {
         setup.batchSize = spec.batch; setup.sequenceLength = spec.sequence
         setup.optimizer = OptimizerSettings(kind: spec.optimizer); setup.learningRate = spec.learningRate
         setup.clipMode = spec.clipMode; setup.clip = spec.clip
+        setup.precision = spec.precision
         let r = TrainingProbe.measure(setup, seconds: seconds)
         return BenchMeasurement(impl: "charrnn", charsPerSecond: r.charactersPerSecond, msPerIteration: r.medianStepSeconds * 1e3,
                                 iterations: r.steps, gflops: r.flopsPerSecond / 1e9, threads: threads)

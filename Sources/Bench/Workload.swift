@@ -26,6 +26,7 @@ public struct Workload: Sendable {
         var batch = 50, sequence = 50
         var optimizer: OptimizerKind = .adam, learningRate: Float = 2e-3
         var clipMode: ClipMode = .norm, clip: Float = 5
+        var precision: ProductPrecision = .fp32                 // `train --precision`
     }
 
     public let name: String
@@ -44,7 +45,8 @@ public struct Workload: Sendable {
     var label: String {
         switch kind {
         case .sgemm(let n): return "sgemm \(n)³"
-        case .train(let s): return "train " + (name.hasSuffix("min-char-rnn") ? "min-char-rnn" : s.shape.label)
+        case .train(let s):
+            return "train " + (name.hasSuffix("min-char-rnn") ? "min-char-rnn" : s.shape.label) + (s.precision == .fp32 ? "" : " " + s.precision.rawValue)
         case .sample(let s, let precision):
             return "sample " + (name.hasSuffix("min-char-rnn") ? "min-char-rnn" : s.label) + (precision == .fp32 ? "" : " " + precision.rawValue)
         case .tokenize(let mb): return "tokenize \(mb) MB"
@@ -67,6 +69,13 @@ public struct Workload: Sendable {
         Workload(name: "train-minlstm-2x128", kind: .train(TrainSpec(shape: ModelShape(cell: .minlstm, layers: 2, hidden: 128))), references: []),
         Workload(name: "train-gru-2x256", kind: .train(TrainSpec(shape: ModelShape(cell: .gru, layers: 2, hidden: 256))), references: ["pytorch"]),
         Workload(name: "train-rnn-tanh-2x256", kind: .train(TrainSpec(shape: ModelShape(cell: .rnn, layers: 2, hidden: 256))), references: ["pytorch"]),
+        // `train --precision bf16`: bf16 products; beside PyTorch's fp32 training and its bf16 autocast.
+        Workload(name: "train-lstm-2x128-bf16", kind: .train(TrainSpec(shape: ModelShape(cell: .lstm, layers: 2, hidden: 128), precision: .bf16)),
+                 references: ["pytorch", "pytorch-bf16"]),
+        Workload(name: "train-lstm-2x512-bf16", kind: .train(TrainSpec(shape: ModelShape(cell: .lstm, layers: 2, hidden: 512), precision: .bf16)),
+                 references: ["pytorch", "pytorch-bf16"]),
+        Workload(name: "train-gru-2x256-bf16", kind: .train(TrainSpec(shape: ModelShape(cell: .gru, layers: 2, hidden: 256), precision: .bf16)),
+                 references: ["pytorch", "pytorch-bf16"]),
         Workload(name: "train-min-char-rnn", kind: .train(TrainSpec(shape: minCharRNN, batch: 1, sequence: 25, optimizer: .adagrad,
                                                                       learningRate: 0.1, clipMode: .value, clip: 5)),
                  references: ["pytorch", "numpy"]),

@@ -1,6 +1,7 @@
 import Checkpoints
 import Foundation
 import RNN
+import Tensor
 import Testing
 
 /// `train --auto`: what it prints, what it stores, and that explicit flags win.
@@ -19,8 +20,12 @@ import Testing
                                 "--checkpoint-dir", "run", "--eval-every", "4"], in: dir)
         #expect(r.status == 0, "\(r.stderr)")
         let lines = r.stdout.split(separator: "\n").filter { $0.hasPrefix("auto: ") }
-        #expect(lines.count == 5, "\(r.stdout)")
+        #expect(lines.count == 6, "\(r.stdout)")
         #expect(r.stdout.contains("auto: hidden 64 "), "\(r.stdout)")
+        // The products' precision: bf16 where this CPU multiplies it natively, else fp32 (issue 26).
+        let native = ProductPrecision.isNative(in: Kernels.current)
+        #expect(r.stdout.contains(native ? "auto: precision bf16: " : "auto: precision fp32: "), "\(r.stdout)")
+        #expect(r.stdout.contains(native ? "\nprecision: bf16 products" : "\nprecision: fp32 products"), "\(r.stdout)")
 
         let c = try Checkpoint.read(from: dir.appendingPathComponent("run/latest.safetensors").path)
         #expect(c.config.layerNorm && c.config.cell == .lstm && c.config.hiddenSize == 64 && c.config.layerCount == 2)
@@ -28,7 +33,7 @@ import Testing
         #expect(info.stdout.contains("chosen by:  --auto: cell: layer-normalized lstm"), "\(info.stdout)")
         let json = try Binary.run(["info", "run", "--json"], in: dir)
         let o = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])
-        #expect((o["auto"] as? [String])?.count == 5)
+        #expect((o["auto"] as? [String])?.count == 6)
         // The batch and window given on the command line were kept.
         #expect(r.stdout.contains("T = 8, B = 4"), "\(r.stdout)")
     }
