@@ -25,8 +25,31 @@ public enum ModelTask: String, Codable, Sendable {
     case generate, classify, translate
 }
 
-public struct ModelList: Codable, Equatable, Sendable {
+/// `GET /v1/models` in OpenAI's list shape, `{"object": "list", "data": [...]}`: each entry OpenAI's
+/// model fields (`id` = the name, `object` "model", `created` = when this server loaded it, `owned_by`)
+/// beside the `ModelInfo` fields, `model` being the description `charrnn info --json` prints.
+public struct ModelList: Encodable, Sendable {
     public var models: [ModelInfo]
+    public var loaded: Int                       // Unix seconds
+
+    struct Entry: Encodable {
+        let info: ModelInfo, created: Int
+        enum CodingKeys: String, CodingKey { case id, object, created, ownedBy = "owned_by" }
+        func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(info.name, forKey: .id)
+            try c.encode("model", forKey: .object)
+            try c.encode(created, forKey: .created)
+            try c.encode("charrnn", forKey: .ownedBy)
+            try info.encode(to: encoder)         // the same object: its fields beside OpenAI's
+        }
+    }
+    enum CodingKeys: String, CodingKey { case object, data }
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode("list", forKey: .object)
+        try c.encode(models.map { Entry(info: $0, created: loaded) }, forKey: .data)
+    }
 }
 
 /// `POST /v1/generate`. Absent fields take `SampleDefaults`: `charrnn sample`'s temperature,

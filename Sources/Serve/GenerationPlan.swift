@@ -101,3 +101,52 @@ struct GenerationPlan: Sendable {
         label.count > 64 ? Vocabulary.displayForm(String(label.prefix(64))) + "…" : Vocabulary.displayForm(label)
     }
 }
+
+/// Where a generation's pieces go, in the shape of the API that asked (`Server.generate` calls these
+/// in order: `start`, then `text` (streamed requests) and `finished` per sample, then `end` or `failed`).
+protocol GenerationOutput: AnyObject {
+    func start()
+    /// Streamed text of sample `index` as it comes (whole characters).
+    func text(_ index: Int, _ bytes: [UInt8])
+    /// A sample done: its whole text when answered whole (or a search's), nil when streamed.
+    func finished(_ result: SampleResult)
+    func failed(_ error: APIError)
+    func end()
+}
+
+/// The native API's answer (`POST /v1/generate`): `text` and `done` events, or one `GenerateResponse`.
+final class NativeOutput: GenerationOutput, @unchecked Sendable {   // used by the one worker that runs the request
+    private let plan: GenerationPlan, sink: ResponseSink
+    private var results: [SampleResult] = []
+
+    init(_ plan: GenerationPlan, _ sink: ResponseSink) {
+        self.plan = plan
+        self.sink = sink
+    }
+
+    func start() { if plan.stream { sink.startStream() } }
+
+    func text(_ index: Int, _ bytes: [UInt8]) { sink.event("text", TextEvent(index: index, text: String(decoding: bytes, as: UTF8.self))) }
+
+    /// Streamed: its `done` event (a search's text goes first as one `text` event); else kept for the answer.
+    func finished(_ result: SampleResult) {
+        guard plan.stream else { return results.append(result) }
+        var done = result
+        if let text = done.text {
+            sink.event("text", TextEvent(index: result.index, text: text))
+            done.text = nil
+        }
+        sink.event("done", done)
+    }
+
+    func failed(_ error: APIError) {
+        if plan.stream {
+            sink.event("error", ErrorBody(error: error.message))
+            sink.end()
+        } else {
+            sink.send(error)
+        }
+    }
+
+    func end() { if plan.stream { sink.end() } else { sink.sendJSON(GenerateResponse(model: plan.model, samples: results)) } }
+}

@@ -99,7 +99,7 @@ enum Page {
         const models = {};
 
         fetch("/v1/models").then(r => r.json()).then(list => {
-          for (const m of list.models) {
+          for (const m of list.data) {
             models[m.name] = m;
             const o = document.createElement("option");
             o.value = m.name;

@@ -48,12 +48,14 @@ final class ResponseSink: Sendable {
         send(status, contentType: "application/json; charset=utf-8", body: Self.json(value))
     }
 
-    func send(_ error: APIError) {
+    /// An error with its status and headers (Allow, Retry-After); the body `{"error": message}`, or OpenAI's
+    /// `{"error": {"message", "type", …}}` for its API (`openAI`).
+    func send(_ error: APIError, openAI: Bool = false) {
         var extra: [(String, String)] = []
         if case .methodNotAllowed(let allowed) = error { extra.append(("Allow", allowed)) }
         if case .busy(let seconds) = error { extra.append(("Retry-After", "\(seconds)")) }
-        send(error.status, contentType: "application/json; charset=utf-8", body: Self.json(ErrorBody(error: error.message)),
-             headers: extra)
+        let body = openAI ? Self.json(OpenAIErrorBody(error)) : Self.json(ErrorBody(error: error.message))
+        send(error.status, contentType: "application/json; charset=utf-8", body: body, headers: extra)
     }
 
     /// Starts a `text/event-stream` (chunked); then `event(_:_:)`s, then `end()`.
@@ -67,9 +69,16 @@ final class ResponseSink: Sendable {
 
     /// One server-sent event, sent at once: `event: name`, `data: <json>`.
     func event(_ name: String, _ value: some Encodable) {
-        var bytes = Array("event: \(name)\ndata: ".utf8)
-        bytes += Self.json(value)     // JSON has no raw newline, so one data line
-        bytes += [0x0A, 0x0A]
+        write(Array("event: \(name)\ndata: ".utf8) + Self.json(value) + [0x0A, 0x0A])   // JSON has no raw newline, so one data line
+    }
+
+    /// One server-sent event of data alone (OpenAI's streams): `data: <json>`.
+    func data(_ value: some Encodable) { write(Array("data: ".utf8) + Self.json(value) + [0x0A, 0x0A]) }
+
+    /// OpenAI's end of a stream: `data: [DONE]`.
+    func doneMarker() { write(Array("data: [DONE]\n\n".utf8)) }
+
+    private func write(_ bytes: [UInt8]) {
         var buffer = channel.allocator.buffer(capacity: bytes.count)
         buffer.writeBytes(bytes)
         channel.writeAndFlush(HTTPServerResponsePart.body(.byteBuffer(buffer)), promise: nil)

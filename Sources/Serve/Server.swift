@@ -19,6 +19,7 @@ import Training
 public final class Server: Sendable {
     public let limits: ServeLimits
     let models: [ModelInfo]              // in load order; the first is the default
+    let loaded: Int                      // when this server loaded them, Unix seconds (`GET /v1/models`)
     let lanes: Lanes
     private let pool: NIOThreadPool
     private let admitted = Atomic<Int>(0)
@@ -34,6 +35,7 @@ public final class Server: Sendable {
         }
         self.limits = limits
         self.models = models.map { ModelInfo(name: $0.name, checkpoint: $0.checkpoint) }
+        loaded = Int(Date().timeIntervalSince1970)
         lanes = Lanes(count: limits.lanes, checkpoints: models, precision: limits.precision)
         pool = NIOThreadPool(numberOfThreads: limits.maxGenerations)
         pool.start()
@@ -81,13 +83,20 @@ public final class Server: Sendable {
                           headers: [("Content-Security-Policy", Page.contentSecurityPolicy)])
             case "/v1/models":
                 try allow(method, .GET)
-                sink.sendJSON(ModelList(models: models))
+                sink.sendJSON(ModelList(models: models, loaded: loaded))
             case "/v1/generate":
                 try allow(method, .POST)
                 let request = try decode(GenerateRequest.self, body, fields: GenerateRequest.CodingKeys.allCases.map(\.rawValue))
                 let name = try model(named: request.model, for: .generate)
                 let plan = try GenerationPlan(request, model: name, vocabularyOf: lanes.lanes[0].samplers[name]!, limits: limits)
-                try admit(sink) { self.generate(plan, sink) }
+                try admit(sink) { self.generate(plan, NativeOutput(plan, sink), sink) }
+            case "/v1/completions":
+                try allow(method, .POST)
+                let request = try decode(CompletionRequest.self, body, fields: CompletionRequest.CodingKeys.allCases.map(\.rawValue))
+                let native = try request.generateRequest(limits: limits)
+                let name = try model(named: native.model, for: .generate)
+                let plan = try GenerationPlan(native, model: name, vocabularyOf: lanes.lanes[0].samplers[name]!, limits: limits)
+                try admit(sink) { self.generate(plan, CompletionOutput(plan, sink), sink) }
             case "/v1/score":
                 try allow(method, .POST)
                 let request = try decode(ScoreRequest.self, body, fields: ScoreRequest.CodingKeys.allCases.map(\.rawValue))
@@ -111,10 +120,10 @@ public final class Server: Sendable {
                 let job = try translationJob(request)
                 try admit(sink) { self.translate(job, model: name, sink) }
             default:
-                throw .notFound("no such path: \(path) (the API: GET /v1/models, POST /v1/generate, POST /v1/score, POST /v1/classify, POST /v1/translate)")
+                throw .notFound("no such path: \(path) (the API: GET /v1/models, POST /v1/generate, POST /v1/completions, POST /v1/score, POST /v1/classify, POST /v1/translate)")
             }
         } catch {
-            sink.send(error)
+            sink.send(error, openAI: path == "/v1/completions")
         }
     }
 
@@ -304,10 +313,10 @@ public final class Server: Sendable {
     // MARK: - Work on the pool
 
     /// Samples (streamed as they come, or answered whole), or a beam / best-of search, through the same
-    /// `Sampler` calls as `charrnn sample`: the same seed and options give the same text.
-    private func generate(_ plan: GenerationPlan, _ sink: ResponseSink) {
-        var results: [SampleResult] = []
-        if plan.stream { sink.startStream() }
+    /// `Sampler` calls as `charrnn sample`: the same seed and options give the same text. `output` shapes
+    /// the answer (the native API's, or OpenAI's completions).
+    private func generate(_ plan: GenerationPlan, _ output: some GenerationOutput, _ sink: ResponseSink) {
+        output.start()
         do {
             try lanes.run { lane, handOver in
                 let sampler = lane.samplers[plan.model]!
@@ -326,10 +335,9 @@ public final class Server: Sendable {
                     case .beam(let width): try sampler.beamSearch(prime: plan.prime, length: plan.length, width: width, stop: plan.stop)
                     case .bestOf(let n): try sampler.bestOf(n, prime: plan.prime, length: plan.length, policy: plan.policy, seed: plan.seed, stop: plan.stop)
                     }
-                    let result = SampleResult(index: 0, text: found.text, seed: found.seed, characters: found.generated.count,
-                                              logProb: found.logProbabilitySum, meanLogProb: found.meanLogProbability,
-                                              stopReason: Self.stopReason(stopped: found.stopped, endedDocument: found.endedDocument))
-                    deliver(result, plan, sink, into: &results)
+                    output.finished(SampleResult(index: 0, text: found.text, seed: found.seed, characters: found.generated.count,
+                                                 logProb: found.logProbabilitySum, meanLogProb: found.meanLogProbability,
+                                                 stopReason: Self.stopReason(stopped: found.stopped, endedDocument: found.endedDocument)))
                     return
                 }
                 for index in 0..<plan.count where !sink.isCancelled {
@@ -338,7 +346,7 @@ public final class Server: Sendable {
                     var sent = 0                // characters sent so far
                     var sliceStart = DispatchTime.now().uptimeNanoseconds
                     func send() {
-                        if !text.isEmpty { sink.event("text", TextEvent(index: index, text: String(decoding: text, as: UTF8.self))) }
+                        if !text.isEmpty { output.text(index, text) }
                         text.removeAll(keepingCapacity: true)
                     }
                     let g = try sampler.generate(prime: plan.prime, length: plan.length, policy: plan.policy, seed: seed,
@@ -358,40 +366,22 @@ public final class Server: Sendable {
                     }
                     if sink.isCancelled { return }
                     if plan.stream { send() }
-                    let result = SampleResult(index: index, text: plan.stream ? nil : String(decoding: text, as: UTF8.self),
-                                              seed: seed, characters: g.characterCount, logProb: g.logProbabilitySum,
-                                              meanLogProb: g.meanLogProbability,
-                                              stopReason: Self.stopReason(stopped: g.stopped, endedDocument: g.endedDocument))
-                    deliver(result, plan, sink, into: &results)
+                    output.finished(SampleResult(index: index, text: plan.stream ? nil : String(decoding: text, as: UTF8.self),
+                                                 seed: seed, characters: g.characterCount, logProb: g.logProbabilitySum,
+                                                 meanLogProb: g.meanLogProbability,
+                                                 stopReason: Self.stopReason(stopped: g.stopped, endedDocument: g.endedDocument)))
                 }
             }
         } catch {
-            let failure = APIError.modelOutput("\(error)")
-            if plan.stream {
-                sink.event("error", ErrorBody(error: failure.message))
-                sink.end()
-            } else {
-                sink.send(failure)
-            }
+            output.failed(APIError.modelOutput("\(error)"))
             return
         }
         if sink.isCancelled { return }    // nobody to answer
-        if plan.stream { sink.end() } else { sink.sendJSON(GenerateResponse(model: plan.model, samples: results)) }
+        output.end()
     }
 
     static func stopReason(stopped: Bool, endedDocument: Bool) -> StopReason {
         stopped ? .stop : endedDocument ? .end : .length
-    }
-
-    /// A finished sample: its `done` event (streamed; a search's text goes first as one `text` event), or kept for the answer.
-    private func deliver(_ result: SampleResult, _ plan: GenerationPlan, _ sink: ResponseSink, into results: inout [SampleResult]) {
-        guard plan.stream else { return results.append(result) }
-        var done = result
-        if let text = done.text {
-            sink.event("text", TextEvent(index: result.index, text: text))
-            done.text = nil
-        }
-        sink.event("done", done)
     }
 
     /// `charrnn eval --batch-size 1` on a text: every character after the first known one, with all before it as context.

@@ -57,7 +57,7 @@ extension ServeAPITests {
         defer { listener.stop() }
         let r = try HTTP.request(port: listener.port, "GET", "/v1/models")
         #expect(r.status == 200)
-        let models = try #require(try r.json()["models"] as? [[String: Any]])
+        let models = try #require(try r.json()["data"] as? [[String: Any]])
         #expect(models.map { $0["name"] as? String } == ["run", "cls", "gen"])
         #expect(models.map { $0["task"] as? String } == ["generate", "classify", "generate"])
         #expect(models[0]["labels"] == nil, "\(r.text)")
@@ -252,7 +252,7 @@ extension ServeAPITests {
             _ = serve.exitStatus()
         }
         let port = try serve.port()
-        let models = try HTTP.request(port: port, "GET", "/v1/models").json()["models"] as? [[String: Any]] ?? []
+        let models = try HTTP.request(port: port, "GET", "/v1/models").json()["data"] as? [[String: Any]] ?? []
         #expect(models.map { $0["name"] as? String } == ["cls", "gen"])
         let classified = try HTTP.request(port: port, "POST", "/v1/classify", json: #"{"text":"der Hund"}"#)
         #expect(classified.status == 200, "\(classified.text)")

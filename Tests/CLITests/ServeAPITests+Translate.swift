@@ -46,7 +46,7 @@ extension ServeAPITests {
     @Test func modelsListTheTranslationModel() throws {
         let listener = try Self.listenTranslating()
         defer { listener.stop() }
-        let models = try #require(try HTTP.request(port: listener.port, "GET", "/v1/models").json()["models"] as? [[String: Any]])
+        let models = try #require(try HTTP.request(port: listener.port, "GET", "/v1/models").json()["data"] as? [[String: Any]])
         #expect(models.map { $0["task"] as? String } == ["generate", "translate"])
         #expect((models[1]["model"] as? [String: Any])?["attention"] as? String == "general")
         #expect(models[1]["labels"] == nil)

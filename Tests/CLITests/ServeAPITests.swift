@@ -45,7 +45,7 @@ import Testing
         let r = try HTTP.request(port: listener.port, "GET", "/v1/models")
         #expect(r.status == 200)
         #expect(r.headers["content-type"]?.hasPrefix("application/json") == true)
-        let models = try r.json()["models"] as? [[String: Any]] ?? []
+        let models = try r.json()["data"] as? [[String: Any]] ?? []
         let checkpoint = try Checkpoint.read(from: Self.checkpointPath)
         #expect(models.count == 1)
         #expect(models.first?["name"] as? String == "run")
@@ -68,7 +68,7 @@ import Testing
         let info = try Binary.run(["info", Self.checkpointPath, "--json"])
         #expect(info.status == 0, "\(info.stderr)")
         let fromInfo = try #require(try JSONSerialization.jsonObject(with: Data(info.stdout.utf8)) as? [String: Any])["model"]
-        let fromServer = try #require((try JSONSerialization.jsonObject(with: Data(listed.utf8)) as? [String: Any])?["models"] as? [[String: Any]]).first?["model"]
+        let fromServer = try #require((try JSONSerialization.jsonObject(with: Data(listed.utf8)) as? [String: Any])?["data"] as? [[String: Any]]).first?["model"]
         func canonical(_ o: Any?) throws -> String {
             String(decoding: try JSONSerialization.data(withJSONObject: try #require(o as? [String: Any]), options: [.sortedKeys]), as: UTF8.self)
         }
@@ -333,7 +333,7 @@ import Testing
         defer { listener.stop() }
         let c = try HTTPConnection(port: listener.port)
         try c.send("GET", "/v1/models", keepAlive: true)
-        _ = try c.receive(until: "\"models\"")
+        _ = try c.receive(until: "\"data\"")
         try c.send("POST", "/v1/generate", body: Array(#"{"length":10,"seed":1}"#.utf8))
         let text = try c.response()   // the first answer's head, then the second's after it
         #expect(text.status == 200)
@@ -407,7 +407,7 @@ import Testing
         #expect(answers.map(\.status) == [200, 200, 404, 200], "\(answers.map(\.text))")
         #expect(answers.count == 4)
         guard answers.count == 4 else { return }
-        #expect(try answers[0].json()["models"] != nil && answers[3].json()["models"] != nil)
+        #expect(try answers[0].json()["data"] != nil && answers[3].json()["data"] != nil)
         let expected = Self.samples(try Self.generate(listener.port, generate)).first?["text"] as? String
         #expect(Self.samples(try answers[1].json()).first?["text"] as? String == expected)
     }

@@ -1,0 +1,216 @@
+// OpenAI's completions API (`POST /v1/completions`), for the clients people
+// already have (the `openai` Python package, curl scripts, LangChain): the
+// request is read into a `GenerateRequest` and runs the same `GenerationPlan`
+// and generation loop as `POST /v1/generate`, so the same seed writes the same
+// text as `charrnn sample`; only the answer's shape is OpenAI's.
+//
+// Mapping: prompt → prime, max_tokens → length in characters (a token is a
+// character here; default 16, as OpenAI's), temperature (default 1, as
+// OpenAI's), top_p, n → count (choice i draws with seed + i), stop (a string,
+// or an array of one) → stop, seed, stream (server-sent `data:` events of
+// `text_completion` chunks, then `data: [DONE]`). As OpenAI does, a choice's
+// text ends before its stop string (and a stream holds back the characters
+// that could begin it). finish_reason: "stop" (the stop string, or a documents
+// model's end), "length". usage counts characters. Errors are OpenAI's shape,
+// `{"error": {"message", "type", "param", "code"}}`, with the same statuses as
+// the native API.
+
+import Foundation
+import Sampler
+
+/// `POST /v1/completions`: the fields charrnn takes (others are refused by name).
+struct CompletionRequest: Decodable, Sendable {
+    var model: String?
+    var prompt: String?
+    var maxTokens: Int?
+    var temperature: Float?
+    var topP: Float?
+    var n: Int?
+    var stop: [String]?
+    var seed: UInt64?
+    var stream: Bool?
+    var user: String?                            // accepted and ignored, as an end-user id is
+
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case model, prompt, temperature, n, stop, seed, stream, user
+        case maxTokens = "max_tokens", topP = "top_p"
+    }
+
+    /// OpenAI's default length in tokens (characters here) and temperature.
+    static let defaultMaxTokens = 16, defaultTemperature: Float = 1
+
+    init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        model = try c.decodeIfPresent(String.self, forKey: .model)
+        // A prompt is a string, or an array of exactly one (OpenAI takes batches of prompts; charrnn one).
+        if let one = try? c.decodeIfPresent(String.self, forKey: .prompt) {
+            prompt = one
+        } else if let many = try? c.decodeIfPresent([String].self, forKey: .prompt) {
+            guard many.count == 1 else {
+                throw DecodingError.dataCorruptedError(forKey: .prompt, in: c, debugDescription: "one prompt per request")
+            }
+            prompt = many[0]
+        } else if c.contains(.prompt), try !c.decodeNil(forKey: .prompt) {
+            throw DecodingError.typeMismatch(String.self, .init(codingPath: [CodingKeys.prompt], debugDescription: "prompt"))
+        }
+        if let one = try? c.decodeIfPresent(String.self, forKey: .stop) {
+            stop = [one]
+        } else {
+            stop = try c.decodeIfPresent([String].self, forKey: .stop)
+        }
+        maxTokens = try c.decodeIfPresent(Int.self, forKey: .maxTokens)
+        temperature = try c.decodeIfPresent(Float.self, forKey: .temperature)
+        topP = try c.decodeIfPresent(Float.self, forKey: .topP)
+        n = try c.decodeIfPresent(Int.self, forKey: .n)
+        seed = try c.decodeIfPresent(UInt64.self, forKey: .seed)
+        stream = try c.decodeIfPresent(Bool.self, forKey: .stream)
+        user = try c.decodeIfPresent(String.self, forKey: .user)
+    }
+
+    /// The native request it runs as, with OpenAI's names in the messages of what it refuses.
+    func generateRequest(limits: ServeLimits) throws(APIError) -> GenerateRequest {
+        let length = maxTokens ?? Self.defaultMaxTokens, count = n ?? 1
+        if !(0...limits.maxLength).contains(length) {
+            throw .badRequest("max_tokens must be between 0 and \(limits.maxLength) (got \(length))")
+        }
+        if !(1...limits.maxCount).contains(count) { throw .badRequest("n must be between 1 and \(limits.maxCount) (got \(count))") }
+        if let stop, stop.count > 1 { throw .badRequest("stop: charrnn stops on one string (got \(stop.count))") }
+        return GenerateRequest(model: model, prime: prompt, temperature: temperature ?? Self.defaultTemperature, topP: topP,
+                               length: length, seed: seed, stop: stop?.first, count: count, stream: stream)
+    }
+}
+
+/// A `text_completion` answer, or one chunk of a streamed one.
+struct Completion: Encodable, Sendable {
+    struct Choice: Encodable, Sendable {
+        var text: String
+        var index: Int
+        var logprobs: String? = nil              // always null: charrnn does not return per-token log-probabilities here
+        var finishReason: String?                // "stop", "length"; null in a stream's chunks before the last
+
+        enum CodingKeys: String, CodingKey { case text, index, logprobs, finishReason = "finish_reason" }
+        func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(text, forKey: .text)
+            try c.encode(index, forKey: .index)
+            try c.encodeNil(forKey: .logprobs)
+            try c.encode(finishReason, forKey: .finishReason)   // null when nil, as OpenAI writes it
+        }
+    }
+    struct Usage: Encodable, Sendable {
+        var promptTokens: Int, completionTokens: Int, totalTokens: Int
+        enum CodingKeys: String, CodingKey {
+            case promptTokens = "prompt_tokens", completionTokens = "completion_tokens", totalTokens = "total_tokens"
+        }
+    }
+    var id: String
+    var object = "text_completion"
+    var created: Int
+    var model: String
+    var choices: [Choice]
+    var usage: Usage?
+}
+
+/// OpenAI's error body.
+struct OpenAIErrorBody: Encodable, Sendable {
+    struct Detail: Encodable, Sendable {
+        var message: String, type: String
+        var param: String? = nil, code: String? = nil
+        enum CodingKeys: String, CodingKey { case message, type, param, code }
+        func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(message, forKey: .message)
+            try c.encode(type, forKey: .type)
+            try c.encode(param, forKey: .param)
+            try c.encode(code, forKey: .code)
+        }
+    }
+    var error: Detail
+
+    init(_ error: APIError) {
+        let type = switch error {
+        case .badRequest, .tooLarge, .methodNotAllowed: "invalid_request_error"
+        case .notFound: "not_found_error"
+        case .forbidden: "permission_error"
+        case .busy: "server_busy"
+        case .modelOutput: "server_error"
+        }
+        self.error = Detail(message: error.message, type: type)
+    }
+}
+
+/// The generation loop's answer in OpenAI's shape (`GenerationOutput`).
+final class CompletionOutput: GenerationOutput, @unchecked Sendable {   // used by the one worker that runs the request
+    private let plan: GenerationPlan, sink: ResponseSink
+    private let id = "cmpl-" + String(UInt64.random(in: 0...UInt64.max), radix: 36)
+    private let created = Int(Date().timeIntervalSince1970)
+    private let stopBytes: [UInt8]
+    private var pending: [UInt8] = []           // streamed text held back: it could be the start of the stop string
+    private var choices: [Completion.Choice] = []
+    private var generated = 0
+
+    init(_ plan: GenerationPlan, _ sink: ResponseSink) {
+        self.plan = plan
+        self.sink = sink
+        stopBytes = plan.stop.map { Array($0.utf8) } ?? []
+    }
+
+    static func finishReason(_ reason: StopReason) -> String { reason == .length ? "length" : "stop" }
+
+    /// `text` without the stop string at its end, when it ended by it.
+    func trimmed(_ text: [UInt8], _ reason: StopReason) -> [UInt8] {
+        reason == .stop && text.count >= stopBytes.count && text.suffix(stopBytes.count).elementsEqual(stopBytes)
+            ? Array(text.dropLast(stopBytes.count)) : text
+    }
+
+    private func chunk(_ index: Int, _ text: [UInt8], finish: String?) {
+        sink.data(Completion(id: id, created: created, model: plan.model,
+                             choices: [.init(text: String(decoding: text, as: UTF8.self), index: index, finishReason: finish)]))
+    }
+
+    func start() { if plan.stream { sink.startStream() } }
+
+    func text(_ index: Int, _ bytes: [UInt8]) {
+        pending += bytes
+        // Hold back the longest end of the text that begins the stop string (all of it, when the text ends with it:
+        // the generation then stops, and `finished` drops it); the stop string starts a character, so the cut does too.
+        let held = (0...min(stopBytes.count, pending.count)).last { pending.suffix($0).elementsEqual(stopBytes.prefix($0)) } ?? 0
+        let cut = pending.count - held
+        guard cut > 0 else { return }
+        chunk(index, Array(pending[..<cut]), finish: nil)
+        pending.removeFirst(cut)
+    }
+
+    func finished(_ result: SampleResult) {
+        generated += result.characters
+        let reason = Self.finishReason(result.stopReason)
+        if plan.stream {
+            let rest = trimmed(pending + Array((result.text ?? "").utf8), result.stopReason)
+            pending.removeAll()
+            chunk(result.index, rest, finish: reason)
+        } else {
+            let text = trimmed(Array((result.text ?? "").utf8), result.stopReason)
+            choices.append(.init(text: String(decoding: text, as: UTF8.self), index: result.index, finishReason: reason))
+        }
+    }
+
+    func failed(_ error: APIError) {
+        if plan.stream {
+            sink.data(OpenAIErrorBody(error))
+            sink.end()
+        } else {
+            sink.send(error.status, contentType: "application/json; charset=utf-8", body: ResponseSink.json(OpenAIErrorBody(error)))
+        }
+    }
+
+    func end() {
+        if plan.stream {
+            sink.doneMarker()
+            sink.end()
+        } else {
+            let usage = Completion.Usage(promptTokens: plan.prime.count, completionTokens: generated,
+                                         totalTokens: plan.prime.count + generated)
+            sink.sendJSON(Completion(id: id, created: created, model: plan.model, choices: choices, usage: usage))
+        }
+    }
+}

@@ -1,0 +1,153 @@
+import Foundation
+import Serve
+import Testing
+
+/// OpenAI's completions API on `charrnn serve` (issue 27, part 4): `POST /v1/completions` runs the
+/// native generation (the same text as `charrnn sample` for the same seed), answered in OpenAI's
+/// shapes; `GET /v1/models` is OpenAI's list. In process over raw HTTP, and through OpenAI's own
+/// Python client where one is installed (skipped with the reason where not).
+@Suite struct ServeCompletionsTests {
+    static func complete(_ port: Int, _ json: String) throws -> HTTPResponse {
+        try HTTP.request(port: port, "POST", "/v1/completions", json: json)
+    }
+
+    /// `charrnn sample`'s texts (without the prime) for seeds seed ..< seed + count.
+    static func sampled(prime: String, length: Int, seed: Int, count: Int = 1, temperature: String = "1") throws -> [String] {
+        let cli = try Binary.run(["sample", "--checkpoint", "checkpoints/run", "--prime", prime, "--length", String(length), "--seed",
+                                  String(seed), "--temp", temperature, "--no-echo", "--count", String(count), "--json"], in: Fixtures.trained)
+        #expect(cli.status == 0, "\(cli.stderr)")
+        return try cli.stdout.split(separator: "\n").map {
+            (try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])?["text"] as? String ?? ""
+        }
+    }
+
+    @Test func aCompletionIsTheSampleInOpenAIsShape() throws {
+        let listener = try ServeAPITests.listen()
+        defer { listener.stop() }
+        let r = try Self.complete(listener.port, #"{"model":"run","prompt":"the cat","max_tokens":80,"seed":7,"n":2}"#)
+        #expect(r.status == 200, "\(r.text)")
+        let o = try r.json()
+        #expect(o["object"] as? String == "text_completion" && o["model"] as? String == "run")
+        #expect((o["id"] as? String)?.hasPrefix("cmpl-") == true && o["created"] is Int)
+        let choices = o["choices"] as? [[String: Any]] ?? []
+        let expected = try Self.sampled(prime: "the cat", length: 80, seed: 7, count: 2)
+        #expect(choices.map { $0["text"] as? String } == expected.map { Optional($0) })
+        #expect(choices.map { $0["index"] as? Int } == [0, 1] && choices.allSatisfy { $0["finish_reason"] as? String == "length" })
+        #expect(choices.allSatisfy { $0.keys.contains("logprobs") && $0["logprobs"] is NSNull })
+        let usage = o["usage"] as? [String: Any] ?? [:]
+        #expect(usage["prompt_tokens"] as? Int == 7 && usage["completion_tokens"] as? Int == 160 && usage["total_tokens"] as? Int == 167,
+                "\(usage)")
+    }
+
+    /// The stream: data-only events of chunks whose texts join into the whole answer, the last of a
+    /// choice with its finish_reason, then `data: [DONE]`; a stop string of several characters is never sent.
+    @Test func aStreamJoinsIntoTheAnswerAndHoldsBackTheStop() throws {
+        let listener = try ServeAPITests.listen()
+        defer { listener.stop() }
+        let whole = try Self.sampled(prime: "the ", length: 300, seed: 3)[0]
+        // A stop string of two characters from the middle of the text.
+        let stopStart = whole.index(whole.startIndex, offsetBy: 40), stop = String(whole[stopStart...].prefix(2))
+        let before = String(whole[..<whole.range(of: stop)!.lowerBound])
+        for stream in [false, true] {
+            let body = #"{"prompt":"the ","max_tokens":300,"seed":3,"stop":"# + (try String(decoding: JSONEncoder().encode(stop), as: UTF8.self))
+                + #","stream":\#(stream)}"#
+            let r = try Self.complete(listener.port, body)
+            #expect(r.status == 200, "\(r.text)")
+            if !stream {
+                let choice = (try r.json()["choices"] as? [[String: Any]])?.first
+                #expect(choice?["text"] as? String == before && choice?["finish_reason"] as? String == "stop", "\(r.text)")
+                continue
+            }
+            #expect(r.headers["content-type"]?.hasPrefix("text/event-stream") == true)
+            #expect(!r.text.contains("event:") && r.text.hasSuffix("data: [DONE]\n\n"), "\(r.text)")
+            let chunks = try HTTP.events(String(r.text.dropLast("data: [DONE]\n\n".count)))
+            let choices = chunks.compactMap { ($0.data["choices"] as? [[String: Any]])?.first }
+            #expect(choices.compactMap { $0["text"] as? String }.joined() == before)
+            #expect(choices.last?["finish_reason"] as? String == "stop" && choices.dropLast().allSatisfy { $0["finish_reason"] is NSNull })
+        }
+    }
+
+    @Test(arguments: [
+        (#"{"prompt":"the","max_tokens":-1}"#, 400, "max_tokens must be between"),
+        (#"{"prompt":"the","max_tokens":1.5}"#, 400, "max_tokens"),
+        (#"{"prompt":"the","n":0}"#, 400, "n must be between"),
+        (#"{"prompt":["the","cat"]}"#, 400, "prompt"),
+        (#"{"prompt":"the","stop":["a","b"]}"#, 400, "one string"),
+        (#"{"prompt":"the","logprobs":2}"#, 400, "unknown field logprobs"),
+        (#"{"prompt":"the","model":"nope"}"#, 404, "no model named nope"),
+        (#"{"prompt":"the\u0007"}"#, 400, "never seen"),
+        (#"{"prompt":3}"#, 400, "prompt"),
+        ("[1,2]", 400, "JSON object"),
+    ])
+    func badRequestsGetOpenAIsErrorShape(_ body: String, _ status: Int, _ mention: String) throws {
+        let listener = try ServeAPITests.listen()
+        defer { listener.stop() }
+        let r = try Self.complete(listener.port, body)
+        #expect(r.status == status, "\(r.status) \(r.text)")
+        let error = try r.json()["error"] as? [String: Any] ?? [:]
+        #expect((error["message"] as? String)?.contains(mention) == true && error["type"] is String, "\(r.text)")
+        #expect(error.keys.contains("param") && error.keys.contains("code"), "\(r.text)")
+    }
+
+    @Test func theWrongMethodSaysWhichIsRight() throws {
+        let listener = try ServeAPITests.listen()
+        defer { listener.stop() }
+        let r = try HTTP.request(port: listener.port, "GET", "/v1/completions")
+        #expect(r.status == 405 && r.headers["allow"] == "POST", "\(r.status) \(r.headers)")
+        #expect((try r.json()["error"] as? [String: Any])?["type"] as? String == "invalid_request_error")
+    }
+
+    @Test func modelsIsOpenAIsList() throws {
+        let listener = try ServeAPITests.listen()
+        defer { listener.stop() }
+        let o = try HTTP.request(port: listener.port, "GET", "/v1/models").json()
+        #expect(o["object"] as? String == "list")
+        let entry = (o["data"] as? [[String: Any]])?.first ?? [:]
+        #expect(entry["id"] as? String == "run" && entry["object"] as? String == "model" && entry["owned_by"] as? String == "charrnn")
+        #expect((entry["created"] as? Int).map { $0 > 1_700_000_000 } == true && entry["model"] is [String: Any] && entry["name"] as? String == "run")
+    }
+
+    /// A Python with the `openai` package: $CHARRNN_OPENAI_PYTHON, /tmp/openaienv (docs/serve.md), or python3.
+    static let python: String? = {
+        let candidates = [ProcessInfo.processInfo.environment["CHARRNN_OPENAI_PYTHON"], "/tmp/openaienv/bin/python", "/usr/bin/python3"]
+        let found = candidates.compactMap { $0 }.first { path in
+            guard FileManager.default.isExecutableFile(atPath: path) else { return false }
+            let p = Process()
+            p.executableURL = URL(fileURLWithPath: path)
+            p.arguments = ["-c", "import openai"]
+            p.standardError = FileHandle.nullDevice
+            guard (try? p.run()) != nil else { return false }
+            p.waitUntilExit()
+            return p.terminationStatus == 0
+        }
+        if found == nil {
+            print("ServeCompletionsTests.openAIClient: skipped: no python with the openai package "
+                  + "(python3 -m venv /tmp/openaienv && /tmp/openaienv/bin/pip install openai)")
+        }
+        return found
+    }()
+
+    /// OpenAI's client against a `charrnn serve` process: completions whole, streamed, n = 2, a stop string, errors, the model list.
+    @Test(.enabled("needs a python with the openai package; the reason is printed") { python != nil })
+    func openAIClient() throws {
+        let serve = try ServePageTests.serve(["--checkpoint", "checkpoints/run"])
+        defer { serve.stop() }
+        let port = try serve.port()
+        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+            .appendingPathComponent("../../scripts/check_openai_client.py").standardized.path
+        let check = Process()
+        check.executableURL = URL(fileURLWithPath: Self.python!)
+        check.arguments = [script, "--base-url", "http://127.0.0.1:\(port)/v1", "--model", "run", "--prompt", "the cat"]
+        let out = Pipe()
+        check.standardOutput = out
+        check.standardError = out
+        let finished = DispatchSemaphore(value: 0)
+        check.terminationHandler = { _ in finished.signal() }
+        try check.run()
+        if finished.wait(timeout: .now() + 90) == .timedOut { kill(check.processIdentifier, SIGKILL) }
+        let output = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        check.waitUntilExit()
+        let r = (status: check.terminationStatus, stdout: output, stderr: "")
+        #expect(r.status == 0 && r.stdout.hasSuffix("ok\n"), "\(r.stdout) \(r.stderr)")
+    }
+}
