@@ -56,7 +56,15 @@ import Testing
         let then = try Self.object(try Self.expected("\(model).eval.json"))
         // Added since (issue 26): the weights' precision, fp32 unless --precision says otherwise.
         #expect(now.removeValue(forKey: "precision") as? String == "fp32")
-        #expect(try Self.canonical(now) == Self.canonical(then), "\(r.stdout)")
+        // The losses to 1e-7 relative, not to the bit: the window's GEMMs are OpenBLAS's, whose kernels for this
+        // CPU may round otherwise than those of the CPU that wrote the fixture (a Zen 3 differs from it in the
+        // 9th digit, and so did the charrnn that wrote it when run there). Every other field exactly.
+        for key in ["loss", "bits_per_char", "perplexity", "unigram_loss", "bigram_loss"] {
+            let a = now.removeValue(forKey: key) as? Double, b = then[key] as? Double
+            #expect(a != nil && b != nil && abs(a! - b!) <= 1e-7 * abs(b!), "\(key): \(String(describing: a)) vs \(String(describing: b))")
+        }
+        let rest = then.filter { !["loss", "bits_per_char", "perplexity", "unigram_loss", "bigram_loss"].contains($0.key) }
+        #expect(try Self.canonical(now) == Self.canonical(rest), "\(r.stdout)")
     }
 
     /// Every field of before, with its value, and the description beside them.
