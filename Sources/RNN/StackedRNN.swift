@@ -646,7 +646,7 @@ public final class StackedRNN {
     /// row of the same table is added); the others take none. Only models with a
     /// next-character head step.
     public func step(token: Int32, label: Int32? = nil, state: inout RecurrentState, logits: UnsafeMutableBufferPointer<Float>) {
-        let l = config.layerCount, h = config.hiddenSize, gh = cell.gateCount * h, v = config.vocabularySize
+        let v = config.vocabularySize
         precondition(config.head == .nextCharacter, "step: a \(config.head.rawValue) head does not generate")
         precondition(token >= 0 && Int(token) < v, "step: token id \(token) outside 0..<\(v)")
         if config.input == .oneHotAndLabel {
@@ -659,65 +659,129 @@ public final class StackedRNN {
         precondition(state.batchSize == 1, "step: state batch size must be 1 (got \(state.batchSize))")
         if let problem = state.problem(for: config) { preconditionFailure("step: \(problem)") }
         precondition(headless || logits.count >= v, "step: logits buffer holds \(logits.count) values, needs V = \(v)")
+        // (L, 1, H) is the state's own layout: the row is stepped in place.
+        withUnsafePointer(to: token) { t in
+            withUnsafePointer(to: label ?? 0) { lb in
+                state.h.withUnsafeMutableBufferPointer { hb in
+                    state.c.withUnsafeMutableBufferPointer { cb in
+                        stepRows(tokens: t, labels: label == nil ? nil : lb, rows: 1, h: hb.baseAddress!, c: cb.baseAddress,
+                                 logits: logits.baseAddress)
+                    }
+                }
+            }
+        }
+    }
+
+    /// `step` for R rows at once, each with its own token, label and state (`states[r]`, batch size 1),
+    /// its logits at row r of `logits` (R, V): one product per matrix for all the rows (a matrix read
+    /// once per step, whatever R is), and each row's results the bits `step` gives it alone (every
+    /// product's rows are independent: `PackedMatrix`; the gates run row by row, the fp32 head by GEMV per row).
+    public func steps(tokens: [Int32], labels: [Int32]? = nil, states: inout [RecurrentState], logits: UnsafeMutableBufferPointer<Float>) {
+        let r = tokens.count, l = config.layerCount, h = config.hiddenSize, v = config.vocabularySize
+        precondition(config.head == .nextCharacter, "steps: a \(config.head.rawValue) head does not generate")
+        precondition(states.count == r && (labels == nil || labels!.count == r), "steps: \(r) tokens, \(states.count) states, \(labels?.count ?? 0) labels")
+        precondition(logits.count >= r * v, "steps: logits buffer holds \(logits.count) values, needs R·V = \(r * v)")
+        guard r > 0 else { return }
+        for (i, token) in tokens.enumerated() {
+            precondition(token >= 0 && Int(token) < v, "steps: token id \(token) outside 0..<\(v)")
+            precondition(states[i].batchSize == 1, "steps: each state has batch size 1")
+            if let problem = states[i].problem(for: config) { preconditionFailure("steps: \(problem)") }
+        }
+        if config.input == .oneHotAndLabel {
+            precondition(labels?.allSatisfy { $0 >= 0 && Int($0) < config.labelCount } == true, "steps: a label-conditioned model needs a label per row")
+        } else {
+            precondition(labels == nil, "steps: a \(config.input.rawValue) model takes no label")
+        }
+        let s = stepScratch, carriesCellState = cell.carriesCellState
+        s.reserve(rows: r)
+        // Gather the rows' states into (L, R, H), step, scatter back.
+        let hs = s.stateH.base, cs = carriesCellState ? s.stateC.base : nil
+        for layer in 0..<l {
+            for row in 0..<r {
+                states[row].h.withUnsafeBufferPointer { (hs + (layer * r + row) * h).update(from: $0.baseAddress! + layer * h, count: h) }
+                if let cs { states[row].c.withUnsafeBufferPointer { (cs + (layer * r + row) * h).update(from: $0.baseAddress! + layer * h, count: h) } }
+            }
+        }
+        tokens.withUnsafeBufferPointer { t in
+            (labels ?? []).withUnsafeBufferPointer { lb in
+                stepRows(tokens: t.baseAddress!, labels: labels == nil ? nil : lb.baseAddress, rows: r, h: hs, c: cs, logits: logits.baseAddress)
+            }
+        }
+        for layer in 0..<l {
+            for row in 0..<r {
+                states[row].h.withUnsafeMutableBufferPointer { ($0.baseAddress! + layer * h).update(from: hs + (layer * r + row) * h, count: h) }
+                if let cs { states[row].c.withUnsafeMutableBufferPointer { ($0.baseAddress! + layer * h).update(from: cs + (layer * r + row) * h, count: h) } }
+            }
+        }
+    }
+
+    /// The step of R rows: hAll and cAll (L, R, H), updated in place; logits (R, V) out.
+    private func stepRows(tokens: UnsafePointer<Int32>, labels: UnsafePointer<Int32>?, rows r: Int, h hAll: UnsafeMutablePointer<Float>,
+                          c cAll: UnsafeMutablePointer<Float>?, logits: UnsafeMutablePointer<Float>?) {
+        let l = config.layerCount, h = config.hiddenSize, gh = cell.gateCount * h, v = config.vocabularySize
         let s = stepScratch, apart = cell.keepsRecurrentSideApart, carriesCellState = cell.carriesCellState
+        s.reserve(rows: r)
         let weights = stepWeights()
         parameters.withUnsafeBufferPointer { pb in
             let p = pb.baseAddress!
-            state.h.withUnsafeMutableBufferPointer { hb in
-                let hAll = hb.baseAddress!                                           // (L, H): [h_0, h_1, …]
-                for layer in 0..<l {
-                    let o = layerOffsets[layer]
-                    let hPrev = hAll + layer * h                                     // (H) in, updated in place
-                    let gates = s.gates.base                                         // (G·H)
-                    let recurrent = apart ? s.hProj.base : gates                     // (G·H) h·W_hhᵀ, apart or added in
-                    // Input side: layer 0 a row of the table, the others a product below.
+            for layer in 0..<l {
+                let o = layerOffsets[layer]
+                let hl = hAll + layer * r * h                                        // (R, H) this layer's h, updated in place
+                let below = hAll + (layer - 1) * r * h                               // (R, H) the layer below's, this step's
+                let gates = s.gates.base                                             // (R, G·H)
+                let recurrent = apart ? s.hProj.base : gates                         // (R, G·H) h·W_hhᵀ, apart or added in
+                // Input side: layer 0 a row of the table per row, the others a product below.
+                for row in 0..<r {
+                    let g = gates + row * gh
                     if layer == 0 {
-                        let row = weights.inputTable.base + Int(token) * gh
+                        let table = weights.inputTable.base + Int(tokens[row]) * gh
                         if let bias = o.biasIH {
-                            for j in 0..<gh { gates[j] = row[j] + p[bias + j] }
+                            for j in 0..<gh { g[j] = table[j] + p[bias + j] }
                         } else {
-                            gates.update(from: row, count: gh)
+                            g.update(from: table, count: gh)
                         }
-                        if let label {  // the label's column, after the V characters'
-                            let labelRow = weights.inputTable.base + (v + Int(label)) * gh
-                            for j in 0..<gh { gates[j] += labelRow[j] }
+                        if let labels {  // the label's column, after the V characters'
+                            let labelRow = weights.inputTable.base + (v + Int(labels[row])) * gh
+                            for j in 0..<gh { g[j] += labelRow[j] }
                         }
                     } else {
-                        if let bias = o.biasIH { gates.update(from: p + bias, count: gh) } else { gates.update(repeating: 0, count: gh) }
+                        if let bias = o.biasIH { g.update(from: p + bias, count: gh) } else { g.update(repeating: 0, count: gh) }
                     }
-                    if o.weightHH == nil {  // gates from x alone (minGRU, minLSTM)
-                        if layer > 0 { weights.multiply(layer, part: .input, parameters: p, x: hAll + (layer - 1) * h, into: gates, beta: 1) }
-                    } else if apart {
-                        if layer > 0 { weights.multiply(layer, part: .input, parameters: p, x: hAll + (layer - 1) * h, into: gates, beta: 1) }
-                        weights.multiply(layer, part: .recurrent, parameters: p, x: hPrev, into: recurrent, beta: 0)
-                    } else if layer == 0 {
-                        weights.multiply(layer, part: .recurrent, parameters: p, x: hPrev, into: gates, beta: 1)
-                    } else {
-                        // h_{l−1} (this step's, just written) and h_l (the previous step's) are adjacent in `state.h`.
-                        weights.multiply(layer, part: .both, parameters: p, x: hAll + (layer - 1) * h, into: gates, beta: 1)
-                    }
-                    var one = CellStep(hiddenSize: h, kernels: weights.kernels, tensors: LayerTensors(base: p, offsets: o.tensors), gates: gates,
-                                       recurrent: apart ? recurrent : nil, hPrev: hPrev, cPrev: nil, aux: s.aux.base,
-                                       h: s.h.base, c: s.c.base)
-                    if carriesCellState {
-                        state.c.withUnsafeMutableBufferPointer { cb in
-                            let cPrev = cb.baseAddress! + layer * h                  // (H) in, updated in place
-                            one.cPrev = UnsafePointer(cPrev)
-                            cell.step(one)
-                            cPrev.update(from: s.c.base, count: h)
-                        }
+                }
+                if o.weightHH == nil {  // gates from x alone (minGRU, minLSTM)
+                    if layer > 0 { weights.multiply(layer, part: .input, x: below, rows: r, into: gates, beta: 1) }
+                } else if apart {
+                    if layer > 0 { weights.multiply(layer, part: .input, x: below, rows: r, into: gates, beta: 1) }
+                    weights.multiply(layer, part: .recurrent, x: hl, rows: r, into: recurrent, beta: 0)
+                } else if layer == 0 {
+                    weights.multiply(layer, part: .recurrent, x: hl, rows: r, into: gates, beta: 1)
+                } else {
+                    weights.multiply(layer, part: .both, x: below, hPrev: hl, rows: r, into: gates, beta: 1)
+                }
+                for row in 0..<r {
+                    let hPrev = hl + row * h                                         // (H) in, updated in place
+                    var one = CellStep(hiddenSize: h, kernels: weights.kernels, tensors: LayerTensors(base: p, offsets: o.tensors),
+                                       gates: gates + row * gh, recurrent: apart ? recurrent + row * gh : nil, hPrev: hPrev, cPrev: nil,
+                                       aux: s.aux.base, h: s.h.base, c: s.c.base)
+                    if carriesCellState, let cAll {
+                        let cPrev = cAll + (layer * r + row) * h                     // (H) in, updated in place
+                        one.cPrev = UnsafePointer(cPrev)
+                        cell.step(one)
+                        cPrev.update(from: s.c.base, count: h)
                     } else {
                         cell.step(one)
                     }
                     hPrev.update(from: s.h.base, count: h)
                 }
-                if headless { return }
-                let out = logits.baseAddress!
-                out.update(from: p + headBiasOffset, count: v)
-                if let head = weights.headProduct {
-                    weights.product(head, x: hAll + (l - 1) * h, into: out, beta: 1)
-                } else {
-                    BLAS.sgemv(.none, m: v, n: h, a: p + headWeightOffset, lda: h, x: hAll + (l - 1) * h, beta: 1, y: out)
+            }
+            guard !headless, let out = logits else { return }
+            let top = hAll + (l - 1) * r * h                                         // (R, H)
+            for row in 0..<r { (out + row * v).update(from: p + headBiasOffset, count: v) }
+            if let head = weights.headProduct {
+                weights.product(head, x: top, rows: r, into: out, beta: 1)
+            } else {
+                for row in 0..<r {
+                    BLAS.sgemv(.none, m: v, n: h, a: p + headWeightOffset, lda: h, x: top + row * h, beta: 1, y: out + row * v)
                 }
             }
         }

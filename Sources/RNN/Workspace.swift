@@ -140,19 +140,41 @@ final class Workspace {
 
 /// The few buffers of batch-1 `step`, allocated with the model.
 final class StepScratch {
-    let gates: AlignedBuffer<Float>            // (G·H)
-    let hProj: AlignedBuffer<Float>            // (G·H) h·W_hhᵀ, for cells that keep the recurrent side apart (GRU)
+    private(set) var rows = 0                  // R the buffers hold
+    private(set) var gates: AlignedBuffer<Float>   // (R, G·H)
+    private(set) var hProj: AlignedBuffer<Float>   // (R, G·H) h·W_hhᵀ, for cells that keep the recurrent side apart (GRU)
     let aux: AlignedBuffer<Float>              // the cell's scratch of a one-row step (LSTM (H) tanh(c), GRU (H) W_hn h + b_hn)
-    let h: AlignedBuffer<Float>                // (H) the new hidden state
-    let c: AlignedBuffer<Float>                // (H) the new cell state
+    let h: AlignedBuffer<Float>                // (H) a row's new hidden state
+    let c: AlignedBuffer<Float>                // (H) a row's new cell state
+    /// `steps`' states gathered into the model's layout: (L, R, H) each.
+    private(set) var stateH: AlignedBuffer<Float>
+    private(set) var stateC: AlignedBuffer<Float>
+    private let gh: Int, apart: Bool, carries: Bool, layerSize: Int
 
     init(config: ModelConfig) {
         let cell = config.recurrentCell, h = config.hiddenSize, gh = cell.gateCount * h
-        gates = AlignedBuffer(count: gh)
-        hProj = AlignedBuffer(count: cell.keepsRecurrentSideApart ? gh : 0)
+        self.gh = gh
+        apart = cell.keepsRecurrentSideApart
+        carries = cell.carriesCellState
+        layerSize = config.layerCount * h
+        gates = AlignedBuffer(count: 0)
+        hProj = AlignedBuffer(count: 0)
+        stateH = AlignedBuffer(count: 0)
+        stateC = AlignedBuffer(count: 0)
         aux = AlignedBuffer(count: cell.buffers(rows: 1, batch: 1, hiddenSize: h).auxiliary)
         self.h = AlignedBuffer(count: h)
         c = AlignedBuffer(count: cell.carriesCellState ? h : 0)
+        reserve(rows: 1)
+    }
+
+    /// Room for `r` rows (grows only).
+    func reserve(rows r: Int) {
+        guard r > rows else { return }
+        rows = r
+        gates = AlignedBuffer(count: r * gh)
+        hProj = AlignedBuffer(count: apart ? r * gh : 0)
+        stateH = AlignedBuffer(count: r * layerSize)
+        stateC = AlignedBuffer(count: carries ? r * layerSize : 0)
     }
 }
 
@@ -168,29 +190,29 @@ final class StepScratch {
 ///   kernel with m = 1 reading B as laid out here. (OpenBLAS's sgemm, used
 ///   here before, copied B at every call on CPUs without its small-matrix
 ///   kernels: 37% of sampling time on a Zen 3.)
-///   Matrices over 1 MB (L2-sized) stay in the parameters and go through
-///   GEMV, which reads them in place and streams them best.
+///   Matrices over 1 MB (L2-sized) are packed too, and their products split
+///   across the engine's threads by whole panels, so that each core streams
+///   its share. (They went through GEMV in place until `steps` batched many
+///   rows: a row must get the same bits alone as beside others, and the
+///   packed product's rows are independent where GEMV's one row is not a GEMM's.)
 final class StepWeights {
     enum Part { case input, recurrent, both }
     let version: Int
     /// The set the products are packed for, and the gate kernels of `step` run in.
     let kernels: KernelSet
-    /// The precision of the packed copies (`StackedRNN.weightPrecision`); bf16 and int8 pack every
-    /// matrix, the head's too, and leave nothing for GEMV.
+    /// The precision of the packed copies (`StackedRNN.weightPrecision`); bf16 and int8 pack the head's
+    /// matrix too (fp32 reads it in place).
     let precision: WeightPrecision
     let inputTable: AlignedBuffer<Float>           // (V, G·H)
-    let inputProducts: [PackedMatrix?]             // [L] (H, G·H) weight_ihᵀ; nil for layer 0 or when kept in place
-    let recurrentProducts: [PackedMatrix?]         // [L] (H, G·H) weight_hhᵀ; nil when kept in place or absent
-    /// (H, V) head.weightᵀ, in a reduced precision only (fp32 reads the head in place).
+    let inputProducts: [PackedMatrix?]             // [L] (H, G·H) weight_ihᵀ; nil for layer 0
+    let recurrentProducts: [PackedMatrix?]         // [L] (H, G·H) weight_hhᵀ; nil when absent
+    /// (H, V) head.weightᵀ, in a reduced precision only (fp32 reads the head in place, by GEMV per row).
     let headProduct: PackedMatrix?
-    /// Whether the layers' matrices are packed (else read in place by GEMV).
-    private let packs: Bool
     /// Whether the packed products are split across the engine's threads (matrices over `copyLimit`).
     private let splits: Bool
-    private let offsets: [StackedRNN.LayerOffsets]
-    private let h: Int, gh: Int
+    private let h: Int
 
-    /// Largest matrix (floats) packed in fp32; larger ones stream through GEMV.
+    /// Largest matrix (floats) whose products run on one thread; larger ones are split by panels.
     static let copyLimit = 1 << 18
 
     /// The matrices `step` multiplies, as (offset, rows, columns) of the parameters, W stored (rows, columns):
@@ -213,63 +235,43 @@ final class StepWeights {
         self.version = version
         self.kernels = kernels
         self.precision = precision
-        self.offsets = offsets
         self.h = h
-        self.gh = gh
         inputTable = AlignedBuffer(count: v * gh)                                   // (In, G·H): V characters, then C labels
         if v > 0 { BLAS.transpose(p + offsets[0].weightIH, rows: gh, columns: v, into: inputTable.base) }
-        // A layer's two matrices are packed or kept in place together, as `.both` reads them.
-        let large = h * gh > StepWeights.copyLimit
-        let packs = precision != .fp32 || !large
-        self.packs = packs
-        splits = large
+        splits = h * gh > StepWeights.copyLimit
         func packed(_ weight: Int, columns n: Int) -> PackedMatrix {
             let m = PackedMatrix()
             // weight (n, H) read as its transpose
             m.pack(from: p + weight, ld: h, transposed: true, rows: h, columns: n, kernels: kernels, precision: precision)
             return m
         }
-        inputProducts = offsets.indices.map { k in packs && k > 0 ? packed(offsets[k].weightIH, columns: gh) : nil }
-        recurrentProducts = offsets.indices.map { k in packs ? offsets[k].weightHH.map { packed($0, columns: gh) } : nil }
+        inputProducts = offsets.indices.map { k in k > 0 ? packed(offsets[k].weightIH, columns: gh) : nil }
+        recurrentProducts = offsets.indices.map { k in offsets[k].weightHH.map { packed($0, columns: gh) } }
         headProduct = precision == .fp32 ? nil : headWeight.map { packed($0, columns: config.outputWidth) }
     }
 
-    /// y (G·H) = x · W_partᵀ + beta · y for layer k; x is H floats (2H for `.both`: x_in then h).
-    /// `parameters`: the model's, unchanged since this was made (the caller checks the version).
-    func multiply(_ k: Int, part: Part, parameters: UnsafePointer<Float>, x: UnsafePointer<Float>,
+    /// y (R, G·H) = x · W_ihᵀ [+ hPrev · W_hhᵀ] + beta · y for layer k over R rows: `.input` reads x,
+    /// `.recurrent` reads hPrev (as x), `.both` adds the recurrent product to the input one in one pass;
+    /// x and hPrev are (R, H) each. Each row's result does not depend on the others (`PackedMatrix`).
+    func multiply(_ k: Int, part: Part, x: UnsafePointer<Float>, hPrev: UnsafePointer<Float>? = nil, rows r: Int,
                   into y: UnsafeMutablePointer<Float>, beta: Float) {
-        let o = offsets[k]
-        if packs {
-            switch part {
-            case .input:
-                product(inputProducts[k]!, x: x, into: y, beta: beta)
-            case .recurrent:
-                product(recurrentProducts[k]!, x: x, into: y, beta: beta)
-            case .both:
-                product(inputProducts[k]!, x: x, plus: (recurrentProducts[k]!, x + h), into: y, beta: beta)
-            }
-        } else {
-            // Large matrices stream from L3 or memory: rows split across the engine's threads, so that
-            // each core streams its share.
-            let wih = parameters + o.weightIH
-            switch part {
-            case .input: BLAS.parallelSGEMV(m: gh, n: h, a: wih, lda: h, x: x, beta: beta, y: y)
-            case .recurrent: BLAS.parallelSGEMV(m: gh, n: h, a: parameters + o.weightHH!, lda: h, x: x, beta: beta, y: y)
-            case .both: BLAS.parallelSGEMV(m: gh, n: h, a: wih, lda: h, x: x, plus: (parameters + o.weightHH!, x + h), beta: beta, y: y)
-            }
+        switch part {
+        case .input: product(inputProducts[k]!, x: x, rows: r, into: y, beta: beta)
+        case .recurrent: product(recurrentProducts[k]!, x: x, rows: r, into: y, beta: beta)
+        case .both: product(inputProducts[k]!, x: x, plus: (recurrentProducts[k]!, hPrev!), rows: r, into: y, beta: beta)
         }
     }
 
-    /// y (n) = x (H) · B [+ x₂ · B₂] + beta · y for packed matrices of the same shape, split across
+    /// y (R, n) = x (R, H) · B [+ x₂ · B₂] + beta · y for packed matrices of the same shape, split across
     /// threads when they are large (one split for both: each thread adds its columns of the second
     /// product to those of the first, as one thread would).
-    func product(_ b: PackedMatrix, x: UnsafePointer<Float>, plus: (b: PackedMatrix, x: UnsafePointer<Float>)? = nil,
+    func product(_ b: PackedMatrix, x: UnsafePointer<Float>, plus: (b: PackedMatrix, x: UnsafePointer<Float>)? = nil, rows r: Int,
                  into y: UnsafeMutablePointer<Float>, beta: Float) {
         if splits {
-            BLAS.parallelPackedSGEMM(m: 1, a: x, lda: h, packed: b, plus: plus.map { ($0.b, $0.x) }, beta: beta, c: y, ldc: b.columns)
+            BLAS.parallelPackedSGEMM(m: r, a: x, lda: h, packed: b, plus: plus.map { ($0.b, $0.x) }, beta: beta, c: y, ldc: b.columns)
         } else {
-            BLAS.packedSGEMM(m: 1, a: x, lda: h, packed: b, beta: beta, c: y, ldc: b.columns)
-            if let plus { BLAS.packedSGEMM(m: 1, a: plus.x, lda: h, packed: plus.b, beta: 1, c: y, ldc: b.columns) }
+            BLAS.packedSGEMM(m: r, a: x, lda: h, packed: b, beta: beta, c: y, ldc: b.columns)
+            if let plus { BLAS.packedSGEMM(m: r, a: plus.x, lda: h, packed: plus.b, beta: 1, c: y, ldc: b.columns) }
         }
     }
 }

@@ -247,10 +247,14 @@ enum Fixture {
         var rng = SplitMix64(seed: seed)
         m.initialize(rng: &rng)
         // γ = 1, β = 0 would hide a block read with another block's γ or β: spread them.
+        // (On a copy: each write through `parameters` runs its didSet, which copied the whole array
+        // per element in a debug build — minutes for a model of 10⁶ parameters.)
+        var p = m.parameters
         for e in m.layout.entries where e.name.hasPrefix("rnn.ln_") {
-            for i in e.range { m.parameters[i] += rng.nextFloat(in: -0.5, 0.5) }
+            for i in e.range { p[i] += rng.nextFloat(in: -0.5, 0.5) }
         }
-        for i in m.parameters.indices { m.parameters[i] *= scale }
+        for i in p.indices { p[i] *= scale }
+        m.parameters = p
         return m
     }
 
