@@ -49,7 +49,7 @@ extension Sampler {
             var ids: [Int32], bytes: [UInt8], sum: Double, stopped = false, ended = false
             var state: RecurrentState, logProbabilities: [Double]
         }
-        var (state, logits) = started(prime: prime)
+        var (state, logits) = started(prime: prime, label: label)
         var live = [Beam(ids: [], bytes: [], sum: 0, state: state, logProbabilities: try logSoftmax(&logits, position: 1))]
         var finished: [Beam] = []
         let stopBytes = stop.map { Array($0.utf8) } ?? []

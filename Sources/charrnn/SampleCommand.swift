@@ -141,42 +141,102 @@ struct SampleCommand: ParsableCommand {
                                echo: echo, primeJSON: primeJSON, out: out)
             return
         }
-        var escaped: [UInt8] = []       // one character's JSON form, reused: nothing is allocated per character
-        escaped.reserveCapacity(64)
-        for i in 0..<count {
-            if out.failed { break }
+        // The samples step together, up to `batchWidth` at a time (`BatchedGeneration`: each matrix read once
+        // per character for all of them, each sample's text what it is alone), written in index order.
+        let batch = BatchedGeneration(sampler: sampler)
+        let ordered = OrderedSamples(out)
+        var overflow: (index: Int, error: NonFiniteOutputError)? = nil
+        var started = 0
+        func start(_ i: Int) {
             let s = baseSeed &+ UInt64(i)
-            do {
-                if json {
-                    // Written as generated, field by field: the object never exists whole in memory.
-                    var escaper = JSONStringEscaper()
-                    out.write(Array("{\"text\":\"".utf8))
-                    let generation = try sampler.generate(prime: primeIDs, length: length, policy: policy, seed: s, stop: stop) { _, bytes in
-                        escaped.removeAll(keepingCapacity: true)
-                        escaper.append(bytes, to: &escaped)
-                        return out.write(escaped)
-                    }
-                    escaped.removeAll(keepingCapacity: true)
-                    escaper.finish(to: &escaped)
-                    out.write(escaped)
-                    let ended = documents ? ",\"ended\":\(generation.endedDocument)" : ""
-                    out.write(Array(("\",\"prime\":\(primeJSON),\"seed\":\(s),\"characters\":\(generation.characterCount),"
-                                     + "\"mean_log_prob\":\(generation.meanLogProbability),\"stopped\":\(generation.stopped)\(ended)}\n").utf8))
-                } else {
-                    if i > 0 { out.write(documents ? [0x0A] : Array("\n\n──── sample \(i + 1) of \(count), seed \(s) ────\n".utf8)) }
-                    out.write(echo)
-                    _ = try sampler.generate(prime: primeIDs, length: length, policy: policy, seed: s, stop: stop) { _, bytes in
-                        out.write(bytes)
-                    }
-                }
-            } catch {
-                out.flush()   // the text before the overflow is the model's own; keep it
-                throw failure("\(error)")
+            var escaper = JSONStringEscaper(), escaped: [UInt8] = []
+            if json {
+                // Written as generated, field by field: the object never exists whole in memory.
+                ordered.write(i, Array("{\"text\":\"".utf8))
+            } else {
+                if i > 0 { ordered.write(i, documents ? [0x0A] : Array("\n\n──── sample \(i + 1) of \(count), seed \(s) ────\n".utf8)) }
+                ordered.write(i, echo)
             }
+            let request = BatchedGeneration.Request(prime: primeIDs, length: length, policy: policy, seed: s, stop: stop, label: sampler.label)
+            batch.add(request, emit: { _, bytes in
+                guard json else { return ordered.write(i, bytes) }
+                escaped.removeAll(keepingCapacity: true)
+                escaper.append(bytes, to: &escaped)
+                return ordered.write(i, escaped)
+            }, finished: { outcome in
+                switch outcome {
+                case .success(let generation):
+                    if json {
+                        escaped.removeAll(keepingCapacity: true)
+                        escaper.finish(to: &escaped)
+                        ordered.write(i, escaped)
+                        let ended = documents ? ",\"ended\":\(generation.endedDocument)" : ""
+                        ordered.write(i, Array(("\",\"prime\":\(primeJSON),\"seed\":\(s),\"characters\":\(generation.characterCount),"
+                                                + "\"mean_log_prob\":\(generation.meanLogProbability),\"stopped\":\(generation.stopped)\(ended)}\n").utf8))
+                    }
+                    ordered.finish(i)
+                case .failure(let error):
+                    // As one sample after another would have stopped: the samples before this one finish, the later ones go.
+                    if overflow.map({ i < $0.index }) ?? true { overflow = (i, error) }
+                }
+            })
+        }
+        while started < min(count, Self.batchWidth) { start(started); started += 1 }
+        while !batch.isEmpty {
+            batch.tick()
+            if let f = overflow { batch.cancel { key in key > f.index }; continue }
+            while batch.count < Self.batchWidth && started < count && !out.failed { start(started); started += 1 }
+        }
+        if let f = overflow {
+            ordered.flush(through: f.index)   // the text before the overflow is the model's own; keep it
+            out.flush()
+            throw failure("\(f.error)")
         }
         if !json { out.write([0x0A]) }
         out.flush()
         if let problem = out.writeError { throw failure("cannot write the text to standard output: \(problem)") }
+    }
+}
+
+extension SampleCommand {
+    /// Samples of `--count` generated at once: enough that a step's products are matrix products
+    /// (a 2×512 model's weights read once for all of them), few enough that the states stay in cache.
+    static let batchWidth = 64
+}
+
+/// The samples of `--count`, written in index order while several are generated at once: the first
+/// unfinished one writes to the output as it is generated, the later ones are held until it ends.
+final class OrderedSamples {
+    private let out: StandardOutput
+    private var head = 0                        // the sample that writes to `out` now
+    private var held: [Int: [UInt8]] = [:]      // later samples' bytes so far
+    private var done: Set<Int> = []
+
+    init(_ out: StandardOutput) { self.out = out }
+
+    /// Sample `index`'s next bytes; false once the output has failed (its reader is gone).
+    @discardableResult
+    func write(_ index: Int, _ bytes: [UInt8]) -> Bool {
+        if index == head { return out.write(bytes) }
+        held[index, default: []] += bytes
+        return !out.failed
+    }
+
+    /// Sample `index` is whole: the next ones in order take the output, each writing what it holds.
+    func finish(_ index: Int) {
+        done.insert(index)
+        while done.remove(head) != nil {
+            head += 1
+            if let bytes = held.removeValue(forKey: head) { out.write(bytes) }
+        }
+    }
+
+    /// Writes what samples up to `index` hold, in order (the rest is dropped).
+    func flush(through index: Int) {
+        while head < index {
+            head += 1
+            if let bytes = held.removeValue(forKey: head) { out.write(bytes) }
+        }
     }
 }
 
