@@ -21,6 +21,8 @@ public final class Server: Sendable {
     let models: [ModelInfo]              // in load order; the first is the default
     let loaded: Int                      // when this server loaded them, Unix seconds (`GET /v1/models`)
     let lanes: Lanes
+    /// The text models' sampling, each model's generations stepped together (`Batcher`).
+    let batchers: [String: Batcher]
     private let pool: NIOThreadPool
     private let admitted = Atomic<Int>(0)
     private let draining = Atomic<Bool>(false)
@@ -37,6 +39,11 @@ public final class Server: Sendable {
         self.models = models.map { ModelInfo(name: $0.name, checkpoint: $0.checkpoint) }
         loaded = Int(Date().timeIntervalSince1970)
         lanes = Lanes(count: limits.lanes, checkpoints: models, precision: limits.precision)
+        var batchers: [String: Batcher] = [:]
+        for (name, checkpoint) in models where ModelTask(checkpoint: checkpoint) == .generate {
+            batchers[name] = Batcher(sampler: Sampler(checkpoint: checkpoint, precision: limits.precision))
+        }
+        self.batchers = batchers
         pool = NIOThreadPool(numberOfThreads: limits.maxGenerations)
         pool.start()
     }
@@ -312,24 +319,18 @@ public final class Server: Sendable {
 
     // MARK: - Work on the pool
 
-    /// Samples (streamed as they come, or answered whole), or a beam / best-of search, through the same
-    /// `Sampler` calls as `charrnn sample`: the same seed and options give the same text. `output` shapes
-    /// the answer (the native API's, or OpenAI's completions).
+    /// Samples (streamed as they come, or answered whole) through the model's `Batcher`, beside every
+    /// other request's, or a beam / best-of search on a lane; the same `Sampler` steps as `charrnn
+    /// sample`, so the same seed and options give the same text. `output` shapes the answer (the native
+    /// API's, or OpenAI's completions).
     private func generate(_ plan: GenerationPlan, _ output: some GenerationOutput, _ sink: ResponseSink) {
         output.start()
-        do {
-            try lanes.run { lane, handOver in
-                let sampler = lane.samplers[plan.model]!
-                // The label is the request's, but `Sampler.label` is the lane's sampler's, which every request on
-                // this lane steps in turn, and which `generate` reads at each step. A request steps it only while it
-                // holds the lane, so it sets the label each time it gets the lane: now, and after each handover
-                // (the request that had the lane meanwhile set its own). A search holds the lane throughout.
-                sampler.label = plan.label
-                func yieldTurn() {
-                    handOver()
+        if let search = plan.search {
+            do {
+                try lanes.run { lane, _ in
+                    // A search holds its lane throughout; the label is the request's (`Sampler.label` is the lane's).
+                    let sampler = lane.samplers[plan.model]!
                     sampler.label = plan.label
-                }
-                if let search = plan.search {
                     if sink.isCancelled { return }
                     let found = switch search {
                     case .beam(let width): try sampler.beamSearch(prime: plan.prime, length: plan.length, width: width, stop: plan.stop)
@@ -338,43 +339,52 @@ public final class Server: Sendable {
                     output.finished(SampleResult(index: 0, text: found.text, seed: found.seed, characters: found.generated.count,
                                                  logProb: found.logProbabilitySum, meanLogProb: found.meanLogProbability,
                                                  stopReason: Self.stopReason(stopped: found.stopped, endedDocument: found.endedDocument)))
-                    return
                 }
-                for index in 0..<plan.count where !sink.isCancelled {
-                    let seed = plan.seed &+ UInt64(index)
-                    var text: [UInt8] = []      // the whole text (answered whole) or what is not sent yet (streamed)
-                    var sent = 0                // characters sent so far
-                    var sliceStart = DispatchTime.now().uptimeNanoseconds
-                    func send() {
-                        if !text.isEmpty { output.text(index, text) }
+            } catch {
+                output.failed(APIError.modelOutput("\(error)"))
+                return
+            }
+        } else {
+            // One sample after another, each a row of the model's batch (this worker waits for it).
+            let batcher = batchers[plan.model]!
+            for index in 0..<plan.count where !sink.isCancelled {
+                let seed = plan.seed &+ UInt64(index)
+                var text: [UInt8] = []      // the whole text (answered whole) or what is not sent yet (streamed)
+                var sent = 0                // pieces sent so far
+                var sliceStart = DispatchTime.now().uptimeNanoseconds
+                var outcome: Result<Sampler.Generation, NonFiniteOutputError>?
+                let done = DispatchSemaphore(value: 0)
+                let request = BatchedGeneration.Request(prime: plan.prime, length: plan.length, policy: plan.policy, seed: seed,
+                                                        stop: plan.stop, label: plan.label)
+                batcher.submit(Batcher.Job(request: request, emit: { _, bytes in
+                    if sink.isCancelled { return false }
+                    text += bytes
+                    let now = DispatchTime.now().uptimeNanoseconds
+                    if plan.stream && (sent == 0 || now - sliceStart >= self.limits.sliceNanoseconds) {
+                        output.text(index, text)
                         text.removeAll(keepingCapacity: true)
+                        sent += 1
+                        sliceStart = now
                     }
-                    let g = try sampler.generate(prime: plan.prime, length: plan.length, policy: plan.policy, seed: seed,
-                                                 stop: plan.stop) { _, bytes in
-                        if sink.isCancelled { return false }
-                        text += bytes
-                        let now = DispatchTime.now().uptimeNanoseconds
-                        if plan.stream && (sent == 0 || now - sliceStart >= limits.sliceNanoseconds) {
-                            send()
-                            sent += 1
-                        }
-                        if now - sliceStart >= limits.sliceNanoseconds {
-                            yieldTurn()
-                            sliceStart = DispatchTime.now().uptimeNanoseconds
-                        }
-                        return true
-                    }
-                    if sink.isCancelled { return }
-                    if plan.stream { send() }
+                    return true
+                }, finished: { result in
+                    outcome = result
+                    done.signal()
+                }))
+                done.wait()                 // the batcher's writes to text and outcome happen before its signal
+                if sink.isCancelled { return }
+                switch outcome! {
+                case .failure(let error):
+                    output.failed(APIError.modelOutput("\(error)"))
+                    return
+                case .success(let g):
+                    if plan.stream && !text.isEmpty { output.text(index, text) }
                     output.finished(SampleResult(index: index, text: plan.stream ? nil : String(decoding: text, as: UTF8.self),
                                                  seed: seed, characters: g.characterCount, logProb: g.logProbabilitySum,
                                                  meanLogProb: g.meanLogProbability,
                                                  stopReason: Self.stopReason(stopped: g.stopped, endedDocument: g.endedDocument)))
                 }
             }
-        } catch {
-            output.failed(APIError.modelOutput("\(error)"))
-            return
         }
         if sink.isCancelled { return }    // nobody to answer
         output.end()
@@ -531,7 +541,10 @@ public final class Server: Sendable {
         while inFlight > 0 && waited() < grace + 2 { usleep(10_000) }
     }
 
-    func stopPool() { try? pool.syncShutdownGracefully() }
+    func stopPool() {
+        try? pool.syncShutdownGracefully()
+        for batcher in batchers.values { batcher.stop() }
+    }
 }
 
 /// Why `listen` failed, in words ("Address already in use"), not NIO's type dump.

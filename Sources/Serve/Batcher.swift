@@ -1,0 +1,71 @@
+import Foundation
+import RNN
+import Sampler
+import Synchronization
+
+/// The sampling of one text model for every request at once (continuous batching): a thread of
+/// its own steps all the active generations together (`BatchedGeneration`: each weight matrix
+/// read once per character for all of them), new ones joining at the next step, finished or
+/// abandoned ones (their client gone: their `emit` says so) leaving. Each generation's text is
+/// what `charrnn sample` writes with its seed, whatever runs beside it.
+///
+/// A request's worker (`Server.generate`) submits a job and waits for its `finished`; so the
+/// number of generations in the batch is bounded by the server's generation slots, as before.
+final class Batcher: @unchecked Sendable {   // its state is behind `condition`, its batch the thread's own
+    struct Job {
+        var request: BatchedGeneration.Request
+        var emit: (_ id: Int32, _ bytes: [UInt8]) -> Bool
+        var finished: (Result<Sampler.Generation, NonFiniteOutputError>) -> Void
+    }
+
+    private let sampler: Sampler
+    private let condition = NSCondition()
+    private var pending: [Job] = []
+    private var stopping = false
+    private var thread: Thread?
+    /// Largest number of rows stepped together so far (for tests and the load figures).
+    var widest: Int { widestRows.load(ordering: .relaxed) }
+    private let widestRows = Atomic<Int>(0)
+
+    init(sampler: Sampler) {
+        self.sampler = sampler
+        let thread = Thread { [unowned self] in self.run() }
+        thread.name = "charrnn batcher"
+        self.thread = thread
+        thread.start()
+    }
+
+    /// Adds a generation; it joins at the batch's next step.
+    func submit(_ job: Job) {
+        condition.lock()
+        pending.append(job)
+        condition.signal()
+        condition.unlock()
+    }
+
+    /// Ends the thread once the batch is empty (`Server.stopPool`).
+    func stop() {
+        condition.lock()
+        stopping = true
+        condition.signal()
+        condition.unlock()
+    }
+
+    private func run() {
+        let batch = BatchedGeneration(sampler: sampler)
+        while true {
+            condition.lock()
+            while pending.isEmpty && batch.isEmpty && !stopping { condition.wait() }
+            if stopping && pending.isEmpty && batch.isEmpty {
+                condition.unlock()
+                return
+            }
+            let joining = pending
+            pending.removeAll()
+            condition.unlock()
+            for job in joining { batch.add(job.request, emit: job.emit, finished: job.finished) }
+            if batch.count > widest { widestRows.store(batch.count, ordering: .relaxed) }
+            batch.tick()
+        }
+    }
+}
