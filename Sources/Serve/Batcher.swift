@@ -2,6 +2,7 @@ import Foundation
 import RNN
 import Sampler
 import Synchronization
+import Tensor
 
 /// The sampling of one text model for every request at once (continuous batching): a thread of
 /// its own steps all the active generations together (`BatchedGeneration`: each weight matrix
@@ -27,9 +28,11 @@ final class Batcher: @unchecked Sendable {   // its state is behind `condition`,
     var widest: Int { widestRows.load(ordering: .relaxed) }
     private let widestRows = Atomic<Int>(0)
 
-    init(sampler: Sampler) {
+    /// `threads`: the engine's threads for the batch's products (the serve process runs its lanes on one
+    /// each; the batch, being all of the model's sampling, takes the cores).
+    init(sampler: Sampler, threads: Int) {
         self.sampler = sampler
-        let thread = Thread { [unowned self] in self.run() }
+        let thread = Thread { [unowned self] in Parallel.withThreadCount(threads) { self.run() } }
         thread.name = "charrnn batcher"
         self.thread = thread
         thread.start()

@@ -41,7 +41,7 @@ public final class Server: Sendable {
         lanes = Lanes(count: limits.lanes, checkpoints: models, precision: limits.precision)
         var batchers: [String: Batcher] = [:]
         for (name, checkpoint) in models where ModelTask(checkpoint: checkpoint) == .generate {
-            batchers[name] = Batcher(sampler: Sampler(checkpoint: checkpoint, precision: limits.precision))
+            batchers[name] = Batcher(sampler: Sampler(checkpoint: checkpoint, precision: limits.precision), threads: limits.lanes)
         }
         self.batchers = batchers
         pool = NIOThreadPool(numberOfThreads: limits.maxGenerations)
