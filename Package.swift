@@ -48,10 +48,13 @@ let libraries: [Target] = [
     // PyTorch / numpy reference runs, the results table and bench.jsonl records.
     .target(name: "Bench", dependencies: ["RNN", "Checkpoints", "Training", "Sampler", "Tensor", "Tokenizer"]),
     // `charrnn serve`: the HTTP API and page over SwiftNIO, its router, the worker lanes.
-    // SHA-256 (the page's Content-Security-Policy hash) is swift-crypto's.
+    // SHA-256 (the page's Content-Security-Policy hash) is swift-crypto's; GET /metrics is
+    // swift-metrics' API over swift-prometheus's registry and text format.
     .target(name: "Serve", dependencies: [
         "RNN", "Checkpoints", "Sampler", "Tensor", "Tokenizer", "Training",
         .product(name: "Crypto", package: "swift-crypto"),
+        .product(name: "Metrics", package: "swift-metrics"),
+        .product(name: "Prometheus", package: "swift-prometheus"),
         .product(name: "NIOCore", package: "swift-nio"),
         .product(name: "NIOPosix", package: "swift-nio"),
         .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -129,6 +132,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio", exact: "2.101.3"),
         // SHA-256 for the page's Content-Security-Policy hash: a maintained digest instead of our own.
         .package(url: "https://github.com/apple/swift-crypto", exact: "3.12.3"),
+        // `serve`'s GET /metrics: the metrics API and its Prometheus backend (both from the server ecosystem).
+        .package(url: "https://github.com/apple/swift-metrics", exact: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", exact: "2.4.1"),
         // `make docs` only: the `generate-documentation` command plugin (DocC); no target depends on it.
         .package(url: "https://github.com/swiftlang/swift-docc-plugin", exact: "1.5.0"),
     ],

@@ -20,6 +20,7 @@ final class Batcher: @unchecked Sendable {   // its state is behind `condition`,
     }
 
     private let sampler: Sampler
+    private let onStep: @Sendable (Int) -> Void
     private let condition = NSCondition()
     private var pending: [Job] = []
     private var stopping = false
@@ -30,8 +31,10 @@ final class Batcher: @unchecked Sendable {   // its state is behind `condition`,
 
     /// `threads`: the engine's threads for the batch's products (the serve process runs its lanes on one
     /// each; the batch, being all of the model's sampling, takes the cores).
-    init(sampler: Sampler, threads: Int) {
+    /// `onStep`: called on the batcher's thread with the rows of each step (for `GET /metrics`).
+    init(sampler: Sampler, threads: Int, onStep: @escaping @Sendable (Int) -> Void = { _ in }) {
         self.sampler = sampler
+        self.onStep = onStep
         let thread = Thread { [unowned self] in Parallel.withThreadCount(threads) { self.run() } }
         thread.name = "charrnn batcher"
         self.thread = thread
@@ -68,6 +71,7 @@ final class Batcher: @unchecked Sendable {   // its state is behind `condition`,
             condition.unlock()
             for job in joining { batch.add(job.request, emit: job.emit, finished: job.finished) }
             if batch.count > widest { widestRows.store(batch.count, ordering: .relaxed) }
+            onStep(batch.count)
             batch.tick()
         }
     }

@@ -23,6 +23,8 @@ public final class Server: Sendable {
     let lanes: Lanes
     /// The text models' sampling, each model's generations stepped together (`Batcher`).
     let batchers: [String: Batcher]
+    /// `GET /metrics`.
+    let metrics = ServeMetrics()
     private let pool: NIOThreadPool
     private let admitted = Atomic<Int>(0)
     private let draining = Atomic<Bool>(false)
@@ -41,7 +43,9 @@ public final class Server: Sendable {
         lanes = Lanes(count: limits.lanes, checkpoints: models, precision: limits.precision)
         var batchers: [String: Batcher] = [:]
         for (name, checkpoint) in models where ModelTask(checkpoint: checkpoint) == .generate {
-            batchers[name] = Batcher(sampler: Sampler(checkpoint: checkpoint, precision: limits.precision), threads: limits.lanes)
+            let rows = metrics.batchRows
+            batchers[name] = Batcher(sampler: Sampler(checkpoint: checkpoint, precision: limits.precision), threads: limits.lanes,
+                                     onStep: { rows.record($0) })
         }
         self.batchers = batchers
         pool = NIOThreadPool(numberOfThreads: limits.maxGenerations)
@@ -91,19 +95,25 @@ public final class Server: Sendable {
             case "/v1/models":
                 try allow(method, .GET)
                 sink.sendJSON(ModelList(models: models, loaded: loaded))
+            case "/metrics":
+                try allow(method, .GET)
+                sink.send(.ok, contentType: "text/plain; version=0.0.4; charset=utf-8",
+                          body: metrics.exposition(inFlight: inFlight, slots: limits.maxGenerations))
             case "/v1/generate":
                 try allow(method, .POST)
                 let request = try decode(GenerateRequest.self, body, fields: GenerateRequest.CodingKeys.allCases.map(\.rawValue))
                 let name = try model(named: request.model, for: .generate)
                 let plan = try GenerationPlan(request, model: name, vocabularyOf: lanes.lanes[0].samplers[name]!, limits: limits)
-                try admit(sink) { self.generate(plan, NativeOutput(plan, sink), sink) }
+                let arrived = DispatchTime.now().uptimeNanoseconds
+                try admit(sink) { self.generate(plan, NativeOutput(plan, sink), sink, arrived: arrived) }
             case "/v1/completions":
                 try allow(method, .POST)
                 let request = try decode(CompletionRequest.self, body, fields: CompletionRequest.CodingKeys.allCases.map(\.rawValue))
                 let native = try request.generateRequest(limits: limits)
                 let name = try model(named: native.model, for: .generate)
                 let plan = try GenerationPlan(native, model: name, vocabularyOf: lanes.lanes[0].samplers[name]!, limits: limits)
-                try admit(sink) { self.generate(plan, CompletionOutput(plan, sink), sink) }
+                let arrived = DispatchTime.now().uptimeNanoseconds
+                try admit(sink) { self.generate(plan, CompletionOutput(plan, sink), sink, arrived: arrived) }
             case "/v1/score":
                 try allow(method, .POST)
                 let request = try decode(ScoreRequest.self, body, fields: ScoreRequest.CodingKeys.allCases.map(\.rawValue))
@@ -127,7 +137,7 @@ public final class Server: Sendable {
                 let job = try translationJob(request)
                 try admit(sink) { self.translate(job, model: name, sink) }
             default:
-                throw .notFound("no such path: \(path) (the API: GET /v1/models, POST /v1/generate, POST /v1/completions, POST /v1/score, POST /v1/classify, POST /v1/translate)")
+                throw .notFound("no such path: \(path) (the API: GET /v1/models, GET /metrics, POST /v1/generate, POST /v1/completions, POST /v1/score, POST /v1/classify, POST /v1/translate)")
             }
         } catch {
             sink.send(error, openAI: path == "/v1/completions")
@@ -323,7 +333,8 @@ public final class Server: Sendable {
     /// other request's, or a beam / best-of search on a lane; the same `Sampler` steps as `charrnn
     /// sample`, so the same seed and options give the same text. `output` shapes the answer (the native
     /// API's, or OpenAI's completions).
-    private func generate(_ plan: GenerationPlan, _ output: some GenerationOutput, _ sink: ResponseSink) {
+    /// `arrived`: when the request came (uptime ns), for the time to its first character.
+    private func generate(_ plan: GenerationPlan, _ output: some GenerationOutput, _ sink: ResponseSink, arrived: UInt64) {
         output.start()
         if let search = plan.search {
             do {
@@ -360,6 +371,7 @@ public final class Server: Sendable {
                     if sink.isCancelled { return false }
                     text += bytes
                     let now = DispatchTime.now().uptimeNanoseconds
+                    if index == 0 && sent == 0 && text.count == bytes.count { self.metrics.firstCharacter.recordNanoseconds(Int64(now - arrived)) }
                     if plan.stream && (sent == 0 || now - sliceStart >= self.limits.sliceNanoseconds) {
                         output.text(index, text)
                         text.removeAll(keepingCapacity: true)
@@ -378,6 +390,7 @@ public final class Server: Sendable {
                     output.failed(APIError.modelOutput("\(error)"))
                     return
                 case .success(let g):
+                    metrics.characters.increment(by: g.characterCount)
                     if plan.stream && !text.isEmpty { output.text(index, text) }
                     output.finished(SampleResult(index: index, text: plan.stream ? nil : String(decoding: text, as: UTF8.self),
                                                  seed: seed, characters: g.characterCount, logProb: g.logProbabilitySum,
