@@ -57,20 +57,11 @@ public final class PackedMatrix {
     /// `precision`: of the copy (bf16 and int8 round as `WeightPrecision.round` does).
     public func pack(from source: UnsafePointer<Float>, ld: Int, transposed: Bool, rows k: Int, columns n: Int,
                      kernels: KernelSet, precision: WeightPrecision = .fp32) {
-        precondition(k >= 0 && n >= 0, "PackedMatrix.pack: negative shape (\(k), \(n))")
-        precondition(ld >= (transposed ? k : n), "PackedMatrix.pack: ld \(ld) too small for (\(k), \(n))")
-        precondition(kernels.isSupported, "PackedMatrix.pack: this CPU cannot run the \(kernels) kernels")
-        let nr = kernels.table?.pointee.gemm_nr ?? max(n, 1)
-        let count = Int(ck_gemm_packed_count(k, n, nr))
-        let needed = count * precision.bytesPerWeight, scaleCount = precision == .int8 ? (n + nr - 1) / nr * nr : 0
-        if storage.count < needed { storage = AlignedBuffer(count: needed) }
+        let nr = prepare(ld: ld, transposed: transposed, rows: k, columns: n, kernels: kernels, pairs: false, precision: precision) { nr in
+            Int(ck_gemm_packed_count(k, n, nr)) * precision.bytesPerWeight
+        }
+        let scaleCount = precision == .int8 ? (n + nr - 1) / nr * nr : 0
         if scales.count < scaleCount { scales = AlignedBuffer(count: scaleCount) }
-        rows = k
-        columns = n
-        panelWidth = nr
-        pairs = false
-        self.kernels = kernels
-        self.precision = precision
         let t: Int32 = transposed ? 1 : 0
         let raw = UnsafeMutableRawPointer(storage.base)
         switch precision {
@@ -80,23 +71,33 @@ public final class PackedMatrix {
         }
     }
 
+    /// What `pack` and `packPairs` share: the shape's checks, room for `bytes(nr)` bytes, the
+    /// matrix's description. Returns the panel width (the set's `gemm_nr`, or n for the portable layout).
+    private func prepare(ld: Int, transposed: Bool, rows k: Int, columns n: Int, kernels: KernelSet, pairs: Bool,
+                         precision: WeightPrecision, bytes: (Int) -> Int) -> Int {
+        precondition(k >= 0 && n >= 0, "PackedMatrix: negative shape (\(k), \(n))")
+        precondition(ld >= (transposed ? k : n), "PackedMatrix: ld \(ld) too small for (\(k), \(n))")
+        precondition(kernels.isSupported, "PackedMatrix: this CPU cannot run the \(kernels) kernels")
+        let nr = kernels.table?.pointee.gemm_nr ?? max(n, 1)
+        let needed = bytes(nr)
+        if storage.count < needed { storage = AlignedBuffer(count: needed) }
+        rows = k
+        columns = n
+        panelWidth = nr
+        self.pairs = pairs
+        self.kernels = kernels
+        self.precision = precision
+        return nr
+    }
+
     /// Packs B (k, n) as `pack` reads it, for the bf16 dot products of training
     /// (`ProductPrecision.bf16`, `ck_gemm.h`): pairs of bf16 along k in the set's panels
     /// (portable: one panel as wide as B). The product then rounds A into pairs as well.
     public func packPairs(from source: UnsafePointer<Float>, ld: Int, transposed: Bool, rows k: Int, columns n: Int,
                           kernels: KernelSet) {
-        precondition(k >= 0 && n >= 0, "PackedMatrix.packPairs: negative shape (\(k), \(n))")
-        precondition(ld >= (transposed ? k : n), "PackedMatrix.packPairs: ld \(ld) too small for (\(k), \(n))")
-        precondition(kernels.isSupported, "PackedMatrix.packPairs: this CPU cannot run the \(kernels) kernels")
-        let nr = kernels.table?.pointee.gemm_nr ?? max(n, 1)
-        let needed = Int(ck_gemm_pairs_count(k, n, nr)) * 4
-        if storage.count < needed { storage = AlignedBuffer(count: needed) }
-        rows = k
-        columns = n
-        panelWidth = nr
-        pairs = true
-        self.kernels = kernels
-        precision = .fp32
+        let nr = prepare(ld: ld, transposed: transposed, rows: k, columns: n, kernels: kernels, pairs: true, precision: .fp32) { nr in
+            Int(ck_gemm_pairs_count(k, n, nr)) * 4
+        }
         let out = UnsafeMutableRawPointer(storage.base).assumingMemoryBound(to: UInt32.self)
         // Panels are independent: whole panels on the engine's threads when B is large.
         let panels = (n + nr - 1) / nr, kh = BF16Dot.pairs(k)

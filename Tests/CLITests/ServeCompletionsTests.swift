@@ -133,21 +133,8 @@ import Testing
         let serve = try ServePageTests.serve(["--checkpoint", "checkpoints/run"])
         defer { serve.stop() }
         let port = try serve.port()
-        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-            .appendingPathComponent("../../scripts/check_openai_client.py").standardized.path
-        let check = Process()
-        check.executableURL = URL(fileURLWithPath: Self.python!)
-        check.arguments = [script, "--base-url", "http://127.0.0.1:\(port)/v1", "--model", "run", "--prompt", "the cat"]
-        let out = Pipe()
-        check.standardOutput = out
-        check.standardError = out
-        let finished = DispatchSemaphore(value: 0)
-        check.terminationHandler = { _ in finished.signal() }
-        try check.run()
-        if finished.wait(timeout: .now() + 90) == .timedOut { kill(check.processIdentifier, SIGKILL) }
-        let output = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        check.waitUntilExit()
-        let r = (status: check.terminationStatus, stdout: output, stderr: "")
-        #expect(r.status == 0 && r.stdout.hasSuffix("ok\n"), "\(r.stdout) \(r.stderr)")
+        let r = try ServePageTests.runScript(python: Self.python!, "check_openai_client.py",
+                                             ["--base-url", "http://127.0.0.1:\(port)/v1", "--model", "run", "--prompt", "the cat"])
+        #expect(r.status == 0 && r.output.hasSuffix("ok\n"), "\(r.output)")
     }
 }

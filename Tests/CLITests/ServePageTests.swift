@@ -136,18 +136,23 @@ import Testing
     /// scripts/check_serve_page.py against the server on `port` with `arguments`, killed after 90 s:
     /// its exit status and everything it printed.
     static func checkPage(port: Int, _ arguments: [String]) throws -> (status: Int32, output: String) {
+        try runScript(python: python!, "check_serve_page.py", ["http://127.0.0.1:\(port)/"] + arguments)
+    }
+
+    /// scripts/`name` under `python` with `arguments`, its stdout and stderr together; killed after `timeout` seconds.
+    static func runScript(python: String, _ name: String, _ arguments: [String], timeout: Int = 90) throws -> (status: Int32, output: String) {
         let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-            .appendingPathComponent("../../scripts/check_serve_page.py").standardized.path
+            .appendingPathComponent("../../scripts/\(name)").standardized.path
         let check = Process()
-        check.executableURL = URL(fileURLWithPath: python!)
-        check.arguments = [script, "http://127.0.0.1:\(port)/"] + arguments
+        check.executableURL = URL(fileURLWithPath: python)
+        check.arguments = [script] + arguments
         let out = Pipe()
         check.standardOutput = out
         check.standardError = out
         let finished = DispatchSemaphore(value: 0)
         check.terminationHandler = { _ in finished.signal() }
         try check.run()
-        if finished.wait(timeout: .now() + 90) == .timedOut { kill(check.processIdentifier, SIGKILL) }
+        if finished.wait(timeout: .now() + .seconds(timeout)) == .timedOut { kill(check.processIdentifier, SIGKILL) }
         let output = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         check.waitUntilExit()
         return (check.terminationStatus, output)
