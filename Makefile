@@ -34,6 +34,7 @@ deps:
 	@missing=""; \
 	pkg-config --exists icu-uc icu-i18n 2>/dev/null || missing="$$missing libicu-dev"; \
 	pkg-config --exists openblas 2>/dev/null || missing="$$missing libopenblas-dev"; \
+	pkg-config --exists libcrypto 2>/dev/null || missing="$$missing libssl-dev"; \
 	command -v pkg-config >/dev/null || missing="$$missing pkg-config"; \
 	[ -f $(GRAPHEME_TEST) ] || missing="$$missing unicode-data"; \
 	if [ -n "$$missing" ]; then \
@@ -45,7 +46,7 @@ deps:
 	    echo "run: sudo apt-get update && sudo apt-get install -y$$missing"; exit 1; \
 	  fi; \
 	fi; \
-	echo "deps: ICU $$(pkg-config --modversion icu-uc), OpenBLAS $$(pkg-config --modversion openblas), $$(head -1 $(GRAPHEME_TEST) | tr -d '# ')"
+	echo "deps: ICU $$(pkg-config --modversion icu-uc), OpenBLAS $$(pkg-config --modversion openblas), libcrypto $$(pkg-config --modversion libcrypto), $$(head -1 $(GRAPHEME_TEST) | tr -d '# ')"
 
 build: deps
 	$(SWIFT) build -c release --product charrnn

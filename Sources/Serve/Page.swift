@@ -1,6 +1,6 @@
-import Crypto
 import Foundation
 import Sampler
+import Visualize
 
 /// `GET /`: one self-contained page to write with (with a label picker for a
 /// label-conditioned model), to classify with (for a classifier) or to translate
@@ -10,7 +10,7 @@ import Sampler
 enum Page {
     /// The policy in the page's <meta> (so that a saved copy keeps it), and in the header with what only a header can say.
     static let pagePolicy = "default-src 'none'; style-src 'unsafe-inline'; connect-src 'self'; "
-        + "script-src 'sha256-\(Data(SHA256.hash(data: Data(script.utf8))).base64EncodedString())'; base-uri 'none'; form-action 'none'"
+        + "script-src \(Markup.scriptHashSource(script)); base-uri 'none'; form-action 'none'"
     static let contentSecurityPolicy = pagePolicy + "; frame-ancestors 'none'"
 
     static let html: [UInt8] = Array("""

@@ -1,5 +1,4 @@
 import Checkpoints
-import Crypto
 import Foundation
 import RNN
 import Tokenizer
@@ -174,7 +173,6 @@ public struct ActivationPage: Sendable {
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         let json = Markup.scriptSafeJSON(String(decoding: try encoder.encode(payload), as: UTF8.self))
         let title = "charrnn · \(payload.source) · hidden units"
-        let scriptHash = Data(SHA256.hash(data: Data(ActivationPage.script.utf8))).base64EncodedString()
         return """
             <!DOCTYPE html>
             <html lang="en">
@@ -182,7 +180,7 @@ public struct ActivationPage: Sendable {
             <meta charset="utf-8">
             <meta name="viewport" content="width=device-width, initial-scale=1">
             <meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; \
-            script-src 'sha256-\(scriptHash)'">
+            script-src \(Markup.scriptHashSource(ActivationPage.script))">
             <title>\(Markup.escaped(title))</title>
             <style>
             \(ActivationPage.style)

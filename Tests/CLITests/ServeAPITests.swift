@@ -1,8 +1,8 @@
 import Checkpoints
-import Crypto
 import Foundation
 import RNN
 import Serve
+import TestSupport
 import Testing
 
 /// `charrnn serve`'s API in process: a real server on a free loopback port, the
@@ -88,7 +88,7 @@ import Testing
         let r = try HTTP.request(port: listener.port, "GET", "/")
         let open = try #require(r.text.range(of: "<script>")), close = try #require(r.text.range(of: "</script>"))
         let script = String(r.text[open.upperBound..<close.lowerBound])
-        let hash = Data(SHA256.hash(data: Data(script.utf8))).base64EncodedString()
+        let hash = try CoreutilsSHA256.base64(of: script)
         #expect(r.headers["content-security-policy"]?.contains("script-src 'sha256-\(hash)'") == true)
         #expect(r.text.contains("script-src 'sha256-\(hash)'"))
         #expect(script.contains("m.model.stack"))   // the page names models by the description /v1/models lists

@@ -1,7 +1,7 @@
 import Checkpoints
-import Crypto
 import RNN
 import Tensor
+import TestSupport
 import Tokenizer
 import Testing
 import Foundation
@@ -67,7 +67,7 @@ import Foundation
         #expect(html.components(separatedBy: "</script>").count - 1 == 2)
         #expect(html.contains("&lt;/title&gt;&lt;script&gt;"))
         // The code is the one the Content-Security-Policy names.
-        let hash = Data(SHA256.hash(data: Data(ActivationPage.script.utf8))).base64EncodedString()
+        let hash = try CoreutilsSHA256.base64(of: ActivationPage.script)
         #expect(html.contains("script-src 'sha256-\(hash)'"))
         #expect(html.contains("<script>\(ActivationPage.script)</script>"))
         #expect(!ActivationPage.script.contains("innerHTML"))
