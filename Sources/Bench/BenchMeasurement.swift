@@ -19,6 +19,13 @@ struct BenchMeasurement: Codable, Sendable {
     var peakRssMb: Double? = nil         // ru_maxrss of the process (set by the parent from wait4)
     var note: String? = nil
     var rounds: Int? = nil               // rounds measured; the figures are the best round's
+    // serve (ServeLoad): charsPerSecond is all the clients' together
+    var clients: Int? = nil
+    var charsPerSecondAlone: Double? = nil      // one client alone
+    var sampleCharsPerSecond: Double? = nil     // charrnn sample's path, in the same process
+    var firstCharP50Ms: Double? = nil, firstCharP99Ms: Double? = nil   // request sent → first text event, under load
+    var fairness: Double? = nil                 // the slowest client's chars/s ÷ the mean
+    var idleRssMb: Double? = nil, loadedPeakRssMb: Double? = nil      // the server's process idle, and its peak after the load
 
     /// The faster of two measurements of the same thing (nil-tolerant), counting the rounds.
     static func better(_ a: BenchMeasurement?, _ b: BenchMeasurement?) -> BenchMeasurement? {
@@ -38,6 +45,10 @@ struct BenchMeasurement: Codable, Sendable {
         case megabytesPerSecond = "mb_per_s", icuMegabytesPerSecond = "icu_mb_per_s", megabytesPerSecondOneThread = "mb_per_s_one_thread"
         case weightGigabytesPerSecond = "weight_gb_per_s", firstCharMs = "first_char_ms", peakRssMb = "peak_rss_mb"
         case charsPerSecondOneThread = "chars_per_s_one_thread"
+        case clients, fairness
+        case charsPerSecondAlone = "chars_per_s_alone", sampleCharsPerSecond = "sample_chars_per_s"
+        case firstCharP50Ms = "first_char_p50_ms", firstCharP99Ms = "first_char_p99_ms"
+        case idleRssMb = "idle_rss_mb", loadedPeakRssMb = "loaded_peak_rss_mb"
     }
 }
 

@@ -59,6 +59,10 @@ final class BenchTable {
             charrnn = c?.megabytesPerSecond.map { String(format: "%.0f MB/s", $0) } ?? "failed"
             perStep = c?.icuMegabytesPerSecond.map { String(format: "ICU %.0f MB/s", $0) } ?? ""
             gflops = c?.megabytesPerSecondOneThread.map { String(format: "1t %.0f", $0) } ?? ""
+        case .serve?:
+            if let a = c?.charsPerSecond, let one = c?.charsPerSecondAlone { perStep = String(format: "%.1f× one", a / one) }
+            if let one = c?.charsPerSecondAlone, let s = c?.sampleCharsPerSecond { gflops = String(format: "1:%.0f%%", 100 * one / s) }
+            ofGEMM = c?.firstCharP99Ms.map { String(format: "p99 %.0f ms", $0) } ?? ""
         default:
             break
         }
@@ -94,6 +98,8 @@ final class BenchTable {
             are also set beside PyTorch's bf16 autocast, measured the same way. min-char-rnn: Karpathy's model and training (tanh RNN
             1×100, T = 25, batch 1, Adagrad 0.1, clip ±5), numpy: his min-char-rnn.py. Other rows: T = 50, B = 50,
             V = 65, Adam 2e-3, gradient-norm clip 5.
+            serve ×N: N streaming clients over loopback on the same cores (chars/s: all of them), that ÷ one client
+            alone, one client ÷ charrnn sample's chars/s (1:%), and the p99 time from a request to its first character.
             """)
         flush()
     }
@@ -131,6 +137,23 @@ final class BenchTable {
         }
         speed("train-lstm-2x128-bf16", 1.8)
         speed("train-gru-2x256-bf16", 2.5)
+        // Issue 27: serving many at once.
+        func f(_ x: Double, _ format: String = "%.2f") -> String { String(format: format, x) }
+        if let c = record("serve-lstm-2x512-32")?.charrnn, let total = c.charsPerSecond, let one = c.charsPerSecondAlone {
+            if let s = c.sampleCharsPerSecond { lines.append("\(mark(one >= 0.9 * s)) serve LSTM 2×512, one client ≥ 90% of charrnn sample: \(f(100 * one / s, "%.0f"))%") }
+            lines.append("\(mark(total >= 3 * one)) serve LSTM 2×512, 32 clients ≥ 3× one alone: \(f(total / one))×")
+            if let fair = c.fairness { lines.append("\(mark(fair >= 0.8)) serve LSTM 2×512, slowest client ≥ 80% of the mean: \(f(100 * fair, "%.0f"))%") }
+            if let p99 = c.firstCharP99Ms { lines.append("\(mark(p99 <= 25)) serve LSTM 2×512, first character p99 ≤ 25 ms beside 31 streams: \(f(p99, "%.0f")) ms") }
+            if let q = record("serve-lstm-2x512-int8-32")?.charrnn?.charsPerSecond {
+                lines.append("\(mark(q >= 6 * one)) serve LSTM 2×512 int8, 32 clients ≥ 6× one fp32 client alone: \(f(q / one))×")
+            }
+        }
+        if let c = record("serve-lstm-2x128-64")?.charrnn, let total = c.charsPerSecond, let one = c.charsPerSecondAlone {
+            lines.append("\(mark(total >= 4 * one)) serve LSTM 2×128, 64 clients ≥ 4× one alone: \(f(total / one))×")
+            if let idle = c.idleRssMb, let peak = c.loadedPeakRssMb, idle > 0 {
+                lines.append("\(mark(peak <= 2 * idle)) serve LSTM 2×128, RSS under 64 clients ≤ 2× idle: \(f(peak, "%.0f")) MB ÷ \(f(idle, "%.0f")) MB = \(f(peak / idle))×")
+            }
+        }
         if let f = record("first-char")?.charrnn?.firstCharMs {
             lines.append("\(mark(f < 50)) charrnn sample, first character < 50 ms: \(String(format: "%.0f", f)) ms")
         }

@@ -23,7 +23,7 @@ extension Workload {
         case .firstCharacter:
             guard let checkpoint else { return nil }
             a += ["--kind", "first-char", "--checkpoint", checkpoint]
-        case .sgemm, .tokenize:
+        case .sgemm, .tokenize, .serve:
             return nil
         }
         return a

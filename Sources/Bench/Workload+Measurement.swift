@@ -14,6 +14,8 @@ extension Workload {
         case .sample(let shape, let precision): return Self.measureSampling(shape, precision: precision, seconds: seconds, threads: threads)
         case .tokenize(let mb): return try Self.measureTokenizer(megabytes: mb)
         case .firstCharacter: throw BenchError("first-char is measured by the parent process")
+        case .serve(let shape, let precision, let clients, let length):
+            return try ServeLoad.measure(shape, precision: precision, clients: clients, length: length, seconds: seconds, threads: threads)
         }
     }
 

@@ -12,6 +12,7 @@ public struct Workload: Sendable {
         case sample(ModelShape, WeightPrecision)
         case tokenize(megabytes: Int)
         case firstCharacter(ModelShape)
+        case serve(ModelShape, WeightPrecision, clients: Int, length: Int)   // ServeLoad
     }
     struct ModelShape: Sendable {
         var cell: CellKind, layers: Int, hidden: Int, vocabulary = 65, layerNorm = false
@@ -37,7 +38,7 @@ public struct Workload: Sendable {
     /// Timed for `--seconds`, so worth repeating (the tokenizer and sgemm rows take their best of several runs already).
     var isRepeatable: Bool {
         switch kind {
-        case .train, .sample, .firstCharacter: return true
+        case .train, .sample, .firstCharacter, .serve: return true
         case .sgemm, .tokenize: return false
         }
     }
@@ -51,6 +52,8 @@ public struct Workload: Sendable {
             return "sample " + (name.hasSuffix("min-char-rnn") ? "min-char-rnn" : s.label) + (precision == .fp32 ? "" : " " + precision.rawValue)
         case .tokenize(let mb): return "tokenize \(mb) MB"
         case .firstCharacter: return "first character"
+        case .serve(let s, let precision, let clients, _):
+            return "serve \(s.label)" + (precision == .fp32 ? "" : " " + precision.rawValue) + " ×\(clients)"
         }
     }
 
@@ -89,6 +92,13 @@ public struct Workload: Sendable {
         Workload(name: "sample-min-char-rnn", kind: .sample(minCharRNN, .fp32), references: ["pytorch", "numpy"]),
         Workload(name: "tokenize", kind: .tokenize(megabytes: 100), references: []),
         Workload(name: "first-char", kind: .firstCharacter(ModelShape(cell: .lstm, layers: 2, hidden: 128)), references: ["pytorch"]),
+        // `charrnn serve` under load (issue 27): N streaming clients over loopback against one alone and `sample`.
+        Workload(name: "serve-lstm-2x512-32", kind: .serve(ModelShape(cell: .lstm, layers: 2, hidden: 512), .fp32, clients: 32, length: 500),
+                 references: []),
+        Workload(name: "serve-lstm-2x512-int8-32", kind: .serve(ModelShape(cell: .lstm, layers: 2, hidden: 512), .int8, clients: 32, length: 500),
+                 references: []),
+        Workload(name: "serve-lstm-2x128-64", kind: .serve(ModelShape(cell: .lstm, layers: 2, hidden: 128), .fp32, clients: 64, length: 2000),
+                 references: []),
     ]
 
     public static func named(_ name: String) -> Workload? { all.first { $0.name == name } }

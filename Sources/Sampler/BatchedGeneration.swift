@@ -5,9 +5,11 @@ import Tensor
 /// prime, length, policy, seed, stop string and label — and `tick` advances every row by one
 /// character: each row chooses from its own logits with its own generator, then all the rows
 /// that go on are stepped in one `StackedRNN.steps` call (each matrix read once for all of
-/// them). Rows join (`add`) and leave (finished, or `cancel`) between ticks. A row's text is
-/// the text `Sampler.generate` writes alone for the same request, whatever rows run beside it:
-/// `steps` gives each row the bits `step` gives it alone, and the choice is the row's own.
+/// them). Rows join (`add`) and leave (finished, or `cancel`) between ticks, and sit out the ticks
+/// when their `ready` says no (a stream whose reader is behind). A row's text is the text
+/// `Sampler.generate` writes alone for the same request, whatever rows run beside it and however
+/// often it sits out: `steps` gives each row the bits `step` gives it alone, and the choice is
+/// the row's own.
 /// `Sampler.generate` is this with one row.
 ///
 /// Not thread-safe: one thread adds, ticks and cancels.
@@ -26,6 +28,7 @@ public final class BatchedGeneration {
         let request: Request
         let emit: (_ id: Int32, _ bytes: [UInt8]) -> Bool
         let finished: (Result<Sampler.Generation, NonFiniteOutputError>) -> Void
+        let ready: () -> Bool
         var rng: SplitMix64
         var chooser: TokenChooser
         var state: RecurrentState
@@ -35,11 +38,12 @@ public final class BatchedGeneration {
         var generation = Sampler.Generation(characterCount: 0, logProbabilitySum: 0, stopped: false)
 
         init(key: Int, request: Request, sampler: Sampler, emit: @escaping (Int32, [UInt8]) -> Bool,
-             finished: @escaping (Result<Sampler.Generation, NonFiniteOutputError>) -> Void) {
+             finished: @escaping (Result<Sampler.Generation, NonFiniteOutputError>) -> Void, ready: @escaping () -> Bool) {
             self.key = key
             self.request = request
             self.emit = emit
             self.finished = finished
+            self.ready = ready
             rng = SplitMix64(seed: request.seed)
             chooser = TokenChooser(vocabularySize: sampler.vocabulary.count)
             (state, logits) = sampler.started(prime: request.prime, label: request.label)
@@ -89,23 +93,32 @@ public final class BatchedGeneration {
 
     /// A row that joins at the next tick (its prime is read now, one step per character, as `generate`
     /// reads it). `emit` gets each character as it is chosen (false: end the row there); `finished`
-    /// gets the row's figures, or the error that ended it, once. Returns the row's key (for `cancel`).
+    /// gets the row's figures, or the error that ended it, once; `ready`, asked before each tick,
+    /// false: the row sits that tick out (it chooses and steps nothing; its text is unchanged).
+    /// Returns the row's key (for `cancel`).
     @discardableResult
     public func add(_ request: Request, emit: @escaping (_ id: Int32, _ bytes: [UInt8]) -> Bool,
-                    finished: @escaping (Result<Sampler.Generation, NonFiniteOutputError>) -> Void) -> Int {
+                    finished: @escaping (Result<Sampler.Generation, NonFiniteOutputError>) -> Void,
+                    ready: @escaping () -> Bool = { true }) -> Int {
         let key = nextKey
         nextKey += 1
-        rows.append(Row(key: key, request: request, sampler: sampler, emit: emit, finished: finished))
+        rows.append(Row(key: key, request: request, sampler: sampler, emit: emit, finished: finished, ready: ready))
         return key
     }
 
     /// Ends the rows whose keys `drop` names, without a `finished` call (their reader has gone).
     public func cancel(where drop: (Int) -> Bool) { rows.removeAll { drop($0.key) } }
 
-    /// One character for every row: each chooses and emits; the ones that go on step together.
-    public func tick() {
-        var going: [Row] = [], tokens: [Int32] = []
+    /// One character for every ready row: each chooses and emits; the ones that go on step together.
+    /// Returns the number of rows that chose a character or ended (0: every row sat out).
+    @discardableResult
+    public func tick() -> Int {
+        var going: [Row] = [], tokens: [Int32] = [], waiting: [Row] = []
         for row in rows {
+            guard row.ready() else {
+                waiting.append(row)
+                continue
+            }
             do throws(NonFiniteOutputError) {
                 if let token = try row.choose(sampler) {
                     going.append(row)
@@ -117,8 +130,9 @@ public final class BatchedGeneration {
                 row.finished(.failure(error))
             }
         }
-        rows = going
-        guard !going.isEmpty else { return }
+        let moved = rows.count - waiting.count
+        rows = going + waiting
+        guard !going.isEmpty else { return moved }
         let v = sampler.vocabulary.count
         // The states move out of the rows for the step (no copy-on-write) and back.
         var states = going.map { row in
@@ -137,6 +151,7 @@ public final class BatchedGeneration {
                 row.logits.withUnsafeMutableBufferPointer { $0.baseAddress!.update(from: l.baseAddress! + i * v, count: v) }
             }
         }
+        return moved
     }
 
     /// What a row holds while its state is out being stepped.

@@ -39,6 +39,8 @@ extension Sampler {
     /// probable continuation of all. Width 1 is greedy decoding. A documents
     /// model's beams start at the start marker and finish at the end marker
     /// (not part of the text; its log-probability counts, and it is a step).
+    /// The beams of a position step together (`StackedRNN.steps`: each matrix read once for all
+    /// of them), each with the bits it would get alone.
     ///
     /// Throws when a step's logits hold an infinity or a NaN.
     public func beamSearch(prime: [Int32], length: Int, width: Int, stop: String? = nil)
@@ -52,6 +54,7 @@ extension Sampler {
         var (state, logits) = started(prime: prime, label: label)
         var live = [Beam(ids: [], bytes: [], sum: 0, state: state, logProbabilities: try logSoftmax(&logits, position: 1))]
         var finished: [Beam] = []
+        var stepped: [Float] = []            // (beams, V): one position's steps
         let stopBytes = stop.map { Array($0.utf8) } ?? []
 
         for position in 0..<length {
@@ -68,7 +71,7 @@ extension Sampler {
                     if best.count > width { best.removeLast() }
                 }
             }
-            var next: [Beam] = []
+            var next: [Beam] = [], tokens: [Int32] = []
             for e in best {
                 var beam = live[e.beam]
                 if Int32(e.id) == documentMarkers?.end {
@@ -85,11 +88,24 @@ extension Sampler {
                     finished.append(beam)
                     continue
                 }
-                if position + 1 < length {   // no step whose logits nobody reads
-                    logits.withUnsafeMutableBufferPointer { model.step(token: Int32(e.id), label: label, state: &beam.state, logits: $0) }
-                    beam.logProbabilities = try logSoftmax(&logits, position: position + 2)
-                }
+                tokens.append(Int32(e.id))
                 next.append(beam)
+            }
+            if position + 1 < length && !next.isEmpty {   // no step whose logits nobody reads
+                // The states move out of the beams for the step (no copy-on-write) and back.
+                var states = next.indices.map { i in
+                    defer { next[i].state = RecurrentState(batchSize: 1, h: [], c: []) }
+                    return next[i].state
+                }
+                if stepped.count < next.count * v { stepped = [Float](repeating: 0, count: next.count * v) }
+                stepped.withUnsafeMutableBufferPointer { l in
+                    model.steps(tokens: tokens, labels: label.map { [Int32](repeating: $0, count: next.count) }, states: &states, logits: l)
+                }
+                for i in next.indices {
+                    next[i].state = states[i]
+                    logits = Array(stepped[i * v ..< (i + 1) * v])
+                    next[i].logProbabilities = try logSoftmax(&logits, position: position + 2)
+                }
             }
             live = next
             if live.isEmpty { break }
@@ -104,27 +120,41 @@ extension Sampler {
 
     /// Draws `count` samples with seeds `seed`, `seed + 1`, … and keeps the one
     /// with the highest mean log-probability per character (ties: the first).
-    /// Its seed is reported, so `generate` with that seed writes it again.
+    /// Its seed is reported, so `generate` with that seed writes it again. The
+    /// draws step together, `bestOfWidth` at a time (rows of a `BatchedGeneration`);
+    /// each is the text `generate` writes for its seed. When draws overflow, the
+    /// error is the first such draw's (the one a draw-by-draw search meets first).
     public func bestOf(_ count: Int, prime: [Int32], length: Int, policy: SamplingPolicy, seed: UInt64,
                        stop: String? = nil) throws(NonFiniteOutputError) -> Continuation {
         precondition(count >= 1, "bestOf: count ≥ 1 (the command line checks it)")
-        func draw(_ s: UInt64) throws(NonFiniteOutputError) -> Continuation {
-            var ids: [Int32] = [], bytes: [UInt8] = []
-            let g = try generate(prime: prime, length: length, policy: policy, seed: s, stop: stop) { id, b in
-                ids.append(id)
-                bytes += b
-                return true
+        var best: Continuation?
+        for first in stride(from: 0, to: count, by: Self.bestOfWidth) {
+            let n = min(Self.bestOfWidth, count - first)
+            var ids = [[Int32]](repeating: [], count: n), bytes = [[UInt8]](repeating: [], count: n)
+            var outcomes = [Result<Generation, NonFiniteOutputError>?](repeating: nil, count: n)
+            let batch = BatchedGeneration(sampler: self)
+            for i in 0..<n {
+                batch.add(BatchedGeneration.Request(prime: prime, length: length, policy: policy, seed: seed &+ UInt64(first + i), stop: stop, label: label),
+                          emit: { id, b in
+                              ids[i].append(id)
+                              bytes[i] += b
+                              return true
+                          }, finished: { outcomes[i] = $0 })
             }
-            return Continuation(generated: ids, text: String(decoding: bytes, as: UTF8.self),
-                                logProbabilitySum: g.logProbabilitySum, stopped: g.stopped, seed: s, endedDocument: g.endedDocument)
+            while !batch.isEmpty { batch.tick() }
+            for i in 0..<n {
+                let g = try outcomes[i]!.get()
+                let candidate = Continuation(generated: ids[i], text: String(decoding: bytes[i], as: UTF8.self),
+                                             logProbabilitySum: g.logProbabilitySum, stopped: g.stopped,
+                                             seed: seed &+ UInt64(first + i), endedDocument: g.endedDocument)
+                if best == nil || candidate.meanLogProbability > best!.meanLogProbability { best = candidate }
+            }
         }
-        var best = try draw(seed)
-        for i in 1..<count {
-            let candidate = try draw(seed &+ UInt64(i))
-            if candidate.meanLogProbability > best.meanLogProbability { best = candidate }
-        }
-        return best
+        return best!
     }
+
+    /// Best-of draws stepped together at most (their texts are held whole until the search ends).
+    static let bestOfWidth = 64
 
     /// log softmax of `logits` in Double, after `admit` (the unknown token at −∞, never emitted).
     private func logSoftmax(_ logits: inout [Float], position: Int) throws(NonFiniteOutputError) -> [Double] {

@@ -17,6 +17,8 @@ final class Batcher: @unchecked Sendable {   // its state is behind `condition`,
         var request: BatchedGeneration.Request
         var emit: (_ id: Int32, _ bytes: [UInt8]) -> Bool
         var finished: (Result<Sampler.Generation, NonFiniteOutputError>) -> Void
+        /// False while the row must wait (its stream's client has not read what it was sent).
+        var ready: () -> Bool = { true }
     }
 
     private let sampler: Sampler
@@ -57,6 +59,9 @@ final class Batcher: @unchecked Sendable {   // its state is behind `condition`,
         condition.unlock()
     }
 
+    /// How often a batch whose every row waits for its reader looks at them again.
+    static let pausePoll: TimeInterval = 0.002
+
     private func run() {
         let batch = BatchedGeneration(sampler: sampler)
         while true {
@@ -69,10 +74,17 @@ final class Batcher: @unchecked Sendable {   // its state is behind `condition`,
             let joining = pending
             pending.removeAll()
             condition.unlock()
-            for job in joining { batch.add(job.request, emit: job.emit, finished: job.finished) }
-            if batch.count > widest { widestRows.store(batch.count, ordering: .relaxed) }
-            onStep(batch.count)
-            batch.tick()
+            for job in joining { batch.add(job.request, emit: job.emit, finished: job.finished, ready: job.ready) }
+            let moved = batch.tick()
+            if moved > 0 {
+                if moved > widest { widestRows.store(moved, ordering: .relaxed) }
+                onStep(moved)
+            } else if !batch.isEmpty {
+                // Every row waits for its reader: look again in a moment, or at once for a new job.
+                condition.lock()
+                if pending.isEmpty && !stopping { _ = condition.wait(until: Date(timeIntervalSinceNow: Self.pausePoll)) }
+                condition.unlock()
+            }
         }
     }
 }

@@ -20,6 +20,17 @@ final class ResponseSink: Sendable {
     var isCancelled: Bool { cancellation.load(ordering: .relaxed) }
     func cancel() { cancellation.store(true, ordering: .relaxed) }
 
+    /// False while what was written waits in the connection's full buffer (`ServeLimits.streamBufferBytes`):
+    /// the client reads slower than the text comes.
+    var isWritable: Bool { channel.isWritable }
+
+    /// Ends a stream whose client stopped reading: the generation stops and the connection is closed
+    /// (the client sees the stream end without its last event).
+    func abandon() {
+        cancel()
+        channel.close(promise: nil)
+    }
+
     static let encoder: JSONEncoder = {
         let e = JSONEncoder()
         e.outputFormatting = [.withoutEscapingSlashes, .sortedKeys]

@@ -1,8 +1,8 @@
 import Foundation
 import Tensor
 
-/// What one server accepts and how much work it takes on at once; each limit
-/// has a `charrnn serve` flag, and its default is here only.
+/// What one server accepts and how much work it takes on at once; the limits a user tunes
+/// have a `charrnn serve` flag, and every default is here only.
 public struct ServeLimits: Sendable {
     public var maxLength = 10_000           // characters per sample; model steps per search; characters of a text to score
     public var maxPrimeBytes = 16_384       // UTF-8 bytes of a prime (413 past it)
@@ -16,6 +16,12 @@ public struct ServeLimits: Sendable {
     public var queue = 16                   // requests waiting for one of those; past it, 503
     public var retryAfterSeconds = 1        // the 503's Retry-After
     public var precision = WeightPrecision.fp32  // the weights a text model's steps multiply (--precision)
+    // A stream's text waits in a buffer of at most `streamBufferBytes` (beyond what the kernel's socket
+    // holds) for its client to read it; while the buffer is full the stream's generation pauses (it sits
+    // out the batch's steps), and after `stallSeconds` paused the server ends it by closing the connection.
+    public var streamBufferBytes = 64 << 10
+    public var socketSendBufferBytes: Int? = nil   // each connection's SO_SNDBUF; nil: the kernel's, autotuned (to 4 MB on Debian)
+    public var stallSeconds = 30            // --stall-timeout
     public var sliceNanoseconds: UInt64 = 5_000_000   // how long a request computes before it hands its lane to a waiter (and flushes its text)
     // A lingering close (as nginx's): after an answer that ends the connection, what the client still
     // sends is read and dropped, up to these bounds, so that it is not reset before it reads the answer.
@@ -30,6 +36,7 @@ public struct ServeLimits: Sendable {
             ("--max-length", maxLength, 1...100_000_000), ("--max-prime-bytes", maxPrimeBytes, 1...100_000_000),
             ("--max-body-bytes", maxBodyBytes, 64...1_000_000_000), ("--workers", lanes, 1...256),
             ("--max-generations", maxGenerations, 1...4096), ("--queue", queue, 0...100_000),
+            ("--stall-timeout", stallSeconds, 1...86_400),
         ]
         for (flag, value, range) in named where !range.contains(value) {
             return "\(flag) must be between \(range.lowerBound) and \(range.upperBound) (got \(value))"

@@ -12,6 +12,8 @@ import Prometheus
 ///   charrnn_characters_generated_total    characters generated (counter: chars/s is its rate)
 ///   charrnn_batch_rows                    rows stepped together per batch step (histogram)
 ///   charrnn_first_character_seconds       from a sampling request's admission to its first character (histogram)
+///   charrnn_streams_paused_total          times a stream's generation paused for its slow client (counter)
+///   charrnn_streams_abandoned_total       streams ended because their client read nothing for --stall-timeout (counter)
 final class ServeMetrics: Sendable {
     let registry = PrometheusCollectorRegistry()
     private let factory: PrometheusMetricsFactory
@@ -20,6 +22,8 @@ final class ServeMetrics: Sendable {
     let characters: Metrics.Counter
     let batchRows: Metrics.Recorder
     let firstCharacter: Metrics.Timer
+    let paused: Metrics.Counter
+    let abandoned: Metrics.Counter
 
     init() {
         var factory = PrometheusMetricsFactory(registry: registry)
@@ -33,6 +37,8 @@ final class ServeMetrics: Sendable {
         characters = Metrics.Counter(label: "charrnn_characters_generated_total", factory: factory)
         batchRows = Metrics.Recorder(label: "charrnn_batch_rows", aggregate: true, factory: factory)
         firstCharacter = Metrics.Timer(label: "charrnn_first_character_seconds", factory: factory)
+        paused = Metrics.Counter(label: "charrnn_streams_paused_total", factory: factory)
+        abandoned = Metrics.Counter(label: "charrnn_streams_abandoned_total", factory: factory)
     }
 
     /// The text format, with the gauges read at this moment.

@@ -363,6 +363,7 @@ public final class Server: Sendable {
                 var text: [UInt8] = []      // the whole text (answered whole) or what is not sent yet (streamed)
                 var sent = 0                // pieces sent so far
                 var sliceStart = DispatchTime.now().uptimeNanoseconds
+                var pausedSince: UInt64?    // when the stream's buffer filled (its generation waits)
                 var outcome: Result<Sampler.Generation, NonFiniteOutputError>?
                 let done = DispatchSemaphore(value: 0)
                 let request = BatchedGeneration.Request(prime: plan.prime, length: plan.length, policy: plan.policy, seed: seed,
@@ -382,6 +383,23 @@ public final class Server: Sendable {
                 }, finished: { result in
                     outcome = result
                     done.signal()
+                }, ready: {
+                    // A stream waits while its client has not read what it was sent; after --stall-timeout, it is closed.
+                    guard plan.stream, !sink.isCancelled else { return true }
+                    if sink.isWritable {
+                        pausedSince = nil
+                        return true
+                    }
+                    let now = DispatchTime.now().uptimeNanoseconds
+                    guard let since = pausedSince else {
+                        pausedSince = now
+                        self.metrics.paused.increment()
+                        return false
+                    }
+                    if now - since < UInt64(self.limits.stallSeconds) * 1_000_000_000 { return false }
+                    self.metrics.abandoned.increment()
+                    sink.abandon()
+                    return true            // its emit now says the reader is gone: the row leaves
                 }))
                 done.wait()                 // the batcher's writes to text and outcome happen before its signal
                 if sink.isCancelled { return }
@@ -521,7 +539,7 @@ public final class Server: Sendable {
     /// Listens on `host:port` (0: any free port) with one event loop for the connections.
     public func listen(host: String, port: Int) throws -> Listener {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-        let bootstrap = ServerBootstrap(group: group)
+        var bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 256)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelInitializer { channel in
@@ -533,6 +551,10 @@ public final class Server: Sendable {
                 }
             }
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            .childChannelOption(.writeBufferWaterMark, value: .init(low: limits.streamBufferBytes / 2, high: limits.streamBufferBytes))
+        if let bytes = limits.socketSendBufferBytes {
+            bootstrap = bootstrap.childChannelOption(.socketOption(.so_sndbuf), value: SocketOptionValue(bytes))
+        }
         do {
             let channel = try bootstrap.bind(host: host, port: port).wait()
             let loopback = host == "localhost" || host == "::1" || host.hasPrefix("127.")

@@ -31,6 +31,8 @@ struct ServeCommand: ParsableCommand {
     @Option(help: "Generations computing at once (default: the cores).") var workers = ServeLimits().lanes
     @Option(help: "Requests being generated at once, taking turns on the workers.") var maxGenerations = ServeLimits().maxGenerations
     @Option(help: "Requests waiting beyond those; past it, 503 with Retry-After.") var queue = ServeLimits().queue
+    @Option(help: ArgumentHelp("Seconds a stream may wait for its client to read what it was sent (64 KiB) before the server closes it.",
+                               valueName: "seconds")) var stallTimeout = ServeLimits().stallSeconds
     @OptionGroup var precisionOptions: PrecisionOptions
 
     var limits: ServeLimits {
@@ -41,6 +43,7 @@ struct ServeCommand: ParsableCommand {
         l.lanes = workers
         l.maxGenerations = maxGenerations
         l.queue = queue
+        l.stallSeconds = stallTimeout
         l.precision = precisionOptions.precision
         return l
     }

@@ -1,0 +1,154 @@
+import Checkpoints
+import Foundation
+import Glibc
+import Serve
+import Tensor
+
+/// `charrnn bench`'s serve rows (issue 27): a `charrnn serve` server in this process on a random
+/// model, driven over loopback by streaming clients (`POST /v1/generate`, `"stream": true`), each a
+/// thread that posts one generation after another with a new seed. Three timings of `seconds`:
+/// `charrnn sample`'s path alone (the reference, as the sample rows measure it), one client alone,
+/// then `clients` at once. The clients run on the same cores as the server and take some CPU from it.
+enum ServeLoad {
+    struct Outcome {
+        var characters = 0, requests = 0, failures = 0
+        var firstCharacter: [Double] = []   // seconds from sending each request to its first text event
+        var busy = 0.0                      // seconds from the first request sent to the last answer read
+        var perClient: [Int] = []           // characters of each client (the totals' only)
+    }
+
+    static func measure(_ shape: Workload.ModelShape, precision: WeightPrecision, clients: Int, length: Int,
+                        seconds: Double, threads: Int) throws -> BenchMeasurement {
+        let sample = Workload.measureSampling(shape, precision: precision, seconds: seconds, threads: threads)
+        var limits = ServeLimits()
+        limits.lanes = threads
+        limits.maxGenerations = max(limits.maxGenerations, clients)
+        limits.precision = precision
+        BLAS.threadCount = 1   // as `charrnn serve` sets it: the batcher and the lanes choose their threads
+        let server = Server(models: [("bench", Workload.randomCheckpoint(shape))], limits: limits)
+        let listener = try server.listen(host: "127.0.0.1", port: 0)
+        defer { listener.stop() }
+        let port = listener.port
+        guard run(port: port, clients: 1, length: 50, seconds: 0).failures == 0 else {   // warm-up
+            throw BenchError("serve: the warm-up request failed")
+        }
+        let idleRSS = residentMegabytes("VmRSS")
+        let alone = run(port: port, clients: 1, length: length, seconds: seconds)
+        let loaded = run(port: port, clients: clients, length: length, seconds: seconds)
+        let peakRSS = residentMegabytes("VmHWM")
+        guard alone.failures == 0, loaded.failures == 0, alone.characters > 0, loaded.characters > 0 else {
+            throw BenchError("serve: \(alone.failures + loaded.failures) requests failed")
+        }
+        let total = Double(loaded.characters) / loaded.busy, oneAlone = Double(alone.characters) / alone.busy
+        let perClient = loaded.perClient.map { Double($0) / loaded.busy }
+        let fairness = (perClient.min() ?? 0) / (perClient.reduce(0, +) / Double(max(1, perClient.count)))
+        var m = BenchMeasurement(impl: "charrnn", charsPerSecond: total, iterations: loaded.requests, threads: threads,
+                                 note: "\(clients) streaming clients of \(length) characters over loopback; "
+                                     + "alone: one client; sample: charrnn sample's path in this process")
+        m.clients = clients
+        m.charsPerSecondAlone = oneAlone
+        m.sampleCharsPerSecond = sample.charsPerSecond
+        m.firstCharP50Ms = percentile(loaded.firstCharacter, 0.50) * 1e3
+        m.firstCharP99Ms = percentile(loaded.firstCharacter, 0.99) * 1e3
+        m.fairness = fairness
+        m.idleRssMb = idleRSS
+        m.loadedPeakRssMb = peakRSS
+        return m
+    }
+
+    /// `clients` threads posting generations of `length` until `seconds` have passed (each ends the one it is in);
+    /// with `seconds` 0, one request each.
+    private static func run(port: Int, clients: Int, length: Int, seconds: Double) -> Outcome {
+        final class Shared: @unchecked Sendable {   // each client writes its own slot before the group's leave
+            var outcomes: [Outcome]
+            init(_ n: Int) { outcomes = [Outcome](repeating: Outcome(), count: n) }
+        }
+        let shared = Shared(clients), group = DispatchGroup()
+        let start = Workload.now(), deadline = start + seconds
+        for c in 0..<clients {
+            group.enter()
+            let thread = Thread {
+                var o = Outcome(), seed = UInt64(c) << 32
+                repeat {
+                    let body = #"{"length":\#(length),"seed":\#(seed),"stream":true}"#
+                    seed += 1
+                    if let (characters, first) = streamOnce(port: port, body: body) {
+                        o.characters += characters
+                        o.requests += 1
+                        o.firstCharacter.append(first)
+                    } else {
+                        o.failures += 1
+                    }
+                } while Workload.now() < deadline && o.failures == 0
+                o.busy = Workload.now() - start
+                shared.outcomes[c] = o
+                group.leave()
+            }
+            thread.stackSize = 1 << 20
+            thread.start()
+        }
+        group.wait()
+        var total = Outcome()
+        for o in shared.outcomes {
+            total.characters += o.characters
+            total.requests += o.requests
+            total.failures += o.failures
+            total.firstCharacter += o.firstCharacter
+            total.busy = max(total.busy, o.busy)
+            total.perClient.append(o.characters)
+        }
+        return total
+    }
+
+    /// One streamed generation: its characters (from the `done` event) and the seconds to its first
+    /// `text` event, or nil when it did not answer 200 with a `done` event.
+    static func streamOnce(port: Int, body: String) -> (characters: Int, firstSeconds: Double)? {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let sent = Workload.now()
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard connected == 0 else { return nil }
+        let request = Array(("POST /v1/generate HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
+            + "Content-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\n\r\n" + body).utf8)
+        guard request.withUnsafeBytes({ send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }) == request.count else { return nil }
+        var received: [UInt8] = [], buffer = [UInt8](repeating: 0, count: 65_536)
+        var first: Double?
+        let textEvent = Array("event: text".utf8)
+        while true {
+            let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+            if n <= 0 { break }
+            received += buffer[0..<n]
+            if first == nil, received.firstRange(of: textEvent) != nil { first = Workload.now() - sent }
+        }
+        let marker = Array("event: done\ndata: ".utf8)
+        guard received.starts(with: Array("HTTP/1.1 200".utf8)), let first, let at = received.firstRange(of: marker),
+              let end = received[at.upperBound...].firstIndex(of: 0x0A),
+              let done = try? JSONSerialization.jsonObject(with: Data(received[at.upperBound..<end])) as? [String: Any],
+              let characters = done["characters"] as? Int
+        else { return nil }
+        return (characters, first)
+    }
+
+    /// A field of /proc/self/status in megabytes ("VmRSS": now; "VmHWM": the peak so far).
+    static func residentMegabytes(_ field: String) -> Double {
+        guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
+              let line = status.split(separator: "\n").first(where: { $0.hasPrefix(field + ":") }),
+              let kb = Double(line.split(separator: " ").dropFirst().first ?? "")
+        else { return 0 }
+        return kb / 1024
+    }
+
+    /// The nearest-rank percentile of `values` (0 when empty).
+    static func percentile(_ values: [Double], _ p: Double) -> Double {
+        guard !values.isEmpty else { return 0 }
+        let sorted = values.sorted()
+        return sorted[min(sorted.count - 1, max(0, Int((p * Double(sorted.count)).rounded(.up)) - 1))]
+    }
+}

@@ -1,0 +1,30 @@
+import Foundation
+import Testing
+@testable import Bench
+
+/// `charrnn bench`'s serve rows (issue 27): a server in the process, streaming clients over loopback.
+@Suite struct BenchServeLoadTests {
+    @Test func rowsAreListed() {
+        #expect(Workload.selected(by: "serve").map(\.name) == ["serve-lstm-2x512-32", "serve-lstm-2x512-int8-32", "serve-lstm-2x128-64"])
+    }
+
+    /// A small model, 6 clients for a moment: every figure the row prints is there and sane.
+    @Test func measuresClientsAgainstOneAloneAndSample() throws {
+        let m = try ServeLoad.measure(Workload.ModelShape(cell: .lstm, layers: 1, hidden: 32), precision: .fp32,
+                                      clients: 6, length: 200, seconds: 0.3, threads: 2)
+        #expect(m.clients == 6)
+        #expect((m.charsPerSecond ?? 0) > 0 && (m.charsPerSecondAlone ?? 0) > 0 && (m.sampleCharsPerSecond ?? 0) > 0)
+        #expect((m.iterations ?? 0) >= 6, "every client finished a request")
+        let p50 = try #require(m.firstCharP50Ms), p99 = try #require(m.firstCharP99Ms)
+        #expect(p50 > 0 && p99 >= p50)
+        let fairness = try #require(m.fairness)
+        #expect(fairness > 0 && fairness <= 1)
+        let idle = try #require(m.idleRssMb), peak = try #require(m.loadedPeakRssMb)
+        #expect(idle > 0 && peak >= idle)
+    }
+
+    @Test func aRequestThatFailsIsNotCounted() throws {
+        // Nothing listens on port 1: no answer, no characters.
+        #expect(ServeLoad.streamOnce(port: 1, body: "{}") == nil)
+    }
+}
