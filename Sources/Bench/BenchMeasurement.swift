@@ -25,6 +25,7 @@ struct BenchMeasurement: Codable, Sendable {
     var sampleCharsPerSecond: Double? = nil     // charrnn sample's path, in the same process
     var firstCharP50Ms: Double? = nil, firstCharP99Ms: Double? = nil   // request sent → first text event, under load
     var fairness: Double? = nil                 // the slowest client's chars/s ÷ the mean
+    var meanBatchRows: Double? = nil            // rows per batch step under load
     var idleRssMb: Double? = nil, loadedPeakRssMb: Double? = nil      // the server's process idle, and its peak after the load
 
     /// The faster of two measurements of the same thing (nil-tolerant), counting the rounds.
@@ -45,7 +46,7 @@ struct BenchMeasurement: Codable, Sendable {
         case megabytesPerSecond = "mb_per_s", icuMegabytesPerSecond = "icu_mb_per_s", megabytesPerSecondOneThread = "mb_per_s_one_thread"
         case weightGigabytesPerSecond = "weight_gb_per_s", firstCharMs = "first_char_ms", peakRssMb = "peak_rss_mb"
         case charsPerSecondOneThread = "chars_per_s_one_thread"
-        case clients, fairness
+        case clients, fairness, meanBatchRows = "mean_batch_rows"
         case charsPerSecondAlone = "chars_per_s_alone", sampleCharsPerSecond = "sample_chars_per_s"
         case firstCharP50Ms = "first_char_p50_ms", firstCharP99Ms = "first_char_p99_ms"
         case idleRssMb = "idle_rss_mb", loadedPeakRssMb = "loaded_peak_rss_mb"

@@ -63,6 +63,7 @@ final class BenchTable {
             if let a = c?.charsPerSecond, let one = c?.charsPerSecondAlone { perStep = String(format: "%.1f× one", a / one) }
             if let one = c?.charsPerSecondAlone, let s = c?.sampleCharsPerSecond { gflops = String(format: "1:%.0f%%", 100 * one / s) }
             ofGEMM = c?.firstCharP99Ms.map { String(format: "p99 %.0f ms", $0) } ?? ""
+            if let rows = c?.meanBatchRows { perStep += String(format: ", %.1f rows", rows) }
         default:
             break
         }

@@ -34,7 +34,9 @@ enum ServeLoad {
         }
         let idleRSS = residentMegabytes("VmRSS")
         let alone = run(port: port, clients: 1, length: length, seconds: seconds)
+        let before = batchRows(port)
         let loaded = run(port: port, clients: clients, length: length, seconds: seconds)
+        let after = batchRows(port)
         let peakRSS = residentMegabytes("VmHWM")
         guard alone.failures == 0, loaded.failures == 0, alone.characters > 0, loaded.characters > 0 else {
             throw BenchError("serve: \(alone.failures + loaded.failures) requests failed")
@@ -51,6 +53,7 @@ enum ServeLoad {
         m.firstCharP50Ms = percentile(loaded.firstCharacter, 0.50) * 1e3
         m.firstCharP99Ms = percentile(loaded.firstCharacter, 0.99) * 1e3
         m.fairness = fairness
+        m.meanBatchRows = (after.sum - before.sum) / max(1, after.count - before.count)
         m.idleRssMb = idleRSS
         m.loadedPeakRssMb = peakRSS
         return m
@@ -103,30 +106,14 @@ enum ServeLoad {
     /// One streamed generation: its characters (from the `done` event) and the seconds to its first
     /// `text` event, or nil when it did not answer 200 with a `done` event.
     static func streamOnce(port: Int, body: String) -> (characters: Int, firstSeconds: Double)? {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { return nil }
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = in_port_t(UInt16(port).bigEndian)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
         let sent = Workload.now()
-        let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        guard connected == 0 else { return nil }
-        let request = Array(("POST /v1/generate HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
-            + "Content-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\n\r\n" + body).utf8)
-        guard request.withUnsafeBytes({ send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }) == request.count else { return nil }
-        var received: [UInt8] = [], buffer = [UInt8](repeating: 0, count: 65_536)
         var first: Double?
         let textEvent = Array("event: text".utf8)
-        while true {
-            let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
-            if n <= 0 { break }
-            received += buffer[0..<n]
+        let request = "POST /v1/generate HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
+            + "Content-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\n\r\n" + body
+        guard let received = exchange(port: port, request, onReceive: { received in
             if first == nil, received.firstRange(of: textEvent) != nil { first = Workload.now() - sent }
-        }
+        }) else { return nil }
         let marker = Array("event: done\ndata: ".utf8)
         guard received.starts(with: Array("HTTP/1.1 200".utf8)), let first, let at = received.firstRange(of: marker),
               let end = received[at.upperBound...].firstIndex(of: 0x0A),
@@ -134,6 +121,42 @@ enum ServeLoad {
               let characters = done["characters"] as? Int
         else { return nil }
         return (characters, first)
+    }
+
+    /// Sends `request` on a new loopback connection and reads to its end (`onReceive` after each read); nil when
+    /// it cannot connect or send.
+    static func exchange(port: Int, _ request: String, onReceive: ([UInt8]) -> Void = { _ in }) -> [UInt8]? {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard connected == 0 else { return nil }
+        let request = Array(request.utf8)
+        guard request.withUnsafeBytes({ send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }) == request.count else { return nil }
+        var received: [UInt8] = [], buffer = [UInt8](repeating: 0, count: 65_536)
+        while true {
+            let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+            if n <= 0 { break }
+            received += buffer[0..<n]
+            onReceive(received)
+        }
+        return received
+    }
+
+    /// The batch steps so far and the rows they stepped (`charrnn_batch_rows`'s count and sum).
+    static func batchRows(_ port: Int) -> (count: Double, sum: Double) {
+        let answer = exchange(port: port, "GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n") ?? []
+        let text = String(decoding: answer, as: UTF8.self)
+        func value(_ name: String) -> Double {
+            text.split(separator: "\n").first { $0.hasPrefix(name + " ") }.flatMap { Double($0.dropFirst(name.count + 1)) } ?? 0
+        }
+        return (value("charrnn_batch_rows_count"), value("charrnn_batch_rows_sum"))
     }
 
     /// A field of /proc/self/status in megabytes ("VmRSS": now; "VmHWM": the peak so far).
