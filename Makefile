@@ -37,6 +37,9 @@ deps:
 	pkg-config --exists libcrypto 2>/dev/null || missing="$$missing libssl-dev"; \
 	command -v pkg-config >/dev/null || missing="$$missing pkg-config"; \
 	[ -f $(GRAPHEME_TEST) ] || missing="$$missing unicode-data"; \
+	optional=""; command -v mpirun >/dev/null || optional="openmpi-bin"; \
+	if [ -n "$$optional" ] && [ "$$(id -u)" = 0 ]; then missing="$$missing $$optional"; \
+	elif [ -n "$$optional" ]; then echo "optional: $$optional (mpirun: data-parallel training and its tests, else skipped)"; fi; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ]; then \
 	    echo "installing:$$missing"; \
@@ -46,7 +49,7 @@ deps:
 	    echo "run: sudo apt-get update && sudo apt-get install -y$$missing"; exit 1; \
 	  fi; \
 	fi; \
-	echo "deps: ICU $$(pkg-config --modversion icu-uc), OpenBLAS $$(pkg-config --modversion openblas), libcrypto $$(pkg-config --modversion libcrypto), $$(head -1 $(GRAPHEME_TEST) | tr -d '# ')"
+	echo "deps: ICU $$(pkg-config --modversion icu-uc), OpenBLAS $$(pkg-config --modversion openblas), libcrypto $$(pkg-config --modversion libcrypto), $$(command -v mpirun >/dev/null && mpirun --version 2>/dev/null | head -1 || echo "no MPI"), $$(head -1 $(GRAPHEME_TEST) | tr -d '# ')"
 
 build: deps
 	$(SWIFT) build -c release --product charrnn

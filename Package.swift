@@ -55,6 +55,8 @@ let libraries: [Target] = [
     // Loss curves (SVG) and hidden-unit activation pages (HTML) for people to look at.
     // Their pages' Content-Security-Policy hash is libcrypto's SHA-256, as the server's.
     .target(name: "Visualize", dependencies: ["RNN", "Checkpoints", "Tokenizer", "Files", "CLibCrypto"]),
+    // Data-parallel training over Open MPI, loaded at run time (dlopen): no build-time MPI.
+    .target(name: "MPI", dependencies: ["Training"]),
     // `charrnn bench`: workloads, their in-process measurement, child processes, the
     // PyTorch / numpy reference runs, the results table and bench.jsonl records.
     // The serve rows run a server in the child process (Serve) and drive it over loopback.
@@ -86,7 +88,7 @@ let executables: [Target] = [
     .executableTarget(
         name: "charrnn",
         dependencies: [
-            "Files", "Tokenizer", "Tensor", "RNN", "Checkpoints", "Training", "Sampler", "SafeTensors", "Visualize", "Bench", "Serve",
+            "Files", "Tokenizer", "Tensor", "RNN", "Checkpoints", "Training", "Sampler", "SafeTensors", "Visualize", "Bench", "Serve", "MPI",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 ]

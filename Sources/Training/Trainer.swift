@@ -28,6 +28,7 @@ public struct TrainingStart: Sendable {
     public var documents: DocumentCounts?  // documents runs: how the corpus was cut and split
     public var precision: ProductPrecision // the products' precision (`--precision`)
     public var kernels: String             // the kernel set that runs them
+    public var ranks = 1                   // processes of a data-parallel run (`mpirun -n K`)
 }
 
 public struct TrainingProgress: Sendable {
@@ -111,8 +112,10 @@ public final class Trainer {
     public init(options: TrainingOptions, checkpointDirectory: String,
                 resume: Checkpoint? = nil, initFrom: Checkpoint? = nil, overwrite: Bool = false,
                 resumeSource: String? = nil, tokenCache: TokenCache? = nil,
-                plan: ((AutoPlan.Corpus, TrainingOptions) -> TrainingOptions)? = nil) throws(TrainingError) {
+                plan: ((AutoPlan.Corpus, TrainingOptions) -> TrainingOptions)? = nil,
+                group: (any TrainingGroup)? = nil) throws(TrainingError) {
         if let p = options.problem { throw .invalidOptions(p) }
+        if let group, let p = Trainer.groupProblem(batchSize: options.batchSize, ranks: group.size) { throw .invalidOptions(p) }
         let source = resume ?? initFrom
         if let source, let problem = Trainer.labelledSourceProblem(source) { throw .checkpoint(problem) }
         var options = options
@@ -146,6 +149,9 @@ public final class Trainer {
         if let resume {
             resumePoint = try ResumePoint(resume, optimizer: &optimizer, state: &state, batchesPerEpoch: streams.batchCount)
         }
+        if let group {  // this rank's rows of the carried state (a checkpoint holds all B, whatever K wrote it)
+            state = state.rows(group.rows(of: options.batchSize), layers: config.layerCount, hidden: config.hiddenSize)
+        }
 
         // Only now the directory: take it, then ask whether this run may write there.
         let (directory, runID) = try Trainer.claimDirectory(checkpointDirectory, model: model, config: config, options: options,
@@ -167,7 +173,8 @@ public final class Trainer {
         self.documentCounts = documentSplit?.counts
         self.step = TrainingStep(model: model, optimizer: optimizer, clipMode: options.clipMode,
                                  clipThreshold: options.gradientClip, batchSize: options.batchSize,
-                                 sequenceLength: options.sequenceLength)
+                                 sequenceLength: options.sequenceLength, group: group)
+        self.group = group
         self.state = state
         self.rng = rng
         self.schedule = schedule
@@ -178,10 +185,43 @@ public final class Trainer {
             evalsWithoutImprovement = r.evalsWithoutImprovement; history = r.history
             resumedAtIteration = r.iteration
         }
+        if let group { try Trainer.checkRanksAgree(group, options: options, inputs: corpus.inputs, vocabulary: corpus.vocabulary,
+                                                   characters: corpus.ids.count, iteration: iteration) }
+    }
+
+    /// Refuses a data-parallel run whose ranks read different corpora or options (or resume from different
+    /// points): each rank's hashes of both, compared over the group before the first step.
+    private static func checkRanksAgree(_ group: any TrainingGroup, options: TrainingOptions, inputs: CorpusInputs,
+                                        vocabulary: Vocabulary, characters: Int, iteration: Int) throws(TrainingError) {
+        func fnv(_ text: String) -> UInt64 {
+            text.utf8.reduce(0xcbf2_9ce4_8422_2325 as UInt64) { ($0 ^ UInt64($1)) &* 0x100_0000_01b3 }
+        }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        let optionsJSON = String(decoding: (try? encoder.encode(options)) ?? Data(), as: UTF8.self)
+        let corpus = fnv(Checkpoint.json(inputs) + "\u{0}" + vocabulary.tokens.joined(separator: "\u{0}") + "\u{0}\(characters)")
+        let settings = fnv(optionsJSON + "\u{0}\(iteration)")
+        // 16 bits per Float: exact.
+        let piece = [corpus, settings].flatMap { h in (0..<4).map { Float((h >> (16 * UInt64($0))) & 0xFFFF) } }
+        let all = try group.gather(piece), first = Array(all[0..<8])   // every rank compares every other with rank 0
+        for r in 1..<group.size {
+            let theirs = Array(all[r * 8 ..< r * 8 + 8])
+            if theirs[0..<4] != first[0..<4] { throw .invalidOptions("rank \(r) reads another corpus than rank 0 (the ranks must train on the same files)") }
+            if theirs[4..<8] != first[4..<8] { throw .invalidOptions("rank \(r) was given other options than rank 0 (or resumes from another checkpoint)") }
+        }
     }
 
     /// A run's identity, kept in its checkpoints: which run a directory holds.
     private let runID: String
+    /// The ranks of a data-parallel run, or nil. Rank 0 alone evaluates, writes checkpoints and reports.
+    public let group: (any TrainingGroup)?
+    private var isPrimary: Bool { (group?.rank ?? 0) == 0 }
+
+    /// Why a data-parallel run cannot split `--batch-size` over `ranks`, or nil.
+    public static func groupProblem(batchSize: Int, ranks: Int) -> String? {
+        guard batchSize % ranks != 0 else { return nil }
+        return "--batch-size \(batchSize) does not split over \(ranks) ranks: give a multiple of \(ranks) (each rank trains B/K streams)"
+    }
     /// What the run reads (recorded in its checkpoints), what was left out, and what folded.
     public let inputs: CorpusInputs
     private let skipped: String?
@@ -436,9 +476,10 @@ public final class Trainer {
             iterationsPerEpoch: streams.batchCount, plannedIterations: planned,
             resumedAt: resumedAtIteration, directory: directory.path, baselines: baselines,
             inputs: inputs, skipped: skipped, folding: folding, tokens: tokenSource, documents: documentCounts,
-            precision: model.productPrecision, kernels: model.kernels.name)))
+            precision: model.productPrecision, kernels: model.kernels.name, ranks: group?.size ?? 1)))
         try directory.appendLog(["type": .string("start"), "iter": .int(iteration), "precision": .string(model.productPrecision.rawValue),
-                                 "kernels": .string(model.kernels.name), "threads": .int(Parallel.threadCount)])
+                                 "kernels": .string(model.kernels.name), "threads": .int(Parallel.threadCount),
+                                 "ranks": .int(group?.size ?? 1)])
         if let baselines, resumedAtIteration == nil {
             try directory.appendLog(["type": .string("baseline"), "iter": .int(iteration),
                                      "unigram_val_loss": .number(baselines.unigram), "bigram_val_loss": .number(baselines.bigram)])
@@ -447,21 +488,26 @@ public final class Trainer {
         let clock = ContinuousClock()
         let start = clock.now
         var trainingSeconds = 0.0                           // excludes evaluation and saving
-        var logWindowStart = clock.now, logWindowIterations = 0
+        var logWindowStart = clock.now, logWindowIterations = 0, logWindowCommunicating = group?.secondsCommunicating ?? 0
         var smoothed: Float = -1
         let divergenceLimit = 3 * max(Float(log(Double(vocabulary.count))), 1)
         var ending: TrainingSummary.Ending = .budget
         func elapsed() -> Double { (clock.now - start).seconds }
 
+        var patienceSpent = false
         while true {
-            // Budget and interruption.
-            if shouldStop() { ending = .interrupted; break }
-            if let m = options.maxIterations, iteration >= m { ending = .iterations; break }
-            if let s = options.maxSeconds, elapsed() >= s { ending = .time; break }
+            // Budget and interruption; in a group, every rank stops when one does (rank 0's clock, a signal).
+            var reason: TrainingSummary.Ending?
+            if shouldStop() { reason = .interrupted }
+            else if let m = options.maxIterations, iteration >= m { reason = .iterations }
+            else if let s = options.maxSeconds, elapsed() >= s { reason = .time }
+            else if patienceSpent { reason = .patience }
+            if let group, try group.sum(reason == nil ? 0 : 1) > 0, reason == nil { reason = .interrupted }
+            if let reason { ending = reason; break }
             if batchIndex == streams.batchCount {  // epoch boundary: fresh streams, fresh state
                 epoch += 1
                 batchIndex = 0
-                state = RecurrentState.zeros(config: model.config, batchSize: b)
+                state = RecurrentState.zeros(config: model.config, batchSize: step.rows.count)
             }
             if let p = planned, iteration >= p { ending = .epochs; break }
 
@@ -482,6 +528,8 @@ public final class Trainer {
                                     lastGood: directory.lastGood)
                 case .gradientNorm(let norm):
                     throw .diverged(iteration: iteration + 1, detail: "gradient norm is \(norm)", lastGood: directory.lastGood)
+                case .group(let error):
+                    throw error
                 }
             }
             iteration += 1
@@ -491,10 +539,13 @@ public final class Trainer {
             smoothed = smoothed < 0 ? loss : 0.95 * smoothed + 0.05 * loss
 
             // Log.
-            if iteration % options.logEvery == 0 || iteration == 1 {
+            if isPrimary && (iteration % options.logEvery == 0 || iteration == 1) {
                 let windowSeconds = (clock.now - logWindowStart).seconds
                 let cps = Double(logWindowIterations * b * t) / max(windowSeconds, 1e-9)
                 logWindowStart = clock.now; logWindowIterations = 0
+                // In a group: the share of the window's time this rank spent adding up with the others.
+                let communicating = (group?.secondsCommunicating ?? 0) - logWindowCommunicating
+                logWindowCommunicating = group?.secondsCommunicating ?? 0
                 let progress = makeProgress(loss: loss, smoothed: smoothed, lr: lr, norm: norm, cps: cps,
                                             elapsed: elapsed(), planned: planned)
                 report(.step(progress))
@@ -502,28 +553,33 @@ public final class Trainer {
                     "type": .string("train"), "iter": .int(iteration), "epoch": .number(progress.epoch),
                     "loss": .number(Double(loss)), "lr": .number(Double(lr)), "grad_norm": .number(Double(norm)),
                     "chars_per_sec": .number(cps.rounded()), "elapsed": .number(elapsedBefore + elapsed()),
-                ])
+                ].merging(group == nil ? [:] : ["communication_share": .number((communicating / max(windowSeconds, 1e-9) * 1000).rounded() / 1000)]) { $1 })
             }
 
             // Evaluate and checkpoint.
             if iteration % options.evalEvery == 0 {
-                let improved = try evaluateAndSave(report: report, elapsed: elapsed())
+                let carried = try wholeState()
+                if isPrimary {
+                    let improved = try evaluateAndSave(report: report, elapsed: elapsed(), state: carried)
+                    if improved { evalsWithoutImprovement = 0 } else { evalsWithoutImprovement += 1 }
+                    if let p = options.patience, evalsWithoutImprovement >= p { patienceSpent = true }
+                }
                 logWindowStart = clock.now; logWindowIterations = 0  // keep chars/s about training
-                if improved { evalsWithoutImprovement = 0 } else { evalsWithoutImprovement += 1 }
-                if let p = options.patience, evalsWithoutImprovement >= p { ending = .patience; break }
+                logWindowCommunicating = group?.secondsCommunicating ?? 0
             }
         }
 
         // The end: a last evaluation unless one just ran, the checkpoint, the test loss.
         if iteration % options.evalEvery != 0 || ending == .interrupted || iteration == 0 {
-            if ending == .interrupted {
-                try save(to: directory.latest, report: report, elapsed: elapsed())
-            } else {
-                _ = try evaluateAndSave(report: report, elapsed: elapsed())
+            let carried = try wholeState()
+            if isPrimary && ending == .interrupted {
+                try save(to: directory.latest, report: report, elapsed: elapsed(), state: carried)
+            } else if isPrimary {
+                _ = try evaluateAndSave(report: report, elapsed: elapsed(), state: carried)
             }
         }
         var test: Evaluation? = nil
-        if ending != .interrupted {
+        if ending != .interrupted && isPrimary {
             test = Evaluator.evaluate(model: model, ids: corpusIDs, range: splits.test, batchSize: b, sequenceLength: t)
             if let test {
                 try directory.appendLog(["type": .string("test"), "iter": .int(iteration),
@@ -563,7 +619,13 @@ public final class Trainer {
     }
 
     /// Validation pass, then `latest` (and `best` when it improved, and a numbered copy).
-    private func evaluateAndSave(report: (TrainingEvent) -> Void, elapsed: Double) throws(TrainingError) -> Bool {
+    /// The carried state of all B streams (in a group, gathered from every rank: collective).
+    private func wholeState() throws(TrainingError) -> RecurrentState {
+        guard let group else { return state }
+        return try group.gatherState(state, layers: model.config.layerCount, hidden: model.config.hiddenSize)
+    }
+
+    private func evaluateAndSave(report: (TrainingEvent) -> Void, elapsed: Double, state: RecurrentState) throws(TrainingError) -> Bool {
         var improved = false
         let validation: Evaluation?
         do {
@@ -582,7 +644,7 @@ public final class Trainer {
                                      "val_loss": .number(v.loss), "val_bpc": .number(v.bitsPerCharacter),
                                      "elapsed": .number(elapsedBefore + elapsed)])
         }
-        let checkpoint = try makeCheckpoint(elapsed: elapsed)
+        let checkpoint = try makeCheckpoint(elapsed: elapsed, state: state)
         try write(checkpoint, to: directory.latest, report: report)
         if improved { try write(checkpoint, to: directory.best, report: report) }
         if options.keep > 0 {
@@ -592,8 +654,8 @@ public final class Trainer {
         return improved
     }
 
-    private func save(to path: String, report: (TrainingEvent) -> Void, elapsed: Double) throws(TrainingError) {
-        try write(try makeCheckpoint(elapsed: elapsed), to: path, report: report)
+    private func save(to path: String, report: (TrainingEvent) -> Void, elapsed: Double, state: RecurrentState) throws(TrainingError) {
+        try write(try makeCheckpoint(elapsed: elapsed, state: state), to: path, report: report)
     }
 
 
@@ -612,7 +674,7 @@ extension Trainer {
 
     /// The run as it stands, checked once for every file it is written to: a step with a
     /// finite loss can still leave an infinite weight, which must never replace a good checkpoint.
-    private func makeCheckpoint(elapsed: Double) throws(TrainingError) -> Checkpoint {
+    private func makeCheckpoint(elapsed: Double, state: RecurrentState) throws(TrainingError) -> Checkpoint {
         if let bad = NonFiniteValue.first(in: model.parameters) {
             throw .diverged(iteration: iteration, detail: "weight \(bad.index) became \(bad.kind.phrase)", lastGood: directory.lastGood)
         }

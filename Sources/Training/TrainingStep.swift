@@ -14,10 +14,15 @@ public struct TrainingStep {
     public private(set) var optimizer: Optimizer
     public let clipMode: ClipMode
     public let clipThreshold: Float         // ≤ 0: no clipping (the norm is still measured)
-    public let batchSize: Int               // B
+    public let batchSize: Int               // B, the window's streams (over all ranks)
     public let sequenceLength: Int          // T
-    private var inputs: [Int32]             // (B, T)
-    private var targets: [Int32]            // (B, T), inputs shifted by one
+    /// Data-parallel training: the ranks whose gradients add up (nil: this process alone).
+    public let group: (any TrainingGroup)?
+    /// The streams this process trains: all B alone, its share of them in a group.
+    public let rows: Range<Int>
+    private var window: ([Int32], [Int32])  // (B, T) inputs and targets (inputs shifted by one), in a group
+    private var inputs: [Int32]             // (rows, T)
+    private var targets: [Int32]            // (rows, T)
 
     /// What one step measured.
     public struct Outcome: Sendable {
@@ -31,36 +36,69 @@ public struct TrainingStep {
         case loss(Float)
         /// The gradient norm was not finite: the optimizer did not run.
         case gradientNorm(Float)
+        /// The ranks of a data-parallel run could not add up their results (a rank gone).
+        case group(TrainingError)
     }
 
+    /// `group`: the ranks of a data-parallel run (B must be a multiple of their number).
     public init(model: StackedRNN, optimizer: Optimizer, clipMode: ClipMode, clipThreshold: Float,
-                batchSize: Int, sequenceLength: Int) {
+                batchSize: Int, sequenceLength: Int, group: (any TrainingGroup)? = nil) {
         self.model = model
         self.optimizer = optimizer
         self.clipMode = clipMode
         self.clipThreshold = clipThreshold
         self.batchSize = batchSize
         self.sequenceLength = sequenceLength
-        inputs = [Int32](repeating: 0, count: batchSize * sequenceLength)
+        self.group = group
+        rows = group?.rows(of: batchSize) ?? 0..<batchSize
+        let whole = [Int32](repeating: 0, count: group == nil ? 0 : batchSize * sequenceLength)
+        window = (whole, whole)
+        inputs = [Int32](repeating: 0, count: rows.count * sequenceLength)
         targets = inputs
+    }
+
+    /// Fills `inputs` and `targets` with this process's rows of window `index`.
+    private mutating func fill(window index: Int, of streams: BatchStreams) {
+        guard group != nil else {
+            inputs.withUnsafeMutableBufferPointer { i in
+                targets.withUnsafeMutableBufferPointer { o in streams.fill(batch: index, inputs: i, targets: o) }
+            }
+            return
+        }
+        window.0.withUnsafeMutableBufferPointer { i in
+            window.1.withUnsafeMutableBufferPointer { o in streams.fill(batch: index, inputs: i, targets: o) }
+        }
+        let t = sequenceLength, span = rows.lowerBound * t ..< rows.upperBound * t
+        inputs.replaceSubrange(0..<inputs.count, with: window.0[span])
+        targets.replaceSubrange(0..<targets.count, with: window.1[span])
     }
 
     /// Trains on window `window` of `streams`, carrying `state` on to the next window.
     /// A loss that is not finite or exceeds `lossLimit` (a diverging run) throws before backward.
     public mutating func run(window: Int, of streams: BatchStreams, state: inout RecurrentState, rng: inout SplitMix64,
                              learningRate: Float, lossLimit: Float = .infinity) throws(Failure) -> Outcome {
-        let b = batchSize, t = sequenceLength
-        inputs.withUnsafeMutableBufferPointer { i in
-            targets.withUnsafeMutableBufferPointer { o in streams.fill(batch: window, inputs: i, targets: o) }
-        }
+        let b = rows.count, t = sequenceLength
+        fill(window: window, of: streams)
         model.zeroGradients()
-        let loss = inputs.withUnsafeBufferPointer { i in
+        var loss = inputs.withUnsafeBufferPointer { i in
             targets.withUnsafeBufferPointer { o in
                 model.forward(inputs: i, targets: o, batchSize: b, sequenceLength: t, state: &state, training: true, rng: &rng)
             }
         }
+        // In a group: the mean over every rank's rows (equal shares: the mean of the ranks' means), so that
+        // all ranks decide alike, then the gradient of that mean (the sum of theirs ÷ K).
+        if let group {
+            do { loss = try group.sum(loss) / Float(group.size) } catch { throw .group(error) }
+        }
         if !loss.isFinite || loss > lossLimit { throw .loss(loss) }
         model.backward()
+        if let group {
+            do { try model.gradients.withUnsafeMutableBufferPointer { (g) throws(TrainingError) in try group.sum(g) } } catch {
+                throw .group(error)
+            }
+            let scale = 1 / Float(group.size)
+            model.gradients.withUnsafeMutableBufferPointer { g in for i in g.indices { g[i] *= scale } }
+        }
 
         // Clip, then step.
         let norm = model.gradients.withUnsafeMutableBufferPointer { g in

@@ -11,12 +11,18 @@ final class Interruption {
     private let flag = Flag()
     private var sources: [any DispatchSourceSignal] = []
 
-    init(signals: [Int32] = [SIGINT, SIGTERM]) {
+    /// `atOnce`: a signal that ends the process at once, after its one line (data-parallel training's
+    /// SIGTERM: mpirun sends it when another rank has ended, and no collective save can complete then).
+    init(signals: [Int32] = [SIGINT, SIGTERM], atOnce: (signal: Int32, message: String)? = nil) {
         for sig in signals {
             signal(sig, SIG_IGN)  // delivered to the dispatch source instead
             let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
             let flag = self.flag
             source.setEventHandler {
+                if let atOnce, atOnce.signal == sig {
+                    FileHandle.standardError.write(Data(("\n" + atOnce.message + "\n").utf8))
+                    _exit(128 + sig)
+                }
                 let (first, _) = flag.signal.compareExchange(expected: 0, desired: sig, ordering: .sequentiallyConsistent)
                 if first {
                     FileHandle.standardError.write(Data("\ncharrnn: stopping after this iteration and saving a checkpoint (press Ctrl-C again to quit at once)\n".utf8))

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Checkpoints
 import Foundation
+import MPI
 import RNN
 import Sampler
 import Tensor
@@ -195,8 +196,17 @@ struct TrainCommand: ParsableCommand {
 
     func run() throws {
         BLAS.threadCount = threads.count
-        let directory = checkpointDir ?? "checkpoints/" + CorpusFiles.runName(for: corpus)
+        var directory = checkpointDir ?? "checkpoints/" + CorpusFiles.runName(for: corpus)
+        let group = try joinGroup()
+        if let group, task != nil {
+            throw failure("mpirun runs language-model training (no --task) for now; --task \(task!.rawValue) trains in one process")
+        }
         if task != nil { return try runLabelled(directory: directory) }
+        // Ranks after the first write nothing of the run: their directory is a private, temporary one.
+        let privateDirectory = group.flatMap { $0.rank == 0 ? nil : FileManager.default.temporaryDirectory
+            .appendingPathComponent("charrnn-rank\($0.rank)-\(getpid())").path }
+        defer { if let privateDirectory { try? FileManager.default.removeItem(atPath: privateDirectory) } }
+        let runDirectory = directory
 
         var options: TrainingOptions
         var resumeCheckpoint: Checkpoint? = nil
@@ -247,27 +257,36 @@ struct TrainCommand: ParsableCommand {
         }
 
         let plan: ((AutoPlan.Corpus, TrainingOptions) -> TrainingOptions)? = auto ? { corpus, options in autoPlan(corpus, options) } : nil
+        if let group, let problem = Trainer.groupProblem(batchSize: options.batchSize, ranks: group.size) { throw failure(problem) }
+        if let privateDirectory { directory = privateDirectory }
         let trainer: Trainer
         do {
+            // The token cache is rank 0's to write: the other ranks read the corpus themselves.
+            let cache = noCache || privateDirectory != nil ? nil
+                : TokenCache(directory: cacheDir ?? Self.defaultCacheDirectory(beside: directory), threads: threads.count, notify: { note($0) })
             trainer = try Trainer(options: options, checkpointDirectory: directory, resume: resumeCheckpoint,
                                   initFrom: initCheckpoint, overwrite: overwrite,
-                                  resumeSource: resumeCheckpoint == nil ? nil : resumeFrom ?? directory + "/latest.safetensors",
-                                  tokenCache: noCache ? nil : TokenCache(directory: cacheDir ?? Self.defaultCacheDirectory(beside: directory),
-                                                                         threads: threads.count, notify: { note($0) }),
-                                  plan: plan)
+                                  resumeSource: resumeCheckpoint == nil ? nil : resumeFrom ?? runDirectory + "/latest.safetensors",
+                                  tokenCache: cache, plan: plan, group: group)
         } catch {
             throw failure("\(error)")
         }
 
-        let interruption = Interruption()
+        // mpirun forwards Ctrl-C to every rank (they stop together and rank 0 saves); its SIGTERM means a rank has gone.
+        let interruption = Interruption(atOnce: group.map { g in
+            (SIGTERM, "charrnn train: rank \(g.rank) of \(g.size) stopped: mpirun ends every rank when one fails or ends; "
+                + "the last checkpoint, \(runDirectory)/latest.safetensors, stays: continue with --resume")
+        })
         let display = ProgressDisplay(terminal: isTerminal(STDOUT_FILENO))
         let summary: TrainingSummary
         do {
-            summary = try trainer.run(shouldStop: { interruption.requested }, report: display.show)
+            summary = try trainer.run(shouldStop: { interruption.requested }, report: privateDirectory == nil ? display.show : { _ in })
         } catch {
             display.finishLine()
             throw failure("\(error)")
         }
+        group?.finish()
+        if privateDirectory != nil { return }
         display.finishLine()
         display.summarize(summary, directory: directory)
         if summary.ending == .interrupted {
@@ -388,6 +407,9 @@ final class ProgressDisplay {
     func show(_ event: TrainingEvent) {
         switch event {
         case .started(let s):
+            if s.ranks > 1 {
+                print("ranks: \(s.ranks) (mpirun; each trains B/\(s.ranks) of every window's streams, rank 0 logs and writes checkpoints)")
+            }
             print(TrainCommand.precisionLine(s.precision, kernels: s.kernels))
             let resumed = s.resumedAt.map { " (resumed at iteration \($0))" } ?? ""
             if let skipped = s.skipped { note(skipped) }
@@ -471,5 +493,13 @@ extension TrainCommand {
             let how = KernelSet.named(kernels).map { ProductPrecision.isNative(in: $0) } == true ? "native" : "emulated"
             return "precision: bf16 products, fp32 accumulation, fp32 weights and optimizer (\(kernels) kernels, \(how))"
         }
+    }
+}
+
+extension TrainCommand {
+    /// The ranks of a data-parallel run when `mpirun` started more than one (Open MPI, loaded now), else nil.
+    func joinGroup() throws -> MPIGroup? {
+        guard let ranks = MPIGroup.launchedRanks, ranks > 1 else { return nil }
+        do { return try MPIGroup() } catch { throw failure("\(error)") }
     }
 }

@@ -49,10 +49,11 @@ enum Binary {
     /// Runs `charrnn arguments…` (or another built product, `program`) in `directory`,
     /// feeding `stdin`, and waits for it.
     @discardableResult
-    static func run(_ arguments: [String], program: String = "charrnn", in directory: URL? = nil, stdin: Data? = nil,
+    /// `tool`: another program to run instead (mpirun).
+    static func run(_ arguments: [String], program: String = "charrnn", tool: URL? = nil, in directory: URL? = nil, stdin: Data? = nil,
                     environment: [String: String] = [:]) throws -> BinaryRun {
         let process = Process()
-        process.executableURL = productsDirectory.appendingPathComponent(program)
+        process.executableURL = tool ?? productsDirectory.appendingPathComponent(program)
         process.arguments = arguments
         if let directory { process.currentDirectoryURL = directory }
         var env = ProcessInfo.processInfo.environment
