@@ -274,7 +274,7 @@ struct TrainCommand: ParsableCommand {
 
         // mpirun forwards Ctrl-C to every rank (they stop together and rank 0 saves); its SIGTERM means a rank has gone.
         let interruption = Interruption(atOnce: group.map { g in
-            (SIGTERM, "charrnn train: rank \(g.rank) of \(g.size) stopped: mpirun ends every rank when one fails or ends; "
+            (SIGTERM, "charrnn: rank \(g.rank) of \(g.size) stopped: mpirun ends every rank when one fails or ends; "
                 + "the last checkpoint, \(runDirectory)/latest.safetensors, stays: continue with --resume")
         })
         let display = ProgressDisplay(terminal: isTerminal(STDOUT_FILENO))

@@ -143,7 +143,7 @@ import Testing
         #expect(Date().timeIntervalSince(killed) < 30, "the job outlived its rank by \(Date().timeIntervalSince(killed)) s")
         let stderr = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         #expect(process.terminationStatus != 0)
-        #expect(stderr.contains("charrnn train: rank 0 of 2 stopped: mpirun ends every rank"), "\(stderr)")
+        #expect(stderr.contains("charrnn: rank 0 of 2 stopped: mpirun ends every rank"), "\(stderr)")
         let checkpoint = try Checkpoint.read(from: latest)
         let iteration = Int(checkpoint.training[CheckpointLayout.Training.iteration] ?? "") ?? 0
         #expect(iteration >= 10)

@@ -104,6 +104,8 @@ import Testing
         (["--checkpoint", "does/not/exist"], "no checkpoint at does/not/exist"),
         (["--port", "70000"], "--port must be between 0 and 65535"),
         (["--workers", "0"], "--workers must be between 1 and 256"),
+        (["--stall-timeout", "0"], "--stall-timeout must be between 1 and 86400"),
+        (["--stall-timeout", "soon"], "--stall-timeout"),
     ])
     func badSetupIsOneLineAndNonZero(arguments: [String], message: String) throws {
         var all = arguments
