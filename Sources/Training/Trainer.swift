@@ -185,12 +185,11 @@ public final class Trainer {
             evalsWithoutImprovement = r.evalsWithoutImprovement; history = r.history
             resumedAtIteration = r.iteration
         }
-        if let group { try Trainer.checkRanksAgree(group, options: options, inputs: corpus.inputs, vocabulary: corpus.vocabulary,
-                                                   characters: corpus.ids.count, iteration: iteration) }
     }
 
     /// Refuses a data-parallel run whose ranks read different corpora or options (or resume from different
-    /// points): each rank's hashes of both, compared over the group before the first step.
+    /// points): each rank's hashes of both, compared over the group before the first step (in `run`, so that
+    /// the ranks may prepare one after another: rank 0 first, writing the token cache the others then read).
     private static func checkRanksAgree(_ group: any TrainingGroup, options: TrainingOptions, inputs: CorpusInputs,
                                         vocabulary: Vocabulary, characters: Int, iteration: Int) throws(TrainingError) {
         func fnv(_ text: String) -> UInt64 {
@@ -468,6 +467,10 @@ public final class Trainer {
     /// without saving, so the last good checkpoint stays as it was.
     public func run(shouldStop: () -> Bool = { false }, report: (TrainingEvent) -> Void = { _ in }) throws(TrainingError) -> TrainingSummary {
         let b = options.batchSize, t = options.sequenceLength
+        if let group {
+            try Trainer.checkRanksAgree(group, options: options, inputs: inputs, vocabulary: vocabulary,
+                                        characters: corpusIDs.count, iteration: iteration)
+        }
         let planned = plannedIterations
         let baselines = self.baselines
         report(.started(TrainingStart(

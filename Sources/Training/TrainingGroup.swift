@@ -25,6 +25,9 @@ extension TrainingGroup {
         return v[0]
     }
 
+    /// Waits until every rank has called it.
+    public func barrier() throws(TrainingError) { _ = try sum(0) }
+
     /// The rows of a window's B streams this rank trains: rank r of K takes r·B/K ..< (r+1)·B/K,
     /// so the data seen is the same for any K.
     func rows(of batchSize: Int) -> Range<Int> {

@@ -261,13 +261,16 @@ struct TrainCommand: ParsableCommand {
         if let privateDirectory { directory = privateDirectory }
         let trainer: Trainer
         do {
-            // The token cache is rank 0's to write: the other ranks read the corpus themselves.
-            let cache = noCache || privateDirectory != nil ? nil
-                : TokenCache(directory: cacheDir ?? Self.defaultCacheDirectory(beside: directory), threads: threads.count, notify: { note($0) })
+            // In a group, rank 0 prepares first (its token cache written), then the others (reading it where they share its disk).
+            if let group, group.rank != 0 { try group.barrier() }
+            let quiet = privateDirectory != nil   // ranks after the first say nothing of the cache
+            let cache = noCache ? nil : TokenCache(directory: cacheDir ?? Self.defaultCacheDirectory(beside: runDirectory),
+                                                   threads: threads.count, notify: { if !quiet { note($0) } })
             trainer = try Trainer(options: options, checkpointDirectory: directory, resume: resumeCheckpoint,
                                   initFrom: initCheckpoint, overwrite: overwrite,
                                   resumeSource: resumeCheckpoint == nil ? nil : resumeFrom ?? runDirectory + "/latest.safetensors",
                                   tokenCache: cache, plan: plan, group: group)
+            if let group, group.rank == 0 { try group.barrier() }
         } catch {
             throw failure("\(error)")
         }
