@@ -153,6 +153,21 @@ import Testing
         #expect(try Self.log(dir.appendingPathComponent("run")).train.keys.max() == iteration + 5)
     }
 
+    static let libmpiAbsent = !["/usr/lib/x86_64-linux-gnu/libmpi.so.40", "/usr/lib/aarch64-linux-gnu/libmpi.so.40", "/usr/lib/libmpi.so.40",
+                                 "/usr/local/lib/libmpi.so.40"].contains { FileManager.default.fileExists(atPath: $0) }
+
+    /// Where Open MPI is absent, a process that mpirun seems to have started (its variable set by hand) says so in one line
+    /// and writes nothing (where it is present, MPI_Init without mpirun would start a job of one).
+    @Test(.enabled(if: libmpiAbsent, "Open MPI is installed: its absence cannot be seen here")) func withoutOpenMPIItIsOneLine() throws {
+        let dir = try Self.corpusDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let r = try Binary.run(["train", "corpus.txt", "--max-iters", "2", "--checkpoint-dir", "run"], in: dir,
+                               environment: ["OMPI_COMM_WORLD_SIZE": "2"])
+        #expect(r.status == 1)
+        #expect(r.stderr.contains("libmpi.so.40 cannot be loaded") && r.stderr.split(separator: "\n").count == 1, "\(r.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: dir.appendingPathComponent("run").path))
+    }
+
     /// The processes whose parent is `pid` (mpirun starts its local ranks itself).
     static func children(of pid: Int32) throws -> [Int32] {
         try FileManager.default.contentsOfDirectory(atPath: "/proc").compactMap(Int32.init).filter { child in
