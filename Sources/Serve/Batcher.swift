@@ -43,10 +43,10 @@ final class Batcher: @unchecked Sendable {   // its state is behind `condition`,
         thread.start()
     }
 
-    /// Adds a generation; it joins at the batch's next step.
-    func submit(_ job: Job) {
+    /// Adds generations; they join together at the batch's next step.
+    func submit(_ jobs: [Job]) {
         condition.lock()
-        pending.append(job)
+        pending += jobs
         condition.signal()
         condition.unlock()
     }

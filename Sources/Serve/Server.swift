@@ -356,66 +356,7 @@ public final class Server: Sendable {
                 return
             }
         } else {
-            // One sample after another, each a row of the model's batch (this worker waits for it).
-            let batcher = batchers[plan.model]!
-            for index in 0..<plan.count where !sink.isCancelled {
-                let seed = plan.seed &+ UInt64(index)
-                var text: [UInt8] = []      // the whole text (answered whole) or what is not sent yet (streamed)
-                var sent = 0                // pieces sent so far
-                var sliceStart = DispatchTime.now().uptimeNanoseconds
-                var pausedSince: UInt64?    // when the stream's buffer filled (its generation waits)
-                var outcome: Result<Sampler.Generation, NonFiniteOutputError>?
-                let done = DispatchSemaphore(value: 0)
-                let request = BatchedGeneration.Request(prime: plan.prime, length: plan.length, policy: plan.policy, seed: seed,
-                                                        stop: plan.stop, label: plan.label)
-                batcher.submit(Batcher.Job(request: request, emit: { _, bytes in
-                    if sink.isCancelled { return false }
-                    text += bytes
-                    let now = DispatchTime.now().uptimeNanoseconds
-                    if index == 0 && sent == 0 && text.count == bytes.count { self.metrics.firstCharacter.recordNanoseconds(Int64(now - arrived)) }
-                    if plan.stream && (sent == 0 || now - sliceStart >= self.limits.sliceNanoseconds) {
-                        output.text(index, text)
-                        text.removeAll(keepingCapacity: true)
-                        sent += 1
-                        sliceStart = now
-                    }
-                    return true
-                }, finished: { result in
-                    outcome = result
-                    done.signal()
-                }, ready: {
-                    // A stream waits while its client has not read what it was sent; after --stall-timeout, it is closed.
-                    guard plan.stream, !sink.isCancelled else { return true }
-                    if sink.isWritable {
-                        pausedSince = nil
-                        return true
-                    }
-                    let now = DispatchTime.now().uptimeNanoseconds
-                    guard let since = pausedSince else {
-                        pausedSince = now
-                        self.metrics.paused.increment()
-                        return false
-                    }
-                    if now - since < UInt64(self.limits.stallSeconds) * 1_000_000_000 { return false }
-                    self.metrics.abandoned.increment()
-                    sink.abandon()
-                    return true            // its emit now says the reader is gone: the row leaves
-                }))
-                done.wait()                 // the batcher's writes to text and outcome happen before its signal
-                if sink.isCancelled { return }
-                switch outcome! {
-                case .failure(let error):
-                    output.failed(APIError.modelOutput("\(error)"))
-                    return
-                case .success(let g):
-                    metrics.characters.increment(by: g.characterCount)
-                    if plan.stream && !text.isEmpty { output.text(index, text) }
-                    output.finished(SampleResult(index: index, text: plan.stream ? nil : String(decoding: text, as: UTF8.self),
-                                                 seed: seed, characters: g.characterCount, logProb: g.logProbabilitySum,
-                                                 meanLogProb: g.meanLogProbability,
-                                                 stopReason: Self.stopReason(stopped: g.stopped, endedDocument: g.endedDocument)))
-                }
-            }
+            guard sampleTogether(plan, output, sink, arrived: arrived) else { return }
         }
         if sink.isCancelled { return }    // nobody to answer
         output.end()

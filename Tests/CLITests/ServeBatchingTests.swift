@@ -36,4 +36,34 @@ import Testing
         let widest = listener.server.batchers["run"]?.widest ?? 0
         #expect(widest > 1, "the generations never stepped together (widest batch \(widest))")
     }
+
+    /// One request's `count` samples are rows of one batch, answered in index order (streamed: each sample's
+    /// text events before the next one's) with the texts `charrnn sample --count` writes.
+    @Test(arguments: [false, true]) func aRequestsSamplesStepTogether(stream: Bool) throws {
+        let listener = try ServeAPITests.listen()
+        defer { listener.stop() }
+        let cli = try Binary.run(["sample", "--checkpoint", "checkpoints/run", "--prime", "the ", "--length", "200", "--seed", "40",
+                                  "--temp", "0.9", "--no-echo", "--count", "6", "--stop", "at", "--json"], in: Fixtures.trained)
+        #expect(cli.status == 0, "\(cli.stderr)")
+        let expected = try cli.stdout.split(separator: "\n").map {
+            (try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])?["text"] as? String ?? ""
+        }
+        let body = #"{"prime":"the ","length":200,"temperature":0.9,"seed":40,"count":6,"stop":"at","stream":\#(stream)}"#
+        let r = try HTTP.request(port: listener.port, "POST", "/v1/generate", json: body)
+        #expect(r.status == 200)
+        var texts: [String]
+        if stream {
+            let events = try HTTP.events(r.text)
+            let order = events.compactMap { $0.data["index"] as? Int }
+            #expect(order == order.sorted(), "events out of index order: \(order)")
+            texts = Array(repeating: "", count: 6)
+            for e in events where e.name == "text" { texts[e.data["index"] as? Int ?? 0] += e.data["text"] as? String ?? "" }
+        } else {
+            texts = (try r.json()["samples"] as? [[String: Any]] ?? []).map { $0["text"] as? String ?? "" }
+        }
+        #expect(texts == expected)
+        #expect(Set(expected.map(\.count)).count > 1, "every sample ended at the same step: the test shows nothing")
+        let widest = listener.server.batchers["run"]?.widest ?? 0
+        #expect(widest >= 6, "the request's samples did not step together (widest batch \(widest))")
+    }
 }
