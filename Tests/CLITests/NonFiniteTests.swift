@@ -144,6 +144,19 @@ import Tokenizer
     /// The defect: `sample --length 1000000000000 | head -c 100` reserved 4 TB
     /// before writing a character, and crashed. Under a 2 GB address-space
     /// limit, the 100 bytes arrive and the sampler ends by SIGPIPE.
+    /// Batched `--count`: the first sample's overflow ends the run as it ends one sample (the same output, the same
+    /// one line, exit 1), whatever its rows stepped beside it.
+    @Test(arguments: [[], ["--json"]])
+    func anOverflowInABatchedCountIsTheFirstSamplesError(extra: [String]) throws {
+        let dir = try workspace()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let path = try overflowing(in: dir)
+        let one = try Binary.run(Self.commands(path)[0] + extra, in: dir)
+        let many = try Binary.run(Self.commands(path)[0] + extra + ["--count", "5"], in: dir)
+        expectOneLineError(many, ["sample", "--count", "5"] + extra, containing: ["at generated character 2", "use an earlier checkpoint"])
+        #expect(many.stdout == one.stdout && many.stderr == one.stderr, "\(many.stdout) | \(many.stderr)")
+    }
+
     @Test(arguments: [[], ["--json"]])
     func hugeLengthThroughHeadInLittleMemory(extra: [String]) throws {
         let dir = try workspace()
