@@ -24,6 +24,7 @@ struct BenchMeasurement: Codable, Sendable {
     var charsPerSecondAlone: Double? = nil      // one client alone
     var sampleCharsPerSecond: Double? = nil     // charrnn sample's path, in the same process
     var firstCharP50Ms: Double? = nil, firstCharP99Ms: Double? = nil   // request sent → first text event, under load
+    var firstCharP99MsAlone: Double? = nil      // the same for one client alone
     var fairness: Double? = nil                 // the slowest client's chars/s ÷ the mean
     var meanBatchRows: Double? = nil            // rows per batch step under load
     var idleRssMb: Double? = nil, loadedPeakRssMb: Double? = nil      // the server's process idle, and its peak after the load
@@ -48,7 +49,7 @@ struct BenchMeasurement: Codable, Sendable {
         case charsPerSecondOneThread = "chars_per_s_one_thread"
         case clients, fairness, meanBatchRows = "mean_batch_rows"
         case charsPerSecondAlone = "chars_per_s_alone", sampleCharsPerSecond = "sample_chars_per_s"
-        case firstCharP50Ms = "first_char_p50_ms", firstCharP99Ms = "first_char_p99_ms"
+        case firstCharP50Ms = "first_char_p50_ms", firstCharP99Ms = "first_char_p99_ms", firstCharP99MsAlone = "first_char_p99_ms_alone"
         case idleRssMb = "idle_rss_mb", loadedPeakRssMb = "loaded_peak_rss_mb"
     }
 }

@@ -60,10 +60,9 @@ final class BenchTable {
             perStep = c?.icuMegabytesPerSecond.map { String(format: "ICU %.0f MB/s", $0) } ?? ""
             gflops = c?.megabytesPerSecondOneThread.map { String(format: "1t %.0f", $0) } ?? ""
         case .serve?:
-            if let a = c?.charsPerSecond, let one = c?.charsPerSecondAlone { perStep = String(format: "%.1f× one", a / one) }
+            if let a = c?.charsPerSecond, let one = c?.charsPerSecondAlone { perStep = String(format: "%.2f× one", a / one) }
             if let one = c?.charsPerSecondAlone, let s = c?.sampleCharsPerSecond { gflops = String(format: "1:%.0f%%", 100 * one / s) }
             ofGEMM = c?.firstCharP99Ms.map { String(format: "p99 %.0f ms", $0) } ?? ""
-            if let rows = c?.meanBatchRows { perStep += String(format: ", %.1f rows", rows) }
         default:
             break
         }
@@ -75,6 +74,10 @@ final class BenchTable {
             if let bf16 = r.pytorchBF16 {
                 line += "  │ PyTorch bf16 autocast " + rate(bf16) + (r.speedupVsPytorchBF16.map { String(format: ": %.2f×", $0) } ?? "")
             }
+        } else if case .serve? = Workload.named(r.workload)?.kind, let c {
+            line += "│ " + [c.meanBatchRows.map { String(format: "%.1f rows per batch step", $0) },
+                            c.firstCharP99MsAlone.map { String(format: "first character p99 alone %.0f ms", $0) },
+                            c.fairness.map { String(format: "slowest client %.0f%% of the mean", 100 * $0) }].compactMap { $0 }.joined(separator: ", ")
         } else if case .tokenize? = Workload.named(r.workload)?.kind, let a = c?.megabytesPerSecond, let b = c?.icuMegabytesPerSecond {
             line += "│ tokenizer ÷ a bare ICU break-iterator loop: \(String(format: "%.2f×", a / b))"
             if let one = c?.megabytesPerSecondOneThread, let n = c?.threads {
@@ -144,7 +147,10 @@ final class BenchTable {
             if let s = c.sampleCharsPerSecond { lines.append("\(mark(one >= 0.9 * s)) serve LSTM 2×512, one client ≥ 90% of charrnn sample: \(f(100 * one / s, "%.0f"))%") }
             lines.append("\(mark(total >= 3 * one)) serve LSTM 2×512, 32 clients ≥ 3× one alone: \(f(total / one))×")
             if let fair = c.fairness { lines.append("\(mark(fair >= 0.8)) serve LSTM 2×512, slowest client ≥ 80% of the mean: \(f(100 * fair, "%.0f"))%") }
-            if let p99 = c.firstCharP99Ms { lines.append("\(mark(p99 <= 25)) serve LSTM 2×512, first character p99 ≤ 25 ms beside 31 streams: \(f(p99, "%.0f")) ms") }
+            if let p99 = c.firstCharP99Ms {
+                lines.append("\(mark(p99 <= 25)) serve LSTM 2×512, first character p99 ≤ 25 ms beside 31 streams: \(f(p99, "%.0f")) ms"
+                             + (c.firstCharP99MsAlone.map { " (alone: \(f($0, "%.0f")) ms)" } ?? ""))
+            }
             if let q = record("serve-lstm-2x512-int8-32")?.charrnn?.charsPerSecond {
                 lines.append("\(mark(q >= 6 * one)) serve LSTM 2×512 int8, 32 clients ≥ 6× one fp32 client alone: \(f(q / one))×")
             }

@@ -52,6 +52,7 @@ enum ServeLoad {
         m.sampleCharsPerSecond = sample.charsPerSecond
         m.firstCharP50Ms = percentile(loaded.firstCharacter, 0.50) * 1e3
         m.firstCharP99Ms = percentile(loaded.firstCharacter, 0.99) * 1e3
+        m.firstCharP99MsAlone = percentile(alone.firstCharacter, 0.99) * 1e3
         m.fairness = fairness
         m.meanBatchRows = (after.sum - before.sum) / max(1, after.count - before.count)
         m.idleRssMb = idleRSS
