@@ -68,21 +68,26 @@ public final class MPIGroup: TrainingGroup {
 
     public func sum(_ values: UnsafeMutableBufferPointer<Float>) throws(TrainingError) {
         guard values.count > 0 else { return }
-        let start = DispatchTime.now().uptimeNanoseconds
-        defer { secondsCommunicating += Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9 }
-        let status = allreduce(UnsafeRawPointer(bitPattern: 1), values.baseAddress, Int32(values.count), float, sumOp, world)  // MPI_IN_PLACE
+        let status = timed { allreduce(UnsafeRawPointer(bitPattern: 1), values.baseAddress, Int32(values.count), float, sumOp, world) }  // MPI_IN_PLACE
         if status != 0 { throw Self.lost("MPI_Allreduce", status) }
     }
 
     public func gather(_ piece: [Float]) throws(TrainingError) -> [Float] {
         var all = [Float](repeating: 0, count: piece.count * size)
-        let start = DispatchTime.now().uptimeNanoseconds
-        defer { secondsCommunicating += Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9 }
-        let status = piece.withUnsafeBytes { p in
-            all.withUnsafeMutableBytes { a in allgather(p.baseAddress, Int32(piece.count), float, a.baseAddress, Int32(piece.count), float, world) }
+        let status = timed {
+            piece.withUnsafeBytes { p in
+                all.withUnsafeMutableBytes { a in allgather(p.baseAddress, Int32(piece.count), float, a.baseAddress, Int32(piece.count), float, world) }
+            }
         }
         if status != 0 { throw Self.lost("MPI_Allgather", status) }
         return all
+    }
+
+    /// Runs a collective, adding its time to `secondsCommunicating`.
+    private func timed(_ call: () -> Int32) -> Int32 {
+        let start = DispatchTime.now().uptimeNanoseconds
+        defer { secondsCommunicating += Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9 }
+        return call()
     }
 
     private static func lost(_ call: String, _ status: Int32) -> TrainingError {

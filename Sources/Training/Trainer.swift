@@ -192,9 +192,7 @@ public final class Trainer {
     /// the ranks may prepare one after another: rank 0 first, writing the token cache the others then read).
     private static func checkRanksAgree(_ group: any TrainingGroup, options: TrainingOptions, inputs: CorpusInputs,
                                         vocabulary: Vocabulary, characters: Int, iteration: Int) throws(TrainingError) {
-        func fnv(_ text: String) -> UInt64 {
-            text.utf8.reduce(0xcbf2_9ce4_8422_2325 as UInt64) { ($0 ^ UInt64($1)) &* 0x100_0000_01b3 }
-        }
+        func fnv(_ text: String) -> UInt64 { DocumentHashes.fnv1a(text.utf8) }
         let encoder = JSONEncoder()
         encoder.outputFormatting = .sortedKeys
         let optionsJSON = String(decoding: (try? encoder.encode(options)) ?? Data(), as: UTF8.self)
@@ -574,11 +572,13 @@ public final class Trainer {
 
         // The end: a last evaluation unless one just ran, the checkpoint, the test loss.
         if iteration % options.evalEvery != 0 || ending == .interrupted || iteration == 0 {
-            let carried = try wholeState()
-            if isPrimary && ending == .interrupted {
-                try save(to: directory.latest, report: report, elapsed: elapsed(), state: carried)
-            } else if isPrimary {
-                _ = try evaluateAndSave(report: report, elapsed: elapsed(), state: carried)
+            let carried = try wholeState()   // collective: every rank, before rank 0 saves
+            if isPrimary {
+                if ending == .interrupted {
+                    try save(to: directory.latest, report: report, elapsed: elapsed(), state: carried)
+                } else {
+                    _ = try evaluateAndSave(report: report, elapsed: elapsed(), state: carried)
+                }
             }
         }
         var test: Evaluation? = nil

@@ -20,9 +20,8 @@ public struct TrainingStep {
     public let group: (any TrainingGroup)?
     /// The streams this process trains: all B alone, its share of them in a group.
     public let rows: Range<Int>
-    private var window: ([Int32], [Int32])  // (B, T) inputs and targets (inputs shifted by one), in a group
     private var inputs: [Int32]             // (rows, T)
-    private var targets: [Int32]            // (rows, T)
+    private var targets: [Int32]            // (rows, T), inputs shifted by one
 
     /// What one step measured.
     public struct Outcome: Sendable {
@@ -51,34 +50,19 @@ public struct TrainingStep {
         self.sequenceLength = sequenceLength
         self.group = group
         rows = group?.rows(of: batchSize) ?? 0..<batchSize
-        let whole = [Int32](repeating: 0, count: group == nil ? 0 : batchSize * sequenceLength)
-        window = (whole, whole)
         inputs = [Int32](repeating: 0, count: rows.count * sequenceLength)
         targets = inputs
-    }
-
-    /// Fills `inputs` and `targets` with this process's rows of window `index`.
-    private mutating func fill(window index: Int, of streams: BatchStreams) {
-        guard group != nil else {
-            inputs.withUnsafeMutableBufferPointer { i in
-                targets.withUnsafeMutableBufferPointer { o in streams.fill(batch: index, inputs: i, targets: o) }
-            }
-            return
-        }
-        window.0.withUnsafeMutableBufferPointer { i in
-            window.1.withUnsafeMutableBufferPointer { o in streams.fill(batch: index, inputs: i, targets: o) }
-        }
-        let t = sequenceLength, span = rows.lowerBound * t ..< rows.upperBound * t
-        inputs.replaceSubrange(0..<inputs.count, with: window.0[span])
-        targets.replaceSubrange(0..<targets.count, with: window.1[span])
     }
 
     /// Trains on window `window` of `streams`, carrying `state` on to the next window.
     /// A loss that is not finite or exceeds `lossLimit` (a diverging run) throws before backward.
     public mutating func run(window: Int, of streams: BatchStreams, state: inout RecurrentState, rng: inout SplitMix64,
                              learningRate: Float, lossLimit: Float = .infinity) throws(Failure) -> Outcome {
-        let b = rows.count, t = sequenceLength
-        fill(window: window, of: streams)
+        let b = rows.count, t = sequenceLength, rows = self.rows
+        precondition(window >= 0 && window < streams.batchCount, "window \(window) is outside 0..<\(streams.batchCount)")
+        inputs.withUnsafeMutableBufferPointer { i in   // this process's streams of the window
+            targets.withUnsafeMutableBufferPointer { o in streams.fill(streams: rows, steps: window * t ..< window * t + t, inputs: i, targets: o) }
+        }
         model.zeroGradients()
         var loss = inputs.withUnsafeBufferPointer { i in
             targets.withUnsafeBufferPointer { o in

@@ -196,7 +196,7 @@ struct TrainCommand: ParsableCommand {
 
     func run() throws {
         BLAS.threadCount = threads.count
-        var directory = checkpointDir ?? "checkpoints/" + CorpusFiles.runName(for: corpus)
+        let directory = checkpointDir ?? "checkpoints/" + CorpusFiles.runName(for: corpus)
         let group = try joinGroup()
         if let group, task != nil {
             throw failure("mpirun runs language-model training (no --task) for now; --task \(task!.rawValue) trains in one process")
@@ -206,7 +206,6 @@ struct TrainCommand: ParsableCommand {
         let privateDirectory = group.flatMap { $0.rank == 0 ? nil : FileManager.default.temporaryDirectory
             .appendingPathComponent("charrnn-rank\($0.rank)-\(getpid())").path }
         defer { if let privateDirectory { try? FileManager.default.removeItem(atPath: privateDirectory) } }
-        let runDirectory = directory
 
         var options: TrainingOptions
         var resumeCheckpoint: Checkpoint? = nil
@@ -257,18 +256,16 @@ struct TrainCommand: ParsableCommand {
         }
 
         let plan: ((AutoPlan.Corpus, TrainingOptions) -> TrainingOptions)? = auto ? { corpus, options in autoPlan(corpus, options) } : nil
-        if let group, let problem = Trainer.groupProblem(batchSize: options.batchSize, ranks: group.size) { throw failure(problem) }
-        if let privateDirectory { directory = privateDirectory }
         let trainer: Trainer
         do {
             // In a group, rank 0 prepares first (its token cache written), then the others (reading it where they share its disk).
             if let group, group.rank != 0 { try group.barrier() }
             let quiet = privateDirectory != nil   // ranks after the first say nothing of the cache
-            let cache = noCache ? nil : TokenCache(directory: cacheDir ?? Self.defaultCacheDirectory(beside: runDirectory),
+            let cache = noCache ? nil : TokenCache(directory: cacheDir ?? Self.defaultCacheDirectory(beside: directory),
                                                    threads: threads.count, notify: { if !quiet { note($0) } })
-            trainer = try Trainer(options: options, checkpointDirectory: directory, resume: resumeCheckpoint,
+            trainer = try Trainer(options: options, checkpointDirectory: privateDirectory ?? directory, resume: resumeCheckpoint,
                                   initFrom: initCheckpoint, overwrite: overwrite,
-                                  resumeSource: resumeCheckpoint == nil ? nil : resumeFrom ?? runDirectory + "/latest.safetensors",
+                                  resumeSource: resumeCheckpoint == nil ? nil : resumeFrom ?? directory + "/latest.safetensors",
                                   tokenCache: cache, plan: plan, group: group)
             if let group, group.rank == 0 { try group.barrier() }
         } catch {
@@ -278,7 +275,7 @@ struct TrainCommand: ParsableCommand {
         // mpirun forwards Ctrl-C to every rank (they stop together and rank 0 saves); its SIGTERM means a rank has gone.
         let interruption = Interruption(atOnce: group.map { g in
             (SIGTERM, "charrnn: rank \(g.rank) of \(g.size) stopped: mpirun ends every rank when one fails or ends; "
-                + "the last checkpoint, \(runDirectory)/latest.safetensors, stays: continue with --resume")
+                + "the last checkpoint, \(directory)/latest.safetensors, stays: continue with --resume")
         })
         let display = ProgressDisplay(terminal: isTerminal(STDOUT_FILENO))
         let summary: TrainingSummary
