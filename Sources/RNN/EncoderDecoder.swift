@@ -46,9 +46,35 @@ public final class EncoderDecoder {
     private var loadedVersion = -1
 
     /// The one kernel choice of both stacks (tests choose; see `StackedRNN.kernels`).
-    var kernels: KernelSet {
+    public internal(set) var kernels: KernelSet {
         get { encoder.kernels }
         set { encoder.kernels = newValue; decoder.kernels = newValue }
+    }
+
+    /// The precision of a training window's weight products (`train --precision`, as
+    /// `StackedRNN.productPrecision`): both stacks' products, and the attention keys' W_a,
+    /// the combination's W_c and the head's W_o, forward and backward. The attention's own
+    /// products, scores D_b K_bᵀ and context α_b E_b, multiply two activations of one row
+    /// (about 1% of a step's FLOPs at S = T = 30, H = 256) and stay fp32, as the softmax
+    /// between them does. `step` (decoding) ignores it.
+    public var productPrecision: ProductPrecision {
+        get { encoder.productPrecision }
+        set { encoder.productPrecision = newValue; decoder.productPrecision = newValue }
+    }
+
+    /// out (N, M) = x (N, K) · Wᵀ + bias in `precision` (a window's: `productPrecision`; decoding's: fp32).
+    private func linear(_ x: UnsafePointer<Float>, rows n: Int, inputs k: Int, weight: UnsafePointer<Float>,
+                        bias: UnsafePointer<Float>?, outputs m: Int, out: UnsafeMutablePointer<Float>,
+                        precision: ProductPrecision) {
+        BLAS.gemm(precision, kernels: kernels, .none, .transposed, m: n, n: m, k: k, a: x, lda: k, b: weight, ldb: k,
+                  rowBias: bias, c: out, ldc: m)
+    }
+
+    /// C = op(A)·op(B) + beta·C of backward in the window's product precision.
+    private func gemm(_ transA: Transpose, _ transB: Transpose, m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int,
+                      b: UnsafePointer<Float>, ldb: Int, beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int) {
+        BLAS.gemm(productPrecision, kernels: kernels, transA, transB, m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb,
+                  beta: beta, c: c, ldc: ldc)
     }
 
     /// The shape of the last forward, for backward and the accessors.
@@ -178,10 +204,10 @@ public final class EncoderDecoder {
                         Self.attend(decoder: d, keys: k, values: e, batchSize: b, sourceLength: s, targetLength: t,
                                     hiddenSize: h, alpha: ab.baseAddress!, joined: jb.baseAddress!)
                         combined.withUnsafeMutableBufferPointer { cb in
-                            combine(jb.baseAddress!, rows: n, p, into: cb.baseAddress!)
+                            combine(jb.baseAddress!, rows: n, p, into: cb.baseAddress!, precision: productPrecision)
                             logitBuffer.withUnsafeMutableBufferPointer { lb in
-                                StackedRNN.linear(cb.baseAddress!, rows: n, inputs: h, weight: p + headWeightOffset,
-                                                  bias: p + headBiasOffset, outputs: v, out: lb.baseAddress!)
+                                linear(cb.baseAddress!, rows: n, inputs: h, weight: p + headWeightOffset,
+                                       bias: p + headBiasOffset, outputs: v, out: lb.baseAddress!, precision: productPrecision)
                             }
                         }
                     }
@@ -238,7 +264,7 @@ public final class EncoderDecoder {
                                into buffer: UnsafeMutablePointer<Float>) -> UnsafePointer<Float> {
         guard let w = attentionWeightOffset else { return e }
         let h = config.hiddenSize
-        StackedRNN.linear(e, rows: rows, inputs: h, weight: p + w, bias: nil, outputs: h, out: buffer)
+        linear(e, rows: rows, inputs: h, weight: p + w, bias: nil, outputs: h, out: buffer, precision: productPrecision)
         return UnsafePointer(buffer)
     }
 
@@ -273,11 +299,12 @@ public final class EncoderDecoder {
         for j in 0..<count { x[j] *= inverse }
     }
 
-    /// out (rows, H) = tanh(joined (rows, 2H) · W_cᵀ + b_c).
-    private func combine(_ joined: UnsafePointer<Float>, rows: Int, _ p: UnsafePointer<Float>, into out: UnsafeMutablePointer<Float>) {
+    /// out (rows, H) = tanh(joined (rows, 2H) · W_cᵀ + b_c), the product in `precision`.
+    private func combine(_ joined: UnsafePointer<Float>, rows: Int, _ p: UnsafePointer<Float>, into out: UnsafeMutablePointer<Float>,
+                         precision: ProductPrecision) {
         let h = config.hiddenSize
-        StackedRNN.linear(joined, rows: rows, inputs: 2 * h, weight: p + combineWeightOffset, bias: p + combineBiasOffset,
-                          outputs: h, out: out)
+        linear(joined, rows: rows, inputs: 2 * h, weight: p + combineWeightOffset, bias: p + combineBiasOffset,
+               outputs: h, out: out, precision: precision)
         for i in 0..<(rows * h) { out[i] = Elementwise.tanh(out[i]) }
     }
 
@@ -313,17 +340,17 @@ public final class EncoderDecoder {
             let dJ = djb.baseAddress!, dC = dcb.baseAddress!, dD = ddb.baseAddress!, dE = deb.baseAddress!
             let dK = dkb.baseAddress!, dS = dsb.baseAddress!
             // Head: dW_o += dLogitsᵀ h̃, db_o += Σ dLogits, dh̃ = dLogits W_o.
-            BLAS.parallelSGEMM(.transposed, .none, m: v, n: h, k: n, a: dl, lda: v, b: hTilde, ldb: h, beta: 1,
-                               c: g + headWeightOffset, ldc: h)
+            gemm(.transposed, .none, m: v, n: h, k: n, a: dl, lda: v, b: hTilde, ldb: h, beta: 1,
+                 c: g + headWeightOffset, ldc: h)
             StackedRNN.addColumnSums(of: dl, rows: n, columns: v, into: g + headBiasOffset)
-            BLAS.parallelSGEMM(.none, .none, m: n, n: h, k: v, a: dl, lda: v, b: p + headWeightOffset, ldb: h, beta: 0, c: dC, ldc: h)
+            gemm(.none, .none, m: n, n: h, k: v, a: dl, lda: v, b: p + headWeightOffset, ldb: h, beta: 0, c: dC, ldc: h)
             // Combination: dz = dh̃ ⊙ (1 − h̃²); dW_c += dzᵀ [ctx; d], db_c += Σ dz, d[ctx; d] = dz W_c.
             for i in 0..<(n * h) { dC[i] *= 1 - hTilde[i] * hTilde[i] }
-            BLAS.parallelSGEMM(.transposed, .none, m: h, n: 2 * h, k: n, a: dC, lda: h, b: join, ldb: 2 * h, beta: 1,
-                               c: g + combineWeightOffset, ldc: 2 * h)
+            gemm(.transposed, .none, m: h, n: 2 * h, k: n, a: dC, lda: h, b: join, ldb: 2 * h, beta: 1,
+                 c: g + combineWeightOffset, ldc: 2 * h)
             StackedRNN.addColumnSums(of: dC, rows: n, columns: h, into: g + combineBiasOffset)
-            BLAS.parallelSGEMM(.none, .none, m: n, n: 2 * h, k: h, a: dC, lda: h, b: p + combineWeightOffset, ldb: 2 * h,
-                               beta: 0, c: dJ, ldc: 2 * h)
+            gemm(.none, .none, m: n, n: 2 * h, k: h, a: dC, lda: h, b: p + combineWeightOffset, ldb: 2 * h,
+                 beta: 0, c: dJ, ldc: 2 * h)
             for i in 0..<n { (dD + i * h).update(from: dJ + i * 2 * h + h, count: h) }
             // Attention, per row: dα = dctx E_bᵀ, dE_b = αᵀ dctx, dscore = α ⊙ (dα − Σ α dα) / √H,
             // dD_b += dscore K_b, dK_b = dscoreᵀ D_b.
@@ -350,8 +377,8 @@ public final class EncoderDecoder {
             }
             // Keys: dot adds dK to dE; general: dW_a += dKᵀ E, dE += dK W_a.
             if let w = attentionWeightOffset {
-                BLAS.parallelSGEMM(.transposed, .none, m: h, n: h, k: s * b, a: dK, lda: h, b: e, ldb: h, beta: 1, c: g + w, ldc: h)
-                BLAS.parallelSGEMM(.none, .none, m: s * b, n: h, k: h, a: dK, lda: h, b: p + w, ldb: h, beta: 1, c: dE, ldc: h)
+                gemm(.transposed, .none, m: h, n: h, k: s * b, a: dK, lda: h, b: e, ldb: h, beta: 1, c: g + w, ldc: h)
+                gemm(.none, .none, m: s * b, n: h, k: h, a: dK, lda: h, b: p + w, ldb: h, beta: 1, c: dE, ldc: h)
             } else {
                 for i in 0..<(s * bh) { dE[i] += dK[i] }
             }
@@ -417,6 +444,10 @@ public final class EncoderDecoder {
         precondition(s >= 1, "encode: an empty source")
         for id in source { precondition(id >= 0 && Int(id) < v, "encode: source id \(id) outside 0..<\(v)") }
         loadStacks()
+        // Decoding is fp32 whatever a training window multiplies in (`productPrecision`).
+        let windowPrecision = productPrecision
+        productPrecision = .fp32
+        defer { productPrecision = windowPrecision }
         var state = RecurrentState.zeros(config: encoder.config, batchSize: 1)
         var rng = SplitMix64(seed: 0)  // no dropout outside training
         source.withUnsafeBufferPointer { ids in
@@ -429,8 +460,8 @@ public final class EncoderDecoder {
             parameters.withUnsafeBufferPointer { pb in
                 states.withUnsafeBufferPointer { sb in
                     keys.withUnsafeMutableBufferPointer { kb in
-                        StackedRNN.linear(sb.baseAddress!, rows: s, inputs: h, weight: pb.baseAddress! + w, bias: nil,
-                                          outputs: h, out: kb.baseAddress!)
+                        linear(sb.baseAddress!, rows: s, inputs: h, weight: pb.baseAddress! + w, bias: nil,
+                               outputs: h, out: kb.baseAddress!, precision: .fp32)
                     }
                 }
             }
@@ -462,7 +493,7 @@ public final class EncoderDecoder {
             Self.softmax(scores, count: s)
             BLAS.sgemv(.transposed, m: s, n: h, a: eb.baseAddress!, lda: h, x: scores, beta: 0, y: joined)
             (joined + h).update(from: d, count: h)
-            combine(joined, rows: 1, p, into: cb.baseAddress!)
+            combine(joined, rows: 1, p, into: cb.baseAddress!, precision: .fp32)
             let out = logits.baseAddress!
             out.update(from: p + headBiasOffset, count: v)
             BLAS.sgemv(.none, m: v, n: h, a: p + headWeightOffset, lda: h, x: cb.baseAddress!, beta: 1, y: out)

@@ -385,12 +385,6 @@ public final class StackedRNN {
         }
     }
 
-    /// out (N, M) = x (N, K) · Wᵀ + bias (none when nil), W stored (M, K), split across threads as every GEMM is.
-    static func linear(_ x: UnsafePointer<Float>, rows n: Int, inputs k: Int, weight: UnsafePointer<Float>,
-                       bias: UnsafePointer<Float>?, outputs m: Int, out: UnsafeMutablePointer<Float>) {
-        BLAS.parallelSGEMM(.none, .transposed, m: n, n: m, k: k, a: x, lda: k, b: weight, ldb: k, rowBias: bias, c: out, ldc: m)
-    }
-
     /// sums (columns) += Σ over the rows of a (rows, columns): blocks of columns on the engine's threads.
     static func addColumnSums(of a: UnsafePointer<Float>, rows: Int, columns: Int, into sums: UnsafeMutablePointer<Float>) {
         let pieces = rows * columns < 100_000 ? 1 : Parallel.parts(for: columns, minimum: 64)

@@ -23,6 +23,8 @@ public struct LabelledStart: Sendable {
     public var fill: Double                 // real steps over all padded steps of an epoch's batches
     public var model: ModelDescription
     public var directory: String
+    public var precision: ProductPrecision  // the products' precision (`--precision`)
+    public var kernels: String              // the kernel set that runs them
 }
 
 /// A labelled model scored on one split.
@@ -78,6 +80,13 @@ enum LabelledRunFiles {
         ]
         if let best = bestValidation { training[Key.bestValidationLoss] = "\(best)" }
         return training
+    }
+
+    /// The run's `start` line in train.jsonl, as a language-model run writes it: where it starts,
+    /// the products' precision, the kernel set and the threads.
+    static func logStart(iteration: Int, precision: ProductPrecision, kernels: String, in directory: RunDirectory) {
+        try? directory.appendLog(["type": .string("start"), "iter": .int(iteration), "precision": .string(precision.rawValue),
+                                  "kernels": .string(kernels), "threads": .int(Parallel.threadCount)])
     }
 
     /// Writes `checkpoint` as the run's latest, and as its best when `asBest`, reporting each path.
@@ -192,6 +201,7 @@ public final class LabelledTrainer: LabelledRun {
         try Trainer.checkModelFits(config: config, options: options)
         var rng = SplitMix64(seed: options.seed)
         let model = StackedRNN(config: config)
+        model.productPrecision = options.productPrecision
         var optimizer = Optimizer(settings: options.optimizer, parameterCount: model.parameters.count)
         var point: ResumePoint? = nil
         var epochRNG = rng
@@ -260,7 +270,9 @@ public final class LabelledTrainer: LabelledRun {
                                       parameterCount: model.parameters.count, trainTexts: data.train.count,
                                       validationTexts: data.validation.count, testTexts: data.test.count,
                                       batchesPerEpoch: batchesPerEpoch, plannedIterations: planned, fill: fill,
-                                      model: model.config.modelDescription, directory: directory.path)))
+                                      model: model.config.modelDescription, directory: directory.path,
+                                      precision: model.productPrecision, kernels: model.kernels.name)))
+        LabelledRunFiles.logStart(iteration: iteration, precision: model.productPrecision, kernels: model.kernels.name, in: directory)
         let start = Date()
         var ending: TrainingSummary.Ending = .epochs
         var progress = StepProgress(start: start)
@@ -341,6 +353,10 @@ public final class LabelledTrainer: LabelledRun {
     /// `model` scored on `set` as a labelled run of `task` scores it (also `charrnn eval`'s).
     public static func evaluate(model: StackedRNN, set: LabelledSet, task: LabelledTask, batchSize b: Int, cap: Int,
                                 markers: DocumentMarkersIDs?, labelCount k: Int) -> LabelledEvaluation {
+        // Scores are of the fp32 master weights in fp32 products, whatever the run trains in (as `Evaluator`'s).
+        let trainingPrecision = model.productPrecision
+        model.productPrecision = .fp32
+        defer { model.productPrecision = trainingPrecision }
         var rng = SplitMix64(seed: 0)   // unused: no dropout outside training
         var total = 0.0, counted = 0
         var predictions: [Int32] = []

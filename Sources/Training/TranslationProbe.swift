@@ -14,6 +14,7 @@ public enum TranslationProbe {
                                            warmup: Int = 2, minimumSteps: Int = 2) -> Double {
         precondition(pairs.count > 0, "TranslationProbe: no pairs")
         let model = EncoderDecoder(config: options.translationConfig(vocabularySize: vocabularySize))
+        model.productPrecision = options.productPrecision
         var rng = SplitMix64(seed: 1)
         model.initialize(rng: &rng, options: InitOptions(
             forgetGateBias: model.config.cellFacts.takesForgetGateBias ? options.forgetGateBias : nil))

@@ -55,6 +55,7 @@ public final class TranslationTrainer: LabelledRun {
         try Trainer.checkModelFits(config: config, options: options)
         var rng = SplitMix64(seed: options.seed)
         let model = EncoderDecoder(config: config)
+        model.productPrecision = options.productPrecision
         var optimizer = Optimizer(settings: options.optimizer, parameterCount: model.parameters.count)
         var point: ResumePoint? = nil
         var epochRNG = rng
@@ -118,7 +119,9 @@ public final class TranslationTrainer: LabelledRun {
                                       parameterCount: model.parameters.count, trainTexts: data.train.count,
                                       validationTexts: data.validation.count, testTexts: data.test.count,
                                       batchesPerEpoch: batchesPerEpoch, plannedIterations: planned, fill: fill,
-                                      model: model.config.modelDescription, directory: directory.path)))
+                                      model: model.config.modelDescription, directory: directory.path,
+                                      precision: model.productPrecision, kernels: model.kernels.name)))
+        LabelledRunFiles.logStart(iteration: iteration, precision: model.productPrecision, kernels: model.kernels.name, in: directory)
         let start = Date()
         var ending: TrainingSummary.Ending = .epochs
         var progress = StepProgress(start: start)
@@ -195,6 +198,10 @@ public final class TranslationTrainer: LabelledRun {
 
     /// `model`'s teacher-forced loss on `set`, nats per target character (the end marker included).
     public static func evaluate(model: EncoderDecoder, set: PairSet, batchSize: Int, markers: DocumentMarkersIDs) -> LabelledEvaluation {
+        // Scores are of the fp32 master weights in fp32 products, whatever the run trains in.
+        let trainingPrecision = model.productPrecision
+        model.productPrecision = .fp32
+        defer { model.productPrecision = trainingPrecision }
         var rng = SplitMix64(seed: 0)  // unused: no dropout outside training
         var total = 0.0, counted = 0
         for indices in PairBatchOrder.inOrder(sourceLengths: set.sources.map(\.count), batchSize: batchSize) {

@@ -97,7 +97,10 @@ struct InfoCommand: ParsableCommand {
             if let seconds { line += ", \(formatDuration(seconds)) of training" }
             print(line)
         }
-        if let best { print(String(format: "best val:   %.4f nats/char (%.4f bits/char)", best, best / log(2.0))) }
+        if let best {
+            let unit = c.config.head == .classifier ? "text" : "char"  // a classifier's loss is per text (LabelledEvaluation)
+            print(String(format: "best val:   %.4f nats/%@ (%.4f bits/%@)", best, unit, best / log(2.0), unit))
+        }
         for (i, reason) in (options?.autoReasons ?? []).enumerated() { print((i == 0 ? "chosen by:  --auto: " : "            ") + reason) }
     }
 }

@@ -33,6 +33,7 @@ extension TrainCommand {
         }
         options.epochs = options.epochBudget
         let data = try LabelledRunData.load(path: corpus[0], options: options, task: task)
+        noteEmulatedPrecision()
 
         let trainer: LabelledTrainer
         do {
@@ -67,7 +68,7 @@ extension TrainCommand {
 
 extension TrainCommand {
     /// `--resume` / `--resume-from` of a labelled run: its checkpoint and its stored settings with this
-    /// session's budget. Only --epochs, --max-iters, --max-time, --eval-every and --log-every may change.
+    /// session's budget. Only --epochs, --max-iters, --max-time, --eval-every, --log-every and --precision may change.
     func resumedLabelledRun(directory: String, task: LabelledTask) throws -> (checkpoint: Checkpoint, options: TrainingOptions, path: String) {
         let path = resumeFrom ?? directory + "/latest.safetensors"
         if resumeFrom == nil, !FileManager.default.fileExists(atPath: path) {
@@ -87,7 +88,7 @@ extension TrainCommand {
         }
         var options = apply(to: stored)
         if Self.comparable(options, to: stored) != stored {  // --patience and --keep are refused before this
-            throw failure("cannot resume with different settings: only --epochs, --max-iters, --max-time, --eval-every, --log-every and --threads may change")
+            throw failure("cannot resume with different settings: only --epochs, --max-iters, --max-time, --eval-every, --log-every, --threads and --precision may change")
         }
         if maxTime == nil { options.maxSeconds = nil }  // a time budget is per session
         return (checkpoint, options, path)
@@ -133,6 +134,7 @@ final class LabelledProgressDisplay {
     func show(_ event: LabelledEvent) {
         switch event {
         case .started(let s):
+            print(TrainCommand.precisionLine(s.precision, kernels: s.kernels))
             if s.task == .translate {
                 print("data: \(s.trainTexts + s.validationTexts + s.testTexts) pairs; train \(s.trainTexts), val \(s.validationTexts), test \(s.testTexts) (random split)")
             } else {

@@ -21,6 +21,7 @@ extension TrainCommand {
         if data.tooLong > 0 {
             note("\(data.tooLong) pair\(data.tooLong == 1 ? "" : "s") with a side longer than --max-chars \(options.maxTextLength ?? TrainingOptions.defaultMaxTextLength) left out of training")
         }
+        noteEmulatedPrecision()
         if auto, !data.train.sources.isEmpty { options = autoPlan(data, options) }
         let trainer: TranslationTrainer
         do {
@@ -46,9 +47,11 @@ extension TrainCommand {
             TranslationProbe.charactersPerSecond(options: candidate, pairs: data.train, vocabularySize: data.vocabulary.count,
                                                  markers: markers, seconds: AutoPlan.probeSeconds)
         }
-        for line in plan.reasons { print("auto: " + line) }
+        var chosen = plan.options
+        if let reason = autoPrecisionReason { chosen.autoReasons = (chosen.autoReasons ?? []) + [reason] }
+        for line in chosen.autoReasons ?? [] { print("auto: " + line) }
         fflush(nil)
-        return plan.options
+        return chosen
     }
 }
 

@@ -123,9 +123,6 @@ struct TrainCommand: ParsableCommand {
                 throw ValidationError("\(flag) applies to --task classify, not generate")
             }
         }
-        if precision == .bf16, let task {
-            throw ValidationError("--precision bf16 trains language models (no --task); --task \(task.rawValue) trains in fp32")
-        }
         if let m = maxTime, parseDuration(m) == nil { throw ValidationError("--max-time takes a duration such as 90s, 10m or 2h (got '\(m)')") }
         if let m = maxTime, let s = parseDuration(m), s > TrainingOptions.Limits.maxSeconds { throw ValidationError("--max-time must be at most 366 days (got '\(m)')") }
     }
@@ -173,7 +170,7 @@ struct TrainCommand: ParsableCommand {
         if let v = patience { o.patience = v }
         if let v = keep { o.keep = v }
         if let v = seed { o.seed = v }
-        if let v = precision ?? (auto && o.task == nil ? .auto : nil) { o.precision = Self.resolve(v, task: o.task, kernels: Kernels.current).precision }
+        if let v = precision ?? (auto ? .auto : nil) { o.precision = Self.resolve(v, kernels: Kernels.current).precision }
         switch lrSchedule {
         case nil: break
         case .constant?: o.schedule = .constant
@@ -251,9 +248,7 @@ struct TrainCommand: ParsableCommand {
             throw failure("\(error)")
         }
         options.epochs = options.epochBudget  // stored in the checkpoint, as every budget is
-        if let choice = precision ?? (auto ? .auto : nil), let emulated = Self.resolve(choice, task: nil, kernels: Kernels.current).note {
-            note(emulated)
-        }
+        noteEmulatedPrecision()
 
         let plan: ((AutoPlan.Corpus, TrainingOptions) -> TrainingOptions)? = auto ? { corpus, options in autoPlan(corpus, options) } : nil
         let trainer: Trainer
@@ -322,6 +317,14 @@ extension TrainCommand {
             + "\(flags.joined(separator: ", ")) cannot change it"
     }
 
+    /// `--auto`'s line on the precision it chose, when `--precision` was not typed.
+    var autoPrecisionReason: String? {
+        guard precision == nil else { return nil }
+        return ProductPrecision.isNative(in: Kernels.current)
+            ? "precision bf16: this CPU multiplies bf16 natively (\(Kernels.current) kernels)"
+            : "precision fp32: this CPU has no native bf16 products (\(Kernels.current) kernels)"
+    }
+
     /// The settings the user typed (they win over `--auto`'s).
     var explicitSettings: AutoPlan.Explicit {
         var e: AutoPlan.Explicit = []
@@ -346,12 +349,7 @@ extension TrainCommand {
             return TrainingProbe.measure(setup, seconds: AutoPlan.probeSeconds, warmup: 3, minimumSteps: 2).charactersPerSecond
         }
         var chosen = plan.options
-        if precision == nil {
-            let native = ProductPrecision.isNative(in: Kernels.current)
-            let reason = native ? "precision bf16: this CPU multiplies bf16 natively (\(Kernels.current) kernels)"
-                                : "precision fp32: this CPU has no native bf16 products (\(Kernels.current) kernels)"
-            chosen.autoReasons = (chosen.autoReasons ?? []) + [reason]
-        }
+        if let reason = autoPrecisionReason { chosen.autoReasons = (chosen.autoReasons ?? []) + [reason] }
         for line in chosen.autoReasons ?? [] { print("auto: " + line) }
         fflush(nil)
         return chosen
@@ -472,16 +470,23 @@ enum TrainingPrecisionChoice: String, CaseIterable, ExpressibleByArgument {
 extension TrainCommand {
     /// The products a run computes in for `choice` on `kernels` (the CPU's set), and the one-line
     /// note when bf16 runs emulated. A pure function, so that tests can ask for CPUs they are not on.
-    /// Labelled and translation runs train in fp32 (`validate` refuses bf16 for them).
-    static func resolve(_ choice: TrainingPrecisionChoice, task: LabelledTask?, kernels: KernelSet)
+    /// The same for every task: language models, classifiers, label-conditioned generators, translators.
+    static func resolve(_ choice: TrainingPrecisionChoice, kernels: KernelSet)
         -> (precision: ProductPrecision, note: String?) {
         let native = ProductPrecision.isNative(in: kernels)
         switch choice {
         case .fp32: return (.fp32, nil)
-        case .auto: return (native && task == nil ? .bf16 : .fp32, nil)
+        case .auto: return (native ? .bf16 : .fp32, nil)
         case .bf16:
             return (.bf16, native ? nil : "bf16 products are emulated on this CPU (no AVX512_BF16; \(kernels) kernels): "
                                           + "the same results as native bf16, slower than fp32")
+        }
+    }
+
+    /// The one-line note of a run that asked for bf16 (or `--auto`) where bf16 runs emulated.
+    func noteEmulatedPrecision() {
+        if let choice = precision ?? (auto ? .auto : nil), let emulated = Self.resolve(choice, kernels: Kernels.current).note {
+            note(emulated)
         }
     }
 

@@ -2,6 +2,7 @@ import Checkpoints
 import Foundation
 import RNN
 import SafeTensors
+import Tensor
 import Testing
 
 /// Toy pairs a tiny encoder–decoder starts to learn in a few dozen iterations: every string of 1–4
@@ -124,7 +125,8 @@ enum ToyPairs {
                                     "--seed", "2", "--checkpoint-dir", "run"], in: dir)
             #expect(r.status == 0, "\(r.stderr)")
             let auto = r.stdout.split(separator: "\n").filter { $0.hasPrefix("auto: ") }
-            #expect(auto.count == 5, "\(r.stdout)")
+            #expect(auto.count == 6, "\(r.stdout)")
+            #expect(r.stdout.contains("auto: precision \(ProductPrecision.isNative(in: Kernels.current) ? "bf16" : "fp32"): this CPU"), "\(r.stdout)")
             #expect(r.stdout.contains("auto: cell: layer-normalized lstm, 2 layers, B = 8 pairs"), "\(r.stdout)")
             #expect(r.stdout.contains(" chars/s, "), "the probe's rate is in the budget line: \(r.stdout)")
             // 96 training pairs of 5.4 characters: no size above the smallest has fewer parameters than that.
