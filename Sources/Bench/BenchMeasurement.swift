@@ -25,6 +25,8 @@ struct BenchMeasurement: Codable, Sendable {
     var sampleCharsPerSecond: Double? = nil     // charrnn sample's path, in the same process
     var firstCharP50Ms: Double? = nil, firstCharP99Ms: Double? = nil   // request sent → first text event, under load
     var firstCharP99MsAlone: Double? = nil      // the same for one client alone
+    var firstCharMeanMs: Double? = nil          // mean of request sent → first text event, under load (the client's clock)
+    var firstCharServerMeanMs: Double? = nil    // mean of request parsed → first character chosen, under load (the server's)
     var fairness: Double? = nil                 // the slowest client's chars/s ÷ the mean
     var meanBatchRows: Double? = nil            // rows per batch step under load
     var idleRssMb: Double? = nil, loadedPeakRssMb: Double? = nil      // the server's process idle, and its peak after the load
@@ -50,6 +52,7 @@ struct BenchMeasurement: Codable, Sendable {
         case clients, fairness, meanBatchRows = "mean_batch_rows"
         case charsPerSecondAlone = "chars_per_s_alone", sampleCharsPerSecond = "sample_chars_per_s"
         case firstCharP50Ms = "first_char_p50_ms", firstCharP99Ms = "first_char_p99_ms", firstCharP99MsAlone = "first_char_p99_ms_alone"
+        case firstCharMeanMs = "first_char_mean_ms", firstCharServerMeanMs = "first_char_server_mean_ms"
         case idleRssMb = "idle_rss_mb", loadedPeakRssMb = "loaded_peak_rss_mb"
     }
 }

@@ -34,9 +34,9 @@ enum ServeLoad {
         }
         let idleRSS = residentMegabytes("VmRSS")
         let alone = run(port: port, clients: 1, length: length, seconds: seconds)
-        let before = batchRows(port)
+        let before = serverFigures(port)
         let loaded = run(port: port, clients: clients, length: length, seconds: seconds)
-        let after = batchRows(port)
+        let after = serverFigures(port)
         let peakRSS = residentMegabytes("VmHWM")
         guard alone.failures == 0, loaded.failures == 0, alone.characters > 0, loaded.characters > 0 else {
             throw BenchError("serve: \(alone.failures + loaded.failures) requests failed")
@@ -54,7 +54,9 @@ enum ServeLoad {
         m.firstCharP99Ms = percentile(loaded.firstCharacter, 0.99) * 1e3
         m.firstCharP99MsAlone = percentile(alone.firstCharacter, 0.99) * 1e3
         m.fairness = fairness
-        m.meanBatchRows = (after.sum - before.sum) / max(1, after.count - before.count)
+        m.firstCharMeanMs = loaded.firstCharacter.reduce(0, +) / Double(max(1, loaded.firstCharacter.count)) * 1e3
+        m.firstCharServerMeanMs = (after.firstSum - before.firstSum) / max(1, after.firstCount - before.firstCount) * 1e3
+        m.meanBatchRows = (after.rowSum - before.rowSum) / max(1, after.steps - before.steps)
         m.idleRssMb = idleRSS
         m.loadedPeakRssMb = peakRSS
         return m
@@ -150,14 +152,16 @@ enum ServeLoad {
         return received
     }
 
-    /// The batch steps so far and the rows they stepped (`charrnn_batch_rows`'s count and sum).
-    static func batchRows(_ port: Int) -> (count: Double, sum: Double) {
+    /// The batch steps so far and the rows they stepped (`charrnn_batch_rows`'s count and sum), and the
+    /// requests' times to their first character (`charrnn_first_character_seconds`' count and sum).
+    static func serverFigures(_ port: Int) -> (steps: Double, rowSum: Double, firstCount: Double, firstSum: Double) {
         let answer = exchange(port: port, "GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n") ?? []
         let text = String(decoding: answer, as: UTF8.self)
         func value(_ name: String) -> Double {
             text.split(separator: "\n").first { $0.hasPrefix(name + " ") }.flatMap { Double($0.dropFirst(name.count + 1)) } ?? 0
         }
-        return (value("charrnn_batch_rows_count"), value("charrnn_batch_rows_sum"))
+        return (value("charrnn_batch_rows_count"), value("charrnn_batch_rows_sum"),
+                value("charrnn_first_character_seconds_count"), value("charrnn_first_character_seconds_sum"))
     }
 
     /// A field of /proc/self/status in megabytes ("VmRSS": now; "VmHWM": the peak so far).

@@ -17,6 +17,9 @@ import Testing
         #expect((m.iterations ?? 0) >= 6, "every client finished a request")
         let p50 = try #require(m.firstCharP50Ms), p99 = try #require(m.firstCharP99Ms)
         #expect(p50 > 0 && p99 >= p50)
+        // The server's part (parsed → first character chosen, from /metrics) is part of the client's (sent → received).
+        let mean = try #require(m.firstCharMeanMs), server = try #require(m.firstCharServerMeanMs)
+        #expect(server > 0 && server < mean, "server \(server) ms, client \(mean) ms")
         let fairness = try #require(m.fairness)
         #expect(fairness > 0 && fairness <= 1)
         let idle = try #require(m.idleRssMb), peak = try #require(m.loadedPeakRssMb)
