@@ -138,5 +138,10 @@ import Testing
         #expect(first.status == 0 && rest.status == 0, "\(rest.stderr)")
         #expect(rest.stdout.hasPrefix("precision: bf16 products"), "\(rest.stdout)")
         #expect(try losses(dir, "r") == b)
+
+        // A resumed run may change its precision (as a language model's may): the rest trains in fp32.
+        let switched = try train("r", iterations + 5, ["--resume", "--precision", "fp32"])
+        #expect(switched.status == 0 && switched.stdout.hasPrefix("precision: fp32 products"), "\(switched.stdout) \(switched.stderr)")
+        #expect(try records(dir, "r", type: "start").compactMap { $0["precision"] as? String } == ["bf16", "bf16", "fp32"])
     }
 }
