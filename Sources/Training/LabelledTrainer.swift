@@ -81,22 +81,6 @@ enum LabelledRunFiles {
         if let best = bestValidation { training[Key.bestValidationLoss] = "\(best)" }
         return training
     }
-
-    /// The run's `start` line in train.jsonl, as a language-model run writes it: where it starts,
-    /// the products' precision, the kernel set and the threads.
-    static func logStart(iteration: Int, precision: ProductPrecision, kernels: String, in directory: RunDirectory) {
-        try? directory.appendLog(["type": .string("start"), "iter": .int(iteration), "precision": .string(precision.rawValue),
-                                  "kernels": .string(kernels), "threads": .int(Parallel.threadCount)])
-    }
-
-    /// Writes `checkpoint` as the run's latest, and as its best when `asBest`, reporting each path.
-    static func save(_ checkpoint: Checkpoint, asBest: Bool, in directory: RunDirectory,
-                     report: (LabelledEvent) -> Void) throws(TrainingError) {
-        for path in asBest ? [directory.latest, directory.best] : [directory.latest] {
-            do { try checkpoint.write(to: path) } catch { throw .checkpoint("could not save \(path): \(error)") }
-            report(.saved(path: path))
-        }
-    }
 }
 
 /// A labelled or translation run's reports between steps: the smoothed loss, and every `logEvery`
@@ -147,23 +131,22 @@ public protocol LabelledRun {
     func run(report: (LabelledEvent) -> Void, shouldStop: () -> Bool) throws(TrainingError) -> LabelledSummary
 }
 
-public final class LabelledTrainer: LabelledRun {
+public final class LabelledTrainer: LabelledRun, WholeTextTraining {
     public let options: TrainingOptions
     public let task: LabelledTask
     public let model: StackedRNN
     public let data: LabelledRunData
     public let directory: RunDirectory
     private var optimizer: Optimizer
-    private var rng: SplitMix64
     private let classWeights: [Float]?
     private let markers: DocumentMarkersIDs?
     private let runID: String
-    private var iteration = 0                       // completed optimizer steps
-    private var epoch = 0                           // completed epochs
-    private var batchIndex = 0                      // next batch within the epoch
-    private var epochRNG: SplitMix64                // `rng` as it was when this epoch's order was drawn
-    private var bestValidation: Double?
-    private var history: [(iteration: Int, loss: Double)] = []
+    // Where the run stands (`WholeTextTraining`).
+    var iteration = 0, epoch = 0, batchIndex = 0
+    var rng: SplitMix64
+    var epochRNG: SplitMix64
+    var bestValidation: Double?
+    var history: [(iteration: Int, loss: Double)] = []
     private var elapsedBefore = 0.0                 // seconds trained by earlier sessions
     /// The iteration a resumed run started from, or nil.
     public let resumedAt: Int?
@@ -199,52 +182,39 @@ public final class LabelledTrainer: LabelledRun {
         }
         if let p = config.problem { throw .invalidOptions(p) }
         try Trainer.checkModelFits(config: config, options: options)
-        var rng = SplitMix64(seed: options.seed)
         let model = StackedRNN(config: config)
         model.productPrecision = options.productPrecision
         var optimizer = Optimizer(settings: options.optimizer, parameterCount: model.parameters.count)
-        var point: ResumePoint? = nil
-        var epochRNG = rng
         if let resume {
             guard resume.config.withoutDropout == config.withoutDropout, resume.vocabulary == data.vocabulary,
                   Checkpoint.labelCount(of: config) == nil || resume.labels == data.labels else {
                 throw .resumeMismatch("the data is not the one this run was trained on (its characters, labels or model differ)")
             }
-            let batches = (data.train.count + options.batchSize - 1) / options.batchSize
-            point = try ResumePoint(resume, optimizer: &optimizer, batchesPerEpoch: batches)
-            guard let e = resume.training[CheckpointLayout.Training.epochRNG].flatMap(UInt64.init) else {
-                throw .resumeMismatch("training state epoch_rng is missing")
-            }
-            model.parameters = resume.parameters
-            rng = point!.rng
-            epochRNG = SplitMix64(seed: e)
-        } else {
-            model.initialize(rng: &rng, options: InitOptions(
-                forgetGateBias: config.cellFacts.takesForgetGateBias ? options.forgetGateBias : nil,
-                identityRecurrent: options.identityRecurrent))
         }
-        let bytes = 4 * 3 * model.parameters.count + 65536
-        let directory = try RunDirectory(path: checkpointDirectory, checkpointBytes: bytes)
-        let resumedID = resume?.training[CheckpointLayout.Training.runID]
-        let claim: RunDirectory.Claim = resume == nil ? .newRun(overwrite: overwrite)
-            : .continueRun(runID: resumedID, source: resumeSource ?? directory.latest)
-        if try directory.claim(claim) { directory.clearRun() }
+        let begin = try WholeTextStart(
+            options: options, resume: resume, resumeSource: resumeSource, checkpointDirectory: checkpointDirectory, overwrite: overwrite,
+            parameterCount: model.parameters.count, batchesPerEpoch: (data.train.count + options.batchSize - 1) / options.batchSize,
+            optimizer: &optimizer,
+            initialize: { rng in
+                model.initialize(rng: &rng, options: InitOptions(
+                    forgetGateBias: config.cellFacts.takesForgetGateBias ? options.forgetGateBias : nil,
+                    identityRecurrent: options.identityRecurrent))
+            }, restore: { model.parameters = $0 })
 
         self.options = options
         self.task = task
         self.model = model
         self.data = data
-        self.directory = directory
+        self.directory = begin.directory
         self.optimizer = optimizer
-        self.rng = rng
-        self.epochRNG = epochRNG
+        self.rng = begin.rng
+        self.epochRNG = begin.epochRNG
         self.markers = markers
         self.classWeights = task == .classify && (options.classWeighting ?? .none) != .none
             ? (options.classWeighting ?? .none).weights(counts: data.train.counts(labelCount: k)) : nil
-        let id = String(UInt64.random(in: 1...UInt64.max), radix: 16)
-        runID = resumedID ?? String(repeating: "0", count: 16 - id.count) + id
-        resumedAt = point?.iteration
-        if let p = point {
+        runID = begin.runID
+        resumedAt = begin.point?.iteration
+        if let p = begin.point {
             iteration = p.iteration; epoch = p.epoch; batchIndex = p.batchIndex
             bestValidation = p.bestValidation; history = p.history; elapsedBefore = p.elapsedBefore
         }
@@ -255,62 +225,36 @@ public final class LabelledTrainer: LabelledRun {
     /// Steps of one text as the model reads it (for batching by length).
     private func steps(_ text: [Int32]) -> Int { min(cap, text.count + (task == .generate ? 1 : 0)) }
 
+    /// The texts' steps, for batching by length.
+    private lazy var lengths = data.train.texts.map(steps)
+
     /// Trains until the budget (epochs, iterations, time) ends or `shouldStop` says so; saves
     /// `latest` (and `best`) at every evaluation and at the end. Returns what it measured.
     public func run(report: (LabelledEvent) -> Void, shouldStop: () -> Bool = { false }) throws(TrainingError) -> LabelledSummary {
-        let b = options.batchSize
-        let lengths = data.train.texts.map(steps)
-        let batchesPerEpoch = (data.train.count + b - 1) / b
-        let epochs = options.epochBudget
-        let planned = [options.maxIterations, epochs.map { $0 * batchesPerEpoch }].compactMap { $0 }.min()
-        let schedule = Trainer.resolve(options.schedule, options: options, iterationsPerEpoch: batchesPerEpoch)
-        var preview = batchIndex == 0 ? rng : epochRNG
-        let fill = Self.fill(LabelledBatchOrder.epoch(lengths: lengths, batchSize: b, rng: &preview), lengths: lengths)
-        report(.started(LabelledStart(task: task, labels: data.labels, vocabularySize: data.vocabulary.count,
-                                      parameterCount: model.parameters.count, trainTexts: data.train.count,
-                                      validationTexts: data.validation.count, testTexts: data.test.count,
-                                      batchesPerEpoch: batchesPerEpoch, plannedIterations: planned, fill: fill,
-                                      model: model.config.modelDescription, directory: directory.path,
-                                      precision: model.productPrecision, kernels: model.kernels.name)))
-        LabelledRunFiles.logStart(iteration: iteration, precision: model.productPrecision, kernels: model.kernels.name, in: directory)
-        let start = Date()
-        var ending: TrainingSummary.Ending = .epochs
-        var progress = StepProgress(start: start)
-        var lastEvaluation: LabelledEvaluation? = nil
-        training: while true {
-            if let e = epochs, epoch >= e { ending = .epochs; break }
-            // A new epoch draws its order from `rng`; a resumed one draws it again from where it was drawn.
-            if batchIndex == 0 { epochRNG = rng }
-            var drawing = epochRNG
-            let order = LabelledBatchOrder.epoch(lengths: lengths, batchSize: b, rng: &drawing)
-            if batchIndex == 0 { rng = drawing }
-            for (index, indices) in order.enumerated() where index >= batchIndex {
-                let (stop, elapsed) = progress.ending(iteration: iteration, options: options, shouldStop: shouldStop)
-                if let stop { ending = stop; break training }
-                let batch = LabelledBatch(data.train, indices: indices, task: task, cap: cap, markers: markers)
-                let rate = schedule.learningRate(base: options.learningRate, iteration: iteration, elapsed: elapsed)
-                let loss = try trainStep(batch, learningRate: rate)
-                iteration += 1
-                batchIndex = index + 1
-                progress.record(loss: loss, characters: batch.lengths.reduce(0) { $0 + Int($1) }, iteration: iteration,
-                                epoch: Double(epoch) + Double(index + 1) / Double(order.count), logEvery: options.logEvery,
-                                directory: directory, report: report)
-                if iteration % options.evalEvery == 0 {
-                    lastEvaluation = try evaluateAndSave(report: report, elapsed: Date().timeIntervalSince(start))
-                }
-            }
-            epoch += 1
-            batchIndex = 0
-        }
-        let seconds = Date().timeIntervalSince(start)
-        if lastEvaluation == nil || iteration % options.evalEvery != 0 {
-            lastEvaluation = try evaluateAndSave(report: report, elapsed: seconds)
-        }
-        let test = data.test.count > 0 && ending != .interrupted ? evaluate(data.test) : nil   // Ctrl-C: saved, then out
-        return LabelledSummary(ending: ending, iterations: iteration, epoch: Double(iteration) / Double(max(batchesPerEpoch, 1)),
-                               seconds: seconds, bestValidation: bestValidation, finalValidation: lastEvaluation, test: test,
-                               latest: directory.latest, best: directory.savedBest)
+        try runWholeTexts(report: report, shouldStop: shouldStop)
     }
+
+    func epochOrder(_ rng: inout SplitMix64) -> [ArraySlice<Int>] {
+        LabelledBatchOrder.epoch(lengths: lengths, batchSize: options.batchSize, rng: &rng)
+    }
+
+    func started(firstOrder: [ArraySlice<Int>], plannedIterations: Int?) -> LabelledStart {
+        LabelledStart(task: task, labels: data.labels, vocabularySize: data.vocabulary.count,
+                      parameterCount: model.parameters.count, trainTexts: data.train.count,
+                      validationTexts: data.validation.count, testTexts: data.test.count,
+                      batchesPerEpoch: firstOrder.count, plannedIterations: plannedIterations, fill: Self.fill(firstOrder, lengths: lengths),
+                      model: model.config.modelDescription, directory: directory.path,
+                      precision: model.productPrecision, kernels: model.kernels.name)
+    }
+
+    func trainBatch(_ indices: ArraySlice<Int>, learningRate: Float) throws(TrainingError) -> (loss: Float, characters: Int) {
+        let batch = LabelledBatch(data.train, indices: indices, task: task, cap: cap, markers: markers)
+        return (try trainStep(batch, learningRate: learningRate), batch.lengths.reduce(0) { $0 + Int($1) })
+    }
+
+    func evaluateValidation() -> LabelledEvaluation? { data.validation.count > 0 ? evaluate(data.validation) : nil }
+    func evaluateTest() -> LabelledEvaluation? { data.test.count > 0 ? evaluate(data.test) : nil }
+    func evalRecordExtras(_ v: LabelledEvaluation) -> [String: JSONValue] { v.accuracy.map { ["val_accuracy": .number($0)] } ?? [:] }
 
     /// Real steps over padded steps of an epoch's batches.
     static func fill(_ batches: [ArraySlice<Int>], lengths: [Int]) -> Double {
@@ -400,25 +344,7 @@ public final class LabelledTrainer: LabelledRun {
                                   texts: set.count)
     }
 
-    private func evaluateAndSave(report: (LabelledEvent) -> Void, elapsed: Double) throws(TrainingError) -> LabelledEvaluation? {
-        let v = data.validation.count > 0 ? evaluate(data.validation) : nil
-        var improved = false
-        if let v, v.loss.isFinite {
-            improved = bestValidation.map { v.loss < $0 } ?? true
-            if improved { bestValidation = v.loss }
-            history.append((iteration, v.loss))
-            report(.evaluated(iteration: iteration, validation: v, improved: improved))
-            var record: [String: JSONValue] = ["type": .string("eval"), "iter": .int(iteration), "val_loss": .number(v.loss),
-                                               "elapsed": .number(elapsed)]
-            if let a = v.accuracy { record["val_accuracy"] = .number(a) }
-            try? directory.appendLog(record)
-        }
-        let checkpoint = try makeCheckpoint(elapsed: elapsed)
-        try LabelledRunFiles.save(checkpoint, asBest: improved || v == nil, in: directory, report: report)
-        return v
-    }
-
-    private func makeCheckpoint(elapsed: Double) throws(TrainingError) -> Checkpoint {
+    func makeCheckpoint(elapsed: Double) throws(TrainingError) -> Checkpoint {
         if let bad = NonFiniteValue.first(in: model.parameters) {
             throw .diverged(iteration: iteration, detail: "weight \(bad.index) became \(bad.kind.phrase)", lastGood: directory.lastGood)
         }

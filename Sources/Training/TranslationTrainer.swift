@@ -29,19 +29,20 @@ public struct PairRunData: Sendable {
 /// (nats per target character, the end marker included), `best` and `latest`
 /// checkpoints, and exact resume (the epoch's order from `epoch_rng`, the
 /// dropout masks from `rng`, the optimizer's moments) as `LabelledTrainer`.
-public final class TranslationTrainer: LabelledRun {
+public final class TranslationTrainer: LabelledRun, WholeTextTraining {
     public let options: TrainingOptions
     public let model: EncoderDecoder
     public let data: PairRunData
     public let directory: RunDirectory
     private var optimizer: Optimizer
-    private var rng: SplitMix64
     private let markers: DocumentMarkersIDs
     private let runID: String
-    private var iteration = 0, epoch = 0, batchIndex = 0
-    private var epochRNG: SplitMix64
-    private var bestValidation: Double?
-    private var history: [(iteration: Int, loss: Double)] = []
+    // Where the run stands (`WholeTextTraining`).
+    var iteration = 0, epoch = 0, batchIndex = 0
+    var rng: SplitMix64
+    var epochRNG: SplitMix64
+    var bestValidation: Double?
+    var history: [(iteration: Int, loss: Double)] = []
     private var elapsedBefore = 0.0
     public let resumedAt: Int?
 
@@ -53,47 +54,36 @@ public final class TranslationTrainer: LabelledRun {
         let config = options.translationConfig(vocabularySize: data.vocabulary.count)
         if let p = config.problem { throw .invalidOptions(p) }
         try Trainer.checkModelFits(config: config, options: options)
-        var rng = SplitMix64(seed: options.seed)
         let model = EncoderDecoder(config: config)
         model.productPrecision = options.productPrecision
         var optimizer = Optimizer(settings: options.optimizer, parameterCount: model.parameters.count)
-        var point: ResumePoint? = nil
-        var epochRNG = rng
         if let resume {
             guard resume.config.withoutDropout == config.withoutDropout, resume.vocabulary == data.vocabulary else {
                 throw .resumeMismatch("the data is not the one this run was trained on (its characters or model differ)")
             }
-            let batches = Self.order(data.train, batchSize: options.batchSize, rng: &epochRNG).count
-            point = try ResumePoint(resume, optimizer: &optimizer, batchesPerEpoch: batches)
-            guard let e = resume.training[CheckpointLayout.Training.epochRNG].flatMap(UInt64.init) else {
-                throw .resumeMismatch("training state epoch_rng is missing")
-            }
-            model.parameters = resume.parameters
-            rng = point!.rng
-            epochRNG = SplitMix64(seed: e)
-        } else {
-            model.initialize(rng: &rng, options: InitOptions(
-                forgetGateBias: config.cellFacts.takesForgetGateBias ? options.forgetGateBias : nil,
-                identityRecurrent: options.identityRecurrent))
         }
-        let directory = try RunDirectory(path: checkpointDirectory, checkpointBytes: 4 * 3 * model.parameters.count + 65536)
-        let resumedID = resume?.training[CheckpointLayout.Training.runID]
-        let claim: RunDirectory.Claim = resume == nil ? .newRun(overwrite: overwrite)
-            : .continueRun(runID: resumedID, source: resumeSource ?? directory.latest)
-        if try directory.claim(claim) { directory.clearRun() }
+        var draw = SplitMix64(seed: options.seed)   // an epoch's batch count (any draw has the same)
+        let begin = try WholeTextStart(
+            options: options, resume: resume, resumeSource: resumeSource, checkpointDirectory: checkpointDirectory, overwrite: overwrite,
+            parameterCount: model.parameters.count, batchesPerEpoch: Self.order(data.train, batchSize: options.batchSize, rng: &draw).count,
+            optimizer: &optimizer,
+            initialize: { rng in
+                model.initialize(rng: &rng, options: InitOptions(
+                    forgetGateBias: config.cellFacts.takesForgetGateBias ? options.forgetGateBias : nil,
+                    identityRecurrent: options.identityRecurrent))
+            }, restore: { model.parameters = $0 })
 
         self.options = options
         self.model = model
         self.data = data
-        self.directory = directory
+        self.directory = begin.directory
         self.optimizer = optimizer
-        self.rng = rng
-        self.epochRNG = epochRNG
+        self.rng = begin.rng
+        self.epochRNG = begin.epochRNG
         markers = DocumentMarkersIDs(start: m.start, end: m.end)
-        let id = String(UInt64.random(in: 1...UInt64.max), radix: 16)
-        runID = resumedID ?? String(repeating: "0", count: 16 - id.count) + id
-        resumedAt = point?.iteration
-        if let p = point {
+        runID = begin.runID
+        resumedAt = begin.point?.iteration
+        if let p = begin.point {
             iteration = p.iteration; epoch = p.epoch; batchIndex = p.batchIndex
             bestValidation = p.bestValidation; history = p.history; elapsedBefore = p.elapsedBefore
         }
@@ -108,57 +98,29 @@ public final class TranslationTrainer: LabelledRun {
     /// Trains until the budget (epochs, iterations, time) ends or `shouldStop` says so; saves
     /// `latest` (and `best`) at every evaluation and at the end.
     public func run(report: (LabelledEvent) -> Void, shouldStop: () -> Bool = { false }) throws(TrainingError) -> LabelledSummary {
-        var preview = batchIndex == 0 ? rng : epochRNG
-        let first = Self.order(data.train, batchSize: options.batchSize, rng: &preview)
-        let batchesPerEpoch = first.count
-        let epochs = options.epochBudget
-        let planned = [options.maxIterations, epochs.map { $0 * batchesPerEpoch }].compactMap { $0 }.min()
-        let schedule = Trainer.resolve(options.schedule, options: options, iterationsPerEpoch: batchesPerEpoch)
-        let fill = PairBatchOrder.fill(first, targetLengths: data.train.targets.map(\.count))
-        report(.started(LabelledStart(task: .translate, labels: [], vocabularySize: data.vocabulary.count,
-                                      parameterCount: model.parameters.count, trainTexts: data.train.count,
-                                      validationTexts: data.validation.count, testTexts: data.test.count,
-                                      batchesPerEpoch: batchesPerEpoch, plannedIterations: planned, fill: fill,
-                                      model: model.config.modelDescription, directory: directory.path,
-                                      precision: model.productPrecision, kernels: model.kernels.name)))
-        LabelledRunFiles.logStart(iteration: iteration, precision: model.productPrecision, kernels: model.kernels.name, in: directory)
-        let start = Date()
-        var ending: TrainingSummary.Ending = .epochs
-        var progress = StepProgress(start: start)
-        var lastEvaluation: LabelledEvaluation? = nil
-        training: while true {
-            if let e = epochs, epoch >= e { ending = .epochs; break }
-            if batchIndex == 0 { epochRNG = rng }
-            var drawing = epochRNG
-            let order = Self.order(data.train, batchSize: options.batchSize, rng: &drawing)
-            if batchIndex == 0 { rng = drawing }
-            for (index, indices) in order.enumerated() where index >= batchIndex {
-                let (stop, elapsed) = progress.ending(iteration: iteration, options: options, shouldStop: shouldStop)
-                if let stop { ending = stop; break training }
-                let batch = PairBatch(data.train, indices: indices, markers: markers)
-                let rate = schedule.learningRate(base: options.learningRate, iteration: iteration, elapsed: elapsed)
-                let loss = try trainStep(batch, learningRate: rate)
-                iteration += 1
-                batchIndex = index + 1
-                progress.record(loss: loss, characters: batch.rows * batch.sourceLength + batch.lengths.reduce(0) { $0 + Int($1) }, iteration: iteration,
-                                epoch: Double(epoch) + Double(index + 1) / Double(order.count), logEvery: options.logEvery,
-                                directory: directory, report: report)
-                if iteration % options.evalEvery == 0 {
-                    lastEvaluation = try evaluateAndSave(report: report, elapsed: Date().timeIntervalSince(start))
-                }
-            }
-            epoch += 1
-            batchIndex = 0
-        }
-        let seconds = Date().timeIntervalSince(start)
-        if lastEvaluation == nil || iteration % options.evalEvery != 0 {
-            lastEvaluation = try evaluateAndSave(report: report, elapsed: seconds)
-        }
-        let test = data.test.count > 0 && ending != .interrupted ? evaluate(data.test) : nil
-        return LabelledSummary(ending: ending, iterations: iteration, epoch: Double(iteration) / Double(max(batchesPerEpoch, 1)),
-                               seconds: seconds, bestValidation: bestValidation, finalValidation: lastEvaluation, test: test,
-                               latest: directory.latest, best: directory.savedBest)
+        try runWholeTexts(report: report, shouldStop: shouldStop)
     }
+
+    func epochOrder(_ rng: inout SplitMix64) -> [ArraySlice<Int>] { Self.order(data.train, batchSize: options.batchSize, rng: &rng) }
+
+    func started(firstOrder: [ArraySlice<Int>], plannedIterations: Int?) -> LabelledStart {
+        LabelledStart(task: .translate, labels: [], vocabularySize: data.vocabulary.count,
+                      parameterCount: model.parameters.count, trainTexts: data.train.count,
+                      validationTexts: data.validation.count, testTexts: data.test.count,
+                      batchesPerEpoch: firstOrder.count, plannedIterations: plannedIterations,
+                      fill: PairBatchOrder.fill(firstOrder, targetLengths: data.train.targets.map(\.count)),
+                      model: model.config.modelDescription, directory: directory.path,
+                      precision: model.productPrecision, kernels: model.kernels.name)
+    }
+
+    func trainBatch(_ indices: ArraySlice<Int>, learningRate: Float) throws(TrainingError) -> (loss: Float, characters: Int) {
+        let batch = PairBatch(data.train, indices: indices, markers: markers)
+        return (try trainStep(batch, learningRate: learningRate), batch.rows * batch.sourceLength + batch.lengths.reduce(0) { $0 + Int($1) })
+    }
+
+    func evaluateValidation() -> LabelledEvaluation? { data.validation.count > 0 ? evaluate(data.validation) : nil }
+    func evaluateTest() -> LabelledEvaluation? { data.test.count > 0 ? evaluate(data.test) : nil }
+    func evalRecordExtras(_ v: LabelledEvaluation) -> [String: JSONValue] { [:] }
 
     /// One optimizer step: forward, backward, clip, step; a loss or gradient that is not
     /// finite stops the run before the weights change.
@@ -214,23 +176,7 @@ public final class TranslationTrainer: LabelledRun {
                                   perLabelLoss: [], texts: set.count)
     }
 
-    private func evaluateAndSave(report: (LabelledEvent) -> Void, elapsed: Double) throws(TrainingError) -> LabelledEvaluation? {
-        let v = data.validation.count > 0 ? evaluate(data.validation) : nil
-        var improved = false
-        if let v, v.loss.isFinite {
-            improved = bestValidation.map { v.loss < $0 } ?? true
-            if improved { bestValidation = v.loss }
-            history.append((iteration, v.loss))
-            report(.evaluated(iteration: iteration, validation: v, improved: improved))
-            try? directory.appendLog(["type": .string("eval"), "iter": .int(iteration), "val_loss": .number(v.loss),
-                                      "elapsed": .number(elapsed)])
-        }
-        let checkpoint = try makeCheckpoint(elapsed: elapsed)
-        try LabelledRunFiles.save(checkpoint, asBest: improved || v == nil, in: directory, report: report)
-        return v
-    }
-
-    private func makeCheckpoint(elapsed: Double) throws(TrainingError) -> Checkpoint {
+    func makeCheckpoint(elapsed: Double) throws(TrainingError) -> Checkpoint {
         if let bad = NonFiniteValue.first(in: model.parameters) {
             throw .diverged(iteration: iteration, detail: "weight \(bad.index) became \(bad.kind.phrase)", lastGood: directory.lastGood)
         }
