@@ -195,11 +195,8 @@ public final class LabelledTrainer: LabelledRun, WholeTextTraining {
             options: options, resume: resume, resumeSource: resumeSource, checkpointDirectory: checkpointDirectory, overwrite: overwrite,
             parameterCount: model.parameters.count, batchesPerEpoch: (data.train.count + options.batchSize - 1) / options.batchSize,
             optimizer: &optimizer,
-            initialize: { rng in
-                model.initialize(rng: &rng, options: InitOptions(
-                    forgetGateBias: config.cellFacts.takesForgetGateBias ? options.forgetGateBias : nil,
-                    identityRecurrent: options.identityRecurrent))
-            }, restore: { model.parameters = $0 })
+            initialize: { model.initialize(rng: &$0, options: options.initOptions(for: config)) },
+            restore: { model.parameters = $0 })
 
         self.options = options
         self.task = task

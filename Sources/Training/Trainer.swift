@@ -351,9 +351,7 @@ public final class Trainer {
             }
             model.parameters = source.parameters
         } else {
-            model.initialize(rng: &rng, options: InitOptions(
-                forgetGateBias: config.cellFacts.takesForgetGateBias ? options.forgetGateBias : nil,
-                identityRecurrent: options.identityRecurrent))
+            model.initialize(rng: &rng, options: options.initOptions(for: config))
         }
         return model
     }

@@ -82,6 +82,12 @@ public struct TrainingOptions: Codable, Equatable, Sendable {
     /// The products this run computes in.
     public var productPrecision: ProductPrecision { precision ?? .fp32 }
 
+    /// How a new run of these options draws a model of `config`'s weights (the forget-gate bias
+    /// where the cell has one, identity recurrent weights when asked).
+    public func initOptions(for config: ModelConfig) -> InitOptions {
+        InitOptions(forgetGateBias: config.cellFacts.takesForgetGateBias ? forgetGateBias : nil, identityRecurrent: identityRecurrent)
+    }
+
     // MARK: batches (char-rnn's layout: B contiguous streams, windows of T)
     public var batchSize: Int = 50                           // B
     public var sequenceLength: Int = 50                      // T, the truncated-BPTT horizon

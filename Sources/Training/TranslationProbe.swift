@@ -16,8 +16,7 @@ public enum TranslationProbe {
         let model = EncoderDecoder(config: options.translationConfig(vocabularySize: vocabularySize))
         model.productPrecision = options.productPrecision
         var rng = SplitMix64(seed: 1)
-        model.initialize(rng: &rng, options: InitOptions(
-            forgetGateBias: model.config.cellFacts.takesForgetGateBias ? options.forgetGateBias : nil))
+        model.initialize(rng: &rng, options: options.initOptions(for: model.config))
         var optimizer = Optimizer(settings: options.optimizer, parameterCount: model.parameters.count)
         var order = SplitMix64(seed: 2)
         let batches = TranslationTrainer.order(pairs, batchSize: options.batchSize, rng: &order)

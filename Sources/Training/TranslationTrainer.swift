@@ -67,11 +67,8 @@ public final class TranslationTrainer: LabelledRun, WholeTextTraining {
             options: options, resume: resume, resumeSource: resumeSource, checkpointDirectory: checkpointDirectory, overwrite: overwrite,
             parameterCount: model.parameters.count, batchesPerEpoch: Self.order(data.train, batchSize: options.batchSize, rng: &draw).count,
             optimizer: &optimizer,
-            initialize: { rng in
-                model.initialize(rng: &rng, options: InitOptions(
-                    forgetGateBias: config.cellFacts.takesForgetGateBias ? options.forgetGateBias : nil,
-                    identityRecurrent: options.identityRecurrent))
-            }, restore: { model.parameters = $0 })
+            initialize: { model.initialize(rng: &$0, options: options.initOptions(for: config)) },
+            restore: { model.parameters = $0 })
 
         self.options = options
         self.model = model
