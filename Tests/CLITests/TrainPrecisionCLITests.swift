@@ -144,4 +144,18 @@ import Testing
         #expect(switched.status == 0 && switched.stdout.hasPrefix("precision: fp32 products"), "\(switched.stdout) \(switched.stderr)")
         #expect(try records(dir, "r", type: "start").compactMap { $0["precision"] as? String } == ["bf16", "bf16", "fp32"])
     }
+
+    /// Without native bf16, `auto` trains every shape exactly as fp32 (the same losses as asking for nothing).
+    @Test(.enabled(if: !TrainPrecisionCLITests.native, "this CPU multiplies bf16 natively: auto means bf16 here"),
+          arguments: ["classify", "translate"])
+    func autoIsFP32ForEveryShapeWithoutNativeBF16(_ task: String) throws {
+        let dir = try Binary.temporaryDirectory()
+        try Data((task == "translate" ? ToyPairs.tsv : ToyLabels.balanced).utf8).write(to: dir.appendingPathComponent("data.tsv"))
+        let model = (task == "translate" ? ToyPairs.model : ToyLabels.model) + ["--log-every", "1", "--max-iters", "12"]
+        let auto = try Binary.run(["train", "data.tsv", "--task", task, "--checkpoint-dir", "a", "--precision", "auto"] + model, in: dir)
+        let plain = try Binary.run(["train", "data.tsv", "--task", task, "--checkpoint-dir", "p"] + model, in: dir)
+        #expect(auto.status == 0 && plain.status == 0, "\(auto.stderr) \(plain.stderr)")
+        #expect(auto.stdout.hasPrefix("precision: fp32 products") && !auto.stderr.contains("emulated"), "\(auto.stdout)")
+        #expect(try losses(dir, "a") == losses(dir, "p"))
+    }
 }
