@@ -444,15 +444,14 @@ public final class EncoderDecoder {
         precondition(s >= 1, "encode: an empty source")
         for id in source { precondition(id >= 0 && Int(id) < v, "encode: source id \(id) outside 0..<\(v)") }
         loadStacks()
-        // Decoding is fp32 whatever a training window multiplies in (`productPrecision`).
-        let windowPrecision = productPrecision
-        productPrecision = .fp32
-        defer { productPrecision = windowPrecision }
         var state = RecurrentState.zeros(config: encoder.config, batchSize: 1)
         var rng = SplitMix64(seed: 0)  // no dropout outside training
-        source.withUnsafeBufferPointer { ids in
-            _ = encoder.forward(WindowInputs(tokens: ids), targets: .none, batchSize: 1, sequenceLength: s,
-                                state: &state, training: false, rng: &rng)
+        // Decoding is fp32 whatever a training window multiplies in (`productPrecision`).
+        encoder.withProductPrecision(.fp32) {
+            source.withUnsafeBufferPointer { ids in
+                _ = encoder.forward(WindowInputs(tokens: ids), targets: .none, batchSize: 1, sequenceLength: s,
+                                    state: &state, training: false, rng: &rng)
+            }
         }
         let states = Array(UnsafeBufferPointer(start: encoderTop, count: s * h))
         var keys = states

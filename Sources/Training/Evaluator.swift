@@ -66,50 +66,49 @@ public enum Evaluator {
         guard range.count >= 2 else { return (nil, nil) }
         // Scores are of the fp32 master weights in fp32 products, as `eval` and `sample` see the
         // checkpoint, whatever precision the model trains its windows in.
-        let trainingPrecision = model.productPrecision
-        model.productPrecision = .fp32
-        defer { model.productPrecision = trainingPrecision }
-        var t = sequenceLength
-        var b = BatchStreams.largestBatchSize(tokenCount: range.count, sequenceLength: t)
-        if b == 0 { t = range.count - 1; b = 1 }
-        b = min(b, batchSize)
-        guard let streams = try? BatchStreams(ids: ids, range: range, batchSize: b, sequenceLength: t) else { return (nil, nil) }
-        let whole = streams.batchCount, length = streams.streamLength
-        var windows: [Window] = (0..<whole).map { k in (0..<b, (k * t)..<(k * t + t)) }
-        if streams.tailLength > 0 { windows.append((0..<b, (whole * t)..<length)) }
-        if streams.remainder > 0 { windows.append(((b - 1)..<b, length..<(length + streams.remainder))) }
+        return model.withProductPrecision(.fp32) { () -> (evaluation: Evaluation?, nonFinite: (window: Int, windows: Int, value: NonFiniteValue)?) in
+            var t = sequenceLength
+            var b = BatchStreams.largestBatchSize(tokenCount: range.count, sequenceLength: t)
+            if b == 0 { t = range.count - 1; b = 1 }
+            b = min(b, batchSize)
+            guard let streams = try? BatchStreams(ids: ids, range: range, batchSize: b, sequenceLength: t) else { return (nil, nil) }
+            let whole = streams.batchCount, length = streams.streamLength
+            var windows: [Window] = (0..<whole).map { k in (0..<b, (k * t)..<(k * t + t)) }
+            if streams.tailLength > 0 { windows.append((0..<b, (whole * t)..<length)) }
+            if streams.remainder > 0 { windows.append(((b - 1)..<b, length..<(length + streams.remainder))) }
 
-        var inputs = [Int32](repeating: 0, count: b * t)     // (rows, steps) of any window: never more than (B, T)
-        var targets = [Int32](repeating: 0, count: b * t)
-        var state = RecurrentState.zeros(config: model.config, batchSize: b)
-        var rng = SplitMix64(seed: 0)  // unused: no dropout in evaluation
-        var total = 0.0   // the whole windows' mean losses, summed
-        var rest = 0.0    // the shorter windows' losses, each times its characters
-        for (w, window) in windows.enumerated() {
-            let rows = window.streams.count, steps = window.steps.count
-            if rows < state.batchSize { state = state.lastRow(hiddenSize: model.config.hiddenSize) }
-            inputs.withUnsafeMutableBufferPointer { i in
-                targets.withUnsafeMutableBufferPointer { o in
-                    streams.fill(streams: window.streams, steps: window.steps, inputs: i, targets: o)
+            var inputs = [Int32](repeating: 0, count: b * t)     // (rows, steps) of any window: never more than (B, T)
+            var targets = [Int32](repeating: 0, count: b * t)
+            var state = RecurrentState.zeros(config: model.config, batchSize: b)
+            var rng = SplitMix64(seed: 0)  // unused: no dropout in evaluation
+            var total = 0.0   // the whole windows' mean losses, summed
+            var rest = 0.0    // the shorter windows' losses, each times its characters
+            for (w, window) in windows.enumerated() {
+                let rows = window.streams.count, steps = window.steps.count
+                if rows < state.batchSize { state = state.lastRow(hiddenSize: model.config.hiddenSize) }
+                inputs.withUnsafeMutableBufferPointer { i in
+                    targets.withUnsafeMutableBufferPointer { o in
+                        streams.fill(streams: window.streams, steps: window.steps, inputs: i, targets: o)
+                    }
                 }
-            }
-            let loss = inputs.withUnsafeBufferPointer { i in
-                targets.withUnsafeBufferPointer { o in
-                    model.forward(inputs: UnsafeBufferPointer(rebasing: i[0..<(rows * steps)]),
-                                  targets: UnsafeBufferPointer(rebasing: o[0..<(rows * steps)]),
-                                  batchSize: rows, sequenceLength: steps, state: &state, training: false, rng: &rng)
+                let loss = inputs.withUnsafeBufferPointer { i in
+                    targets.withUnsafeBufferPointer { o in
+                        model.forward(inputs: UnsafeBufferPointer(rebasing: i[0..<(rows * steps)]),
+                                      targets: UnsafeBufferPointer(rebasing: o[0..<(rows * steps)]),
+                                      batchSize: rows, sequenceLength: steps, state: &state, training: false, rng: &rng)
+                    }
                 }
+                if stopAtNonFinite, let value = NonFiniteValue(loss) {
+                    return (nil, (w, windows.count, value))
+                }
+                if w < whole { total += Double(loss) } else { rest += Double(loss) * Double(rows * steps) }
             }
-            if stopAtNonFinite, let value = NonFiniteValue(loss) {
-                return (nil, (w, windows.count, value))
-            }
-            if w < whole { total += Double(loss) } else { rest += Double(loss) * Double(rows * steps) }
+            let wholeCharacters = whole * b * t
+            guard windows.count > whole else { return (Evaluation(loss: total / Double(whole), characters: wholeCharacters), nil) }
+            // Each window's loss is a mean over its characters; weigh them by their counts.
+            let characters = range.count - 1
+            return (Evaluation(loss: (total * Double(b * t) + rest) / Double(characters), characters: characters), nil)
         }
-        let wholeCharacters = whole * b * t
-        guard windows.count > whole else { return (Evaluation(loss: total / Double(whole), characters: wholeCharacters), nil) }
-        // Each window's loss is a mean over its characters; weigh them by their counts.
-        let characters = range.count - 1
-        return (Evaluation(loss: (total * Double(b * t) + rest) / Double(characters), characters: characters), nil)
     }
 }
 

@@ -147,7 +147,7 @@ public final class LabelledTrainer: LabelledRun, WholeTextTraining {
     var epochRNG: SplitMix64
     var bestValidation: Double?
     var history: [(iteration: Int, loss: Double)] = []
-    private var elapsedBefore = 0.0                 // seconds trained by earlier sessions
+    var elapsedBefore = 0.0
     /// The iteration a resumed run started from, or nil.
     public let resumedAt: Int?
 
@@ -211,10 +211,7 @@ public final class LabelledTrainer: LabelledRun, WholeTextTraining {
             ? (options.classWeighting ?? .none).weights(counts: data.train.counts(labelCount: k)) : nil
         runID = begin.runID
         resumedAt = begin.point?.iteration
-        if let p = begin.point {
-            iteration = p.iteration; epoch = p.epoch; batchIndex = p.batchIndex
-            bestValidation = p.bestValidation; history = p.history; elapsedBefore = p.elapsedBefore
-        }
+        continueFrom(begin.point)
     }
 
     private var cap: Int { options.maxTextLength ?? TrainingOptions.defaultMaxTextLength }
@@ -295,50 +292,49 @@ public final class LabelledTrainer: LabelledRun, WholeTextTraining {
     public static func evaluate(model: StackedRNN, set: LabelledSet, task: LabelledTask, batchSize b: Int, cap: Int,
                                 markers: DocumentMarkersIDs?, labelCount k: Int) -> LabelledEvaluation {
         // Scores are of the fp32 master weights in fp32 products, whatever the run trains in (as `Evaluator`'s).
-        let trainingPrecision = model.productPrecision
-        model.productPrecision = .fp32
-        defer { model.productPrecision = trainingPrecision }
-        var rng = SplitMix64(seed: 0)   // unused: no dropout outside training
-        var total = 0.0, counted = 0
-        var predictions: [Int32] = []
-        var labelLoss = [Double](repeating: 0, count: k), labelSteps = [Int](repeating: 0, count: k)
-        var start = 0
-        while start < set.count {
-            let indices = Array(start..<min(set.count, start + b))[...]
-            start += b
-            switch task {
-            case .classify:
-                let batch = LabelledBatch(set, indices: indices, task: task, cap: cap, markers: markers)
-                let loss = batch.loss(on: model, task: task, training: false, rng: &rng)
-                total += Double(loss) * Double(batch.rows)
-                counted += batch.rows
-                for row in 0..<batch.rows {
-                    let out = model.headOutputs(batch: row)
-                    var best = 0
-                    for j in 1..<out.count where out[j] > out[best] { best = j }
-                    predictions.append(Int32(best))
+        model.withProductPrecision(.fp32) {
+            var rng = SplitMix64(seed: 0)   // unused: no dropout outside training
+            var total = 0.0, counted = 0
+            var predictions: [Int32] = []
+            var labelLoss = [Double](repeating: 0, count: k), labelSteps = [Int](repeating: 0, count: k)
+            var start = 0
+            while start < set.count {
+                let indices = Array(start..<min(set.count, start + b))[...]
+                start += b
+                switch task {
+                case .classify:
+                    let batch = LabelledBatch(set, indices: indices, task: task, cap: cap, markers: markers)
+                    let loss = batch.loss(on: model, task: task, training: false, rng: &rng)
+                    total += Double(loss) * Double(batch.rows)
+                    counted += batch.rows
+                    for row in 0..<batch.rows {
+                        let out = model.headOutputs(batch: row)
+                        var best = 0
+                        for j in 1..<out.count where out[j] > out[best] { best = j }
+                        predictions.append(Int32(best))
+                    }
+                case .generate:
+                    // A batch's loss is one mean over all its rows' steps; the per-label figures need each
+                    // row's own, so each text runs alone (B = 1, its own length: no padding).
+                    for i in indices {
+                        let one = LabelledBatch(set, indices: [i], task: task, cap: cap, markers: markers)
+                        let loss = one.loss(on: model, task: task, training: false, rng: &rng)
+                        let steps = Int(one.lengths[0]), label = Int(one.labels[0])
+                        total += Double(loss) * Double(steps)
+                        counted += steps
+                        labelLoss[label] += Double(loss) * Double(steps)
+                        labelSteps[label] += steps
+                    }
+                case .translate:
+                    preconditionFailure("LabelledTrainer.evaluate: pairs are scored by TranslationTrainer.evaluate")
                 }
-            case .generate:
-                // A batch's loss is one mean over all its rows' steps; the per-label figures need each
-                // row's own, so each text runs alone (B = 1, its own length: no padding).
-                for i in indices {
-                    let one = LabelledBatch(set, indices: [i], task: task, cap: cap, markers: markers)
-                    let loss = one.loss(on: model, task: task, training: false, rng: &rng)
-                    let steps = Int(one.lengths[0]), label = Int(one.labels[0])
-                    total += Double(loss) * Double(steps)
-                    counted += steps
-                    labelLoss[label] += Double(loss) * Double(steps)
-                    labelSteps[label] += steps
-                }
-            case .translate:
-                preconditionFailure("LabelledTrainer.evaluate: pairs are scored by TranslationTrainer.evaluate")
             }
+            let accuracy: Double? = task == .classify && !predictions.isEmpty
+                ? Double(zip(predictions, set.labels).filter { $0 == $1 }.count) / Double(predictions.count) : nil
+            return LabelledEvaluation(loss: counted == 0 ? .nan : total / Double(counted), predictions: predictions, accuracy: accuracy,
+                                      perLabelLoss: task == .generate ? (0..<k).map { labelSteps[$0] == 0 ? nil : labelLoss[$0] / Double(labelSteps[$0]) } : [],
+                                      texts: set.count)
         }
-        let accuracy: Double? = task == .classify && !predictions.isEmpty
-            ? Double(zip(predictions, set.labels).filter { $0 == $1 }.count) / Double(predictions.count) : nil
-        return LabelledEvaluation(loss: counted == 0 ? .nan : total / Double(counted), predictions: predictions, accuracy: accuracy,
-                                  perLabelLoss: task == .generate ? (0..<k).map { labelSteps[$0] == 0 ? nil : labelLoss[$0] / Double(labelSteps[$0]) } : [],
-                                  texts: set.count)
     }
 
     func makeCheckpoint(elapsed: Double) throws(TrainingError) -> Checkpoint {

@@ -43,7 +43,7 @@ public final class TranslationTrainer: LabelledRun, WholeTextTraining {
     var epochRNG: SplitMix64
     var bestValidation: Double?
     var history: [(iteration: Int, loss: Double)] = []
-    private var elapsedBefore = 0.0
+    var elapsedBefore = 0.0
     public let resumedAt: Int?
 
     public init(options: TrainingOptions, data: PairRunData, checkpointDirectory: String,
@@ -62,7 +62,7 @@ public final class TranslationTrainer: LabelledRun, WholeTextTraining {
                 throw .resumeMismatch("the data is not the one this run was trained on (its characters or model differ)")
             }
         }
-        var draw = SplitMix64(seed: options.seed)   // an epoch's batch count (any draw has the same)
+        var draw = SplitMix64(seed: options.seed)   // an epoch's batch count (any draw has the same), read on resume
         let begin = try WholeTextStart(
             options: options, resume: resume, resumeSource: resumeSource, checkpointDirectory: checkpointDirectory, overwrite: overwrite,
             parameterCount: model.parameters.count, batchesPerEpoch: Self.order(data.train, batchSize: options.batchSize, rng: &draw).count,
@@ -80,10 +80,7 @@ public final class TranslationTrainer: LabelledRun, WholeTextTraining {
         markers = DocumentMarkersIDs(start: m.start, end: m.end)
         runID = begin.runID
         resumedAt = begin.point?.iteration
-        if let p = begin.point {
-            iteration = p.iteration; epoch = p.epoch; batchIndex = p.batchIndex
-            bestValidation = p.bestValidation; history = p.history; elapsedBefore = p.elapsedBefore
-        }
+        continueFrom(begin.point)
     }
 
     /// One epoch's batches of `set`, drawn from `rng`.
@@ -158,19 +155,18 @@ public final class TranslationTrainer: LabelledRun, WholeTextTraining {
     /// `model`'s teacher-forced loss on `set`, nats per target character (the end marker included).
     public static func evaluate(model: EncoderDecoder, set: PairSet, batchSize: Int, markers: DocumentMarkersIDs) -> LabelledEvaluation {
         // Scores are of the fp32 master weights in fp32 products, whatever the run trains in.
-        let trainingPrecision = model.productPrecision
-        model.productPrecision = .fp32
-        defer { model.productPrecision = trainingPrecision }
-        var rng = SplitMix64(seed: 0)  // unused: no dropout outside training
-        var total = 0.0, counted = 0
-        for indices in PairBatchOrder.inOrder(sourceLengths: set.sources.map(\.count), batchSize: batchSize) {
-            let batch = PairBatch(set, indices: indices, markers: markers)
-            let steps = batch.lengths.reduce(0) { $0 + Int($1) }
-            total += Double(batch.loss(on: model, training: false, rng: &rng)) * Double(steps)
-            counted += steps
+        model.withProductPrecision(.fp32) {
+            var rng = SplitMix64(seed: 0)  // unused: no dropout outside training
+            var total = 0.0, counted = 0
+            for indices in PairBatchOrder.inOrder(sourceLengths: set.sources.map(\.count), batchSize: batchSize) {
+                let batch = PairBatch(set, indices: indices, markers: markers)
+                let steps = batch.lengths.reduce(0) { $0 + Int($1) }
+                total += Double(batch.loss(on: model, training: false, rng: &rng)) * Double(steps)
+                counted += steps
+            }
+            return LabelledEvaluation(loss: counted == 0 ? .nan : total / Double(counted), predictions: [], accuracy: nil,
+                                      perLabelLoss: [], texts: set.count)
         }
-        return LabelledEvaluation(loss: counted == 0 ? .nan : total / Double(counted), predictions: [], accuracy: nil,
-                                  perLabelLoss: [], texts: set.count)
     }
 
     func makeCheckpoint(elapsed: Double) throws(TrainingError) -> Checkpoint {

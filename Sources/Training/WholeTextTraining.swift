@@ -15,6 +15,7 @@ protocol WholeTextTraining: AnyObject {
     var epochRNG: SplitMix64 { get set }            // `rng` as it was when this epoch's order was drawn
     var bestValidation: Double? { get set }
     var history: [(iteration: Int, loss: Double)] { get set }
+    var elapsedBefore: Double { get set }           // seconds trained by earlier sessions
 
     /// One epoch's batches (indices into the training set), drawn from `rng`.
     func epochOrder(_ rng: inout SplitMix64) -> [ArraySlice<Int>]
@@ -33,6 +34,13 @@ protocol WholeTextTraining: AnyObject {
 }
 
 extension WholeTextTraining {
+    /// Takes up where a resumed run stood (nothing for a new run).
+    func continueFrom(_ point: ResumePoint?) {
+        guard let p = point else { return }
+        iteration = p.iteration; epoch = p.epoch; batchIndex = p.batchIndex
+        bestValidation = p.bestValidation; history = p.history; elapsedBefore = p.elapsedBefore
+    }
+
     /// Trains until the budget (epochs, iterations, time) ends or `shouldStop` says so; saves
     /// `latest` (and `best`) at every evaluation and at the end, then scores the test set
     /// (not after Ctrl-C: saved, then out).
@@ -120,12 +128,12 @@ struct WholeTextStart {
 
     /// `initialize` draws new weights from the generator it is given; `restore` sets the checkpoint's.
     init(options: TrainingOptions, resume: Checkpoint?, resumeSource: String?, checkpointDirectory: String, overwrite: Bool,
-         parameterCount: Int, batchesPerEpoch: Int, optimizer: inout Optimizer,
+         parameterCount: Int, batchesPerEpoch: @autoclosure () -> Int, optimizer: inout Optimizer,
          initialize: (inout SplitMix64) -> Void, restore: ([Float]) -> Void) throws(TrainingError) {
         rng = SplitMix64(seed: options.seed)
         epochRNG = rng
         if let resume {
-            let p = try ResumePoint(resume, optimizer: &optimizer, batchesPerEpoch: batchesPerEpoch)
+            let p = try ResumePoint(resume, optimizer: &optimizer, batchesPerEpoch: batchesPerEpoch())
             guard let e = resume.training[CheckpointLayout.Training.epochRNG].flatMap(UInt64.init) else {
                 throw .resumeMismatch("training state epoch_rng is missing")
             }

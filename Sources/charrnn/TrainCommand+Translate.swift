@@ -47,11 +47,7 @@ extension TrainCommand {
             TranslationProbe.charactersPerSecond(options: candidate, pairs: data.train, vocabularySize: data.vocabulary.count,
                                                  markers: markers, seconds: AutoPlan.probeSeconds)
         }
-        var chosen = plan.options
-        if let reason = autoPrecisionReason { chosen.autoReasons = (chosen.autoReasons ?? []) + [reason] }
-        for line in chosen.autoReasons ?? [] { print("auto: " + line) }
-        fflush(nil)
-        return chosen
+        return announce(plan)
     }
 }
 

@@ -348,6 +348,11 @@ extension TrainCommand {
             setup.precision = candidate.productPrecision
             return TrainingProbe.measure(setup, seconds: AutoPlan.probeSeconds, warmup: 3, minimumSteps: 2).charactersPerSecond
         }
+        return announce(plan)
+    }
+
+    /// `--auto`'s choice with its line on the precision, each reason printed: the options to train with.
+    func announce(_ plan: AutoPlan.Plan) -> TrainingOptions {
         var chosen = plan.options
         if let reason = autoPrecisionReason { chosen.autoReasons = (chosen.autoReasons ?? []) + [reason] }
         for line in chosen.autoReasons ?? [] { print("auto: " + line) }

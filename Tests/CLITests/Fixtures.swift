@@ -1,4 +1,5 @@
 import Foundation
+import Testing
 
 /// Small texts and a trained checkpoint shared by the CLI tests.
 enum Fixtures {
@@ -27,4 +28,19 @@ enum Fixtures {
         precondition(r.status == 0, "fixture training failed: \(r.stderr)")
         return dir
     }()
+
+    /// `charrnn sample --checkpoint checkpoints/run FLAGS --json` on the trained fixture: one object per sample
+    /// (what the server's answers are compared with). The run must succeed.
+    static func sampleJSON(_ flags: [String], sourceLocation: SourceLocation = #_sourceLocation) throws -> [[String: Any]] {
+        let cli = try Binary.run(["sample", "--checkpoint", "checkpoints/run"] + flags + ["--json"], in: trained)
+        #expect(cli.status == 0, "\(cli.stderr)", sourceLocation: sourceLocation)
+        return try cli.stdout.split(separator: "\n").map {
+            try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] ?? [:]
+        }
+    }
+
+    /// The texts of `sampleJSON`.
+    static func sampleTexts(_ flags: [String], sourceLocation: SourceLocation = #_sourceLocation) throws -> [String] {
+        try sampleJSON(flags, sourceLocation: sourceLocation).map { $0["text"] as? String ?? "" }
+    }
 }

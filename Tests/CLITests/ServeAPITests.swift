@@ -111,12 +111,8 @@ import Testing
     @Test func generateMatchesSampleCommand() throws {
         let listener = try Self.listen()
         defer { listener.stop() }
-        let cli = try Binary.run(["sample", "--checkpoint", "checkpoints/run", "--prime", "the cat", "--length", "120", "--seed", "7",
-                                  "--temp", "0.9", "--top-k", "12", "--no-echo", "--count", "2", "--json"], in: Fixtures.trained)
-        #expect(cli.status == 0, "\(cli.stderr)")
-        let expected = try cli.stdout.split(separator: "\n").map {
-            try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] ?? [:]
-        }
+        let expected = try Fixtures.sampleJSON(["--prime", "the cat", "--length", "120", "--seed", "7", "--temp", "0.9", "--top-k", "12",
+                                                "--no-echo", "--count", "2"])
         let request = #"{"prime":"the cat","length":120,"seed":7,"temperature":0.9,"top_k":12,"count":2"#
         let whole = Self.samples(try Self.generate(listener.port, request + "}"))
         #expect(whole.count == 2 && expected.count == 2)

@@ -11,12 +11,8 @@ import Testing
         let listener = try ServeAPITests.listen { $0.maxGenerations = 32 }
         defer { listener.stop() }
         let n = 32
-        let cli = try Binary.run(["sample", "--checkpoint", "checkpoints/run", "--prime", "the ", "--length", "300", "--seed", "500",
-                                  "--temp", "0.9", "--no-echo", "--count", String(n), "--json"], in: Fixtures.trained)
-        #expect(cli.status == 0, "\(cli.stderr)")
-        let expected = try cli.stdout.split(separator: "\n").map {
-            (try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])?["text"] as? String ?? ""
-        }
+        let expected = try Fixtures.sampleTexts(["--prime", "the ", "--length", "300", "--seed", "500", "--temp", "0.9", "--no-echo",
+                                                 "--count", String(n)])
         let texts = Mutex<[Int: String]>([:])
         DispatchQueue.concurrentPerform(iterations: n) { i in
             let stream = i % 2 == 0   // half streamed, half answered whole
@@ -42,12 +38,8 @@ import Testing
     @Test(arguments: [false, true]) func aRequestsSamplesStepTogether(stream: Bool) throws {
         let listener = try ServeAPITests.listen()
         defer { listener.stop() }
-        let cli = try Binary.run(["sample", "--checkpoint", "checkpoints/run", "--prime", "the ", "--length", "200", "--seed", "40",
-                                  "--temp", "0.9", "--no-echo", "--count", "6", "--stop", "at", "--json"], in: Fixtures.trained)
-        #expect(cli.status == 0, "\(cli.stderr)")
-        let expected = try cli.stdout.split(separator: "\n").map {
-            (try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])?["text"] as? String ?? ""
-        }
+        let expected = try Fixtures.sampleTexts(["--prime", "the ", "--length", "200", "--seed", "40", "--temp", "0.9", "--no-echo",
+                                                 "--count", "6", "--stop", "at"])
         let body = #"{"prime":"the ","length":200,"temperature":0.9,"seed":40,"count":6,"stop":"at","stream":\#(stream)}"#
         let r = try HTTP.request(port: listener.port, "POST", "/v1/generate", json: body)
         #expect(r.status == 200)

@@ -13,12 +13,8 @@ import Testing
 
     /// `charrnn sample`'s texts (without the prime) for seeds seed ..< seed + count.
     static func sampled(prime: String, length: Int, seed: Int, count: Int = 1, temperature: String = "1") throws -> [String] {
-        let cli = try Binary.run(["sample", "--checkpoint", "checkpoints/run", "--prime", prime, "--length", String(length), "--seed",
-                                  String(seed), "--temp", temperature, "--no-echo", "--count", String(count), "--json"], in: Fixtures.trained)
-        #expect(cli.status == 0, "\(cli.stderr)")
-        return try cli.stdout.split(separator: "\n").map {
-            (try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])?["text"] as? String ?? ""
-        }
+        try Fixtures.sampleTexts(["--prime", prime, "--length", String(length), "--seed", String(seed), "--temp", temperature,
+                                  "--no-echo", "--count", String(count)])
     }
 
     @Test func aCompletionIsTheSampleInOpenAIsShape() throws {

@@ -79,8 +79,7 @@ import TestSupport
     static let cells = [ModelCase(cell: .lstm, layers: 2), ModelCase(cell: .gru, layers: 2, layerNorm: true), ModelCase(cell: .mingru, layers: 2)]
 
     /// One ragged window of `part` (GradientCheckTests' problem: class weights on, no dropout), forward and backward.
-    static func run(_ c: ModelCase, _ part: ModelPart, _ precision: ProductPrecision, kernels: KernelSet)
-        -> (loss: Float, gradients: [Float]) {
+    static func run(_ c: ModelCase, _ part: ModelPart, _ precision: ProductPrecision, kernels: KernelSet) -> Outcome {
         let pr = GradientCheckTests.problem(c, part: part, seed: 510)
         pr.model.kernels = kernels
         pr.model.productPrecision = precision
@@ -93,27 +92,36 @@ import TestSupport
         return difference / b.reduce(0.0) { $0 + Double($1) * Double($1) }.squareRoot()
     }
 
+    typealias Outcome = (loss: Float, gradients: [Float])
+
+    /// `run` in bf16 gives the portable set's bits in every kernel set, and stays near fp32 (loss within 1%,
+    /// gradient within `tolerance` of its norm). Returns both, for what a caller checks besides.
+    static func expectSameBitsAndNearFP32(_ what: String, tolerance: Double,
+                                          _ run: (ProductPrecision, KernelSet) -> Outcome) -> (bf16: Outcome, fp32: Outcome) {
+        let portable = run(.bf16, .portable)
+        for set in Kernels.available where set != .portable {
+            let o = run(.bf16, set)
+            #expect(o.loss.bitPattern == portable.loss.bitPattern, "\(what) \(set): loss \(o.loss) vs \(portable.loss)")
+            #expect(o.gradients.map(\.bitPattern) == portable.gradients.map(\.bitPattern), "\(what) \(set): gradients")
+        }
+        let fp32 = run(.fp32, Kernels.current)
+        #expect(abs(portable.loss - fp32.loss) <= 0.01 * abs(fp32.loss), "\(what): loss \(portable.loss) vs fp32 \(fp32.loss)")
+        let off = relativeDistance(portable.gradients, fp32.gradients)
+        #expect(off <= tolerance, "\(what): gradient off by \(off) of its norm")
+        return (portable, fp32)
+    }
+
     @Test(arguments: cells, ModelPart.allCases)
     func partsInBF16AreTheSameBitsInEverySetAndNearFP32(_ c: ModelCase, _ part: ModelPart) {
-        let portable = Self.run(c, part, .bf16, kernels: .portable)
-        for set in Kernels.available where set != .portable {
-            let o = Self.run(c, part, .bf16, kernels: set)
-            #expect(o.loss.bitPattern == portable.loss.bitPattern, "\(c) \(part) \(set): loss \(o.loss) vs \(portable.loss)")
-            #expect(o.gradients.map(\.bitPattern) == portable.gradients.map(\.bitPattern), "\(c) \(part) \(set): gradients")
-        }
-        let fp32 = Self.run(c, part, .fp32, kernels: Kernels.current)
-        #expect(portable.loss != fp32.loss || portable.gradients != fp32.gradients, "\(c) \(part): bf16 gave fp32's results exactly")
-        #expect(abs(portable.loss - fp32.loss) <= 0.01 * abs(fp32.loss), "\(c) \(part): loss \(portable.loss) vs fp32 \(fp32.loss)")
         // A regression head's gradient is its error ŷ − y, small where the fit is close, so rounding
         // moves it relatively more than cross-entropy's p − y (3.3–3.7% measured for gru-ln): 5% there.
-        let off = Self.relativeDistance(portable.gradients, fp32.gradients)
         let tolerance = part == .denseRegressionLast || part == .denseRegressionMean ? 0.05 : 0.03
-        #expect(off <= tolerance, "\(c) \(part): gradient off by \(off) of its norm")
+        let (bf16, fp32) = Self.expectSameBitsAndNearFP32("\(c) \(part)", tolerance: tolerance) { Self.run(c, part, $0, kernels: $1) }
+        #expect(bf16.loss != fp32.loss || bf16.gradients != fp32.gradients, "\(c) \(part): bf16 gave fp32's results exactly")
     }
 
     /// An encoder–decoder's teacher-forced window (B = 3, S = 4, T = 5, ragged targets; EncoderDecoderTests' pairs).
-    static func runPairs(_ c: ModelCase, _ attention: AttentionKind, _ precision: ProductPrecision, kernels: KernelSet)
-        -> (loss: Float, gradients: [Float]) {
+    static func runPairs(_ c: ModelCase, _ attention: AttentionKind, _ precision: ProductPrecision, kernels: KernelSet) -> Outcome {
         let m = EncoderDecoderTests.model(EncoderDecoderTests.config(c, attention), seed: 520, scale: 1)
         m.kernels = kernels
         m.productPrecision = precision
@@ -125,17 +133,8 @@ import TestSupport
 
     @Test(arguments: cells, AttentionKind.allCases)
     func encoderDecoderInBF16IsTheSameBitsInEverySetAndNearFP32(_ c: ModelCase, _ attention: AttentionKind) {
-        let portable = Self.runPairs(c, attention, .bf16, kernels: .portable)
-        for set in Kernels.available where set != .portable {
-            let o = Self.runPairs(c, attention, .bf16, kernels: set)
-            #expect(o.loss.bitPattern == portable.loss.bitPattern, "\(c) \(attention) \(set): loss \(o.loss) vs \(portable.loss)")
-            #expect(o.gradients.map(\.bitPattern) == portable.gradients.map(\.bitPattern), "\(c) \(attention) \(set): gradients")
-        }
-        let fp32 = Self.runPairs(c, attention, .fp32, kernels: Kernels.current)
-        #expect(portable.loss != fp32.loss, "\(c) \(attention): bf16 gave fp32's loss exactly")
-        #expect(abs(portable.loss - fp32.loss) <= 0.01 * fp32.loss, "\(c) \(attention): loss \(portable.loss) vs fp32 \(fp32.loss)")
-        let off = Self.relativeDistance(portable.gradients, fp32.gradients)
-        #expect(off <= 0.03, "\(c) \(attention): gradient off by \(off) of its norm")
+        let (bf16, fp32) = Self.expectSameBitsAndNearFP32("\(c) \(attention)", tolerance: 0.03) { Self.runPairs(c, attention, $0, kernels: $1) }
+        #expect(bf16.loss != fp32.loss, "\(c) \(attention): bf16 gave fp32's loss exactly")
     }
 
     /// Decoding (`step`) ignores the window's precision: a bf16-training model decodes as fp32.
