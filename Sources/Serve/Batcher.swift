@@ -10,21 +10,15 @@ import Tensor
 /// abandoned ones (their client gone: their `emit` says so) leaving. Each generation's text is
 /// what `charrnn sample` writes with its seed, whatever runs beside it.
 ///
-/// A request's worker (`Server.generate`) submits a job and waits for its `finished`; so the
-/// number of generations in the batch is bounded by the server's generation slots, as before.
+/// A request's worker (`Server.sampleTogether`) begins its rows on its lane (`BatchedGeneration.Starter`:
+/// the prime read and the first character out there, not behind the batch's current step, and a long
+/// prime never holds the other rows up), submits them and waits for their `finished`; so the number of
+/// generations in the batch is bounded by the server's generation slots, as before.
 final class Batcher: @unchecked Sendable {   // its state is behind `condition`, its batch the thread's own
-    struct Job {
-        var request: BatchedGeneration.Request
-        var emit: (_ id: Int32, _ bytes: [UInt8]) -> Bool
-        var finished: (Result<Sampler.Generation, NonFiniteOutputError>) -> Void
-        /// False while the row must wait (its stream's client has not read what it was sent).
-        var ready: () -> Bool = { true }
-    }
-
     private let sampler: Sampler
     private let onStep: @Sendable (Int) -> Void
     private let condition = NSCondition()
-    private var pending: [Job] = []
+    private var pending: [BatchedGeneration.Begun] = []
     private var stopping = false
     private var thread: Thread?
     /// Largest number of rows stepped together so far (for tests and the load figures).
@@ -43,10 +37,11 @@ final class Batcher: @unchecked Sendable {   // its state is behind `condition`,
         thread.start()
     }
 
-    /// Adds generations; they join together at the batch's next step.
-    func submit(_ jobs: [Job]) {
+    /// Adds generations begun with a copy of the batch's sampler; they join together at the batch's next step.
+    func submit(_ rows: [BatchedGeneration.Begun]) {
+        guard !rows.isEmpty else { return }
         condition.lock()
-        pending += jobs
+        pending += rows
         condition.signal()
         condition.unlock()
     }
@@ -74,7 +69,7 @@ final class Batcher: @unchecked Sendable {   // its state is behind `condition`,
             let joining = pending
             pending.removeAll()
             condition.unlock()
-            for job in joining { batch.add(job.request, emit: job.emit, finished: job.finished, ready: job.ready) }
+            for row in joining { batch.add(row) }
             let moved = batch.tick()
             if moved > 0 {
                 if moved > widest { widestRows.store(moved, ordering: .relaxed) }

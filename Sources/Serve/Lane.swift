@@ -22,6 +22,7 @@ import Tensor
 /// one slice, not after a turn of every stream.
 final class Lane: @unchecked Sendable {
     let samplers: [String: Sampler]          // the models that write text
+    let starters: [String: BatchedGeneration.Starter]   // theirs, to begin rows for the models' batches
     let classifiers: [String: Classifier]    // the classifiers
     let translators: [String: Translator]    // the translation models (encoder–decoders)
     private let lock = NSLock()
@@ -42,6 +43,7 @@ final class Lane: @unchecked Sendable {
             }
         }
         self.samplers = samplers
+        starters = samplers.mapValues { BatchedGeneration.Starter(sampler: $0) }
         self.classifiers = classifiers
         self.translators = translators
     }

@@ -23,11 +23,12 @@ extension Server {
             rows.sliceStart[index] = now()
         }
 
-        var jobs: [Batcher.Job] = []
-        for index in 0..<n {
+        // The rows begin on a lane (the prime read once, each first character chosen and sent there),
+        // then step in the model's batch.
+        let begun = lanes.run { lane, _ in (0..<n).compactMap { index in
             let request = BatchedGeneration.Request(prime: plan.prime, length: plan.length, policy: plan.policy,
                                                     seed: plan.seed &+ UInt64(index), stop: plan.stop, label: plan.label)
-            jobs.append(Batcher.Job(request: request, emit: { _, bytes in
+            return lane.starters[plan.model]!.begin(request, emit: { _, bytes in
                 rows.lock.lock()
                 defer { rows.lock.unlock() }
                 if sink.isCancelled || rows.abandoned { return false }
@@ -62,9 +63,9 @@ extension Server {
                 metrics.abandoned.increment()
                 sink.abandon()
                 return true            // its emit now says the reader is gone: the row leaves
-            }))
-        }
-        batcher.submit(jobs)
+            })
+        } }
+        batcher.submit(begun)
 
         // Answer the samples in index order as they finish.
         var next = 0

@@ -1,4 +1,5 @@
 import Foundation
+import RNN
 import Sampler
 import Testing
 
@@ -29,6 +30,61 @@ private let letters = ["\n", " ", "a", "b", "c", "d", "e", "é", "🙂"]
         for row in 0..<4 {
             let alone = try sampler.sample(prime: [2], length: 200, policy: policy, seed: UInt64(10 + row))
             #expect(String(decoding: texts[row], as: UTF8.self) == alone.text, "row \(row)")
+        }
+    }
+
+    /// serve's path: rows begun by a `Starter` on another copy of the model (their prime read, their first
+    /// character out before any tick), mixed with rows added to the batch itself, primes alternating (the
+    /// starter reads a prime once for rows in a row that share it): each writes what it writes alone.
+    @Test func rowsBegunAwayFromTheBatchWriteTheirText() throws {
+        // Weights large enough that the prime decides the text (a near-uniform model would write the
+        // seed's text from any state).
+        var checkpoint = try randomCheckpoint(tokens: letters, hidden: 12)
+        checkpoint.parameters = checkpoint.parameters.map { $0 * 8 }
+        let sampler = Sampler(checkpoint: checkpoint), other = Sampler(checkpoint: checkpoint)
+        let starter = BatchedGeneration.Starter(sampler: other)
+        let batch = BatchedGeneration(sampler: sampler)
+        let policy = SamplingPolicy(temperature: 0.7)
+        for (a, b) in [([2], [3, 4]), ([3, 4], [5]), ([2], [])] as [([Int32], [Int32])] {
+            #expect(try sampler.sample(prime: a, length: 60, policy: policy, seed: 41).text
+                    != sampler.sample(prime: b, length: 60, policy: policy, seed: 41).text, "the prime changes the text: \(a), \(b)")
+        }
+        // The starter reads [3, 4] for row 1 and reuses it for rows 3 and 4; rows 2 and 5 join through `add`.
+        let primes: [[Int32]] = [[2], [3, 4], [5], [3, 4], [3, 4], [5, 2, 8], []]
+        let lengths = [150, 1, 90, 150, 120, 60, 80]
+        let stops: [String?] = [nil, nil, nil, "a", nil, nil, nil]
+        var texts = [[UInt8]](repeating: [], count: primes.count)
+        var outcomes = [Sampler.Generation?](repeating: nil, count: primes.count)
+        var tick = 0
+        for row in primes.indices {
+            let request = BatchedGeneration.Request(prime: primes[row], length: lengths[row], policy: policy,
+                                                    seed: UInt64(40 + row), stop: stops[row])
+            let emit: (Int32, [UInt8]) -> Bool = { _, bytes in texts[row] += bytes; return true }
+            let finished: (Result<Sampler.Generation, NonFiniteOutputError>) -> Void = { outcomes[row] = try? $0.get() }
+            if row % 3 == 2 {
+                batch.add(request, emit: emit, finished: finished)
+                continue
+            }
+            // Row 4's reader is behind when it begins: the batch chooses its first character later.
+            let begun = starter.begin(request, emit: emit, finished: finished, ready: { row != 4 || tick > 3 })
+            if row == 1 {
+                #expect(begun == nil && outcomes[1] != nil, "a row of one character ends as it begins")
+            } else {
+                #expect(texts[row].isEmpty == (row == 4), "row \(row): its first character is out before any tick unless its reader is behind")
+            }
+            if let begun { batch.add(begun) }
+            batch.tick()
+            tick += 1
+        }
+        while !batch.isEmpty {
+            batch.tick()
+            tick += 1
+        }
+        for row in primes.indices {
+            let alone = try sampler.sample(prime: primes[row], length: lengths[row], policy: policy, seed: UInt64(40 + row), stop: stops[row])
+            #expect(String(decoding: texts[row], as: UTF8.self) == alone.text, "row \(row)")
+            #expect(outcomes[row]?.characterCount == alone.generated.count, "row \(row)")
+            #expect(outcomes[row]?.stopped == alone.stopped, "row \(row)")
         }
     }
 }
