@@ -36,11 +36,18 @@ public final class Sampler {
     public let labels: [String]?
 
     /// `precision`: of the weight copies each step multiplies (`StackedRNN.weightPrecision`), made here, once.
-    public init(checkpoint: Checkpoint, precision: WeightPrecision = .fp32) {
+    /// `stepWeightsOf`: a sampler of the same checkpoint and precision whose weight copies this one reads
+    /// too (`StackedRNN.shareStepWeights`), to step on another thread beside it without a copy of its own.
+    public init(checkpoint: Checkpoint, precision: WeightPrecision = .fp32, stepWeightsOf other: Sampler? = nil) {
         labels = checkpoint.config.input == .oneHotAndLabel ? checkpoint.labels : nil
         model = StackedRNN(config: checkpoint.config)
-        model.parameters = checkpoint.parameters
-        model.weightPrecision = precision
+        if let other {
+            precondition(other.model.weightPrecision == precision, "Sampler: a shared sampler's precision differs")
+            model.shareStepWeights(of: other.model)
+        } else {
+            model.parameters = checkpoint.parameters
+            model.weightPrecision = precision
+        }
         vocabulary = checkpoint.vocabulary
         tokenizer = checkpoint.tokenizer
         tokenBytes = (0..<checkpoint.vocabulary.count).map { checkpoint.vocabulary.bytes(of: Int32($0)) }

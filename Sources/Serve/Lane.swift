@@ -31,7 +31,8 @@ final class Lane: @unchecked Sendable {
     private var newcomers = 0                        // how many at the front of `waiting` are just starting
     private var requests = 0                         // holding the lane or waiting for it
 
-    init(checkpoints: [(name: String, checkpoint: Checkpoint)], precision: WeightPrecision) {
+    /// `batchSamplers`: the models' batches' samplers, whose weight copies the lane's samplers read too.
+    init(checkpoints: [(name: String, checkpoint: Checkpoint)], precision: WeightPrecision, batchSamplers: [String: Sampler]) {
         var samplers: [String: Sampler] = [:], classifiers: [String: Classifier] = [:], translators: [String: Translator] = [:]
         for (name, checkpoint) in checkpoints {
             if Translator.problem(with: checkpoint) == nil {
@@ -39,7 +40,7 @@ final class Lane: @unchecked Sendable {
             } else if Classifier.problem(with: checkpoint) == nil {
                 classifiers[name] = Classifier(checkpoint: checkpoint, maxCharacters: Server.classifierCut(checkpoint))
             } else {
-                samplers[name] = Sampler(checkpoint: checkpoint, precision: precision)
+                samplers[name] = Sampler(checkpoint: checkpoint, precision: precision, stepWeightsOf: batchSamplers[name])
             }
         }
         self.samplers = samplers
@@ -114,8 +115,8 @@ final class Lane: @unchecked Sendable {
 final class Lanes: @unchecked Sendable {
     let lanes: [Lane]
 
-    init(count: Int, checkpoints: [(name: String, checkpoint: Checkpoint)], precision: WeightPrecision) {
-        lanes = (0..<count).map { _ in Lane(checkpoints: checkpoints, precision: precision) }
+    init(count: Int, checkpoints: [(name: String, checkpoint: Checkpoint)], precision: WeightPrecision, batchSamplers: [String: Sampler]) {
+        lanes = (0..<count).map { _ in Lane(checkpoints: checkpoints, precision: precision, batchSamplers: batchSamplers) }
     }
 
     /// The lane with the fewest requests on it.

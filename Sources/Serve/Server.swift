@@ -40,14 +40,15 @@ public final class Server: Sendable {
         self.limits = limits
         self.models = models.map { ModelInfo(name: $0.name, checkpoint: $0.checkpoint) }
         loaded = Int(Date().timeIntervalSince1970)
-        lanes = Lanes(count: limits.lanes, checkpoints: models, precision: limits.precision)
-        var batchers: [String: Batcher] = [:]
+        var batchers: [String: Batcher] = [:], batchSamplers: [String: Sampler] = [:]
         for (name, checkpoint) in models where ModelTask(checkpoint: checkpoint) == .generate {
-            let rows = metrics.batchRows
-            batchers[name] = Batcher(sampler: Sampler(checkpoint: checkpoint, precision: limits.precision), threads: limits.lanes,
-                                     onStep: { rows.record($0) })
+            let rows = metrics.batchRows, sampler = Sampler(checkpoint: checkpoint, precision: limits.precision)
+            batchSamplers[name] = sampler
+            batchers[name] = Batcher(sampler: sampler, threads: limits.lanes, onStep: { rows.record($0) })
         }
         self.batchers = batchers
+        // The lanes' samplers read the batches' weight copies (one copy of each model's packed weights).
+        lanes = Lanes(count: limits.lanes, checkpoints: models, precision: limits.precision, batchSamplers: batchSamplers)
         pool = NIOThreadPool(numberOfThreads: limits.maxGenerations)
         pool.start()
     }
