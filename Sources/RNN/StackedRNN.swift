@@ -710,73 +710,99 @@ public final class StackedRNN {
     }
 
     /// The step of R rows: hAll and cAll (L, R, H), updated in place; logits (R, V) out.
+    ///
+    /// Each row's step depends on its own state alone, so many rows are cut into parts that step
+    /// whole (every layer, the gates, the head) on the engine's threads, one hand-off per step
+    /// (`rowParts`); a part's products multiply its rows only, and a row's results are the bits it
+    /// gets alone whatever part it is in (`PackedMatrix`'s rows are independent).
     private func stepRows(tokens: UnsafePointer<Int32>, labels: UnsafePointer<Int32>?, rows r: Int, h hAll: UnsafeMutablePointer<Float>,
                           c cAll: UnsafeMutablePointer<Float>?, logits: UnsafeMutablePointer<Float>?) {
+        let s = stepScratch
+        s.reserve(rows: r)
+        let weights = stepWeights(), parts = Parallel.parts(for: r, minimum: Self.rowsPerPart)
+        s.reserve(parts: parts)
+        parameters.withUnsafeBufferPointer { pb in
+            Parallel.forEach(parts) { q in
+                stepRows(Parallel.range(q, of: parts, count: r), of: r, tokens: tokens, labels: labels, h: hAll, c: cAll,
+                         logits: logits, parameters: pb.baseAddress!, weights: weights, buffers: s.parts[q])
+            }
+        }
+    }
+
+    /// The fewest rows a part of a step has: fewer rows step as one part, whose large products split by
+    /// columns instead (`StepWeights.product`; batch-1 sampling). Measured on a Zen 3 (2 cores), 64 rows of
+    /// a 2×128 LSTM: 64k → 75–95k chars/s (its products are too small to split); 32 or 64 rows of 2×512: as
+    /// fast as the column split. Splitting the products of small matrices by columns instead (a threshold
+    /// on R·H·n) was slower: 18.5 → 21.8 s for `sample --count 64 --length 20000` (a hand-off per product).
+    static let rowsPerPart = 8
+
+    /// Rows `rows` of the step of R: their states at rows[i] of each layer's (R, H) block, their
+    /// logits at rows[i] of (R, V); the gates' scratch is their rows of the step's (R, G·H) buffers.
+    private func stepRows(_ rows: Range<Int>, of r: Int, tokens: UnsafePointer<Int32>, labels: UnsafePointer<Int32>?,
+                          h hAll: UnsafeMutablePointer<Float>, c cAll: UnsafeMutablePointer<Float>?, logits: UnsafeMutablePointer<Float>?,
+                          parameters p: UnsafePointer<Float>, weights: StepWeights, buffers b: StepScratch.RowBuffers) {
         let l = config.layerCount, h = config.hiddenSize, gh = cell.gateCount * h, v = config.vocabularySize
         let s = stepScratch, apart = cell.keepsRecurrentSideApart, carriesCellState = cell.carriesCellState
-        s.reserve(rows: r)
-        let weights = stepWeights()
-        parameters.withUnsafeBufferPointer { pb in
-            let p = pb.baseAddress!
-            for layer in 0..<l {
-                let o = layerOffsets[layer]
-                let hl = hAll + layer * r * h                                        // (R, H) this layer's h, updated in place
-                let below = hAll + (layer - 1) * r * h                               // (R, H) the layer below's, this step's
-                let gates = s.gates.base                                             // (R, G·H)
-                let recurrent = apart ? s.hProj.base : gates                         // (R, G·H) h·W_hhᵀ, apart or added in
-                // Input side: layer 0 a row of the table per row, the others a product below.
-                for row in 0..<r {
-                    let g = gates + row * gh
-                    if layer == 0 {
-                        let table = weights.inputTable.base + Int(tokens[row]) * gh
-                        if let bias = o.biasIH {
-                            for j in 0..<gh { g[j] = table[j] + p[bias + j] }
-                        } else {
-                            g.update(from: table, count: gh)
-                        }
-                        if let labels {  // the label's column, after the V characters'
-                            let labelRow = weights.inputTable.base + (v + Int(labels[row])) * gh
-                            for j in 0..<gh { g[j] += labelRow[j] }
-                        }
+        let first = rows.lowerBound, n = rows.count
+        for layer in 0..<l {
+            let o = layerOffsets[layer]
+            let hl = hAll + (layer * r + first) * h                              // (n, H) these rows' h, updated in place
+            let below = hAll + ((layer - 1) * r + first) * h                     // (n, H) the layer below's, this step's
+            let gates = s.gates.base + first * gh                                // (n, G·H)
+            let recurrent = apart ? s.hProj.base + first * gh : gates            // (n, G·H) h·W_hhᵀ, apart or added in
+            // Input side: layer 0 a row of the table per row, the others a product below.
+            for row in 0..<n {
+                let g = gates + row * gh
+                if layer == 0 {
+                    let table = weights.inputTable.base + Int(tokens[first + row]) * gh
+                    if let bias = o.biasIH {
+                        for j in 0..<gh { g[j] = table[j] + p[bias + j] }
                     } else {
-                        if let bias = o.biasIH { g.update(from: p + bias, count: gh) } else { g.update(repeating: 0, count: gh) }
+                        g.update(from: table, count: gh)
                     }
-                }
-                if o.weightHH == nil {  // gates from x alone (minGRU, minLSTM)
-                    if layer > 0 { weights.multiply(layer, part: .input, x: below, rows: r, into: gates, beta: 1) }
-                } else if apart {
-                    if layer > 0 { weights.multiply(layer, part: .input, x: below, rows: r, into: gates, beta: 1) }
-                    weights.multiply(layer, part: .recurrent, x: hl, rows: r, into: recurrent, beta: 0)
-                } else if layer == 0 {
-                    weights.multiply(layer, part: .recurrent, x: hl, rows: r, into: gates, beta: 1)
+                    if let labels {  // the label's column, after the V characters'
+                        let labelRow = weights.inputTable.base + (v + Int(labels[first + row])) * gh
+                        for j in 0..<gh { g[j] += labelRow[j] }
+                    }
                 } else {
-                    weights.multiply(layer, part: .both, x: below, hPrev: hl, rows: r, into: gates, beta: 1)
-                }
-                for row in 0..<r {
-                    let hPrev = hl + row * h                                         // (H) in, updated in place
-                    var one = CellStep(hiddenSize: h, kernels: weights.kernels, tensors: LayerTensors(base: p, offsets: o.tensors),
-                                       gates: gates + row * gh, recurrent: apart ? recurrent + row * gh : nil, hPrev: hPrev, cPrev: nil,
-                                       aux: s.aux.base, h: s.h.base, c: s.c.base)
-                    if carriesCellState, let cAll {
-                        let cPrev = cAll + (layer * r + row) * h                     // (H) in, updated in place
-                        one.cPrev = UnsafePointer(cPrev)
-                        cell.step(one)
-                        cPrev.update(from: s.c.base, count: h)
-                    } else {
-                        cell.step(one)
-                    }
-                    hPrev.update(from: s.h.base, count: h)
+                    if let bias = o.biasIH { g.update(from: p + bias, count: gh) } else { g.update(repeating: 0, count: gh) }
                 }
             }
-            guard !headless, let out = logits else { return }
-            let top = hAll + (l - 1) * r * h                                         // (R, H)
-            for row in 0..<r { (out + row * v).update(from: p + headBiasOffset, count: v) }
-            if let head = weights.headProduct {
-                weights.product(head, x: top, rows: r, into: out, beta: 1)
+            if o.weightHH == nil {  // gates from x alone (minGRU, minLSTM)
+                if layer > 0 { weights.multiply(layer, part: .input, x: below, rows: n, into: gates, beta: 1) }
+            } else if apart {
+                if layer > 0 { weights.multiply(layer, part: .input, x: below, rows: n, into: gates, beta: 1) }
+                weights.multiply(layer, part: .recurrent, x: hl, rows: n, into: recurrent, beta: 0)
+            } else if layer == 0 {
+                weights.multiply(layer, part: .recurrent, x: hl, rows: n, into: gates, beta: 1)
             } else {
-                for row in 0..<r {
-                    BLAS.sgemv(.none, m: v, n: h, a: p + headWeightOffset, lda: h, x: top + row * h, beta: 1, y: out + row * v)
+                weights.multiply(layer, part: .both, x: below, hPrev: hl, rows: n, into: gates, beta: 1)
+            }
+            for row in 0..<n {
+                let hPrev = hl + row * h                                         // (H) in, updated in place
+                var one = CellStep(hiddenSize: h, kernels: weights.kernels, tensors: LayerTensors(base: p, offsets: o.tensors),
+                                   gates: gates + row * gh, recurrent: apart ? recurrent + row * gh : nil, hPrev: hPrev, cPrev: nil,
+                                   aux: b.aux.base, h: b.h.base, c: b.c.base)
+                if carriesCellState, let cAll {
+                    let cPrev = cAll + (layer * r + first + row) * h             // (H) in, updated in place
+                    one.cPrev = UnsafePointer(cPrev)
+                    cell.step(one)
+                    cPrev.update(from: b.c.base, count: h)
+                } else {
+                    cell.step(one)
                 }
+                hPrev.update(from: b.h.base, count: h)
+            }
+        }
+        guard !headless, let logits else { return }
+        let top = hAll + ((l - 1) * r + first) * h                               // (n, H)
+        let out = logits + first * v                                            // (n, V)
+        for row in 0..<n { (out + row * v).update(from: p + headBiasOffset, count: v) }
+        if let head = weights.headProduct {
+            weights.product(head, x: top, rows: n, into: out, beta: 1)
+        } else {
+            for row in 0..<n {
+                BLAS.sgemv(.none, m: v, n: h, a: p + headWeightOffset, lda: h, x: top + row * h, beta: 1, y: out + row * v)
             }
         }
     }

@@ -143,9 +143,14 @@ final class StepScratch {
     private(set) var rows = 0                  // R the buffers hold
     private(set) var gates: AlignedBuffer<Float>   // (R, G·H)
     private(set) var hProj: AlignedBuffer<Float>   // (R, G·H) h·W_hhᵀ, for cells that keep the recurrent side apart (GRU)
-    let aux: AlignedBuffer<Float>              // the cell's scratch of a one-row step (LSTM (H) tanh(c), GRU (H) W_hn h + b_hn)
-    let h: AlignedBuffer<Float>                // (H) a row's new hidden state
-    let c: AlignedBuffer<Float>                // (H) a row's new cell state
+    /// A one-row step's own buffers, one set per part of the rows stepped at once (`StackedRNN.stepRows`).
+    struct RowBuffers {
+        let aux: AlignedBuffer<Float>          // the cell's scratch of a one-row step (LSTM (H) tanh(c), GRU (H) W_hn h + b_hn)
+        let h: AlignedBuffer<Float>            // (H) a row's new hidden state
+        let c: AlignedBuffer<Float>            // (H) a row's new cell state
+    }
+    private(set) var parts: [RowBuffers] = []
+    private let auxCount: Int, hidden: Int
     /// `steps`' states gathered into the model's layout: (L, R, H) each.
     private(set) var stateH: AlignedBuffer<Float>
     private(set) var stateC: AlignedBuffer<Float>
@@ -161,10 +166,18 @@ final class StepScratch {
         hProj = AlignedBuffer(count: 0)
         stateH = AlignedBuffer(count: 0)
         stateC = AlignedBuffer(count: 0)
-        aux = AlignedBuffer(count: cell.buffers(rows: 1, batch: 1, hiddenSize: h).auxiliary)
-        self.h = AlignedBuffer(count: h)
-        c = AlignedBuffer(count: cell.carriesCellState ? h : 0)
+        auxCount = cell.buffers(rows: 1, batch: 1, hiddenSize: h).auxiliary
+        hidden = h
         reserve(rows: 1)
+        reserve(parts: 1)
+    }
+
+    /// Row buffers for `n` parts (grows only).
+    func reserve(parts n: Int) {
+        while parts.count < n {
+            parts.append(RowBuffers(aux: AlignedBuffer(count: auxCount), h: AlignedBuffer(count: hidden),
+                                    c: AlignedBuffer(count: carries ? hidden : 0)))
+        }
     }
 
     /// Room for `r` rows (grows only).

@@ -49,6 +49,14 @@ import Tensor
         Self.compare(c.config(vocabularySize: 11, hiddenSize: 37), precision)
     }
 
+    /// Many rows step in parts on the engine's threads (`StackedRNN.rowsPerPart`), each part its own rows'
+    /// products, gates and head: 40 streams on 2 threads, every cell.
+    @Test(arguments: ModelCase.cells + ModelCase.layerNormCells + ModelCase.inputOnlyCells, [WeightPrecision.fp32, .int8])
+    func manyRowsStepInPartsAsAlone(_ c: ModelCase, _ precision: WeightPrecision) {
+        #expect(40 >= 2 * StackedRNN.rowsPerPart)
+        Parallel.withThreadCount(2) { Self.compare(c.config(vocabularySize: 11, hiddenSize: 37), precision, streams: 40, rounds: 6) }
+    }
+
     @Test(arguments: WeightPrecision.allCases)
     func labelledRowsTakeTheirOwnLabels(_ precision: WeightPrecision) {
         var config = ModelConfig(cell: .gru, vocabularySize: 9, hiddenSize: 20, layerCount: 2)
