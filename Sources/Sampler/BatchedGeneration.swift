@@ -106,7 +106,7 @@ public final class BatchedGeneration {
     public func add(_ request: Request, emit: @escaping (_ id: Int32, _ bytes: [UInt8]) -> Bool,
                     finished: @escaping (Result<Sampler.Generation, NonFiniteOutputError>) -> Void,
                     ready: @escaping () -> Bool = { true }) -> Int {
-        join(starter.row(request, emit: emit, finished: finished, ready: ready))
+        join(starter.row(request, emit: emit, finished: finished, ready: ready)!)   // its pause never says false
     }
 
     /// A row begun away from the batch (`Starter.begin`) joins it: the next tick steps its first
@@ -201,10 +201,11 @@ extension BatchedGeneration {
         public init(sampler: Sampler) { self.sampler = sampler }
 
         func row(_ request: Request, emit: @escaping (Int32, [UInt8]) -> Bool,
-                 finished: @escaping (Result<Sampler.Generation, NonFiniteOutputError>) -> Void, ready: @escaping () -> Bool) -> Row {
+                 finished: @escaping (Result<Sampler.Generation, NonFiniteOutputError>) -> Void, ready: @escaping () -> Bool,
+                 pause: () -> Bool = { true }) -> Row? {
             if last == nil || last!.prime != request.prime || last!.label != request.label {
                 last = nil   // the old state goes before the new one is read
-                let (state, logits) = sampler.started(prime: request.prime, label: request.label)
+                guard let (state, logits) = sampler.started(prime: request.prime, label: request.label, pause: pause) else { return nil }
                 last = (request.prime, request.label, state, logits)
             }
             return Row(request: request, started: (last!.state, last!.logits), sampler: sampler, emit: emit, finished: finished, ready: ready)
@@ -213,10 +214,15 @@ extension BatchedGeneration {
         /// A row with its first character chosen and emitted, as a batch's tick would (when `ready`
         /// says no, the batch chooses it later). nil when the row ended there: `finished` has been
         /// called (a length of one, the stop string, a document's end, the reader gone, an overflow).
+        /// `pause`: called every `Sampler.primePause` characters of a long prime (serve lets the lane's
+        /// other requests have a turn); false ends the row there, unread (its reader is gone).
         public func begin(_ request: Request, emit: @escaping (_ id: Int32, _ bytes: [UInt8]) -> Bool,
                           finished: @escaping (Result<Sampler.Generation, NonFiniteOutputError>) -> Void,
-                          ready: @escaping () -> Bool = { true }) -> Begun? {
-            let row = row(request, emit: emit, finished: finished, ready: ready)
+                          ready: @escaping () -> Bool = { true }, pause: () -> Bool = { true }) -> Begun? {
+            guard let row = row(request, emit: emit, finished: finished, ready: ready, pause: pause) else {
+                finished(.success(Sampler.Generation(characterCount: 0, logProbabilitySum: 0, stopped: false)))
+                return nil
+            }
             guard row.ready() else { return Begun(row: row) }
             do throws(NonFiniteOutputError) {
                 guard let token = try row.choose(sampler) else {

@@ -100,12 +100,25 @@ public final class Sampler {
 
     /// The state and logits after what is fed before the first choice (`startingIDs`), from `startState`.
     func started(prime: [Int32], label: Int32?) -> (state: RecurrentState, logits: [Float]) {
+        started(prime: prime, label: label, pause: { true })!
+    }
+
+    /// Characters of a prime read between two calls of `started`'s `pause`.
+    public static let primePause = 32
+
+    /// `started`, calling `pause` after every `primePause` characters of a long prime (serve hands its
+    /// lane to others there); nil when `pause` says false (its reader is gone: the rest is not read).
+    func started(prime: [Int32], label: Int32?, pause: () -> Bool) -> (state: RecurrentState, logits: [Float])? {
         var state = startState
         var logits = [Float](repeating: 0, count: vocabulary.count)   // (V)
-        logits.withUnsafeMutableBufferPointer { l in
-            for id in startingIDs(prime: prime) { model.step(token: id, label: label, state: &state, logits: l) }
+        let read = logits.withUnsafeMutableBufferPointer { l in
+            for (i, id) in startingIDs(prime: prime).enumerated() {
+                if i > 0 && i % Self.primePause == 0 && !pause() { return false }
+                model.step(token: id, label: label, state: &state, logits: l)
+            }
+            return true
         }
-        return (state, logits)
+        return read ? (state, logits) : nil
     }
 
     /// What to do with prime characters the model has never seen.

@@ -23,9 +23,10 @@ extension Server {
             rows.sliceStart[index] = now()
         }
 
-        // The rows begin on a lane (the prime read once, each first character chosen and sent there),
+        // The rows begin on a lane (the prime read once, each first character chosen and sent there; a long
+        // prime hands the lane to its other requests every 32 characters and stops if the client goes),
         // then step in the model's batch.
-        let begun = lanes.run { lane, _ in (0..<n).compactMap { index in
+        let begun = lanes.run { lane, yieldTurn in (0..<n).compactMap { index in
             let request = BatchedGeneration.Request(prime: plan.prime, length: plan.length, policy: plan.policy,
                                                     seed: plan.seed &+ UInt64(index), stop: plan.stop, label: plan.label)
             return lane.starters[plan.model]!.begin(request, emit: { _, bytes in
@@ -63,6 +64,9 @@ extension Server {
                 metrics.abandoned.increment()
                 sink.abandon()
                 return true            // its emit now says the reader is gone: the row leaves
+            }, pause: {
+                yieldTurn()
+                return !sink.isCancelled
             })
         } }
         batcher.submit(begun)

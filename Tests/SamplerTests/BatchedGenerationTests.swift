@@ -87,4 +87,28 @@ private let letters = ["\n", " ", "a", "b", "c", "d", "e", "é", "🙂"]
             #expect(outcomes[row]?.stopped == alone.stopped, "row \(row)")
         }
     }
+
+    /// A long prime pauses every `Sampler.primePause` characters (serve lets its lane's other requests in);
+    /// a pause that says no ends the row unread, and what was read of it is not kept for the next row.
+    @Test func aLongPrimePausesAndStopsWhenTold() throws {
+        var checkpoint = try randomCheckpoint(tokens: letters, hidden: 12)
+        checkpoint.parameters = checkpoint.parameters.map { $0 * 8 }
+        let sampler = Sampler(checkpoint: checkpoint), starter = BatchedGeneration.Starter(sampler: Sampler(checkpoint: checkpoint))
+        let prime = (0..<200).map { Int32(1 + $0 % 7) }, policy = SamplingPolicy(temperature: 0.7)
+        let request = BatchedGeneration.Request(prime: prime, length: 40, policy: policy, seed: 3)
+        var pauses = 0, emitted = 0, outcome: Sampler.Generation?
+        let stopped = starter.begin(request, emit: { _, _ in emitted += 1; return true }, finished: { outcome = try? $0.get() },
+                                    pause: { pauses += 1; return pauses < 2 })
+        #expect(stopped == nil && pauses == 2 && emitted == 0 && outcome?.characterCount == 0)
+
+        pauses = 0
+        var text: [UInt8] = []
+        let begun = try #require(starter.begin(request, emit: { _, b in text += b; return true }, finished: { _ in },
+                                               pause: { pauses += 1; return true }))
+        #expect(pauses == (prime.count - 1) / Sampler.primePause, "a pause after every \(Sampler.primePause) characters")
+        let batch = BatchedGeneration(sampler: sampler)
+        batch.add(begun)
+        while !batch.isEmpty { batch.tick() }
+        #expect(String(decoding: text, as: UTF8.self) == (try sampler.sample(prime: prime, length: 40, policy: policy, seed: 3)).text)
+    }
 }
