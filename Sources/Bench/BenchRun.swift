@@ -21,13 +21,18 @@ public struct BenchRun {
             selected.insert(Workload.named("sgemm")!, at: 0)
         }
         workloads = selected
-        executable = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+        executable = Self.selfExecutable
         python = settings.noReference ? nil : (settings.torch ?? ProcessInfo.processInfo.environment["CHARRNN_PYTHON"])
         script = settings.referenceScript ?? BenchRun.findScript(from: executable)
     }
 
     /// The child's side (`charrnn bench --only NAME --in-process`): measures one workload here
     /// and prints its measurement as one JSON line for the parent.
+    /// This process's executable (`charrnn`), to run parts of the bench in children.
+    static var selfExecutable: String {
+        (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+    }
+
     public static func runInProcess(workload name: String, seconds: Double, threads: Int) throws {
         guard let w = Workload.named(name) else { throw BenchError("no workload is named '\(name)'") }
         let m = try w.measureInProcess(seconds: seconds, threads: threads)

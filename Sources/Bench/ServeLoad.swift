@@ -8,17 +8,21 @@ import Tensor
 /// model, driven over loopback by streaming clients (`POST /v1/generate`, `"stream": true`), each a
 /// thread that posts one generation after another with a new seed. Three timings of `seconds`:
 /// `charrnn sample`'s path alone (the reference, as the sample rows measure it), one client alone,
-/// then `clients` at once. The clients run on the same cores as the server and take some CPU from it.
-enum ServeLoad {
-    struct Outcome {
+/// then `clients` at once. The clients run on the same cores as the server and take some CPU from it,
+/// in a process of their own (`charrnn bench --serve-clients`), as real clients are: as threads of the
+/// server's process they saw each first character 10–30 ms later than the same code outside it (p99,
+/// 32 clients of a 2×512 LSTM, Zen 3; the server's own part was under 1.3 ms), for reasons not found.
+public enum ServeLoad {
+    struct Outcome: Codable {
         var characters = 0, requests = 0, failures = 0
         var firstCharacter: [Double] = []   // seconds from sending each request to its first text event
         var busy = 0.0                      // seconds from the first request sent to the last answer read
         var perClient: [Int] = []           // characters of each client (the totals' only)
     }
 
+    /// `clientProcess`: the `charrnn` executable whose `bench --serve-clients` runs the clients (nil: threads of this process).
     static func measure(_ shape: Workload.ModelShape, precision: WeightPrecision, clients: Int, length: Int,
-                        seconds: Double, threads: Int) throws -> BenchMeasurement {
+                        seconds: Double, threads: Int, clientProcess: String? = nil) throws -> BenchMeasurement {
         let sample = Workload.measureSampling(shape, precision: precision, seconds: seconds, threads: threads)
         var limits = ServeLimits()
         limits.lanes = threads
@@ -33,9 +37,13 @@ enum ServeLoad {
             throw BenchError("serve: the warm-up request failed")
         }
         let idleRSS = residentMegabytes("VmRSS")
-        let alone = run(port: port, clients: 1, length: length, seconds: seconds)
+        func drive(_ n: Int) throws -> Outcome {
+            guard let clientProcess else { return run(port: port, clients: n, length: length, seconds: seconds) }
+            return try runClients(clientProcess, port: port, clients: n, length: length, seconds: seconds)
+        }
+        let alone = try drive(1)
         let before = serverFigures(port)
-        let loaded = run(port: port, clients: clients, length: length, seconds: seconds)
+        let loaded = try drive(clients)
         let after = serverFigures(port)
         let peakRSS = residentMegabytes("VmHWM")
         guard alone.failures == 0, loaded.failures == 0, alone.characters > 0, loaded.characters > 0 else {
@@ -60,6 +68,30 @@ enum ServeLoad {
         m.idleRssMb = idleRSS
         m.loadedPeakRssMb = peakRSS
         return m
+    }
+
+    /// What `charrnn bench --serve-clients PORT,CLIENTS,LENGTH,SECONDS` takes and prints (`clientsMain`).
+    static func clientArguments(port: Int, clients: Int, length: Int, seconds: Double) -> [String] {
+        ["bench", "--serve-clients", "\(port),\(clients),\(length),\(seconds)"]
+    }
+
+    /// `run` in a child process (`executable bench --serve-clients …`): its outcome, from the JSON line it prints.
+    static func runClients(_ executable: String, port: Int, clients: Int, length: Int, seconds: Double) throws -> Outcome {
+        let r = try Spawn.run(executable, clientArguments(port: port, clients: clients, length: length, seconds: seconds))
+        guard r.status == 0, let o = BenchJSON.decodeLastLine(Outcome.self, from: r.stdout) else {
+            throw BenchError("serve: the clients' process failed (status \(r.status)): \(r.stderrTail)")
+        }
+        return o
+    }
+
+    /// The clients' process: `spec` is PORT,CLIENTS,LENGTH,SECONDS; prints the outcome as one JSON line.
+    public static func clientsMain(_ spec: String) throws {
+        let f = spec.split(separator: ",").map(String.init)
+        guard f.count == 4, let port = Int(f[0]), (1...65535).contains(port), let clients = Int(f[1]), (1...1024).contains(clients),
+              let length = Int(f[2]), length >= 1, let seconds = Double(f[3]), seconds >= 0, seconds <= 3600 else {
+            throw BenchError("--serve-clients takes PORT,CLIENTS,LENGTH,SECONDS (got '\(spec)')")
+        }
+        print(String(decoding: try BenchJSON.encode(run(port: port, clients: clients, length: length, seconds: seconds)), as: UTF8.self))
     }
 
     /// `clients` threads posting generations of `length` until `seconds` have passed (each ends the one it is in);
@@ -108,22 +140,53 @@ enum ServeLoad {
 
     /// One streamed generation: its characters (from the `done` event) and the seconds to its first
     /// `text` event, or nil when it did not answer 200 with a `done` event.
+    ///
+    /// Cheap in CPU on purpose: the clients share the server's cores, and a client that burns a few
+    /// milliseconds when its answer ends takes them from the batch (with `firstRange(of:)` over the
+    /// whole answer and `JSONSerialization` here, the clients' process used 3× the CPU of a C client's
+    /// and the rows' first-character mean was twice the C probe's).
     static func streamOnce(port: Int, body: String) -> (characters: Int, firstSeconds: Double)? {
         let sent = Workload.now()
-        var first: Double?
+        var first: Double?, scanned = 0
         let textEvent = Array("event: text".utf8)
         let request = "POST /v1/generate HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
             + "Content-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\n\r\n" + body
         guard let received = exchange(port: port, request, onReceive: { received in
-            if first == nil, received.firstRange(of: textEvent) != nil { first = Workload.now() - sent }
+            guard first == nil else { return }
+            if find(textEvent, in: received, from: max(0, scanned - textEvent.count)) != nil { first = Workload.now() - sent }
+            scanned = received.count
         }) else { return nil }
-        let marker = Array("event: done\ndata: ".utf8)
-        guard received.starts(with: Array("HTTP/1.1 200".utf8)), let first, let at = received.firstRange(of: marker),
-              let end = received[at.upperBound...].firstIndex(of: 0x0A),
-              let done = try? JSONSerialization.jsonObject(with: Data(received[at.upperBound..<end])) as? [String: Any],
-              let characters = done["characters"] as? Int
+        let marker = Array("event: done\ndata: ".utf8), field = Array("\"characters\":".utf8)
+        guard received.starts(with: Array("HTTP/1.1 200".utf8)), let first,
+              let done = find(marker, in: received, from: 0), let at = find(field, in: received, from: done)
         else { return nil }
-        return (characters, first)
+        var characters = 0, i = at + field.count, digits = 0
+        while i < received.count, received[i] >= 0x30, received[i] <= 0x39 {
+            characters = characters * 10 + Int(received[i] - 0x30)
+            i += 1
+            digits += 1
+        }
+        return digits > 0 ? (characters, first) : nil
+    }
+
+    /// Where `pattern` first starts in `bytes` at or after `start`, or nil.
+    static func find(_ pattern: [UInt8], in bytes: [UInt8], from start: Int) -> Int? {
+        let m = pattern.count, n = bytes.count
+        guard m > 0, n - start >= m else { return nil }
+        return bytes.withUnsafeBufferPointer { b in
+            pattern.withUnsafeBufferPointer { p in
+                var i = start
+                while i <= n - m {
+                    if b[i] == p[0] {
+                        var j = 1
+                        while j < m && b[i + j] == p[j] { j += 1 }
+                        if j == m { return i }
+                    }
+                    i += 1
+                }
+                return nil
+            }
+        }
     }
 
     /// Sends `request` on a new loopback connection and reads to its end (`onReceive` after each read); nil when

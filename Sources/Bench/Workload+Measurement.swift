@@ -15,7 +15,8 @@ extension Workload {
         case .tokenize(let mb): return try Self.measureTokenizer(megabytes: mb)
         case .firstCharacter: throw BenchError("first-char is measured by the parent process")
         case .serve(let shape, let precision, let clients, let length):
-            return try ServeLoad.measure(shape, precision: precision, clients: clients, length: length, seconds: seconds, threads: threads)
+            return try ServeLoad.measure(shape, precision: precision, clients: clients, length: length, seconds: seconds, threads: threads,
+                                         clientProcess: BenchRun.selfExecutable)
         }
     }
 

@@ -38,6 +38,7 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "Append JSON lines here ('-' for none).") var results: String = "bench-results/bench.jsonl"
     @Option(help: .private) var referenceScript: String?
     @Flag(help: .private) var inProcess = false   // run one workload here and print its measurement
+    @Option(help: .private) var serveClients: String?   // PORT,CLIENTS,LENGTH,SECONDS: a serve row's clients (ServeLoad)
 
     func validate() throws {
         if !(seconds > 0 && seconds <= 3600) { throw ValidationError("--seconds must be in (0, 3600] (got \(seconds))") }
@@ -53,7 +54,9 @@ struct BenchCommand: ParsableCommand {
     /// The bench lives in the Bench module; what it cannot run is reported as a usage error.
     func run() throws {
         do {
-            if inProcess {
+            if let spec = serveClients {
+                try ServeLoad.clientsMain(spec)
+            } else if inProcess {
                 try BenchRun.runInProcess(workload: only!, seconds: seconds, threads: threads.count)
             } else {
                 try BenchRun(settings: BenchSettings(
