@@ -261,13 +261,21 @@ public final class LabelledTrainer: LabelledRun, WholeTextTraining {
         return padded == 0 ? 1 : Double(real) / Double(padded)
     }
 
-    /// One optimizer step on `batch`: forward, backward, clip, step. A loss or
-    /// gradient that is not finite stops the run before the weights change.
+    /// The loss past which the run has diverged: per text over the classes, per character over the vocabulary.
+    var divergence: (limit: Float, unit: String) {
+        task == .classify ? (DivergenceLimit.perText(classes: data.labels.count), "nats/text")
+            : (DivergenceLimit.perCharacter(vocabularySize: data.vocabulary.count), "nats/char")
+    }
+
+    /// One optimizer step on `batch`: forward, backward, clip, step. A loss past the divergence
+    /// limit (or not finite), or a gradient that is not finite, stops the run before the weights change.
     private func trainStep(_ batch: LabelledBatch, learningRate: Float) throws(TrainingError) -> Float {
         model.zeroGradients()
         let loss = batch.loss(on: model, task: task, classWeights: classWeights, training: true, rng: &rng)
-        if !loss.isFinite {
-            throw .diverged(iteration: iteration + 1, detail: "the loss became \(loss)", lastGood: directory.lastGood)
+        let (limit, unit) = divergence
+        if DivergenceLimit.stops(loss, limit: limit) {
+            throw .diverged(iteration: iteration + 1, detail: DivergenceLimit.detail(loss, limit: limit, unit: unit),
+                            lastGood: directory.lastGood)
         }
         model.backward()
         let norm = model.gradients.withUnsafeMutableBufferPointer { g in

@@ -489,7 +489,6 @@ public final class Trainer {
         var trainingSeconds = 0.0                           // excludes evaluation and saving
         var logWindowStart = clock.now, logWindowIterations = 0, logWindowCommunicating = group?.secondsCommunicating ?? 0
         var smoothed: Float = -1
-        let divergenceLimit = 3 * max(Float(log(Double(vocabulary.count))), 1)
         var ending: TrainingSummary.Ending = .budget
         func elapsed() -> Double { (clock.now - start).seconds }
 
@@ -523,7 +522,7 @@ public final class Trainer {
             } catch {
                 switch error {
                 case .loss(let loss):
-                    throw .diverged(iteration: iteration + 1, detail: loss.isFinite ? "loss \(loss) nats/char" : "loss is \(loss)",
+                    throw .diverged(iteration: iteration + 1, detail: DivergenceLimit.detail(loss, limit: divergenceLimit, unit: "nats/char"),
                                     lastGood: directory.lastGood)
                 case .gradientNorm(let norm):
                     throw .diverged(iteration: iteration + 1, detail: "gradient norm is \(norm)", lastGood: directory.lastGood)
@@ -626,6 +625,9 @@ public final class Trainer {
         return try group.gatherState(state, layers: model.config.layerCount, hidden: model.config.hiddenSize)
     }
 
+    /// The loss past which the run has diverged, nats per character (`DivergenceLimit`).
+    private var divergenceLimit: Float { DivergenceLimit.perCharacter(vocabularySize: vocabulary.count) }
+
     private func evaluateAndSave(report: (TrainingEvent) -> Void, elapsed: Double, state: RecurrentState) throws(TrainingError) -> Bool {
         var improved = false
         let validation: Evaluation?
@@ -634,6 +636,10 @@ public final class Trainer {
                                                       batchSize: options.batchSize, sequenceLength: options.sequenceLength)
         } catch {
             throw .diverged(iteration: iteration, detail: "the validation loss is \(error.value.phrase)", lastGood: directory.lastGood)
+        }
+        if let v = validation, DivergenceLimit.stops(Float(v.loss), limit: divergenceLimit) {  // the weights it scored are not saved
+            throw .diverged(iteration: iteration, detail: DivergenceLimit.detail(Float(v.loss), limit: divergenceLimit, unit: "nats/char",
+                                                                                 of: "validation loss"), lastGood: directory.lastGood)
         }
         if let v = validation {
             improved = bestValidation.map { v.loss < $0 } ?? true

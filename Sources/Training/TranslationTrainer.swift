@@ -115,14 +115,17 @@ public final class TranslationTrainer: LabelledRun, WholeTextTraining {
     func evaluateValidation() -> LabelledEvaluation? { data.validation.count > 0 ? evaluate(data.validation) : nil }
     func evaluateTest() -> LabelledEvaluation? { data.test.count > 0 ? evaluate(data.test) : nil }
     func evalRecordExtras(_ v: LabelledEvaluation) -> [String: JSONValue] { [:] }
+    var divergence: (limit: Float, unit: String) { (DivergenceLimit.perCharacter(vocabularySize: data.vocabulary.count), "nats/char") }
 
-    /// One optimizer step: forward, backward, clip, step; a loss or gradient that is not
-    /// finite stops the run before the weights change.
+    /// One optimizer step: forward, backward, clip, step; a loss past the divergence limit (or not
+    /// finite), or a gradient that is not finite, stops the run before the weights change.
     private func trainStep(_ batch: PairBatch, learningRate: Float) throws(TrainingError) -> Float {
+        let (limit, unit) = divergence
         let (loss, norm) = Self.step(model: model, batch: batch, optimizer: &optimizer, options: options,
-                                     learningRate: learningRate, rng: &rng)
-        if !loss.isFinite {
-            throw .diverged(iteration: iteration + 1, detail: "the loss became \(loss)", lastGood: directory.lastGood)
+                                     learningRate: learningRate, lossLimit: limit, rng: &rng)
+        if DivergenceLimit.stops(loss, limit: limit) {
+            throw .diverged(iteration: iteration + 1, detail: DivergenceLimit.detail(loss, limit: limit, unit: unit),
+                            lastGood: directory.lastGood)
         }
         if !norm.isFinite {
             throw .diverged(iteration: iteration + 1, detail: "the gradient norm became \(norm)", lastGood: directory.lastGood)
@@ -131,12 +134,13 @@ public final class TranslationTrainer: LabelledRun, WholeTextTraining {
     }
 
     /// The step itself, shared with `TranslationProbe`: zero the gradients, forward, and unless the
-    /// loss is not finite, backward and clip; the weights change only when the gradient norm is finite.
+    /// loss is not finite or past `lossLimit`, backward and clip; the weights change only when the
+    /// gradient norm is finite.
     static func step(model: EncoderDecoder, batch: PairBatch, optimizer: inout Optimizer, options: TrainingOptions,
-                     learningRate: Float, rng: inout SplitMix64) -> (loss: Float, norm: Float) {
+                     learningRate: Float, lossLimit: Float = .infinity, rng: inout SplitMix64) -> (loss: Float, norm: Float) {
         model.zeroGradients()
         let loss = batch.loss(on: model, training: true, rng: &rng)
-        guard loss.isFinite else { return (loss, .nan) }
+        guard !DivergenceLimit.stops(loss, limit: lossLimit) else { return (loss, .nan) }
         model.backward()
         let norm = model.gradients.withUnsafeMutableBufferPointer { g in
             clipGradients(g, mode: options.clipMode, threshold: options.gradientClip)

@@ -29,6 +29,8 @@ protocol WholeTextTraining: AnyObject {
     func evaluateTest() -> LabelledEvaluation?
     /// A `train.jsonl` eval record's fields besides the loss (a classifier's accuracy).
     func evalRecordExtras(_ v: LabelledEvaluation) -> [String: JSONValue]
+    /// The loss past which the run has diverged (`DivergenceLimit`), training or validation, and its unit.
+    var divergence: (limit: Float, unit: String) { get }
     /// The checkpoint of the run as it stands, after `elapsed` seconds of this session.
     func makeCheckpoint(elapsed: Double) throws(TrainingError) -> Checkpoint
 }
@@ -94,11 +96,17 @@ extension WholeTextTraining {
     }
 
     /// Scores the validation set (a new best is remembered, logged and reported), then saves `latest`,
-    /// and `best` when it improved (or when there is nothing to score).
+    /// and `best` when it improved (or when there is nothing to score). A validation loss past the
+    /// divergence limit (or not finite) stops the run instead, and the weights it scored are not saved.
     private func evaluateAndSave(report: (LabelledEvent) -> Void, elapsed: Double) throws(TrainingError) -> LabelledEvaluation? {
         let v = evaluateValidation()
         var improved = false
-        if let v, v.loss.isFinite {
+        if let v {
+            let (limit, unit) = divergence
+            if DivergenceLimit.stops(Float(v.loss), limit: limit) {
+                throw .diverged(iteration: iteration, detail: DivergenceLimit.detail(Float(v.loss), limit: limit, unit: unit, of: "validation loss"),
+                                lastGood: directory.lastGood)
+            }
             improved = bestValidation.map { v.loss < $0 } ?? true
             if improved { bestValidation = v.loss }
             history.append((iteration, v.loss))

@@ -78,6 +78,31 @@ import Testing
         #expect(again.status == 0, "\(again.stderr)")
     }
 
+    /// A learning rate far too large makes every shape's loss climb to 1e30 and more while staying
+    /// finite: the run stops at the divergence limit (three uniform guesses per character, a hundred
+    /// per text), at the first validation of such weights or the next step's training loss, and saves none.
+    @Test(arguments: [("classify", "nats/text"), ("generate", "nats/char"), ("translate", "nats/char")])
+    func aClimbingLossStopsEveryShapeBeforeItSaves(task: String, unit: String) throws {
+        let dir = try Binary.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let data = task == "translate" ? ToyPairs.tsv : ToyLabels.balanced
+        try data.write(to: dir.appendingPathComponent("data.tsv"), atomically: true, encoding: .utf8)
+        let model = ["data.tsv", "--task", task, "--hidden", "8", "--layers", "1", "--batch-size", "16", "--seed", "4", "--max-iters", "12"]
+        let good = try Binary.run(["train"] + model + ["--checkpoint-dir", "good", "--eval-every", "6"], in: dir)
+        #expect(good.status == 0, "\(good.stderr)")
+
+        for (every, stop) in [("1", "iteration 1 (validation loss "), ("100", "iteration 2 (loss ")] {
+            let run = "wild\(every)"
+            let wild = try Binary.run(["train"] + model + ["--checkpoint-dir", run, "--eval-every", every, "--learning-rate", "1e30"], in: dir)
+            #expect(wild.status == 1, "\(wild.status): \(wild.stderr)")
+            #expect(wild.stderr.hasPrefix("charrnn: error: training diverged at \(stop)"), "\(wild.stderr)")
+            #expect(wild.stderr.contains(unit + ", over the limit of ") && wild.stderr.contains("--learning-rate"), "\(wild.stderr)")
+            #expect(wild.stderr.split(separator: "\n").count == 1, "\(wild.stderr)")
+            let saved = try FileManager.default.contentsOfDirectory(atPath: dir.appendingPathComponent(run).path)
+            #expect(!saved.contains { $0.hasSuffix(".safetensors") }, "\(saved)")
+        }
+    }
+
     @Test func aNewRunIntoAnOccupiedDirectoryIsRefusedUntilOverwrite() throws {
         let dir = try directoryWithARun()
         defer { try? FileManager.default.removeItem(at: dir) }
