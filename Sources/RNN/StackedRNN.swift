@@ -1,3 +1,4 @@
+import Synchronization
 import Tensor
 
 // A deep (stacked) character-level recurrent network:
@@ -711,20 +712,28 @@ public final class StackedRNN {
 
     /// The step of R rows: hAll and cAll (L, R, H), updated in place; logits (R, V) out.
     ///
-    /// Each row's step depends on its own state alone, so many rows are cut into parts that step
-    /// whole (every layer, the gates, the head) on the engine's threads, one hand-off per step
-    /// (`rowParts`); a part's products multiply its rows only, and a row's results are the bits it
-    /// gets alone whatever part it is in (`PackedMatrix`'s rows are independent).
+    /// Each row's step depends on its own state alone, so many rows are cut into parts that step whole
+    /// (every layer, the gates, the head) on the engine's threads, one hand-off per step. A small model's
+    /// parts are of `rowsPerPart` rows, each thread taking the next part not yet taken until none is
+    /// left, so a thread the OS holds back (a server's event loop or clients on the same cores) leaves
+    /// its parts to the others instead of making them wait; a large model's (matrices over 1 MB, whose
+    /// products `StepWeights` splits) are one per thread, since every part reads all the weights again.
+    /// A part's products multiply its rows only, and a row's results are the bits it gets alone whatever
+    /// part it is in (`PackedMatrix`'s rows are independent).
     private func stepRows(tokens: UnsafePointer<Int32>, labels: UnsafePointer<Int32>?, rows r: Int, h hAll: UnsafeMutablePointer<Float>,
                           c cAll: UnsafeMutablePointer<Float>?, logits: UnsafeMutablePointer<Float>?) {
         let s = stepScratch
         s.reserve(rows: r)
-        let weights = stepWeights(), parts = Parallel.parts(for: r, minimum: Self.rowsPerPart)
-        s.reserve(parts: parts)
+        let weights = stepWeights(), threads = Parallel.parts(for: r, minimum: Self.rowsPerPart)
+        let parts = threads == 1 || weights.splits ? threads : (r + Self.rowsPerPart - 1) / Self.rowsPerPart
+        s.reserve(parts: threads)
+        let taken = Atomic<Int>(0)
         parameters.withUnsafeBufferPointer { pb in
-            Parallel.forEach(parts) { q in
-                stepRows(Parallel.range(q, of: parts, count: r), of: r, tokens: tokens, labels: labels, h: hAll, c: cAll,
-                         logits: logits, parameters: pb.baseAddress!, weights: weights, buffers: s.parts[q])
+            Parallel.forEach(threads) { q in
+                while case let part = taken.wrappingAdd(1, ordering: .relaxed).oldValue, part < parts {
+                    stepRows(Parallel.range(part, of: parts, count: r), of: r, tokens: tokens, labels: labels, h: hAll, c: cAll,
+                             logits: logits, parameters: pb.baseAddress!, weights: weights, buffers: s.parts[q])
+                }
             }
         }
     }
@@ -734,6 +743,9 @@ public final class StackedRNN {
     /// a 2×128 LSTM: 64k → 75–95k chars/s (its products are too small to split); 32 or 64 rows of 2×512: as
     /// fast as the column split. Splitting the products of small matrices by columns instead (a threshold
     /// on R·H·n) was slower: 18.5 → 21.8 s for `sample --count 64 --length 20000` (a hand-off per product).
+    /// Parts of 8 taken in turn (`sample --count 64 --length 5000`, 2×128): 3.31–3.51 s → 2.86–3.22 s; for
+    /// 2×512 (1000 characters) 6.1–6.7 s → 8.3–9.2 s, each part reading the 13 MB of weights again: so only
+    /// small models' rows are cut finer than one part per thread.
     static let rowsPerPart = 8
 
     /// Rows `rows` of the step of R: their states at rows[i] of each layer's (R, H) block, their

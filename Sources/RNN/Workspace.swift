@@ -222,7 +222,7 @@ final class StepWeights {
     /// (H, V) head.weightᵀ, in a reduced precision only (fp32 reads the head in place, by GEMV per row).
     let headProduct: PackedMatrix?
     /// Whether the packed products are split across the engine's threads (matrices over `copyLimit`).
-    private let splits: Bool
+    let splits: Bool
     private let h: Int
 
     /// Largest matrix (floats) whose products run on one thread; larger ones are split by panels.
