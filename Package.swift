@@ -60,7 +60,7 @@ let libraries: [Target] = [
     // `charrnn bench`: workloads, their in-process measurement, child processes, the
     // PyTorch / numpy reference runs, the results table and bench.jsonl records.
     // The serve rows run a server in the child process (Serve) and drive it over loopback.
-    .target(name: "Bench", dependencies: ["RNN", "Checkpoints", "Training", "Sampler", "Tensor", "Tokenizer", "Serve"]),
+    .target(name: "Bench", dependencies: ["Files", "RNN", "Checkpoints", "Training", "Sampler", "Tensor", "Tokenizer", "Serve"]),
     // `charrnn serve`: the HTTP API and page over SwiftNIO, its router, the worker lanes.
     // Its page's Content-Security-Policy hash is Visualize's (Markup); GET /metrics is
     // swift-metrics' API over swift-prometheus's registry and text format.

@@ -1,3 +1,4 @@
+import Files
 import Foundation
 import Tensor
 
@@ -40,6 +41,7 @@ public struct BenchRun {
     }
 
     public func run() throws {
+        try checkResultsFile()
         let date = ISO8601DateFormatter().string(from: Date())
         let machine = BenchRun.cpuModel()
         let cores = ProcessInfo.processInfo.activeProcessorCount
@@ -147,18 +149,28 @@ public struct BenchRun {
                                 peakRssMb: rss.max(), note: "median of \(runs) runs, process start to first stdout byte")
     }
 
-    func appendLog(_ records: [BenchRecord]) throws {
+    /// The results file can take lines (its folder made when missing): checked before minutes of
+    /// measuring, not after them.
+    func checkResultsFile() throws {
         guard settings.results != "-" else { return }
         let url = URL(fileURLWithPath: settings.results)
         try? FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+        if let problem = OutputPath.appendProblem(url.path) { throw BenchError("cannot append the results to \(url.path): \(problem)") }
+    }
+
+    func appendLog(_ records: [BenchRecord]) throws {
+        guard settings.results != "-" else { return }
+        let url = URL(fileURLWithPath: settings.results)
         var data = Data()
         for r in records { data += try BenchJSON.encode(r); data += Data("\n".utf8) }
-        if let handle = try? FileHandle(forWritingTo: url) {
-            handle.seekToEndOfFile()
-            handle.write(data)
-            try? handle.close()
-        } else {
-            guard FileManager.default.createFile(atPath: url.path, contents: data) else { throw BenchError("cannot write \(url.path)") }
+        if let problem = OutputPath.appendProblem(url.path) { throw BenchError("cannot append the results to \(url.path): \(problem)") }
+        do {
+            let handle = try FileHandle(forWritingTo: url)
+            defer { try? handle.close() }
+            try handle.seekToEnd()
+            try handle.write(contentsOf: data)
+        } catch {
+            throw BenchError("cannot append the results to \(url.path): \(error.localizedDescription)")
         }
         if !settings.json { FileHandle.standardError.write(Data("results appended to \(settings.results)\n".utf8)) }
     }

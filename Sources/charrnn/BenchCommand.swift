@@ -51,12 +51,19 @@ struct BenchCommand: ParsableCommand {
         }
     }
 
-    /// The bench lives in the Bench module; what it cannot run is reported as a usage error.
+    /// The bench lives in the Bench module. A serve row's client spec it cannot read is a usage error;
+    /// what fails while measuring (a workload, a reference, the results file) is a one-line error, exit 1.
     func run() throws {
         do {
             if let spec = serveClients {
                 try ServeLoad.clientsMain(spec)
-            } else if inProcess {
+                return
+            }
+        } catch let error as BenchError {
+            throw ValidationError(error.message)
+        }
+        do {
+            if inProcess {
                 try BenchRun.runInProcess(workload: only!, seconds: seconds, threads: threads.count)
             } else {
                 try BenchRun(settings: BenchSettings(
@@ -65,7 +72,7 @@ struct BenchCommand: ParsableCommand {
                     version: CharRNN.version).run()
             }
         } catch let error as BenchError {
-            throw ValidationError(error.message)
+            throw failure(error.message)
         }
     }
 }

@@ -38,7 +38,8 @@ struct CharRNN: ParsableCommand {
     static func main() {
         if let problem = Kernels.environmentError { exit(withError: failure(problem)) }
         useOpenBLASKernelsForThisCPU()
-        main(nil)
+        main(nil)  // returns when the command succeeded (a failure exits there)
+        do { try finishStandardOutput() } catch { exit(withError: error) }
     }
 
     /// Runs this process again with `OPENBLAS_CORETYPE` set when OpenBLAS fell

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Files
 import Foundation
 import Tokenizer
 
@@ -23,7 +24,43 @@ func printJSONLine(_ value: some Encodable) throws {
     encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
     var data = try encoder.encode(value)
     data.append(UInt8(ascii: "\n"))
-    FileHandle.standardOutput.write(data)
+    try writeStandardOutput(data)
+}
+
+/// Writes `data` to standard output, after what `print` has buffered there. A full disk or a closed
+/// stdout is a one-line error and exit 1 (`FileHandle.write` traps on them).
+func writeStandardOutput(_ data: Data) throws {
+    var problem = fflush(nil) == 0 ? nil : String(cString: strerror(errno))   // every stream: stdout's `print`s first
+    data.withUnsafeBytes { bytes in
+        var offset = 0
+        while problem == nil && offset < bytes.count {
+            let n = write(STDOUT_FILENO, bytes.baseAddress! + offset, bytes.count - offset)
+            if n > 0 { offset += n } else if n < 0 && errno == EINTR { continue } else { problem = String(cString: strerror(errno)) }
+        }
+    }
+    if let problem { throw failure("cannot write to standard output: \(problem)") }
+}
+
+/// After a command ran: what `print` left buffered goes out, and an output that could not be written
+/// (a full disk, a closed stdout) is a one-line error and exit 1 instead of a silent success.
+/// (A stream whose write failed keeps what it could not write, so the flush at the end fails again.)
+func finishStandardOutput() throws {
+    errno = 0
+    if fflush(nil) != 0 {
+        throw failure("cannot write to standard output: \(errno == 0 ? "a write failed" : String(cString: strerror(errno)))")
+    }
+}
+
+/// Writes a page or plot a command was told to write (`-o`): a new file, or over a regular one,
+/// atomically (a temporary file renamed over it); a device, FIFO, socket or symbolic link at the path
+/// is refused in one line instead of being replaced (`OutputPath`).
+func writeOutputFile(_ data: Data, to path: String, example: String) throws {
+    if let problem = OutputPath.problem(path) { throw failure("cannot write \(path): \(problem)") }
+    do {
+        try data.write(to: URL(fileURLWithPath: path), options: .atomic)
+    } catch {
+        throw writeFailure(path, error, example: example)
+    }
 }
 
 /// The one-line error for an output file that could not be written, in words

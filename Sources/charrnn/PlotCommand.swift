@@ -66,14 +66,10 @@ struct PlotCommand: ParsableCommand {
         for reason in leftOut { note("note: left out: \(reason)") }
         let svg = LossPlot(runs: logs, xAxis: xAxis, smoothing: smooth, title: title).svg()
         if output == "-" {
-            FileHandle.standardOutput.write(Data(svg.utf8))
+            try writeStandardOutput(Data(svg.utf8))
             return
         }
-        do {
-            try Data(svg.utf8).write(to: URL(fileURLWithPath: output), options: .atomic)
-        } catch {
-            throw writeFailure(output, error, example: "loss.svg")
-        }
+        try writeOutputFile(Data(svg.utf8), to: output, example: "loss.svg")
         let names = logs.map(\.name).joined(separator: ", ")
         print("wrote \(output) (\(logs.count) run\(logs.count == 1 ? "" : "s"): \(names))")
     }

@@ -35,7 +35,9 @@ struct SampleCommand: ParsableCommand {
     @Option(help: "Sample only from the K most likely characters.") var topK: Int?
     @Option(help: "Sample from the smallest set of characters with probability ≥ P (nucleus).") var topP: Float?
     @Flag(help: "Always take the most likely character (same as --temp 0).") var argmax = false
-    @Option(help: "Stop once this string has been generated.") var stop: String?
+    @Option(name: .customLong("stop"), help: "Stop once this string has been generated (one string).") var stops: [String] = []
+    /// The one stop string (`validate` refuses more).
+    var stop: String? { stops.first }
     @Option(help: "Number of samples: 1 to \(Int.max), seeds S, S+1, …; each is streamed like one. With a --documents model: N documents, one per line.") var count: Int = 1
     @Flag(help: "With a --documents model: keep only documents that do not occur in the training split (their hashes are stored beside the checkpoint); draws seeds S, S+1, … until --count new ones or \(SampleCommand.novelDrawsPerDocument) × --count draws, holds each document whole, and reports on stderr the fraction that was new.")
     var novel = false
@@ -55,7 +57,9 @@ struct SampleCommand: ParsableCommand {
         if count < 1 { throw ValidationError("--count must be at least 1 (got \(count))") }
         if prime != nil && primeFile != nil { throw ValidationError("give --prime or --prime-file, not both") }
         if let p = policy.problem { throw ValidationError(p) }
+        if stops.count > 1 { throw ValidationError("--stop takes one string: charrnn stops on one (got \(stops.count))") }
         if stop == "" { throw ValidationError("--stop needs a non-empty string") }
+        if argmax && temperature != nil { throw ValidationError("--argmax is --temp 0: give one of them, not both") }
         if beam != nil && bestOf != nil { throw ValidationError("give --beam or --best-of, not both") }
         if novel && (beam != nil || bestOf != nil) { throw ValidationError("--novel draws samples; it cannot be combined with --beam or --best-of") }
         if let b = beam {

@@ -86,7 +86,7 @@ struct TrainCommand: ParsableCommand {
     @Flag(help: "Hold the token ids in memory; write no token cache.") var noCache = false
     @Flag(help: "Continue the run in the checkpoint directory from its latest checkpoint.") var resume = false
     @Option(help: "Continue the run saved in this checkpoint file.") var resumeFrom: String?
-    @Option(help: "Start a new run from this checkpoint's weights (fine-tuning; same vocabulary).") var initFrom: String?
+    @Option(help: "Start a new run from this checkpoint's weights (a file, or a run directory: its best, else latest; fine-tuning; same vocabulary).") var initFrom: String?
     @Flag(help: "Start a new run in a checkpoint directory that already holds one, deleting it.") var overwrite = false
     @Option(help: "Random seed (default \(defaults.seed)).") var seed: UInt64?
     @OptionGroup var threads: ThreadOptions
@@ -229,7 +229,8 @@ struct TrainCommand: ParsableCommand {
                 resumeCheckpoint = checkpoint
             } else {
                 options = apply(to: TrainingOptions())
-                if let path = initFrom {
+                if let given = initFrom {
+                    let path = try CheckpointLocator.resolve(given)   // a file, or a run directory's best (else latest)
                     let checkpoint = try Checkpoint.read(from: path)
                     if let problem = Trainer.labelledSourceProblem(checkpoint) { throw failure(problem) }
                     if documents != nil && documents != checkpoint.documents {  // documents: the checkpoint's mode goes on
@@ -238,6 +239,7 @@ struct TrainCommand: ParsableCommand {
                     }
                     options.documents = checkpoint.documents
                     if let conflict = modelFlagConflict(with: checkpoint.config) { throw failure(conflict) }
+                    if let conflict = tokenizerConflict(with: checkpoint.tokenizer) { throw failure(conflict) }
                     initCheckpoint = checkpoint
                     note("starting from the weights of \(path)")
                 }
@@ -315,6 +317,17 @@ extension TrainCommand {
         guard !flags.isEmpty else { return nil }
         return "--init-from keeps the checkpoint's model (\(c.cellFacts.readableName), \(c.layerCount) × \(c.hiddenSize)); "
             + "\(flags.joined(separator: ", ")) cannot change it"
+    }
+
+    /// With `--init-from`: the tokenizer flags typed that the checkpoint's tokenizer contradicts (its ids
+    /// name its characters, so what a character is cannot change), as one line, or nil.
+    func tokenizerConflict(with t: TokenizerSettings) -> String? {
+        var flags: [String] = []
+        if let mode = tokenizer.mode, mode != t.mode { flags.append("--tokenizer \(mode.rawValue)") }
+        if tokenizer.noNormalize && t.normalize && t.mode != .byte { flags.append("--no-normalize") }
+        guard !flags.isEmpty else { return nil }
+        let kept = t.mode == .byte ? "byte" : "\(t.mode.rawValue), \(t.normalize ? "NFC" : "not normalized")"
+        return "--init-from keeps the checkpoint's tokenizer (\(kept)); \(flags.joined(separator: ", ")) cannot change it"
     }
 
     /// `--auto`'s line on the precision it chose, when `--precision` was not typed.

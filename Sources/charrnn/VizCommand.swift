@@ -123,11 +123,7 @@ struct VizCommand: ParsableCommand {
         }
         let html: String
         do { html = try page.html() } catch { throw failure("cannot encode the page: \(error)") }
-        do {
-            try Data(html.utf8).write(to: URL(fileURLWithPath: output), options: .atomic)
-        } catch {
-            throw writeFailure(output, error, example: "viz.html")
-        }
+        try writeOutputFile(Data(html.utf8), to: output, example: "viz.html")
         let size = html.utf8.count
         let shown = page.payload.initial
         print("wrote \(output) (\(characters.count) characters, \(String(format: "%.1f", Double(size) / 1e6)) MB); "
@@ -155,11 +151,7 @@ struct VizCommand: ParsableCommand {
         let map = AttentionMap(source: ids.map { tokens[Int($0)] }, output: t.ids.map { tokens[Int($0)] } + (t.finished ? ["</s>"] : []),
                                weights: t.attention, title: "\(source) → \(t.text)")
         let svg = map.svg()
-        do {
-            try Data(svg.utf8).write(to: URL(fileURLWithPath: output), options: .atomic)
-        } catch {
-            throw writeFailure(output, error, example: "attention.svg")
-        }
+        try writeOutputFile(Data(svg.utf8), to: output, example: "attention.svg")
         print("wrote \(output) (\(ids.count) source × \(map.output.count) output characters): \(t.text)")
     }
 

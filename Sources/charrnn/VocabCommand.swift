@@ -75,11 +75,11 @@ struct VocabCommand: ParsableCommand {
         if json {
             try printJSON(corpus)
         } else {
-            printListing(corpus)
+            try printListing(corpus)
         }
     }
 
-    private func printListing(_ corpus: Corpus) {
+    private func printListing(_ corpus: Corpus) throws {
         let idWidth = String(max(corpus.vocabulary.count - 1, 0)).count
         var out = ""
         for id in corpus.vocabulary.tokens.indices {
@@ -93,7 +93,7 @@ struct VocabCommand: ParsableCommand {
         out += "\(corpus.ids.count) characters, \(corpus.vocabulary.count) distinct, \(corpus.byteCount) bytes\(files)"
         out += " (\(mode.rawValue) mode\(normalized))\n"
         if let f = corpus.folding { out += f.summary + "\n" }
-        FileHandle.standardOutput.write(Data(out.utf8))
+        try writeStandardOutput(Data(out.utf8))
     }
 
     private struct Summary: Encodable {
@@ -161,7 +161,7 @@ extension VocabCommand {
             let form = data.isDirectory ? "directory of label folders" : "TSV file"
             let skipped = data.skipped == 0 ? "" : "; \(data.skipped) entr\(data.skipped == 1 ? "y" : "ies") skipped"
             out += "\(data.examples.count) examples, \(data.labels.count) labels (\(form)\(skipped))\n"
-            FileHandle.standardOutput.write(Data(out.utf8))
+            try writeStandardOutput(Data(out.utf8))
         }
     }
 
@@ -208,7 +208,7 @@ extension VocabCommand {
         out += "\(summary.pairs) pairs\(repeated); sources \(summary.source_characters) characters (longest \(summary.longest_source)), "
         out += "targets \(summary.target_characters) characters (longest \(summary.longest_target)); "
         out += "\(corpus.vocabulary.count) ids shared by both sides, <s> and </s> included (\(corpus.settings.mode.rawValue) mode)\n"
-        FileHandle.standardOutput.write(Data(out.utf8))
+        try writeStandardOutput(Data(out.utf8))
     }
 
     private struct PairSummary: Encodable {

@@ -1,0 +1,97 @@
+import Foundation
+import Testing
+
+/// Where the commands write, as a hostile user points them: a full or closed standard output, and
+/// `-o` / `--results` at a device, a FIFO or a symbolic link. Each is one line and exit 1; nothing is
+/// replaced that is not a regular file, and no write traps.
+@Suite struct OutputSafetyTests {
+    static var run: String { Fixtures.trained.appendingPathComponent("checkpoints/run").path }
+
+    /// `charrnn arguments…` with its standard output sent to `target` by the shell (`>` or `>&-`).
+    func withStandardOutput(_ redirect: String, _ arguments: [String]) throws -> BinaryRun {
+        try Binary.run(["-c", "\"$0\" \"$@\" \(redirect)", Binary.executable.path] + arguments,
+                       tool: URL(fileURLWithPath: "/bin/sh"), in: Fixtures.trained)
+    }
+
+    @Test func aFullStandardOutputIsAnErrorNeitherATrapNorASilentSuccess() throws {
+        guard FileManager.default.fileExists(atPath: "/dev/full") else {
+            print("skipped: this system has no /dev/full to fill standard output with")
+            return
+        }
+        let checkpoint = Self.run + "/latest.safetensors"
+        for arguments in [["vocab", "corpus.txt"], ["vocab", "corpus.txt", "--json"], ["info", checkpoint], ["info", checkpoint, "--json"],
+                          ["eval", "corpus.txt", "--checkpoint", checkpoint], ["plot", Self.run, "-o", "-"]] {
+            let r = try withStandardOutput("> /dev/full", arguments)
+            #expect(r.status == 1, "\(arguments): \(r.status) \(r.stderr)")
+            #expect(r.stderr == "charrnn: error: cannot write to standard output: No space left on device\n", "\(arguments): \(r.stderr)")
+        }
+        let closed = try withStandardOutput(">&-", ["vocab", "corpus.txt"])
+        #expect(closed.status == 1 && closed.stderr.hasPrefix("charrnn: error: cannot write to standard output: "), "\(closed.stderr)")
+        #expect(closed.stderr.split(separator: "\n").count == 1, "\(closed.stderr)")
+    }
+
+    @Test(.timeLimit(.minutes(2))) func outputsNeverReplaceDevicesFIFOsOrLinks() throws {
+        let dir = try Binary.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        func path(_ name: String) -> String { dir.appendingPathComponent(name).path }
+        #expect(mkfifo(path("fifo"), 0o644) == 0)
+        try Data("before\n".utf8).write(to: dir.appendingPathComponent("target.svg"))
+        try FileManager.default.createSymbolicLink(atPath: path("link.svg"), withDestinationPath: "target.svg")
+        var targets = [("fifo", "it is a FIFO (named pipe); charrnn writes regular files only"),
+                       ("link.svg", "it is a symbolic link; give the path of the file it points to, or another name")]
+        // A character device of our own (the null device's numbers), never the system's: made only as root.
+        if getuid() == 0, mknod(path("device"), S_IFCHR | 0o666, dev_t((1 << 8) | 3)) == 0 {
+            targets.append(("device", "it is a character device; charrnn writes regular files only"))
+        } else {
+            print("skipped the device case: making a device node needs root")
+        }
+        func kind(_ name: String) -> mode_t {
+            var info = stat()
+            return lstat(path(name), &info) == 0 ? info.st_mode & S_IFMT : 0
+        }
+        let kinds = Dictionary(uniqueKeysWithValues: targets.map { ($0.0, kind($0.0)) })
+        let text = dir.appendingPathComponent("text.txt")
+        try Data("the cat sat on the mat.\n".utf8).write(to: text)
+        for (name, reason) in targets {
+            for arguments in [["plot", Self.run, "-o", path(name)], ["viz", "--checkpoint", Self.run, "--text", text.path, "-o", path(name)]] {
+                let r = try Binary.run(arguments, in: dir)
+                #expect(r.status == 1 && r.stderr == "charrnn: error: cannot write \(path(name)): \(reason)\n", "\(arguments): \(r.stderr)")
+                #expect(kind(name) == kinds[name], "\(name) was replaced")
+            }
+        }
+        #expect(try String(contentsOf: dir.appendingPathComponent("target.svg"), encoding: .utf8) == "before\n")
+        // The results file is looked at before any measuring, not after it.
+        for (name, expected) in [("fifo", "it is a FIFO (named pipe)"), (dir.path, "it is a directory")] {
+            let results = name.hasPrefix("/") ? name : path(name)
+            let r = try Binary.run(["bench", "--only", "tokenize", "--seconds", "0.1", "--no-reference", "--results", results], in: dir)
+            #expect(r.status == 1 && r.stderr.hasPrefix("charrnn: error: cannot append the results to \(results): \(expected)"), "\(r.stderr)")
+            #expect(!r.stdout.contains("tokenize"), "measured before refusing: \(r.stdout)")
+        }
+        #expect(kind("fifo") == S_IFIFO)
+    }
+
+    @Test func initFromTakesARunDirectoryAndKeepsItsTokenizer() throws {
+        let dir = try Binary.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try Fixtures.corpusText.write(to: dir.appendingPathComponent("corpus.txt"), atomically: true, encoding: .utf8)
+        let small = ["--max-iters", "2", "--batch-size", "4", "--seq-length", "8"]
+        let fromDirectory = try Binary.run(["train", "corpus.txt", "--init-from", Self.run, "--checkpoint-dir", "a"] + small, in: dir)
+        #expect(fromDirectory.status == 0, "\(fromDirectory.stderr)")
+        #expect(fromDirectory.stderr.contains("starting from the weights of \(Self.run)/best.safetensors"), "\(fromDirectory.stderr)")
+        for (flags, named) in [(["--tokenizer", "byte"], "--tokenizer byte"), (["--no-normalize"], "--no-normalize")] {
+            let r = try Binary.run(["train", "corpus.txt", "--init-from", Self.run, "--checkpoint-dir", "b"] + flags + small, in: dir)
+            #expect(r.status == 1 && r.stderr == "charrnn: error: --init-from keeps the checkpoint's tokenizer (grapheme, NFC); \(named) cannot change it\n",
+                    "\(r.stderr)")
+            #expect(!FileManager.default.fileExists(atPath: dir.appendingPathComponent("b/latest.safetensors").path))
+        }
+    }
+
+    @Test func sampleRefusesWhatItWouldIgnore() throws {
+        for (flags, message) in [(["--stop", "M", "--stop", "b"], "Error: --stop takes one string: charrnn stops on one (got 2)"),
+                                 (["--argmax", "--temp", "0.5"], "Error: --argmax is --temp 0: give one of them, not both")] {
+            let r = try Binary.run(["sample", "--checkpoint", Self.run] + flags, in: Fixtures.trained)
+            #expect(r.status == 64 && r.stderr.hasPrefix(message + "\n"), "\(flags): \(r.stderr)")
+            #expect(r.stdout.isEmpty)
+        }
+    }
+}
