@@ -4,7 +4,10 @@ import NIOHTTP1
 /// One connection's requests: collects a body up to the limit (413 past it,
 /// and the connection closed: the rest is read and dropped by `LingeringClose`), hands the
 /// request to the server's router with a `ResponseSink`, and cancels that
-/// request's generation when the connection goes away.
+/// request's generation when the connection goes away. A request that does not arrive in time
+/// closes the connection (`ServeLimits.requestHeadSeconds`, `requestBodySeconds`): the head's
+/// clock starts when the connection opens and when an answer ends (`ResponseSink.Ended`), the
+/// body's at the head; none runs while a request is being answered.
 final class HTTPHandler: ChannelInboundHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundOut = HTTPServerResponsePart
@@ -14,12 +17,37 @@ final class HTTPHandler: ChannelInboundHandler {
     private var body: [UInt8] = []
     private var rejected = false
     private var sink: ResponseSink?        // the request being answered
+    private var deadline: Scheduled<Void>?  // closes the connection when the request being read is late
+    private var dispatched = 0, ended = 0   // requests handed to the server, answers ended
 
     init(server: Server) { self.server = server }
+
+    /// Closes the connection `seconds` from now unless a request (its head, or its end) comes first.
+    private func closeUnlessRead(within seconds: Double, _ context: ChannelHandlerContext) {
+        deadline?.cancel()
+        let channel = context.channel
+        deadline = context.eventLoop.scheduleTask(in: .nanoseconds(Int64(seconds * 1e9))) { channel.close(promise: nil) }
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        closeUnlessRead(within: server.limits.requestHeadSeconds, context)
+        context.fireChannelActive()
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if event is ResponseSink.Ended {
+            ended += 1
+            // Every answer is out and no request is being read: the next request's head is awaited.
+            if ended == dispatched && deadline == nil { closeUnlessRead(within: server.limits.requestHeadSeconds, context) }
+        } else {
+            context.fireUserInboundEventTriggered(event)
+        }
+    }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch unwrapInboundIn(data) {
         case .head(let h):
+            closeUnlessRead(within: server.limits.requestBodySeconds, context)
             head = h
             body = []
             rejected = false
@@ -34,7 +62,10 @@ final class HTTPHandler: ChannelInboundHandler {
             if body.count + part.readableBytes > server.limits.maxBodyBytes { return reject(context) }
             body += part.readableBytesView
         case .end:
+            deadline?.cancel()
+            deadline = nil
             guard !rejected, let head else { return }
+            dispatched += 1
             let sink = ResponseSink(channel: context.channel, keepAlive: head.isKeepAlive)
             self.sink = sink
             server.respond(to: head, body: body, sink: sink)
@@ -49,6 +80,7 @@ final class HTTPHandler: ChannelInboundHandler {
     }
 
     func channelInactive(context: ChannelHandlerContext) {
+        deadline?.cancel()
         sink?.cancel()
         context.fireChannelInactive()
     }

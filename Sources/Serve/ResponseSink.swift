@@ -95,12 +95,20 @@ final class ResponseSink: Sendable {
         channel.writeAndFlush(HTTPServerResponsePart.body(.byteBuffer(buffer)), promise: nil)
     }
 
+    /// The event `end` sends up the connection's pipeline once an answer is out (`HTTPHandler` then
+    /// waits for the next request's head, for a while).
+    struct Ended {}
+
     /// Ends the response; closes the connection unless the client keeps it alive (a lingering
     /// close: the client may still be sending, and must not be reset before it reads this).
     func end() {
         let channel = self.channel, keepAlive = self.keepAlive
         channel.writeAndFlush(HTTPServerResponsePart.end(nil)).whenComplete { _ in
-            if !keepAlive { channel.triggerUserOutboundEvent(LingeringClose.Start(), promise: nil) }
+            if keepAlive {
+                channel.pipeline.fireUserInboundEventTriggered(Ended())
+            } else {
+                channel.triggerUserOutboundEvent(LingeringClose.Start(), promise: nil)
+            }
         }
     }
 }

@@ -27,6 +27,12 @@ public struct ServeLimits: Sendable {
     // sends is read and dropped, up to these bounds, so that it is not reset before it reads the answer.
     public var lingerBytes = 32 << 20       // bytes discarded at most (a body refused with 413 is at most this much more)
     public var lingerSeconds = 5.0          // seconds at most from the answer to the close
+    // Reading requests (as nginx's client_header_timeout, client_body_timeout and keepalive_timeout):
+    // a connection that has not sent a whole request head this long after it opened or after its last
+    // answer ended is closed (an idle keep-alive, or a slowloris sending its head a byte at a time), as
+    // is one whose body has not ended this long after its head. Each holds a file descriptor meanwhile.
+    public var requestHeadSeconds = 30.0
+    public var requestBodySeconds = 30.0
 
     public init() {}
 
