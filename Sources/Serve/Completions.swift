@@ -47,7 +47,7 @@ struct CompletionRequest: Decodable, Sendable {
             prompt = one
         } else if let many = try? c.decodeIfPresent([String].self, forKey: .prompt) {
             guard many.count == 1 else {
-                throw DecodingError.dataCorruptedError(forKey: .prompt, in: c, debugDescription: "one prompt per request")
+                throw DecodingError.dataCorruptedError(forKey: .prompt, in: c, debugDescription: "charrnn takes one prompt per request (got \(many.count))")
             }
             prompt = many[0]
         } else if c.contains(.prompt), try !c.decodeNil(forKey: .prompt) {

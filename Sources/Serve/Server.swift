@@ -266,7 +266,7 @@ public final class Server: Sendable {
     private func decode<T: Decodable>(_ type: T.Type, _ body: [UInt8], fields: [String]) throws(APIError) -> T {
         let data = Data(body)
         guard let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
-            throw .badRequest("the body must be a JSON object")
+            throw .badRequest("the body must be a JSON object (valid JSON: no NaN or Infinity, numbers within a double's range)")
         }
         let unknown = object.keys.filter { !fields.contains($0) }.sorted()
         if !unknown.isEmpty {
@@ -278,19 +278,28 @@ public final class Server: Sendable {
             throw .badRequest("\(Self.fieldPath(context.codingPath)) must be \(Self.jsonName(of: expected))")
         } catch let DecodingError.keyNotFound(key, _) {
             throw .badRequest("\(key.stringValue) is required")
+        } catch let DecodingError.dataCorrupted(context) where !context.codingPath.isEmpty {   // a request type's own refusal
+            throw .badRequest("\(Self.fieldPath(context.codingPath)): \(context.debugDescription)")
         } catch {
-            if let field = Self.numberThatDoesNotFit(T.self, in: object) { throw .badRequest("\(field) must be \(Self.jsonName(of: Int.self))") }
+            if let problem = Self.numberThatDoesNotFit(T.self, in: object) { throw .badRequest(problem) }
             throw .badRequest("the body must be a JSON object with fields \(fields.joined(separator: ", "))")
         }
     }
 
-    /// The field whose number does not fit its type (1.5 or 1e30 for an integer), found alone: Foundation's
-    /// decoder reports such a number as data that is not JSON, without naming the field.
+    /// The field whose number does not fit its type (1.5 or 1e30 for an integer, 1e308 or 1e-300 for a
+    /// 32-bit float), found alone, and what the field takes: Foundation's decoder reports such a number
+    /// as data that is not JSON, without naming the field.
     private static func numberThatDoesNotFit<T: Decodable>(_ type: T.Type, in object: [String: Any]) -> String? {
+        /// Whether the field `key` alone refuses `value` (other fields missing are not its refusal).
+        func refuses(_ key: String, _ value: Any) -> Bool {
+            guard let alone = try? JSONSerialization.data(withJSONObject: [key: value]) else { return true }
+            do { _ = try JSONDecoder().decode(T.self, from: alone) } catch DecodingError.dataCorrupted { return true } catch {}
+            return false
+        }
         for key in object.keys.sorted() {
-            guard let number = object[key] as? NSNumber, !(object[key] is Bool),
-                  let alone = try? JSONSerialization.data(withJSONObject: [key: number]) else { continue }
-            do { _ = try JSONDecoder().decode(T.self, from: alone) } catch DecodingError.dataCorrupted { return key } catch {}
+            guard let number = object[key] as? NSNumber, !(object[key] is Bool), refuses(key, number) else { continue }
+            return refuses(key, 0.5) ? "\(key) must be an integer in range (got \(number))"
+                                     : "\(key) must be a number a 32-bit float holds (got \(number))"
         }
         return nil
     }
@@ -305,7 +314,8 @@ public final class Server: Sendable {
         case is String.Type: "a string"
         case is Bool.Type: "true or false"
         case is Float.Type, is Double.Type: "a number"
-        default: "an integer in range"
+        case is Int.Type, is UInt64.Type, is Int32.Type, is UInt32.Type: "an integer"
+        default: String(describing: type).hasPrefix("Array") ? "an array" : "of another type"
         }
     }
 

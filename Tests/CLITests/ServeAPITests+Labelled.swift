@@ -199,7 +199,7 @@ extension ServeAPITests {
         ("/v1/classify", #"{"model":"cls","texts":[]}"#, 400, "texts must hold between 1 and 64 texts (got 0)"),
         ("/v1/classify", #"{"model":"cls","texts":[\#(Array(repeating: #""a""#, count: 65).joined(separator: ","))]}"#, 400, "(got 65)"),
         ("/v1/classify", #"{"model":"cls","texts":["a",2]}"#, 400, "texts[1] must be a string"),
-        ("/v1/classify", #"{"model":"cls","texts":"a"}"#, 400, "texts must be"),
+        ("/v1/classify", #"{"model":"cls","texts":"a"}"#, 400, "texts must be an array"),
         ("/v1/classify", #"{"model":"cls","text":5}"#, 400, "text must be a string"),
         ("/v1/classify", #"{"model":"cls","text":null,"texts":null}"#, 400, "is required"),
         ("/v1/classify", #"{"model":"cls","txt":"a"}"#, 400, "unknown field txt; the fields are model, text, texts"),

@@ -188,7 +188,9 @@ import Testing
 
     @Test(arguments: [
         ("POST", "/v1/generate", "{not json", 400, "JSON object"),
-        ("POST", "/v1/generate", #"{"length":"long"}"#, 400, "length must be"),
+        ("POST", "/v1/generate", #"{"length":"long"}"#, 400, "length must be an integer"),
+        ("POST", "/v1/generate", #"{"temperature":1e400}"#, 400, "the body must be a JSON object (valid JSON: no NaN or Infinity"),
+        ("POST", "/v1/generate", #"{"temperature":NaN}"#, 400, "the body must be a JSON object (valid JSON: no NaN or Infinity"),
         ("POST", "/v1/generate", #"{"temp":0.5}"#, 400, "unknown field temp"),
         ("POST", "/v1/generate", #"{"prime":"the 象 cat ☃"}"#, 400, "象"),
         ("POST", "/v1/generate", #"{"length":501}"#, 400, "length must be between 0 and 500"),
