@@ -23,7 +23,9 @@ extension LabelledData.Draft {
         }
         let label = LabelledData.trimmedLabel(line[..<tab])
         let text = String(line[line.index(after: tab)...])
-        if label.isEmpty { report(number, "\(source): empty label (the line starts with its tab)") }
+        if label.isEmpty {
+            report(number, "\(source): empty label (" + (tab == line.startIndex ? "the line starts with its tab)" : "only spaces before the tab)"))
+        }
         if LabelledData.isBlank(text) {
             report(number, "\(source): empty text" + (label.isEmpty ? "" : " for label \(Vocabulary.displayForm(label))"))
         }

@@ -59,7 +59,7 @@ public struct PairedData: Sendable {
                         : "\(fields.count - 1) tabs; each line is source<TAB>target (keep the first two columns, e.g. cut -f1,2)")
                 }
                 let source = String(fields[0]), target = String(fields[1])
-                if DataFile.isBlank(source) { report("empty source (the line starts with its tab)") }
+                if DataFile.isBlank(source) { report("empty source (" + (source.isEmpty ? "the line starts with its tab)" : "only spaces before the tab)")) }
                 if DataFile.isBlank(target) { report("empty target for source \(Vocabulary.displayForm(source))") }
                 if DataFile.isBlank(source) || DataFile.isBlank(target) { return }
                 if let first = seen[ExactToken(source)] {

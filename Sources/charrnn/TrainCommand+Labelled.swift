@@ -91,7 +91,17 @@ extension TrainCommand {
             throw failure("cannot resume with different settings: only --epochs, --max-iters, --max-time, --eval-every, --log-every, --threads and --precision may change")
         }
         if maxTime == nil { options.maxSeconds = nil }  // a time budget is per session
+        try refuseSpentBudget(of: checkpoint, options, path: path)
         return (checkpoint, options, path)
+    }
+
+    /// A resumed run whose iteration budget is already spent is refused before anything is read or
+    /// rewritten (it would reach its budget at once, evaluate and save again, and say it trained).
+    func refuseSpentBudget(of checkpoint: Checkpoint, _ options: TrainingOptions, path: String) throws {
+        guard let budget = options.maxIterations, let at = checkpoint.training[CheckpointLayout.Training.iteration].flatMap(Int.init),
+              at >= budget else { return }
+        throw failure("\(path) is at iteration \(at), and --max-iters \(budget) counts from the run's start: "
+                      + "give a larger --max-iters to train on")
     }
 }
 

@@ -102,6 +102,7 @@ struct TrainCommand: ParsableCommand {
         if resume && resumeFrom != nil { throw ValidationError("give --resume or --resume-from, not both") }
         if noCache && cacheDir != nil { throw ValidationError("give --cache-dir or --no-cache, not both") }
         if cacheDir == "" { throw ValidationError("--cache-dir needs a directory (or give --no-cache)") }
+        if checkpointDir == "" { throw ValidationError("--checkpoint-dir needs a directory") }
         if (resume || resumeFrom != nil) && initFrom != nil { throw ValidationError("--init-from starts a new run; it cannot be combined with --resume") }
         if (resume || resumeFrom != nil) && overwrite { throw ValidationError("--overwrite starts a new run; it cannot be combined with --resume") }
         if auto && (resume || resumeFrom != nil) { throw ValidationError("--auto chooses a new run's settings; a resumed run keeps its own") }
@@ -225,6 +226,7 @@ struct TrainCommand: ParsableCommand {
                     throw failure("cannot resume with different settings: only --epochs, --max-iters, --max-time, --eval-every, --log-every, --patience, --keep, --threads and --precision may change (use --init-from to start a new run from these weights)")
                 }
                 if maxTime == nil { options.maxSeconds = nil }  // a time budget is per session
+                try refuseSpentBudget(of: checkpoint, options, path: path)
                 note("resuming \(path)")
                 resumeCheckpoint = checkpoint
             } else {

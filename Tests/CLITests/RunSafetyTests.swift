@@ -103,6 +103,28 @@ import Testing
         }
     }
 
+    /// A resumed run whose --max-iters is already behind it is refused, its checkpoints untouched (it used
+    /// to reach its budget at once, evaluate, save again and exit 0), in every shape.
+    @Test func resumingPastTheIterationBudgetIsRefused() throws {
+        let dir = try directoryWithARun()   // 20 iterations
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try ToyLabels.balanced.write(to: dir.appendingPathComponent("data.tsv"), atomically: true, encoding: .utf8)
+        let labelled = try Binary.run(["train", "data.tsv", "--task", "classify", "--checkpoint-dir", "cls", "--max-iters", "6"]
+                                      + ToyLabels.model, in: dir)
+        #expect(labelled.status == 0, "\(labelled.stderr)")
+        for (arguments, run, at) in [(["corpus.txt"], "run", 20), (["data.tsv", "--task", "classify"], "cls", 6)] {
+            let before = try contents(dir, run)
+            for budget in [[], ["--max-iters", "3"]] {
+                let r = try Binary.run(["train"] + arguments + ["--checkpoint-dir", run, "--resume"] + budget, in: dir)
+                let stated = budget.isEmpty ? at : 3
+                expectRefused(r, mentioning: "\(run)/latest.safetensors is at iteration \(at), and --max-iters \(stated) counts from the run's start")
+                #expect(try contents(dir, run) == before)
+            }
+        }
+        let empty = try Binary.run(["train", "corpus.txt", "--checkpoint-dir", "", "--max-iters", "2"], in: dir)
+        #expect(empty.status == 64 && empty.stderr.hasPrefix("Error: --checkpoint-dir needs a directory\n"), "\(empty.stderr)")
+    }
+
     @Test func aNewRunIntoAnOccupiedDirectoryIsRefusedUntilOverwrite() throws {
         let dir = try directoryWithARun()
         defer { try? FileManager.default.removeItem(at: dir) }

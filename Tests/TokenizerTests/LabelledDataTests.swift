@@ -55,6 +55,7 @@ import Tokenizer
             solo\tonly example
             fr\t\u{20}\u{20}
             fr\tfine
+            \u{20}\u{20}\tspaces for a label
 
             """)
         #expect(found == [
@@ -63,6 +64,7 @@ import Tokenizer
             "F:4: empty text for label \"en\"",
             "F:6: label \"solo\" has only this example; each label needs at least 2 (one to train on, one to validate with)",
             "F:7: empty text for label \"fr\"",
+            "F:9: empty label (only spaces before the tab)",
         ])
     }
 

@@ -54,6 +54,7 @@ import Tokenizer
             "F:2: empty source (the line starts with its tab)",
             "F:2: empty target for source \"\"",
         ])
+        #expect(try problems("a\tb\n  \tc\n") == ["F:2: empty source (only spaces before the tab)"])
     }
 
     @Test func lossyReadingReplacesInvalidBytes() throws {
