@@ -40,6 +40,7 @@ public final class RunDirectory {
         try Self.makeDirectories(path)
         guard access(path, W_OK) == 0 else { throw .checkpointDirectory(path, "is not writable") }
 
+        lockExisted = access(path + "/.lock", F_OK) == 0
         let fd = open(path + "/.lock", O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw .checkpointDirectory(path, "lock file cannot be created: \(String(cString: strerror(errno)))") }
         if flock(fd, LOCK_EX | LOCK_NB) != 0 {
@@ -49,10 +50,7 @@ public final class RunDirectory {
             close(fd)
             throw .locked(path, pid: pid)
         }
-        let pid = Array("\(getpid())\n".utf8)
-        _ = ftruncate(fd, 0)
-        _ = pwrite(fd, pid, pid.count, 0)
-        lockDescriptor = fd
+        lockDescriptor = fd   // our pid is written into it once `claim` lets this run write here
 
         // Room for a new latest, a new best and their temporary files at once.
         var stats = statvfs()
@@ -60,10 +58,19 @@ public final class RunDirectory {
             let free = Int(stats.f_bavail).multipliedReportingOverflow(by: Int(stats.f_frsize))
             let needed = 3 * checkpointBytes + (1 << 20)
             if !free.overflow, free.partialValue < needed {
-                throw .checkpointDirectory(path, "has \(free.partialValue >> 20) MiB free; checkpoints need about \(needed >> 20) MiB")
+                throw refused(.checkpointDirectory(path, "has \(free.partialValue >> 20) MiB free; checkpoints need about \(needed >> 20) MiB"))
             }
         }
         removedTemporaryFiles = removeDeadWritersFiles()
+    }
+
+    /// Whether `.lock` was there before this run took it (a refused run removes the one it made).
+    private let lockExisted: Bool
+
+    /// `error`, after removing the `.lock` this run made: a refused command leaves the directory as it was.
+    private func refused(_ error: TrainingError) -> TrainingError {
+        if !lockExisted { unlink(path + "/.lock") }
+        return error
     }
 
     /// Temporary files of interrupted saves removed when the lock was taken.
@@ -84,7 +91,19 @@ public final class RunDirectory {
     /// written: a directory holding a run (a `latest` or `best` checkpoint) is
     /// only written by that same run, or replaced by a new one under
     /// `--overwrite`. Returns whether the earlier run's files must be cleared.
+    ///
+    /// A refusal removes the `.lock` this run made (one that was there stays as it was); a run let in
+    /// writes its pid into it, for the message another training gets.
     public func claim(_ claim: Claim) throws(TrainingError) -> Bool {
+        let clear: Bool
+        do { clear = try mayWrite(claim) } catch { throw refused(error) }
+        let pid = Array("\(getpid())\n".utf8)
+        _ = ftruncate(lockDescriptor, 0)
+        _ = pwrite(lockDescriptor, pid, pid.count, 0)
+        return clear
+    }
+
+    private func mayWrite(_ claim: Claim) throws(TrainingError) -> Bool {
         guard let held = heldCheckpoint else {
             if case .newRun = claim { return true }  // a log of a run that never saved: not this run's
             return false
