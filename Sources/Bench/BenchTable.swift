@@ -78,7 +78,7 @@ final class BenchTable {
             line += "│ " + [c.meanBatchRows.map { String(format: "%.1f rows per batch step", $0) },
                             c.firstCharP99MsAlone.map { String(format: "first character p99 alone %.0f ms", $0) },
                             c.firstCharMeanMs.flatMap { client in c.firstCharServerMeanMs.map { server in
-                                String(format: "mean %.0f ms, %.0f of them in the server", client, server) } },
+                                String(format: "mean %.0f ms, %.1f of them in the server", client, server) } },
                             c.fairness.map { String(format: "slowest client %.0f%% of the mean", 100 * $0) }].compactMap { $0 }.joined(separator: ", ")
         } else if case .tokenize? = Workload.named(r.workload)?.kind, let a = c?.megabytesPerSecond, let b = c?.icuMegabytesPerSecond {
             line += "│ tokenizer ÷ a bare ICU break-iterator loop: \(String(format: "%.2f×", a / b))"

@@ -6,12 +6,12 @@ import Sampler
 extension Server {
     /// A request's `count` samples, all rows of the model's batch at once (seeds seed, seed + 1, …), answered
     /// in index order as `charrnn sample --count` writes them: the first unfinished sample streams as it comes
-    /// (5 ms slices, paused while its client has not read what it was sent), the later ones wait in memory
+    /// (its first character at once, then every `streamFlushNanoseconds`, paused while its client has not read what it was sent), the later ones wait in memory
     /// (at most `count` × `length` characters) and go out when those before them are done. False when the
     /// request ended without an answer to finish (a sample's output overflowed: `failed` was sent; or the client left).
     func sampleTogether(_ plan: GenerationPlan, _ output: some GenerationOutput, _ sink: ResponseSink, arrived: UInt64) -> Bool {
         let n = plan.count, rows = SampleRows(n), finishedOne = DispatchSemaphore(value: 0)
-        let batcher = batchers[plan.model]!, slice = limits.sliceNanoseconds, stall = UInt64(limits.stallSeconds) * 1_000_000_000
+        let batcher = batchers[plan.model]!, slice = limits.streamFlushNanoseconds, stall = UInt64(limits.stallSeconds) * 1_000_000_000
         let metrics = self.metrics
         func now() -> UInt64 { DispatchTime.now().uptimeNanoseconds }
 
