@@ -30,7 +30,7 @@ final class BenchTable {
         }
         func pad(_ s: String, _ n: Int, right: Bool = false) -> String {
             let count = s.count
-            guard count < n else { return s }
+            guard count < n else { return s + " " }   // a long cell still leaves a space before the next
             let fill = String(repeating: " ", count: n - count)
             return right ? fill + s : s + fill
         }
