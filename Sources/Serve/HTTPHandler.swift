@@ -66,7 +66,7 @@ final class HTTPHandler: ChannelInboundHandler {
             deadline = nil
             guard !rejected, let head else { return }
             dispatched += 1
-            let sink = ResponseSink(channel: context.channel, keepAlive: head.isKeepAlive)
+            let sink = ResponseSink(channel: context.channel, keepAlive: head.isKeepAlive, headOnly: head.method == .HEAD)
             self.sink = sink
             server.respond(to: head, body: body, sink: sink)
             body = []

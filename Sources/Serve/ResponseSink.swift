@@ -10,11 +10,14 @@ import Synchronization
 final class ResponseSink: Sendable {
     private let channel: any Channel
     private let keepAlive: Bool
+    /// The answer to a HEAD: its head as the GET's (Content-Length included), no body.
+    private let headOnly: Bool
     private let cancellation = Atomic<Bool>(false)
 
-    init(channel: any Channel, keepAlive: Bool) {
+    init(channel: any Channel, keepAlive: Bool, headOnly: Bool = false) {
         self.channel = channel
         self.keepAlive = keepAlive
+        self.headOnly = headOnly
     }
 
     var isCancelled: Bool { cancellation.load(ordering: .relaxed) }
@@ -51,7 +54,7 @@ final class ResponseSink: Sendable {
         buffer.writeBytes(body)
         channel.write(HTTPServerResponsePart.head(HTTPResponseHead(version: .http1_1, status: status, headers: headers)),
                       promise: nil)
-        channel.write(HTTPServerResponsePart.body(.byteBuffer(buffer)), promise: nil)
+        if !headOnly { channel.write(HTTPServerResponsePart.body(.byteBuffer(buffer)), promise: nil) }
         end()
     }
 

@@ -200,8 +200,11 @@ public final class Server: Sendable {
         return parts.count == 4 && parts.allSatisfy { p in !p.isEmpty && p.count <= 3 && p.allSatisfy(\.isASCII) && p.allSatisfy(\.isNumber) }
     }
 
+    /// `allowed`, or HEAD where GET is (RFC 9110 §9.1: every general-purpose server supports both; a HEAD
+    /// is answered as its GET without the body, `ResponseSink.headOnly`).
     private func allow(_ method: HTTPMethod, _ allowed: HTTPMethod) throws(APIError) {
-        if method != allowed { throw .methodNotAllowed(allowed: allowed.rawValue) }
+        if method == allowed || (allowed == .GET && method == .HEAD) { return }
+        throw .methodNotAllowed(allowed: allowed == .GET ? "GET, HEAD" : allowed.rawValue)
     }
 
     /// The model a request names (the first loaded when it names none), which must do `task`.

@@ -39,6 +39,23 @@ import Testing
         return abs(a - b) <= 1e-6 * max(1, abs(b))
     }
 
+    /// HEAD is GET without the body (RFC 9110 §9.1: every general-purpose server supports both): the same
+    /// status and headers, Content-Length the GET body's; a POST path answers 405 naming POST.
+    @Test func headIsGetWithoutItsBody() throws {
+        let listener = try Self.listen()
+        defer { listener.stop() }
+        for path in ["/", "/v1/models", "/nope"] {
+            let get = try HTTP.request(port: listener.port, "GET", path), head = try HTTP.request(port: listener.port, "HEAD", path)
+            #expect(head.status == get.status && head.body.isEmpty, "\(path): \(head.status), \(head.body.count) bytes")
+            #expect(head.headers["content-type"] == get.headers["content-type"], "\(path)")
+            #expect(head.headers["content-length"] == String(get.body.count), "\(path): \(head.headers)")
+        }
+        let post = try HTTP.request(port: listener.port, "HEAD", "/v1/generate")
+        #expect(post.status == 405 && post.headers["allow"] == "POST" && post.body.isEmpty, "\(post.status) \(post.headers)")
+        let wrong = try HTTP.request(port: listener.port, "DELETE", "/v1/models")
+        #expect(wrong.status == 405 && wrong.headers["allow"] == "GET, HEAD", "\(wrong.headers)")
+    }
+
     @Test func modelsListsTheLoadedModel() throws {
         let listener = try Self.listen()
         defer { listener.stop() }
