@@ -37,9 +37,25 @@ struct CharRNN: ParsableCommand {
     /// kernel set is chosen once, and a run must not silently use another one.
     static func main() {
         if let problem = Kernels.environmentError { exit(withError: failure(problem)) }
+        if let problem = invalidArgument() { exit(withError: failure(problem)) }
         useOpenBLASKernelsForThisCPU()
         main(nil)  // returns when the command succeeded (a failure exits there)
         do { try finishStandardOutput() } catch { exit(withError: error) }
+    }
+
+    /// The first argument that is not valid UTF-8, in words, or nil. Swift reads arguments as UTF-8 with
+    /// each bad byte replaced by U+FFFD, so `--prime $'a\xffb'` would prime with a character the user
+    /// never typed (and report it as one the model never saw), and a file name would name another file.
+    static func invalidArgument() -> String? {
+        for i in 1..<Int(CommandLine.argc) {
+            guard let bytes = CommandLine.unsafeArgv[i] else { continue }
+            let count = strlen(bytes)
+            let buffer = UnsafeBufferPointer(start: UnsafeRawPointer(bytes).assumingMemoryBound(to: UInt8.self), count: count)
+            if String(validating: buffer, as: UTF8.self) == nil {
+                return "argument \(i) (\(String(decoding: buffer, as: UTF8.self))) is not valid UTF-8; charrnn reads its arguments as UTF-8"
+            }
+        }
+        return nil
     }
 
     /// Runs this process again with `OPENBLAS_CORETYPE` set when OpenBLAS fell

@@ -86,6 +86,17 @@ import Testing
         }
     }
 
+    /// An argument that is not UTF-8 (Swift would read each bad byte as U+FFFD) is refused in one line.
+    @Test func anArgumentThatIsNotUTF8IsRefused() throws {
+        for arguments in [["sample", "--checkpoint", Self.run, "--prime", "$(printf 'a\\377b')"], ["vocab", "$(printf 'x\\300.txt')"]] {
+            let r = try Binary.run(["-c", "\"$0\" " + arguments.map { "\"\($0)\"" }.joined(separator: " "), Binary.executable.path],
+                                   tool: URL(fileURLWithPath: "/bin/sh"), in: Fixtures.trained)
+            #expect(r.status == 1 && r.stderr.hasPrefix("charrnn: error: argument ") && r.stderr.hasSuffix(" is not valid UTF-8; charrnn reads its arguments as UTF-8\n"),
+                    "\(arguments): \(r.stderr)")
+            #expect(r.stderr.split(separator: "\n").count == 1 && r.stdout.isEmpty, "\(r.stderr)")
+        }
+    }
+
     @Test func sampleRefusesWhatItWouldIgnore() throws {
         for (flags, message) in [(["--stop", "M", "--stop", "b"], "Error: --stop takes one string: charrnn stops on one (got 2)"),
                                  (["--argmax", "--temp", "0.5"], "Error: --argmax is --temp 0: give one of them, not both")] {
