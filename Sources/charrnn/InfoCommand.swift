@@ -22,6 +22,7 @@ struct InfoCommand: ParsableCommand {
         let best = c.training[Key.bestValidationLoss].flatMap(Double.init)
         let seconds = c.training[Key.elapsedSeconds].flatMap(Double.init)
         let epoch = c.training[Key.epoch].flatMap(Int.init)
+        let batchesDone = c.training[Key.batch].flatMap(Int.init)   // batches (windows) done in the current epoch
         let inputs = c.training[Key.inputs].flatMap { try? JSONDecoder().decode(CorpusInputs.self, from: Data($0.utf8)) }
         let documents = c.training[Key.documents].flatMap { try? JSONDecoder().decode(DocumentCounts.self, from: Data($0.utf8)) }
         if json {
@@ -93,7 +94,10 @@ struct InfoCommand: ParsableCommand {
         }
         if let inputs { print("read:       \(inputs.summary)") }
         if let iterations {
-            var line = "progress:   \(iterations) iterations, \(epoch ?? 0) full epochs"
+            // The epoch counter moves when the next epoch's first window is taken: a run that just finished
+            // its epoch still counts it as the current one, so this says where it stands rather than "full epochs".
+            var line = "progress:   \(iterations) iterations, in epoch \((epoch ?? 0) + 1)"
+            if let batchesDone { line += " (\(batchesDone) batch\(batchesDone == 1 ? "" : "es") of it done)" }
             if let seconds { line += ", \(formatDuration(seconds)) of training" }
             print(line)
         }

@@ -97,6 +97,19 @@ import Testing
         }
     }
 
+    /// `info` says where a run stands in its epoch (the counter moves when the next epoch starts, so a
+    /// run that just ended an epoch is still in it): 4 iterations of a one-batch epoch are the 4th epoch, done.
+    @Test func infoSaysWhereTheRunStandsInItsEpoch() throws {
+        let dir = try Binary.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try String(repeating: "abcdefgh", count: 40).write(to: dir.appendingPathComponent("c.txt"), atomically: true, encoding: .utf8)
+        let r = try Binary.run(["train", "c.txt", "--checkpoint-dir", "run", "--max-iters", "4", "--batch-size", "2", "--seq-length", "100",
+                                "--hidden", "4", "--layers", "1", "--val-frac", "0.2"], in: dir)
+        #expect(r.status == 0, "\(r.stderr)")
+        let info = try Binary.run(["info", "run/latest.safetensors"], in: dir)
+        #expect(info.stdout.contains("progress:   4 iterations, in epoch 4 (1 batch of it done)"), "\(info.stdout)")
+    }
+
     @Test func sampleRefusesWhatItWouldIgnore() throws {
         for (flags, message) in [(["--stop", "M", "--stop", "b"], "Error: --stop takes one string: charrnn stops on one (got 2)"),
                                  (["--argmax", "--temp", "0.5"], "Error: --argmax is --temp 0: give one of them, not both")] {
