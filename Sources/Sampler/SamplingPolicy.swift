@@ -21,7 +21,10 @@ public struct SamplingPolicy: Equatable, Sendable {
             return "temperature must be a number > 0, or 0 for greedy (got \(temperature))"
         }
         if let k = topK, k < 1 { return "top-k must be at least 1 (got \(k))" }
-        if let p = topP, !(p > 0 && p <= 1) { return "top-p must be in (0, 1] (got \(p))" }
+        if let p = topP, !(p > 0 && p <= 1) {
+            // A positive value under the smallest 32-bit float (1e-300 typed) arrives here as 0.
+            return "top-p must be in (0, 1] (got \(p)" + (p == 0 ? "; a value under \(Float.leastNonzeroMagnitude) is 0 in 32 bits)" : ")")
+        }
         return nil
     }
 }
