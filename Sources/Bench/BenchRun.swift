@@ -160,10 +160,10 @@ public struct BenchRun {
 
     func appendLog(_ records: [BenchRecord]) throws {
         guard settings.results != "-" else { return }
+        try checkResultsFile()   // again: minutes have passed since the first look
         let url = URL(fileURLWithPath: settings.results)
         var data = Data()
         for r in records { data += try BenchJSON.encode(r); data += Data("\n".utf8) }
-        if let problem = OutputPath.appendProblem(url.path) { throw BenchError("cannot append the results to \(url.path): \(problem)") }
         do {
             let handle = try FileHandle(forWritingTo: url)
             defer { try? handle.close() }

@@ -20,10 +20,12 @@ public enum OutputPath {
         switch info.st_mode & S_IFMT {
         case S_IFREG, S_IFDIR: return nil
         case S_IFLNK: return "it is a symbolic link; give the path of the file it points to, or another name"
-        default:
-            let kind = FileError.Kind(nonRegular: info.st_mode) ?? .other
-            return "it is \(kind.rawValue); charrnn writes regular files only"
+        default: return notRegular(info.st_mode)
         }
+    }
+
+    private static func notRegular(_ mode: mode_t) -> String {
+        "it is \((FileError.Kind(nonRegular: mode) ?? .other).rawValue); charrnn writes regular files only"
     }
 
     /// Why `path` cannot take appended lines (`bench --results`), or nil: appending follows a symbolic
@@ -32,7 +34,7 @@ public enum OutputPath {
         var info = stat()
         if stat(path, &info) == 0 {
             if info.st_mode & S_IFMT == S_IFDIR { return "it is a directory; give a file name such as \(path)/bench.jsonl" }
-            if let kind = FileError.Kind(nonRegular: info.st_mode) { return "it is \(kind.rawValue); charrnn writes regular files only" }
+            if FileError.Kind(nonRegular: info.st_mode) != nil { return notRegular(info.st_mode) }
         }
         let fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NONBLOCK, 0o644)
         if fd < 0 { return FileError.reason(errno) }

@@ -6,12 +6,13 @@ import Sampler
 extension Server {
     /// A request's `count` samples, all rows of the model's batch at once (seeds seed, seed + 1, …), answered
     /// in index order as `charrnn sample --count` writes them: the first unfinished sample streams as it comes
-    /// (its first character at once, then every `streamFlushNanoseconds`, paused while its client has not read what it was sent), the later ones wait in memory
+    /// (its first character at once, then every `streamFlushNanoseconds`, paused while its client has not
+    /// read what it was sent), the later ones wait in memory
     /// (at most `count` × `length` characters) and go out when those before them are done. False when the
     /// request ended without an answer to finish (a sample's output overflowed: `failed` was sent; or the client left).
     func sampleTogether(_ plan: GenerationPlan, _ output: some GenerationOutput, _ sink: ResponseSink, arrived: UInt64) -> Bool {
         let n = plan.count, rows = SampleRows(n), finishedOne = DispatchSemaphore(value: 0)
-        let batcher = batchers[plan.model]!, slice = limits.streamFlushNanoseconds, stall = UInt64(limits.stallSeconds) * 1_000_000_000
+        let batcher = batchers[plan.model]!, flushEvery = limits.streamFlushNanoseconds, stall = UInt64(limits.stallSeconds) * 1_000_000_000
         let metrics = self.metrics
         func now() -> UInt64 { DispatchTime.now().uptimeNanoseconds }
 
@@ -20,7 +21,7 @@ extension Server {
             output.text(index, rows.texts[index])
             rows.texts[index].removeAll(keepingCapacity: true)
             rows.sent[index] += 1
-            rows.sliceStart[index] = now()
+            rows.flushedAt[index] = now()
         }
 
         // The rows begin on a lane (the prime read once, each first character chosen and sent there; a long
@@ -37,7 +38,7 @@ extension Server {
                     metrics.firstCharacter.recordNanoseconds(Int64(now() - arrived))
                 }
                 rows.texts[index] += bytes
-                if plan.stream && index == rows.current && (rows.sent[index] == 0 || now() - rows.sliceStart[index] >= slice) {
+                if plan.stream && index == rows.current && (rows.sent[index] == 0 || now() - rows.flushedAt[index] >= flushEvery) {
                     flush(index)
                 }
                 return true
@@ -109,13 +110,13 @@ private final class SampleRows: @unchecked Sendable {
     let lock = NSLock()
     var texts: [[UInt8]]                // the whole text (answered whole), or what is not sent yet (streamed)
     var sent: [Int]                     // pieces sent so far
-    var sliceStart: [UInt64]
+    var flushedAt: [UInt64]            // when the sample's text last went out
     var outcomes: [Result<Sampler.Generation, NonFiniteOutputError>?]
     var current = 0                     // the sample that streams; those after it wait
     var pausedSince: UInt64?            // when the current sample's stream filled its buffer
     var abandoned = false               // a sample failed: the others stop
     init(_ n: Int) {
         texts = Array(repeating: [], count: n); sent = Array(repeating: 0, count: n)
-        sliceStart = Array(repeating: 0, count: n); outcomes = Array(repeating: nil, count: n)
+        flushedAt = Array(repeating: 0, count: n); outcomes = Array(repeating: nil, count: n)
     }
 }

@@ -139,6 +139,8 @@ public final class LabelledTrainer: LabelledRun, WholeTextTraining {
     public let directory: RunDirectory
     private var optimizer: Optimizer
     private let classWeights: [Float]?
+    /// The loss past which the run has diverged: per text over the classes, per character over the vocabulary.
+    let divergence: (limit: Float, unit: String)
     private let markers: DocumentMarkersIDs?
     private let runID: String
     // Where the run stands (`WholeTextTraining`).
@@ -207,6 +209,8 @@ public final class LabelledTrainer: LabelledRun, WholeTextTraining {
         self.rng = begin.rng
         self.epochRNG = begin.epochRNG
         self.markers = markers
+        divergence = task == .classify ? (DivergenceLimit.perText(classes: k), "nats/text")
+            : (DivergenceLimit.perCharacter(vocabularySize: data.vocabulary.count), "nats/char")
         self.classWeights = task == .classify && (options.classWeighting ?? .none) != .none
             ? (options.classWeighting ?? .none).weights(counts: data.train.counts(labelCount: k)) : nil
         runID = begin.runID
@@ -259,12 +263,6 @@ public final class LabelledTrainer: LabelledRun, WholeTextTraining {
             padded += longest * batch.count
         }
         return padded == 0 ? 1 : Double(real) / Double(padded)
-    }
-
-    /// The loss past which the run has diverged: per text over the classes, per character over the vocabulary.
-    var divergence: (limit: Float, unit: String) {
-        task == .classify ? (DivergenceLimit.perText(classes: data.labels.count), "nats/text")
-            : (DivergenceLimit.perCharacter(vocabularySize: data.vocabulary.count), "nats/char")
     }
 
     /// One optimizer step on `batch`: forward, backward, clip, step. A loss past the divergence

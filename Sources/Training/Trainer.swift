@@ -68,6 +68,8 @@ public final class Trainer {
     public let options: TrainingOptions
     public let model: StackedRNN
     public let vocabulary: Vocabulary
+    /// The loss past which the run has diverged, nats per character (`DivergenceLimit`), training or validation.
+    private let divergenceLimit: Float
     public let directory: RunDirectory
     public let corpusIDs: TokenIDs
     public let splits: DataSplits
@@ -163,6 +165,7 @@ public final class Trainer {
         self.options = options
         self.model = model
         self.vocabulary = corpus.vocabulary
+        divergenceLimit = DivergenceLimit.perCharacter(vocabularySize: corpus.vocabulary.count)
         self.corpusIDs = corpus.ids
         self.splits = splits
         self.streams = streams
@@ -625,8 +628,6 @@ public final class Trainer {
         return try group.gatherState(state, layers: model.config.layerCount, hidden: model.config.hiddenSize)
     }
 
-    /// The loss past which the run has diverged, nats per character (`DivergenceLimit`).
-    private var divergenceLimit: Float { DivergenceLimit.perCharacter(vocabularySize: vocabulary.count) }
 
     private func evaluateAndSave(report: (TrainingEvent) -> Void, elapsed: Double, state: RecurrentState) throws(TrainingError) -> Bool {
         var improved = false

@@ -37,6 +37,8 @@ public final class TranslationTrainer: LabelledRun, WholeTextTraining {
     private var optimizer: Optimizer
     private let markers: DocumentMarkersIDs
     private let runID: String
+    /// The loss past which the run has diverged, nats per target character (`DivergenceLimit`).
+    let divergence: (limit: Float, unit: String)
     // Where the run stands (`WholeTextTraining`).
     var iteration = 0, epoch = 0, batchIndex = 0
     var rng: SplitMix64
@@ -73,6 +75,7 @@ public final class TranslationTrainer: LabelledRun, WholeTextTraining {
         self.options = options
         self.model = model
         self.data = data
+        divergence = (DivergenceLimit.perCharacter(vocabularySize: data.vocabulary.count), "nats/char")
         self.directory = begin.directory
         self.optimizer = optimizer
         self.rng = begin.rng
@@ -115,7 +118,6 @@ public final class TranslationTrainer: LabelledRun, WholeTextTraining {
     func evaluateValidation() -> LabelledEvaluation? { data.validation.count > 0 ? evaluate(data.validation) : nil }
     func evaluateTest() -> LabelledEvaluation? { data.test.count > 0 ? evaluate(data.test) : nil }
     func evalRecordExtras(_ v: LabelledEvaluation) -> [String: JSONValue] { [:] }
-    var divergence: (limit: Float, unit: String) { (DivergenceLimit.perCharacter(vocabularySize: data.vocabulary.count), "nats/char") }
 
     /// One optimizer step: forward, backward, clip, step; a loss past the divergence limit (or not
     /// finite), or a gradient that is not finite, stops the run before the weights change.

@@ -94,15 +94,6 @@ extension TrainCommand {
         try refuseSpentBudget(of: checkpoint, options, path: path)
         return (checkpoint, options, path)
     }
-
-    /// A resumed run whose iteration budget is already spent is refused before anything is read or
-    /// rewritten (it would reach its budget at once, evaluate and save again, and say it trained).
-    func refuseSpentBudget(of checkpoint: Checkpoint, _ options: TrainingOptions, path: String) throws {
-        guard let budget = options.maxIterations, let at = checkpoint.training[CheckpointLayout.Training.iteration].flatMap(Int.init),
-              at >= budget else { return }
-        throw failure("\(path) is at iteration \(at), and --max-iters \(budget) counts from the run's start: "
-                      + "give a larger --max-iters to train on")
-    }
 }
 
 extension LabelledRunData {

@@ -321,6 +321,15 @@ extension TrainCommand {
             + "\(flags.joined(separator: ", ")) cannot change it"
     }
 
+    /// A resumed run whose iteration budget is already spent is refused before anything is read or
+    /// rewritten (it would reach its budget at once, evaluate and save again, and say it trained).
+    func refuseSpentBudget(of checkpoint: Checkpoint, _ options: TrainingOptions, path: String) throws {
+        guard let budget = options.maxIterations, let at = checkpoint.training[CheckpointLayout.Training.iteration].flatMap(Int.init),
+              at >= budget else { return }
+        throw failure("\(path) is at iteration \(at), and --max-iters \(budget) counts from the run's start: "
+                      + "give a larger --max-iters to train on")
+    }
+
     /// With `--init-from`: the tokenizer flags typed that the checkpoint's tokenizer contradicts (its ids
     /// name its characters, so what a character is cannot change), as one line, or nil.
     func tokenizerConflict(with t: TokenizerSettings) -> String? {
