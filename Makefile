@@ -57,8 +57,12 @@ build: deps
 debug: deps
 	$(SWIFT) build
 
+# The test build carries no debug information: a clean `make test` on a Zen 3 (2 cores) built in
+# 394 s with it, 346 s without (CPU 708 -> 629 s), and CI has 10 minutes for build and tests.
+# Failures still name their file and line (#expect records them); `make debug` keeps -g.
+TEST_BUILD_FLAGS ?= -Xswiftc -gnone -Xcc -g0
 test: deps
-	$(SWIFT) build --build-tests
+	$(SWIFT) build --build-tests $(TEST_BUILD_FLAGS)
 	$(SWIFT) test --skip-build
 
 # API documentation (DocC, swift-docc-plugin) of the library modules, one archive each, with
