@@ -670,7 +670,7 @@ public final class StackedRNN {
     /// `step` for R rows at once, each with its own token, label and state (`states[r]`, batch size 1),
     /// its logits at row r of `logits` (R, V): one product per matrix for all the rows (a matrix read
     /// once per step, whatever R is), and each row's results the bits `step` gives it alone (every
-    /// product's rows are independent: `PackedMatrix`; the gates run row by row, the fp32 head by GEMV per row).
+    /// product's rows are independent: `PackedMatrix`; the gates run row by row).
     public func steps(tokens: [Int32], labels: [Int32]? = nil, states: inout [RecurrentState], logits: UnsafeMutableBufferPointer<Float>) {
         let r = tokens.count, l = config.layerCount, h = config.hiddenSize, v = config.vocabularySize
         precondition(config.head == .nextCharacter, "steps: a \(config.head.rawValue) head does not generate")
@@ -745,8 +745,10 @@ public final class StackedRNN {
     /// on R·H·n) was slower: 18.5 → 21.8 s for `sample --count 64 --length 20000` (a hand-off per product).
     /// Parts of 8 taken in turn (`sample --count 64 --length 5000`, 2×128): 3.31–3.51 s → 2.86–3.22 s; for
     /// 2×512 (1000 characters) 6.1–6.7 s → 8.3–9.2 s, each part reading the 13 MB of weights again: so only
-    /// small models' rows are cut finer than one part per thread.
-    static let rowsPerPart = 8
+    /// small models' rows are cut finer than one part per thread. Parts of 6 rather than 8 (one group of the
+    /// AVX2 GEMM's 6-row block, 12 accumulators, instead of two of 4 rows, 8 each): 64 × 5000 characters of
+    /// 2×128 in 4.4–5.5 s of CPU instead of 4.5–5.7 s, lower in 7 of 8 alternating runs; 12 rows no better.
+    static let rowsPerPart = 6
 
     /// Rows `rows` of the step of R: their states at rows[i] of each layer's (R, H) block, their
     /// logits at rows[i] of (R, V); the gates' scratch is their rows of the step's (R, G·H) buffers.
@@ -810,13 +812,7 @@ public final class StackedRNN {
         let top = hAll + ((l - 1) * r + first) * h                               // (n, H)
         let out = logits + first * v                                            // (n, V)
         for row in 0..<n { (out + row * v).update(from: p + headBiasOffset, count: v) }
-        if let head = weights.headProduct {
-            weights.product(head, x: top, rows: n, into: out, beta: 1)
-        } else {
-            for row in 0..<n {
-                BLAS.sgemv(.none, m: v, n: h, a: p + headWeightOffset, lda: h, x: top + row * h, beta: 1, y: out + row * v)
-            }
-        }
+        weights.product(weights.headProduct!, x: top, rows: n, into: out, beta: 1)   // not headless: packed
     }
 
     /// Takes `other`'s parameters, kernel set and weight precision, and the copies of its weights that
