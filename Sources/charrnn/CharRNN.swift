@@ -39,8 +39,20 @@ struct CharRNN: ParsableCommand {
         if let problem = Kernels.environmentError { exit(withError: failure(problem)) }
         if let problem = invalidArgument() { exit(withError: failure(problem)) }
         useOpenBLASKernelsForThisCPU()
-        main(nil)  // returns when the command succeeded (a failure exits there)
-        do { try finishStandardOutput() } catch { exit(withError: error) }
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+            try finishStandardOutput()
+        } catch {
+            // --help, --version, `help`: their text goes out as any output does, so that a full or
+            // closed stdout is an error (the parser's own exit printed it and said 0 whatever happened).
+            if exitCode(for: error) == .success {
+                let text = fullMessage(for: error)
+                do { if !text.isEmpty { try writeStandardOutput(Data((text + "\n").utf8)) } } catch { exit(withError: error) }
+                exit(withError: ExitCode.success)
+            }
+            exit(withError: error)
+        }
     }
 
     /// The first argument that is not valid UTF-8, in words, or nil. Swift reads arguments as UTF-8 with

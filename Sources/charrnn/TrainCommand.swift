@@ -196,8 +196,8 @@ struct TrainCommand: ParsableCommand {
         BLAS.threadCount = threads.count
         let directory = checkpointDir ?? "checkpoints/" + CorpusFiles.runName(for: corpus)
         let group = try joinGroup()
-        if let group, task != nil {
-            throw failure("mpirun runs language-model training (no --task) for now; --task \(task!.rawValue) trains in one process")
+        if group != nil, let task {
+            throw failure("mpirun runs language-model training (no --task) for now; --task \(task.rawValue) trains in one process")
         }
         if task != nil { return try runLabelled(directory: directory) }
         // Ranks after the first write nothing of the run: their directory is a private, temporary one.

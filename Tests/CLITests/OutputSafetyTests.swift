@@ -20,14 +20,21 @@ import Testing
         }
         let checkpoint = Self.run + "/latest.safetensors"
         for arguments in [["vocab", "corpus.txt"], ["vocab", "corpus.txt", "--json"], ["info", checkpoint], ["info", checkpoint, "--json"],
-                          ["eval", "corpus.txt", "--checkpoint", checkpoint], ["plot", Self.run, "-o", "-"]] {
+                          ["eval", "corpus.txt", "--checkpoint", checkpoint], ["plot", Self.run, "-o", "-"],
+                          ["--help"], ["sample", "--help"], ["help", "train"], ["--version"]] {
             let r = try withStandardOutput("> /dev/full", arguments)
             #expect(r.status == 1, "\(arguments): \(r.status) \(r.stderr)")
             #expect(r.stderr == "charrnn: error: cannot write to standard output: No space left on device\n", "\(arguments): \(r.stderr)")
         }
-        let closed = try withStandardOutput(">&-", ["vocab", "corpus.txt"])
-        #expect(closed.status == 1 && closed.stderr.hasPrefix("charrnn: error: cannot write to standard output: "), "\(closed.stderr)")
-        #expect(closed.stderr.split(separator: "\n").count == 1, "\(closed.stderr)")
+        for arguments in [["vocab", "corpus.txt"], ["--help"]] {
+            let closed = try withStandardOutput(">&-", arguments)
+            #expect(closed.status == 1 && closed.stderr.hasPrefix("charrnn: error: cannot write to standard output: "), "\(arguments): \(closed.stderr)")
+            #expect(closed.stderr.split(separator: "\n").count == 1, "\(arguments): \(closed.stderr)")
+        }
+        // Help still goes to a working stdout, whole, with status 0.
+        let help = try withStandardOutput("", ["--help"])
+        #expect(help.status == 0 && help.stdout.contains("USAGE: charrnn <subcommand>") && help.stdout.hasSuffix("\n") && help.stderr.isEmpty,
+                "\(help.status) \(help.stderr)")
     }
 
     @Test(.timeLimit(.minutes(2))) func outputsNeverReplaceDevicesFIFOsOrLinks() throws {

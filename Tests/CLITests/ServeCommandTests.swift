@@ -16,9 +16,15 @@ import Testing
         private let stderr = Collected()
         private let done = DispatchSemaphore(value: 0)
 
-        init(_ arguments: [String]) throws {
-            process.executableURL = Binary.executable
-            process.arguments = ["serve"] + arguments
+        /// `openFiles`: the process's limit of open files (RLIMIT_NOFILE), set by the shell that execs it.
+        init(_ arguments: [String], openFiles: Int? = nil) throws {
+            if let openFiles {
+                process.executableURL = URL(fileURLWithPath: "/bin/sh")
+                process.arguments = ["-c", "ulimit -n \(openFiles) && exec \"$0\" serve \"$@\"", Binary.executable.path] + arguments
+            } else {
+                process.executableURL = Binary.executable
+                process.arguments = ["serve"] + arguments
+            }
             process.currentDirectoryURL = Fixtures.trained
             let err = Pipe()
             process.standardError = err
@@ -83,6 +89,35 @@ import Testing
 
         kill(serve.process.processIdentifier, SIGINT)
         #expect(serve.exitStatus() == 0, "\(serve.errorOutput)")
+        #expect(!serve.errorOutput.contains("Fatal error"))
+    }
+
+    /// At the open-files limit accept fails (EMFILE) while connections wait in the backlog: the server waits
+    /// between tries (NIO's AcceptBackoffHandler) instead of trying again at once, which took a whole core
+    /// for as long as the connections stayed; and it answers again once they close.
+    @Test(.timeLimit(.minutes(1))) func atTheOpenFilesLimitTheServerWaitsInsteadOfSpinning() throws {
+        let serve = try ServeProcess(["--checkpoint", "checkpoints/run", "--port", "0"], openFiles: 64)
+        defer { serve.stop() }
+        let port = try serve.port(), pid = serve.process.processIdentifier
+        /// The server's CPU time so far, in clock ticks (utime + stime of /proc/pid/stat).
+        func cpuTicks() throws -> Int {
+            let stat = try String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8)
+            let fields = stat[stat.range(of: ")")!.upperBound...].split(separator: " ")   // after "(comm)": state is field 3
+            return Int(fields[11])! + Int(fields[12])!                                     // fields 14 and 15
+        }
+        var held: [HTTPConnection] = []
+        for _ in 0..<120 { held.append(try HTTPConnection(port: port, timeoutSeconds: 5)) }   // ~50 past the limit wait in the backlog
+        usleep(300_000)
+        let before = try cpuTicks(), ticksPerSecond = sysconf(Int32(_SC_CLK_TCK))
+        sleep(2)
+        let used = Double(try cpuTicks() - before) / Double(ticksPerSecond)
+        #expect(used < 1.0, "the server used \(used) s of CPU in 2 s with connections waiting past its open-files limit")
+        held.removeAll()                                  // closed: the server takes connections again
+        var answered = false
+        for _ in 0..<3 where !answered {
+            answered = (try? HTTP.request(port: port, "GET", "/v1/models"))?.status == 200
+        }
+        #expect(answered, "\(serve.errorOutput)")
         #expect(!serve.errorOutput.contains("Fatal error"))
     }
 
