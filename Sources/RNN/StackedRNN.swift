@@ -724,7 +724,7 @@ public final class StackedRNN {
                           c cAll: UnsafeMutablePointer<Float>?, logits: UnsafeMutablePointer<Float>?) {
         let s = stepScratch
         s.reserve(rows: r)
-        let weights = stepWeights(), threads = Parallel.parts(for: r, minimum: Self.rowsPerPart)
+        let weights = stepWeights(), threads = Parallel.parts(for: r, minimum: Self.rowsPerThread)
         let parts = threads == 1 || weights.splits ? threads : (r + Self.rowsPerPart - 1) / Self.rowsPerPart
         s.reserve(parts: threads)
         let taken = Atomic<Int>(0)
@@ -738,16 +738,20 @@ public final class StackedRNN {
         }
     }
 
-    /// The fewest rows a part of a step has: fewer rows step as one part, whose large products split by
-    /// columns instead (`StepWeights.product`; batch-1 sampling). Measured on a Zen 3 (2 cores), 64 rows of
-    /// a 2×128 LSTM: 64k → 75–95k chars/s (its products are too small to split); 32 or 64 rows of 2×512: as
-    /// fast as the column split. Splitting the products of small matrices by columns instead (a threshold
-    /// on R·H·n) was slower: 18.5 → 21.8 s for `sample --count 64 --length 20000` (a hand-off per product).
-    /// Parts of 8 taken in turn (`sample --count 64 --length 5000`, 2×128): 3.31–3.51 s → 2.86–3.22 s; for
-    /// 2×512 (1000 characters) 6.1–6.7 s → 8.3–9.2 s, each part reading the 13 MB of weights again: so only
-    /// small models' rows are cut finer than one part per thread. Parts of 6 rather than 8 (one group of the
-    /// AVX2 GEMM's 6-row block, 12 accumulators, instead of two of 4 rows, 8 each): 64 × 5000 characters of
-    /// 2×128 in 4.4–5.5 s of CPU instead of 4.5–5.7 s, lower in 7 of 8 alternating runs; 12 rows no better.
+    /// The fewest rows a thread steps: fewer rows than two threads' worth step as one part, whose large
+    /// products split by columns instead (`StepWeights.product`; batch-1 sampling). Measured on a Zen 3 (2
+    /// cores), 64 rows of a 2×128 LSTM: 64k → 75–95k chars/s (its products are too small to split); 32 or 64
+    /// rows of 2×512: as fast as the column split. Splitting the products of small matrices by columns instead
+    /// (a threshold on R·H·n) was slower: 18.5 → 21.8 s for `sample --count 64 --length 20000` (a hand-off per
+    /// product).
+    static let rowsPerThread = 8
+
+    /// The rows of a small model's part, the threads taking parts in turn. Parts of 8 (`sample --count 64
+    /// --length 5000`, 2×128): 3.31–3.51 s → 2.86–3.22 s; for 2×512 (1000 characters) 6.1–6.7 s → 8.3–9.2 s,
+    /// each part reading the 13 MB of weights again: so only small models' rows are cut finer than one part
+    /// per thread. Parts of 6 rather than 8 (one group of the AVX2 GEMM's 6-row block, 12 accumulators,
+    /// instead of two of 4 rows, 8 each): 64 × 5000 characters of 2×128 in 4.4–5.5 s of CPU instead of
+    /// 4.5–5.7 s, lower in 7 of 8 alternating runs, the same text; parts of 12 no better.
     static let rowsPerPart = 6
 
     /// Rows `rows` of the step of R: their states at rows[i] of each layer's (R, H) block, their

@@ -201,7 +201,7 @@ public final class Sampler {
                          emit: (_ id: Int32, _ bytes: [UInt8]) -> Bool) throws(NonFiniteOutputError) -> Generation {
         // One row of a batch (`BatchedGeneration`): the one place a generation's steps are written.
         var outcome: Result<Generation, NonFiniteOutputError>?
-        try withoutActuallyEscaping(emit) { emit in
+        withoutActuallyEscaping(emit) { emit in
             let batch = BatchedGeneration(sampler: self)
             batch.add(BatchedGeneration.Request(prime: prime, length: length, policy: policy, seed: seed, stop: stop, label: label),
                       emit: emit, finished: { outcome = $0 })

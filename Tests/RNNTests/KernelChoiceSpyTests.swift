@@ -59,7 +59,7 @@ struct KernelChoiceSpyTests {
 /// The best row, copied, with every kernel counting its calls (threads run the
 /// window's rows at once, hence the lock).
 enum Spy {
-    nonisolated(unsafe) static let real: ck_kernel_set = Kernels.available.last!.table!.pointee
+    static let real: ck_kernel_set = Kernels.available.last!.table!.pointee
     static let calls = Mutex<[String: Int]>([:])
     static func count(_ name: String) { calls.withLock { $0[name, default: 0] += 1 } }
     static func reset() { calls.withLock { $0 = [:] } }
@@ -90,5 +90,5 @@ enum Spy {
         return row
     }()
 
-    nonisolated(unsafe) static let set = KernelSet(name: "spy", row: UnsafePointer(row))
+    static let set = KernelSet(name: "spy", row: UnsafePointer(row))
 }
