@@ -596,7 +596,11 @@ extension ModelInfo {
             ? c.labels ?? (0..<c.config.outputSize).map(String.init) : nil
         self.init(name: name, task: task, labels: labels, model: c.modelDescription, parameters: c.config.parameterCount,
                   // A labelled run (--task) reads whole texts, not windows of T: it has no such figure.
-                  charactersTrained: iterations.flatMap { i in options.flatMap { $0.task == nil ? i * $0.batchSize * $0.sequenceLength : nil } },
+                  charactersTrained: iterations.flatMap { i in options.flatMap { o in
+                      // nil when it does not fit an Int (a damaged header's iteration count)
+                      let (chars, overflow) = i.multipliedReportingOverflow(by: o.batchSize * o.sequenceLength)
+                      return o.task == nil && !overflow ? chars : nil
+                  } },
                   bestValidationLoss: c.training[CheckpointLayout.Training.bestValidationLoss].flatMap(Double.init))
     }
 }

@@ -40,8 +40,14 @@ public final class RunDirectory {
         try Self.makeDirectories(path)
         guard access(path, W_OK) == 0 else { throw .checkpointDirectory(path, "is not writable") }
 
-        lockExisted = access(path + "/.lock", F_OK) == 0
-        let fd = open(path + "/.lock", O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        var existing = stat()
+        lockExisted = lstat(path + "/.lock", &existing) == 0
+        // Never through a symbolic link (the pid written into the lock would replace the file it names),
+        // and only a regular file (a FIFO's open would wait for a writer).
+        if lockExisted && (existing.st_mode & S_IFMT) != S_IFREG {
+            throw .checkpointDirectory(path, "holds a .lock that is not a regular file (\(Self.kind(existing.st_mode))); remove it: charrnn makes its own")
+        }
+        let fd = open(path + "/.lock", O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw .checkpointDirectory(path, "lock file cannot be created: \(String(cString: strerror(errno)))") }
         if flock(fd, LOCK_EX | LOCK_NB) != 0 {
             var buffer = [UInt8](repeating: 0, count: 32)
@@ -58,7 +64,7 @@ public final class RunDirectory {
             let free = Int(stats.f_bavail).multipliedReportingOverflow(by: Int(stats.f_frsize))
             let needed = 3 * checkpointBytes + (1 << 20)
             if !free.overflow, free.partialValue < needed {
-                throw refused(.checkpointDirectory(path, "has \(free.partialValue >> 20) MiB free; checkpoints need about \(needed >> 20) MiB"))
+                throw refused(.checkpointDirectory(path, "has \(Self.mebibytes(free.partialValue)) free; checkpoints need about \(Self.mebibytes(needed))"))
             }
         }
         removedTemporaryFiles = removeDeadWritersFiles()
@@ -196,16 +202,67 @@ public final class RunDirectory {
     /// Appends one JSON object as a line to train.jsonl.
     public func appendLog(_ record: [String: JSONValue]) throws(TrainingError) {
         do {
-            if log == nil {
-                if !FileManager.default.fileExists(atPath: logPath) {
-                    _ = FileManager.default.createFile(atPath: logPath, contents: nil)
-                }
-                log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
-                try log?.seekToEnd()
-            }
+            if log == nil { log = try openLog() }
             try log?.write(contentsOf: Data((JSONValue.object(record).serialized + "\n").utf8))
+        } catch let error as TrainingError {
+            throw error
         } catch {
-            throw .checkpointDirectory(path, "train.jsonl cannot be written (\(Self.reason(error)))")
+            throw .checkpointDirectory(path, "cannot take train.jsonl's records (\(Self.reason(error)))")
+        }
+    }
+
+    /// train.jsonl opened to append: a regular file, never through a symbolic link (records of this run
+    /// would be appended to the file it names). A last record a full disk or a kill cut short (no line
+    /// end) is removed, so that the next one starts a line of its own instead of being glued to it.
+    private func openLog() throws -> FileHandle {
+        let fd = open(logPath, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0o644)
+        guard fd >= 0 else {
+            let reason = errno == ELOOP ? "it is a symbolic link; remove it" : String(cString: strerror(errno))
+            throw TrainingError.checkpointDirectory(path, "cannot take train.jsonl's records (\(reason))")
+        }
+        var info = stat()
+        guard fstat(fd, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else {
+            close(fd)
+            throw TrainingError.checkpointDirectory(path, "cannot take train.jsonl's records (it is not a regular file)")
+        }
+        let handle = FileHandle(fileDescriptor: fd, closeOnDealloc: true)
+        var end = UInt64(info.st_size)
+        if end > 0 {
+            // Back from the end to the last line end (records are short: read a block at a time).
+            var cut = end
+            while cut > 0 {
+                let start = cut >= 4096 ? cut - 4096 : 0
+                try handle.seek(toOffset: start)
+                let block = try handle.read(upToCount: Int(cut - start)) ?? Data()
+                if let newline = block.lastIndex(of: 0x0A) {
+                    cut = start + UInt64(newline - block.startIndex) + 1
+                    break
+                }
+                cut = start
+            }
+            if cut < end {
+                try handle.truncate(atOffset: cut)
+                end = cut
+            }
+        }
+        try handle.seek(toOffset: end)
+        return handle
+    }
+
+    /// `bytes` in MiB with one decimal ("0.3 MiB"): whole MiB read "1 MiB free; need about 1 MiB".
+    static func mebibytes(_ bytes: Int) -> String {
+        String(format: "%.1f MiB", Double(bytes) / Double(1 << 20))
+    }
+
+    /// What a file of mode `mode` is, in words.
+    static func kind(_ mode: mode_t) -> String {
+        switch mode & S_IFMT {
+        case S_IFLNK: return "a symbolic link"
+        case S_IFDIR: return "a directory"
+        case S_IFIFO: return "a FIFO"
+        case S_IFSOCK: return "a socket"
+        case S_IFCHR, S_IFBLK: return "a device"
+        default: return "not a regular file"
         }
     }
 

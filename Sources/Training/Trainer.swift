@@ -711,6 +711,9 @@ extension Trainer {
               let options = try? JSONDecoder().decode(TrainingOptions.self, from: Data(json.utf8)) else {
             throw .resumeMismatch("the checkpoint holds no training state (was it written by `charrnn train`?)")
         }
+        // Settings no run could have used (a damaged or hand-edited header): refused here, in the
+        // checkpoint's words, rather than later as flags the user never gave, or as an overflow.
+        if let problem = options.problem { throw .resumeMismatch("the checkpoint's training options are damaged (\(problem))") }
         return options
     }
 
@@ -725,6 +728,11 @@ struct ResumePoint {
     var elapsedBefore: Double
     var evalsWithoutImprovement: Int
     var history: [(iteration: Int, loss: Double)] = []
+
+    /// The largest count a checkpoint's iteration, epoch, batch, optimizer steps or evaluations may hold: 2⁴⁰
+    /// (10¹² is `--max-iters`' limit), far below where the trainer's `+ 1`s or a figure such as
+    /// iterations × B × T in Double would lose their meaning.
+    static let counterLimit = 1 << 40
 
     /// Reads the counters of `c` and restores `optimizer` and `state` from its tensors.
     init(_ c: Checkpoint, optimizer: inout Optimizer, state: inout RecurrentState, batchesPerEpoch: Int) throws(TrainingError) {
@@ -744,8 +752,10 @@ struct ResumePoint {
     /// state between batches: labelled texts each start from zeros).
     init(_ c: Checkpoint, optimizer: inout Optimizer, batchesPerEpoch: Int) throws(TrainingError) {
         typealias Key = Trainer.Key
+        func damaged(_ k: String) -> TrainingError { .resumeMismatch("training state \(k) is missing or damaged") }
+        /// A counter: at least 0, and at most `counterLimit` (no run counts that far; the trainer adds to them).
         func int(_ k: String) throws(TrainingError) -> Int {
-            guard let s = c.training[k], let v = Int(s), v >= 0 else { throw .resumeMismatch("training state \(k) is missing or damaged") }
+            guard let s = c.training[k], let v = Int(s), (0...Self.counterLimit).contains(v) else { throw damaged(k) }
             return v
         }
         iteration = try int(Key.iteration)
@@ -756,9 +766,16 @@ struct ResumePoint {
         }
         guard let r = c.training[Key.rng].flatMap(UInt64.init) else { throw .resumeMismatch("training state rng is missing") }
         rng = SplitMix64(seed: r)
-        bestValidation = c.training[Key.bestValidationLoss].flatMap(Double.init)
-        elapsedBefore = c.training[Key.elapsedSeconds].flatMap(Double.init) ?? 0
-        evalsWithoutImprovement = c.training[Key.evalsWithoutImprovement].flatMap(Int.init) ?? 0
+        // A loss is ≥ 0 (+∞ before any evaluation improved); NaN would never be improved on, so `best` would never be written again.
+        bestValidation = try c.training[Key.bestValidationLoss].map { s throws(TrainingError) in
+            guard let v = Double(s), v >= 0 else { throw damaged(Key.bestValidationLoss) }
+            return v
+        }
+        elapsedBefore = try c.training[Key.elapsedSeconds].map { s throws(TrainingError) in
+            guard let v = Double(s), v >= 0, v.isFinite else { throw damaged(Key.elapsedSeconds) }
+            return v
+        } ?? 0
+        evalsWithoutImprovement = c.training[Key.evalsWithoutImprovement] == nil ? 0 : try int(Key.evalsWithoutImprovement)
         if let h = c.training[Key.history], let pairs = try? JSONDecoder().decode([[Double]].self, from: Data(h.utf8)) {
             history = pairs.compactMap { $0.count == 2 && $0[0].isFinite && abs($0[0]) < 1e18 ? (Int($0[0]), $0[1]) : nil }
         }

@@ -1,0 +1,114 @@
+import Foundation
+import Testing
+
+/// A run directory a crash, a full disk or a hostile hand left in a strange state: counters and settings
+/// no run can hold in a checkpoint's header, a `.lock` or `train.jsonl` that is a symbolic link, a log
+/// whose last record was cut short. Each is refused in one line (and never a trap), or mended, and no
+/// file outside the run is written.
+@Suite struct DamagedRunStateTests {
+    let safety = RunSafetyTests()
+
+    /// `source` with its header's metadata `key` set to `value` (a string, as the format stores it), or,
+    /// for `options.<field>`, that field of the stored training options set to the JSON `value`.
+    static func patched(_ source: URL, _ key: String, _ value: String, to target: URL) throws {
+        let bytes = try Data(contentsOf: source)
+        let length = Int(bytes.prefix(8).withUnsafeBytes { $0.loadUnaligned(as: UInt64.self) }.littleEndian)
+        var header = try #require(try JSONSerialization.jsonObject(with: bytes.subdata(in: 8 ..< 8 + length)) as? [String: Any])
+        var metadata = try #require(header["__metadata__"] as? [String: String])
+        if key.hasPrefix("options.") {
+            let stored = try #require(metadata["training.options"])
+            var options = try #require(try JSONSerialization.jsonObject(with: Data(stored.utf8)) as? [String: Any])
+            options[String(key.dropFirst("options.".count))] = try JSONSerialization.jsonObject(with: Data(value.utf8), options: .fragmentsAllowed)
+            metadata["training.options"] = String(decoding: try JSONSerialization.data(withJSONObject: options), as: UTF8.self)
+        } else {
+            metadata[key] = value
+        }
+        header["__metadata__"] = metadata
+        let json = try JSONSerialization.data(withJSONObject: header)
+        var out = withUnsafeBytes(of: UInt64(json.count).littleEndian) { Data($0) }
+        out += json
+        out += bytes.subdata(in: 8 + length ..< bytes.count)
+        try out.write(to: target)
+    }
+
+    /// Counters at Int.max overflowed the trainer's `+ 1`s and a NaN best loss kept `best` from ever being
+    /// written again; settings outside every flag's range were reported as flags the user never gave.
+    @Test func damagedCountersAndSettingsAreRefusedOnResume() throws {
+        let dir = try safety.directoryWithARun()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let latest = dir.appendingPathComponent("run/latest.safetensors")
+        let original = try Data(contentsOf: latest)
+        let huge = "\(Int.max)"
+        for (key, value, message) in [("training.optimizer_steps", huge, "training state optimizer_steps is missing or damaged"),
+                                      ("training.evals_without_improvement", huge, "training state evals_without_improvement is missing or damaged"),
+                                      ("training.epoch", huge, "training state epoch is missing or damaged"),
+                                      ("training.best_val_loss", "nan", "training state best_val_loss is missing or damaged"),
+                                      ("training.best_val_loss", "-inf", "training state best_val_loss is missing or damaged"),
+                                      ("training.elapsed_seconds", "nan", "training state elapsed_seconds is missing or damaged"),
+                                      ("options.batchSize", "4611686018427387904",
+                                       "the checkpoint's training options are damaged (--batch-size must be between 1 and 100000")] {
+            try Self.patched(dir.appendingPathComponent("run/best.safetensors"), key, value, to: latest)
+            let damaged = try Data(contentsOf: latest)
+            let r = try Binary.run(["train", "corpus.txt", "--checkpoint-dir", "run", "--resume", "--max-iters", "40"] + RunSafetyTests.small, in: dir)
+            safety.expectRefused(r, mentioning: "cannot resume: " + message)
+            #expect(try Data(contentsOf: latest) == damaged, "\(key): the refused resume rewrote latest")
+        }
+        try original.write(to: latest)
+        let resumed = try Binary.run(["train", "corpus.txt", "--checkpoint-dir", "run", "--resume", "--max-iters", "30"] + RunSafetyTests.small, in: dir)
+        #expect(resumed.status == 0, "\(resumed.stderr)")
+    }
+
+    /// `serve` multiplied the stored iteration count by B·T for a model's "characters trained": a header
+    /// with an iteration count near Int.max trapped it at startup. It serves, without that figure.
+    @Test func aHugeIterationCountIsServedWithoutItsFigure() throws {
+        let dir = try safety.directoryWithARun()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let file = dir.appendingPathComponent("huge.safetensors")
+        try Self.patched(dir.appendingPathComponent("run/best.safetensors"), "training.iteration", "\(Int.max)", to: file)
+        let serve = try ServeCommandTests.ServeProcess(["--checkpoint", file.path, "--port", "0"])
+        defer { serve.stop() }
+        let r = try HTTP.request(port: try serve.port(), "GET", "/v1/models")
+        #expect(r.status == 200, "\(r.text)")
+        let model = try #require((try r.json()["data"] as? [[String: Any]])?.first)
+        #expect(model["characters_trained"] == nil && model["id"] as? String == "huge", "\(model)")
+    }
+
+    /// The pid a run writes into its `.lock` replaced the file a symbolic link named (as root, any file);
+    /// a resumed run appended its records to the file a symbolic `train.jsonl` named.
+    @Test func aSymbolicLockOrLogIsNeverFollowed() throws {
+        let dir = try safety.directoryWithARun()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let victim = dir.appendingPathComponent("victim.txt")
+        try "precious\n".write(to: victim, atomically: true, encoding: .utf8)
+        let fresh = dir.appendingPathComponent("fresh")
+        try FileManager.default.createDirectory(at: fresh, withIntermediateDirectories: true)
+        try FileManager.default.createSymbolicLink(at: fresh.appendingPathComponent(".lock"), withDestinationURL: victim)
+        let locked = try Binary.run(["train", "corpus.txt", "--checkpoint-dir", "fresh", "--max-iters", "2"] + RunSafetyTests.small, in: dir)
+        safety.expectRefused(locked, mentioning: "checkpoint directory fresh holds a .lock that is not a regular file (a symbolic link)")
+
+        let log = dir.appendingPathComponent("run/train.jsonl")
+        try FileManager.default.removeItem(at: log)
+        try FileManager.default.createSymbolicLink(at: log, withDestinationURL: victim)
+        let resumed = try Binary.run(["train", "corpus.txt", "--checkpoint-dir", "run", "--resume", "--max-iters", "30"] + RunSafetyTests.small, in: dir)
+        safety.expectRefused(resumed, mentioning: "checkpoint directory run cannot take train.jsonl's records (it is a symbolic link; remove it)")
+        #expect(try String(contentsOf: victim, encoding: .utf8) == "precious\n")
+    }
+
+    /// A record cut short (a full disk, a kill mid-write) has no line end: the resumed run's first record
+    /// was glued to it, and both were lost to `plot`. The partial record is removed; every line parses.
+    @Test func aLogRecordCutShortIsRemovedWhenTheRunResumes() throws {
+        let dir = try safety.directoryWithARun()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let log = dir.appendingPathComponent("run/train.jsonl")
+        let whole = try Data(contentsOf: log)
+        let lines = whole.split(separator: 0x0A)
+        let cut = whole.count - lines.last!.count / 2 - 1   // half of the last record, without its line end
+        try whole.prefix(cut).write(to: log)
+        let r = try Binary.run(["train", "corpus.txt", "--checkpoint-dir", "run", "--resume", "--max-iters", "30"] + RunSafetyTests.small, in: dir)
+        #expect(r.status == 0, "\(r.stderr)")
+        let after = try String(contentsOf: log, encoding: .utf8).split(separator: "\n")
+        #expect(after.count > lines.count - 1)
+        for line in after { #expect((try? JSONSerialization.jsonObject(with: Data(line.utf8))) != nil, "\(line)") }
+        #expect(after.prefix(lines.count - 1).map { Data($0.utf8) } == lines.dropLast().map { Data($0) })   // the whole records kept
+    }
+}
