@@ -37,6 +37,24 @@ import Testing
                 "\(here.stdout)\(there.stdout)")
     }
 
+    /// A header that names the corpus 100,000 times (damaged, or written by hand): its files and sizes
+    /// differ from those recorded, so the baselines are left out before anything is read. It was
+    /// tokenized first: 2 GB of token cache, 2.1 GB of memory and a 2 MB line naming every path.
+    @Test func aCorpusNamedManyTimesIsNotReadToLearnItChanged() throws {
+        let dir = try Binary.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let corpus = Fixtures.trained.appendingPathComponent("corpus.txt").path
+        let paths = String(decoding: try JSONSerialization.data(withJSONObject: Array(repeating: corpus, count: 100_000)), as: UTF8.self)
+        try DamagedRunStateTests.patched(Fixtures.trained.appendingPathComponent("checkpoints/run/latest.safetensors"),
+                                         "options.absoluteCorpusPaths", paths, to: dir.appendingPathComponent("many.safetensors"))
+        let r = try Binary.run(["eval", corpus, "--checkpoint", "many.safetensors"], in: dir)
+        #expect(r.status == 0 && r.stdout.contains("nats/char"), "\(r.stderr)")
+        #expect(r.stderr.split(separator: "\n").count == 1 && r.stderr.count < 400
+                && r.stderr.contains("… (100000 paths) has changed since training (1 file"), "\(r.stderr.prefix(400))")
+        let cached = (try? FileManager.default.contentsOfDirectory(atPath: dir.appendingPathComponent(".token-cache").path)) ?? []
+        #expect(cached.isEmpty, "\(cached)")
+    }
+
     /// Baselines that cannot be fitted (the training corpus moved away, or edited since) are left
     /// out with one line on stderr that says why; the model's own figures are unchanged.
     @Test func baselinesThatCannotBeFittedAreOneLine() throws {

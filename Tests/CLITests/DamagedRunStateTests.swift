@@ -94,6 +94,22 @@ import Testing
         #expect(try String(contentsOf: victim, encoding: .utf8) == "precious\n")
     }
 
+    /// A dangling symbolic link or a loop of them as `--checkpoint-dir` was reported as a directory that
+    /// "is not writable".
+    @Test func aCheckpointDirectoryThatIsABrokenLinkIsNamedSo() throws {
+        let dir = try Binary.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try RunSafetyTests.corpus.write(to: dir.appendingPathComponent("corpus.txt"), atomically: true, encoding: .utf8)
+        try FileManager.default.createSymbolicLink(atPath: dir.appendingPathComponent("dangling").path, withDestinationPath: "nowhere/at/all")
+        try FileManager.default.createSymbolicLink(atPath: dir.appendingPathComponent("loopa").path, withDestinationPath: "loopb")
+        try FileManager.default.createSymbolicLink(atPath: dir.appendingPathComponent("loopb").path, withDestinationPath: "loopa")
+        for (target, words) in [("dangling", "cannot be created: dangling is a symbolic link to a path that does not exist"),
+                                ("loopa/run", "cannot be used: loopa is a loop of symbolic links")] {
+            let r = try Binary.run(["train", "corpus.txt", "--checkpoint-dir", target, "--max-iters", "2"] + RunSafetyTests.small, in: dir)
+            safety.expectRefused(r, mentioning: "checkpoint directory \(target) \(words)")
+        }
+    }
+
     /// A record cut short (a full disk, a kill mid-write) has no line end: the resumed run's first record
     /// was glued to it, and both were lost to `plot`. The partial record is removed; every line parses.
     @Test func aLogRecordCutShortIsRemovedWhenTheRunResumes() throws {
