@@ -117,7 +117,8 @@ public final class RunDirectory {
         switch claim {
         case .newRun(let overwrite):
             if overwrite { return true }
-            throw .checkpointDirectory(path, "already holds a run; continue it with --resume, start over with --overwrite, or choose another --checkpoint-dir")
+            let resume = FileManager.default.fileExists(atPath: latest) ? "--resume" : "--resume-from \(held)"
+            throw .checkpointDirectory(path, "already holds a run; continue it with \(resume), start over with --overwrite, or choose another --checkpoint-dir")
         case .continueRun(let runID, let source):
             let heldID: String?
             do {

@@ -20,7 +20,11 @@ enum EvalBaselines {
     struct Unavailable: Error { let reason: String }
 
     static func fit(checkpoint: Checkpoint, at path: String, scoring ids: [Int32]) throws(Unavailable) -> Baselines {
-        guard let options = try? Trainer.storedOptions(in: checkpoint) else {
+        let options: TrainingOptions
+        do { options = try Trainer.storedOptions(in: checkpoint) } catch {
+            if case .resumeMismatch(let why) = error, why.hasPrefix("the checkpoint's training options are damaged") {
+                throw Unavailable(reason: why)
+            }
             throw Unavailable(reason: "the checkpoint does not record the corpus it was trained on")
         }
         let paths = options.absoluteCorpusPaths ?? options.corpusPaths

@@ -9,18 +9,25 @@ import Training
 
 // `charrnn train DATA --task classify|generate`: labelled texts (issue 24).
 extension TrainCommand {
-    /// The flags a labelled run does not read, as (flag, given) pairs: each is refused with one line.
-    private var flagsWithoutMeaningForLabelledData: [(String, Bool)] {
-        [("--init-from", initFrom != nil), ("--auto", auto && task != .translate),
-         ("--documents", documents != nil), ("--seq-length", seqLength != nil),
-         ("--patience", patience != nil), ("--keep", keep != nil), ("--min-count", folding.minCount != nil),
-         ("--max-vocab", folding.maxVocab != nil), ("--cache-dir", cacheDir != nil), ("--no-cache", noCache)]
+    /// The flags a labelled run does not read, as (flag, given, why) triples: each is refused with one line.
+    private var flagsWithoutMeaningForLabelledData: [(flag: String, given: Bool, why: String)] {
+        let whole = "labelled texts are read whole, each from the zero state"
+        return [("--init-from", initFrom != nil, "a labelled run starts its own model; --init-from fine-tunes a language model"),
+                ("--auto", auto && task != .translate, "--auto sizes language models"),
+                ("--documents", documents != nil, "labelled texts are whole items already"),
+                ("--seq-length", seqLength != nil, whole + "; --max-chars cuts long ones"),
+                ("--patience", patience != nil, "a labelled run stops at its --epochs, --max-iters or --max-time"),
+                ("--keep", keep != nil, "a labelled run keeps its latest and best checkpoints only"),
+                ("--min-count", folding.minCount != nil, "a labelled run's vocabulary is every character of its texts"),
+                ("--max-vocab", folding.maxVocab != nil, "a labelled run's vocabulary is every character of its texts"),
+                ("--cache-dir", cacheDir != nil, "labelled data is read into memory, not through the token cache"),
+                ("--no-cache", noCache, "labelled data is read into memory, not through the token cache")]
     }
 
     func runLabelled(directory: String) throws {
         guard let task else { return }
-        for (flag, given) in flagsWithoutMeaningForLabelledData where given {
-            throw failure("\(flag) does not apply to --task \(task.rawValue) (labelled texts are read whole, each from the zero state)")
+        for (flag, given, why) in flagsWithoutMeaningForLabelledData where given {
+            throw failure("\(flag) does not apply to --task \(task.rawValue) (\(why))")
         }
         if corpus.count != 1 { throw failure("--task reads one data set: a TSV file or a folder of label folders (got \(corpus.count) paths)") }
         if task == .translate { return try runTranslation(directory: directory) }
@@ -72,7 +79,7 @@ extension TrainCommand {
     func resumedLabelledRun(directory: String, task: LabelledTask) throws -> (checkpoint: Checkpoint, options: TrainingOptions, path: String) {
         let path = resumeFrom ?? directory + "/latest.safetensors"
         if resumeFrom == nil, !FileManager.default.fileExists(atPath: path) {
-            throw failure("nothing to resume: \(path) does not exist (train without --resume first)")
+            throw Self.nothingToResume(path, directory: directory)
         }
         let checkpoint: Checkpoint
         let stored: TrainingOptions

@@ -185,6 +185,16 @@ struct TrainCommand: ParsableCommand {
 
     /// `.token-cache` in the folder that holds the checkpoint directory: shared
     /// by every run under `checkpoints/`.
+    /// `--resume` where `latest` is missing: where to go on from instead (a run that kept only its best, or
+    /// one never trained here).
+    static func nothingToResume(_ latest: String, directory: String) -> ExitCode {
+        let best = directory + "/best.safetensors"
+        if FileManager.default.fileExists(atPath: best) {
+            return failure("nothing to resume: \(latest) does not exist; continue from the run's best with --resume-from \(best)")
+        }
+        return failure("nothing to resume: \(latest) does not exist (train without --resume first)")
+    }
+
     static func defaultCacheDirectory(beside checkpointDirectory: String) -> String {
         let trimmed = checkpointDirectory.hasSuffix("/") && checkpointDirectory.count > 1 ? String(checkpointDirectory.dropLast()) : checkpointDirectory
         guard let slash = trimmed.lastIndex(of: "/") else { return ".token-cache" }
@@ -212,7 +222,7 @@ struct TrainCommand: ParsableCommand {
             if resume || resumeFrom != nil {
                 let path = resumeFrom ?? directory + "/latest.safetensors"
                 if resumeFrom == nil, !FileManager.default.fileExists(atPath: path) {
-                    throw failure("nothing to resume: \(path) does not exist (train without --resume first)")
+                    throw Self.nothingToResume(path, directory: directory)
                 }
                 let checkpoint = try Checkpoint.read(from: path)
                 if let problem = Trainer.labelledSourceProblem(checkpoint) { throw failure(problem) }

@@ -110,6 +110,34 @@ import Testing
         }
     }
 
+    /// A run that kept only its best checkpoint: `--resume` said to train without it first, and a new run
+    /// said to continue with --resume. Both now name --resume-from with the best, which continues it.
+    @Test func aRunWithOnlyItsBestPointsToResumeFrom() throws {
+        let dir = try safety.directoryWithARun()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try FileManager.default.removeItem(at: dir.appendingPathComponent("run/latest.safetensors"))
+        let resume = try Binary.run(["train", "corpus.txt", "--checkpoint-dir", "run", "--resume", "--max-iters", "30"] + RunSafetyTests.small, in: dir)
+        safety.expectRefused(resume, mentioning: "nothing to resume: run/latest.safetensors does not exist; continue from the run's best with --resume-from run/best.safetensors")
+        let again = try Binary.run(["train", "corpus.txt", "--checkpoint-dir", "run", "--max-iters", "30"] + RunSafetyTests.small, in: dir)
+        safety.expectRefused(again, mentioning: "already holds a run; continue it with --resume-from run/best.safetensors,")
+        let from = try Binary.run(["train", "corpus.txt", "--checkpoint-dir", "run", "--resume-from", "run/best.safetensors",
+                                   "--max-iters", "30"] + RunSafetyTests.small, in: dir)
+        #expect(from.status == 0, "\(from.stderr)")
+    }
+
+    /// `eval` of a checkpoint whose stored options are damaged blamed the text ("fewer than 2 characters
+    /// the model knows") or said the corpus was not recorded: it says the options are damaged and scores.
+    @Test func evalSaysTheStoredOptionsAreDamaged() throws {
+        let dir = try safety.directoryWithARun()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let file = dir.appendingPathComponent("damaged.safetensors")
+        try Self.patched(dir.appendingPathComponent("run/latest.safetensors"), "options.batchSize", "0", to: file)
+        let r = try Binary.run(["eval", "corpus.txt", "--checkpoint", file.path], in: dir)
+        #expect(r.status == 0 && r.stdout.contains("nats/char"), "\(r.stderr)")
+        #expect(r.stderr == "baselines left out: the checkpoint's training options are damaged (--batch-size must be between 1 and 100000 (got 0))\n",
+                "\(r.stderr)")
+    }
+
     /// A record cut short (a full disk, a kill mid-write) has no line end: the resumed run's first record
     /// was glued to it, and both were lost to `plot`. The partial record is removed; every line parses.
     @Test func aLogRecordCutShortIsRemovedWhenTheRunResumes() throws {
