@@ -14,11 +14,14 @@ struct ClassifyCommand: ParsableCommand {
         commandName: "classify",
         abstract: "Name the label of each line of a text with a classifier (train --task classify).",
         discussion: """
-            Reads FILE (or standard input, given - or nothing) and prints one line per input line: the most \
-            probable label, a tab, and its probability; with --json one object per line with every label's \
-            probability. A line is read as training read its texts: cut to the run's --max-chars, characters \
-            the model never saw left out (or read as <unk> by a folding vocabulary) and counted on stderr. \
-            An empty line gets the model's answer with no evidence (its answer from the zero state).
+            Reads FILE (or standard input, given - or nothing) and prints one line per input line, so the \
+            output lines up with the input (paste(1) can join them): the most probable label, a tab, and its \
+            probability; with --json one object per line with its line number and every label's probability. \
+            Lines end with LF, CRLF or a lone CR (classic Mac OS). A line is read as training read its \
+            texts: cut to the run's --max-chars, characters the model never saw left out (or read as <unk> \
+            by a folding vocabulary) and counted on stderr. An empty line, or one none of whose characters the \
+            model knows, gets the model's answer with no evidence (its answer from the zero state, \
+            "characters": 0 in --json), as `serve`'s /v1/classify answers an empty text.
             """)
 
     @Argument(help: "UTF-8 text, one input per line; - or nothing for standard input.") var file: String?

@@ -26,8 +26,12 @@ struct EvalCommand: ParsableCommand {
             A model trained with --documents reads the text's documents (its mode), each framed by <s> and \
             </s>, in text order; the markers are scored as characters, as in training's validation. \
             A model trained with --task reads its labelled data set (one path) and scores the run's own \
-            stratified test split: a classifier prints accuracy, macro-F1 and the confusion matrix beside \
-            the majority class and naive Bayes over character 1–3-grams fitted on the training split; a \
+            stratified test split: a classifier prints accuracy, macro-F1, the confusion matrix and each \
+            label's precision, recall and F1 beside the majority class and naive Bayes over character \
+            1–3-grams fitted on the training split. Over \(ClassificationReport.matrixLabelLimit) labels the \
+            matrix gives way to a note and the most frequent confusions, over \(ClassificationReport.perLabelLimit) \
+            the per-label lines to a note; --json keeps every figure, the matrix as its non-zero cells \
+            ("confusion_cells") over \(ClassificationReport.denseConfusionLimit) labels. A \
             generator prints nats per character, overall and per label. A translation model (--task \
             translate) reads its pairs file and translates the run's test split (or, with --all, every \
             pair), greedy or with --beam N: exact-match accuracy and character error rate beside a \
