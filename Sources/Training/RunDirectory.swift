@@ -37,7 +37,7 @@ public final class RunDirectory {
     /// here). Nothing of a run is deleted here: see `claim`.
     public init(path: String, checkpointBytes: Int) throws(TrainingError) {
         self.path = path
-        try Self.makeDirectories(path)
+        createdDirectories = try Self.makeDirectories(path)
         guard access(path, W_OK) == 0 else { throw .checkpointDirectory(path, "is not writable") }
 
         var existing = stat()
@@ -52,9 +52,12 @@ public final class RunDirectory {
         if flock(fd, LOCK_EX | LOCK_NB) != 0 {
             var buffer = [UInt8](repeating: 0, count: 32)
             let n = pread(fd, &buffer, 31, 0)
-            let pid = n > 0 ? String(decoding: buffer[0..<n], as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines) : "?"
+            let written = n > 0 ? String(decoding: buffer[0..<n], as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines) : ""
             close(fd)
-            throw .locked(path, pid: pid)
+            // The pid in the file is the holder's only if it names a running charrnn (another program may hold
+            // the lock, or a training between taking it and writing its pid, with the last run's pid still there).
+            let comm = (try? String(contentsOfFile: "/proc/\(written)/comm", encoding: .utf8)) ?? ""
+            throw .locked(path, pid: Int(written) != nil && comm.hasPrefix("charrnn") ? written : "?")
         }
         lockDescriptor = fd   // our pid is written into it once `claim` lets this run write here
 
@@ -72,10 +75,14 @@ public final class RunDirectory {
 
     /// Whether `.lock` was there before this run took it (a refused run removes the one it made).
     private let lockExisted: Bool
+    /// The directories `init` created for the run, parents first (a refused run removes them).
+    private var createdDirectories: [String] = []
 
-    /// `error`, after removing the `.lock` this run made: a refused command leaves the directory as it was.
+    /// `error`, after removing the `.lock` and the directories this run made: a refused command leaves the
+    /// directory as it was (or leaves none where there was none).
     private func refused(_ error: TrainingError) -> TrainingError {
         if !lockExisted { unlink(path + "/.lock") }
+        for directory in createdDirectories.reversed() { rmdir(directory) }   // only while empty
         return error
     }
 
@@ -164,7 +171,10 @@ public final class RunDirectory {
     }
 
     /// `mkdir -p`, saying in words which part is in the way.
-    static func makeDirectories(_ path: String) throws(TrainingError) {
+    /// Creates `path` and its missing parents; returns those it created, parents first.
+    @discardableResult
+    static func makeDirectories(_ path: String) throws(TrainingError) -> [String] {
+        var created: [String] = []
         var prefix = path.hasPrefix("/") ? "/" : ""
         for component in path.split(separator: "/") {
             prefix += (prefix.isEmpty || prefix.hasSuffix("/") ? "" : "/") + component
@@ -181,10 +191,13 @@ public final class RunDirectory {
                 throw .checkpointDirectory(path, missing == ELOOP ? "cannot be used: \(prefix) is a loop of symbolic links"
                                                                   : "cannot be created: \(prefix) is a symbolic link to a path that does not exist")
             }
-            if mkdir(prefix, 0o755) != 0 && errno != EEXIST {
+            if mkdir(prefix, 0o755) == 0 {
+                created.append(prefix)
+            } else if errno != EEXIST {
                 throw .checkpointDirectory(path, "cannot be created: \(prefix): \(String(cString: strerror(errno)))")
             }
         }
+        return created
     }
 
     /// Removes `<name>.tmp-<pid>` files: a writer killed between creating its

@@ -14,7 +14,8 @@ public enum TrainingError: Error, CustomStringConvertible, Sendable {
         case .corpus(let m): return m
         case .checkpointDirectory(let dir, let m): return "checkpoint directory \(dir) \(m)"
         case .locked(let dir, let pid):
-            return "another training (pid \(pid)) is writing to \(dir); wait for it to finish or use another --checkpoint-dir"
+            let who = pid == "?" ? "another process holds \(dir)/.lock" : "another training (pid \(pid)) is writing to \(dir)"
+            return who + "; wait for it to finish or use another --checkpoint-dir"
         case .checkpoint(let m): return m
         case .resumeMismatch(let m): return "cannot resume: \(m)"
         case .diverged(let it, let detail, let lastGood):

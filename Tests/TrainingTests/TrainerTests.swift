@@ -145,6 +145,36 @@ func smallOptions(corpus: String, cell: CellKind = .lstm) -> TrainingOptions {
         _ = try RunDirectory(path: dir + "/run", checkpointBytes: 1000)
     }
 
+    /// The pid in `.lock` is named only when it is a running charrnn: another program holding the lock (or a
+    /// training that has not written its pid yet, the last run's still there) was blamed on a stale pid.
+    @Test func aLockHeldByAnotherProgramIsNotBlamedOnAStalePid() throws {
+        let dir = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try FileManager.default.createDirectory(atPath: dir + "/run", withIntermediateDirectories: true)
+        let fd = open(dir + "/run/.lock", O_RDWR | O_CREAT, 0o644)
+        defer { close(fd) }
+        #expect(flock(fd, LOCK_EX | LOCK_NB) == 0)
+        #expect(pwrite(fd, "1\n", 2, 0) == 2)   // pid 1: init, not a charrnn
+        #expect {
+            _ = try RunDirectory(path: dir + "/run", checkpointBytes: 1000)
+        } throws: { error in
+            "\(error)" == "another process holds \(dir)/run/.lock; wait for it to finish or use another --checkpoint-dir"
+        }
+    }
+
+    /// A run refused for want of disk space removes the directories it created for itself.
+    @Test func aRunRefusedForSpaceLeavesNoDirectoryItMade() throws {
+        let dir = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        #expect {
+            _ = try RunDirectory(path: dir + "/a/b/run", checkpointBytes: 1 << 58)
+        } throws: { error in
+            "\(error)".contains("MiB free; checkpoints need about")
+        }
+        #expect(!FileManager.default.fileExists(atPath: dir + "/a"))
+        #expect(FileManager.default.fileExists(atPath: dir))
+    }
+
     @Test func tooSmallCorpusSaysWhatFits() throws {
         let dir = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: dir) }
