@@ -79,7 +79,8 @@ let libraries: [Target] = [
 let testSupport: [Target] = [
     // References and helpers only tests call: NaiveBLAS, the one-hot column gather/scatter,
     // the separate loss and gradient, whole-buffer activations, DataSplits.range(of:), isGreedy.
-    .target(name: "TestSupport", dependencies: ["Tensor", "Tokenizer", "Sampler"]),
+    // Optimized in debug builds too: the Double reference model's finite differences are most of the gradient checks' time.
+    .target(name: "TestSupport", dependencies: ["RNN", "Tensor", "Tokenizer", "Sampler"], swiftSettings: optimizedInDebug),
 ]
 
 // MARK: - Command line

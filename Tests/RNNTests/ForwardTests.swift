@@ -1,5 +1,6 @@
 import Testing
 import RNN
+import TestSupport
 import Tensor
 
 /// The engine's forward against the naive Double reference, state carrying,

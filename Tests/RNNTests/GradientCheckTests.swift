@@ -1,5 +1,6 @@
 import Testing
 import RNN
+import TestSupport
 import Tensor
 
 /// The engine's analytic gradients (Float, backward) against central finite

@@ -1,5 +1,6 @@
 import Foundation
 import RNN
+import TestSupport
 
 /// The encoder–decoder (EncoderDecoder.swift) written the slow, obvious way, in
 /// Double: each stack is a `ReferenceModel` of the model's one stack (cell, H, L),
