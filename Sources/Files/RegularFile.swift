@@ -141,7 +141,7 @@ public enum FileError: Error, Equatable, CustomStringConvertible, Sendable {
         case characterDevice = "a character device", blockDevice = "a block device", other = "not a regular file"
 
         /// The kind of a file that is neither a regular file nor a directory, or nil.
-        init?(nonRegular mode: mode_t) {
+        public init?(nonRegular mode: mode_t) {
             switch mode & S_IFMT {
             case S_IFREG, S_IFDIR: return nil
             case S_IFIFO: self = .fifo

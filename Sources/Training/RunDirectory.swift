@@ -1,4 +1,5 @@
 import Checkpoints
+import Files
 import Foundation
 import RNN
 import SafeTensors
@@ -274,15 +275,12 @@ public final class RunDirectory {
         String(format: "%.1f MiB", Double(bytes) / Double(1 << 20))
     }
 
-    /// What a file of mode `mode` is, in words.
+    /// What a file of mode `mode` that is not a regular one is, in words (`FileError.Kind`'s, and links and directories).
     static func kind(_ mode: mode_t) -> String {
         switch mode & S_IFMT {
         case S_IFLNK: return "a symbolic link"
         case S_IFDIR: return "a directory"
-        case S_IFIFO: return "a FIFO"
-        case S_IFSOCK: return "a socket"
-        case S_IFCHR, S_IFBLK: return "a device"
-        default: return "not a regular file"
+        default: return (FileError.Kind(nonRegular: mode) ?? .other).rawValue
         }
     }
 

@@ -707,14 +707,23 @@ extension Trainer {
 
     /// The options a checkpoint's run was trained with (for `--resume`).
     public static func storedOptions(in checkpoint: Checkpoint) throws(TrainingError) -> TrainingOptions {
-        guard let json = checkpoint.training[Key.options],
-              let options = try? JSONDecoder().decode(TrainingOptions.self, from: Data(json.utf8)) else {
+        guard let options = recordedOptions(in: checkpoint) else {
             throw .resumeMismatch("the checkpoint holds no training state (was it written by `charrnn train`?)")
         }
         // Settings no run could have used (a damaged or hand-edited header): refused here, in the
         // checkpoint's words, rather than later as flags the user never gave, or as an overflow.
-        if let problem = options.problem { throw .resumeMismatch("the checkpoint's training options are damaged (\(problem))") }
+        if let problem = damagedOptionsProblem(options) { throw .resumeMismatch(problem) }
         return options
+    }
+
+    /// The settings `checkpoint` records, as written (unchecked), or nil when it records none.
+    public static func recordedOptions(in checkpoint: Checkpoint) -> TrainingOptions? {
+        checkpoint.training[Key.options].flatMap { try? JSONDecoder().decode(TrainingOptions.self, from: Data($0.utf8)) }
+    }
+
+    /// Why recorded `options` are settings no run could have used, in the checkpoint's words, or nil.
+    public static func damagedOptionsProblem(_ options: TrainingOptions) -> String? {
+        options.problem.map { "the checkpoint's training options are damaged (\($0))" }
     }
 
 }

@@ -20,13 +20,10 @@ enum EvalBaselines {
     struct Unavailable: Error { let reason: String }
 
     static func fit(checkpoint: Checkpoint, at path: String, scoring ids: [Int32]) throws(Unavailable) -> Baselines {
-        let options: TrainingOptions
-        do { options = try Trainer.storedOptions(in: checkpoint) } catch {
-            if case .resumeMismatch(let why) = error, why.hasPrefix("the checkpoint's training options are damaged") {
-                throw Unavailable(reason: why)
-            }
+        guard let options = Trainer.recordedOptions(in: checkpoint) else {
             throw Unavailable(reason: "the checkpoint does not record the corpus it was trained on")
         }
+        if let problem = Trainer.damagedOptionsProblem(options) { throw Unavailable(reason: problem) }
         let paths = options.absoluteCorpusPaths ?? options.corpusPaths
         let files: CorpusFiles
         do { files = try CorpusFiles.find(paths) } catch {
@@ -50,9 +47,9 @@ enum EvalBaselines {
                 return total &+ (stat(file, &info) == 0 ? Int(info.st_size) : 0)
             }
             if files.files.count != then.files || !(then.bytes...then.bytes &+ 3 &* then.files).contains(sizes) {
+                func counted(_ files: Int, _ bytes: Int) -> String { "\(files) file\(files == 1 ? "" : "s"), \(bytes) bytes" }
                 throw Unavailable(reason: "the training corpus \(named) has changed since training "
-                                          + "(\(then.files) file\(then.files == 1 ? "" : "s"), \(then.bytes) bytes then, "
-                                          + "\(files.files.count) file\(files.files.count == 1 ? "" : "s"), \(sizes) bytes now)")
+                                          + "(\(counted(then.files, then.bytes)) then, \(counted(files.files.count, sizes)) now)")
             }
         }
         let scored = ids.prefix(Baselines.sampleLimit)
