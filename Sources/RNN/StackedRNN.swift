@@ -671,7 +671,13 @@ public final class StackedRNN {
     /// its logits at row r of `logits` (R, V): one product per matrix for all the rows (a matrix read
     /// once per step, whatever R is), and each row's results the bits `step` gives it alone (every
     /// product's rows are independent: `PackedMatrix`; the gates run row by row).
-    public func steps(tokens: [Int32], labels: [Int32]? = nil, states: inout [RecurrentState], logits: UnsafeMutableBufferPointer<Float>) {
+    ///
+    /// `rowsDone`, when given, is called with each part of the rows as soon as their logits are out, on
+    /// the thread that stepped them, while other threads step the other parts: it may read those rows'
+    /// logits and must touch nothing of the other rows' (`BatchedGeneration` draws their next characters
+    /// there). Their states are back in `states` only when `steps` returns.
+    public func steps(tokens: [Int32], labels: [Int32]? = nil, states: inout [RecurrentState], logits: UnsafeMutableBufferPointer<Float>,
+                      rowsDone: ((Range<Int>) -> Void)? = nil) {
         let r = tokens.count, l = config.layerCount, h = config.hiddenSize, v = config.vocabularySize
         precondition(config.head == .nextCharacter, "steps: a \(config.head.rawValue) head does not generate")
         precondition(states.count == r && (labels == nil || labels!.count == r), "steps: \(r) tokens, \(states.count) states, \(labels?.count ?? 0) labels")
@@ -699,7 +705,8 @@ public final class StackedRNN {
         }
         tokens.withUnsafeBufferPointer { t in
             (labels ?? []).withUnsafeBufferPointer { lb in
-                stepRows(tokens: t.baseAddress!, labels: labels == nil ? nil : lb.baseAddress, rows: r, h: hs, c: cs, logits: logits.baseAddress)
+                stepRows(tokens: t.baseAddress!, labels: labels == nil ? nil : lb.baseAddress, rows: r, h: hs, c: cs, logits: logits.baseAddress,
+                         rowsDone: rowsDone)
             }
         }
         for layer in 0..<l {
@@ -721,7 +728,8 @@ public final class StackedRNN {
     /// A part's products multiply its rows only, and a row's results are the bits it gets alone whatever
     /// part it is in (`PackedMatrix`'s rows are independent).
     private func stepRows(tokens: UnsafePointer<Int32>, labels: UnsafePointer<Int32>?, rows r: Int, h hAll: UnsafeMutablePointer<Float>,
-                          c cAll: UnsafeMutablePointer<Float>?, logits: UnsafeMutablePointer<Float>?) {
+                          c cAll: UnsafeMutablePointer<Float>?, logits: UnsafeMutablePointer<Float>?,
+                          rowsDone: ((Range<Int>) -> Void)? = nil) {
         let s = stepScratch
         s.reserve(rows: r)
         let weights = stepWeights(), threads = Parallel.parts(for: r, minimum: Self.rowsPerThread)
@@ -731,8 +739,10 @@ public final class StackedRNN {
         parameters.withUnsafeBufferPointer { pb in
             Parallel.forEach(threads) { q in
                 while case let part = taken.wrappingAdd(1, ordering: .relaxed).oldValue, part < parts {
-                    stepRows(Parallel.range(part, of: parts, count: r), of: r, tokens: tokens, labels: labels, h: hAll, c: cAll,
+                    let rows = Parallel.range(part, of: parts, count: r)
+                    stepRows(rows, of: r, tokens: tokens, labels: labels, h: hAll, c: cAll,
                              logits: logits, parameters: pb.baseAddress!, weights: weights, buffers: s.parts[q])
+                    rowsDone?(rows)
                 }
             }
         }

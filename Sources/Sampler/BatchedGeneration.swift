@@ -53,12 +53,29 @@ public final class BatchedGeneration {
             if !stopBytes.isEmpty { tail.reserveCapacity(4 * stopBytes.count + (sampler.tokenBytes.map(\.count).max() ?? 0)) }
         }
 
-        /// Chooses and emits the next character from the row's logits: the token to step with, or
-        /// nil when the row has ended (its length, its stop string, a document's end, a reader gone).
+        /// The next character drawn from the row's logits, not yet taken (`draw`): `choose` takes it.
+        var drawn: Result<(index: Int, logProbability: Float), NonFiniteOutputError>?
+
+        /// Draws the next character from the row's logits (`choose`'s part that reads and writes the row
+        /// alone, so that the rows of a tick draw on several threads); nothing when the row is at its length.
+        func draw(_ sampler: Sampler) {
+            guard generation.characterCount < request.length else { return }
+            do throws(NonFiniteOutputError) {
+                try sampler.admit(&logits, position: generation.characterCount + 1)
+                drawn = .success(logits.withUnsafeBufferPointer { chooser.choose(logits: $0, policy: request.policy, rng: &rng) })
+            } catch {
+                drawn = .failure(error)
+            }
+        }
+
+        /// Chooses and emits the next character from the row's logits (drawn now, or by `draw` before):
+        /// the token to step with, or nil when the row has ended (its length, its stop string, a
+        /// document's end, a reader gone).
         func choose(_ sampler: Sampler) throws(NonFiniteOutputError) -> Int32? {
-            guard generation.characterCount < request.length else { return nil }
-            try sampler.admit(&logits, position: generation.characterCount + 1)
-            let (index, lp) = logits.withUnsafeBufferPointer { chooser.choose(logits: $0, policy: request.policy, rng: &rng) }
+            if drawn == nil { draw(sampler) }
+            guard let next = drawn else { return nil }   // at its length
+            drawn = nil
+            let (index, lp) = try next.get()
             let id = Int32(index)
             if id == sampler.documentMarkers?.end {
                 generation.logProbabilitySum += Double(lp)
@@ -154,7 +171,7 @@ public final class BatchedGeneration {
         let moved = rows.count - waiting.count
         rows = going + waiting
         guard !going.isEmpty else { return moved }
-        let v = sampler.vocabulary.count
+        let sampler = self.sampler, v = sampler.vocabulary.count
         // The states move out of the rows for the step (no copy-on-write) and back.
         var states = going.map { row in
             defer { row.state = Self.moved }
@@ -163,15 +180,19 @@ public final class BatchedGeneration {
         if logits.count < going.count * v { logits = [Float](repeating: 0, count: going.count * v) }
         logits.withUnsafeMutableBufferPointer { l in
             // A conditioned model's rows each carry a label (`steps` refuses a row without one, as `step` does).
+            // Each part of the rows takes its logits and draws its next characters on the thread that stepped
+            // it (`Row.draw`: the row's own generator, so the characters are the ones drawn one row after
+            // another); the next tick emits them in the rows' order.
             sampler.model.steps(tokens: tokens, labels: sampler.labels == nil ? nil : going.map { $0.request.label ?? -1 },
-                                states: &states, logits: l)
-        }
-        logits.withUnsafeBufferPointer { l in
-            for (i, row) in going.enumerated() {
-                row.state = states[i]
-                row.logits.withUnsafeMutableBufferPointer { $0.baseAddress!.update(from: l.baseAddress! + i * v, count: v) }
+                                states: &states, logits: l) { [base = l.baseAddress!] part in
+                for i in part {
+                    let row = going[i]
+                    row.logits.withUnsafeMutableBufferPointer { $0.baseAddress!.update(from: base + i * v, count: v) }
+                    row.draw(sampler)
+                }
             }
         }
+        for (i, row) in going.enumerated() { row.state = states[i] }
         return moved
     }
 

@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 @testable import RNN
 import Tensor
@@ -71,5 +72,43 @@ import Tensor
         let config = ModelConfig(cell: .lstm, vocabularySize: 13, hiddenSize: 288, layerCount: 2)
         #expect(config.hiddenSize * 4 * config.hiddenSize > StepWeights.copyLimit)
         Parallel.withThreadCount(2) { Self.compare(config, precision, streams: 33, rounds: 6) }
+    }
+
+    /// `steps`' `rowsDone` hears of every row once, in parts, each when its logits are final (what
+    /// `BatchedGeneration` draws from there): many parts of a small model, one part per thread of a
+    /// large one, and a single row.
+    @Test(arguments: [(37, 40), (288, 33), (37, 1)])
+    func rowsDoneHearsOfEachRowOnceWithItsLogits(_ hidden: Int, _ rows: Int) {
+        let config = ModelConfig(cell: .lstm, vocabularySize: 13, hiddenSize: hidden, layerCount: 2)
+        let model = Fixture.model(config, seed: 53, scale: 2), v = config.vocabularySize
+        var rng = SplitMix64(seed: 54)
+        let tokens = (0..<rows).map { _ in Int32(rng.next() % UInt64(v)) }
+        let start = (0..<rows).map { _ in Fixture.randomState(config: config, batchSize: 1, &rng) }
+        final class Heard: @unchecked Sendable {   // written under `lock` by the threads that step the parts
+            let lock = NSLock()
+            var parts: [Range<Int>] = [], seen: [[Float]]
+            init(_ rows: Int) { seen = Array(repeating: [], count: rows) }
+        }
+        let heard = Heard(rows)
+        var states = start, logits = [Float](repeating: .nan, count: rows * v)
+        Parallel.withThreadCount(2) {
+            logits.withUnsafeMutableBufferPointer { l in
+                model.steps(tokens: tokens, states: &states, logits: l) { [base = l.baseAddress!] part in
+                    heard.lock.lock()
+                    defer { heard.lock.unlock() }
+                    heard.parts.append(part)
+                    for i in part { heard.seen[i] = Array(UnsafeBufferPointer(start: base + i * v, count: v)) }
+                }
+            }
+        }
+        #expect(heard.parts.flatMap { Array($0) }.sorted() == Array(0..<rows))
+        if rows >= 2 * StackedRNN.rowsPerThread { #expect(heard.parts.count >= 2) }
+        for i in 0..<rows {
+            #expect(heard.seen[i].map(\.bitPattern) == logits[(i * v)..<((i + 1) * v)].map(\.bitPattern), "row \(i)")
+        }
+        // And the call steps as one without it.
+        var again = start, plain = [Float](repeating: .nan, count: rows * v)
+        plain.withUnsafeMutableBufferPointer { model.steps(tokens: tokens, states: &again, logits: $0) }
+        #expect(plain.map(\.bitPattern) == logits.map(\.bitPattern))
     }
 }
