@@ -51,11 +51,14 @@ CK_INLINE void GEMM_FN(gemm_block)(const int R, const int P, long k, const float
 #else
     (void)scales;
 #endif
+    // Every column of the P panels valid (all but a matrix's last panels): C without masks.
+    const int full = cols >= P * GEMM_NR;
     for (int i = 0; i < R; i++)
         for (int q = 0; q < P; q++)
-            for (int h = 0; h < 2; h++)
-                acc[i][q][h] = beta ? gemm_load_c(mk[q][h], c + i * ldc + q * GEMM_NR + h * (GEMM_NR / 2))
-                                    : gemm_zero();
+            for (int h = 0; h < 2; h++) {
+                const float *ci = c + i * ldc + q * GEMM_NR + h * (GEMM_NR / 2);
+                acc[i][q][h] = !beta ? gemm_zero() : full ? gemm_load_c_full(ci) : gemm_load_c(mk[q][h], ci);
+            }
     for (long p = 0; p < k; p++) {
         VEC b0[4], b1[4];
         for (int q = 0; q < P; q++) {
@@ -73,10 +76,15 @@ CK_INLINE void GEMM_FN(gemm_block)(const int R, const int P, long k, const float
             }
         }
     }
-    for (int i = 0; i < R; i++)
-        for (int q = 0; q < P; q++)
-            for (int h = 0; h < 2; h++)
-                gemm_store_c(mk[q][h], c + i * ldc + q * GEMM_NR + h * (GEMM_NR / 2), acc[i][q][h]);
+    if (full) {
+        for (int i = 0; i < R; i++)
+            for (int q = 0; q < P; q++)
+                for (int h = 0; h < 2; h++) gemm_store_c_full(c + i * ldc + q * GEMM_NR + h * (GEMM_NR / 2), acc[i][q][h]);
+    } else {
+        for (int i = 0; i < R; i++)
+            for (int q = 0; q < P; q++)
+                for (int h = 0; h < 2; h++) gemm_store_c(mk[q][h], c + i * ldc + q * GEMM_NR + h * (GEMM_NR / 2), acc[i][q][h]);
+    }
 }
 
 #define GEMM_DEFINE_BLOCK(R, P)                                                                          \
