@@ -24,10 +24,11 @@ CK_INLINE void dot_block(const int R, const int P, long kh, const uint32_t *a, l
         mk[q][0] = gemm_lanes(cols - q * GEMM_NR);
         mk[q][1] = gemm_lanes(cols - q * GEMM_NR - GEMM_NR / 2);
     }
+    const int full = cols >= P * GEMM_NR;   // every column of the P panels valid: C without masks (gemm_body.h)
     for (int i = 0; i < R; i++)
         for (int q = 0; q < P; q++)
             for (int h = 0; h < 2; h++)
-                acc[i][q][h] = beta ? gemm_load_c(mk[q][h], c + i * ldc + q * GEMM_NR + h * (GEMM_NR / 2)) : gemm_zero();
+                acc[i][q][h] = beta ? gemm_c_load(full, mk[q][h], c + i * ldc + q * GEMM_NR + h * (GEMM_NR / 2)) : gemm_zero();
     for (long p = 0; p < kh; p++) {
         DOT_B b0[4], b1[4];
         for (int q = 0; q < P; q++) {
@@ -45,7 +46,7 @@ CK_INLINE void dot_block(const int R, const int P, long kh, const uint32_t *a, l
     for (int i = 0; i < R; i++)
         for (int q = 0; q < P; q++)
             for (int h = 0; h < 2; h++)
-                gemm_store_c(mk[q][h], c + i * ldc + q * GEMM_NR + h * (GEMM_NR / 2), acc[i][q][h]);
+                gemm_c_store(full, mk[q][h], c + i * ldc + q * GEMM_NR + h * (GEMM_NR / 2), acc[i][q][h]);
 }
 
 #define DOT_DEFINE_BLOCK(R, P)                                                                                   \

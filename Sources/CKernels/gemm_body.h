@@ -55,10 +55,8 @@ CK_INLINE void GEMM_FN(gemm_block)(const int R, const int P, long k, const float
     const int full = cols >= P * GEMM_NR;
     for (int i = 0; i < R; i++)
         for (int q = 0; q < P; q++)
-            for (int h = 0; h < 2; h++) {
-                const float *ci = c + i * ldc + q * GEMM_NR + h * (GEMM_NR / 2);
-                acc[i][q][h] = !beta ? gemm_zero() : full ? gemm_load_c_full(ci) : gemm_load_c(mk[q][h], ci);
-            }
+            for (int h = 0; h < 2; h++)
+                acc[i][q][h] = beta ? gemm_c_load(full, mk[q][h], c + i * ldc + q * GEMM_NR + h * (GEMM_NR / 2)) : gemm_zero();
     for (long p = 0; p < k; p++) {
         VEC b0[4], b1[4];
         for (int q = 0; q < P; q++) {
@@ -76,15 +74,10 @@ CK_INLINE void GEMM_FN(gemm_block)(const int R, const int P, long k, const float
             }
         }
     }
-    if (full) {
-        for (int i = 0; i < R; i++)
-            for (int q = 0; q < P; q++)
-                for (int h = 0; h < 2; h++) gemm_store_c_full(c + i * ldc + q * GEMM_NR + h * (GEMM_NR / 2), acc[i][q][h]);
-    } else {
-        for (int i = 0; i < R; i++)
-            for (int q = 0; q < P; q++)
-                for (int h = 0; h < 2; h++) gemm_store_c(mk[q][h], c + i * ldc + q * GEMM_NR + h * (GEMM_NR / 2), acc[i][q][h]);
-    }
+    for (int i = 0; i < R; i++)
+        for (int q = 0; q < P; q++)
+            for (int h = 0; h < 2; h++)
+                gemm_c_store(full, mk[q][h], c + i * ldc + q * GEMM_NR + h * (GEMM_NR / 2), acc[i][q][h]);
 }
 
 #define GEMM_DEFINE_BLOCK(R, P)                                                                          \

@@ -94,10 +94,14 @@ CK_INLINE __m256i gemm_lanes(long w) {
 #define GEMM_LANES __m256i
 CK_INLINE VEC gemm_load_c(__m256i m, const float *p) { return _mm256_maskload_ps(p, m); }
 CK_INLINE void gemm_store_c(__m256i m, float *p, VEC v) { _mm256_maskstore_ps(p, m, v); }
-/// C where every lane of the block is valid: plain loads and stores (a masked store is microcoded on AMD:
-/// 12 a 6-row block were 15% of its time on a Zen 3 at k = 128).
-CK_INLINE VEC gemm_load_c_full(const float *p) { return _mm256_loadu_ps(p); }
-CK_INLINE void gemm_store_c_full(float *p, VEC v) { _mm256_storeu_ps(p, v); }
+/// C of a block: plain loads and stores when every lane of its panels is valid (`full`), else under the
+/// mask (a masked store is microcoded on AMD: 12 of them a 6-row block were 15% of its time on a Zen 3
+/// at k = 128).
+CK_INLINE VEC gemm_c_load(int full, __m256i m, const float *p) { return full ? _mm256_loadu_ps(p) : gemm_load_c(m, p); }
+CK_INLINE void gemm_c_store(int full, __m256i m, float *p, VEC v) {
+    if (full) _mm256_storeu_ps(p, v);
+    else gemm_store_c(m, p, v);
+}
 CK_INLINE VEC gemm_broadcast(const float *p) { return _mm256_broadcast_ss(p); }
 /// A panel row of 16 bf16 (32 bytes, in ck_gemm_pack_bf16's unpack order) widened to floats: one load,
 /// and each half one unpack against zero, which puts the bits in the upper half of each float (exact).

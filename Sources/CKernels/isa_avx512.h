@@ -90,8 +90,12 @@ CK_INLINE __mmask16 gemm_lanes(long w) {
 #define GEMM_LANES __mmask16
 CK_INLINE VEC gemm_load_c(LANES m, const float *p) { return _mm512_maskz_loadu_ps(m, p); }
 CK_INLINE void gemm_store_c(LANES m, float *p, VEC v) { _mm512_mask_storeu_ps(p, m, v); }
-CK_INLINE VEC gemm_load_c_full(const float *p) { return _mm512_loadu_ps(p); }
-CK_INLINE void gemm_store_c_full(float *p, VEC v) { _mm512_storeu_ps(p, v); }
+/// C of a block: plain loads and stores when every lane of its panels is valid (`full`), else under the mask.
+CK_INLINE VEC gemm_c_load(int full, LANES m, const float *p) { return full ? _mm512_loadu_ps(p) : gemm_load_c(m, p); }
+CK_INLINE void gemm_c_store(int full, LANES m, float *p, VEC v) {
+    if (full) _mm512_storeu_ps(p, v);
+    else gemm_store_c(m, p, v);
+}
 CK_INLINE VEC gemm_broadcast(const float *p) { return _mm512_set1_ps(*p); }
 /// A panel row of 32 bf16 (64 bytes, in ck_gemm_pack_bf16's unpack order) widened to floats: one load,
 /// and each half one unpack against zero, which puts the bits in the upper half of each float (exact).
