@@ -45,6 +45,13 @@ extension Sampler {
     /// Throws when a step's logits hold an infinity or a NaN.
     public func beamSearch(prime: [Int32], length: Int, width: Int, stop: String? = nil)
         throws(NonFiniteOutputError) -> Continuation {
+        try beamSearch(prime: prime, length: length, width: width, stop: stop, goOn: { true })!
+    }
+
+    /// `beamSearch`, asking `goOn` before each position (`serve` hands its lane over there, and
+    /// notices a client that left): nil when it says no.
+    public func beamSearch(prime: [Int32], length: Int, width: Int, stop: String? = nil, goOn: () -> Bool)
+        throws(NonFiniteOutputError) -> Continuation? {
         precondition(width >= 1 && length >= 0, "beamSearch: width ≥ 1 and length ≥ 0 (the command line checks them)")
         let v = vocabulary.count
         struct Beam {
@@ -58,6 +65,7 @@ extension Sampler {
         let stopBytes = stop.map { Array($0.utf8) } ?? []
 
         for position in 0..<length {
+            guard goOn() else { return nil }
             // The `width` best (beam, id) extensions by total log-probability.
             var best: [(sum: Double, beam: Int, id: Int)] = []
             best.reserveCapacity(width + 1)
@@ -126,6 +134,13 @@ extension Sampler {
     /// error is the first such draw's (the one a draw-by-draw search meets first).
     public func bestOf(_ count: Int, prime: [Int32], length: Int, policy: SamplingPolicy, seed: UInt64,
                        stop: String? = nil) throws(NonFiniteOutputError) -> Continuation {
+        try bestOf(count, prime: prime, length: length, policy: policy, seed: seed, stop: stop, goOn: { true })!
+    }
+
+    /// `bestOf`, asking `goOn` before each step of the draws (`serve` hands its lane over there, and
+    /// notices a client that left): nil when it says no.
+    public func bestOf(_ count: Int, prime: [Int32], length: Int, policy: SamplingPolicy, seed: UInt64,
+                       stop: String? = nil, goOn: () -> Bool) throws(NonFiniteOutputError) -> Continuation? {
         precondition(count >= 1, "bestOf: count ≥ 1 (the command line checks it)")
         var best: Continuation?
         for first in stride(from: 0, to: count, by: Self.bestOfWidth) {
@@ -141,7 +156,10 @@ extension Sampler {
                               return true
                           }, finished: { outcomes[i] = $0 })
             }
-            while !batch.isEmpty { batch.tick() }
+            while !batch.isEmpty {
+                guard goOn() else { return nil }
+                batch.tick()
+            }
             for i in 0..<n {
                 let g = try outcomes[i]!.get()
                 let candidate = Continuation(generated: ids[i], text: String(decoding: bytes[i], as: UTF8.self),

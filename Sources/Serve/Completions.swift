@@ -29,12 +29,17 @@ struct CompletionRequest: Decodable, Sendable {
     var stop: [String]?
     var seed: UInt64?
     var stream: Bool?
+    var includeUsage = false                     // stream_options.include_usage: a last chunk with the usage
     var user: String?                            // accepted and ignored, as an end-user id is
+    var label: String?                           // charrnn's own: a label-conditioned model's label (as /v1/generate's)
 
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case model, prompt, temperature, n, stop, seed, stream, user
-        case maxTokens = "max_tokens", topP = "top_p"
+        case model, prompt, temperature, n, stop, seed, stream, user, label, echo, logprobs, suffix
+        case maxTokens = "max_tokens", topP = "top_p", streamOptions = "stream_options", bestOf = "best_of"
+        case frequencyPenalty = "frequency_penalty", presencePenalty = "presence_penalty", logitBias = "logit_bias"
     }
+
+    private struct StreamOptions: Decodable { var includeUsage: Bool?; enum CodingKeys: String, CodingKey { case includeUsage = "include_usage" } }
 
     /// OpenAI's default length in tokens (characters here) and temperature.
     static let defaultMaxTokens = 16, defaultTemperature: Float = 1
@@ -65,6 +70,22 @@ struct CompletionRequest: Decodable, Sendable {
         seed = try c.decodeIfPresent(UInt64.self, forKey: .seed)
         stream = try c.decodeIfPresent(Bool.self, forKey: .stream)
         user = try c.decodeIfPresent(String.self, forKey: .user)
+        label = try c.decodeIfPresent(String.self, forKey: .label)
+        includeUsage = try c.decodeIfPresent(StreamOptions.self, forKey: .streamOptions)?.includeUsage ?? false
+        // OpenAI's fields that clients send at their defaults (LangChain sends the penalties): taken at those
+        // values, which change nothing; any other value is refused by name, since charrnn does not do it.
+        func only<T: Decodable & Equatable>(_ key: CodingKeys, _ type: T.Type, _ neutral: T, _ what: String) throws {
+            if c.contains(key), try !c.decodeNil(forKey: key), try c.decode(T.self, forKey: key) != neutral {
+                throw DecodingError.dataCorruptedError(forKey: key, in: c, debugDescription: "charrnn does not \(what) (\(key.rawValue) may be \(neutral) or null)")
+            }
+        }
+        try only(.echo, Bool.self, false, "echo the prompt")
+        try only(.logprobs, Int.self, 0, "return per-token log-probabilities here (mean_log_prob: POST /v1/generate)")
+        try only(.suffix, String.self, "", "insert text before a suffix")
+        try only(.bestOf, Int.self, 1, "take best_of here (POST /v1/generate's best_of does)")
+        try only(.frequencyPenalty, Float.self, 0, "apply a frequency penalty")
+        try only(.presencePenalty, Float.self, 0, "apply a presence penalty")
+        try only(.logitBias, [String: Float].self, [:], "bias logits")
     }
 
     /// The native request it runs as, with OpenAI's names in the messages of what it refuses.
@@ -76,7 +97,7 @@ struct CompletionRequest: Decodable, Sendable {
         if !(1...limits.maxCount).contains(count) { throw .badRequest("n must be between 1 and \(limits.maxCount) (got \(count))") }
         if let stop, stop.count > 1 { throw .badRequest("stop: charrnn stops on one string (got \(stop.count))") }
         return GenerateRequest(model: model, prime: prompt, temperature: temperature ?? Self.defaultTemperature, topP: topP,
-                               length: length, seed: seed, stop: stop?.first, count: count, stream: stream)
+                               length: length, seed: seed, stop: stop?.first, count: count, stream: stream, label: label)
     }
 }
 
@@ -129,13 +150,22 @@ struct OpenAIErrorBody: Encodable, Sendable {
 
     init(_ error: APIError) {
         let type = switch error {
-        case .badRequest, .tooLarge, .methodNotAllowed: "invalid_request_error"
+        case .badRequest, .tooLarge, .methodNotAllowed, .unreadable: "invalid_request_error"
         case .notFound: "not_found_error"
         case .forbidden: "permission_error"
-        case .busy: "server_busy"
+        case .busy, .stopping: "server_busy"
         case .modelOutput: "server_error"
         }
-        self.error = Detail(message: error.message, type: type)
+        self.error = Detail(message: error.message, type: type, param: Self.param(of: error.message))
+    }
+
+    /// The request field a message is about, as OpenAI's `param`: the messages name it first
+    /// (`max_tokens must be …`, `stop: …`, `unknown field logit_bia; …`).
+    static func param(of message: String) -> String? {
+        let text = message.hasPrefix("unknown field ") ? message.dropFirst("unknown field ".count) : message[...]
+        let name = text.prefix { $0.isLetter || $0 == "_" }
+        guard !name.isEmpty, let after = text.dropFirst(name.count).first, " :[.;".contains(after) else { return nil }
+        return message.hasPrefix("unknown field ") || CompletionRequest.CodingKeys(rawValue: String(name)) != nil ? String(name) : nil
     }
 }
 
@@ -148,10 +178,12 @@ final class CompletionOutput: GenerationOutput, @unchecked Sendable {   // used 
     private var pending: [UInt8] = []           // streamed text held back: it could be the start of the stop string
     private var choices: [Completion.Choice] = []
     private var generated = 0
+    private let includeUsage: Bool
 
-    init(_ plan: GenerationPlan, _ sink: ResponseSink) {
+    init(_ plan: GenerationPlan, _ sink: ResponseSink, includeUsage: Bool = false) {
         self.plan = plan
         self.sink = sink
+        self.includeUsage = includeUsage
         stopBytes = plan.stop.map { Array($0.utf8) } ?? []
     }
 
@@ -194,6 +226,10 @@ final class CompletionOutput: GenerationOutput, @unchecked Sendable {   // used 
         }
     }
 
+    private var usage: Completion.Usage {
+        .init(promptTokens: plan.prime.count, completionTokens: generated, totalTokens: plan.prime.count + generated)
+    }
+
     func failed(_ error: APIError) {
         if plan.stream {
             sink.data(OpenAIErrorBody(error))
@@ -205,11 +241,12 @@ final class CompletionOutput: GenerationOutput, @unchecked Sendable {   // used 
 
     func end() {
         if plan.stream {
+            if includeUsage {   // OpenAI's last chunk under stream_options.include_usage: no choices, the usage
+                sink.data(Completion(id: id, created: created, model: plan.model, choices: [], usage: usage))
+            }
             sink.doneMarker()
             sink.end()
         } else {
-            let usage = Completion.Usage(promptTokens: plan.prime.count, completionTokens: generated,
-                                         totalTokens: plan.prime.count + generated)
             sink.sendJSON(Completion(id: id, created: created, model: plan.model, choices: choices, usage: usage))
         }
     }

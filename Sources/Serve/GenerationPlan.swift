@@ -48,7 +48,7 @@ struct GenerationPlan: Sendable {
             if count != 1 { throw .badRequest("best_of returns one sample; it cannot be combined with count") }
             search = .bestOf(n)
         }
-        // A search holds its lane throughout: its model steps are bounded like one longest sample's.
+        // A search's model steps are bounded like one longest sample's.
         let steps: Int? = switch search { case .beam(let w)?: w * length; case .bestOf(let n)?: n * length; case nil: nil }
         if let steps, steps > limits.maxLength {
             throw .badRequest("beam or best_of × length must be at most \(limits.maxLength) (got \(steps))")

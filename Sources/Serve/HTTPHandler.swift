@@ -53,7 +53,8 @@ final class HTTPHandler: ChannelInboundHandler {
             rejected = false
             if let length = h.headers.first(name: "content-length").flatMap(Int.init), length > server.limits.maxBodyBytes {
                 reject(context)
-            } else if h.headers[canonicalForm: "expect"].contains(where: { $0.lowercased() == "100-continue" }) {
+            } else if h.version != .http1_0, h.headers[canonicalForm: "expect"].contains(where: { $0.lowercased() == "100-continue" }) {
+                // (An HTTP/1.0 client gets no 1xx answer: RFC 9110 §10.1.1, §15.2.)
                 // curl waits a second for this before it sends a body over 1 KB.
                 context.writeAndFlush(wrapOutboundOut(.head(HTTPResponseHead(version: h.version, status: .continue))), promise: nil)
             }
@@ -66,7 +67,12 @@ final class HTTPHandler: ChannelInboundHandler {
             deadline = nil
             guard !rejected, let head else { return }
             dispatched += 1
-            let sink = ResponseSink(channel: context.channel, keepAlive: head.isKeepAlive, headOnly: head.method == .HEAD)
+            // After a CONNECT, or a request that asks to switch protocols (Upgrade, which charrnn ignores), the
+            // parser reads what follows as another protocol's bytes: the answer closes the connection, so that
+            // the client's next request (curl --http2's second URL) comes on a new one instead of waiting in vain.
+            let switching = head.method == .CONNECT || head.headers.contains(name: "upgrade")
+            let sink = ResponseSink(channel: context.channel, keepAlive: head.isKeepAlive && !switching,
+                                    headOnly: head.method == .HEAD, version: head.version)
             self.sink = sink
             server.respond(to: head, body: body, sink: sink)
             body = []
@@ -88,7 +94,7 @@ final class HTTPHandler: ChannelInboundHandler {
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
         sink?.cancel()
         if error is HTTPParserError {
-            // HTTPServerProtocolErrorHandler has written the 400; the rest of what the client sends is dropped.
+            // ProtocolErrorReply has answered; the rest of what the client sends is dropped.
             context.triggerUserOutboundEvent(LingeringClose.Start(), promise: nil)
         } else {
             context.close(promise: nil)

@@ -133,3 +133,22 @@ final class Lanes: @unchecked Sendable {
         return try body(lane) { lane.yieldTurn(turn) }
     }
 }
+
+/// When a long job on a lane (a beam or best-of search, a score) hands the lane over: once a slice
+/// (`ServeLimits.sliceNanoseconds`) has passed since it last took it, so that a new request's first
+/// character and the other jobs' steps wait one slice at most, not the whole job.
+struct TurnClock {
+    let slice: UInt64
+    private var since = DispatchTime.now().uptimeNanoseconds
+
+    init(slice: UInt64) { self.slice = slice }
+
+    /// Hands the lane over (`yieldTurn`) when the job's slice is over; its next slice starts when it
+    /// has the lane back. True when it handed over (what the others may change is to be set again).
+    mutating func handOverIfDue(_ yieldTurn: () -> Void) -> Bool {
+        guard DispatchTime.now().uptimeNanoseconds - since >= slice else { return false }
+        yieldTurn()
+        since = DispatchTime.now().uptimeNanoseconds
+        return true
+    }
+}

@@ -9,16 +9,25 @@ import Synchronization
 /// read by the generation before every character.
 final class ResponseSink: Sendable {
     private let channel: any Channel
-    private let keepAlive: Bool
+    private let requestKeepsAlive: Bool
     /// The answer to a HEAD: its head as the GET's (Content-Length included), no body.
     private let headOnly: Bool
+    /// An HTTP/1.0 client: a stream cannot be chunked for it, so it ends when the connection closes.
+    private let http10: Bool
     private let cancellation = Atomic<Bool>(false)
+    /// Set by an answer after which the connection closes whatever the request asked (`stopping`, a
+    /// stream to an HTTP/1.0 client).
+    private let closing = Atomic<Bool>(false)
 
-    init(channel: any Channel, keepAlive: Bool, headOnly: Bool = false) {
+    init(channel: any Channel, keepAlive: Bool, headOnly: Bool = false, version: HTTPVersion = .http1_1) {
         self.channel = channel
-        self.keepAlive = keepAlive
+        self.requestKeepsAlive = keepAlive
         self.headOnly = headOnly
+        self.http10 = version.major == 1 && version.minor == 0
     }
+
+    /// Whether the connection stays open for the next request once this answer is out.
+    private var keepAlive: Bool { requestKeepsAlive && !closing.load(ordering: .relaxed) }
 
     var isCancelled: Bool { cancellation.load(ordering: .relaxed) }
     func cancel() { cancellation.store(true, ordering: .relaxed) }
@@ -68,16 +77,23 @@ final class ResponseSink: Sendable {
         var extra: [(String, String)] = []
         if case .methodNotAllowed(let allowed) = error { extra.append(("Allow", allowed)) }
         if case .busy(let seconds) = error { extra.append(("Retry-After", "\(seconds)")) }
+        switch error {
+        case .stopping, .unreadable: closing.store(true, ordering: .relaxed)
+        default: break
+        }
         let body = openAI ? Self.json(OpenAIErrorBody(error)) : Self.json(ErrorBody(error: error.message))
         send(error.status, contentType: "application/json; charset=utf-8", body: body, headers: extra)
     }
 
-    /// Starts a `text/event-stream` (chunked); then `event(_:_:)`s, then `end()`.
+    /// Starts a `text/event-stream` (chunked; for an HTTP/1.0 client, unframed and ended by closing the
+    /// connection, as RFC 9112 §6.1 asks: no transfer coding to a 1.0 client); then `event(_:_:)`s, then `end()`.
     func startStream() {
         var headers = HTTPHeaders([("Content-Type", "text/event-stream; charset=utf-8"), ("Cache-Control", "no-store"),
                                    ("X-Accel-Buffering", "no")])
+        if http10 { closing.store(true, ordering: .relaxed) }
         if !keepAlive { headers.add(name: "Connection", value: "close") }
-        channel.write(HTTPServerResponsePart.head(HTTPResponseHead(version: .http1_1, status: .ok, headers: headers)),
+        // The encoder chunks a body of unknown length in an HTTP/1.1 response, never in a 1.0 one.
+        channel.write(HTTPServerResponsePart.head(HTTPResponseHead(version: http10 ? .http1_0 : .http1_1, status: .ok, headers: headers)),
                       promise: nil)
     }
 

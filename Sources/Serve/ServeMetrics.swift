@@ -9,7 +9,7 @@ import Prometheus
 ///
 ///   charrnn_generations_active            requests being generated now (gauge)
 ///   charrnn_generations_queued            admitted and waiting for a generation slot (gauge)
-///   charrnn_characters_generated_total    characters generated (counter: chars/s is its rate)
+///   charrnn_characters_generated_total    characters generated, counted as they are made (64 at a time): chars/s is its rate
 ///   charrnn_batch_rows                    rows stepped together per batch step (histogram)
 ///   charrnn_first_character_seconds       from a sampling request's admission to its first character (histogram)
 ///   charrnn_streams_paused_total          times a stream's generation paused for its slow client (counter)

@@ -38,6 +38,8 @@ extension Server {
                     metrics.firstCharacter.recordNanoseconds(Int64(now() - arrived))
                 }
                 rows.texts[index] += bytes
+                rows.uncounted += 1
+                if rows.uncounted == SampleRows.countEvery { metrics.characters.increment(by: rows.countedNow()) }
                 if plan.stream && index == rows.current && (rows.sent[index] == 0 || now() - rows.flushedAt[index] >= flushEvery) {
                     flush(index)
                 }
@@ -71,6 +73,12 @@ extension Server {
             })
         } }
         batcher.submit(begun)
+        // Characters count as they are made, whether the request ends answered, cut off or abandoned.
+        defer {
+            rows.lock.lock()
+            metrics.characters.increment(by: rows.countedNow())
+            rows.lock.unlock()
+        }
 
         // Answer the samples in index order as they finish.
         var next = 0
@@ -86,7 +94,6 @@ extension Server {
                     output.failed(APIError.modelOutput("\(error)"))
                     return false
                 case .success(let g):
-                    metrics.characters.increment(by: g.characterCount)
                     if plan.stream && !rows.texts[next].isEmpty { output.text(next, rows.texts[next]) }
                     output.finished(SampleResult(index: next, text: plan.stream ? nil : String(decoding: rows.texts[next], as: UTF8.self),
                                                  seed: plan.seed &+ UInt64(next), characters: g.characterCount,
@@ -115,6 +122,14 @@ private final class SampleRows: @unchecked Sendable {
     var current = 0                     // the sample that streams; those after it wait
     var pausedSince: UInt64?            // when the current sample's stream filled its buffer
     var abandoned = false               // a sample failed: the others stop
+    var uncounted = 0                   // characters made and not yet in the metrics' counter
+    /// Characters go into the counter this many at a time (and the rest when the request ends).
+    static let countEvery = 64
+    /// `uncounted`, now counted.
+    func countedNow() -> Int {
+        defer { uncounted = 0 }
+        return uncounted
+    }
     init(_ n: Int) {
         texts = Array(repeating: [], count: n); sent = Array(repeating: 0, count: n)
         flushedAt = Array(repeating: 0, count: n); outcomes = Array(repeating: nil, count: n)

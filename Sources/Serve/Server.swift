@@ -84,10 +84,13 @@ public final class Server: Sendable {
 
     // MARK: - The router
 
-    func respond(to head: HTTPRequestHead, body: [UInt8], sink: ResponseSink) {
-        let method = head.method, path = head.uri.prefix { $0 != "?" }
+    func respond(to request: HTTPRequestHead, body: [UInt8], sink: ResponseSink) {
+        let (head, target) = Self.originForm(request)
+        let method = head.method, path = target.prefix { $0 != "?" }
         do throws(APIError) {
             try checkHostAndOrigin(head)
+            try checkCodings(head)
+            if method == .CONNECT { throw .methodNotAllowed(allowed: "GET, HEAD, POST") }   // not a proxy
             switch path {
             case "/":
                 try allow(method, .GET)
@@ -114,7 +117,7 @@ public final class Server: Sendable {
                 let name = try model(named: native.model, for: .generate)
                 let plan = try GenerationPlan(native, model: name, vocabularyOf: lanes.lanes[0].samplers[name]!, limits: limits)
                 let arrived = DispatchTime.now().uptimeNanoseconds
-                try admit(sink) { self.generate(plan, CompletionOutput(plan, sink), sink, arrived: arrived) }
+                try admit(sink) { self.generate(plan, CompletionOutput(plan, sink, includeUsage: request.includeUsage), sink, arrived: arrived) }
             case "/v1/score":
                 try allow(method, .POST)
                 let request = try decode(ScoreRequest.self, body, fields: ScoreRequest.CodingKeys.allCases.map(\.rawValue))
@@ -154,6 +157,34 @@ public final class Server: Sendable {
     /// and port. HTTP/1.0 does not require Host, and a browser always sends one, so one without is
     /// answered. A browser names the page that sent a request in Origin, and one from another site's
     /// page is refused, so that no web page can drive the server.
+    /// The request's path (with its query) and the head whose Host counts: an absolute-form target
+    /// (`GET http://localhost:8080/v1/models`, RFC 9112 §3.2.2, which a server must accept) stands for its
+    /// path, and its authority for the Host header (§3.2.2: the Host header is then ignored).
+    static func originForm(_ head: HTTPRequestHead) -> (head: HTTPRequestHead, target: Substring) {
+        let uri = head.uri[...]
+        guard let scheme = ["http://", "https://"].first(where: { uri.lowercased().hasPrefix($0) }) else { return (head, uri) }
+        let rest = uri.dropFirst(scheme.count)
+        let authority = rest.prefix { $0 != "/" && $0 != "?" }
+        let target = rest[authority.endIndex...]
+        var origin = head
+        origin.headers.replaceOrAdd(name: "Host", value: String(authority))
+        return (origin, target.isEmpty || target.first == "?" ? "/" + target : target)
+    }
+
+    /// Bodies arrive plain: a transfer coding other than chunked (which the parser has undone), or a
+    /// content coding other than identity, is refused rather than read as if it were not there.
+    private func checkCodings(_ head: HTTPRequestHead) throws(APIError) {
+        let codings = { (name: String) in
+            head.headers[name].flatMap { $0.split(separator: ",") }.map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
+        }
+        if let coding = codings("transfer-encoding").first(where: { $0 != "chunked" }) {
+            throw .unreadable(.notImplemented, "transfer coding \(coding) is not supported: send the body as it is, or chunked")
+        }
+        if let coding = codings("content-encoding").first(where: { $0 != "identity" }) {
+            throw .unreadable(.unsupportedMediaType, "content coding \(coding) is not supported: send the body uncompressed")
+        }
+    }
+
     private func checkHostAndOrigin(_ head: HTTPRequestHead) throws(APIError) {
         let hosts = head.headers["host"]
         if hosts.count > 1 { throw .badRequest("a request must have one Host header (this one has \(hosts.count))") }
@@ -325,7 +356,7 @@ public final class Server: Sendable {
     /// Runs `work` on the pool, or throws 503 when the generation slots and the queue are full (or the server is stopping).
     private func admit(_ sink: ResponseSink, _ work: @escaping @Sendable () -> Void) throws(APIError) {
         let busy = APIError.busy(retryAfter: limits.retryAfterSeconds)
-        if draining.load(ordering: .relaxed) { throw busy }
+        if draining.load(ordering: .relaxed) { throw .stopping }
         let capacity = limits.maxGenerations + limits.queue
         let admittedNow = admitted.add(1, ordering: .relaxed).newValue
         if admittedNow > capacity {
@@ -352,15 +383,26 @@ public final class Server: Sendable {
         output.start()
         if let search = plan.search {
             do {
-                try lanes.run { lane, _ in
-                    // A search holds its lane throughout; the label is the request's (`Sampler.label` is the lane's).
+                try lanes.run { lane, yieldTurn in
+                    // A search takes turns with the lane's other requests; the label is the request's
+                    // (`Sampler.label` is the lane's: set again after each turn of the others).
                     let sampler = lane.samplers[plan.model]!
+                    var turns = TurnClock(slice: limits.sliceNanoseconds)
+                    func goOn() -> Bool {
+                        if turns.handOverIfDue(yieldTurn) { sampler.label = plan.label }
+                        return !sink.isCancelled
+                    }
                     sampler.label = plan.label
                     if sink.isCancelled { return }
-                    let found = switch search {
-                    case .beam(let width): try sampler.beamSearch(prime: plan.prime, length: plan.length, width: width, stop: plan.stop)
-                    case .bestOf(let n): try sampler.bestOf(n, prime: plan.prime, length: plan.length, policy: plan.policy, seed: plan.seed, stop: plan.stop)
+                    let searched = switch search {
+                    case .beam(let width):
+                        try sampler.beamSearch(prime: plan.prime, length: plan.length, width: width, stop: plan.stop, goOn: goOn)
+                    case .bestOf(let n):
+                        try sampler.bestOf(n, prime: plan.prime, length: plan.length, policy: plan.policy, seed: plan.seed,
+                                           stop: plan.stop, goOn: goOn)
                     }
+                    guard let found = searched else { return }   // the client left
+                    metrics.characters.increment(by: found.generated.count)
                     output.finished(SampleResult(index: 0, text: found.text, seed: found.seed, characters: found.generated.count,
                                                  logProb: found.logProbabilitySum, meanLogProb: found.meanLogProbability,
                                                  stopReason: Self.stopReason(stopped: found.stopped, endedDocument: found.endedDocument)))
@@ -394,13 +436,20 @@ public final class Server: Sendable {
         let unknown = units.count { vocabulary.id(of: $0) == nil }
         let evaluation: Evaluation?
         do {
-            evaluation = try lanes.run { lane, _ in
-                try Evaluator.evaluateFinite(model: lane.samplers[name]!.model, ids: ids, range: 0..<ids.count,
-                                             batchSize: 1, sequenceLength: 100)
+            evaluation = try lanes.run { lane, yieldTurn in
+                // Takes turns with the lane's other requests; stops when the client leaves (queued or under way).
+                var turns = TurnClock(slice: limits.sliceNanoseconds)
+                func goOn() -> Bool {
+                    _ = turns.handOverIfDue(yieldTurn)
+                    return !sink.isCancelled
+                }
+                return try Evaluator.evaluateFinite(model: lane.samplers[name]!.model, ids: ids, range: 0..<ids.count,
+                                                    batchSize: 1, sequenceLength: 100, goOn: goOn)
             }
         } catch {
             return sink.send(.modelOutput("\(error)"))
         }
+        if sink.isCancelled { return }    // nobody to answer
         guard let e = evaluation else {
             return sink.send(.badRequest("the text has fewer than 2 characters the model knows; nothing to score"))
         }
@@ -502,10 +551,11 @@ public final class Server: Sendable {
                 channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(AcceptPause()) }
             }
             .childChannelInitializer { channel in
-                channel.pipeline.configureHTTPServerPipeline().flatMapThrowing {
+                channel.pipeline.configureHTTPServerPipeline(withErrorHandling: false).flatMapThrowing {
                     let handlers = channel.pipeline.syncOperations
                     try handlers.addHandler(LingeringClose(maxBytes: self.limits.lingerBytes, seconds: self.limits.lingerSeconds),
                                             position: .first)   // below the HTTP parser: it sees the raw bytes
+                    try handlers.addHandler(ProtocolErrorReply())   // in place of NIO's HTTPServerProtocolErrorHandler
                     try handlers.addHandler(HTTPHandler(server: self))
                 }
             }

@@ -41,15 +41,19 @@ public enum Evaluator {
     /// `evaluate`, but throws at the first window whose loss is NaN or
     /// infinite instead of averaging it in: for `charrnn eval`, which must not
     /// report "nan nats/char" as a result.
+    /// `goOn` is asked before each window (`serve` hands its lane over and notices a client that left
+    /// there); when it says no, nothing more is read and the result is nil.
     public static func evaluateFinite(model: StackedRNN, ids: [Int32], range: Range<Int>,
-                                      batchSize: Int, sequenceLength: Int) throws(NonFiniteOutputError) -> Evaluation? {
-        try evaluateFinite(model: model, ids: TokenIDs(ids), range: range, batchSize: batchSize, sequenceLength: sequenceLength)
+                                      batchSize: Int, sequenceLength: Int,
+                                      goOn: () -> Bool = { true }) throws(NonFiniteOutputError) -> Evaluation? {
+        try evaluateFinite(model: model, ids: TokenIDs(ids), range: range, batchSize: batchSize, sequenceLength: sequenceLength, goOn: goOn)
     }
 
     public static func evaluateFinite(model: StackedRNN, ids: TokenIDs, range: Range<Int>,
-                                      batchSize: Int, sequenceLength: Int) throws(NonFiniteOutputError) -> Evaluation? {
+                                      batchSize: Int, sequenceLength: Int,
+                                      goOn: () -> Bool = { true }) throws(NonFiniteOutputError) -> Evaluation? {
         let result = score(model: model, ids: ids, range: range, batchSize: batchSize, sequenceLength: sequenceLength,
-                           stopAtNonFinite: true)
+                           stopAtNonFinite: true, goOn: goOn)
         if let bad = result.nonFinite {
             throw NonFiniteOutputError(use: .evaluation, position: .window(bad.window + 1, of: bad.windows),
                                        quantity: .loss, value: bad.value)
@@ -61,7 +65,7 @@ public enum Evaluator {
     private typealias Window = (streams: Range<Int>, steps: Range<Int>)
 
     private static func score(model: StackedRNN, ids: TokenIDs, range: Range<Int>, batchSize: Int, sequenceLength: Int,
-                              stopAtNonFinite: Bool)
+                              stopAtNonFinite: Bool, goOn: () -> Bool = { true })
         -> (evaluation: Evaluation?, nonFinite: (window: Int, windows: Int, value: NonFiniteValue)?) {
         guard range.count >= 2 else { return (nil, nil) }
         // Scores are of the fp32 master weights in fp32 products, as `eval` and `sample` see the
@@ -84,6 +88,7 @@ public enum Evaluator {
             var total = 0.0   // the whole windows' mean losses, summed
             var rest = 0.0    // the shorter windows' losses, each times its characters
             for (w, window) in windows.enumerated() {
+                guard goOn() else { return (nil, nil) }
                 let rows = window.streams.count, steps = window.steps.count
                 if rows < state.batchSize { state = state.lastRow(hiddenSize: model.config.hiddenSize) }
                 inputs.withUnsafeMutableBufferPointer { i in

@@ -73,7 +73,10 @@ import Testing
         (#"{"prompt":"the","top_p":1e-300}"#, 400, "top_p must be a number a 32-bit float holds (got 1e-300)"),
         (#"{"prompt":"the","n":1e30}"#, 400, "n must be an integer in range (got 1e+30)"),
         (#"{"prompt":"the","stop":["a","b"]}"#, 400, "one string"),
-        (#"{"prompt":"the","logprobs":2}"#, 400, "unknown field logprobs"),
+        (#"{"prompt":"the","logprobs":2}"#, 400, "logprobs: charrnn does not return per-token log-probabilities"),
+        (#"{"prompt":"the","frequency_penalty":0.5}"#, 400, "frequency_penalty may be 0"),
+        (#"{"prompt":"the","echo":true}"#, 400, "echo may be false or null"),
+        (#"{"prompt":"the","logit_bia":{}}"#, 400, "unknown field logit_bia"),
         (#"{"prompt":"the","model":"nope"}"#, 404, "no model named nope"),
         (#"{"prompt":"the\u0007"}"#, 400, "never seen"),
         (#"{"prompt":3}"#, 400, "prompt"),
@@ -87,6 +90,30 @@ import Testing
         let error = try r.json()["error"] as? [String: Any] ?? [:]
         #expect((error["message"] as? String)?.contains(mention) == true && error["type"] is String, "\(r.text)")
         #expect(error.keys.contains("param") && error.keys.contains("code"), "\(r.text)")
+        // `param` names the field a message is about (OpenAI's clients read it), null when none is.
+        let named = ["max_tokens", "n", "prompt", "temperature", "top_p", "stop", "logprobs", "frequency_penalty", "echo", "logit_bia"]
+            .first { (error["message"] as? String)?.hasPrefix($0 + " ") == true || (error["message"] as? String)?.hasPrefix($0 + ":") == true
+                     || (error["message"] as? String)?.hasPrefix("unknown field " + $0) == true }
+        #expect(error["param"] as? String == named, "\(r.text)")
+    }
+
+    /// What OpenAI's clients send at its defaults (LangChain sends the penalties) changes nothing; a
+    /// stream with stream_options.include_usage ends with OpenAI's usage chunk before [DONE].
+    @Test func openAIsDefaultsAreTakenAndUsageEndsAStream() throws {
+        let listener = try ServeAPITests.listen()
+        defer { listener.stop() }
+        let plain = try Self.complete(listener.port, #"{"prompt":"the","max_tokens":20,"seed":3}"#)
+        let defaults = try Self.complete(listener.port, #"{"prompt":"the","max_tokens":20,"seed":3,"frequency_penalty":0,"presence_penalty":0,"#
+                                         + #""logprobs":null,"echo":false,"best_of":1,"logit_bias":{},"suffix":null}"#)
+        #expect(defaults.status == 200, "\(defaults.text)")
+        let text = { (r: HTTPResponse) in ((try? r.json())?["choices"] as? [[String: Any]])?.first?["text"] as? String }
+        #expect(text(defaults) != nil && text(defaults) == text(plain))
+        let streamed = try Self.complete(listener.port, #"{"prompt":"the","max_tokens":20,"seed":3,"stream":true,"stream_options":{"include_usage":true}}"#)
+        let chunks = try HTTP.events(streamed.text.replacingOccurrences(of: "data: [DONE]\n\n", with: ""))
+        let last = chunks.last?.data ?? [:]
+        #expect((last["choices"] as? [Any])?.isEmpty == true, "\(streamed.text)")
+        #expect((last["usage"] as? [String: Any])?["completion_tokens"] as? Int == 20, "\(streamed.text)")
+        #expect(streamed.text.hasSuffix("data: [DONE]\n\n"))
     }
 
     @Test func theWrongMethodSaysWhichIsRight() throws {

@@ -31,4 +31,15 @@ import Testing
         let post = try HTTP.request(port: listener.port, "POST", "/metrics", json: "{}")
         #expect(post.status == 405 && post.headers["allow"] == "GET, HEAD")
     }
+
+    /// Characters count as they are made: a stream under way shows in the counter before it ends.
+    @Test func aStreamCountsAsItGoes() throws {
+        let listener = try ServeAPITests.listen { $0.maxLength = 10_000_000 }
+        defer { listener.stop() }
+        let c = try HTTPConnection(port: listener.port)
+        try c.send("POST", "/v1/generate", body: Array(#"{"length":10000000,"stream":true,"seed":5}"#.utf8))
+        _ = try c.receive(until: "event: text")
+        let counted = { Self.value((try? HTTP.request(port: listener.port, "GET", "/metrics").text) ?? "", "charrnn_characters_generated_total") ?? 0 }
+        #expect(try ServeBackPressureTests.eventually(within: 20) { counted() >= 1000 }, "a stream's characters were not counted as it went")
+    }
 }
