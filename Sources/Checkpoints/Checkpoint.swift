@@ -95,8 +95,9 @@ public struct Checkpoint: Equatable, Sendable {
         return nil
     }
 
-    /// A one-line problem with a list of label names for `config`, or nil.
-    static func labelsProblem(_ labels: [String]?, config: ModelConfig) -> String? {
+    /// A one-line problem with a list of label names for `config`, or nil: what `write` refuses,
+    /// public so that a run can ask before it trains rather than at its first save.
+    public static func labelsProblem(_ labels: [String]?, config: ModelConfig) -> String? {
         switch (labels, labelCount(of: config)) {
         case (nil, nil): return nil
         case (nil, let k?): return "the model has \(k) labels but no label names"

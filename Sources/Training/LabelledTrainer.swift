@@ -183,6 +183,8 @@ public final class LabelledTrainer: LabelledRun, WholeTextTraining {
             preconditionFailure("refused above")
         }
         if let p = config.problem { throw .invalidOptions(p) }
+        // The checkpoint writer's rules for label names, asked now: at the first save the run's work would be lost.
+        if let p = Checkpoint.labelsProblem(data.labels, config: config) { throw .corpus("the data's labels: \(p)") }
         try Trainer.checkModelFits(config: config, options: options)
         let model = StackedRNN(config: config)
         model.productPrecision = options.productPrecision
