@@ -75,6 +75,17 @@ func reserveClosedStandardDescriptors() {
     }
 }
 
+/// Writes what `-o` names: standard output for "-", alone there so that it can be piped, else a file
+/// (`writeOutputFile`). Returns whether it wrote a file, which the command then names on stdout.
+func writeOutput(_ data: Data, to path: String, example: String) throws -> Bool {
+    if path == "-" {
+        try writeStandardOutput(data)
+        return false
+    }
+    try writeOutputFile(data, to: path, example: example)
+    return true
+}
+
 /// Writes a page or plot a command was told to write (`-o`): a new file, or over a regular one,
 /// atomically (a temporary file renamed over it); a device, FIFO, socket or symbolic link at the path
 /// is refused in one line instead of being replaced (`OutputPath`).
