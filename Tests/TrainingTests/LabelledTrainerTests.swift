@@ -31,4 +31,45 @@ import Training
         }
         #expect(!FileManager.default.fileExists(atPath: dir + "/run"))
     }
+
+    /// As `TrainerTests.latestNeverRecordsABestThatBestDoesNotHold`, for the whole-text loop
+    /// (`LabelledTrainer` and `TranslationTrainer` share it): `best` is saved before `latest`.
+    @Test func latestNeverRecordsABestThatBestDoesNotHold() throws {
+        let dir = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let vocabulary = try Vocabulary(tokens: ["x", "y"], mode: .grapheme)
+        // Label 0's texts are mostly x, label 1's mostly y: the loss falls from the start.
+        func texts(_ count: Int, _ major: Int32) -> [[Int32]] {
+            (0..<count).map { i in (0..<(4 + i % 5)).map { j in (i + j) % 6 == 0 ? 1 - major : major } }
+        }
+        func set(_ count: Int) -> LabelledSet {
+            LabelledSet(texts: texts(count, 0) + texts(count, 1), labels: [Int32](repeating: 0, count: count) + [Int32](repeating: 1, count: count))
+        }
+        let data = LabelledRunData(vocabulary: vocabulary, labels: ["a", "b"], train: set(24), validation: set(6), test: set(0))
+        var options = TrainingOptions()
+        options.task = .classify
+        options.layerCount = 1
+        options.hiddenSize = 8
+        options.batchSize = 8
+        options.learningRate = 0.03
+        options.evalEvery = 6
+        options.maxIterations = 12
+        let run = dir + "/run", kept = dir + "/first-best.safetensors"
+        let trainer = try LabelledTrainer(options: options, data: data, checkpointDirectory: run)
+        var improvements = 0
+        #expect(throws: TrainingError.self) {
+            _ = try trainer.run(report: { event in
+                if case .evaluated(_, _, true) = event { improvements += 1 }
+                if case .saved(let path) = event, path.hasSuffix("/best.safetensors"), !FileManager.default.fileExists(atPath: kept) {
+                    try! FileManager.default.moveItem(atPath: path, toPath: kept)
+                    try! FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: false)
+                }
+            })
+        }
+        try #require(improvements == 2, "the second evaluation must improve for the test to mean anything")
+        let latest = try Checkpoint.read(from: run + "/latest.safetensors")
+        let best = try Checkpoint.read(from: kept)
+        #expect(latest.training["best_val_loss"] == best.training["best_val_loss"])
+        #expect(latest.parameters == best.parameters)
+    }
 }
