@@ -30,6 +30,10 @@ import Training
             "\(error)" == "the data's labels: the label names are not distinct"
         }
         #expect(!FileManager.default.fileExists(atPath: dir + "/run"))
+        if task == .generate {  // the unconditioned generator keeps no label names: nothing to refuse
+            options.unconditioned = true
+            _ = try LabelledTrainer(options: options, data: data, checkpointDirectory: dir + "/unconditioned")
+        }
     }
 
     /// As `TrainerTests.latestNeverRecordsABestThatBestDoesNotHold`, for the whole-text loop
