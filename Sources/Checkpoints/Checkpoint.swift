@@ -95,8 +95,9 @@ public struct Checkpoint: Equatable, Sendable {
         return nil
     }
 
-    /// A one-line problem with a list of label names for `config`, or nil.
-    static func labelsProblem(_ labels: [String]?, config: ModelConfig) -> String? {
+    /// A one-line problem with a list of label names for `config`, or nil: what `write` refuses,
+    /// public so that a run can ask before it trains rather than at its first save.
+    public static func labelsProblem(_ labels: [String]?, config: ModelConfig) -> String? {
         switch (labels, labelCount(of: config)) {
         case (nil, nil): return nil
         case (nil, let k?): return "the model has \(k) labels but no label names"
@@ -241,6 +242,11 @@ public struct Checkpoint: Equatable, Sendable {
             guard isExtraName(t.name) else { throw .unexpectedTensor(path: path, name: t.name) }
             extras.append(t)
         }
+        for t in extras {
+            if let reason = extraShapeProblem(t, config: config, parameterCount: layout.totalCount) {
+                throw .wrongExtraShape(path: path, name: t.name, found: t.shape, reason: reason)
+            }
+        }
         // A NaN or infinity anywhere makes every output NaN (or, in optimizer
         // moments and carried state, poisons a resumed run); refusing it here
         // is what keeps sample, eval and viz from printing garbage with exit 0.
@@ -253,6 +259,10 @@ public struct Checkpoint: Equatable, Sendable {
         var training: [String: String] = [:]
         for (key, value) in metadata where key.hasPrefix(keys.trainingPrefix) {
             training[String(key.dropFirst(keys.trainingPrefix.count))] = value
+        }
+        if let task = training[CheckpointLayout.Training.task],
+           let problem = taskProblem(task, config: config, documents: vocabulary.documentMarkers != nil) {
+            throw .invalidMetadata(path: path, key: keys.trainingPrefix + CheckpointLayout.Training.task, reason: problem)
         }
         var checkpoint = Checkpoint(config: config, vocabulary: vocabulary, tokenizer: tokenizer, parameters: parameters,
                                     training: training, extraTensors: extras, folding: stored?.folding, documents: documents?.mode,
@@ -277,6 +287,41 @@ public struct Checkpoint: Equatable, Sendable {
     }
 
     // MARK: Helpers
+
+    /// Why an `optim.*` or `state.*` tensor cannot be what its name says for a model of `config`, or nil.
+    /// Checked by shape, not only by element count: a transposed state ((L, H, B) for (L, B, H)) has the
+    /// right count and would resume a run on scrambled numbers.
+    static func extraShapeProblem(_ t: SafeTensorsFile.Tensor, config: ModelConfig, parameterCount: Int) -> String? {
+        if t.name.hasPrefix(CheckpointLayout.optimizerPrefix) {
+            return t.shape == [parameterCount] ? nil : "an optimizer moment needs one value per parameter, [\(parameterCount)]"
+        }
+        let l = config.layerCount, h = config.hiddenSize
+        switch t.name {
+        case CheckpointLayout.State.c where !config.cellFacts.carriesCellState:
+            return "and a \(config.cell.rawValue) model carries no cell state"
+        case CheckpointLayout.State.h, CheckpointLayout.State.c:
+            let fits = t.shape.count == 3 && t.shape[0] == l && t.shape[1] >= 1 && t.shape[2] == h
+            return fits ? nil : "the carried state needs (layers, batch, hidden) = [\(l), B, \(h)]"
+        default:
+            return nil
+        }
+    }
+
+    /// Why `training.task` cannot be the task that trained a model of `config`, or nil: each task
+    /// makes one kind of model (a generator's texts are documents, framed by the markers).
+    static func taskProblem(_ task: String, config: ModelConfig, documents: Bool) -> String? {
+        let fits: Bool
+        switch task {
+        case "classify": fits = config.head == .classifier
+        case "generate": fits = config.head == .nextCharacter && config.attention == nil && documents
+        case "translate": fits = config.attention != nil
+        default: return "is \(Vocabulary.displayForm(task)), not a task (classify, generate or translate)"
+        }
+        if fits { return nil }
+        let model = config.attention != nil ? "an encoder–decoder"
+            : "a \(config.head.rawValue) head on \(config.input.rawValue) input" + (documents ? " with document markers" : "")
+        return "is \"\(task)\", which does not make this model (\(model))"
+    }
 
     /// `config.problem` for decoded values: sizes beyond `ModelConfig.sizesAreBounded`
     /// (a damaged or hostile file) are refused as read, before any layout is built;

@@ -26,6 +26,8 @@ public enum CheckpointError: Error, Equatable, CustomStringConvertible, Sendable
     case wrongShape(path: String, name: String, expected: [Int], found: [Int])
     /// A tensor that is neither a parameter nor an extra (`optim.*`, `state.*`).
     case unexpectedTensor(path: String, name: String)
+    /// An optimizer or trainer-state tensor whose shape the model rules out (`reason` says what it needs).
+    case wrongExtraShape(path: String, name: String, found: [Int], reason: String)
     /// A tensor holds a NaN or an infinity; `index` is the first such element's
     /// position in its row-major data, from 0.
     case nonFiniteValue(path: String, tensor: String, index: Int, value: NonFiniteValue)
@@ -62,6 +64,8 @@ public enum CheckpointError: Error, Equatable, CustomStringConvertible, Sendable
             return "checkpoint \(path) is damaged: parameter tensor \"\(name)\" has shape \(found), the config needs \(expected)"
         case .unexpectedTensor(let path, let name):
             return "checkpoint \(path) has tensor \(Vocabulary.displayForm(name)), which is neither a model parameter nor optimizer or trainer state (optim.*, state.*)"
+        case .wrongExtraShape(let path, let name, let found, let reason):
+            return "checkpoint \(path) is damaged: tensor \(Vocabulary.displayForm(name)) has shape \(found), \(reason)"
         case .nonFiniteValue(let path, let tensor, let index, let value):
             return "checkpoint \(path): \(Vocabulary.displayForm(tensor)) holds \(value.phrase) at element \(index): "
                 + "the checkpoint is damaged or the run diverged; use an earlier checkpoint"

@@ -15,8 +15,9 @@ import Darwin
 /// followed. Below a directory, entries whose names start with "." are left
 /// out (hidden files, and hidden directories with everything in them), and so
 /// are FIFOs, sockets and devices; each is counted. A link that leads back to
-/// a directory being walked (a loop), a broken link and an entry that cannot
-/// be read are errors that name the entry.
+/// a directory being walked (a loop), a broken link, an entry that cannot be
+/// read and one whose name is not valid UTF-8 (it cannot be named in a
+/// `String`) are errors that name the entry.
 public struct DirectoryWalk: Sendable {
     /// Regular files, in walk order.
     public private(set) var files: [String] = []
@@ -88,7 +89,32 @@ public struct DirectoryWalk: Sendable {
             names.append(name)
         }
         names.sort { $0.lexicographicallyPrecedes($1) }
-        return names.map { String(decoding: $0, as: UTF8.self) }
+        return try names.map { (name) throws(FileError) -> String in
+            if let valid = String(validating: name, as: UTF8.self) { return valid }
+            // Decoded with U+FFFD, the name would name another file, which "does not exist"; a hidden one is
+            // left out anyway. Argument checking refuses such names too (CharRNN.invalidArgument).
+            let escaped = escapingInvalidUTF8(name)
+            if name.first == 0x2E { return escaped }
+            let path = directory.hasSuffix("/") ? directory + escaped : directory + "/" + escaped
+            throw .unreadable(path: path, reason: "its name is not valid UTF-8; rename it (charrnn reads file names as UTF-8)")
+        }
+    }
+
+    /// `bytes` as text, each byte that is not part of valid UTF-8 written `\xNN`, as a shell's `$'…'` would.
+    static func escapingInvalidUTF8(_ bytes: [UInt8]) -> String {
+        var text = "", parser = Unicode.UTF8.ForwardParser(), iterator = bytes.makeIterator(), offset = 0
+        while true {
+            switch parser.parseScalar(from: &iterator) {
+            case .valid(let encoded):
+                text.unicodeScalars.append(Unicode.UTF8.decode(encoded))
+                offset += encoded.count
+            case .error(let length):
+                for byte in bytes[offset..<offset + length] { text += "\\x" + String(byte, radix: 16, uppercase: true) }
+                offset += length
+            case .emptyInput:
+                return text
+            }
+        }
     }
 }
 

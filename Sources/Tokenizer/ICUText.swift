@@ -77,6 +77,17 @@ final class ICUText {
         }
     }
 
+    /// `text` in NFC, as a `String` (needs `normalize`; a text already in NFC comes back as it is).
+    func normalized(_ text: String) throws(TokenizerError) -> String {
+        var text = text
+        let length = try rethrowingTokenizerError {
+            try text.withUTF8 { bytes in try bytes.baseAddress.map { try convert($0, bytes.count) } ?? 0 }
+        }
+        if length == 0 { return text }
+        let (start, count) = try normalize(length: length)
+        return String(decoding: UnsafeBufferPointer(start: start, count: count), as: UTF16.self)
+    }
+
     /// Calls `body(start, end)` for each extended grapheme cluster of `text[0..<length]`.
     @inline(__always)
     func forEachCluster(_ text: UnsafePointer<UInt16>, _ length: Int, _ body: (Int, Int) -> Void) throws(TokenizerError) {

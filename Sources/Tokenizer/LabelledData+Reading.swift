@@ -21,7 +21,10 @@ extension LabelledData.Draft {
         guard let tab = line.firstIndex(of: "\t") else {
             return report(number, "\(source): no tab; each line is label<TAB>text")
         }
-        let label = LabelledData.trimmedLabel(line[..<tab])
+        let label: String
+        do throws(TokenizerError) { label = try keptLabel(line[..<tab]) } catch {
+            return report(number, "\(source): the label cannot be normalized: \(error)")
+        }
         let text = String(line[line.index(after: tab)...])
         if label.isEmpty {
             report(number, "\(source): empty label (" + (tab == line.startIndex ? "the line starts with its tab)" : "only spaces before the tab)"))
@@ -70,7 +73,10 @@ extension LabelledData.Draft {
             while end > start, all[end - 1] == 0x0A || all[end - 1] == 0x0D { end -= 1 }
             return DataFile.decode(UnsafeBufferPointer(rebasing: all[start..<end]), lossy: lossy, baseOffset: start)
         }
-        let trimmed = LabelledData.trimmedLabel(label[...])
+        let trimmed: String
+        do throws(TokenizerError) { trimmed = try keptLabel(label[...]) } catch {
+            return report(position, "\(path): the label cannot be normalized: \(error)")
+        }
         if trimmed.isEmpty { return report(position, "\(path): empty label (the folder's name is white space)") }
         switch decoded {
         case .invalid(let at):

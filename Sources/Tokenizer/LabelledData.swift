@@ -24,9 +24,11 @@ public struct LabelledExample: Equatable, Sendable {
 ///   trailing line breaks are dropped; hidden entries, FIFOs and devices are
 ///   skipped, and so are files directly in `DIR` (a README), all counted.
 ///
-/// A label is trimmed of white space at its ends; labels are told apart by
-/// their exact scalars. Every problem is collected, not only the first, so
-/// that one run shows all there is to fix (`LabelledDataError`).
+/// A label is trimmed of white space at its ends and put in NFC (as texts
+/// are when tokenized), then labels are told apart by their exact scalars:
+/// "é" as one scalar and as e + U+0301 are one label. Every problem is
+/// collected, not only the first, so that one run shows all there is to fix
+/// (`LabelledDataError`).
 public struct LabelledData: Sendable {
     /// The distinct labels (K) in id order: sorted by Unicode scalars
     /// (`Vocabulary.precedes`), so the same data always gives the same ids.
@@ -74,8 +76,26 @@ extension LabelledData {
         var labelsOfBadRows: [String] = []
         var problems: [(position: Int, message: String)] = []
         var skipped = 0
+        /// Labels as kept, by their trimmed spelling (a label repeats on many lines), and the
+        /// normalizer, made at the first label that is not ASCII.
+        private var keptLabels: [ExactToken: String] = [:]
+        private var normalizer: ICUText?
 
         init(path: String) { self.path = path }
+
+        /// A label as kept: trimmed of white space at its ends, then in NFC as texts are tokenized,
+        /// so that "é" written as one scalar or as e + U+0301 is one label. Told apart by scalars
+        /// but written to a checkpoint as Swift strings (equal when canonically equivalent), two
+        /// spellings would otherwise pass here and fail at the run's first save.
+        mutating func keptLabel(_ raw: Substring) throws(TokenizerError) -> String {
+            let trimmed = LabelledData.trimmedLabel(raw)
+            if trimmed.utf8.allSatisfy({ $0 < 0x80 }) { return trimmed }  // ASCII is NFC already
+            if let kept = keptLabels[ExactToken(trimmed)] { return kept }
+            if normalizer == nil { normalizer = try ICUText(graphemes: false, normalize: true) }
+            let kept = try normalizer!.normalized(trimmed)
+            keptLabels[ExactToken(trimmed)] = kept
+            return kept
+        }
 
         /// Records a problem at `position` (a line number, or a file's place in the walk).
         mutating func report(_ position: Int, _ message: String) { problems.append((position, message)) }

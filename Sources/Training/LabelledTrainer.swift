@@ -183,6 +183,10 @@ public final class LabelledTrainer: LabelledRun, WholeTextTraining {
             preconditionFailure("refused above")
         }
         if let p = config.problem { throw .invalidOptions(p) }
+        // The checkpoint writer's rules for label names, asked now: at the first save the run's work would be lost.
+        if let p = Checkpoint.labelsProblem(Self.checkpointLabels(data.labels, config: config), config: config) {
+            throw .corpus("the data's labels: \(p)")
+        }
         try Trainer.checkModelFits(config: config, options: options)
         let model = StackedRNN(config: config)
         model.productPrecision = options.productPrecision
@@ -355,7 +359,12 @@ public final class LabelledTrainer: LabelledRun, WholeTextTraining {
         return Checkpoint(config: model.config, vocabulary: data.vocabulary, tokenizer: options.tokenizer,
                           parameters: model.parameters, training: training, extraTensors: extras,
                           documents: task == .generate ? .lines : nil,
-                          labels: Checkpoint.labelCount(of: model.config) == nil ? nil : data.labels)
+                          labels: Self.checkpointLabels(data.labels, config: model.config))
+    }
+
+    /// The label names a checkpoint of `config` holds: none for a model without labels (the unconditioned generator).
+    static func checkpointLabels(_ labels: [String], config: ModelConfig) -> [String]? {
+        Checkpoint.labelCount(of: config) == nil ? nil : labels
     }
 }
 

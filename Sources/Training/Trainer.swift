@@ -621,7 +621,7 @@ public final class Trainer {
             charactersPerSecond: cps, elapsed: elapsed, remaining: remaining)
     }
 
-    /// Validation pass, then `latest` (and `best` when it improved, and a numbered copy).
+    /// Validation pass, then `best` when it improved, `latest`, and a numbered copy.
     /// The carried state of all B streams (in a group, gathered from every rank: collective).
     private func wholeState() throws(TrainingError) -> RecurrentState {
         guard let group else { return state }
@@ -653,8 +653,10 @@ public final class Trainer {
                                      "elapsed": .number(elapsedBefore + elapsed)])
         }
         let checkpoint = try makeCheckpoint(elapsed: elapsed, state: state)
-        try write(checkpoint, to: directory.latest, report: report)
+        // `best` before `latest`: `latest` records this loss as the run's best, and a resumed run rewrites
+        // `best` only on a lower one, so were `best` to fail after it (a full disk) these weights would be lost.
         if improved { try write(checkpoint, to: directory.best, report: report) }
+        try write(checkpoint, to: directory.latest, report: report)
         if options.keep > 0 {
             try write(checkpoint, to: directory.numbered(iteration), report: report)
             directory.rotate(keep: options.keep)

@@ -95,8 +95,8 @@ extension WholeTextTraining {
                                latest: directory.latest, best: directory.savedBest)
     }
 
-    /// Scores the validation set (a new best is remembered, logged and reported), then saves `latest`,
-    /// and `best` when it improved (or when there is nothing to score). A validation loss past the
+    /// Scores the validation set (a new best is remembered, logged and reported), then saves `best`
+    /// when it improved (or when there is nothing to score), then `latest`. A validation loss past the
     /// divergence limit (or not finite) stops the run instead, and the weights it scored are not saved.
     private func evaluateAndSave(report: (LabelledEvent) -> Void, elapsed: Double) throws(TrainingError) -> LabelledEvaluation? {
         let v = evaluateValidation()
@@ -116,7 +116,9 @@ extension WholeTextTraining {
             try? directory.appendLog(record.merging(evalRecordExtras(v)) { a, _ in a })
         }
         let checkpoint = try makeCheckpoint(elapsed: elapsed)
-        for path in improved || v == nil ? [directory.latest, directory.best] : [directory.latest] {
+        // `best` before `latest`: `latest` records this loss as the run's best, and a resumed run rewrites
+        // `best` only on a lower one, so were `best` to fail after it (a full disk) these weights would be lost.
+        for path in improved || v == nil ? [directory.best, directory.latest] : [directory.latest] {
             do { try checkpoint.write(to: path) } catch { throw .checkpoint("could not save \(path): \(error)") }
             report(.saved(path: path))
         }

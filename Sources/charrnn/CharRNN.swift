@@ -36,6 +36,7 @@ struct CharRNN: ParsableCommand {
     /// line and status 1 before any subcommand, `--version` or `--help` runs: the
     /// kernel set is chosen once, and a run must not silently use another one.
     static func main() {
+        reserveClosedStandardDescriptors()
         if let problem = Kernels.environmentError { exit(withError: failure(problem)) }
         if let problem = invalidArgument() { exit(withError: failure(problem)) }
         useOpenBLASKernelsForThisCPU()

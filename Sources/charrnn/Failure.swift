@@ -41,14 +41,49 @@ func writeStandardOutput(_ data: Data) throws {
     if let problem { throw failure("cannot write to standard output: \(problem)") }
 }
 
-/// After a command ran: what `print` left buffered goes out, and an output that could not be written
-/// (a full disk, a closed stdout) is a one-line error and exit 1 instead of a silent success.
-/// (A stream whose write failed keeps what it could not write, so the flush at the end fails again.)
-func finishStandardOutput() throws {
+/// Why a flush of standard output failed while a command went on (`flushStandardOutput`), for
+/// `finishStandardOutput`: glibc drops what a failed flush could not write, so the flush at the end
+/// finds nothing to write and succeeds. Written from the main thread only (the displays run on it).
+nonisolated(unsafe) private var standardOutputProblem: String?
+
+/// Sends what `print` has buffered (every C stream) as a command goes on, for progress that must show
+/// now (training's lines). A failure does not stop the command, which has work to finish and save;
+/// it is kept and reported when the command ends (`finishStandardOutput`).
+func flushStandardOutput() {
     errno = 0
-    if fflush(nil) != 0 {
-        throw failure("cannot write to standard output: \(errno == 0 ? "a write failed" : String(cString: strerror(errno)))")
+    if fflush(nil) != 0, standardOutputProblem == nil {
+        standardOutputProblem = errno == 0 ? "a write failed" : String(cString: strerror(errno))
     }
+}
+
+/// After a command ran: what `print` left buffered goes out, and an output that could not be written,
+/// now or by an earlier flush (a full disk, a closed stdout), is a one-line error and exit 1 instead
+/// of a silent success.
+func finishStandardOutput() throws {
+    flushStandardOutput()
+    if let problem = standardOutputProblem { throw failure("cannot write to standard output: \(problem)") }
+}
+
+/// Keeps a standard descriptor the parent closed (`charrnn train … >&-`) closed in effect: /dev/null
+/// opened on it the other way round, so that reads or writes fail with EBADF as on a closed one. Left
+/// free, the first file opened takes its number, and `print` would write into it (a run's .lock).
+func reserveClosedStandardDescriptors() {
+    for (descriptor, flags) in [(STDIN_FILENO, O_WRONLY), (STDOUT_FILENO, O_RDONLY), (STDERR_FILENO, O_RDONLY)] {
+        guard fcntl(descriptor, F_GETFD) == -1, errno == EBADF else { continue }
+        let null = open("/dev/null", flags | O_CLOEXEC)
+        if null >= 0 && null != descriptor { dup2(null, descriptor); close(null) }
+    }
+}
+
+/// Writes what `-o` names: standard output for "-", alone there so that it can be piped, else a file
+/// (`writeOutputFile`). Returns whether it wrote a file, which the command then names on stdout.
+func writeOutput(_ data: Data, to path: String, example: String) throws -> Bool {
+    if path == "-" {
+        try writeStandardOutput(data)
+        return false
+    }
+    try writeOutputFile(data, to: path, example: example)
+    return true
 }
 
 /// Writes a page or plot a command was told to write (`-o`): a new file, or over a regular one,

@@ -65,11 +65,7 @@ struct PlotCommand: ParsableCommand {
         }
         for reason in leftOut { note("note: left out: \(reason)") }
         let svg = LossPlot(runs: logs, xAxis: xAxis, smoothing: smooth, title: title).svg()
-        if output == "-" {
-            try writeStandardOutput(Data(svg.utf8))
-            return
-        }
-        try writeOutputFile(Data(svg.utf8), to: output, example: "loss.svg")
+        guard try writeOutput(Data(svg.utf8), to: output, example: "loss.svg") else { return }
         let names = logs.map(\.name).joined(separator: ", ")
         print("wrote \(output) (\(logs.count) run\(logs.count == 1 ? "" : "s"): \(names))")
     }

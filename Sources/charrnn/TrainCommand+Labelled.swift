@@ -154,7 +154,7 @@ final class LabelledProgressDisplay {
                          s.parameterCount, s.vocabularySize, s.batchesPerEpoch, s.plannedIterations.map { ", \($0) planned" } ?? "",
                          100 * s.fill, 100 * (1 - s.fill)) + (s.task == .translate ? " (targets; batches hold sources of one length)" : ""))
             print("checkpoints: \(s.directory)")
-            fflush(nil)
+            flushStandardOutput()
         case .step(let iteration, let epoch, _, let smoothed, let rate, _):
             line.show(String(format: "iter %d  epoch %.2f  loss %.3f  %@ chars/s", iteration, epoch, smoothed, formatRate(rate)),
                       first: iteration == 1)
@@ -163,7 +163,7 @@ final class LabelledProgressDisplay {
             let accuracy = v.accuracy.map { String(format: ", accuracy %.2f%%", 100 * $0) } ?? ""
             let unit = v.accuracy == nil ? "nats/char" : "nats/text"
             print(String(format: "eval at iter %d: val loss %.4f %@%@%@", iteration, v.loss, unit, accuracy, improved ? ", best so far" : ""))
-            fflush(nil)
+            flushStandardOutput()
         case .saved:
             break
         }
@@ -187,6 +187,6 @@ final class LabelledProgressDisplay {
         case .generate: print("sample: charrnn sample --checkpoint \(directory) --label \(labels.first ?? "NAME")")
         case .translate: print("translate: charrnn translate --checkpoint \(directory) FILE; eval: charrnn eval --checkpoint \(directory) PAIRS")
         }
-        fflush(nil)
+        flushStandardOutput()
     }
 }

@@ -390,7 +390,7 @@ extension TrainCommand {
         var chosen = plan.options
         if let reason = autoPrecisionReason { chosen.autoReasons = (chosen.autoReasons ?? []) + [reason] }
         for line in chosen.autoReasons ?? [] { print("auto: " + line) }
-        fflush(nil)
+        flushStandardOutput()
         return chosen
     }
 }
@@ -408,11 +408,11 @@ final class ProgressLine {
         if terminal {
             print("\r\u{1B}[K" + line, terminator: "")
             lineOpen = true
-            fflush(nil)
+            flushStandardOutput()
         } else if ContinuousClock.now - lastPlain > .seconds(5) || first {
             lastPlain = .now
             print(line)
-            fflush(nil)
+            flushStandardOutput()
         }
     }
 
@@ -498,7 +498,7 @@ final class ProgressDisplay {
         flush()
     }
 
-    private func flush() { fflush(nil) }  // all C streams: print writes through stdout
+    private func flush() { flushStandardOutput() }
 }
 
 /// `train --precision`: what a run asks for; `auto` is resolved at the start (`TrainCommand.resolve`).

@@ -41,7 +41,8 @@ struct VizCommand: ParsableCommand {
     var unit: Int?
     @Flag(help: "LSTM: show the cell state c first rather than the output h.")
     var cell = false
-    @Option(name: [.short, .customLong("output")], help: ArgumentHelp("The HTML file to write (default viz.html; attention.svg for a translation model).", valueName: "file"),
+    @Option(name: [.short, .customLong("output")],
+            help: ArgumentHelp("The HTML file to write (default viz.html; attention.svg for a translation model); - for stdout.", valueName: "file"),
             completion: .file(extensions: ["html", "svg"]))
     var output: String?
     @Option(help: ArgumentHelp("Characters of the text to show (the page embeds every unit's value for each).", valueName: "n"))
@@ -57,7 +58,7 @@ struct VizCommand: ParsableCommand {
         if maxChars < 1 { throw ValidationError("--max-chars must be at least 1 (got \(maxChars))") }
         if let layer, layer < 0 { throw ValidationError("--layer must be ≥ 0 (got \(layer))") }
         if let unit, unit < 0 { throw ValidationError("--unit must be ≥ 0 (got \(unit))") }
-        if output?.isEmpty == true { throw ValidationError("--output needs a file name") }
+        if output?.isEmpty == true { throw ValidationError("--output needs a file name (or - for stdout)") }
         if !Translator.beamWidths.contains(beam) { throw ValidationError("--beam must be between 1 and \(Translator.beamWidths.upperBound) (got \(beam))") }
     }
 
@@ -123,14 +124,14 @@ struct VizCommand: ParsableCommand {
         }
         let html: String
         do { html = try page.html() } catch { throw failure("cannot encode the page: \(error)") }
-        try writeOutputFile(Data(html.utf8), to: output, example: "viz.html")
         let size = html.utf8.count
+        if size > 20_000_000 {
+            note("note: the page is large (\(size / 1_000_000) MB); a browser may be slow to open it: lower --max-chars")
+        }
+        guard try writeOutput(Data(html.utf8), to: output, example: "viz.html") else { return }
         let shown = page.payload.initial
         print("wrote \(output) (\(characters.count) characters, \(String(format: "%.1f", Double(size) / 1e6)) MB); "
               + "first shown: layer \(shown.layer) \(shown.kind) unit \(shown.unit)")
-        if size > 20_000_000 {
-            note("note: \(output) is large (\(size / 1_000_000) MB); a browser may be slow to open it: lower --max-chars")
-        }
     }
 
     /// A translation model's page: the attention of one source's translation as an SVG heat map.
@@ -151,7 +152,7 @@ struct VizCommand: ParsableCommand {
         let map = AttentionMap(source: ids.map { tokens[Int($0)] }, output: t.ids.map { tokens[Int($0)] } + (t.finished ? ["</s>"] : []),
                                weights: t.attention, title: "\(source) → \(t.text)")
         let svg = map.svg()
-        try writeOutputFile(Data(svg.utf8), to: output, example: "attention.svg")
+        guard try writeOutput(Data(svg.utf8), to: output, example: "attention.svg") else { return }
         print("wrote \(output) (\(ids.count) source × \(map.output.count) output characters): \(t.text)")
     }
 

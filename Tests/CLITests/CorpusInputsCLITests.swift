@@ -75,6 +75,37 @@ let tinyModel = ["--hidden", "8", "--layers", "1", "--batch-size", "2", "--seq-l
         }
     }
 
+    /// A name below a directory that is not valid UTF-8 is one line saying so, naming it with its bad
+    /// bytes as \xNN (read with U+FFFD it named another file, reported as "no such file"); a hidden one
+    /// is left out as before. The same in a folder of label folders.
+    @Test func aFileNameThatIsNotUTF8IsOneLineSayingSo() throws {
+        let text = Array(Fixtures.corpusText.utf8)
+        try inTextTree(["d/ok.txt": text, "labels/a/1.txt": Array("one".utf8), "labels/a/2.txt": Array("two".utf8),
+                        "labels/b/1.txt": Array("three".utf8), "hidden/ok.txt": text]) { dir in
+            func make(_ folder: String, _ name: [UInt8]) {
+                let path = Array(dir.appendingPathComponent(folder).path.utf8) + [0x2F] + name + [0]
+                let fd = path.withUnsafeBufferPointer { $0.withMemoryRebound(to: CChar.self) { open($0.baseAddress!, O_WRONLY | O_CREAT, 0o644) } }
+                #expect(fd >= 0)
+                _ = text.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+                close(fd)
+            }
+            let latin1 = Array("lat".utf8) + [0xE9] + Array(".txt".utf8)
+            make("d", latin1)
+            make("labels/b", latin1)
+            make("hidden", [0x2E, 0xE9])
+            let reason = "its name is not valid UTF-8; rename it (charrnn reads file names as UTF-8)"
+            for arguments in [["vocab", "d"], ["train", "d"] + tinyModel,
+                              ["eval", "d", "--checkpoint", OutputSafetyTests.run]] {
+                expectOneLineFailure(try Binary.run(arguments, in: dir), mentioning: "cannot read d/lat\\xE9.txt: \(reason)")
+            }
+            expectOneLineFailure(try Binary.run(["vocab", "--labels", "labels"], in: dir),
+                                 mentioning: "cannot read labels/b/lat\\xE9.txt: \(reason)")
+            let hidden = try Binary.run(["vocab", "hidden"], in: dir)
+            #expect(hidden.status == 0 && hidden.stderr.contains("1 hidden"), "\(hidden.stderr)")
+            #expect(!FileManager.default.fileExists(atPath: dir.appendingPathComponent("checkpoints").path))
+        }
+    }
+
     @Test func trainingOnSeveralInputsRecordsThemAndResumeChecksThem() throws {
         let text = Array(Fixtures.corpusText.utf8)
         let half = try #require(text[(text.count / 2)...].firstIndex(of: 0x0A)) + 1   // whole lines: no character cut in two

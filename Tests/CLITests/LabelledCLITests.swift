@@ -350,6 +350,22 @@ enum ToyLabels {
         #expect(changed.status == 1 && errorLines(changed).count == 1 && changed.stderr.contains("different settings"), "\(changed.stderr)")
     }
 
+    /// "é" as one scalar and as e + U+0301 is one label (put in NFC as texts are): the run trains
+    /// and saves; before, the reader kept two labels and the first save refused them, losing the run.
+    @Test(arguments: ["classify", "generate"])
+    func labelsThatDifferOnlyInNormalizationTrainAsOne(task: String) throws {
+        let data = ToyLabels.tsv([("\u{E9}", "x", "y", 20), ("e\u{301}", "x", "y", 20), ("b", "y", "x", 40)])
+        let dir = try Binary.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try Data(data.utf8).write(to: dir.appendingPathComponent("data.tsv"))
+        let r = try Binary.run(["train", "data.tsv", "--task", task, "--checkpoint-dir", "run"] + ToyLabels.model
+                               + ["--max-iters", "4", "--eval-every", "2"], in: dir)
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout.contains("80 texts, 2 labels (\"b\" \"\u{E9}\")"), "\(r.stdout)")
+        let saved = try Checkpoint.read(from: dir.appendingPathComponent("run/best.safetensors").path)
+        #expect(saved.labels?.map { Array($0.unicodeScalars) } == [["b"], ["\u{E9}"]])
+    }
+
     // MARK: - refusals of train
 
     static let refusedFlags: [[String]] = [

@@ -37,6 +37,15 @@ import Testing
         }
     }
 
+    /// `vocab --labels` counts labels as `train` does: "é" as one scalar and as e + U+0301 is one label.
+    @Test func labelsThatDifferOnlyInNormalizationAreCountedAsOne() throws {
+        try inDirectory(["data.tsv": "\u{E9}\tun\ne\u{301}\tdeux\na\tx\na\ty\n"]) { dir in
+            let r = try Binary.run(["vocab", "--labels", "data.tsv"], in: dir)
+            #expect(r.status == 0, "\(r.stderr)")
+            #expect(r.stdout == "0  \"a\"  2\n1  \"\u{E9}\"  2\n4 examples, 2 labels (TSV file)\n")
+        }
+    }
+
     @Test func everyKindOfProblemIsOneLineWithItsLineNumber() throws {
         let text = "en\tgood\nno tab\n\tno label\nen\t\nen\tgood too\nsolo\tonce\n"
         let bytes = Data(text.utf8) + Data([0x78, 0x09, 0xFF, 0x0A])   // line 7: x<TAB><invalid byte>

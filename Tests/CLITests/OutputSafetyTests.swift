@@ -37,6 +37,31 @@ import Testing
                 "\(help.status) \(help.stderr)")
     }
 
+    /// `train` flushes its progress as it goes, and glibc drops what a failed flush held, so the flush
+    /// at the end succeeded and a run with a full or closed stdout exited 0. Now the first failure is
+    /// reported when the run ends (status 1, one line), and the checkpoints it saved stay. A closed
+    /// stdout's number is not given to the first file opened (the run's .lock took the progress lines).
+    @Test func trainingWithAStandardOutputItCannotWriteSavesThenFails() throws {
+        let dir = try Binary.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try Data(ToyLabels.balanced.utf8).write(to: dir.appendingPathComponent("data.tsv"))
+        let plain = ["train", "corpus.txt", "--hidden", "8", "--layers", "1", "--max-iters", "3", "--batch-size", "4", "--seq-length", "8"]
+        let labelled = ["train", dir.appendingPathComponent("data.tsv").path, "--task", "classify"] + ToyLabels.model + ["--max-iters", "3"]
+        var cases = [(">&-", plain, "Bad file descriptor"), (">&-", labelled, "Bad file descriptor")]
+        if FileManager.default.fileExists(atPath: "/dev/full") {
+            cases += [("> /dev/full", plain, "No space left on device"), ("> /dev/full", labelled, "No space left on device")]
+        }
+        for (n, (redirect, arguments, reason)) in cases.enumerated() {
+            let run = dir.appendingPathComponent("run\(n)")
+            let r = try withStandardOutput(redirect, arguments + ["--checkpoint-dir", run.path])
+            #expect(r.status == 1, "\(redirect) \(arguments): \(r.status) \(r.stderr)")
+            #expect(r.stderr == "charrnn: error: cannot write to standard output: \(reason)\n", "\(redirect) \(arguments): \(r.stderr)")
+            #expect(FileManager.default.fileExists(atPath: run.appendingPathComponent("latest.safetensors").path), "\(redirect) \(arguments)")
+            let lock = (try? String(contentsOf: run.appendingPathComponent(".lock"), encoding: .utf8)) ?? ""
+            #expect(!lock.contains("checkpoints"), "the progress went into the lock: \(lock)")
+        }
+    }
+
     @Test(.timeLimit(.minutes(2))) func outputsNeverReplaceDevicesFIFOsOrLinks() throws {
         let dir = try Binary.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }

@@ -191,6 +191,23 @@ func vizPayload(_ html: String) throws -> [String: Any] {
         #expect(features.compactMap { $0["name"] as? String }.contains("inside quotes"))
     }
 
+    /// `-o -` is stdout for viz as for plot, the page or the attention SVG alone there; it made a file named "-".
+    @Test func dashIsStandardOutput() throws {
+        let here = try Binary.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: here) }
+        let text = here.appendingPathComponent("t.txt")
+        try Data(Fixtures.corpusText.prefix(100).utf8).write(to: text)
+        let page = try Binary.run(["viz", "--checkpoint", dir.appendingPathComponent("checkpoints/run").path, "--text", text.path, "-o", "-"], in: here)
+        #expect(page.status == 0, "\(page.stderr)")
+        #expect(page.stdout.hasPrefix("<!DOCTYPE html>") && page.stdout.hasSuffix("</html>\n") && !page.stdout.contains("wrote -"))
+        let attention = try Binary.run(["viz", "--checkpoint", ToyPairs.directory.appendingPathComponent("run").path,
+                                        "--source", "abé", "-o", "-"], in: here)
+        #expect(attention.status == 0, "\(attention.stderr)")
+        #expect(attention.stdout.contains("<svg") && attention.stdout.hasSuffix("</svg>\n") && !attention.stdout.contains("wrote -"),
+                "\(attention.stdout.suffix(200))")
+        #expect(!FileManager.default.fileExists(atPath: here.appendingPathComponent("-").path))
+    }
+
     @Test func longTextsAreCutToMaxChars() throws {
         try Fixtures.corpusText.write(to: dir.appendingPathComponent("viz-long.txt"), atomically: true, encoding: .utf8)
         let out = "viz-\(UUID().uuidString).html"

@@ -61,11 +61,13 @@ private let small = ModelConfig(cell: .lstm, vocabularySize: 6, hiddenSize: 4, l
     @Test(arguments: configs)
     func roundTrip(config: ModelConfig, mode: TokenizerMode) throws {
         let dir = TemporaryDirectory()
+        let count = ParameterLayout(config: config).totalCount, l = config.layerCount, h = config.hiddenSize
         let original = try makeCheckpoint(
             config, mode: mode,
             training: ["iteration": "1200", "epoch": "3", "rng": "12345678901234567890", "lr": "0.002",
                        "history": #"[{"it":100,"loss":2.5}]"#],
-            extras: [.init(name: "optim.m", shape: [3, 2], data: [1, 2, 3, 4, 5, 6]),
+            extras: [.init(name: "optim.m", shape: [count], data: (0..<count).map { Float($0) }),
+                     .init(name: "state.h", shape: [l, 2, h], data: (0..<(l * 2 * h)).map { Float($0) / 100 }),
                      .init(name: "state.h0", shape: [], data: [0.5])])
         try original.write(to: dir.file())
         let back = try Checkpoint.read(from: dir.file())
@@ -276,6 +278,61 @@ private let small = ModelConfig(cell: .lstm, vocabularySize: 6, hiddenSize: 4, l
         // Extras may come in any order, even between parameters.
         try writeEdited(checkpoint, to: path) { $0.tensors.insert(.init(name: "state.x", shape: [2], data: [1, 2]), at: 1) }
         #expect(try Checkpoint.read(from: path).extraTensors == [.init(name: "state.x", shape: [2], data: [1, 2])])
+    }
+
+    /// Optimizer moments and carried state are checked by shape, not only by count: a transposed
+    /// state ((L, H, B) for (L, B, H)) or a moment of another shape loaded and resumed a run on them.
+    @Test func extraTensorsOfTheWrongShapeAreRefused() throws {
+        let dir = TemporaryDirectory()
+        let path = dir.file()
+        let count = ParameterLayout(config: small).totalCount   // small: lstm, 2 layers of 4
+        let gru = ModelConfig(cell: .gru, vocabularySize: 6, hiddenSize: 4, layerCount: 2)
+        let needsMoment = "an optimizer moment needs one value per parameter, [\(count)]"
+        let needsState = "the carried state needs (layers, batch, hidden) = [2, B, 4]"
+        let cases: [(ModelConfig, SafeTensorsFile.Tensor, String)] = [
+            (small, .init(name: "optim.m", shape: [1, count], data: [Float](repeating: 0, count: count)), needsMoment),
+            (small, .init(name: "optim.v", shape: [count - 1], data: [Float](repeating: 0, count: count - 1)), needsMoment),
+            (small, .init(name: "state.h", shape: [2, 4, 3], data: [Float](repeating: 0, count: 24)), needsState),
+            (small, .init(name: "state.c", shape: [6, 4], data: [Float](repeating: 0, count: 24)), needsState),
+            (small, .init(name: "state.h", shape: [3, 2, 4], data: [Float](repeating: 0, count: 24)), needsState),
+            (gru, .init(name: "state.c", shape: [2, 3, 4], data: [Float](repeating: 0, count: 24)), "and a gru model carries no cell state"),
+        ]
+        for (config, tensor, reason) in cases {
+            try makeCheckpoint(config, extras: [tensor]).write(to: path)
+            let error = try #require(readError(path))
+            #expect(error == .wrongExtraShape(path: path, name: tensor.name, found: tensor.shape, reason: reason))
+            #expect(error.description == "checkpoint \(path) is damaged: tensor \"\(tensor.name)\" has shape \(tensor.shape), \(reason)")
+        }
+        try makeCheckpoint(small, extras: [.init(name: "state.h", shape: [2, 3, 4], data: [Float](repeating: 0, count: 24)),
+                                           .init(name: "optim.m", shape: [count], data: [Float](repeating: 0, count: count))]).write(to: path)
+        #expect(readError(path) == nil)
+    }
+
+    /// `training.task` names the task that made the model: anything else (not a task, or a task that
+    /// makes another kind of model) is refused at load instead of being shown and suggested back.
+    @Test func aTaskThatDoesNotMakeTheModelIsRefused() throws {
+        let dir = TemporaryDirectory()
+        let path = dir.file()
+        var classifier = small
+        classifier.head = .classifier
+        classifier.outputSize = 2
+        classifier.pooling = .last
+        for (config, task, reason) in [
+            (small, "zzz", "is \"zzz\", not a task (classify, generate or translate)"),
+            (small, "translate", "is \"translate\", which does not make this model (a next_character head on one_hot input)"),
+            (small, "generate", "is \"generate\", which does not make this model (a next_character head on one_hot input)"),
+            (small, "classify", "is \"classify\", which does not make this model (a next_character head on one_hot input)"),
+            (classifier, "generate", "is \"generate\", which does not make this model (a classifier head on one_hot input)"),
+        ] {
+            var checkpoint = try makeCheckpoint(config, training: ["task": task])
+            if config.head == .classifier { checkpoint.labels = ["a", "b"] }
+            try checkpoint.write(to: path)
+            #expect(readError(path) == .invalidMetadata(path: path, key: "training.task", reason: reason), "\(task)")
+        }
+        var good = try makeCheckpoint(classifier, training: ["task": "classify"])
+        good.labels = ["a", "b"]
+        try good.write(to: path)
+        #expect(readError(path) == nil)
     }
 
     @Test func otherDTypesAreExplained() throws {

@@ -137,6 +137,22 @@ import Tokenizer
         #expect(data.skipped == 2)   // .hidden and README
     }
 
+    /// Labels are put in NFC as texts are: "é" as one scalar and as e + U+0301 are one label
+    /// (two labels here would be refused by the checkpoint writer, which compares Swift strings).
+    @Test func labelsThatDifferOnlyInNormalizationAreOne() throws {
+        let composed = "\u{E9}", decomposed = "e\u{301}"
+        let tsv = try read("\(composed)\tun\n\(decomposed)\tdeux\n b\u{301} \tx\nb\u{301}\ty\nb\tp\nb\tq\n")
+        #expect(tsv.labels.map { Array($0.unicodeScalars) } == [["b"], ["b", "\u{301}"], ["\u{E9}"]])  // b́ has no composed form
+        #expect(tsv.counts == [2, 2, 2])
+        #expect(tsv.examples.map(\.label) == [2, 2, 1, 1, 0, 0])
+
+        let folders: [String: [UInt8]] = ["\(composed)/1.txt": Array("un".utf8), "\(decomposed)/2.txt": Array("deux".utf8),
+                                          "a/1.txt": Array("x".utf8), "a/2.txt": Array("y".utf8)]
+        let directory = try inDirectory(folders) { path in try LabelledData.read(path: path) }
+        #expect(directory.labels.map { Array($0.unicodeScalars) } == [["a"], ["\u{E9}"]])
+        #expect(directory.counts == [2, 2])
+    }
+
     @Test func aDirectoryReportsEachBadFile() throws {
         let files: [String: [UInt8]] = [
             "a/1.txt": Array("one".utf8), "a/2.txt": Array("\n\n".utf8), "a/3.txt": Array("three".utf8),

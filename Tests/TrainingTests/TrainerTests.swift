@@ -105,6 +105,33 @@ func smallOptions(corpus: String, cell: CellKind = .lstm) -> TrainingOptions {
         #expect(second.model.parameters == whole.model.parameters)
     }
 
+    /// `best` is saved before `latest`: when `best` cannot be written (a full disk; here a directory
+    /// put at its path after the first evaluation saved it), `latest` must not record the new loss
+    /// as the run's best, or a resumed run would never write those weights to `best`.
+    @Test func latestNeverRecordsABestThatBestDoesNotHold() throws {
+        let dir = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let corpus = dir + "/corpus.txt"
+        try syntheticCorpus().write(toFile: corpus, atomically: true, encoding: .utf8)
+        let run = dir + "/run", kept = dir + "/first-best.safetensors"
+        let trainer = try Trainer(options: smallOptions(corpus: corpus), checkpointDirectory: run)
+        var improvements = 0
+        #expect(throws: TrainingError.self) {
+            _ = try trainer.run(report: { event in
+                if case .evaluated(_, _, true) = event { improvements += 1 }
+                if case .saved(let path) = event, path.hasSuffix("/best.safetensors"), !FileManager.default.fileExists(atPath: kept) {
+                    try! FileManager.default.moveItem(atPath: path, toPath: kept)
+                    try! FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: false)
+                }
+            })
+        }
+        try #require(improvements == 2, "the second evaluation must improve for the test to mean anything")
+        let latest = try Checkpoint.read(from: run + "/latest.safetensors")
+        let best = try Checkpoint.read(from: kept)
+        #expect(latest.training["best_val_loss"] == best.training["best_val_loss"])
+        #expect(latest.parameters == best.parameters)
+    }
+
     @Test func divergenceStopsAndKeepsTheLastGoodCheckpoint() throws {
         let dir = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: dir) }
