@@ -137,9 +137,9 @@ public struct ReferenceModel {
                         let f = norm(block(LSTMGate.forget.rawValue, both), 1).map(sigmoid)
                         let gg = norm(block(LSTMGate.cell.rawValue, both), 2).map(tanh)
                         let o = norm(block(LSTMGate.output.rawValue, both), 3).map(sigmoid)
-                        let cNew = (0..<hs).map { j in f[j] * c[k][j] + i[j] * gg[j] }
+                        let cNew: [Double] = (0..<hs).map { (j: Int) -> Double in f[j] * c[k][j] + i[j] * gg[j] }
                         let cNorm = norm(cNew, 4)
-                        hNew = (0..<hs).map { j in o[j] * tanh(cNorm[j]) }
+                        hNew = (0..<hs).map { (j: Int) -> Double in o[j] * tanh(cNorm[j]) }
                         c[k] = cNew
                     case (.gru, true):
                         let r = norm(block(GRUGate.reset.rawValue, both), 0).map(sigmoid)

@@ -202,7 +202,10 @@ public final class Trainer {
         let corpus = fnv(Checkpoint.json(inputs) + "\u{0}" + vocabulary.tokens.joined(separator: "\u{0}") + "\u{0}\(characters)")
         let settings = fnv(optionsJSON + "\u{0}\(iteration)")
         // 16 bits per Float: exact.
-        let piece = [corpus, settings].flatMap { h in (0..<4).map { Float((h >> (16 * UInt64($0))) & 0xFFFF) } }
+        var piece: [Float] = []
+        for hash in [corpus, settings] {
+            for k: UInt64 in 0..<4 { piece.append(Float((hash >> (16 * k)) & 0xFFFF)) }
+        }
         let all = try group.gather(piece), first = Array(all[0..<8])   // every rank compares every other with rank 0
         for r in 1..<group.size {
             let theirs = Array(all[r * 8 ..< r * 8 + 8])

@@ -61,7 +61,10 @@ extension RecurrentState {
             guard !x.isEmpty else { return [] }
             var out: [Float] = []
             out.reserveCapacity(layers * rows.count * hidden)
-            for l in 0..<layers { out += x[(l * batchSize + rows.lowerBound) * hidden ..< (l * batchSize + rows.upperBound) * hidden] }
+            for l in 0..<layers {
+                let first: Int = (l * batchSize + rows.lowerBound) * hidden, count: Int = rows.count * hidden
+                out += x[first ..< first + count]
+            }
             return out
         }
         return RecurrentState(batchSize: rows.count, h: slice(h), c: slice(c))

@@ -180,7 +180,8 @@ enum ToyLabels {
             let label = try #require(o["label"] as? String)
             let all = try #require(o["probabilities"] as? [String: Double])
             #expect(Set(all.keys) == ["a", "b"])
-            #expect(abs(all.values.reduce(0, +) - 1) < 1e-9, "\(all)")
+            let total: Double = all.values.reduce(0, +)
+            #expect(abs(total - 1) < 1e-9, "\(all)")
             #expect(o["probability"] as? Double == all[label])
             #expect(all[label]! >= all.values.max()!)
         }

@@ -93,7 +93,8 @@ extension ServeAPITests {
             let p = try #require(served["probabilities"] as? [String: Double]), q = try #require(line["probabilities"] as? [String: Double])
             #expect(Set(p.keys) == ["de", "en"] && Set(q.keys) == Set(p.keys))
             for (label, value) in p { #expect(Self.close(value, q[label]), "text \(i), \(label)") }
-            #expect(abs(p.values.reduce(0, +) - 1) < 1e-9)
+            let total: Double = p.values.reduce(0, +)
+            #expect(abs(total - 1) < 1e-9)
             #expect(served["characters"] as? Int == line["characters"] as? Int, "text \(i)")
             #expect(served["unknown"] as? Int == line["unknown"] as? Int, "text \(i)")
         }

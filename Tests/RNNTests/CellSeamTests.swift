@@ -135,7 +135,7 @@ extension CellSeamTests {
         biasFree.parameters = shared.flatMap { Array(standard.parameters[$0.range]) }
 
         let (b, t) = (3, 4)
-        let ids = (0..<(b * t)).map { Int32(($0 * 5 + 2) % 9) }
+        let ids: [Int32] = (0..<(b * t)).map { (n: Int) -> Int32 in Int32((n * 5 + 2) % 9) }
         var rngA = SplitMix64(seed: 2), rngB = SplitMix64(seed: 2)
         var stateA = RecurrentState.zeros(config: config, batchSize: b), stateB = stateA
         let lossA = ids.withUnsafeBufferPointer { i in

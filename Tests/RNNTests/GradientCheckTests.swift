@@ -272,7 +272,10 @@ import Tensor
             func slice(_ x: [Float]) -> [Float] {
                 var out: [Float] = []
                 if x.isEmpty { return out }
-                for k in 0..<l { out += x[(k * b + row) * h ..< (k * b + row + 1) * h] }
+                for k in 0..<l {
+                    let start: Int = (k * b + row) * h   // typed: the range arithmetic inline took 10 s to type-check
+                    out += x[start ..< start + h]
+                }
                 return out
             }
             let single = Problem(model: model, reference: pr.reference, inputs: [], targets: [],

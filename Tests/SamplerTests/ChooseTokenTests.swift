@@ -317,7 +317,8 @@ func sequence(_ logits: [Float], _ policy: SamplingPolicy, seed: UInt64, count: 
         for policy in [SamplingPolicy(temperature: 0.8), SamplingPolicy(temperature: 1, topK: 3),
                        SamplingPolicy(temperature: 3, topP: 0.6), SamplingPolicy(temperature: 0)] {
             let dist = samplingDistribution(logits: Self.logits, policy: policy)
-            #expect(abs(dist.reduce(0, +) - 1) < 1e-9)
+            let total: Double = dist.reduce(0, +)
+            #expect(abs(total - 1) < 1e-9)
         }
     }
 }

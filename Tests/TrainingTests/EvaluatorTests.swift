@@ -13,7 +13,7 @@ private func overflowingModel() -> StackedRNN {
     return model
 }
 
-private let ids: [Int32] = (0..<200).map { Int32(($0 * 7 + $0 / 3) % 5) }
+private let ids: [Int32] = (0..<200).map { (n: Int) -> Int32 in Int32((n * 7 + n / 3) % 5) }
 
 @Suite struct EvaluatorTests {
     @Test func finiteModelGivesTheSameResultEitherWay() throws {
@@ -34,7 +34,7 @@ private let ids: [Int32] = (0..<200).map { Int32(($0 * 7 + $0 / 3) % 5) }
         let model = StackedRNN(config: ModelConfig(cell: .lstm, vocabularySize: 5, hiddenSize: 6, layerCount: 2))
         var rng = SplitMix64(seed: 9)
         model.initialize(rng: &rng)
-        let text: [Int32] = (0..<2000).map { Int32(($0 * 7 + $0 / 3) % 5) }
+        let text: [Int32] = (0..<2000).map { (n: Int) -> Int32 in Int32((n * 7 + n / 3) % 5) }
         let all = try #require(try Evaluator.evaluateFinite(model: model, ids: text, range: 0..<2000,
                                                             batchSize: 1, sequenceLength: 20))
         #expect(all.characters == 1999)

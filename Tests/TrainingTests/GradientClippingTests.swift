@@ -33,7 +33,7 @@ func norm(_ g: [Float]) -> Double {
 
     @Test func normOfALongOddLengthBlockMatchesDoubleReference() {
         // 1003 elements: eight-lane body plus a tail of 3.
-        var g = (0..<1003).map { Float(sin(Double($0) * 0.37)) * Float($0 % 7 + 1) }
+        var g: [Float] = (0..<1003).map { (n: Int) -> Float in Float(sin(Double(n) * 0.37)) * Float(n % 7 + 1) }
         let reference = norm(g)
         let returned = clip(&g, .norm, 10)
         #expect(abs(Double(returned) - reference) < 1e-5 * reference)
