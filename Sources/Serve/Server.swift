@@ -299,6 +299,7 @@ public final class Server: Sendable {
     /// The body as `T`, with a message that names the field for a wrong type and refuses unknown fields.
     private func decode<T: Decodable>(_ type: T.Type, _ body: [UInt8], fields: [String]) throws(APIError) -> T {
         let data = Data(body)
+        if let problem = Self.notStrictJSON(body) { throw .badRequest("the body must be a JSON object: \(problem)") }
         guard let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
             throw .badRequest("the body must be a JSON object (valid JSON: no NaN or Infinity, numbers within a double's range)")
         }
@@ -318,6 +319,31 @@ public final class Server: Sendable {
             if let problem = Self.numberThatDoesNotFit(T.self, in: object) { throw .badRequest(problem) }
             throw .badRequest("the body must be a JSON object with fields \(fields.joined(separator: ", "))")
         }
+    }
+
+    /// What Foundation's parser lets through that RFC 8259 does not (and OpenAI's API refuses): a body
+    /// in UTF-16 or with a byte-order mark (JSON between systems is UTF-8 without one, §8.1), and a comma
+    /// before `}` or `]`. Nil for a body that is neither; the parser judges the rest.
+    static func notStrictJSON(_ body: [UInt8]) -> String? {
+        if body.starts(with: [0xEF, 0xBB, 0xBF]) || body.starts(with: [0xFE, 0xFF]) || body.starts(with: [0xFF, 0xFE])
+            || body.contains(0) {
+            return "it must be UTF-8 without a byte-order mark (RFC 8259 §8.1)"
+        }
+        var inString = false, escaped = false, afterComma = false
+        for byte in body {
+            if inString {
+                if escaped { escaped = false } else if byte == 0x5C { escaped = true } else if byte == 0x22 { inString = false }
+                continue
+            }
+            switch byte {
+            case 0x20, 0x09, 0x0A, 0x0D: continue   // white space keeps what came before
+            case 0x7D, 0x5D: if afterComma { return "a comma before } or ] (RFC 8259 has no trailing commas)" }
+            default: break
+            }
+            afterComma = byte == 0x2C
+            if byte == 0x22 { inString = true }
+        }
+        return nil
     }
 
     /// The field whose number does not fit its type (1.5 or 1e30 for an integer, 1e308 or 1e-300 for a

@@ -205,6 +205,9 @@ import Testing
 
     @Test(arguments: [
         ("POST", "/v1/generate", "{not json", 400, "JSON object"),
+        ("POST", "/v1/generate", #"{"length":3,}"#, 400, "no trailing commas"),
+        ("POST", "/v1/generate", #"{"prime":"a,}","stop":[",]"],"length":3 , }"#, 400, "no trailing commas"),
+        ("POST", "/v1/generate", "\u{FEFF}{\"length\":3}", 400, "UTF-8 without a byte-order mark"),
         ("POST", "/v1/generate", #"{"length":"long"}"#, 400, "length must be an integer"),
         ("POST", "/v1/generate", #"{"temperature":1e400}"#, 400, "the body must be a JSON object (valid JSON: no NaN or Infinity"),
         ("POST", "/v1/generate", #"{"temperature":NaN}"#, 400, "the body must be a JSON object (valid JSON: no NaN or Infinity"),

@@ -99,4 +99,14 @@ import Testing
         #expect(r.text.hasPrefix("data: {"), "chunk sizes in the stream: \(r.text.prefix(40))")
         #expect(r.text.hasSuffix("data: [DONE]\n\n"))
     }
+
+    /// RFC 8259's JSON only: no trailing commas (outside strings: inside, a comma before } is text), UTF-8
+    /// without a byte-order mark; the rest is Foundation's parser's to judge.
+    @Test func strictJSONIsUTF8WithoutTrailingCommas() {
+        #expect(Server.notStrictJSON(Array(#"{"stop":",]","prime":"a,}\",}"}"#.utf8)) == nil)
+        #expect(Server.notStrictJSON(Array("{\"a\":[1, 2 ,\n]}".utf8)) != nil)
+        #expect(Server.notStrictJSON(Array(#"{"a":1,}"#.utf8)) != nil)
+        #expect(Server.notStrictJSON([0xEF, 0xBB, 0xBF] + Array("{}".utf8)) != nil)
+        #expect(Server.notStrictJSON(Array("{\"a\":1}".utf16).flatMap { [UInt8($0 & 0xFF), UInt8($0 >> 8)] }) != nil)
+    }
 }
