@@ -29,6 +29,7 @@ def main():
 
     ids = [m.id for m in client.models.list()]
     check(args.model in ids, f"models.list() names {args.model}: {ids}")
+    check(client.models.retrieve(args.model).id == args.model, "models.retrieve() finds the model")
 
     one = client.completions.create(model=args.model, prompt=args.prompt, max_tokens=60, seed=11, temperature=0.9)
     c = one.choices[0]
@@ -45,6 +46,11 @@ def main():
         streamed += chunk.choices[0].text
         finish = chunk.choices[0].finish_reason or finish
     check(streamed == c.text and finish == "length", f"streamed {streamed!r} ({finish}) == {c.text!r}")
+
+    chunks = list(client.completions.create(model=args.model, prompt=args.prompt, max_tokens=60, seed=11, temperature=0.9,
+                                            stream=True, stream_options={"include_usage": True}))
+    check(chunks[-1].choices == [] and chunks[-1].usage.completion_tokens == 60, f"include_usage ends with the usage: {chunks[-1]}")
+    check("".join(x.choices[0].text for x in chunks[:-1]) == c.text, "the text of a stream with include_usage")
 
     two = client.completions.create(model=args.model, prompt=args.prompt, max_tokens=60, seed=11, temperature=0.9, n=2)
     later = client.completions.create(model=args.model, prompt=args.prompt, max_tokens=60, seed=12, temperature=0.9)
@@ -65,7 +71,7 @@ def main():
         client.completions.create(model=args.model, prompt=args.prompt, max_tokens=-1)
         check(False, "max_tokens -1 was accepted")
     except openai.BadRequestError as e:
-        check("max_tokens" in str(e), f"the error names max_tokens: {e}")
+        check("max_tokens" in str(e) and e.body.get("param") == "max_tokens", f"the error names max_tokens: {e}")
     try:
         client.completions.create(model="no-such-model", prompt=args.prompt, max_tokens=3)
         check(False, "an unknown model was accepted")

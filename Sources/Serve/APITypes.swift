@@ -32,6 +32,7 @@ public struct ModelList: Encodable, Sendable {
     public var models: [ModelInfo]
     public var loaded: Int                       // Unix seconds
 
+    /// One model as OpenAI's `GET /v1/models/{id}` answers it (`client.models.retrieve`): the list's entry.
     struct Entry: Encodable {
         let info: ModelInfo, created: Int
         enum CodingKeys: String, CodingKey { case id, object, created, ownedBy = "owned_by" }

@@ -140,11 +140,19 @@ public final class Server: Sendable {
                 let name = try model(named: request.model, for: .translate)
                 let job = try translationJob(request)
                 try admit(sink) { self.translate(job, model: name, sink) }
+            case let p where p.hasPrefix("/v1/models/"):
+                try allow(method, .GET)
+                let id = String(p.dropFirst("/v1/models/".count))
+                let name = id.removingPercentEncoding ?? id
+                guard let info = models.first(where: { $0.name == name }) else {
+                    throw .notFound("no model named \(name) (GET /v1/models lists them)")
+                }
+                sink.sendJSON(ModelList.Entry(info: info, created: loaded))
             default:
                 throw .notFound("no such path: \(path) (the API: GET /v1/models, GET /metrics, POST /v1/generate, POST /v1/completions, POST /v1/score, POST /v1/classify, POST /v1/translate)")
             }
         } catch {
-            sink.send(error, openAI: path == "/v1/completions")
+            sink.send(error, openAI: path == "/v1/completions" || path.hasPrefix("/v1/models/"))
         }
     }
 

@@ -124,6 +124,21 @@ import Testing
         #expect((try r.json()["error"] as? [String: Any])?["type"] as? String == "invalid_request_error")
     }
 
+    /// `GET /v1/models/{id}` (`client.models.retrieve`) is the list's entry; an unknown id OpenAI's 404.
+    @Test func oneModelIsItsEntry() throws {
+        let listener = try ServeAPITests.listen()
+        defer { listener.stop() }
+        let listed = (try HTTP.request(port: listener.port, "GET", "/v1/models").json()["data"] as? [[String: Any]])?.first ?? [:]
+        let one = try HTTP.request(port: listener.port, "GET", "/v1/models/run")
+        #expect(one.status == 200, "\(one.text)")
+        let entry = try one.json()
+        #expect(entry["id"] as? String == "run" && entry["object"] as? String == "model")
+        #expect(NSDictionary(dictionary: entry).isEqual(to: listed), "\(entry) is not the list's \(listed)")
+        let missing = try HTTP.request(port: listener.port, "GET", "/v1/models/nope")
+        #expect(missing.status == 404)
+        #expect((try missing.json()["error"] as? [String: Any])?["type"] as? String == "not_found_error", "\(missing.text)")
+    }
+
     @Test func modelsIsOpenAIsList() throws {
         let listener = try ServeAPITests.listen()
         defer { listener.stop() }
