@@ -12,8 +12,12 @@ public struct BenchRun {
     let python: String?
     let script: String?
 
-    public init(settings: BenchSettings, version: String) {
+    /// Flushes standard output as rows are printed (`BenchTable.flush`).
+    let flushOutput: () -> Void
+
+    public init(settings: BenchSettings, version: String, flushOutput: @escaping () -> Void = { fflush(nil) }) {
         self.settings = settings
+        self.flushOutput = flushOutput
         self.version = version
         threads = settings.threads
         var selected = settings.only.map(Workload.selected(by:)) ?? Workload.all
@@ -50,7 +54,7 @@ public struct BenchRun {
         // Which references can run.
         let (available, referenceNote) = probeReferences()
 
-        let table = BenchTable(json: settings.json)
+        let table = BenchTable(json: settings.json, flushOutput: flushOutput)
         table.header([
             "charrnn bench · \(date) · \(machine) · kernels: \(Kernels.current) · \(cores) cores · \(threads) threads · \(BenchRun.formatSeconds(settings.seconds)) per timing",
             "charrnn \(version)\(commit.map { " (\($0))" } ?? "") · OpenBLAS core \(BLAS.coreName) · \(referenceNote)",

@@ -69,7 +69,7 @@ struct BenchCommand: ParsableCommand {
                 try BenchRun(settings: BenchSettings(
                     json: json, only: only, seconds: seconds, threads: threads.count, rounds: `repeat`, torch: torch,
                     noReference: noReference, results: results, referenceScript: referenceScript),
-                    version: CharRNN.version).run()
+                    version: CharRNN.version, flushOutput: flushStandardOutput).run()
             }
         } catch let error as BenchError {
             throw failure(error.message)

@@ -62,6 +62,21 @@ import Testing
         }
     }
 
+    /// `bench` flushes its table row by row: a standard output it cannot write is status 1 and the
+    /// error as its last line, as in every command (glibc drops what a failed flush held).
+    @Test func benchWithAStandardOutputItCannotWriteFails() throws {
+        let dir = try Binary.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        var cases = [(">&-", "Bad file descriptor")]
+        if FileManager.default.fileExists(atPath: "/dev/full") { cases.append(("> /dev/full", "No space left on device")) }
+        for (redirect, reason) in cases {
+            let r = try withStandardOutput(redirect, ["bench", "--only", "sgemm", "--seconds", "0.05", "--no-reference",
+                                                     "--results", dir.appendingPathComponent("bench.jsonl").path])
+            #expect(r.status == 1, "\(redirect): \(r.status) \(r.stderr)")
+            #expect(r.stderr.hasSuffix("charrnn: error: cannot write to standard output: \(reason)\n"), "\(redirect): \(r.stderr)")
+        }
+    }
+
     @Test(.timeLimit(.minutes(2))) func outputsNeverReplaceDevicesFIFOsOrLinks() throws {
         let dir = try Binary.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
