@@ -113,23 +113,15 @@ func smallOptions(corpus: String, cell: CellKind = .lstm) -> TrainingOptions {
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let corpus = dir + "/corpus.txt"
         try syntheticCorpus().write(toFile: corpus, atomically: true, encoding: .utf8)
-        let run = dir + "/run", kept = dir + "/first-best.safetensors"
+        let run = dir + "/run", breaker = BestSaveBreaker(directory: dir)
         let trainer = try Trainer(options: smallOptions(corpus: corpus), checkpointDirectory: run)
-        var improvements = 0
         #expect(throws: TrainingError.self) {
             _ = try trainer.run(report: { event in
-                if case .evaluated(_, _, true) = event { improvements += 1 }
-                if case .saved(let path) = event, path.hasSuffix("/best.safetensors"), !FileManager.default.fileExists(atPath: kept) {
-                    try! FileManager.default.moveItem(atPath: path, toPath: kept)
-                    try! FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: false)
-                }
+                if case .evaluated(_, _, true) = event { breaker.improved() }
+                if case .saved(let path) = event { breaker.saved(path) }
             })
         }
-        try #require(improvements == 2, "the second evaluation must improve for the test to mean anything")
-        let latest = try Checkpoint.read(from: run + "/latest.safetensors")
-        let best = try Checkpoint.read(from: kept)
-        #expect(latest.training["best_val_loss"] == best.training["best_val_loss"])
-        #expect(latest.parameters == best.parameters)
+        try breaker.check(run: run)
     }
 
     @Test func divergenceStopsAndKeepsTheLastGoodCheckpoint() throws {
@@ -247,5 +239,30 @@ func smallOptions(corpus: String, cell: CellKind = .lstm) -> TrainingOptions {
         #expect(validation % (options.batchSize * options.sequenceLength) != 1, "a split of whole windows would not show the defect")
         #expect(scored == [validation - 1])
         #expect(summary.test?.characters == trainer.splits.test.count - 1)
+    }
+}
+
+/// For the tests of `best` saved before `latest`: at `best`'s first save it is moved aside and a
+/// directory put at its path, so that the next improvement's save of `best` fails (as on a full disk).
+final class BestSaveBreaker {
+    let kept: String
+    private(set) var improvements = 0
+    init(directory: String) { kept = directory + "/first-best.safetensors" }
+
+    func improved() { improvements += 1 }
+
+    func saved(_ path: String) {
+        guard path.hasSuffix("/best.safetensors"), !FileManager.default.fileExists(atPath: kept) else { return }
+        try! FileManager.default.moveItem(atPath: path, toPath: kept)
+        try! FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: false)
+    }
+
+    /// `latest` records as the run's best what the first `best` held, and holds its weights.
+    func check(run: String) throws {
+        try #require(improvements == 2, "the second evaluation must improve for the test to mean anything")
+        let latest = try Checkpoint.read(from: run + "/latest.safetensors")
+        let best = try Checkpoint.read(from: kept)
+        #expect(latest.training["best_val_loss"] == best.training["best_val_loss"])
+        #expect(latest.parameters == best.parameters)
     }
 }
