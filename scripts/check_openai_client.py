@@ -66,6 +66,9 @@ def main():
     streamed_stop = "".join(ch.choices[0].text for ch in client.completions.create(
         model=args.model, prompt=args.prompt, max_tokens=60, seed=11, temperature=0.9, stop=[stop], stream=True))
     check(streamed_stop == s.text, f"streamed with stop: {streamed_stop!r} vs {s.text!r}")
+    several = client.completions.create(model=args.model, prompt=args.prompt, max_tokens=60, seed=11, temperature=0.9,
+                                        stop=["\u2603\u2603", stop, "\u2603"])
+    check(several.choices[0].text == s.text, f"stop as a list of three: {several.choices[0]!r} vs {s.text!r}")
 
     try:
         client.completions.create(model=args.model, prompt=args.prompt, max_tokens=-1)

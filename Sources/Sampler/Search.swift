@@ -45,12 +45,12 @@ extension Sampler {
     /// Throws when a step's logits hold an infinity or a NaN.
     public func beamSearch(prime: [Int32], length: Int, width: Int, stop: String? = nil)
         throws(NonFiniteOutputError) -> Continuation {
-        try beamSearch(prime: prime, length: length, width: width, stop: stop, goOn: { true })!
+        try beamSearch(prime: prime, length: length, width: width, stops: stop.map { [$0] } ?? [], goOn: { true })!
     }
 
-    /// `beamSearch`, asking `goOn` before each position (`serve` hands its lane over there, and
-    /// notices a client that left): nil when it says no.
-    public func beamSearch(prime: [Int32], length: Int, width: Int, stop: String? = nil, goOn: () -> Bool)
+    /// `beamSearch` with any number of stop strings (a beam ends at the first it ends with), asking `goOn`
+    /// before each position (`serve` hands its lane over there, and notices a client that left): nil when it says no.
+    public func beamSearch(prime: [Int32], length: Int, width: Int, stops: [String], goOn: () -> Bool)
         throws(NonFiniteOutputError) -> Continuation? {
         precondition(width >= 1 && length >= 0, "beamSearch: width ≥ 1 and length ≥ 0 (the command line checks them)")
         let v = vocabulary.count
@@ -62,7 +62,7 @@ extension Sampler {
         var live = [Beam(ids: [], bytes: [], sum: 0, state: state, logProbabilities: try logSoftmax(&logits, position: 1))]
         var finished: [Beam] = []
         var stepped: [Float] = []            // (beams, V): one position's steps
-        let stopBytes = stop.map { Array($0.utf8) } ?? []
+        let stopBytes = stops.map { Array($0.utf8) }.filter { !$0.isEmpty }
 
         for position in 0..<length {
             guard goOn() else { return nil }
@@ -91,7 +91,7 @@ extension Sampler {
                 beam.ids.append(Int32(e.id))
                 beam.bytes += tokenBytes[e.id]
                 beam.sum = e.sum
-                if !stopBytes.isEmpty, beam.bytes.count >= stopBytes.count, beam.bytes.suffix(stopBytes.count).elementsEqual(stopBytes) {
+                if stopBytes.contains(where: { beam.bytes.count >= $0.count && beam.bytes.suffix($0.count).elementsEqual($0) }) {
                     beam.stopped = true
                     finished.append(beam)
                     continue
@@ -134,13 +134,13 @@ extension Sampler {
     /// error is the first such draw's (the one a draw-by-draw search meets first).
     public func bestOf(_ count: Int, prime: [Int32], length: Int, policy: SamplingPolicy, seed: UInt64,
                        stop: String? = nil) throws(NonFiniteOutputError) -> Continuation {
-        try bestOf(count, prime: prime, length: length, policy: policy, seed: seed, stop: stop, goOn: { true })!
+        try bestOf(count, prime: prime, length: length, policy: policy, seed: seed, stops: stop.map { [$0] } ?? [], goOn: { true })!
     }
 
-    /// `bestOf`, asking `goOn` before each step of the draws (`serve` hands its lane over there, and
-    /// notices a client that left): nil when it says no.
+    /// `bestOf` with any number of stop strings, asking `goOn` before each step of the draws (`serve` hands
+    /// its lane over there, and notices a client that left): nil when it says no.
     public func bestOf(_ count: Int, prime: [Int32], length: Int, policy: SamplingPolicy, seed: UInt64,
-                       stop: String? = nil, goOn: () -> Bool) throws(NonFiniteOutputError) -> Continuation? {
+                       stops: [String], goOn: () -> Bool) throws(NonFiniteOutputError) -> Continuation? {
         precondition(count >= 1, "bestOf: count ≥ 1 (the command line checks it)")
         var best: Continuation?
         for first in stride(from: 0, to: count, by: Self.bestOfWidth) {
@@ -149,7 +149,7 @@ extension Sampler {
             var outcomes = [Result<Generation, NonFiniteOutputError>?](repeating: nil, count: n)
             let batch = BatchedGeneration(sampler: self)
             for i in 0..<n {
-                batch.add(BatchedGeneration.Request(prime: prime, length: length, policy: policy, seed: seed &+ UInt64(first + i), stop: stop, label: label),
+                batch.add(BatchedGeneration.Request(prime: prime, length: length, policy: policy, seed: seed &+ UInt64(first + i), stops: stops, label: label),
                           emit: { id, b in
                               ids[i].append(id)
                               bytes[i] += b

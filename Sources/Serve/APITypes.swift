@@ -78,6 +78,9 @@ public struct GenerateRequest: Codable, Equatable, Sendable {
         self.beam = beam; self.bestOf = bestOf; self.label = label
     }
 
+    /// More stop strings beside `stop` (OpenAI's completions take up to 4; the native API's JSON has one).
+    var moreStops: [String] = []
+
     enum CodingKeys: String, CodingKey, CaseIterable {
         case model, prime, temperature, length, seed, stop, count, stream, beam, label
         case topK = "top_k", topP = "top_p", bestOf = "best_of"

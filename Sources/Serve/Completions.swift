@@ -7,7 +7,7 @@
 // Mapping: prompt → prime, max_tokens → length in characters (a token is a
 // character here; default 16, as OpenAI's), temperature (default 1, as
 // OpenAI's), top_p, n → count (choice i draws with seed + i), stop (a string,
-// or an array of one) → stop, seed, stream (server-sent `data:` events of
+// or an array of up to 4) → stop strings, seed, stream (server-sent `data:` events of
 // `text_completion` chunks, then `data: [DONE]`). As OpenAI does, a choice's
 // text ends before its stop string (and a stream holds back the characters
 // that could begin it). finish_reason: "stop" (the stop string, or a documents
@@ -40,6 +40,9 @@ struct CompletionRequest: Decodable, Sendable {
     }
 
     private struct StreamOptions: Decodable { var includeUsage: Bool?; enum CodingKeys: String, CodingKey { case includeUsage = "include_usage" } }
+
+    /// OpenAI's limit on stop strings.
+    static let maxStops = 4
 
     /// OpenAI's default length in tokens (characters here) and temperature.
     static let defaultMaxTokens = 16, defaultTemperature: Float = 1
@@ -95,9 +98,11 @@ struct CompletionRequest: Decodable, Sendable {
             throw .badRequest("max_tokens must be between 0 and \(limits.maxLength) (got \(length))")
         }
         if !(1...limits.maxCount).contains(count) { throw .badRequest("n must be between 1 and \(limits.maxCount) (got \(count))") }
-        if let stop, stop.count > 1 { throw .badRequest("stop: charrnn stops on one string (got \(stop.count))") }
-        return GenerateRequest(model: model, prime: prompt, temperature: temperature ?? Self.defaultTemperature, topP: topP,
-                               length: length, seed: seed, stop: stop?.first, count: count, stream: stream, label: label)
+        if let stop, stop.count > Self.maxStops { throw .badRequest("stop: at most \(Self.maxStops) strings, as OpenAI's (got \(stop.count))") }
+        var request = GenerateRequest(model: model, prime: prompt, temperature: temperature ?? Self.defaultTemperature, topP: topP,
+                                      length: length, seed: seed, stop: stop?.first, count: count, stream: stream, label: label)
+        request.moreStops = Array((stop ?? []).dropFirst())
+        return request
     }
 }
 
@@ -174,8 +179,8 @@ final class CompletionOutput: GenerationOutput, @unchecked Sendable {   // used 
     private let plan: GenerationPlan, sink: ResponseSink
     private let id = "cmpl-" + String(UInt64.random(in: 0...UInt64.max), radix: 36)
     private let created = Int(Date().timeIntervalSince1970)
-    private let stopBytes: [UInt8]
-    private var pending: [UInt8] = []           // streamed text held back: it could be the start of the stop string
+    private let stopBytes: [[UInt8]]            // the stop strings' (up to 4)
+    private var pending: [UInt8] = []           // streamed text held back: it could be the start of a stop string
     private var choices: [Completion.Choice] = []
     private var generated = 0
     private let includeUsage: Bool
@@ -184,15 +189,16 @@ final class CompletionOutput: GenerationOutput, @unchecked Sendable {   // used 
         self.plan = plan
         self.sink = sink
         self.includeUsage = includeUsage
-        stopBytes = plan.stop.map { Array($0.utf8) } ?? []
+        stopBytes = plan.stops.map { Array($0.utf8) }
     }
 
     static func finishReason(_ reason: StopReason) -> String { reason == .length ? "length" : "stop" }
 
-    /// `text` without the stop string at its end, when it ended by it.
+    /// `text` without the stop string at its end (the longest, when it ends with several), when it ended by one.
     func trimmed(_ text: [UInt8], _ reason: StopReason) -> [UInt8] {
-        reason == .stop && text.count >= stopBytes.count && text.suffix(stopBytes.count).elementsEqual(stopBytes)
-            ? Array(text.dropLast(stopBytes.count)) : text
+        guard reason == .stop else { return text }
+        let ending = stopBytes.filter { text.count >= $0.count && text.suffix($0.count).elementsEqual($0) }.map(\.count).max() ?? 0
+        return Array(text.dropLast(ending))
     }
 
     private func chunk(_ index: Int, _ text: [UInt8], finish: String?) {
@@ -204,9 +210,11 @@ final class CompletionOutput: GenerationOutput, @unchecked Sendable {   // used 
 
     func text(_ index: Int, _ bytes: [UInt8]) {
         pending += bytes
-        // Hold back the longest end of the text that begins the stop string (all of it, when the text ends with it:
-        // the generation then stops, and `finished` drops it); the stop string starts a character, so the cut does too.
-        let held = (0...min(stopBytes.count, pending.count)).last { pending.suffix($0).elementsEqual(stopBytes.prefix($0)) } ?? 0
+        // Hold back the longest end of the text that begins a stop string (all of it, when the text ends with it:
+        // the generation then stops, and `finished` drops it); a stop string starts a character, so the cut does too.
+        let held = stopBytes.map { stop in
+            (0...min(stop.count, pending.count)).last { pending.suffix($0).elementsEqual(stop.prefix($0)) } ?? 0
+        }.max() ?? 0
         let cut = pending.count - held
         guard cut > 0 else { return }
         chunk(index, Array(pending[..<cut]), finish: nil)

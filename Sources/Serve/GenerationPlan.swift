@@ -11,7 +11,7 @@ struct GenerationPlan: Sendable {
     var policy: SamplingPolicy
     var length: Int
     var seed: UInt64
-    var stop: String?
+    var stops: [String]                 // the text ends when it ends with any of them
     var count: Int
     var stream: Bool
     var search: Search?
@@ -25,14 +25,14 @@ struct GenerationPlan: Sendable {
         length = r.length ?? SampleDefaults.requestLength
         count = r.count ?? 1
         stream = r.stream ?? false
-        stop = r.stop
+        stops = (r.stop.map { [$0] } ?? []) + r.moreStops
         policy = SamplingPolicy(temperature: r.temperature ?? SampleDefaults.temperature, topK: r.topK, topP: r.topP)
         if !(0...limits.maxLength).contains(length) {
             throw .badRequest("length must be between 0 and \(limits.maxLength) (got \(length))")
         }
         if !(1...limits.maxCount).contains(count) { throw .badRequest("count must be between 1 and \(limits.maxCount) (got \(count))") }
         if let p = policy.problem { throw .badRequest(p) }
-        if stop == "" { throw .badRequest("stop must be a non-empty string") }
+        if stops.contains("") { throw .badRequest("stop must be a non-empty string") }
         if r.beam != nil && r.bestOf != nil { throw .badRequest("give beam or best_of, not both") }
         if let width = r.beam {
             if !(1...limits.maxBeam).contains(width) { throw .badRequest("beam must be between 1 and \(limits.maxBeam) (got \(width))") }

@@ -29,7 +29,7 @@ extension Server {
         // then step in the model's batch.
         let begun = lanes.run { lane, yieldTurn in (0..<n).compactMap { index in
             let request = BatchedGeneration.Request(prime: plan.prime, length: plan.length, policy: plan.policy,
-                                                    seed: plan.seed &+ UInt64(index), stop: plan.stop, label: plan.label)
+                                                    seed: plan.seed &+ UInt64(index), stops: plan.stops, label: plan.label)
             return lane.starters[plan.model]!.begin(request, emit: { _, bytes in
                 rows.lock.lock()
                 defer { rows.lock.unlock() }

@@ -430,10 +430,10 @@ public final class Server: Sendable {
                     if sink.isCancelled { return }
                     let searched = switch search {
                     case .beam(let width):
-                        try sampler.beamSearch(prime: plan.prime, length: plan.length, width: width, stop: plan.stop, goOn: goOn)
+                        try sampler.beamSearch(prime: plan.prime, length: plan.length, width: width, stops: plan.stops, goOn: goOn)
                     case .bestOf(let n):
                         try sampler.bestOf(n, prime: plan.prime, length: plan.length, policy: plan.policy, seed: plan.seed,
-                                           stop: plan.stop, goOn: goOn)
+                                           stops: plan.stops, goOn: goOn)
                     }
                     guard let found = searched else { return }   // the client left
                     metrics.characters.increment(by: found.generated.count)

@@ -37,6 +37,25 @@ import Testing
 
     /// The stream: data-only events of chunks whose texts join into the whole answer, the last of a
     /// choice with its finish_reason, then `data: [DONE]`; a stop string of several characters is never sent.
+    /// OpenAI's `stop` array (up to 4): the text ends before the first of them it meets, streamed or whole.
+    @Test func severalStopStringsEndAtTheFirstMet() throws {
+        let listener = try ServeAPITests.listen()
+        defer { listener.stop() }
+        let whole = try Self.sampled(prime: "the ", length: 300, seed: 4)[0]
+        let later = String(whole.dropFirst(60).prefix(2)), sooner = String(whole.dropFirst(25).prefix(3))
+        let before = String(whole[..<[later, sooner].compactMap { whole.range(of: $0)?.lowerBound }.min()!])
+        let stops = String(decoding: try JSONEncoder().encode(["zzzz", later, sooner]), as: UTF8.self)
+        for stream in [false, true] {
+            let r = try Self.complete(listener.port, #"{"prompt":"the ","max_tokens":300,"seed":4,"stop":\#(stops),"stream":\#(stream)}"#)
+            #expect(r.status == 200, "\(r.text)")
+            let text = stream
+                ? try HTTP.events(r.text.replacingOccurrences(of: "data: [DONE]\n\n", with: ""))
+                    .compactMap { (($0.data["choices"] as? [[String: Any]])?.first?["text"] as? String) }.joined()
+                : ((try r.json()["choices"] as? [[String: Any]])?.first?["text"] as? String ?? "")
+            #expect(text == before, "stream \(stream): \(text.debugDescription) vs \(before.debugDescription)")
+        }
+    }
+
     @Test func aStreamJoinsIntoTheAnswerAndHoldsBackTheStop() throws {
         let listener = try ServeAPITests.listen()
         defer { listener.stop() }
@@ -72,7 +91,8 @@ import Testing
         (#"{"prompt":"the","temperature":1e308}"#, 400, "temperature must be a number a 32-bit float holds (got 1e+308)"),
         (#"{"prompt":"the","top_p":1e-300}"#, 400, "top_p must be a number a 32-bit float holds (got 1e-300)"),
         (#"{"prompt":"the","n":1e30}"#, 400, "n must be an integer in range (got 1e+30)"),
-        (#"{"prompt":"the","stop":["a","b"]}"#, 400, "one string"),
+        (#"{"prompt":"the","stop":["a","b","c","d","e"]}"#, 400, "stop: at most 4 strings"),
+        (#"{"prompt":"the","stop":["a",""]}"#, 400, "stop must be a non-empty string"),
         (#"{"prompt":"the","logprobs":2}"#, 400, "logprobs: charrnn does not return per-token log-probabilities"),
         (#"{"prompt":"the","frequency_penalty":0.5}"#, 400, "frequency_penalty may be 0"),
         (#"{"prompt":"the","echo":true}"#, 400, "echo may be false or null"),
