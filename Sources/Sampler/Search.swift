@@ -62,7 +62,7 @@ extension Sampler {
         var live = [Beam(ids: [], bytes: [], sum: 0, state: state, logProbabilities: try logSoftmax(&logits, position: 1))]
         var finished: [Beam] = []
         var stepped: [Float] = []            // (beams, V): one position's steps
-        let stopBytes = stops.map { Array($0.utf8) }.filter { !$0.isEmpty }
+        let stops = StopStrings(stops)
 
         for position in 0..<length {
             guard goOn() else { return nil }
@@ -91,7 +91,7 @@ extension Sampler {
                 beam.ids.append(Int32(e.id))
                 beam.bytes += tokenBytes[e.id]
                 beam.sum = e.sum
-                if stopBytes.contains(where: { beam.bytes.count >= $0.count && beam.bytes.suffix($0.count).elementsEqual($0) }) {
+                if stops.ending(beam.bytes) > 0 {
                     beam.stopped = true
                     finished.append(beam)
                     continue

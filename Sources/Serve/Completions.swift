@@ -179,7 +179,7 @@ final class CompletionOutput: GenerationOutput, @unchecked Sendable {   // used 
     private let plan: GenerationPlan, sink: ResponseSink
     private let id = "cmpl-" + String(UInt64.random(in: 0...UInt64.max), radix: 36)
     private let created = Int(Date().timeIntervalSince1970)
-    private let stopBytes: [[UInt8]]            // the stop strings' (up to 4)
+    private let stops: StopStrings               // up to 4
     private var pending: [UInt8] = []           // streamed text held back: it could be the start of a stop string
     private var choices: [Completion.Choice] = []
     private var generated = 0
@@ -189,16 +189,14 @@ final class CompletionOutput: GenerationOutput, @unchecked Sendable {   // used 
         self.plan = plan
         self.sink = sink
         self.includeUsage = includeUsage
-        stopBytes = plan.stops.map { Array($0.utf8) }
+        stops = StopStrings(plan.stops)
     }
 
     static func finishReason(_ reason: StopReason) -> String { reason == .length ? "length" : "stop" }
 
     /// `text` without the stop string at its end (the longest, when it ends with several), when it ended by one.
     func trimmed(_ text: [UInt8], _ reason: StopReason) -> [UInt8] {
-        guard reason == .stop else { return text }
-        let ending = stopBytes.filter { text.count >= $0.count && text.suffix($0.count).elementsEqual($0) }.map(\.count).max() ?? 0
-        return Array(text.dropLast(ending))
+        reason == .stop ? Array(text.dropLast(stops.ending(text))) : text
     }
 
     private func chunk(_ index: Int, _ text: [UInt8], finish: String?) {
@@ -212,9 +210,7 @@ final class CompletionOutput: GenerationOutput, @unchecked Sendable {   // used 
         pending += bytes
         // Hold back the longest end of the text that begins a stop string (all of it, when the text ends with it:
         // the generation then stops, and `finished` drops it); a stop string starts a character, so the cut does too.
-        let held = stopBytes.map { stop in
-            (0...min(stop.count, pending.count)).last { pending.suffix($0).elementsEqual(stop.prefix($0)) } ?? 0
-        }.max() ?? 0
+        let held = stops.beginning(at: pending)
         let cut = pending.count - held
         guard cut > 0 else { return }
         chunk(index, Array(pending[..<cut]), finish: nil)

@@ -156,15 +156,6 @@ public final class Server: Sendable {
         }
     }
 
-    /// Where a request comes from, checked before any path: the one place a request's head is judged
-    /// (NIO's parser has already refused, with 400, a head it cannot read, Content-Length with
-    /// Transfer-Encoding, and two Content-Lengths; the body's size is checked as it arrives).
-    ///
-    /// RFC 9112 §3.2: 400 for an HTTP/1.1 request without Host, any request with more than one (one of
-    /// them could pass the check below while another names the site), or a Host that is not a host
-    /// and port. HTTP/1.0 does not require Host, and a browser always sends one, so one without is
-    /// answered. A browser names the page that sent a request in Origin, and one from another site's
-    /// page is refused, so that no web page can drive the server.
     /// The request's path (with its query) and the head whose Host counts: an absolute-form target
     /// (`GET http://localhost:8080/v1/models`, RFC 9112 §3.2.2, which a server must accept) stands for its
     /// path, and its authority for the Host header (§3.2.2: the Host header is then ignored).
@@ -193,6 +184,15 @@ public final class Server: Sendable {
         }
     }
 
+    /// Where a request comes from, checked before any path: the one place a request's head is judged
+    /// (NIO's parser has already refused (`ProtocolErrorReply` answers) a head it cannot read, Content-Length with
+    /// Transfer-Encoding, and two Content-Lengths; the body's size is checked as it arrives).
+    ///
+    /// RFC 9112 §3.2: 400 for an HTTP/1.1 request without Host, any request with more than one (one of
+    /// them could pass the check below while another names the site), or a Host that is not a host
+    /// and port. HTTP/1.0 does not require Host, and a browser always sends one, so one without is
+    /// answered. A browser names the page that sent a request in Origin, and one from another site's
+    /// page is refused, so that no web page can drive the server.
     private func checkHostAndOrigin(_ head: HTTPRequestHead) throws(APIError) {
         let hosts = head.headers["host"]
         if hosts.count > 1 { throw .badRequest("a request must have one Host header (this one has \(hosts.count))") }
