@@ -80,6 +80,11 @@ def main():
         check(False, "an unknown model was accepted")
     except openai.NotFoundError as e:
         check("no-such-model" in str(e), f"the error names the model: {e}")
+    try:
+        client.chat.completions.create(model=args.model, messages=[{"role": "user", "content": args.prompt}])
+        check(False, "chat completions were answered")
+    except openai.NotFoundError as e:
+        check("/v1/completions" in str(e), f"the 404 points at /v1/completions: {e}")
     print("ok")
 
 

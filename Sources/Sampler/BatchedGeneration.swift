@@ -19,10 +19,10 @@ public final class BatchedGeneration {
         public var prime: [Int32], length: Int, policy: SamplingPolicy, seed: UInt64, label: Int32?
         /// The stop strings: the row ends when its text ends with any of them (OpenAI's `stop` takes up to 4).
         public var stops: [String]
-        public init(prime: [Int32], length: Int, policy: SamplingPolicy, seed: UInt64, stop: String? = nil, stops: [String] = [],
+        public init(prime: [Int32], length: Int, policy: SamplingPolicy, seed: UInt64, stops: [String] = [],
                     label: Int32? = nil) {
             self.prime = prime; self.length = length; self.policy = policy; self.seed = seed; self.label = label
-            self.stops = (stop.map { [$0] } ?? []) + stops
+            self.stops = stops
         }
     }
 

@@ -151,7 +151,7 @@ public final class Sampler {
     public struct Generation: Equatable, Sendable {
         public var characterCount: Int             // characters generated (not the prime)
         public var logProbabilitySum: Double       // Σ log p(char) under the untempered model, nats (and the end marker's)
-        public var stopped: Bool                   // ended by the stop string
+        public var stopped: Bool                   // ended by a stop string
         public var endedDocument = false           // documents model: ended by the end marker
 
         /// Mean log p in nats per step (the characters, and the end marker when
@@ -172,7 +172,7 @@ public final class Sampler {
         public var generated: [Int32]              // ids of the generated characters (not the prime)
         public var text: String                    // their text
         public var meanLogProbability: Double      // mean log p(char) under the untempered model, nats
-        public var stopped: Bool                   // ended by the stop string
+        public var stopped: Bool                   // ended by a stop string
         public var endedDocument: Bool             // documents model: ended by the end marker
     }
 
@@ -193,17 +193,18 @@ public final class Sampler {
     /// log-probabilities are those of the model renormalised over the
     /// characters it can emit.
     ///
-    /// Memory does not grow with `length`: only counters and, with `stop`, the
-    /// last few bytes are kept. Throws when the logits a character would be
-    /// drawn from hold an infinity or a NaN (the model's activations
-    /// overflowed), after emitting the characters before it.
-    public func generate(prime: [Int32], length: Int, policy: SamplingPolicy, seed: UInt64, stop: String? = nil,
+    /// A generation ends at the first of `stops` its text ends with. Memory
+    /// does not grow with `length`: only counters and, with `stops`, the last
+    /// few bytes are kept. Throws when the logits a character would be drawn
+    /// from hold an infinity or a NaN (the model's activations overflowed),
+    /// after emitting the characters before it.
+    public func generate(prime: [Int32], length: Int, policy: SamplingPolicy, seed: UInt64, stops: [String] = [],
                          emit: (_ id: Int32, _ bytes: [UInt8]) -> Bool) throws(NonFiniteOutputError) -> Generation {
         // One row of a batch (`BatchedGeneration`): the one place a generation's steps are written.
         var outcome: Result<Generation, NonFiniteOutputError>?
         withoutActuallyEscaping(emit) { emit in
             let batch = BatchedGeneration(sampler: self)
-            batch.add(BatchedGeneration.Request(prime: prime, length: length, policy: policy, seed: seed, stop: stop, label: label),
+            batch.add(BatchedGeneration.Request(prime: prime, length: length, policy: policy, seed: seed, stops: stops, label: label),
                       emit: emit, finished: { outcome = $0 })
             while !batch.isEmpty { batch.tick() }
         }
@@ -233,10 +234,10 @@ public final class Sampler {
     /// `generate`, keeping the ids and text. Memory grows with the text: for
     /// tests and short samples; `charrnn sample` streams through `generate`.
     public func sample(prime: [Int32], length: Int, policy: SamplingPolicy, seed: UInt64,
-                       stop: String? = nil) throws(NonFiniteOutputError) -> Sample {
+                       stops: [String] = []) throws(NonFiniteOutputError) -> Sample {
         var ids: [Int32] = []
         var bytes: [UInt8] = []
-        let generation = try generate(prime: prime, length: length, policy: policy, seed: seed, stop: stop) { id, b in
+        let generation = try generate(prime: prime, length: length, policy: policy, seed: seed, stops: stops) { id, b in
             ids.append(id)
             bytes += b
             return true

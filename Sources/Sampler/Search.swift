@@ -14,7 +14,7 @@ extension Sampler {
         public var generated: [Int32]              // ids of the generated characters (not the prime)
         public var text: String
         public var logProbabilitySum: Double       // nats
-        public var stopped: Bool                   // ended by the stop string
+        public var stopped: Bool                   // ended by a stop string
         public var seed: UInt64?                   // best-of: the seed that draws it with `generate`
         public var endedDocument = false           // documents model: ended by the end marker
 
@@ -30,8 +30,8 @@ extension Sampler {
     /// Every step extends each of the (at most `width`) live beams by every
     /// character the model can emit and keeps the `width` extensions with the
     /// highest total log-probability (ties: the earlier beam, then the lower
-    /// id), so the result is deterministic. A beam that ends with `stop` leaves
-    /// the search finished; at the end, finished and full-length beams compete
+    /// id), so the result is deterministic. A beam that ends with one of `stops`
+    /// leaves the search finished; at the end, finished and full-length beams compete
     /// by mean log-probability per character (length-normalised), ties to the
     /// earlier. With every beam of the same length that is the most probable
     /// of them; when `width` is at least the number of prefixes one character
@@ -43,12 +43,12 @@ extension Sampler {
     /// of them), each with the bits it would get alone.
     ///
     /// Throws when a step's logits hold an infinity or a NaN.
-    public func beamSearch(prime: [Int32], length: Int, width: Int, stop: String? = nil)
+    public func beamSearch(prime: [Int32], length: Int, width: Int, stops: [String] = [])
         throws(NonFiniteOutputError) -> Continuation {
-        try beamSearch(prime: prime, length: length, width: width, stops: stop.map { [$0] } ?? [], goOn: { true })!
+        try beamSearch(prime: prime, length: length, width: width, stops: stops, goOn: { true })!
     }
 
-    /// `beamSearch` with any number of stop strings (a beam ends at the first it ends with), asking `goOn`
+    /// `beamSearch`, asking `goOn`
     /// before each position (`serve` hands its lane over there, and notices a client that left): nil when it says no.
     public func beamSearch(prime: [Int32], length: Int, width: Int, stops: [String], goOn: () -> Bool)
         throws(NonFiniteOutputError) -> Continuation? {
@@ -133,11 +133,11 @@ extension Sampler {
     /// each is the text `generate` writes for its seed. When draws overflow, the
     /// error is the first such draw's (the one a draw-by-draw search meets first).
     public func bestOf(_ count: Int, prime: [Int32], length: Int, policy: SamplingPolicy, seed: UInt64,
-                       stop: String? = nil) throws(NonFiniteOutputError) -> Continuation {
-        try bestOf(count, prime: prime, length: length, policy: policy, seed: seed, stops: stop.map { [$0] } ?? [], goOn: { true })!
+                       stops: [String] = []) throws(NonFiniteOutputError) -> Continuation {
+        try bestOf(count, prime: prime, length: length, policy: policy, seed: seed, stops: stops, goOn: { true })!
     }
 
-    /// `bestOf` with any number of stop strings, asking `goOn` before each step of the draws (`serve` hands
+    /// `bestOf`, asking `goOn` before each step of the draws (`serve` hands
     /// its lane over there, and notices a client that left): nil when it says no.
     public func bestOf(_ count: Int, prime: [Int32], length: Int, policy: SamplingPolicy, seed: UInt64,
                        stops: [String], goOn: () -> Bool) throws(NonFiniteOutputError) -> Continuation? {

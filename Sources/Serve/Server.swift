@@ -152,8 +152,19 @@ public final class Server: Sendable {
                 throw .notFound("no such path: \(path) (the API: GET /v1/models, GET /metrics, POST /v1/generate, POST /v1/completions, POST /v1/score, POST /v1/classify, POST /v1/translate)")
             }
         } catch {
-            sink.send(error, openAI: path == "/v1/completions" || path.hasPrefix("/v1/models/"))
+            sink.send(error, openAI: Self.answersInOpenAIShape(path))
         }
+    }
+
+    /// The endpoints whose errors are charrnn's `{"error": "message"}`: its own, and the model list
+    /// that its page reads too.
+    static let nativePaths: Set<Substring> = ["/", "/metrics", "/v1/models", "/v1/generate", "/v1/score", "/v1/classify", "/v1/translate"]
+
+    /// Whether an error at `path` takes OpenAI's shape (`{"error": {"message", "type", "param", "code"}}`):
+    /// `/v1/completions`, `/v1/models/{id}`, and every other path under `/v1/`, which only an OpenAI
+    /// client asks for (`/v1/chat/completions`, `/v1/embeddings`: its 404 reads as one).
+    static func answersInOpenAIShape(_ path: Substring) -> Bool {
+        path.hasPrefix("/v1/") && !nativePaths.contains(path)
     }
 
     /// The request's path (with its query) and the head whose Host counts: an absolute-form target

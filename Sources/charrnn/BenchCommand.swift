@@ -30,7 +30,7 @@ struct BenchCommand: ParsableCommand {
 
     @Flag(help: "Print JSON lines instead of the table.") var json = false
     @Option(help: "Run only these workloads: a name, a prefix (train, sample) or a comma-separated list.") var only: String?
-    @Option(help: "Seconds of timing per workload and implementation.") var seconds: Double = 10
+    @Option(parsing: .unconditional, help: "Seconds of timing per workload and implementation.") var seconds: Double = 10
     @OptionGroup var threads: ThreadOptions  // charrnn's and PyTorch's
     @Option(help: "Rounds per timed workload, alternating charrnn and the references; the best round counts.") var `repeat`: Int = 1
     @Option(help: "Python with torch (and numpy) for the reference figures (default: $CHARRNN_PYTHON).") var torch: String?

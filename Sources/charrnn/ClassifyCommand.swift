@@ -26,7 +26,7 @@ struct ClassifyCommand: ParsableCommand {
 
     @Argument(help: "UTF-8 text, one input per line; - or nothing for standard input.") var file: String?
     @OptionGroup var checkpointOptions: CheckpointOptions
-    @Option(help: "Lines classified together (default 64); the answers do not depend on it.") var batchSize: Int = 64
+    @Option(parsing: .unconditional, help: "Lines classified together (default 64); the answers do not depend on it.") var batchSize: Int = 64
     @Flag(help: "Print one JSON object per line: label, probability, and every label's probability.") var json = false
     @OptionGroup var threads: ThreadOptions
 

@@ -40,11 +40,11 @@ struct EvalCommand: ParsableCommand {
 
     @Argument(help: "Text files or directories to score.") var file: [String] = []
     @OptionGroup var checkpointOptions: CheckpointOptions
-    @Option(help: "Streams B (default: the checkpoint's training batch size).") var batchSize: Int?
-    @Option(help: "Window length T (default: the checkpoint's training sequence length).") var seqLength: Int?
+    @Option(parsing: .unconditional, help: "Streams B (default: the checkpoint's training batch size).") var batchSize: Int?
+    @Option(parsing: .unconditional, help: "Window length T (default: the checkpoint's training sequence length).") var seqLength: Int?
     @OptionGroup var threads: ThreadOptions
     @Flag(help: "Print the result as one JSON object.") var json = false
-    @Option(help: "A translation model: hypotheses of the beam search (default 1: greedy).") var beam: Int?
+    @Option(parsing: .unconditional, help: "A translation model: hypotheses of the beam search (default 1: greedy).") var beam: Int?
     @Flag(help: "A translation model: score every pair of the file, not the run's test split.") var all = false
     @OptionGroup var precisionOptions: PrecisionOptions
 

@@ -27,7 +27,7 @@ struct PlotCommand: ParsableCommand {
     @Option(name: .customLong("x"), help: ArgumentHelp("Horizontal axis: iter (iterations) or time (wall-clock training time).",
                                                        valueName: "iter|time"))
     var xAxis: LossPlot.XAxis = .iter
-    @Option(help: ArgumentHelp("Moving-average weight for the training loss, in [0, 1); 0 draws it raw.", valueName: "weight"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Moving-average weight for the training loss, in [0, 1); 0 draws it raw.", valueName: "weight"))
     var smooth: Double = 0.6
     @Option(help: ArgumentHelp("Title at the top of the plot.", valueName: "text"))
     var title: String = "Training and validation loss"

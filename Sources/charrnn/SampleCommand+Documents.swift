@@ -25,7 +25,7 @@ extension SampleCommand {
             let s = seed &+ UInt64(drawn)
             drawn += 1
             let document: Sampler.Sample
-            do { document = try sampler.sample(prime: prime, length: length, policy: policy, seed: s, stop: stop) } catch {
+            do { document = try sampler.sample(prime: prime, length: length, policy: policy, seed: s, stops: stops) } catch {
                 out.flush()
                 throw failure("\(error)")
             }

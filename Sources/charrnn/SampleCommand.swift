@@ -23,29 +23,29 @@ struct SampleCommand: ParsableCommand {
             """)
 
     @OptionGroup var checkpointOptions: CheckpointOptions
-    // .unconditional: `--temp -1` reaches validate() (a clear error) instead of being read as a flag.
+    // Options parse `.unconditional`ly: `--temp -1` reaches validate() (a clear error) instead of being
+    // read as a flag, and `--stop -` or `--prime '-- '` take their dash.
     @Option(name: [.customLong("temp"), .customLong("temperature")], parsing: .unconditional,
             help: "Temperature > 0; lower is safer; 0 is greedy (default \(SampleDefaults.temperature)).") var temperature: Float?
-    @Option(help: "Characters to generate, not counting the prime: 0 to \(Int.max). Streamed as generated, so any length runs in constant memory.")
+    @Option(parsing: .unconditional, help: "Characters to generate, not counting the prime: 0 to \(Int.max). Streamed as generated, so any length runs in constant memory.")
     var length: Int = SampleDefaults.commandLineLength
     @Option(help: "A label-conditioned model (train --task generate): the label whose texts to write.") var label: String?
-    @Option(help: "Text to start from.") var prime: String?
+    @Option(parsing: .unconditional, help: "Text to start from.") var prime: String?
     @Option(help: "File whose text to start from.") var primeFile: String?
-    @Option(help: "Random seed (default: a fresh one each run).") var seed: UInt64?
-    @Option(help: "Sample only from the K most likely characters.") var topK: Int?
-    @Option(help: "Sample from the smallest set of characters with probability ≥ P (nucleus).") var topP: Float?
+    @Option(parsing: .unconditional, help: "Random seed (default: a fresh one each run).") var seed: UInt64?
+    @Option(parsing: .unconditional, help: "Sample only from the K most likely characters.") var topK: Int?
+    @Option(parsing: .unconditional, help: "Sample from the smallest set of characters with probability ≥ P (nucleus).") var topP: Float?
     @Flag(help: "Always take the most likely character (same as --temp 0).") var argmax = false
-    @Option(name: .customLong("stop"), help: "Stop once this string has been generated (one string).") var stops: [String] = []
-    /// The one stop string (`validate` refuses more).
-    var stop: String? { stops.first }
-    @Option(help: "Number of samples: 1 to \(Int.max), seeds S, S+1, …; each is streamed like one. With a --documents model: N documents, one per line.") var count: Int = 1
+    @Option(name: .customLong("stop"), parsing: .unconditionalSingleValue, help: "Stop once this string has been generated; give --stop again for more: a sample ends at the first it meets.")
+    var stops: [String] = []
+    @Option(parsing: .unconditional, help: "Number of samples: 1 to \(Int.max), seeds S, S+1, …; each is streamed like one. With a --documents model: N documents, one per line.") var count: Int = 1
     @Flag(help: "With a --documents model: keep only documents that do not occur in the training split (their hashes are stored beside the checkpoint); draws seeds S, S+1, … until --count new ones or \(SampleCommand.novelDrawsPerDocument) × --count draws, holds each document whole, and reports on stderr the fraction that was new.")
     var novel = false
     @Flag(help: "Do not print the prime before the generated text.") var noEcho = false
     @Option(help: "Prime characters the model has never seen: fail (default) or skip. A checkpoint trained with --min-count or --max-vocab reads them as <unk> instead.") var unknown: Sampler.UnknownCharacters = .fail
     @Flag(help: "Print one JSON object per sample: text, seed, mean log-probability.") var json = false
-    @Option(help: "Beam search of this width: the most probable continuation of --length characters, deterministic (no --temp, --top-k, --top-p, --argmax, --seed, --count).") var beam: Int?
-    @Option(help: "Draw N samples (seeds S, S+1, …) and print the one with the highest mean log-probability (not with --count).") var bestOf: Int?
+    @Option(parsing: .unconditional, help: "Beam search of this width: the most probable continuation of --length characters, deterministic (no --temp, --top-k, --top-p, --argmax, --seed, --count).") var beam: Int?
+    @Option(parsing: .unconditional, help: "Draw N samples (seeds S, S+1, …) and print the one with the highest mean log-probability (not with --count).") var bestOf: Int?
     @OptionGroup var threads: ThreadOptions  // large models' weight products; the text does not depend on it
     @OptionGroup var precisionOptions: PrecisionOptions
 
@@ -57,8 +57,7 @@ struct SampleCommand: ParsableCommand {
         if count < 1 { throw ValidationError("--count must be at least 1 (got \(count))") }
         if prime != nil && primeFile != nil { throw ValidationError("give --prime or --prime-file, not both") }
         if let p = policy.problem { throw ValidationError(p) }
-        if stops.count > 1 { throw ValidationError("--stop takes one string: charrnn stops on one (got \(stops.count))") }
-        if stop == "" { throw ValidationError("--stop needs a non-empty string") }
+        if stops.contains("") { throw ValidationError("--stop needs a non-empty string") }
         if argmax && temperature != nil { throw ValidationError("--argmax is --temp 0: give one of them, not both") }
         if beam != nil && bestOf != nil { throw ValidationError("give --beam or --best-of, not both") }
         if novel && (beam != nil || bestOf != nil) { throw ValidationError("--novel draws samples; it cannot be combined with --beam or --best-of") }
@@ -161,7 +160,7 @@ struct SampleCommand: ParsableCommand {
                 if i > 0 { ordered.write(i, documents ? [0x0A] : Array("\n\n──── sample \(i + 1) of \(count), seed \(s) ────\n".utf8)) }
                 ordered.write(i, echo)
             }
-            let request = BatchedGeneration.Request(prime: primeIDs, length: length, policy: policy, seed: s, stop: stop, label: sampler.label)
+            let request = BatchedGeneration.Request(prime: primeIDs, length: length, policy: policy, seed: s, stops: stops, label: sampler.label)
             batch.add(request, emit: { _, bytes in
                 guard json else { return ordered.write(i, bytes) }
                 escaped.removeAll(keepingCapacity: true)
@@ -251,11 +250,11 @@ extension SampleCommand {
         let how: String
         do {
             if let width = beam {
-                found = try sampler.beamSearch(prime: prime, length: length, width: width, stop: stop)
+                found = try sampler.beamSearch(prime: prime, length: length, width: width, stops: stops)
                 how = "beam \(width)"
             } else {
                 let n = bestOf ?? 1
-                found = try sampler.bestOf(n, prime: prime, length: length, policy: policy, seed: seed, stop: stop)
+                found = try sampler.bestOf(n, prime: prime, length: length, policy: policy, seed: seed, stops: stops)
                 how = "best of \(n), seed \(found.seed ?? seed)"
             }
         } catch {

@@ -24,14 +24,15 @@ struct ServeCommand: ParsableCommand {
         valueName: "path"), completion: .file(extensions: ["safetensors"]))
     var checkpoints: [String] = []
     @Option(help: "Address to listen on (localhost by default; 0.0.0.0 for every interface).") var host = "127.0.0.1"
-    @Option(help: "Port to listen on (0: any free port, printed).") var port = 8080
-    @Option(help: "Most characters one sample may generate, a search may step through, or a text to score may hold.") var maxLength = ServeLimits().maxLength
-    @Option(help: "Most UTF-8 bytes in a prime (413 past it).") var maxPrimeBytes = ServeLimits().maxPrimeBytes
-    @Option(help: "Most bytes in a request body (413 past it).") var maxBodyBytes = ServeLimits().maxBodyBytes
-    @Option(help: "Generations computing at once (default: the cores).") var workers = ServeLimits().lanes
-    @Option(help: "Requests being generated at once, taking turns on the workers.") var maxGenerations = ServeLimits().maxGenerations
-    @Option(help: "Requests waiting beyond those; past it, 503 with Retry-After.") var queue = ServeLimits().queue
-    @Option(help: ArgumentHelp("Seconds a stream may wait for its client to read what it was sent (64 KiB) before the server closes it.",
+    // Numbers parse `.unconditional`ly: `--port -1` reaches the range check (one line), not "Missing value".
+    @Option(parsing: .unconditional, help: "Port to listen on (0: any free port, printed).") var port = 8080
+    @Option(parsing: .unconditional, help: "Most characters one sample may generate, a search may step through, or a text to score may hold.") var maxLength = ServeLimits().maxLength
+    @Option(parsing: .unconditional, help: "Most UTF-8 bytes in a prime (413 past it).") var maxPrimeBytes = ServeLimits().maxPrimeBytes
+    @Option(parsing: .unconditional, help: "Most bytes in a request body (413 past it).") var maxBodyBytes = ServeLimits().maxBodyBytes
+    @Option(parsing: .unconditional, help: "Generations computing at once (default: the cores).") var workers = ServeLimits().lanes
+    @Option(parsing: .unconditional, help: "Requests being generated at once, taking turns on the workers.") var maxGenerations = ServeLimits().maxGenerations
+    @Option(parsing: .unconditional, help: "Requests waiting beyond those; past it, 503 with Retry-After.") var queue = ServeLimits().queue
+    @Option(parsing: .unconditional, help: ArgumentHelp("Seconds a stream may wait for its client to read what it was sent (64 KiB) before the server closes it.",
                                valueName: "seconds")) var stallTimeout = ServeLimits().stallSeconds
     @OptionGroup var precisionOptions: PrecisionOptions
 

@@ -88,7 +88,7 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Continue the run saved in this checkpoint file.") var resumeFrom: String?
     @Option(help: "Start a new run from this checkpoint's weights (a file, or a run directory: its best, else latest; fine-tuning; same vocabulary).") var initFrom: String?
     @Flag(help: "Start a new run in a checkpoint directory that already holds one, deleting it.") var overwrite = false
-    @Option(help: "Random seed (default \(defaults.seed)).") var seed: UInt64?
+    @Option(parsing: .unconditional, help: "Random seed (default \(defaults.seed)).") var seed: UInt64?
     @OptionGroup var threads: ThreadOptions
     @Option(help: ArgumentHelp(
         "Products of training: fp32 (default); bf16 (both operands rounded to bfloat16, accumulated in fp32; weights, gradients and optimizer stay fp32); auto (bf16 where the CPU multiplies bf16 natively, AVX512_BF16, else fp32; --auto's choice).",

@@ -23,8 +23,8 @@ struct TranslateCommand: ParsableCommand {
 
     @Argument(help: "UTF-8 text, one source per line; - or nothing for standard input.") var file: String?
     @OptionGroup var checkpointOptions: CheckpointOptions
-    @Option(help: "Hypotheses kept by beam search (default 1: greedy).") var beam: Int = 1
-    @Option(help: "Output characters at most (default \(Translator.defaultMaxLength)).") var maxLength: Int = Translator.defaultMaxLength
+    @Option(parsing: .unconditional, help: "Hypotheses kept by beam search (default 1: greedy).") var beam: Int = 1
+    @Option(parsing: .unconditional, help: "Output characters at most (default \(Translator.defaultMaxLength)).") var maxLength: Int = Translator.defaultMaxLength
     @Flag(help: "Print one JSON object per line: line, source, translation, log_prob (nats), finished, characters.") var json = false
     @OptionGroup var threads: ThreadOptions
 

@@ -34,10 +34,10 @@ struct VizCommand: ParsableCommand {
     var text: String?
     @Option(help: ArgumentHelp("A translation model: the source whose attention is drawn.", valueName: "text"))
     var source: String?
-    @Option(help: "A translation model: hypotheses kept by beam search (default 1: greedy).") var beam: Int = 1
-    @Option(help: "The layer shown first, 0 = nearest the input (default: the layer of the unit that best follows a feature).")
+    @Option(parsing: .unconditional, help: "A translation model: hypotheses kept by beam search (default 1: greedy).") var beam: Int = 1
+    @Option(parsing: .unconditional, help: "The layer shown first, 0 = nearest the input (default: the layer of the unit that best follows a feature).")
     var layer: Int?
-    @Option(help: "The unit shown first (default: the unit that best follows a feature).")
+    @Option(parsing: .unconditional, help: "The unit shown first (default: the unit that best follows a feature).")
     var unit: Int?
     @Flag(help: "LSTM: show the cell state c first rather than the output h.")
     var cell = false
@@ -45,7 +45,7 @@ struct VizCommand: ParsableCommand {
             help: ArgumentHelp("The HTML file to write (default viz.html; attention.svg for a translation model); - for stdout.", valueName: "file"),
             completion: .file(extensions: ["html", "svg"]))
     var output: String?
-    @Option(help: ArgumentHelp("Characters of the text to show (the page embeds every unit's value for each).", valueName: "n"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Characters of the text to show (the page embeds every unit's value for each).", valueName: "n"))
     var maxChars: Int = 5000
 
     /// The page shows --max-chars characters; reading more than this to find them is pointless.

@@ -72,6 +72,19 @@ import Testing
         #expect(text.filter { $0 == "." }.count == 1)
     }
 
+    /// Several --stop strings: the sample is the unstopped one cut at the first of them it meets.
+    @Test func severalStopStringsEndAtTheFirstMet() throws {
+        let free = try Binary.run(["sample", "--length", "500", "--seed", "4", "--no-echo"] + run, in: dir)
+        let text = String(free.stdout.dropLast())
+        let stops = [".", ",", "th"]
+        let cut = try #require(stops.compactMap { s in text.range(of: s).map { text[..<$0.upperBound] } }.min { $0.count < $1.count })
+        var flags = ["sample", "--length", "500", "--seed", "4", "--no-echo"] + run
+        for s in stops { flags += ["--stop", s] }
+        let r = try Binary.run(flags, in: dir)
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout == cut + "\n")
+    }
+
     @Test func topKAndTopPAndCount() throws {
         let k1 = try Binary.run(["sample", "--top-k", "1", "--length", "60", "--seed", "1"] + run, in: dir)
         let greedy = try Binary.run(["sample", "--argmax", "--length", "60"] + run, in: dir)

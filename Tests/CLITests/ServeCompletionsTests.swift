@@ -159,6 +159,27 @@ import Testing
         #expect((try missing.json()["error"] as? [String: Any])?["type"] as? String == "not_found_error", "\(missing.text)")
     }
 
+    /// Paths under /v1/ that charrnn does not serve are an OpenAI client's (chat, embeddings): OpenAI's 404
+    /// body; charrnn's own endpoints and paths outside /v1/ keep the native `{"error": "…"}`.
+    @Test func unknownV1PathsAnswerInOpenAIsShape() throws {
+        let listener = try ServeAPITests.listen()
+        defer { listener.stop() }
+        for path in ["/v1/chat/completions", "/v1/embeddings", "/v1/responses"] {
+            let r = try HTTP.request(port: listener.port, "POST", path, json: #"{"model":"run"}"#)
+            let error = try r.json()["error"] as? [String: Any] ?? [:]
+            #expect(r.status == 404 && error["type"] as? String == "not_found_error", "\(path): \(r.status) \(r.text)")
+            #expect((error["message"] as? String)?.contains("POST /v1/completions") == true, "\(path): \(r.text)")
+        }
+        for path in ["/v2/completions", "/nope"] {
+            let r = try HTTP.request(port: listener.port, "GET", path)
+            let error = try r.json()["error"] as? String
+            #expect(r.status == 404 && error?.contains("no such path") == true, "\(path): \(r.text)")
+        }
+        let native = try HTTP.request(port: listener.port, "GET", "/v1/generate")
+        let error = try native.json()["error"] as? String
+        #expect(native.status == 405 && error != nil, "\(native.text)")
+    }
+
     @Test func modelsIsOpenAIsList() throws {
         let listener = try ServeAPITests.listen()
         defer { listener.stop() }

@@ -58,7 +58,7 @@ private let letters = ["\n", " ", "a", "b", "c", "d", "e", "é", "🙂"]
         var tick = 0
         for row in primes.indices {
             let request = BatchedGeneration.Request(prime: primes[row], length: lengths[row], policy: policy,
-                                                    seed: UInt64(40 + row), stop: stops[row])
+                                                    seed: UInt64(40 + row), stops: stops[row].map { [$0] } ?? [])
             let emit: (Int32, [UInt8]) -> Bool = { _, bytes in texts[row] += bytes; return true }
             let finished: (Result<Sampler.Generation, NonFiniteOutputError>) -> Void = { outcomes[row] = try? $0.get() }
             if row % 3 == 2 {
@@ -81,7 +81,7 @@ private let letters = ["\n", " ", "a", "b", "c", "d", "e", "é", "🙂"]
             tick += 1
         }
         for row in primes.indices {
-            let alone = try sampler.sample(prime: primes[row], length: lengths[row], policy: policy, seed: UInt64(40 + row), stop: stops[row])
+            let alone = try sampler.sample(prime: primes[row], length: lengths[row], policy: policy, seed: UInt64(40 + row), stops: stops[row].map { [$0] } ?? [])
             #expect(String(decoding: texts[row], as: UTF8.self) == alone.text, "row \(row)")
             #expect(outcomes[row]?.characterCount == alone.generated.count, "row \(row)")
             #expect(outcomes[row]?.stopped == alone.stopped, "row \(row)")

@@ -74,7 +74,7 @@ private let letters = ["\n", " ", "a", "b", "c", "d", "e", "é", "🙂"]
         let sampler = Sampler(checkpoint: try randomCheckpoint(tokens: letters))
         var text: [UInt8] = []
         let generation = try sampler.generate(prime: [], length: 100_000, policy: SamplingPolicy(temperature: 1), seed: 3,
-                                              stop: "é ") { _, b in text += b; return true }
+                                              stops: ["é "]) { _, b in text += b; return true }
         #expect(generation.stopped)
         #expect(generation.characterCount < 100_000)
         let s = String(decoding: text, as: UTF8.self)

@@ -39,13 +39,13 @@ import Tokenizer
         let length = 5, v = 3, prime: [Int32] = [1, 2]
         let exhaustive = Self.allSequences(v, length).map { ($0, Self.logProbability(sampler, start: prime, ids: $0)) }
         let best = try #require(exhaustive.max { $0.1 < $1.1 })
-        let found = try sampler.beamSearch(prime: prime, length: length, width: 81, stop: nil)   // 3⁴ prefixes
+        let found = try sampler.beamSearch(prime: prime, length: length, width: 81)   // 3⁴ prefixes
         #expect(found.generated == best.0)
         #expect(abs(found.logProbabilitySum - best.1) < 1e-9)
         #expect(abs(found.meanLogProbability - best.1 / Double(length)) < 1e-9)
         // Narrower beams never beat it, and their reported score is their text's.
         for width in [1, 2, 5] {
-            let narrow = try sampler.beamSearch(prime: prime, length: length, width: width, stop: nil)
+            let narrow = try sampler.beamSearch(prime: prime, length: length, width: width)
             #expect(narrow.logProbabilitySum <= found.logProbabilitySum + 1e-12)
             #expect(abs(narrow.logProbabilitySum - Self.logProbability(sampler, start: prime, ids: narrow.generated)) < 1e-9)
         }
@@ -64,7 +64,7 @@ import Tokenizer
         let free = try sampler.beamSearch(prime: [1], length: 30, width: 3)
         // Stop at the first character the free search wrote: the found text ends with it, stopped.
         let stop = String(free.text.prefix(1))
-        let stopped = try sampler.beamSearch(prime: [1], length: 30, width: 3, stop: stop)
+        let stopped = try sampler.beamSearch(prime: [1], length: 30, width: 3, stops: [stop])
         #expect(stopped.stopped && stopped.text.hasSuffix(stop))
         #expect(stopped.generated.count < 30)
     }
