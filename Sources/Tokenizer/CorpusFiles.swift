@@ -115,22 +115,44 @@ public struct CorpusFiles: Equatable, Sendable {
 }
 
 /// What a run read: recorded in its checkpoints (`training.inputs`), shown by
-/// `charrnn info`, and compared on `--resume`.
+/// `charrnn info`, and compared on `--resume` and by `eval`'s baselines.
 public struct CorpusInputs: Codable, Equatable, Sendable {
     public var paths: [String]      // as given
     public var files: Int           // files read
     public var bytes: Int           // their bytes (byte order marks excluded)
     public var characters: Int      // tokens of the joined text, separators included
+    /// The text's token ids' `TokenIDs.fingerprint`, which tells an edit that keeps the counts (a typo
+    /// fixed) from the text trained on; nil in checkpoints written before it was recorded.
+    public var fingerprint: String?
 
-    public init(paths: [String], files: Int, bytes: Int, characters: Int) {
+    public init(paths: [String], files: Int, bytes: Int, characters: Int, fingerprint: String? = nil) {
         self.paths = paths
         self.files = files
         self.bytes = bytes
         self.characters = characters
+        self.fingerprint = fingerprint
     }
 
     /// "3 files, 1204 bytes, 1190 characters".
     public var summary: String {
         "\(files) file\(files == 1 ? "" : "s"), \(bytes) bytes, \(characters) characters"
+    }
+
+    /// These inputs with the fingerprint of their ids.
+    public func fingerprinted(_ ids: TokenIDs) -> CorpusInputs {
+        var inputs = self
+        inputs.fingerprint = ids.fingerprint
+        return inputs
+    }
+
+    /// Why `now` is not the text these inputs record (one clause: "1 file, 90 bytes, 90 characters then,
+    /// 1 file, 91 bytes, 91 characters now", or that the counts agree and the text does not), or nil when
+    /// it is. Fingerprints are compared when both have one.
+    public func difference(from now: CorpusInputs) -> String? {
+        if (files, bytes, characters) != (now.files, now.bytes, now.characters) { return "\(summary) then, \(now.summary) now" }
+        if let then = fingerprint, let other = now.fingerprint, then != other {
+            return "\(summary) then and now, but other text: edited since (token fingerprint \(then) then, \(other) now)"
+        }
+        return nil
     }
 }

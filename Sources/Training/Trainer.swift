@@ -128,6 +128,7 @@ public final class Trainer {
 
         // Everything that can refuse the run, in this order, before the directory is touched.
         var corpus = try Trainer.loadCorpus(options: options, resume: resume, source: source, tokenCache: tokenCache)
+        corpus.inputs = corpus.inputs.fingerprinted(corpus.ids)
         try Trainer.checkResumedInputs(resume, corpus.inputs)
         let documentSplit = try Trainer.splitCorpus(&corpus, options: options, source: source)
         let splits: DataSplits
@@ -286,12 +287,12 @@ public final class Trainer {
         }
     }
 
-    /// A resumed run reads the inputs it was trained on (their counts as the checkpoint recorded them).
+    /// A resumed run reads the inputs it was trained on (their counts and fingerprint as the checkpoint recorded them).
     private static func checkResumedInputs(_ resume: Checkpoint?, _ inputs: CorpusInputs) throws(TrainingError) {
         if let resume, let text = resume.training[Key.inputs],
            let stored = try? JSONDecoder().decode(CorpusInputs.self, from: Data(text.utf8)),
-           (stored.files, stored.bytes, stored.characters) != (inputs.files, inputs.bytes, inputs.characters) {
-            throw .resumeMismatch("the inputs are not the ones this run was trained on (\(stored.summary) then, \(inputs.summary) now)")
+           let difference = stored.difference(from: inputs) {
+            throw .resumeMismatch("the inputs are not the ones this run was trained on (\(difference))")
         }
     }
 

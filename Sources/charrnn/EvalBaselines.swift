@@ -9,7 +9,7 @@ import Training
 ///
 /// The checkpoint keeps the corpus's paths made absolute where training ran
 /// (`TrainingOptions.absoluteCorpusPaths`) and what was read (`CorpusInputs`:
-/// files, bytes, characters), not the fitted counts: a pair table can take
+/// files, bytes, characters, fingerprint), not the fitted counts: a pair table can take
 /// megabytes, and would be written with every checkpoint, while the corpus is
 /// read through the token cache beside the run (as `train` reads it) in a
 /// fraction of a second. The recorded inputs tell a corpus edited since from
@@ -33,10 +33,9 @@ enum EvalBaselines {
             .flatMap { try? JSONDecoder().decode(CorpusInputs.self, from: Data($0.utf8)) }
         // Named in a few words whatever the header lists (a damaged one may hold 100,000 paths).
         let named = paths.count <= 3 ? paths.joined(separator: " ") : paths.prefix(2).joined(separator: " ") + " … (\(paths.count) paths)"
-        func expectTrainedOn(_ now: CorpusInputs) throws(Unavailable) {
-            guard let then = recorded, (then.files, then.bytes, then.characters) != (now.files, now.bytes, now.characters) else { return }
-            throw Unavailable(reason: "the training corpus \(named) has changed since training "
-                                      + "(\(then.summary) then, \(now.summary) now)")
+        func expectTrainedOn(_ now: CorpusInputs, ids: TokenIDs) throws(Unavailable) {
+            guard let then = recorded, let difference = then.difference(from: now.fingerprinted(ids)) else { return }
+            throw Unavailable(reason: "the training corpus \(named) has changed since training (\(difference))")
         }
         // Before anything is read: the number of files and their sizes (the recorded bytes leave out byte
         // order marks, 3 bytes a file at most) tell most changed corpora from the one trained on, and a
@@ -60,7 +59,7 @@ enum EvalBaselines {
             if let (corpus, _) = try? cache.corpus(files: files, settings: checkpoint.tokenizer,
                                                     policy: checkpoint.folding?.policy ?? VocabularyPolicy()),
                corpus.vocabulary == checkpoint.vocabulary {
-                try expectTrainedOn(corpus.inputs)
+                try expectTrainedOn(corpus.inputs, ids: corpus.tokenIDs)
                 let splits = try split(corpus.tokenIDs.count, options)
                 return try score(Baselines.Counts(ids: corpus.tokenIDs[splits.train.prefix(Baselines.sampleLimit)],
                                                   vocabularySize: checkpoint.vocabulary.count), scored)
@@ -70,7 +69,7 @@ enum EvalBaselines {
         do { encoded = try Corpus.encode(files: files, settings: checkpoint.tokenizer, vocabulary: checkpoint.vocabulary) } catch {
             throw Unavailable(reason: "the training corpus cannot be read (\(error))")
         }
-        try expectTrainedOn(encoded.inputs)
+        try expectTrainedOn(encoded.inputs, ids: TokenIDs(encoded.ids))
         var corpus = encoded.ids
         let train: Range<Int>
         if let mode = options.documents {  // documents: the run's own by-document split

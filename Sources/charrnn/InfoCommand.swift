@@ -52,7 +52,8 @@ struct InfoCommand: ParsableCommand {
             }
             if let inputs {
                 fields.append("\"inputs\":{\"paths\":[\(inputs.paths.map { JSONStringEscaper.quoted($0) }.joined(separator: ","))],"
-                              + "\"files\":\(inputs.files),\"bytes\":\(inputs.bytes),\"characters\":\(inputs.characters)}")
+                              + "\"files\":\(inputs.files),\"bytes\":\(inputs.bytes),\"characters\":\(inputs.characters)"
+                              + (inputs.fingerprint.map { ",\"fingerprint\":\(JSONStringEscaper.quoted($0))" } ?? "") + "}")
             }
             if let f = c.folding, let u = c.vocabulary.unknownID {
                 var policy: [String] = []

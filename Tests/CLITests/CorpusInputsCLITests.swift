@@ -124,7 +124,9 @@ let tinyModel = ["--hidden", "8", "--layers", "1", "--batch-size", "2", "--seq-l
             let latest = dir.appendingPathComponent("checkpoints/poems+1/latest.safetensors").path
             let checkpoint = try Checkpoint.read(from: latest)
             let inputs = try JSONDecoder().decode(CorpusInputs.self, from: Data(try #require(checkpoint.training["inputs"]).utf8))
-            #expect(inputs == CorpusInputs(paths: ["poems", "extra.txt"], files: 3, bytes: bytes, characters: characters))
+            #expect(inputs.fingerprint?.count == 16)
+            #expect(inputs == CorpusInputs(paths: ["poems", "extra.txt"], files: 3, bytes: bytes, characters: characters,
+                                           fingerprint: inputs.fingerprint))
 
             let info = try Binary.run(["info", "checkpoints/poems+1"], in: dir)
             #expect(info.stdout.contains("read:       3 files, \(bytes) bytes, \(characters) characters"), "\(info.stdout)")
@@ -134,6 +136,7 @@ let tinyModel = ["--hidden", "8", "--layers", "1", "--batch-size", "2", "--seq-l
             let recorded = try #require(object["inputs"] as? [String: Any])
             #expect(recorded["paths"] as? [String] == ["poems", "extra.txt"])
             #expect(recorded["files"] as? Int == 3 && recorded["bytes"] as? Int == bytes && recorded["characters"] as? Int == characters)
+            #expect(recorded["fingerprint"] as? String == inputs.fingerprint)
 
             // eval reads directories too.
             let eval = try Binary.run(["eval", "poems", "--checkpoint", "checkpoints/poems+1", "--json"], in: dir)
@@ -152,6 +155,25 @@ let tinyModel = ["--hidden", "8", "--layers", "1", "--batch-size", "2", "--seq-l
                 "charrnn: error: cannot resume: the inputs are not the ones this run was trained on (3 files, \(bytes) bytes, \(characters) characters then, 4 files, "),
                 "\(changed.stderr)")
             #expect(try Checkpoint.read(from: latest).training["iteration"] == "4")
+        }
+    }
+
+    /// An edit that keeps the counts (one letter for another) is told apart by the ids' fingerprint:
+    /// `--resume` refuses it and keeps the run; `eval` leaves out the baselines, saying why.
+    @Test func anEditOfTheSameLengthIsToldFromTheTextTrainedOn() throws {
+        try inTextTree(["corpus.txt": TokenCacheCLITests.text]) { dir in
+            #expect(try Binary.run(TokenCacheCLITests.train + ["--checkpoint-dir", "run"], in: dir).status == 0)
+            var edited = TokenCacheCLITests.text
+            edited[edited.count / 2] = edited[edited.count / 2] == UInt8(ascii: "a") ? UInt8(ascii: "t") : UInt8(ascii: "a")
+            try Data(edited).write(to: dir.appendingPathComponent("corpus.txt"))
+            let resumed = try Binary.run(["train", "corpus.txt", "--checkpoint-dir", "run", "--resume", "--max-iters", "5"], in: dir)
+            #expect(resumed.status == 1 && resumed.stdout.isEmpty, "\(resumed.stdout)")
+            #expect(resumed.stderr.split(separator: "\n").last?.hasPrefix(
+                "charrnn: error: cannot resume: the inputs are not the ones this run was trained on (1 file, \(edited.count) bytes, "
+                + "\(edited.count) characters then and now, but other text: edited since (token fingerprint ") == true, "\(resumed.stderr)")
+            #expect(try Checkpoint.read(from: dir.appendingPathComponent("run/latest.safetensors").path).training["iteration"] == "3")
+            let eval = try Binary.run(["eval", "corpus.txt", "--checkpoint", "run"], in: dir)
+            #expect(eval.status == 0 && eval.stderr.contains("baselines") && eval.stderr.contains("edited since"), "\(eval.stderr)")
         }
     }
 }

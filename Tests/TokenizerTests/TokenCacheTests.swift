@@ -117,6 +117,25 @@ import Testing
         }
     }
 
+    /// The fingerprint of ids (FNV-1a 64, one id a round) is the same whether they are an array or a
+    /// mapped cache of any width, and moves when one id does.
+    @Test func theFingerprintIsOfTheIdsWhateverTheirWidth() throws {
+        // FNV-1a 64 over the words 0, 1, 2, 0xFFFFFFFF, 70000, computed apart (Python).
+        #expect(TokenIDs([0, 1, 2, -1, 70000]).fingerprint == "b13eab08393d18df")
+        let scalars = Array(0x4E00...0x9FFF) + Array(0xAC00...0xD7A3) + Array(0x20000...0x2A6DF)
+        let wide = String(String.UnicodeScalarView(scalars.compactMap(Unicode.Scalar.init)))
+        for text in ["a cat sat on a mat\n", "abc" + String(wide.prefix(300)), wide] {
+            try withFiles([text]) { dir, files in
+                let (mapped, _) = try TokenCache(directory: dir + "/cache").corpus(files: files, settings: TokenizerSettings(normalize: false))
+                #expect(mapped.tokenIDs.isMapped)   // widths 1, 2, 4
+                var ids = mapped.ids
+                #expect(mapped.tokenIDs.fingerprint == TokenIDs(ids).fingerprint, "width \(mapped.tokenIDs.width)")
+                ids[ids.count / 2] = ids[ids.count / 2] == 0 ? 1 : 0
+                #expect(mapped.tokenIDs.fingerprint != TokenIDs(ids).fingerprint)
+            }
+        }
+    }
+
     /// A build killed before its cleanup leaves its scratch and unfinished files;
     /// the next look-up of that cache removes them (a live process's stay).
     @Test func aKilledBuildsLeftoversAreRemovedByTheNext() throws {
