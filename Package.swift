@@ -97,6 +97,12 @@ let executables: [Target] = [
 // MARK: - Examples (the library used from outside charrnn)
 
 let examples: [Target] = [
+    // Karpathy's min-char-rnn in the library's calls: tokenize, train an LSTM by truncated BPTT
+    // with Adam, save a checkpoint `charrnn sample` reads, sample (docs/library.md).
+    .executableTarget(
+        name: "MinCharRNN",
+        dependencies: ["Tokenizer", "Tensor", "RNN", "Checkpoints", "Training", "Sampler"],
+        path: "Examples/MinCharRNN"),
     // Géron's synthetic time series (Hands-On ML, chapter 15) forecast through the engine:
     // dense inputs, a regression head, the library's Adam; prints each model's validation MSE.
     .executableTarget(
