@@ -201,6 +201,9 @@ public struct Checkpoint: Equatable, Sendable {
         var stored: CheckpointFolding? = nil
         if metadata[CheckpointLayout.Metadata.vocabularyFolding] != nil {
             stored = try decodeJSON(metadata, key: CheckpointLayout.Metadata.vocabularyFolding, path: path, what: "vocabulary folding")
+            if let problem = stored.flatMap(foldingProblem) {
+                throw .invalidMetadata(path: path, key: CheckpointLayout.Metadata.vocabularyFolding, reason: problem)
+            }
         }
         var documents: CheckpointDocuments? = nil
         if metadata[CheckpointLayout.Metadata.documents] != nil {
@@ -213,6 +216,9 @@ public struct Checkpoint: Equatable, Sendable {
                                         documentMarkers: documents?.markers)
         } catch {
             throw .invalidMetadata(path: path, key: keys.vocabulary, reason: "is invalid: \(error)")
+        }
+        if let problem = reservedTokenProblem(vocabulary) {
+            throw .invalidMetadata(path: path, key: keys.vocabulary, reason: problem)
         }
         guard vocabulary.count == config.vocabularySize else {
             throw .vocabularySizeMismatch(path: path, vocabularyCount: vocabulary.count, configSize: config.vocabularySize)
@@ -321,6 +327,31 @@ public struct Checkpoint: Equatable, Sendable {
         let model = config.attention != nil ? "an encoder–decoder"
             : "a \(config.head.rawValue) head on \(config.input.rawValue) input" + (documents ? " with document markers" : "")
         return "is \"\(task)\", which does not make this model (\(model))"
+    }
+
+    /// Why a stored folding record cannot be one a run wrote, or nil: its policy must fold within the
+    /// bounds `--min-count` / `--max-vocab` accept (eval refits the baselines with it), and its counts are counts.
+    static func foldingProblem(_ stored: CheckpointFolding) -> String? {
+        let policy = stored.folding.policy
+        guard policy.folds else { return "names no --min-count or --max-vocab, so nothing could have folded" }
+        if let problem = policy.problem { return "holds a policy no run can have (\(problem))" }
+        if stored.foldedCharacters < 0 || stored.foldedOccurrences < 0 {
+            return "holds a negative count (\(stored.foldedCharacters) characters, \(stored.foldedOccurrences) occurrences folded)"
+        }
+        return nil
+    }
+
+    /// Why `vocabulary` holds "<unk>", "<s>" or "</s>" as a character, or nil: no text produces one (each is
+    /// several characters in every mode), so such an entry is an unknown token or a document marker whose
+    /// `vocabulary_folding` or `documents` entry is missing.
+    static func reservedTokenProblem(_ vocabulary: Vocabulary) -> String? {
+        let reserved = [(Vocabulary.unknownToken, CheckpointLayout.Metadata.vocabularyFolding),
+                        (DocumentMarkers.startToken, CheckpointLayout.Metadata.documents),
+                        (DocumentMarkers.endToken, CheckpointLayout.Metadata.documents)]
+        for (token, key) in reserved where vocabulary.id(of: token) != nil {
+            return "holds \(Vocabulary.displayForm(token)) as a character: no text makes one, and the \"\(key)\" entry that would name it is missing"
+        }
+        return nil
     }
 
     /// `config.problem` for decoded values: sizes beyond `ModelConfig.sizesAreBounded`

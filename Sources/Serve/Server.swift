@@ -696,6 +696,9 @@ extension ModelInfo {
                       let (chars, overflow) = i.multipliedReportingOverflow(by: o.batchSize * o.sequenceLength)
                       return o.task == nil && !overflow ? chars : nil
                   } },
-                  bestValidationLoss: c.training[CheckpointLayout.Training.bestValidationLoss].flatMap(Double.init))
+                  // Only a finite loss: a damaged header's NaN or ∞ would make the whole list unencodable.
+                  bestValidationLoss: c.training[CheckpointLayout.Training.bestValidationLoss].flatMap(Double.init).flatMap {
+                      $0.isFinite ? $0 : nil
+                  })
     }
 }

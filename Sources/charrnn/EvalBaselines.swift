@@ -24,6 +24,13 @@ enum EvalBaselines {
             throw Unavailable(reason: "the checkpoint does not record the corpus it was trained on")
         }
         if let problem = Trainer.damagedOptionsProblem(options) { throw Unavailable(reason: problem) }
+        // A run keeps its documents mode, so options that disagree with the vocabulary's markers are a damaged
+        // header: the corpus cannot be split as in training (a documents split needs the markers).
+        if options.documents != checkpoint.documents {
+            func mode(_ d: DocumentMode?) -> String { d.map { "--documents \($0.rawValue)" } ?? "no --documents" }
+            throw Unavailable(reason: "the checkpoint's training options say \(mode(options.documents)) but its vocabulary was made "
+                                      + "for \(mode(checkpoint.documents))")
+        }
         let paths = options.absoluteCorpusPaths ?? options.corpusPaths
         let files: CorpusFiles
         do { files = try CorpusFiles.find(paths) } catch {

@@ -13,7 +13,10 @@ extension EvalCommand {
     static func labelledTask(_ checkpoint: Checkpoint, options: TrainingOptions?) -> LabelledTask? {
         if checkpoint.config.head == .classifier { return .classify }
         if checkpoint.config.input == .oneHotAndLabel { return .generate }
-        return options?.task
+        if checkpoint.config.attention != nil { return .translate }
+        // The model decides; the stored options only tell an unconditioned generator (a next-character model
+        // of labelled texts) from a model of one text. A task no such model has (a damaged header) is not followed.
+        return options?.task == .generate ? .generate : nil
     }
 
     func runLabelled(path: String, checkpoint: Checkpoint, task: LabelledTask, options stored: TrainingOptions?) throws {

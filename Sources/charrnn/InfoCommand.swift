@@ -14,14 +14,19 @@ struct InfoCommand: ParsableCommand {
     @Argument(help: "A checkpoint file or run directory (default: the newest under ./checkpoints).") var checkpoint: String?
     @Flag(help: "Print one JSON object.") var json = false
 
+    /// `n` when a run can have counted it (0 ..< Int.max: `info` adds one to the epoch), else nil.
+    static func count(_ n: Int) -> Int? { (0..<Int.max).contains(n) ? n : nil }
+
     func run() throws {
         let (path, c) = try CheckpointLocator.load(checkpoint)
         let options = try? Trainer.storedOptions(in: c)
         typealias Key = CheckpointLayout.Training
         let iterations = c.training[Key.iteration].flatMap(Int.init)
-        let best = c.training[Key.bestValidationLoss].flatMap(Double.init)
-        let seconds = c.training[Key.elapsedSeconds].flatMap(Double.init)
-        let epoch = c.training[Key.epoch].flatMap(Int.init)
+        // Figures no run writes (a damaged or hostile header: NaN, ±∞, a count at Int.max) are left out,
+        // so that the lines below never overflow and --json stays JSON.
+        let best = c.training[Key.bestValidationLoss].flatMap(Double.init).flatMap(\.finiteValue)
+        let seconds = c.training[Key.elapsedSeconds].flatMap(Double.init).flatMap(\.finiteValue)
+        let epoch = c.training[Key.epoch].flatMap(Int.init).flatMap(Self.count)
         let batchesDone = c.training[Key.batch].flatMap(Int.init)   // batches (windows) done in the current epoch
         let inputs = c.training[Key.inputs].flatMap { try? JSONDecoder().decode(CorpusInputs.self, from: Data($0.utf8)) }
         let documents = c.training[Key.documents].flatMap { try? JSONDecoder().decode(DocumentCounts.self, from: Data($0.utf8)) }
@@ -108,4 +113,9 @@ struct InfoCommand: ParsableCommand {
         }
         for (i, reason) in (options?.autoReasons ?? []).enumerated() { print((i == 0 ? "chosen by:  --auto: " : "            ") + reason) }
     }
+}
+
+private extension Double {
+    /// The value when it is finite, else nil (JSON has no NaN or infinity).
+    var finiteValue: Double? { isFinite ? self : nil }
 }

@@ -54,4 +54,28 @@ import Tokenizer
             }
         }
     }
+
+    /// A documents checkpoint whose "documents" entry was lost read its markers as two characters: `sample`
+    /// wrote "<s>" as text, and `eval` trapped splitting the corpus by the markers the options named.
+    /// The same holds for "<unk>" without "vocabulary_folding": each is refused in one line.
+    @Test func aMarkerOrUnknownTokenWithoutItsEntryIsRefused() throws {
+        let file = path()
+        defer { try? FileManager.default.removeItem(atPath: file) }
+        try checkpoint(documents: .lines).write(to: file)
+        let written = try SafeTensorsFile.read(path: file)
+        var raw = written
+        raw.metadata["documents"] = nil
+        try raw.write(path: file)
+        #expect(throws: CheckpointError.invalidMetadata(path: file, key: "vocabulary", reason: "holds \"<s>\" as a character: no text makes one, "
+                                                          + "and the \"documents\" entry that would name it is missing")) {
+            try Checkpoint.read(from: file)
+        }
+        raw = written
+        raw.metadata["vocabulary_folding"] = nil
+        try raw.write(path: file)
+        #expect(throws: CheckpointError.invalidMetadata(path: file, key: "vocabulary", reason: "holds \"<unk>\" as a character: no text makes one, "
+                                                          + "and the \"vocabulary_folding\" entry that would name it is missing")) {
+            try Checkpoint.read(from: file)
+        }
+    }
 }

@@ -89,4 +89,35 @@ import Tokenizer
             try Checkpoint.read(from: file)
         }
     }
+
+    /// A folding record with a policy no run can have was read as it was, and `eval` refitted its baselines
+    /// with it: `--max-vocab -1` trapped (a prefix of -1 characters). Such a record is refused when read.
+    @Test func aFoldingPolicyNoRunCanHaveIsRefused() throws {
+        let file = path()
+        defer { try? FileManager.default.removeItem(atPath: file) }
+        var checkpoint = Checkpoint(config: config, vocabulary: try Vocabulary(tokens: ["a", "b", "<unk>"], mode: .grapheme, unknownID: 2),
+                                    tokenizer: TokenizerSettings(), parameters: parameters(config))
+        checkpoint.folding = VocabularyFolding(policy: VocabularyPolicy(maxCharacters: 2), foldedCharacters: 1, foldedOccurrences: 1)
+        try checkpoint.write(to: file)
+        let written = try SafeTensorsFile.read(path: file)
+        for (record, reason) in [
+            (#"{"foldedCharacters":1,"foldedOccurrences":1,"maxCharacters":-1,"unknownID":2}"#,
+             "holds a policy no run can have (--max-vocab must be between 1 and 16777216 (got -1))"),
+            (#"{"foldedCharacters":1,"foldedOccurrences":1,"minCount":0,"unknownID":2}"#,
+             "holds a policy no run can have (--min-count must be at least 1 (got 0))"),
+            (#"{"foldedCharacters":1,"foldedOccurrences":1,"unknownID":2}"#,
+             "names no --min-count or --max-vocab, so nothing could have folded"),
+            (#"{"foldedCharacters":-5,"foldedOccurrences":1,"minCount":2,"unknownID":2}"#,
+             "holds a negative count (-5 characters, 1 occurrences folded)"),
+        ] {
+            var raw = written
+            raw.metadata["vocabulary_folding"] = record
+            try raw.write(path: file)
+            #expect(throws: CheckpointError.invalidMetadata(path: file, key: "vocabulary_folding", reason: reason)) {
+                try Checkpoint.read(from: file)
+            }
+        }
+        try written.write(path: file)
+        #expect(try Checkpoint.read(from: file) == checkpoint)
+    }
 }
