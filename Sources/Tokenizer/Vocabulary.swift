@@ -195,10 +195,14 @@ extension Vocabulary {
     /// A token as a person should see it in a message or listing: quoted, with
     /// invisible and control characters escaped (`"\n"`, `"\u{200D}"`).
     /// A mark that would sit on the opening quote (a token that starts with one,
-    /// as in scalar mode or without NFC) is escaped too.
+    /// as in scalar mode or without NFC) is escaped too. A token of more than
+    /// `displayedScalars` scalars (a grapheme cluster can stack thousands of
+    /// marks; a label can be a whole line) shows its first ones, then how many
+    /// it has, so that a message stays a line.
     public static func displayForm(_ token: String) -> String {
         var out = "\""
-        for (i, s) in token.unicodeScalars.enumerated() {
+        let count = token.unicodeScalars.count
+        for (i, s) in token.unicodeScalars.prefix(count > displayedScalars ? displayedScalars - 20 : count).enumerated() {
             switch s {
             case "\n": out += "\\n"
             case "\r": out += "\\r"
@@ -214,8 +218,11 @@ extension Vocabulary {
                 out += invisible ? "\\u{\(String(s.value, radix: 16, uppercase: true))}" : String(s)
             }
         }
-        return out + "\""
+        return out + (count > displayedScalars ? "…\" (\(count) scalars)" : "\"")
     }
+
+    /// The most scalars `displayForm(_:)` shows whole.
+    public static let displayedScalars = 100
 
     /// `displayForm(_:)` for a token of a vocabulary in `mode`: in byte mode a
     /// byte above 0x7F is not a character of its own and shows as `\xE9`.

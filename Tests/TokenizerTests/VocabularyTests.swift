@@ -49,6 +49,10 @@ import Testing
         #expect(Vocabulary.displayForm("e\u{301}") == "\"e\u{301}\"")      // a mark on a letter shows
         #expect(Vocabulary.displayForm("\u{200D}") == "\"\\u{200D}\"")
         #expect(Vocabulary.displayForm("\u{E9}", mode: .byte) == "\"\\xE9\"")
+        // Long tokens (a stack of marks, a label that is a whole line) are cut so a message stays a line.
+        #expect(Vocabulary.displayForm(String(repeating: "a", count: 100)) == "\"" + String(repeating: "a", count: 100) + "\"")
+        #expect(Vocabulary.displayForm(String(repeating: "ab\n", count: 1_000_000))
+                == "\"" + String(repeating: "ab\\n", count: 26) + "ab…\" (3000000 scalars)")
         #expect(Vocabulary.displayForm("a", mode: .byte) == "\"a\"")
         let v = try Vocabulary(tokens: ["\n", "\u{C3}"], mode: .byte)
         #expect(v.displayForm(of: 1) == "\"\\xC3\"")
