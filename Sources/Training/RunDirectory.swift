@@ -118,6 +118,7 @@ public final class RunDirectory {
     }
 
     private func mayWrite(_ claim: Claim) throws(TrainingError) -> Bool {
+        try refuseForeignFiles()
         guard let held = heldCheckpoint else {
             if case .newRun = claim { return true }  // a log of a run that never saved: not this run's
             return false
@@ -143,19 +144,45 @@ public final class RunDirectory {
         }
     }
 
+    /// Refuses a directory, FIFO, socket or device under a name the run writes (`latest`, `best`, the log,
+    /// the document hashes): charrnn never made it, a save would fail on it only after training, and
+    /// `--overwrite` must not remove it. A symbolic link is replaced by the save, never followed.
+    private func refuseForeignFiles() throws(TrainingError) {
+        for file in [latest, best, logPath, documentHashes] {
+            var info = stat()
+            guard lstat(file, &info) == 0 else { continue }
+            let type = info.st_mode & S_IFMT
+            if type == S_IFREG || type == S_IFLNK { continue }
+            let name = (file as NSString).lastPathComponent
+            throw .checkpointDirectory(path, "holds \(name), which is \(Self.kind(info.st_mode)), not a file charrnn writes; move it away or choose another --checkpoint-dir")
+        }
+    }
+
     /// The checkpoint that says which run this directory holds, if any.
     private var heldCheckpoint: String? {
         [latest, best].first { FileManager.default.fileExists(atPath: $0) } ?? numberedCheckpoints.first.map { path + "/" + $0.name }
     }
 
-    /// `iter-<N>.safetensors` files, newest first.
+    /// `iter-<N>.safetensors` files as `numbered` names them, newest first: regular files, N written
+    /// as charrnn writes it (no sign, no leading zero). A directory, a link, a FIFO or `iter-007.safetensors`
+    /// is none of them, so it is never taken for the run's, nor removed.
     private var numberedCheckpoints: [(iteration: Int, name: String)] {
         guard let names = try? FileManager.default.contentsOfDirectory(atPath: path) else { return [] }
         return names.compactMap { name -> (Int, String)? in
-            guard name.hasPrefix("iter-"), name.hasSuffix(".safetensors"),
-                  let n = Int(name.dropFirst(5).dropLast(12)) else { return nil }
+            guard name.hasPrefix("iter-"), name.hasSuffix(".safetensors") else { return nil }
+            let digits = name.dropFirst(5).dropLast(12)
+            guard let n = Int(digits), n >= 0, "\(n)" == digits else { return nil }
+            var info = stat()
+            guard lstat(path + "/" + name, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else { return nil }
             return (n, name)
         }.sorted { $0.0 > $1.0 }
+    }
+
+    /// The run id in the header of the checkpoint `name` ("" for a checkpoint from before run ids),
+    /// nil when it is no checkpoint (its header cannot be read).
+    private func runID(ofCheckpoint name: String) -> String? {
+        guard let metadata = try? SafeTensorsFile.readMetadata(path: path + "/" + name) else { return nil }
+        return metadata[CheckpointLayout.Metadata.trainingPrefix + CheckpointLayout.Training.runID] ?? ""
     }
 
     private static func directory(of file: String) -> String {
@@ -284,15 +311,18 @@ public final class RunDirectory {
         }
     }
 
-    /// Removes the log and every checkpoint of an earlier run (the lock is held).
+    /// Removes the log and every checkpoint of an earlier run (the lock is held): files only, never a
+    /// directory (`claim` refuses one under those names), and of the numbered names only checkpoints.
     public func clearRun() {
-        for file in [logPath, latest, best, documentHashes] { try? FileManager.default.removeItem(atPath: file) }
-        rotate(keep: 0)
+        for file in [logPath, latest, best, documentHashes] { unlink(file) }
+        for (_, name) in numberedCheckpoints where runID(ofCheckpoint: name) != nil { unlink(path + "/" + name) }
     }
 
-    /// Removes numbered checkpoints beyond the newest `keep`.
-    public func rotate(keep: Int) {
-        for (_, name) in numberedCheckpoints.dropFirst(keep) { try? FileManager.default.removeItem(atPath: path + "/" + name) }
+    /// Removes the numbered checkpoints of the run `runID` beyond its newest `keep`. Files of that name
+    /// that are not its checkpoints (another run's, a hand's) are neither counted nor removed.
+    public func rotate(keep: Int, runID: String) {
+        let own = numberedCheckpoints.filter { self.runID(ofCheckpoint: $0.name) == runID }
+        for (_, name) in own.dropFirst(keep) { unlink(path + "/" + name) }
     }
 
     static func reason(_ error: any Error) -> String {

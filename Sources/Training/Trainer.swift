@@ -663,7 +663,7 @@ public final class Trainer {
         try write(checkpoint, to: directory.latest, report: report)
         if options.keep > 0 {
             try write(checkpoint, to: directory.numbered(iteration), report: report)
-            directory.rotate(keep: options.keep)
+            directory.rotate(keep: options.keep, runID: runID)
         }
         return improved
     }

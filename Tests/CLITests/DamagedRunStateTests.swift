@@ -155,4 +155,58 @@ import Testing
         for line in after { #expect((try? JSONSerialization.jsonObject(with: Data(line.utf8))) != nil, "\(line)") }
         #expect(after.prefix(lines.count - 1).map { Data($0.utf8) } == lines.dropLast().map { Data($0) })   // the whole records kept
     }
+
+    /// `--keep` removed every `iter-<N>.safetensors` beyond the newest N: a directory of that name with
+    /// all it held, `iter-007` and `iter-+6` (read as 7 and 6), a symbolic link, another run's checkpoint.
+    /// It removes only its own run's numbered checkpoints (the run id in their header).
+    @Test func keepRemovesOnlyTheRunsOwnNumberedCheckpoints() throws {
+        let dir = try safety.directoryWithARun()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let run = dir.appendingPathComponent("run")
+        let files = FileManager.default
+        try files.createDirectory(at: run.appendingPathComponent("iter-5.safetensors"), withIntermediateDirectories: true)
+        try Data("precious".utf8).write(to: run.appendingPathComponent("iter-5.safetensors/data"))
+        for name in ["iter-007.safetensors", "iter-+6.safetensors", "iter--1.safetensors", "iter-1000.safetensors"] {
+            try Data("precious".utf8).write(to: run.appendingPathComponent(name))
+        }
+        try Data("precious".utf8).write(to: dir.appendingPathComponent("victim"))
+        try files.createSymbolicLink(atPath: run.appendingPathComponent("iter-8.safetensors").path, withDestinationPath: "../victim")
+        try Self.patched(run.appendingPathComponent("best.safetensors"), "training.run_id", "another-run", to: run.appendingPathComponent("iter-9.safetensors"))
+        let foreign = try files.contentsOfDirectory(atPath: run.path).filter { $0.hasPrefix("iter-") }.sorted()
+
+        let r = try Binary.run(["train", "corpus.txt", "--checkpoint-dir", "run", "--resume", "--max-iters", "50", "--eval-every", "10",
+                                "--keep", "2"] + RunSafetyTests.small, in: dir)
+        #expect(r.status == 0, "\(r.stderr)")
+        let after = try files.contentsOfDirectory(atPath: run.path).filter { $0.hasPrefix("iter-") }.sorted()
+        #expect(after == (foreign + ["iter-40.safetensors", "iter-50.safetensors"]).sorted())
+        #expect(files.contents(atPath: run.appendingPathComponent("iter-5.safetensors/data").path) == Data("precious".utf8))
+    }
+
+    /// `--overwrite` removed a directory named `latest.safetensors` (or `train.jsonl`, or the document
+    /// hashes) with everything in it, after saying the folder "already holds a run"; a directory or FIFO
+    /// under such a name on `--resume` failed only at the first save, after training. Both are refused
+    /// first, in one line, and the directory keeps what it held.
+    @Test func aDirectoryOrFIFOUnderARunFilesNameIsRefusedNotRemoved() throws {
+        let dir = try safety.directoryWithARun()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let run = dir.appendingPathComponent("run")
+        for (name, flag, fifo) in [("latest.safetensors", "--overwrite", false), ("train.jsonl", "--resume", false),
+                                   ("training-documents.hashes", "--overwrite", false), ("best.safetensors", "--resume", true)] {
+            let file = run.appendingPathComponent(name)
+            let saved = FileManager.default.contents(atPath: file.path)
+            try? FileManager.default.removeItem(at: file)
+            if fifo {
+                #expect(mkfifo(file.path, 0o644) == 0)
+            } else {
+                try FileManager.default.createDirectory(at: file, withIntermediateDirectories: true)
+                try Data("precious".utf8).write(to: file.appendingPathComponent("data"))
+            }
+            let r = try Binary.run(["train", "corpus.txt", "--checkpoint-dir", "run", "--max-iters", "40", flag] + RunSafetyTests.small, in: dir)
+            let kind = fifo ? "a FIFO (named pipe)" : "a directory"
+            safety.expectRefused(r, mentioning: "checkpoint directory run holds \(name), which is \(kind), not a file charrnn writes")
+            if !fifo { #expect(FileManager.default.contents(atPath: file.appendingPathComponent("data").path) == Data("precious".utf8), "\(name)") }
+            try FileManager.default.removeItem(at: file)
+            if let saved { try saved.write(to: file) }
+        }
+    }
 }

@@ -135,11 +135,11 @@ import Testing
         expectRefused(r, mentioning: "already holds a run")
         #expect(try contents(dir, "run") == before)
         #expect(lockBefore != nil && FileManager.default.contents(atPath: lock) == lockBefore, "the refusal rewrote .lock")
-        // A directory whose latest checkpoint is a FIFO is refused too, and gets no .lock.
+        // A directory whose latest checkpoint is a FIFO is refused too (as what it is: no run's), and gets no .lock.
         try FileManager.default.createDirectory(at: dir.appendingPathComponent("fifo"), withIntermediateDirectories: true)
         #expect(mkfifo(dir.appendingPathComponent("fifo/latest.safetensors").path, 0o644) == 0)
         expectRefused(try Binary.run(["train", "corpus.txt", "--checkpoint-dir", "fifo", "--max-iters", "5"] + Self.small, in: dir),
-                      mentioning: "already holds a run")
+                      mentioning: "holds latest.safetensors, which is a FIFO (named pipe), not a file charrnn writes")
         #expect(try FileManager.default.contentsOfDirectory(atPath: dir.appendingPathComponent("fifo").path) == ["latest.safetensors"])
         let o = try Binary.run(["train", "corpus.txt", "--checkpoint-dir", "run", "--max-iters", "5", "--overwrite"] + Self.small, in: dir)
         #expect(o.status == 0, "\(o.stderr)")
