@@ -12,9 +12,13 @@ public struct NiceScale: Equatable, Sendable {
 
     /// About `targetTickCount` ticks covering `low...high`. An empty range
     /// (low == high) is widened around its value; `low` below 0 only when asked.
+    /// Values beyond ±`limit` are taken as ±`limit`, so that no width, step or
+    /// count overflows (a log holding 1e308 is drawn, off the scale, not a trap).
     public init(low: Double, high: Double, targetTickCount: Int = 6) {
         var low = low, high = high
         if !(low.isFinite && high.isFinite) { low = 0; high = 1 }
+        low = min(max(low, -Self.limit), Self.limit)
+        high = min(max(high, -Self.limit), Self.limit)
         if low > high { swap(&low, &high) }
         if high - low < 1e-12 * max(1, abs(high)) {
             let pad = abs(high) > 0 ? abs(high) * 0.1 : 1
@@ -24,7 +28,17 @@ public struct NiceScale: Equatable, Sendable {
         self.step = step
         lower = (low / step).rounded(.down) * step
         upper = (high / step).rounded(.up) * step
+        // Values too close to 0 for a step that is a number (1e-320): one step over 0...1.
+        let steps = (upper - lower) / step
+        if !(steps.isFinite && steps >= 1 && steps <= 10 * Double(max(targetTickCount, 10))) {
+            lower = 0
+            upper = 1
+            self.step = 1
+        }
     }
+
+    /// The largest magnitude an axis covers.
+    static let limit = 1e300
 
     /// The tick values from `lower` to `upper`, exactly as printed (no 0.30000000000000004).
     public var ticks: [Double] {

@@ -35,6 +35,20 @@ import Foundation
         #expect(nan.ticks.first == 0)
     }
 
+    /// A log holding a loss of 1e308 (and a baseline of −1e308) trapped `plot`: the width of the range,
+    /// or its bits/char twin, overflowed to infinity, and so did the tick count. Values a step cannot
+    /// count in (1e-320) made a step of 0.
+    @Test(arguments: [(-1e308, 1e308), (0, 1e308), (1e308, 1e308), (-Double.greatestFiniteMagnitude, Double.greatestFiniteMagnitude),
+                      (1e-320, 1e-320), (0, 5e-324), (-1e300, 1e-300)])
+    func extremeRangesNeverTrap(low: Double, high: Double) {
+        for scale in [NiceScale(low: low, high: high, targetTickCount: 7), NiceScale(low: low, high: high, targetTickCount: 8)] {
+            #expect(scale.step > 0 && scale.lower.isFinite && scale.upper.isFinite && scale.lower < scale.upper)
+            #expect((2...100).contains(scale.ticks.count), "\(scale)")
+            #expect(scale.secondaryTicks(scale: 1 / log(2.0), targetTickCount: 7).count <= 100)
+            #expect(scale.ticks.allSatisfy { !scale.label($0).isEmpty })
+        }
+    }
+
     @Test func secondaryTicksLineUpWithTheSameValue() {
         let s = NiceScale(low: 1.2, high: 3.0, targetTickCount: 7)
         let bits = s.secondaryTicks(scale: 1 / log(2.0))
