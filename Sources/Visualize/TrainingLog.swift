@@ -74,14 +74,24 @@ public struct TrainingLog: Equatable, Sendable {
     /// read are listed in `malformedLines`. A last line without its newline
     /// (a run still writing) is read like any other.
     public init(name: String, jsonLines text: String) {
+        self.init(name: name, jsonLineBytes: Array(text.utf8))
+    }
+
+    /// A record line longer than this is malformed unread (charrnn writes a few hundred bytes).
+    public static let maximumRecordBytes = 65_536
+
+    /// Parses the bytes of a `train.jsonl`, one line at a time (never the whole text as a `String`): lines
+    /// end at LF or CRLF (a log copied through Windows), bytes that are not UTF-8 read as U+FFFD, and a
+    /// line longer than `maximumRecordBytes` is malformed without being decoded.
+    init(name: String, jsonLineBytes bytes: [UInt8]) {
         self.name = name
         let decoder = JSONDecoder()
         var lineNumber = 0
-        for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
+        for line in bytes.split(separator: 0x0A, omittingEmptySubsequences: false) {
             lineNumber += 1
-            let trimmed = line.trimmingCharacters(in: .whitespaces)
+            let trimmed = Self.trimmed(line)
             if trimmed.isEmpty { continue }
-            guard let record = try? decoder.decode(Record.self, from: Data(trimmed.utf8)) else {
+            guard trimmed.count <= Self.maximumRecordBytes, let record = Self.record(trimmed, decoder: decoder) else {
                 malformedLines.append(lineNumber)
                 continue
             }
@@ -114,6 +124,20 @@ public struct TrainingLog: Equatable, Sendable {
         }
     }
 
+    /// `line` without the spaces, tabs and carriage returns around it.
+    private static func trimmed(_ line: ArraySlice<UInt8>) -> ArraySlice<UInt8> {
+        func blank(_ byte: UInt8) -> Bool { byte == 0x20 || byte == 0x09 || byte == 0x0D }
+        guard let first = line.firstIndex(where: { !blank($0) }), let last = line.lastIndex(where: { !blank($0) }) else { return [] }
+        return line[first...last]
+    }
+
+    /// The record on `line`, if it is one; bytes that are not UTF-8 read as U+FFFD.
+    private static func record(_ line: ArraySlice<UInt8>, decoder: JSONDecoder) -> Record? {
+        if let record = try? decoder.decode(Record.self, from: Data(line)) { return record }
+        guard String(validating: line, as: UTF8.self) == nil else { return nil }
+        return try? decoder.decode(Record.self, from: Data(String(decoding: line, as: UTF8.self).utf8))
+    }
+
     /// A log of a billion iterations at the default --log-every is about 15 GB;
     /// this bounds what a plot reads to what a page can show.
     public static let maximumLogBytes = 2_000_000_000
@@ -123,14 +147,15 @@ public struct TrainingLog: Equatable, Sendable {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else { throw .missing(path) }
         let file = isDirectory.boolValue ? path + "/train.jsonl" : path
-        guard FileManager.default.fileExists(atPath: file) else { throw .noLog(path) }
+        var info = stat()   // a link that leads nowhere (a loop) is there, and `RegularFile` says why it cannot be read
+        guard lstat(file, &info) == 0 else { throw .noLog(path) }
         let data: [UInt8]
         do throws(FileError) {
             data = try RegularFile(path: file).readAll(limit: maximumLogBytes)
         } catch {
             throw .unreadable(file, error.reason)
         }
-        return TrainingLog(name: name, jsonLines: String(decoding: data, as: UTF8.self))
+        return TrainingLog(name: name, jsonLineBytes: data)
     }
 
     /// Appends in iteration order: a point at or before the last one means the

@@ -43,7 +43,10 @@ struct PlotCommand: ParsableCommand {
         var leftOut: [String] = []  // why each run without a curve has none
         for (path, name) in Self.disambiguated(sources) {
             let log: TrainingLog
-            do { log = try TrainingLog.read(path: path, name: name) } catch { throw failure("\(error)") }
+            do { log = try TrainingLog.read(path: path, name: name) } catch {
+                leftOut.append("\(error)")   // one run that cannot be read does not keep the others from their plot
+                continue
+            }
             if !log.malformedLines.isEmpty {
                 let lines = log.malformedLines.prefix(5).map(String.init).joined(separator: ", ")
                 let more = log.malformedLines.count > 5 ? ", …" : ""

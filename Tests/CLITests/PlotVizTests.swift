@@ -122,6 +122,36 @@ func vizPayload(_ html: String) throws -> [String: Any] {
         #expect(XMLElements.parse(r.stdout)?.withClass("val-marker").count == 1)
     }
 
+    /// A loss of 1e308 or a baseline of ±1e308 trapped `plot` (an axis whose width overflowed); a CRLF
+    /// log was one malformed line; one run whose log cannot be read stopped every other run's plot.
+    @Test func hostileLogsArePlottedOrLeftOutWithANote() throws {
+        let dir = try Binary.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let records = """
+            {"type":"train","iter":10,"loss":3.0,"elapsed":1}
+            {"type":"eval","iter":10,"val_loss":2.9,"elapsed":1}
+            {"type":"train","iter":20,"loss":2.5,"elapsed":2}
+
+            """
+        let logs = ["huge": records + #"{"type":"train","iter":30,"loss":1e308,"elapsed":1e308}"# + "\n",
+                    "baseline": records + #"{"type":"baseline","unigram_val_loss":1e308,"bigram_val_loss":-1e308}"# + "\n",
+                    "crlf": records.replacingOccurrences(of: "\n", with: "\r\n")]
+        for (name, text) in logs {
+            try FileManager.default.createDirectory(at: dir.appendingPathComponent("checkpoints/\(name)"), withIntermediateDirectories: true)
+            try text.write(to: dir.appendingPathComponent("checkpoints/\(name)/train.jsonl"), atomically: true, encoding: .utf8)
+            for x in ["iter", "time"] {
+                let r = try Binary.run(["plot", "checkpoints/\(name)", "--x", x, "-o", "-"], in: dir)
+                #expect(r.status == 0 && r.stderr.isEmpty, "\(name): \(r.status) \(r.stderr)")
+                #expect(XMLElements.parse(r.stdout) != nil, "\(name)")
+            }
+        }
+        try FileManager.default.createDirectory(at: dir.appendingPathComponent("checkpoints/broken/train.jsonl"), withIntermediateDirectories: true)
+        let all = try Binary.run(["plot", "-o", "all.svg"], in: dir)
+        #expect(all.status == 0, "\(all.stderr)")
+        #expect(all.stdout.contains("(3 runs: baseline, crlf, huge)"), "\(all.stdout)")
+        #expect(all.stderr == "note: left out: checkpoints/broken/train.jsonl cannot be read: it is a directory\n", "\(all.stderr)")
+    }
+
     @Test(arguments: [
         (["plot"], "", "no training logs under ./checkpoints"),
         (["plot", "nowhere"], "", "no such run directory: nowhere"),

@@ -37,6 +37,23 @@ import Foundation
         #expect(log.malformedLines == [2, 3, 4, 5, 6, 9])  // an unknown record type is not an error
     }
 
+    /// A log copied through Windows (CRLF) was one malformed line: Swift reads "\r\n" as one Character,
+    /// which splitting on "\n" never met. A line of megabytes is malformed unread; bytes that are not
+    /// UTF-8 in a field nobody reads leave the record whole.
+    @Test func crlfLinesOverlongLinesAndBadBytes() {
+        let lines = [#"{"iter":1,"loss":4.0,"type":"train"}"#, #"{"iter":2,"loss":3.9,"type":"train"}"#,
+                     #"{"iter":2,"type":"eval","val_loss":3.95}"#]
+        let crlf = TrainingLog(name: "r", jsonLines: lines.joined(separator: "\r\n") + "\r\n")
+        #expect(crlf.train.map(\.iteration) == [1, 2] && crlf.validation.count == 1 && crlf.malformedLines.isEmpty)
+
+        var bytes = Array((lines[0] + "\n").utf8)
+        bytes += Array(#"{"iter":2,"loss":3.9,"type":"train","pad":""#.utf8) + [UInt8](repeating: 0x61, count: TrainingLog.maximumRecordBytes) + Array("\"}\n".utf8)
+        bytes += Array(#"{"iter":3,"loss":3.8,"type":"train","note":""#.utf8) + [0xFF, 0xC0] + Array("\"}\n".utf8)
+        let log = TrainingLog(name: "r", jsonLineBytes: bytes)
+        #expect(log.train.map(\.iteration) == [1, 3])
+        #expect(log.malformedLines == [2])
+    }
+
     @Test func aResumedRunReplacesWhatFollowedItsCheckpoint() {
         // Interrupted at 30 after checkpointing at 20: the resumed run logs 30 again.
         let text = (1...3).map { #"{"iter":\#($0 * 10),"loss":\#(4.0 - Double($0) * 0.1),"type":"train"}"# }
@@ -55,5 +72,12 @@ import Foundation
         try #"{"iter":1,"loss":4.0,"type":"train"}"#.write(toFile: dir.path + "/train.jsonl", atomically: true, encoding: .utf8)
         #expect(try TrainingLog.read(path: dir.path, name: "x").train.count == 1)
         #expect(try TrainingLog.read(path: dir.path + "/train.jsonl", name: "x").train.count == 1)
+        // A loop of links was "has no train.jsonl".
+        let loop = dir.appendingPathComponent("loop")
+        try FileManager.default.createDirectory(at: loop, withIntermediateDirectories: true)
+        try FileManager.default.createSymbolicLink(atPath: loop.path + "/train.jsonl", withDestinationPath: "train.jsonl")
+        #expect(throws: TrainingLogError.unreadable(loop.path + "/train.jsonl", "too many levels of symbolic links")) {
+            try TrainingLog.read(path: loop.path, name: "x")
+        }
     }
 }
