@@ -68,7 +68,7 @@ public final class RunDirectory {
             let free = Int(stats.f_bavail).multipliedReportingOverflow(by: Int(stats.f_frsize))
             let needed = 3 * checkpointBytes + (1 << 20)
             if !free.overflow, free.partialValue < needed {
-                throw refused(.checkpointDirectory(path, "has \(Self.mebibytes(free.partialValue)) free; checkpoints need about \(Self.mebibytes(needed))"))
+                throw refused(.checkpointDirectory(path, "has \(Self.mebibytes(free.partialValue, rounded: .down)) free; checkpoints need about \(Self.mebibytes(needed, rounded: .up))"))
             }
         }
         removedTemporaryFiles = removeDeadWritersFiles()
@@ -297,9 +297,10 @@ public final class RunDirectory {
         return handle
     }
 
-    /// `bytes` in MiB with one decimal ("0.3 MiB"): whole MiB read "1 MiB free; need about 1 MiB".
-    static func mebibytes(_ bytes: Int) -> String {
-        String(format: "%.1f MiB", Double(bytes) / Double(1 << 20))
+    /// `bytes` in MiB with one decimal ("0.3 MiB"), rounded as asked: free space down and a need up, so
+    /// that a refusal never reads "1.4 MiB free; need about 1.4 MiB".
+    static func mebibytes(_ bytes: Int, rounded rule: FloatingPointRoundingRule) -> String {
+        String(format: "%.1f MiB", (Double(bytes) / Double(1 << 20) * 10).rounded(rule) / 10)
     }
 
     /// What a file of mode `mode` that is not a regular one is, in words (`FileError.Kind`'s, and links and directories).
