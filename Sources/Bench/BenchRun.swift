@@ -129,7 +129,7 @@ public struct BenchRun {
         let args = ["bench", "--only", w.name, "--in-process", "--seconds", String(settings.seconds), "--threads", String(threads)]
         let r = try Spawn.run(executable, args)
         guard r.status == 0, var m = BenchJSON.decodeLastLine(BenchMeasurement.self, from: r.stdout) else {
-            FileHandle.standardError.write(Data("charrnn bench: \(w.name) failed (status \(r.status)): \(r.stderrTail)\n".utf8))
+            FileHandle.standardError.write(Data("charrnn bench: \(w.name) failed (status \(r.status)): \(r.stderrLastLine)\n".utf8))
             return nil
         }
         m.peakRssMb = r.peakRSSMegabytes
@@ -144,7 +144,7 @@ public struct BenchRun {
         for _ in 0..<runs {
             let r = try Spawn.run(command, arguments)
             guard r.status == 0, let first = r.firstByteSeconds else {
-                throw BenchError("\(impl) first-char run failed (status \(r.status)): \(r.stderrTail)")
+                throw BenchError("\(impl) first-char run failed (status \(r.status)): \(r.stderrLastLine)")
             }
             times.append(first)
             rss.append(r.peakRSSMegabytes)

@@ -76,7 +76,7 @@ extension BenchRun {
     func runReference(_ python: String, _ args: [String], impl: String) -> BenchMeasurement? {
         guard let r = try? Spawn.run(python, args) else { return nil }
         guard r.status == 0, var m = BenchJSON.decodeLastLine(BenchMeasurement.self, from: r.stdout) else {
-            FileHandle.standardError.write(Data("charrnn bench: the \(impl) reference failed (status \(r.status)): \(r.stderrTail)\n".utf8))
+            FileHandle.standardError.write(Data("charrnn bench: the \(impl) reference failed (status \(r.status)): \(r.stderrLastLine)\n".utf8))
             return nil
         }
         m.peakRssMb = r.peakRSSMegabytes

@@ -81,7 +81,7 @@ public enum ServeLoad {
     static func runClients(_ executable: String, port: Int, clients: Int, length: Int, seconds: Double) throws -> Outcome {
         let r = try Spawn.run(executable, clientArguments(port: port, clients: clients, length: length, seconds: seconds))
         guard r.status == 0, let o = BenchJSON.decodeLastLine(Outcome.self, from: r.stdout) else {
-            throw BenchError("serve: the clients' process failed (status \(r.status)): \(r.stderrTail)")
+            throw BenchError("serve: the clients' process failed (status \(r.status)): \(r.stderrLastLine)")
         }
         return o
     }

@@ -5,9 +5,16 @@ import Foundation
 struct Spawn {
     var status: Int32
     var stdout: [UInt8]
-    var stderrTail: String
+    var stderrLastLine: String
     var firstByteSeconds: Double?
     var peakRSSMegabytes: Double
+
+    /// What a failed child said last: the last line of `stderr` that holds anything (Python's exception
+    /// after its traceback, charrnn's `error:` line), at most 400 characters.
+    static func lastLine(of stderr: String) -> String {
+        let line = stderr.split(whereSeparator: \.isNewline).last { !$0.allSatisfy(\.isWhitespace) } ?? ""
+        return line.count > 400 ? String(line.prefix(400)) + "…" : String(line)
+    }
 
     static func run(_ path: String, _ arguments: [String]) throws -> Spawn {
         var fds: [Int32] = [0, 0]
@@ -52,7 +59,7 @@ struct Spawn {
         try? FileManager.default.removeItem(atPath: errPath)
         let exited = status & 0x7f == 0
         return Spawn(status: exited ? (status >> 8) & 0xff : 128 + (status & 0x7f), stdout: out,
-                     stderrTail: String(err.suffix(400)).replacingOccurrences(of: "\n", with: " "),
+                     stderrLastLine: lastLine(of: err),
                      firstByteSeconds: first, peakRSSMegabytes: Double(usage.ru_maxrss) / 1024)
     }
 }

@@ -21,4 +21,18 @@ import Testing
             #expect(row.referenceArguments(impl: "pytorch", seconds: 1, threads: 2, checkpoint: nil)?.contains("--bf16") == false)
         }
     }
+
+    /// A failed reference is named by the last line its process wrote: Python's exception after the traceback.
+    @Test func aFailedChildIsNamedByItsLastLine() {
+        let traceback = """
+            Traceback (most recent call last):
+              File "torch_charrnn.py", line 1164, in forward
+                result = _VF.lstm(
+            RuntimeError: could not create a primitive descriptor for the LSTM forward propagation primitive.
+
+            """
+        #expect(Spawn.lastLine(of: traceback) == "RuntimeError: could not create a primitive descriptor for the LSTM forward propagation primitive.")
+        #expect(Spawn.lastLine(of: "") == "")
+        #expect(Spawn.lastLine(of: String(repeating: "x", count: 1000)) == String(repeating: "x", count: 400) + "…")
+    }
 }
