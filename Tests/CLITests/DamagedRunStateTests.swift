@@ -58,19 +58,24 @@ import Testing
         #expect(resumed.status == 0, "\(resumed.stderr)")
     }
 
-    /// `serve` multiplied the stored iteration count by B·T for a model's "characters trained": a header
-    /// with an iteration count near Int.max trapped it at startup. It serves, without that figure.
-    @Test func aHugeIterationCountIsServedWithoutItsFigure() throws {
+    /// Figures no run writes are served without them: `serve` multiplied an iteration count near Int.max
+    /// by B·T for "characters trained" (a trap at startup), and one checkpoint's NaN or infinite best loss
+    /// made `GET /v1/models` answer `{"error":"cannot encode the answer"}` (status 200) for every model.
+    @Test(arguments: [("training.iteration", "\(Int.max)", "characters_trained"), ("training.best_val_loss", "nan", "best_validation_loss"),
+                      ("training.best_val_loss", "inf", "best_validation_loss")])
+    func aFigureNoRunWritesIsServedWithoutIt(key: String, value: String, field: String) throws {
         let dir = try safety.directoryWithARun()
         defer { try? FileManager.default.removeItem(at: dir) }
-        let file = dir.appendingPathComponent("huge.safetensors")
-        try Self.patched(dir.appendingPathComponent("run/best.safetensors"), "training.iteration", "\(Int.max)", to: file)
-        let serve = try ServeCommandTests.ServeProcess(["--checkpoint", file.path, "--port", "0"])
+        let file = dir.appendingPathComponent("damaged.safetensors")
+        try Self.patched(dir.appendingPathComponent("run/best.safetensors"), key, value, to: file)
+        let serve = try ServeCommandTests.ServeProcess(["--checkpoint", file.path, "--checkpoint", dir.appendingPathComponent("run").path,
+                                                        "--port", "0"])
         defer { serve.stop() }
         let r = try HTTP.request(port: try serve.port(), "GET", "/v1/models")
         #expect(r.status == 200, "\(r.text)")
-        let model = try #require((try r.json()["data"] as? [[String: Any]])?.first)
-        #expect(model["characters_trained"] == nil && model["id"] as? String == "huge", "\(model)")
+        let models = try #require(try r.json()["data"] as? [[String: Any]], "\(r.text)")
+        #expect(models.map { $0["id"] as? String } == ["damaged", "run"], "\(r.text)")
+        #expect(models.first?[field] == nil && models.last?[field] != nil, "the damaged model lacks \(field), the run has it: \(models)")
     }
 
     /// The pid a run writes into its `.lock` replaced the file a symbolic link named (as root, any file);

@@ -27,21 +27,6 @@ import Testing
         }
     }
 
-    /// `GET /v1/models` answered `{"error":"cannot encode the answer"}` (with status 200) for every model
-    /// when one checkpoint's best loss was NaN or infinite. The model is listed, without that figure.
-    @Test func aNonFiniteBestLossIsServedWithoutIt() throws {
-        let dir = try safety.directoryWithARun()
-        defer { try? FileManager.default.removeItem(at: dir) }
-        let file = dir.appendingPathComponent("nan.safetensors")
-        try DamagedRunStateTests.patched(dir.appendingPathComponent("run/best.safetensors"), "training.best_val_loss", "nan", to: file)
-        let serve = try ServeCommandTests.ServeProcess(["--checkpoint", file.path, "--port", "0"])
-        defer { serve.stop() }
-        let r = try HTTP.request(port: try serve.port(), "GET", "/v1/models")
-        #expect(r.status == 200, "\(r.text)")
-        let model = try #require((try r.json()["data"] as? [[String: Any]])?.first, "\(r.text)")
-        #expect(model["id"] as? String == "nan" && model["best_validation_loss"] == nil, "\(model)")
-    }
-
     /// Training options that say `--documents lines` for a model without document markers made `eval`'s
     /// baselines split the corpus into documents with no markers: a trap. The baselines are left out.
     @Test func evalLeavesOutBaselinesWhenTheOptionsDisagreeWithTheVocabulary() throws {
