@@ -196,7 +196,8 @@ public struct LossPlot: Sendable {
         out += "<clipPath id=\"plot-area\"><rect x=\"\(c(left))\" y=\"\(c(top))\" width=\"\(c(right - left))\" height=\"\(c(bottom - top))\"/></clipPath>\n"
         out += "<g clip-path=\"url(#plot-area)\" fill=\"none\" stroke-linejoin=\"round\" stroke-linecap=\"round\">\n"
         func path(_ points: [XY]) -> String {
-            points.enumerated().map { i, p in (i == 0 ? "M" : "L") + c(px(p.x)) + " " + c(py(p.y)) }.joined(separator: " ")
+            LossPlot.thinned(points.map { XY(x: px($0.x), y: py($0.y)) })
+                .enumerated().map { i, p in (i == 0 ? "M" : "L") + c(p.x) + " " + c(p.y) }.joined(separator: " ")
         }
         for (i, s) in all.enumerated() {
             let colour = LossPlot.palette[i % LossPlot.palette.count]
@@ -239,6 +240,30 @@ public struct LossPlot: Sendable {
         out += "</g>\n"
         out += legend(all, right: right, top: top)
         out += "</svg>\n"
+        return out
+    }
+
+    /// A polyline in pixels as drawn: of each run of points that fall in one half-pixel column, the
+    /// first, the highest, the lowest and the last, in their order (M4 downsampling: the line looks
+    /// the same, every spike kept), so that a log of a million records draws a few thousand points
+    /// (at most 4 a half pixel), not a million. A line with no two points in a column is unchanged.
+    static func thinned(_ points: [XY]) -> [XY] {
+        var out: [XY] = []
+        out.reserveCapacity(min(points.count, 8 * 2048))
+        var start = 0
+        while start < points.count {
+            let column = (points[start].x * 2).rounded(.down)
+            var end = start + 1
+            while end < points.count && (points[end].x * 2).rounded(.down) == column { end += 1 }
+            if end - start <= 4 {
+                out += points[start..<end]
+            } else {
+                let run = start..<end
+                let high = run.min { points[$0].y < points[$1].y }!, low = run.max { points[$0].y < points[$1].y }!
+                for i in Set([start, high, low, end - 1]).sorted() { out.append(points[i]) }
+            }
+            start = end
+        }
         return out
     }
 

@@ -125,4 +125,29 @@ extension Array where Element == SVGElements.Element {
         #expect(svg.contains("data-model=\"bigram\""))
         #expect(svg.contains("unigram and bigram baselines"))
     }
+
+    /// Points that share a half-pixel column are drawn as its first, highest, lowest and last (in order);
+    /// a line whose points are farther apart is drawn as it is.
+    @Test func thinningKeepsEachColumnsEndsAndExtremes() {
+        typealias XY = LossPlot.XY
+        let apart = (0..<50).map { XY(x: Double($0) * 3, y: sin(Double($0))) }
+        #expect(LossPlot.thinned(apart).map(\.y) == apart.map(\.y))
+        // Ten points in column [10, 10.5), the spike at the fourth and the dip at the seventh; then one alone.
+        let ys = [5.0, 4, 6, 9, 5, 4, 1, 5, 6, 7]
+        let crowded = ys.enumerated().map { XY(x: 10 + Double($0.offset) * 0.04, y: $0.element) } + [XY(x: 12, y: 3)]
+        #expect(LossPlot.thinned(crowded).map(\.y) == [5, 9, 1, 7, 3])
+        #expect(LossPlot.thinned([]).isEmpty)
+    }
+
+    /// A long log (40,000 records here; a million alike) draws a few thousand points (at most 4 a half pixel of the plot's width).
+    @Test func aLongLogDrawsAtMostFourPointsAHalfPixel() throws {
+        var text = ""
+        for i in 1...40_000 { text += #"{"type":"train","iter":\#(i),"loss":\#(1.5 + 0.3 * sin(Double(i)))}"# + "\n" }
+        let plot = LossPlot(runs: [TrainingLog(name: "long", jsonLines: text)])
+        let elements = try SVGElements.parse(plot.svg())
+        let raw = try #require(elements.withClass("train-raw").first?.attributes["d"])
+        let points = raw.filter { $0 == "M" || $0 == "L" }.count
+        #expect(points > 1000 && Double(points) <= 4 * 2 * (plot.width - 144) + 8, "\(points) points")
+        #expect(raw.filter { $0 == "M" }.count == 1)
+    }
 }
