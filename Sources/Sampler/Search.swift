@@ -48,8 +48,8 @@ extension Sampler {
         try beamSearch(prime: prime, length: length, width: width, stops: stops, goOn: { true })!
     }
 
-    /// `beamSearch`, asking `goOn`
-    /// before each position (`serve` hands its lane over there, and notices a client that left): nil when it says no.
+    /// `beamSearch`, asking `goOn` before each position (`serve` hands its lane over there, and notices
+    /// a client that left): nil when it says no.
     public func beamSearch(prime: [Int32], length: Int, width: Int, stops: [String], goOn: () -> Bool)
         throws(NonFiniteOutputError) -> Continuation? {
         precondition(width >= 1 && length >= 0, "beamSearch: width ≥ 1 and length ≥ 0 (the command line checks them)")
@@ -137,8 +137,8 @@ extension Sampler {
         try bestOf(count, prime: prime, length: length, policy: policy, seed: seed, stops: stops, goOn: { true })!
     }
 
-    /// `bestOf`, asking `goOn` before each step of the draws (`serve` hands
-    /// its lane over there, and notices a client that left): nil when it says no.
+    /// `bestOf`, asking `goOn` before each step of the draws (`serve` hands its lane over there, and
+    /// notices a client that left): nil when it says no.
     public func bestOf(_ count: Int, prime: [Int32], length: Int, policy: SamplingPolicy, seed: UInt64,
                        stops: [String], goOn: () -> Bool) throws(NonFiniteOutputError) -> Continuation? {
         precondition(count >= 1, "bestOf: count ≥ 1 (the command line checks it)")

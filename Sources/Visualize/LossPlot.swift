@@ -258,9 +258,10 @@ public struct LossPlot: Sendable {
             if end - start <= 4 {
                 out += points[start..<end]
             } else {
+                // Pixel y grows downwards: the smallest is the highest point on the page.
                 let run = start..<end
-                let high = run.min { points[$0].y < points[$1].y }!, low = run.max { points[$0].y < points[$1].y }!
-                for i in Set([start, high, low, end - 1]).sorted() { out.append(points[i]) }
+                let highest = run.min { points[$0].y < points[$1].y }!, lowest = run.max { points[$0].y < points[$1].y }!
+                for i in Set([start, highest, lowest, end - 1]).sorted() { out.append(points[i]) }
             }
             start = end
         }

@@ -41,7 +41,8 @@ enum EvalBaselines {
         // Named in a few words whatever the header lists (a damaged one may hold 100,000 paths).
         let named = paths.count <= 3 ? paths.joined(separator: " ") : paths.prefix(2).joined(separator: " ") + " … (\(paths.count) paths)"
         func expectTrainedOn(_ now: CorpusInputs, ids: TokenIDs) throws(Unavailable) {
-            guard let then = recorded, let difference = then.difference(from: now.fingerprinted(ids)) else { return }
+            // The ids are read for a fingerprint only when the checkpoint has one to compare with.
+            guard let then = recorded, let difference = then.difference(from: then.fingerprint == nil ? now : now.fingerprinted(ids)) else { return }
             throw Unavailable(reason: "the training corpus \(named) has changed since training (\(difference))")
         }
         // Before anything is read: the number of files and their sizes (the recorded bytes leave out byte

@@ -55,11 +55,7 @@ struct InfoCommand: ParsableCommand {
             if let reasons = options?.autoReasons {
                 fields.append("\"auto\":[" + reasons.map { JSONStringEscaper.quoted($0) }.joined(separator: ",") + "]")
             }
-            if let inputs {
-                fields.append("\"inputs\":{\"paths\":[\(inputs.paths.map { JSONStringEscaper.quoted($0) }.joined(separator: ","))],"
-                              + "\"files\":\(inputs.files),\"bytes\":\(inputs.bytes),\"characters\":\(inputs.characters)"
-                              + (inputs.fingerprint.map { ",\"fingerprint\":\(JSONStringEscaper.quoted($0))" } ?? "") + "}")
-            }
+            if let inputs { fields.append("\"inputs\":" + Checkpoint.json(inputs)) }   // as the checkpoint records them
             if let f = c.folding, let u = c.vocabulary.unknownID {
                 var policy: [String] = []
                 if let n = f.policy.minCount { policy.append("\"min_count\":\(n)") }
