@@ -115,6 +115,64 @@ CK_INLINE VEC gemm_load_i8(const int8_t *p) {
     return _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i *)p)));
 }
 
+// MARK: bf16 pairs of training (pairs_body.h)
+//
+// A lane holds one pair: the even element's bf16 bits in the low half, the odd one's in the high
+// half (ck_gemm.h). Rounding by integer operations, as gemm_pack.c's bf16_daz: the same bits.
+
+typedef __m256i PAIRS;
+CK_INLINE PAIRS pairs_zero(void) { return _mm256_setzero_si256(); }
+/// ck_bf16_bits(x) of each lane, a subnormal result made zero of its sign (DAZ), in the low 16 bits.
+CK_INLINE PAIRS pairs_round(VEC x) {
+    __m256i u = _mm256_castps_si256(x);
+    __m256i nan = _mm256_cmpgt_epi32(_mm256_and_si256(u, _mm256_set1_epi32(0x7FFFFFFF)), _mm256_set1_epi32(0x7F800000));
+    __m256i lsb = _mm256_and_si256(_mm256_srli_epi32(u, 16), _mm256_set1_epi32(1));
+    __m256i r = _mm256_srli_epi32(_mm256_add_epi32(u, _mm256_add_epi32(lsb, _mm256_set1_epi32(0x7FFF))), 16);
+    r = _mm256_blendv_epi8(r, _mm256_or_si256(_mm256_srli_epi32(u, 16), _mm256_set1_epi32(0x40)), nan);   // NaN: kept quiet
+    __m256i sub = _mm256_cmpeq_epi32(_mm256_and_si256(r, _mm256_set1_epi32(0x7F80)), _mm256_setzero_si256());
+    return _mm256_blendv_epi8(r, _mm256_and_si256(r, _mm256_set1_epi32(0x8000)), sub);
+}
+CK_INLINE VEC pairs_load(const float *p, long count) {
+    return count >= 8 ? _mm256_loadu_ps(p) : _mm256_maskload_ps(p, gemm_lanes(count));
+}
+/// The pairs of two rows, lane by lane: even[l] | odd[l] << 16, `count` lanes read (the rest zero); odd may be NULL (zeros).
+CK_INLINE PAIRS pairs_of_rows(const float *even, const float *odd, long count) {
+    __m256i e = pairs_round(pairs_load(even, count));
+    if (!odd) return e;
+    return _mm256_or_si256(e, _mm256_slli_epi32(pairs_round(pairs_load(odd, count)), 16));
+}
+/// The WIDTH pairs of 2·WIDTH consecutive floats at p, `count` of them read (the rest zero).
+CK_INLINE PAIRS pairs_of_run(const float *p, long count) {
+    __m256i lo = pairs_round(pairs_load(p, count)), hi = pairs_round(count > 8 ? pairs_load(p + 8, count - 8) : _mm256_setzero_ps());
+    return _mm256_permute4x64_epi64(_mm256_packus_epi32(lo, hi), 0xD8);   // packus works in 128-bit halves
+}
+/// The first `count` lanes of v stored at p (a masked store is microcoded on AMD: lane by lane instead).
+CK_INLINE void pairs_store(uint32_t *p, PAIRS v, long count) {
+    if (count >= 8) { _mm256_storeu_si256((__m256i *)p, v); return; }
+    uint32_t lanes[8];
+    _mm256_storeu_si256((__m256i *)lanes, v);
+    for (long i = 0; i < count; i++) p[i] = lanes[i];
+}
+/// r (8 × 8 lanes) transposed in place.
+CK_INLINE void pairs_transpose(PAIRS r[8]) {
+    __m256i t[8];
+    for (int i = 0; i < 8; i += 2) {
+        t[i] = _mm256_unpacklo_epi32(r[i], r[i + 1]);
+        t[i + 1] = _mm256_unpackhi_epi32(r[i], r[i + 1]);
+    }
+    for (int i = 0; i < 8; i += 4) {            // r[4g + c], 128-bit lane L: column 4L + c of rows 4g ..< 4g + 4
+        r[i] = _mm256_unpacklo_epi64(t[i], t[i + 2]);
+        r[i + 1] = _mm256_unpackhi_epi64(t[i], t[i + 2]);
+        r[i + 2] = _mm256_unpacklo_epi64(t[i + 1], t[i + 3]);
+        r[i + 3] = _mm256_unpackhi_epi64(t[i + 1], t[i + 3]);
+    }
+    for (int c = 0; c < 4; c++) {
+        t[c] = _mm256_permute2x128_si256(r[c], r[4 + c], 0x20);
+        t[4 + c] = _mm256_permute2x128_si256(r[c], r[4 + c], 0x31);
+    }
+    for (int i = 0; i < 8; i++) r[i] = t[i];
+}
+
 // MARK: The bf16 dot products' register block (dot_body.h), emulated
 //
 // No VDPBF16PS: a pair is split into two floats (the odd element is the upper

@@ -109,6 +109,65 @@ CK_INLINE VEC gemm_load_i8(const int8_t *p) {
     return _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_loadu_si128((const __m128i *)p)));
 }
 
+// MARK: bf16 pairs of training (pairs_body.h)
+//
+// A lane holds one pair: the even element's bf16 bits in the low half, the odd one's in the high
+// half (ck_gemm.h). Rounding by integer operations, as gemm_pack.c's bf16_daz: the same bits.
+
+typedef __m512i PAIRS;
+CK_INLINE PAIRS pairs_zero(void) { return _mm512_setzero_si512(); }
+/// ck_bf16_bits(x) of each lane, a subnormal result made zero of its sign (DAZ), in the low 16 bits.
+CK_INLINE PAIRS pairs_round(VEC x) {
+    __m512i u = _mm512_castps_si512(x);
+    __mmask16 nan = _mm512_cmpgt_epu32_mask(_mm512_and_si512(u, _mm512_set1_epi32(0x7FFFFFFF)), _mm512_set1_epi32(0x7F800000));
+    __m512i lsb = _mm512_and_si512(_mm512_srli_epi32(u, 16), _mm512_set1_epi32(1));
+    __m512i r = _mm512_srli_epi32(_mm512_add_epi32(u, _mm512_add_epi32(lsb, _mm512_set1_epi32(0x7FFF))), 16);
+    r = _mm512_mask_or_epi32(r, nan, _mm512_srli_epi32(u, 16), _mm512_set1_epi32(0x40));      // NaN: kept quiet
+    __mmask16 sub = _mm512_testn_epi32_mask(r, _mm512_set1_epi32(0x7F80));
+    return _mm512_mask_and_epi32(r, sub, r, _mm512_set1_epi32(0x8000));
+}
+/// The pairs of two rows, lane by lane: even[l] | odd[l] << 16, `count` lanes read (the rest zero); odd may be NULL (zeros).
+CK_INLINE PAIRS pairs_of_rows(const float *even, const float *odd, long count) {
+    __mmask16 m = gemm_lanes(count);
+    __m512i e = pairs_round(_mm512_maskz_loadu_ps(m, even));
+    if (!odd) return e;
+    return _mm512_or_si512(e, _mm512_slli_epi32(pairs_round(_mm512_maskz_loadu_ps(m, odd)), 16));
+}
+/// The WIDTH pairs of 2·WIDTH consecutive floats at p, `count` of them read (the rest zero).
+CK_INLINE PAIRS pairs_of_run(const float *p, long count) {
+    __m512i lo = pairs_round(_mm512_maskz_loadu_ps(gemm_lanes(count), p));
+    __m512i hi = pairs_round(_mm512_maskz_loadu_ps(gemm_lanes(count - 16), p + 16));
+    return _mm512_inserti64x4(_mm512_castsi256_si512(_mm512_cvtepi32_epi16(lo)), _mm512_cvtepi32_epi16(hi), 1);
+}
+/// The first `count` lanes of v stored at p.
+CK_INLINE void pairs_store(uint32_t *p, PAIRS v, long count) {
+    if (count >= 16) _mm512_storeu_si512((void *)p, v);
+    else _mm512_mask_storeu_epi32(p, gemm_lanes(count), v);
+}
+/// r (16 × 16 lanes) transposed in place.
+CK_INLINE void pairs_transpose(PAIRS r[16]) {
+    __m512i t[16];
+    for (int i = 0; i < 16; i += 2) {
+        t[i] = _mm512_unpacklo_epi32(r[i], r[i + 1]);
+        t[i + 1] = _mm512_unpackhi_epi32(r[i], r[i + 1]);
+    }
+    for (int i = 0; i < 16; i += 4) {           // r[4g + c], 128-bit lane L: column 4L + c of rows 4g ..< 4g + 4
+        r[i] = _mm512_unpacklo_epi64(t[i], t[i + 2]);
+        r[i + 1] = _mm512_unpackhi_epi64(t[i], t[i + 2]);
+        r[i + 2] = _mm512_unpacklo_epi64(t[i + 1], t[i + 3]);
+        r[i + 3] = _mm512_unpackhi_epi64(t[i + 1], t[i + 3]);
+    }
+    for (int c = 0; c < 4; c++) {
+        __m512i u0 = _mm512_shuffle_i32x4(r[c], r[4 + c], 0x88), u1 = _mm512_shuffle_i32x4(r[c], r[4 + c], 0xDD);
+        __m512i u2 = _mm512_shuffle_i32x4(r[8 + c], r[12 + c], 0x88), u3 = _mm512_shuffle_i32x4(r[8 + c], r[12 + c], 0xDD);
+        t[c] = _mm512_shuffle_i32x4(u0, u2, 0x88);
+        t[4 + c] = _mm512_shuffle_i32x4(u1, u3, 0x88);
+        t[8 + c] = _mm512_shuffle_i32x4(u0, u2, 0xDD);
+        t[12 + c] = _mm512_shuffle_i32x4(u1, u3, 0xDD);
+    }
+    for (int i = 0; i < 16; i++) r[i] = t[i];
+}
+
 // MARK: The bf16 dot products' register block (dot_body.h)
 //
 // The same blocks as the packed product. Without AVX512_BF16 (this set) a

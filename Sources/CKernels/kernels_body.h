@@ -46,8 +46,10 @@
 #undef GEMM_LOAD
 #undef GEMM_SCALED
 
-// The bf16 dot products of training (dot_body.h).
+// The bf16 dot products of training (dot_body.h) and their operands' rounding (pairs_body.h).
 #include "dot_body.h"
+#include "ck_gemm.h"
+#include "pairs_body.h"
 
 static CK_TARGET void sgemm_packed(long m, long n, long k, const float *a, long lda, const float *packed, int beta,
                                    float *c, long ldc) {
@@ -73,6 +75,8 @@ const ck_kernel_set CK_SET_ROW = {
     .sgemm_packed_i8 = sgemm_packed_i8,
     .bf16_dot_native = DOT_NATIVE,
     .bf16_dot_packed = bf16_dot_packed,
+    .bf16_round_pairs = bf16_round_pairs,
+    .bf16_pack_pairs = bf16_pack_pairs,
     .lstm_forward_step = lstm_forward_step,
     .lstm_backward_step = lstm_backward_step,
     .gru_forward_step = gru_forward_step,

@@ -106,8 +106,12 @@ public final class PackedMatrix {
             let r = Parallel.range(q, of: parts, count: panels), j0 = r.lowerBound * nr
             let width = min(n, r.upperBound * nr) - j0
             guard width > 0 else { return }
-            ck_gemm_pack_pairs(transposed ? source + j0 * ld : source + j0, ld, transposed ? 1 : 0, k, width, nr,
-                               out + r.lowerBound * kh * nr)
+            let from = transposed ? source + j0 * ld : source + j0, into = out + r.lowerBound * kh * nr
+            if let table = kernels.table {
+                table.pointee.bf16_pack_pairs(from, ld, transposed ? 1 : 0, k, width, nr, into)   // the same bits, vectorized
+            } else {
+                ck_gemm_pack_pairs(from, ld, transposed ? 1 : 0, k, width, nr, into)
+            }
         }
     }
 
@@ -125,7 +129,7 @@ public final class PackedMatrix {
             // A rounded into pairs first (a few dozen rows per step: on the stack for small products).
             let kh = BF16Dot.pairs(rows)
             withUnsafeTemporaryAllocation(of: UInt32.self, capacity: max(1, m * kh)) { rounded in
-                BF16Dot.round(a, lda: lda, transposed: false, m: m, k: rows, into: rounded.baseAddress!, ldo: kh)
+                BF16Dot.round(a, lda: lda, transposed: false, m: m, k: rows, into: rounded.baseAddress!, ldo: kh, kernels: kernels)
                 multiplyRounded(m: m, a: rounded.baseAddress!, lda: kh, beta: beta, c: c, ldc: ldc, columnRange: range)
             }
             return
@@ -204,7 +208,7 @@ extension BLAS {
         Parallel.forEach(roundParts) { q in
             let r = Parallel.range(q, of: roundParts, count: m)
             BF16Dot.round(transA == .none ? a + r.lowerBound * lda : a + r.lowerBound, lda: lda, transposed: transA == .transposed,
-                          m: r.count, k: k, into: rounded.base + r.lowerBound * kh, ldo: kh)
+                          m: r.count, k: k, into: rounded.base + r.lowerBound * kh, ldo: kh, kernels: kernels)
         }
         let beta: Float = rowBias == nil ? beta : 1
         Parallel.forEach(parts) { q in

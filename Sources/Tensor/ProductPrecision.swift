@@ -23,16 +23,22 @@ public enum ProductPrecision: String, CaseIterable, Codable, Sendable {
 }
 
 /// The bf16 dot products' Swift side: the portable set's product (the reference
-/// the C sets are tested against) and the rounding of A, which is C's (`ck_bf16_round_pairs`).
+/// the C sets are tested against) and the rounding of A, which is C's (`ck_bf16_round_pairs`,
+/// vectorized in each set as `bf16_round_pairs`: the same bits).
 public enum BF16Dot {
     /// Pairs in a row of k values: ceil(k / 2).
     @inlinable public static func pairs(_ k: Int) -> Int { (k + 1) / 2 }
 
-    /// A (m, k) — stored (k, m) when `transposed` — rounded into `out` (m rows of ldo ≥ pairs(k) pairs).
+    /// A (m, k) — stored (k, m) when `transposed` — rounded into `out` (m rows of ldo ≥ pairs(k) pairs),
+    /// by `kernels`' vector code when it has a row, else by the reference loops (the same bits).
     public static func round(_ a: UnsafePointer<Float>, lda: Int, transposed: Bool, m: Int, k: Int,
-                             into out: UnsafeMutablePointer<UInt32>, ldo: Int) {
+                             into out: UnsafeMutablePointer<UInt32>, ldo: Int, kernels: KernelSet = .portable) {
         precondition(m >= 0 && k >= 0 && ldo >= pairs(k) && lda >= max(1, transposed ? m : k), "BF16Dot.round: bad shape")
-        ck_bf16_round_pairs(a, lda, transposed ? 1 : 0, m, k, out, ldo)
+        if let table = kernels.table {
+            table.pointee.bf16_round_pairs(a, lda, transposed ? 1 : 0, m, k, out, ldo)
+        } else {
+            ck_bf16_round_pairs(a, lda, transposed ? 1 : 0, m, k, out, ldo)
+        }
     }
 
     /// The portable product: C (m, n) = A·B + beta·C, A rounded (m, kh pairs, lda ≥ kh), B pairs

@@ -1,3 +1,4 @@
+import CKernels
 import Foundation
 import TestSupport
 import Testing
@@ -47,6 +48,37 @@ import Tensor
                     }
                     #expect(out[i * (kh + 1) + kh] == 0xDEAD_BEEF, "wrote past the pairs")
                 }
+            }
+        }
+    }
+
+    /// Every set's vector rounding of A and packing of B (pairs_body.h) against the reference loops
+    /// (gemm_pack.c) bit for bit: both layouts, odd k, partial tiles and panels, padded leading
+    /// dimensions, and the values where rounding has its cases (ties, NaN, ±inf, subnormals, the
+    /// largest subnormal that rounds up to a normal bf16).
+    @Test(arguments: Kernels.available.filter { $0.table != nil })
+    func eachSetRoundsAndPacksAsTheReference(_ set: KernelSet) {
+        var rng = SplitMix64(seed: 77)
+        let edges: [Float] = [.nan, -.nan, .infinity, -.infinity, 0, -0.0, Float(bitPattern: 0x007F_FFFF),
+                              Float(bitPattern: 0x8000_0001), Float(bitPattern: 0x3F80_8000), Float(bitPattern: 0x3F81_8000),
+                              Float(bitPattern: 0x7F7F_FFFF), Float(bitPattern: 0x0080_0000), 0x1p-130]
+        let nr = set.table!.pointee.gemm_nr
+        for (m, k) in [(1, 1), (3, 7), (17, 33), (16, 32), (40, 65), (5, 130), (33, 2)] {
+            let pad = 3, count = (max(m, k) + pad) * max(m, k)
+            let a = (0..<count).map { i in i % 7 == 3 ? edges[(i / 7) % edges.count] : rng.nextFloat(in: -4, 4) }
+            let kh = BF16Dot.pairs(k)
+            for transposed in [false, true] {
+                let lda = (transposed ? m : k) + pad
+                var want = [UInt32](repeating: 0xDEAD_BEEF, count: m * (kh + 2)), got = want
+                ck_bf16_round_pairs(a, lda, transposed ? 1 : 0, m, k, &want, kh + 2)
+                set.table!.pointee.bf16_round_pairs(a, lda, transposed ? 1 : 0, m, k, &got, kh + 2)
+                #expect(got == want, "\(set) round m \(m) k \(k) transposed \(transposed)")
+                // The same matrix as B (k × n with n = m).
+                let ldb = (transposed ? k : m) + pad, size = Int(ck_gemm_pairs_count(k, m, nr))
+                var packedWant = [UInt32](repeating: 0xDEAD_BEEF, count: size + 1), packedGot = packedWant
+                ck_gemm_pack_pairs(a, ldb, transposed ? 1 : 0, k, m, nr, &packedWant)
+                set.table!.pointee.bf16_pack_pairs(a, ldb, transposed ? 1 : 0, k, m, nr, &packedGot)
+                #expect(packedGot == packedWant, "\(set) pack k \(k) n \(m) transposed \(transposed)")
             }
         }
     }

@@ -53,6 +53,10 @@ typedef struct ck_kernel_set {
     /// (ck_gemm_pack_pairs); kh = ceil(k / 2). The same bits in every set.
     void (*bf16_dot_packed)(long m, long n, long kh, const uint32_t *a, long lda, const uint32_t *packed, int beta,
                             float *c, long ldc);
+    /// Its operands, the same bits as ck_bf16_round_pairs and ck_gemm_pack_pairs (ck_gemm.h) with
+    /// nr = gemm_nr, WIDTH lanes at a time (pairs_body.h).
+    void (*bf16_round_pairs)(const float *a, long lda, int transposed, long m, long k, uint32_t *out, long ldo);
+    void (*bf16_pack_pairs)(const float *b, long ldb, int transposed, long k, long n, long nr, uint32_t *packed);
 
     // MARK: LSTM (gate blocks i, f, g, o in a (4H) row)
 
