@@ -18,7 +18,9 @@ import Tensor
 ///    N ≤ `parametersPerTrainingCharacter` × the training split (char-rnn's advice:
 ///    parameters about the number of characters, not far more).
 /// 4. Dropout between layers from the epochs the budget allows, D ÷ the split:
-///    none below `dropoutEpochs[0]`, then 0.1, 0.2, 0.3 at each threshold.
+///    none below `dropoutEpochs[0]`, then 0.1, 0.2, 0.3 at each threshold; one step
+///    more (at most 0.3) when N ≥ `nearCapParameters` × the split, a model near rule 3's
+///    cap memorising sooner.
 /// 5. Adam at 2e-3 (1e-3 above H = 256), a cosine over the budget to 0.1 of it,
 ///    with a linear warmup of 2% of the expected iterations (at most 200).
 public enum AutoPlan {
@@ -71,6 +73,8 @@ public enum AutoPlan {
     public static let parametersPerTrainingCharacter = 1.0
     /// Epochs of the budget at which dropout steps to 0.1, 0.2 and 0.3.
     public static let dropoutEpochs = [4.0, 16.0, 64.0]
+    /// Parameters per training character from which dropout takes one step more (rule 4).
+    public static let nearCapParameters = 0.75
     /// Seconds of timed training steps per candidate size (after three untimed steps).
     public static let probeSeconds = 0.5
     /// The share of a time budget that evaluation is assumed to take.
@@ -154,9 +158,12 @@ public enum AutoPlan {
 
         if !explicit.contains(.dropout) {
             let steps = dropoutEpochs.filter { epochs >= $0 }.count
-            o.dropout = Float(steps) / 10
+            let nearCap = steps > 0 && steps < dropoutEpochs.count && Double(parameters(o.hiddenSize)) >= nearCapParameters * train
+            o.dropout = Float(steps + (nearCap ? 1 : 0)) / 10
             reasons.append(o.dropout == 0 ? String(format: "dropout 0: under %g epochs, little to overfit", dropoutEpochs[0])
-                           : String(format: "dropout %.1f: %.0f epochs or more repeat the data enough to overfit", o.dropout, dropoutEpochs[steps - 1]))
+                           : String(format: "dropout %.1f: %.0f epochs or more repeat the data enough to overfit", o.dropout, dropoutEpochs[steps - 1])
+                             + (nearCap ? String(format: ", and a model of %.2f parameters per training character memorises sooner",
+                                                 Double(parameters(o.hiddenSize)) / train) : ""))
         }
         if !explicit.contains(.learningRate) {
             o.learningRate = o.hiddenSize > 256 ? 1e-3 : 2e-3

@@ -33,6 +33,21 @@ import Training
         #expect(plan.options.autoReasons == plan.reasons && plan.reasons.count == 5)
     }
 
+    @Test func aModelNearTheDataCapGetsOneDropoutStepMore() {
+        // 52k chars/s (native bf16 on a Zen 4) for 300 s, less 5%: 14.8M characters, 14.8 epochs (one step: 0.1).
+        // 2×256 (875k parameters) fits rule 3 (×12 = 10.5M ≤ 14.8M) at 0.88 parameters per training
+        // character: ≥ 0.75, so 0.2 (measured: 0.1 overfit from epoch 7, 1.505; 0.2 gave 1.446).
+        let near = AutoPlan.plan(base: budget(seconds: 300), explicit: [], corpus: shakespeare) { _ in 52_000 }
+        #expect(near.options.hiddenSize == 256)
+        #expect(Double(parameters(256, shakespeare)) >= AutoPlan.nearCapParameters * 1_000_000)
+        #expect(near.options.dropout == Float(0.2))
+        #expect(near.reasons.contains { $0.hasPrefix("dropout 0.2: 4 epochs") && $0.contains("memorises sooner") })
+        // The same budget on twice the text: 7.4 epochs, 2×256 at 0.44 per character: the epochs' step alone.
+        let twice = AutoPlan.Corpus(trainCharacters: 2_000_000, vocabularySize: 65)
+        let far = AutoPlan.plan(base: budget(seconds: 300), explicit: [], corpus: twice) { _ in 52_000 }
+        #expect(far.options.hiddenSize == 256 && far.options.dropout == Float(0.1))
+    }
+
     @Test func slowerCandidatesGetSmallerModels() {
         // A throughput that falls with size as the work does: the same budget picks a smaller model.
         let fast = AutoPlan.plan(base: budget(seconds: 300), explicit: [], corpus: shakespeare) { _ in 40_000 }
