@@ -78,12 +78,58 @@ public struct GenerateRequest: Codable, Equatable, Sendable {
         self.beam = beam; self.bestOf = bestOf; self.label = label
     }
 
-    /// More stop strings beside `stop` (OpenAI's completions take up to 4; the native API's JSON has one).
-    var moreStops: [String] = []
+    /// More stop strings beside `stop`: JSON's `stop` is a string or an array of them (as OpenAI's and
+    /// `charrnn sample --stop`, given again), the first kept in `stop`, the others here.
+    public var moreStops: [String] = []
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case model, prime, temperature, length, seed, stop, count, stream, beam, label
         case topK = "top_k", topP = "top_p", bestOf = "best_of"
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        model = try c.decodeIfPresent(String.self, forKey: .model)
+        prime = try c.decodeIfPresent(String.self, forKey: .prime)
+        temperature = try c.decodeIfPresent(Float.self, forKey: .temperature)
+        topK = try c.decodeIfPresent(Int.self, forKey: .topK)
+        topP = try c.decodeIfPresent(Float.self, forKey: .topP)
+        length = try c.decodeIfPresent(Int.self, forKey: .length)
+        seed = try c.decodeIfPresent(UInt64.self, forKey: .seed)
+        if let one = try? c.decodeIfPresent(String.self, forKey: .stop) {
+            stop = one
+        } else if let many = try? c.decodeIfPresent([String].self, forKey: .stop) {
+            stop = many.first
+            moreStops = Array(many.dropFirst())
+        } else if c.contains(.stop), try !c.decodeNil(forKey: .stop) {
+            throw DecodingError.dataCorruptedError(forKey: .stop, in: c, debugDescription: "must be a string or an array of strings")
+        }
+        count = try c.decodeIfPresent(Int.self, forKey: .count)
+        stream = try c.decodeIfPresent(Bool.self, forKey: .stream)
+        beam = try c.decodeIfPresent(Int.self, forKey: .beam)
+        bestOf = try c.decodeIfPresent(Int.self, forKey: .bestOf)
+        label = try c.decodeIfPresent(String.self, forKey: .label)
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encodeIfPresent(model, forKey: .model)
+        try c.encodeIfPresent(prime, forKey: .prime)
+        try c.encodeIfPresent(temperature, forKey: .temperature)
+        try c.encodeIfPresent(topK, forKey: .topK)
+        try c.encodeIfPresent(topP, forKey: .topP)
+        try c.encodeIfPresent(length, forKey: .length)
+        try c.encodeIfPresent(seed, forKey: .seed)
+        if moreStops.isEmpty {
+            try c.encodeIfPresent(stop, forKey: .stop)
+        } else {
+            try c.encode((stop.map { [$0] } ?? []) + moreStops, forKey: .stop)
+        }
+        try c.encodeIfPresent(count, forKey: .count)
+        try c.encodeIfPresent(stream, forKey: .stream)
+        try c.encodeIfPresent(beam, forKey: .beam)
+        try c.encodeIfPresent(bestOf, forKey: .bestOf)
+        try c.encodeIfPresent(label, forKey: .label)
     }
 }
 

@@ -17,6 +17,9 @@ struct GenerationPlan: Sendable {
     var search: Search?
     var label: Int32?          // a label-conditioned model's label id (`Sampler.label`); nil for the others
 
+    /// Stop strings a request may give (each is checked at every character).
+    static let maxStops = 16
+
     /// 2^53: JavaScript numbers (doubles) hold every whole number below it exactly.
     static let exactSeeds: UInt64 = 1 << 53
 
@@ -33,6 +36,7 @@ struct GenerationPlan: Sendable {
         if !(1...limits.maxCount).contains(count) { throw .badRequest("count must be between 1 and \(limits.maxCount) (got \(count))") }
         if let p = policy.problem { throw .badRequest(p) }
         if stops.contains("") { throw .badRequest("stop must be a non-empty string") }
+        if stops.count > Self.maxStops { throw .badRequest("stop: at most \(Self.maxStops) strings (got \(stops.count))") }
         if r.beam != nil && r.bestOf != nil { throw .badRequest("give beam or best_of, not both") }
         if let width = r.beam {
             if !(1...limits.maxBeam).contains(width) { throw .badRequest("beam must be between 1 and \(limits.maxBeam) (got \(width))") }

@@ -163,6 +163,13 @@ import Testing
                                       "--stop", ".", "--no-echo"], in: Fixtures.trained)
         #expect(stopped.first?["text"] as? String == String(cliStop.stdout.dropLast()))
         #expect(stopped.first?["stop_reason"] as? String == "stop")
+        // Several stop strings, as `sample --stop` given again: the text ends at the first met.
+        let several = Self.samples(try Self.generate(listener.port, #"{"prime":"the ","length":300,"seed":3,"stop":[".", " "]}"#))
+        let cliSeveral = try Binary.run(["sample", "--checkpoint", "checkpoints/run", "--prime", "the ", "--length", "300", "--seed", "3",
+                                         "--stop", ".", "--stop", " ", "--no-echo"], in: Fixtures.trained)
+        #expect(several.first?["text"] as? String == String(cliSeveral.stdout.dropLast()))
+        #expect((several.first?["text"] as? String ?? "").count < (stopped.first?["text"] as? String ?? "").count,
+                "a space comes before the first \".\" in the text stopped at \".\" alone")
 
         for (field, flag) in [("beam", "--beam"), ("best_of", "--best-of")] {
             let seed = field == "best_of" ? #","seed":5"# : ""
@@ -216,6 +223,10 @@ import Testing
         ("POST", "/v1/generate", #"{"length":501}"#, 400, "length must be between 0 and 500"),
         ("POST", "/v1/generate", #"{"temperature":-1}"#, 400, "temperature"),
         ("POST", "/v1/generate", #"{"beam":2,"seed":1}"#, 400, "takes no seed"),
+        ("POST", "/v1/generate", #"{"stop":5}"#, 400, "stop: must be a string or an array of strings"),
+        ("POST", "/v1/generate", #"{"stop":[".",7]}"#, 400, "stop: must be a string or an array of strings"),
+        ("POST", "/v1/generate", #"{"stop":[".",""]}"#, 400, "stop must be a non-empty string"),
+        ("POST", "/v1/generate", #"{"stop":["# + (0..<17).map { #""\#($0)""# }.joined(separator: ",") + "]}", 400, "stop: at most 16 strings (got 17)"),
         ("POST", "/v1/score", #"{"text":"t"}"#, 400, "fewer than 2"),
         ("POST", "/v1/generate", #"{"model":"nope"}"#, 404, "no model named nope"),
         ("GET", "/v2/anything", nil, 404, "no such path"),
