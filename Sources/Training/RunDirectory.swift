@@ -213,11 +213,8 @@ public final class RunDirectory {
                 }
                 continue
             }
-            let missing = errno
-            var link = stat()
-            if lstat(prefix, &link) == 0 && (link.st_mode & S_IFMT) == S_IFLNK {   // a link whose target is not there
-                throw .checkpointDirectory(path, missing == ELOOP ? "cannot be used: \(prefix) is a loop of symbolic links"
-                                                                  : "cannot be created: \(prefix) is a symbolic link to a path that does not exist")
+            if let link = BrokenLink.problem(prefix) {   // a link whose target is not there
+                throw .checkpointDirectory(path, "\(link.hasPrefix("a loop") ? "cannot be used" : "cannot be created"): \(prefix) is \(link)")
             }
             if mkdir(prefix, 0o755) == 0 {
                 created.append(prefix)

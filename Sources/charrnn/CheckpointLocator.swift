@@ -1,5 +1,6 @@
 import ArgumentParser
 import Checkpoints
+import Files
 import Foundation
 import RNN
 
@@ -12,6 +13,7 @@ enum CheckpointLocator {
         if let given {
             var isDirectory: ObjCBool = false
             guard fm.fileExists(atPath: given, isDirectory: &isDirectory) else {
+                if let link = BrokenLink.problem(given) { throw failure("cannot read \(given): it is \(link)") }
                 throw failure("no checkpoint at \(given)")
             }
             if !isDirectory.boolValue { return given }

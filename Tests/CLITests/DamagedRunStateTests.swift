@@ -115,6 +115,25 @@ import Testing
         }
     }
 
+    /// A checkpoint that is a broken symbolic link (a loop, or to nothing) was "no checkpoint at" or, for
+    /// `--resume`, "does not exist": now each command names the link.
+    @Test func aCheckpointThatIsABrokenLinkIsNamedSo() throws {
+        let dir = try Binary.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try RunSafetyTests.corpus.write(to: dir.appendingPathComponent("corpus.txt"), atomically: true, encoding: .utf8)
+        for (run, target, words) in [("looped", "latest.safetensors", "a loop of symbolic links"),
+                                     ("dangling", "nowhere/at/all.safetensors", "a symbolic link to a path that does not exist")] {
+            try FileManager.default.createDirectory(at: dir.appendingPathComponent(run), withIntermediateDirectories: false)
+            let latest = "\(run)/latest.safetensors"
+            try FileManager.default.createSymbolicLink(atPath: dir.appendingPathComponent(latest).path, withDestinationPath: target)
+            for command in [["sample", "--checkpoint", latest], ["info", latest], ["eval", "corpus.txt", "--checkpoint", latest]] {
+                safety.expectRefused(try Binary.run(command, in: dir), mentioning: "cannot read \(latest): it is \(words)")
+            }
+            let resume = try Binary.run(["train", "corpus.txt", "--checkpoint-dir", run, "--resume", "--max-iters", "2"] + RunSafetyTests.small, in: dir)
+            safety.expectRefused(resume, mentioning: "cannot resume: \(latest) is \(words)")
+        }
+    }
+
     /// A run that kept only its best checkpoint: `--resume` said to train without it first, and a new run
     /// said to continue with --resume. Both now name --resume-from with the best, which continues it.
     @Test func aRunWithOnlyItsBestPointsToResumeFrom() throws {
