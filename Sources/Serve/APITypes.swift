@@ -63,7 +63,7 @@ public struct GenerateRequest: Codable, Equatable, Sendable {
     public var topP: Float?
     public var length: Int?                      // SampleDefaults.requestLength
     public var seed: UInt64?                     // a fresh one, reported
-    public var stop: String?
+    public var stop: StopList?                   // one string or up to GenerationPlan.maxStops
     public var count: Int?                       // 1; seeds S, S+1, …
     public var stream: Bool?
     public var beam: Int?
@@ -71,65 +71,42 @@ public struct GenerateRequest: Codable, Equatable, Sendable {
     public var label: String?                    // a label-conditioned model's label (required there, refused elsewhere)
 
     public init(model: String? = nil, prime: String? = nil, temperature: Float? = nil, topK: Int? = nil, topP: Float? = nil,
-                length: Int? = nil, seed: UInt64? = nil, stop: String? = nil, count: Int? = nil, stream: Bool? = nil,
+                length: Int? = nil, seed: UInt64? = nil, stop: StopList? = nil, count: Int? = nil, stream: Bool? = nil,
                 beam: Int? = nil, bestOf: Int? = nil, label: String? = nil) {
         self.model = model; self.prime = prime; self.temperature = temperature; self.topK = topK; self.topP = topP
         self.length = length; self.seed = seed; self.stop = stop; self.count = count; self.stream = stream
         self.beam = beam; self.bestOf = bestOf; self.label = label
     }
 
-    /// More stop strings beside `stop`: JSON's `stop` is a string or an array of them (as OpenAI's and
-    /// `charrnn sample --stop`, given again), the first kept in `stop`, the others here.
-    public var moreStops: [String] = []
-
     enum CodingKeys: String, CodingKey, CaseIterable {
         case model, prime, temperature, length, seed, stop, count, stream, beam, label
         case topK = "top_k", topP = "top_p", bestOf = "best_of"
     }
+}
+
+/// A request's `stop`: one string or an array of them in JSON, as OpenAI's completions take it
+/// (and `charrnn sample --stop`, given again); the text ends at the first it meets.
+public struct StopList: Codable, Equatable, Sendable, ExpressibleByStringLiteral, ExpressibleByArrayLiteral {
+    public var strings: [String]
+
+    public init(_ strings: [String]) { self.strings = strings }
+    public init(stringLiteral one: String) { strings = [one] }
+    public init(arrayLiteral many: String...) { strings = many }
 
     public init(from decoder: any Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        model = try c.decodeIfPresent(String.self, forKey: .model)
-        prime = try c.decodeIfPresent(String.self, forKey: .prime)
-        temperature = try c.decodeIfPresent(Float.self, forKey: .temperature)
-        topK = try c.decodeIfPresent(Int.self, forKey: .topK)
-        topP = try c.decodeIfPresent(Float.self, forKey: .topP)
-        length = try c.decodeIfPresent(Int.self, forKey: .length)
-        seed = try c.decodeIfPresent(UInt64.self, forKey: .seed)
-        if let one = try? c.decodeIfPresent(String.self, forKey: .stop) {
-            stop = one
-        } else if let many = try? c.decodeIfPresent([String].self, forKey: .stop) {
-            stop = many.first
-            moreStops = Array(many.dropFirst())
-        } else if c.contains(.stop), try !c.decodeNil(forKey: .stop) {
-            throw DecodingError.dataCorruptedError(forKey: .stop, in: c, debugDescription: "must be a string or an array of strings")
+        let c = try decoder.singleValueContainer()
+        if let one = try? c.decode(String.self) {
+            strings = [one]
+        } else if let many = try? c.decode([String].self) {
+            strings = many
+        } else {
+            throw DecodingError.dataCorruptedError(in: c, debugDescription: "must be a string or an array of strings")
         }
-        count = try c.decodeIfPresent(Int.self, forKey: .count)
-        stream = try c.decodeIfPresent(Bool.self, forKey: .stream)
-        beam = try c.decodeIfPresent(Int.self, forKey: .beam)
-        bestOf = try c.decodeIfPresent(Int.self, forKey: .bestOf)
-        label = try c.decodeIfPresent(String.self, forKey: .label)
     }
 
     public func encode(to encoder: any Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encodeIfPresent(model, forKey: .model)
-        try c.encodeIfPresent(prime, forKey: .prime)
-        try c.encodeIfPresent(temperature, forKey: .temperature)
-        try c.encodeIfPresent(topK, forKey: .topK)
-        try c.encodeIfPresent(topP, forKey: .topP)
-        try c.encodeIfPresent(length, forKey: .length)
-        try c.encodeIfPresent(seed, forKey: .seed)
-        if moreStops.isEmpty {
-            try c.encodeIfPresent(stop, forKey: .stop)
-        } else {
-            try c.encode((stop.map { [$0] } ?? []) + moreStops, forKey: .stop)
-        }
-        try c.encodeIfPresent(count, forKey: .count)
-        try c.encodeIfPresent(stream, forKey: .stream)
-        try c.encodeIfPresent(beam, forKey: .beam)
-        try c.encodeIfPresent(bestOf, forKey: .bestOf)
-        try c.encodeIfPresent(label, forKey: .label)
+        var c = encoder.singleValueContainer()
+        if strings.count == 1 { try c.encode(strings[0]) } else { try c.encode(strings) }
     }
 }
 

@@ -61,11 +61,7 @@ struct CompletionRequest: Decodable, Sendable {
         } else if c.contains(.prompt), try !c.decodeNil(forKey: .prompt) {
             throw DecodingError.typeMismatch(String.self, .init(codingPath: [CodingKeys.prompt], debugDescription: "prompt"))
         }
-        if let one = try? c.decodeIfPresent(String.self, forKey: .stop) {
-            stop = [one]
-        } else {
-            stop = try c.decodeIfPresent([String].self, forKey: .stop)
-        }
+        stop = try c.decodeIfPresent(StopList.self, forKey: .stop)?.strings
         maxTokens = try c.decodeIfPresent(Int.self, forKey: .maxTokens)
         temperature = try c.decodeIfPresent(Float.self, forKey: .temperature)
         topP = try c.decodeIfPresent(Float.self, forKey: .topP)
@@ -99,10 +95,8 @@ struct CompletionRequest: Decodable, Sendable {
         }
         if !(1...limits.maxCount).contains(count) { throw .badRequest("n must be between 1 and \(limits.maxCount) (got \(count))") }
         if let stop, stop.count > Self.maxStops { throw .badRequest("stop: at most \(Self.maxStops) strings, as OpenAI's (got \(stop.count))") }
-        var request = GenerateRequest(model: model, prime: prompt, temperature: temperature ?? Self.defaultTemperature, topP: topP,
-                                      length: length, seed: seed, stop: stop?.first, count: count, stream: stream, label: label)
-        request.moreStops = Array((stop ?? []).dropFirst())
-        return request
+        return GenerateRequest(model: model, prime: prompt, temperature: temperature ?? Self.defaultTemperature, topP: topP,
+                               length: length, seed: seed, stop: stop.map(StopList.init), count: count, stream: stream, label: label)
     }
 }
 

@@ -28,7 +28,7 @@ struct GenerationPlan: Sendable {
         length = r.length ?? SampleDefaults.requestLength
         count = r.count ?? 1
         stream = r.stream ?? false
-        stops = (r.stop.map { [$0] } ?? []) + r.moreStops
+        stops = r.stop?.strings ?? []
         policy = SamplingPolicy(temperature: r.temperature ?? SampleDefaults.temperature, topK: r.topK, topP: r.topP)
         if !(0...limits.maxLength).contains(length) {
             throw .badRequest("length must be between 0 and \(limits.maxLength) (got \(length))")
