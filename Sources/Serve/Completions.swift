@@ -26,7 +26,7 @@ struct CompletionRequest: Decodable, Sendable {
     var temperature: Float?
     var topP: Float?
     var n: Int?
-    var stop: [String]?
+    var stop: StopList?
     var seed: UInt64?
     var stream: Bool?
     var includeUsage = false                     // stream_options.include_usage: a last chunk with the usage
@@ -61,7 +61,7 @@ struct CompletionRequest: Decodable, Sendable {
         } else if c.contains(.prompt), try !c.decodeNil(forKey: .prompt) {
             throw DecodingError.typeMismatch(String.self, .init(codingPath: [CodingKeys.prompt], debugDescription: "prompt"))
         }
-        stop = try c.decodeIfPresent(StopList.self, forKey: .stop)?.strings
+        stop = try c.decodeIfPresent(StopList.self, forKey: .stop)
         maxTokens = try c.decodeIfPresent(Int.self, forKey: .maxTokens)
         temperature = try c.decodeIfPresent(Float.self, forKey: .temperature)
         topP = try c.decodeIfPresent(Float.self, forKey: .topP)
@@ -94,9 +94,11 @@ struct CompletionRequest: Decodable, Sendable {
             throw .badRequest("max_tokens must be between 0 and \(limits.maxLength) (got \(length))")
         }
         if !(1...limits.maxCount).contains(count) { throw .badRequest("n must be between 1 and \(limits.maxCount) (got \(count))") }
-        if let stop, stop.count > Self.maxStops { throw .badRequest("stop: at most \(Self.maxStops) strings, as OpenAI's (got \(stop.count))") }
+        if let count = stop?.strings.count, count > Self.maxStops {
+            throw .badRequest("stop: at most \(Self.maxStops) strings, as OpenAI's (got \(count))")
+        }
         return GenerateRequest(model: model, prime: prompt, temperature: temperature ?? Self.defaultTemperature, topP: topP,
-                               length: length, seed: seed, stop: stop.map(StopList.init), count: count, stream: stream, label: label)
+                               length: length, seed: seed, stop: stop, count: count, stream: stream, label: label)
     }
 }
 

@@ -158,12 +158,12 @@ public enum AutoPlan {
 
         if !explicit.contains(.dropout) {
             let steps = dropoutEpochs.filter { epochs >= $0 }.count
-            let nearCap = steps > 0 && steps < dropoutEpochs.count && Double(parameters(o.hiddenSize)) >= nearCapParameters * train
+            let perCharacter = Double(parameters(o.hiddenSize)) / train
+            let nearCap = steps > 0 && steps < dropoutEpochs.count && perCharacter >= nearCapParameters
             o.dropout = Float(steps + (nearCap ? 1 : 0)) / 10
             reasons.append(o.dropout == 0 ? String(format: "dropout 0: under %g epochs, little to overfit", dropoutEpochs[0])
                            : String(format: "dropout %.1f: %.0f epochs or more repeat the data enough to overfit", o.dropout, dropoutEpochs[steps - 1])
-                             + (nearCap ? String(format: ", and a model of %.2f parameters per training character memorises sooner",
-                                                 Double(parameters(o.hiddenSize)) / train) : ""))
+                             + (nearCap ? String(format: ", and a model of %.2f parameters per training character memorises sooner", perCharacter) : ""))
         }
         if !explicit.contains(.learningRate) {
             o.learningRate = o.hiddenSize > 256 ? 1e-3 : 2e-3

@@ -213,8 +213,8 @@ public final class RunDirectory {
                 }
                 continue
             }
-            if let link = BrokenLink.problem(prefix) {   // a link whose target is not there
-                throw .checkpointDirectory(path, "\(link.hasPrefix("a loop") ? "cannot be used" : "cannot be created"): \(prefix) is \(link)")
+            if let link = BrokenLink(prefix) {   // a link whose target is not there
+                throw .checkpointDirectory(path, "\(link == .loop ? "cannot be used" : "cannot be created"): \(prefix) is \(link)")
             }
             if mkdir(prefix, 0o755) == 0 {
                 created.append(prefix)

@@ -13,7 +13,7 @@ enum CheckpointLocator {
         if let given {
             var isDirectory: ObjCBool = false
             guard fm.fileExists(atPath: given, isDirectory: &isDirectory) else {
-                if let link = BrokenLink.problem(given) { throw failure("cannot read \(given): it is \(link)") }
+                if let link = BrokenLink(given) { throw failure("cannot read \(given): it is \(link)") }
                 throw failure("no checkpoint at \(given)")
             }
             if !isDirectory.boolValue { return given }

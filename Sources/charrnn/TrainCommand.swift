@@ -189,7 +189,7 @@ struct TrainCommand: ParsableCommand {
     /// `--resume` where `latest` is missing: where to go on from instead (a run that kept only its best, or
     /// one never trained here).
     static func nothingToResume(_ latest: String, directory: String) -> ExitCode {
-        if let link = BrokenLink.problem(latest) { return failure("cannot resume: \(latest) is \(link)") }
+        if let link = BrokenLink(latest) { return failure("cannot resume: \(latest) is \(link)") }
         let best = directory + "/best.safetensors"
         if FileManager.default.fileExists(atPath: best) {
             return failure("nothing to resume: \(latest) does not exist; continue from the run's best with --resume-from \(best)")
