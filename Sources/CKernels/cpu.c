@@ -30,7 +30,8 @@ int ck_avx512bf16_probe(void);  // set_avx512bf16.c
 int ck_cpu_has_avx512_bf16(void) {
 #if defined(__x86_64__) && (defined(__clang__) || defined(__GNUC__))
     static int answer = -1;  // racing first callers compute the same answer
-    if (answer < 0) answer = ck_cpu_has_avx512() && __builtin_cpu_supports("avx512bf16") && ck_avx512bf16_probe();
+    if (answer < 0) answer = ck_cpu_has_avx512() && __builtin_cpu_supports("avx512bf16")
+                          && __builtin_cpu_supports("avx512vnni") && ck_avx512bf16_probe();
     return answer;
 #else
     return 0;

@@ -23,34 +23,25 @@
 // (beta = 1) or 0, whatever the group or the number of panels taken at once:
 // results are bit-identical however the rows are split, and across sets.
 //
-// One body, three element types of B (ck_gemm.h's reduced precision): this
+// One body, two element types of B (fp32, and bf16 weights for sampling): this
 // file is included once per type by kernels_body.h, which first defines
-//   GEMM_BT        the element type of the panels (float, uint16_t bf16, int8_t)
-//   GEMM_FN(x)     this type's name for x (x##_f32, x##_bf16, x##_i8)
+//   GEMM_BT        the element type of the panels (float, uint16_t bf16)
+//   GEMM_FN(x)     this type's name for x (x##_f32, x##_bf16)
 //   GEMM_LOAD(p, lo, hi)  a panel row at p widened to floats, exactly: its first and second
 //                  halves of columns (the set's gemm_load_*)
-//   GEMM_SCALED    1 when each column has a scale (int8): the value multiplied is
-//                  widened · scale, one fp32 rounding, as ck_round_matrix computes it
+// (int8 weights multiply quantized activations in integers: i8dot_body.h.)
 
 // C[0 ..< R, 0 ..< P·GEMM_NR] (±) A[0 ..< R, :] · panels 0 ..< P, R and P compile-time
 // constants after inlining. `cols`: valid columns of C from its first one.
-// b: the first panel; ps: elements between panels (k · NR); scales: the first
-// panel's column scales (GEMM_SCALED only).
+// b: the first panel; ps: elements between panels (k · NR).
 CK_INLINE void GEMM_FN(gemm_block)(const int R, const int P, long k, const float *a, long lda,
-                                   const GEMM_BT *b, const float *scales, long ps, int beta, float *c, long ldc, long cols) {
+                                   const GEMM_BT *b, long ps, int beta, float *c, long ldc, long cols) {
     VEC acc[GEMM_MR][4][2];
     GEMM_LANES mk[4][2];
     for (int q = 0; q < P; q++) {
         mk[q][0] = gemm_lanes(cols - q * GEMM_NR);
         mk[q][1] = gemm_lanes(cols - q * GEMM_NR - GEMM_NR / 2);
     }
-#if GEMM_SCALED
-    VEC sc[4][2];
-    for (int q = 0; q < P; q++)
-        for (int h = 0; h < 2; h++) sc[q][h] = gemm_load_c(mk[q][h], scales + q * GEMM_NR + h * (GEMM_NR / 2));
-#else
-    (void)scales;
-#endif
     // Every column of the P panels valid (all but a matrix's last panels): C without masks.
     const int full = cols >= P * GEMM_NR;
     for (int i = 0; i < R; i++)
@@ -61,10 +52,6 @@ CK_INLINE void GEMM_FN(gemm_block)(const int R, const int P, long k, const float
         VEC b0[4], b1[4];
         for (int q = 0; q < P; q++) {
             GEMM_LOAD(b + q * ps + p * GEMM_NR, b0[q], b1[q]);
-#if GEMM_SCALED
-            b0[q] = mul(b0[q], sc[q][0]);
-            b1[q] = mul(b1[q], sc[q][1]);
-#endif
         }
         for (int i = 0; i < R; i++) {
             VEC av = gemm_broadcast(a + i * lda + p);
@@ -82,22 +69,21 @@ CK_INLINE void GEMM_FN(gemm_block)(const int R, const int P, long k, const float
 
 #define GEMM_DEFINE_BLOCK(R, P)                                                                          \
     static CK_TARGET void GEMM_FN(gemm_block_##R##_##P)(long k, const float *a, long lda, const GEMM_BT *b, \
-                                                        const float *scales, long ps, int beta, float *c,  \
-                                                        long ldc, long cols) {                            \
-        GEMM_FN(gemm_block)(R, P, k, a, lda, b, scales, ps, beta, c, ldc, cols);                          \
+                                                        long ps, int beta, float *c, long ldc, long cols) { \
+        GEMM_FN(gemm_block)(R, P, k, a, lda, b, ps, beta, c, ldc, cols);                                  \
     }
 GEMM_BLOCKS(GEMM_DEFINE_BLOCK)
 #undef GEMM_DEFINE_BLOCK
 
 /// gemm_blocks[R][P]: R rows, P panels at once (the pairs of GEMM_BLOCKS; no other is called).
 #define GEMM_BLOCK_ENTRY(R, P) [R][P] = GEMM_FN(gemm_block_##R##_##P),
-static void (*const GEMM_FN(gemm_blocks)[GEMM_MR + 1][5])(long, const float *, long, const GEMM_BT *, const float *, long,
-                                                          int, float *, long, long) = { GEMM_BLOCKS(GEMM_BLOCK_ENTRY) };
+static void (*const GEMM_FN(gemm_blocks)[GEMM_MR + 1][5])(long, const float *, long, const GEMM_BT *, long, int, float *,
+                                                          long, long) = { GEMM_BLOCKS(GEMM_BLOCK_ENTRY) };
 #undef GEMM_BLOCK_ENTRY
 
-/// The product over panels of GEMM_BT; scales: one per column (GEMM_SCALED), else unused.
+/// The product over panels of GEMM_BT.
 static CK_TARGET void GEMM_FN(gemm_packed)(long m, long n, long k, const float *a, long lda, const GEMM_BT *packed,
-                                           const float *scales, int beta, float *c, long ldc) {
+                                           int beta, float *c, long ldc) {
     if (m <= 0 || n <= 0) return;
     if (k <= 0) {
         if (!beta) for (long i = 0; i < m; i++) memset(c + i * ldc, 0, (size_t)n * sizeof(float));
@@ -112,8 +98,8 @@ static CK_TARGET void GEMM_FN(gemm_packed)(long m, long n, long k, const float *
         long r0 = 0;
         for (long g = 0; g < groups; g++) {
             long rows = base + (g < extra);
-            GEMM_FN(gemm_blocks)[rows][p](k, a + r0 * lda, lda, packed + q0 * ps, scales ? scales + q0 * GEMM_NR : 0, ps,
-                                          beta, c + r0 * ldc + q0 * GEMM_NR, ldc, n - q0 * GEMM_NR);
+            GEMM_FN(gemm_blocks)[rows][p](k, a + r0 * lda, lda, packed + q0 * ps, ps, beta, c + r0 * ldc + q0 * GEMM_NR,
+                                          ldc, n - q0 * GEMM_NR);
             r0 += rows;
         }
     }

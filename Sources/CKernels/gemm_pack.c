@@ -54,18 +54,20 @@ static inline float element(const float *b, long ldb, int transposed, long p, lo
     return transposed ? b[j * ldb + p] : b[p * ldb + j];
 }
 
-/// Column j's int8 scale: max |B[p, j]| / 127 (0 for a column of zeros).
+/// Column j's int8 scale: max |B[p, j]| / 127 (0 for a column of zeros, NaN for one holding a NaN or an infinity).
 static float column_scale(const float *b, long ldb, int transposed, long k, long j) {
     float m = 0;
     for (long p = 0; p < k; p++) {
-        float a = fabsf(element(b, ldb, transposed, p, j));
-        if (a > m) m = a;
+        float x = element(b, ldb, transposed, p, j);
+        if (!isfinite(x)) return NAN;
+        if (fabsf(x) > m) m = fabsf(x);
     }
     return m / 127.0f;
 }
 
+/// round-even(x / scale) clamped to ±127; 0 when the scale is 0 or NaN.
 static int8_t quantize(float x, float scale) {
-    if (scale == 0) return 0;
+    if (!(scale > 0)) return 0;
     float q = nearbyintf(x / scale);  // the default rounding mode: nearest, ties to even
     return (int8_t)(q > 127 ? 127 : q < -127 ? -127 : q);
 }
@@ -94,27 +96,48 @@ void ck_gemm_pack_bf16(const float *b, long ldb, int transposed, long k, long n,
     }
 }
 
-void ck_gemm_pack_i8(const float *b, long ldb, int transposed, long k, long n, long nr, int8_t *packed, float *scales) {
-    long panels = (n + nr - 1) / nr;
-    for (long j = 0; j < panels * nr; j++) scales[j] = j < n ? column_scale(b, ldb, transposed, k, j) : 0;
-    for (long q = 0; q < panels; q++) {
-        int8_t *dst = packed + q * k * nr;
-        long j0 = q * nr;
-        for (long p = 0; p < k; p++)
-            for (long j = 0; j < nr; j++)
-                dst[p * nr + j] = j0 + j < n ? quantize(element(b, ldb, transposed, p, j0 + j), scales[j0 + j]) : 0;
+void ck_round_matrix(float *w, long rows, long cols, long ld, int precision) {
+    if (precision != CK_BF16) return;
+    for (long r = 0; r < rows; r++) {
+        float *row = w + r * ld;
+        for (long c = 0; c < cols; c++) row[c] = ck_bf16_value(ck_bf16_bits(row[c]));
     }
 }
 
-void ck_round_matrix(float *w, long rows, long cols, long ld, int precision) {
-    for (long r = 0; r < rows; r++) {
-        float *row = w + r * ld;
-        if (precision == CK_BF16) {
-            for (long c = 0; c < cols; c++) row[c] = ck_bf16_value(ck_bf16_bits(row[c]));
-        } else if (precision == CK_INT8) {
-            float s = column_scale(row, 1, 1, cols, 0);      // W's row r is B's column r: B = Wᵀ, stored (n × k)
-            for (long c = 0; c < cols; c++) row[c] = (float)quantize(row[c], s) * s;
-        }
+// MARK: int8 dot products (ck_gemm.h)
+
+size_t ck_gemm_quads_count(long k, long n, long nr) {
+    if (k <= 0 || n <= 0) return 0;
+    return (size_t)((n + nr - 1) / nr) * (size_t)nr * 4 * (size_t)((k + 3) / 4);
+}
+
+void ck_gemm_pack_quads(const float *b, long ldb, int transposed, long k, long n, long nr, int8_t *packed,
+                        float *scales, int32_t *offsets) {
+    long panels = (n + nr - 1) / nr, kq = (k + 3) / 4;
+    for (long j = 0; j < panels * nr; j++) {
+        scales[j] = j < n ? column_scale(b, ldb, transposed, k, j) : 0;
+        offsets[j] = 0;
+    }
+    for (long q = 0; q < panels; q++) {
+        int8_t *dst = packed + q * kq * nr * 4;
+        long j0 = q * nr;
+        for (long p = 0; p < kq * 4; p++)
+            for (long j = 0; j < nr; j++) {
+                int8_t v = p < k && j0 + j < n ? quantize(element(b, ldb, transposed, p, j0 + j), scales[j0 + j]) : 0;
+                dst[(p / 4) * nr * 4 + j * 4 + p % 4] = v;
+                offsets[j0 + j] += 128 * v;
+            }
+    }
+}
+
+void ck_i8_quantize_rows(const float *a, long lda, long m, long k, uint8_t *out, long ldo, float *scales) {
+    long padded = (k + 3) / 4 * 4;
+    for (long i = 0; i < m; i++) {
+        const float *row = a + i * lda;
+        uint8_t *dst = out + i * ldo;
+        float s = column_scale(row, 1, 1, k, 0);              // row i of A is column 0 of Aᵀ stored (1 × k)
+        for (long p = 0; p < padded; p++) dst[p] = (uint8_t)((p < k ? quantize(row[p], s) : 0) + 128);
+        scales[i] = s;
     }
 }
 

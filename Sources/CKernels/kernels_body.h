@@ -19,49 +19,33 @@
 #define GEMM_BT float
 #define GEMM_FN(x) x##_f32
 #define GEMM_LOAD(p, lo, hi) ((lo) = gemm_load_b(p), (hi) = gemm_load_b((p) + GEMM_NR / 2))
-#define GEMM_SCALED 0
 #include "gemm_body.h"
 #undef GEMM_BT
 #undef GEMM_FN
 #undef GEMM_LOAD
-#undef GEMM_SCALED
 
 #define GEMM_BT uint16_t
 #define GEMM_FN(x) x##_bf16
 #define GEMM_LOAD(p, lo, hi) gemm_load_bf16_row(p, &(lo), &(hi))
-#define GEMM_SCALED 0
 #include "gemm_body.h"
 #undef GEMM_BT
 #undef GEMM_FN
 #undef GEMM_LOAD
-#undef GEMM_SCALED
-
-#define GEMM_BT int8_t
-#define GEMM_FN(x) x##_i8
-#define GEMM_LOAD(p, lo, hi) ((lo) = gemm_load_i8(p), (hi) = gemm_load_i8((p) + GEMM_NR / 2))
-#define GEMM_SCALED 1
-#include "gemm_body.h"
-#undef GEMM_BT
-#undef GEMM_FN
-#undef GEMM_LOAD
-#undef GEMM_SCALED
 
 // The bf16 dot products of training (dot_body.h) and their operands' rounding (pairs_body.h).
 #include "dot_body.h"
 #include "ck_gemm.h"
 #include "pairs_body.h"
+// The int8 dot products of sampling from int8 weights (i8dot_body.h).
+#include "i8dot_body.h"
 
 static CK_TARGET void sgemm_packed(long m, long n, long k, const float *a, long lda, const float *packed, int beta,
                                    float *c, long ldc) {
-    gemm_packed_f32(m, n, k, a, lda, packed, 0, beta, c, ldc);
+    gemm_packed_f32(m, n, k, a, lda, packed, beta, c, ldc);
 }
 static CK_TARGET void sgemm_packed_bf16(long m, long n, long k, const float *a, long lda, const uint16_t *packed,
                                         int beta, float *c, long ldc) {
-    gemm_packed_bf16(m, n, k, a, lda, packed, 0, beta, c, ldc);
-}
-static CK_TARGET void sgemm_packed_i8(long m, long n, long k, const float *a, long lda, const int8_t *packed,
-                                      const float *scales, int beta, float *c, long ldc) {
-    gemm_packed_i8(m, n, k, a, lda, packed, scales, beta, c, ldc);
+    gemm_packed_bf16(m, n, k, a, lda, packed, beta, c, ldc);
 }
 
 const ck_kernel_set CK_SET_ROW = {
@@ -72,11 +56,13 @@ const ck_kernel_set CK_SET_ROW = {
     .gemm_nr = GEMM_NR,
     .sgemm_packed = sgemm_packed,
     .sgemm_packed_bf16 = sgemm_packed_bf16,
-    .sgemm_packed_i8 = sgemm_packed_i8,
     .bf16_dot_native = DOT_NATIVE,
     .bf16_dot_packed = bf16_dot_packed,
     .bf16_round_pairs = bf16_round_pairs,
     .bf16_pack_pairs = bf16_pack_pairs,
+    .i8_dot_native = I8_NATIVE,
+    .i8_quantize_rows = i8_quantize_rows,
+    .i8_dot_packed = i8_dot_packed,
     .lstm_forward_step = lstm_forward_step,
     .lstm_backward_step = lstm_backward_step,
     .gru_forward_step = gru_forward_step,

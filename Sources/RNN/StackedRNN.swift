@@ -102,10 +102,10 @@ public final class StackedRNN {
     /// kernel, in windows (W_hh is packed for it) and in `step`. Tests choose; everything
     /// else runs `Kernels.current`. No cell takes a set from anywhere else.
     public internal(set) var kernels = Kernels.current
-    /// The precision of the weight copies `step` multiplies (sampling and serving): fp32 as
-    /// trained, or bf16 / int8 copies made once, at the first step after a change
-    /// (`StepWeights`). Windows (training, evaluation) always multiply the fp32 parameters;
-    /// `roundedParameters` gives what a window would need to compute what `step` does.
+    /// The precision of the products `step` runs (sampling and serving, `WeightPrecision`): fp32
+    /// as trained, or bf16 / int8 weight copies made once, at the first step after a change
+    /// (`StepWeights`; int8 quantizes each product's activations too). Windows (training) always
+    /// multiply the fp32 parameters; `Evaluator` scores a reduced model through `steps`.
     public var weightPrecision = WeightPrecision.fp32
     /// The precision of a window's products (training, `train --precision`): fp32, or bf16
     /// operands with fp32 accumulation (`ProductPrecision`, `BLAS.gemm`) in `kernels` — every
@@ -859,9 +859,9 @@ public final class StackedRNN {
     }
 
     /// The parameters with every matrix `step` multiplies (weight_ih of layers ≥ 1, every weight_hh, the
-    /// head's weight) replaced by the values `precision`'s copies hold (`WeightPrecision.round`); biases,
-    /// layer norm and layer 0's input table unchanged. A model given these computes in fp32 windows what
-    /// `step` computes with `weightPrecision = precision` (`eval --precision`).
+    /// head's weight) replaced by the values bf16 copies hold (`WeightPrecision.round`); biases, layer
+    /// norm and layer 0's input table unchanged. A model given these computes in fp32 what `step` computes
+    /// with `weightPrecision = .bf16`. (int8 has no such parameters: its products quantize activations too.)
     public func roundedParameters(_ precision: WeightPrecision) -> [Float] {
         var rounded = parameters
         guard precision != .fp32 else { return rounded }

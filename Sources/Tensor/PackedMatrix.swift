@@ -12,7 +12,8 @@ import CKernels
 //           sgemm would copy B again at every call).
 //
 // Either way the buffer holds one copy of B (plus the panel padding), in fp32
-// or, for sampling, in bf16 or int8 (`WeightPrecision`), so one
+// or, for sampling, in bf16 or int8 (`WeightPrecision`; int8 in quads along k
+// for the integer dot products, `I8Dot`), so one
 // `PackedMatrix` can replace a transposed copy of the weights, and the source
 // of `pack` may change or go away afterwards.
 
@@ -20,9 +21,10 @@ import CKernels
 /// when it needs more room than any shape before.
 ///
 /// In fp32 (training and sampling as trained), bf16 or int8 (sampling from
-/// reduced weights, `WeightPrecision`): the same panels of 2 or 1 bytes an
-/// element, int8 with a scale per column of B; the portable layout is then one
-/// panel as wide as B (dense rows), which `SmallGEMM` widens as it reads.
+/// reduced weights, `WeightPrecision`): bf16 in the same panels of 2 bytes an
+/// element; int8 in panels of quads along k with a scale and an offset per column
+/// of B (`ck_gemm_pack_quads`), multiplied by quantized rows of A (`I8Dot`). The
+/// portable layout is one panel as wide as B (dense rows).
 public final class PackedMatrix {
     /// B is (rows, columns) = (k, n).
     public private(set) var rows = 0
@@ -37,37 +39,44 @@ public final class PackedMatrix {
     /// product rounds A too (`precision` is then fp32 and says nothing).
     public private(set) var pairs = false
     private var storage: AlignedBuffer<UInt8>
-    /// int8 only: one scale per column, padded to whole panels.
+    /// int8 only: one scale and one offset (128·Σ of the column) per column, padded to whole panels.
     private var scales: AlignedBuffer<Float>
+    private var offsets: AlignedBuffer<Int32>
 
     public init() {
         storage = AlignedBuffer(count: 0)
         scales = AlignedBuffer(count: 0)
+        offsets = AlignedBuffer(count: 0)
     }
 
     /// Storage allocated, in floats (for tests and memory accounting; `bytes` counts a reduced copy's scales too).
     public var capacity: Int { storage.count / 4 }
-    /// Bytes of the packed elements and scales.
-    public var bytes: Int { storage.count + 4 * scales.count }
+    /// Bytes of the packed elements, scales and offsets.
+    public var bytes: Int { storage.count + 4 * scales.count + 4 * offsets.count }
 
     /// Packs B (k, n). `transposed` false: source is B itself, (k, n) with leading
     /// dimension ld ≥ n; true: source is Bᵀ stored (n, k) with ld ≥ k (for
     /// example weight_hh (G·H, H) read as B = weight_hhᵀ, k = H, n = G·H).
     /// `kernels`: the set to lay B out for, which the product then runs (the model's one choice, or a test's).
-    /// `precision`: of the copy (bf16 and int8 round as `WeightPrecision.round` does).
+    /// `precision`: of the copy (bf16 rounds as `WeightPrecision.round` does; int8 quantizes each column
+    /// of B, `ck_gemm.h`, and needs k ≤ `I8Dot.maxK`).
     public func pack(from source: UnsafePointer<Float>, ld: Int, transposed: Bool, rows k: Int, columns n: Int,
                      kernels: KernelSet, precision: WeightPrecision = .fp32) {
+        precondition(precision != .int8 || k <= I8Dot.maxK, "PackedMatrix: k = \(k) is over the int8 product's \(I8Dot.maxK)")
         let nr = prepare(ld: ld, transposed: transposed, rows: k, columns: n, kernels: kernels, pairs: false, precision: precision) { nr in
-            Int(ck_gemm_packed_count(k, n, nr)) * precision.bytesPerWeight
+            precision == .int8 ? Int(ck_gemm_quads_count(k, n, nr)) : Int(ck_gemm_packed_count(k, n, nr)) * precision.bytesPerWeight
         }
         let scaleCount = precision == .int8 ? (n + nr - 1) / nr * nr : 0
-        if scales.count < scaleCount { scales = AlignedBuffer(count: scaleCount) }
+        if scales.count < scaleCount {
+            scales = AlignedBuffer(count: scaleCount)
+            offsets = AlignedBuffer(count: scaleCount)
+        }
         let t: Int32 = transposed ? 1 : 0
         let raw = UnsafeMutableRawPointer(storage.base)
         switch precision {
         case .fp32: ck_gemm_pack(source, ld, t, k, n, nr, raw.assumingMemoryBound(to: Float.self))
         case .bf16: ck_gemm_pack_bf16(source, ld, t, k, n, nr, kernels.table == nil ? 0 : 1, raw.assumingMemoryBound(to: UInt16.self))
-        case .int8: ck_gemm_pack_i8(source, ld, t, k, n, nr, raw.assumingMemoryBound(to: Int8.self), scales.base)
+        case .int8: ck_gemm_pack_quads(source, ld, t, k, n, nr, raw.assumingMemoryBound(to: Int8.self), scales.base, offsets.base)
         }
     }
 
@@ -136,14 +145,32 @@ public final class PackedMatrix {
         }
         let j0 = range.lowerBound, n = range.count, k = rows
         let raw = UnsafeRawPointer(storage.base), cj = c + j0, b = beta == 0 ? Int32(0) : 1
+        if precision == .int8 {
+            // A quantized by rows first (a few dozen rows per step: on the stack for small products).
+            let ldq = I8Dot.rowBytes(k), kq = ldq / 4, quads = raw.assumingMemoryBound(to: Int8.self)
+            withUnsafeTemporaryAllocation(of: UInt8.self, capacity: max(1, m * ldq)) { q in
+                withUnsafeTemporaryAllocation(of: Float.self, capacity: max(1, m)) { s in
+                    let qa = q.baseAddress!, sa = s.baseAddress!
+                    I8Dot.quantize(a, lda: lda, m: m, k: k, into: qa, ldo: ldq, scales: sa, kernels: kernels)
+                    if let table = kernels.table {
+                        precondition(j0 % panelWidth == 0, "packedSGEMM: columns \(range) do not start a panel of \(panelWidth)")
+                        table.pointee.i8_dot_packed(m, n, kq, qa, ldq, sa, quads + j0 / panelWidth * kq * panelWidth * 4,
+                                                    scales.base + j0, offsets.base + j0, b, cj, ldc)
+                    } else {
+                        I8Dot.multiply(m: m, n: n, k: k, a: qa, lda: ldq, aScales: sa, b: quads + 4 * j0, ldb: columns,
+                                       bScales: scales.base + j0, offsets: offsets.base + j0, beta: beta, c: cj, ldc: ldc)
+                    }
+                }
+            }
+            return
+        }
         if let table = kernels.table {
             precondition(j0 % panelWidth == 0, "packedSGEMM: columns \(range) do not start a panel of \(panelWidth)")
             let offset = j0 / panelWidth * k * panelWidth  // elements before the range's first panel
             switch precision {
             case .fp32: table.pointee.sgemm_packed(m, n, k, a, lda, raw.assumingMemoryBound(to: Float.self) + offset, b, cj, ldc)
             case .bf16: table.pointee.sgemm_packed_bf16(m, n, k, a, lda, raw.assumingMemoryBound(to: UInt16.self) + offset, b, cj, ldc)
-            case .int8: table.pointee.sgemm_packed_i8(m, n, k, a, lda, raw.assumingMemoryBound(to: Int8.self) + offset,
-                                                       scales.base + j0, b, cj, ldc)
+            case .int8: preconditionFailure("int8 is multiplied above")
             }
         } else {
             switch precision {
@@ -153,9 +180,7 @@ public final class PackedMatrix {
             case .bf16:
                 SmallGEMM.multiply(m: m, n: n, k: k, a: a, lda: lda, b: raw.assumingMemoryBound(to: UInt16.self) + j0, ldb: columns,
                                    beta: beta, c: cj, ldc: ldc)
-            case .int8:
-                SmallGEMM.multiply(m: m, n: n, k: k, a: a, lda: lda, b: raw.assumingMemoryBound(to: Int8.self) + j0, ldb: columns,
-                                   scales: scales.base + j0, beta: beta, c: cj, ldc: ldc)
+            case .int8: preconditionFailure("int8 is multiplied above")
             }
         }
     }

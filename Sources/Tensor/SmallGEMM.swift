@@ -117,28 +117,20 @@ public enum SmallGEMM {
         }
     }
 
-    // MARK: Reduced-precision B (sampling from bf16 or int8 weights)
+    // MARK: bf16 B (sampling from bf16 weights; int8 weights multiply in integers: `I8Dot`)
 
     /// B (k, n) of bf16 bits, row-major with ldb ≥ n: each element widened exactly, then the same
     /// multiply-and-add chain per C element as the fp32 product over the rounded B.
     public static func multiply(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int,
                                 b: UnsafePointer<UInt16>, ldb: Int, beta: Float,
                                 c: UnsafeMutablePointer<Float>, ldc: Int) {
-        reduced(m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb, scales: nil, beta: beta, c: c, ldc: ldc)
-    }
-
-    /// B (k, n) of int8 with one scale per column (`scales`, n of them): each element widened and
-    /// multiplied by its column's scale (one rounding), then the chain of the fp32 product.
-    public static func multiply(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int,
-                                b: UnsafePointer<Int8>, ldb: Int, scales: UnsafePointer<Float>, beta: Float,
-                                c: UnsafeMutablePointer<Float>, ldc: Int) {
-        reduced(m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb, scales: scales, beta: beta, c: c, ldc: ldc)
+        reduced(m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
     }
 
     /// One C row at a time, 16 columns per vector (m is 1 when sampling).
     @inline(__always)
     private static func reduced<E: ReducedWeight>(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int,
-                                                  b: UnsafePointer<E>, ldb: Int, scales: UnsafePointer<Float>?, beta: Float,
+                                                  b: UnsafePointer<E>, ldb: Int, beta: Float,
                                                   c: UnsafeMutablePointer<Float>, ldc: Int) {
         precondition(beta == 0 || beta == 1, "SmallGEMM: beta must be 0 or 1")
         for i in 0..<m {
@@ -146,12 +138,9 @@ public enum SmallGEMM {
             var j = 0
             while j + 16 <= n {
                 var s = beta == 0 ? .zero : load(ci + j)
-                let scale = scales.map { load($0 + j) }
                 var bp = b + j
                 for q in 0..<k {
-                    var w = E.widen16(bp)
-                    if let scale { w *= scale }
-                    s += ai[q] * w
+                    s += ai[q] * E.widen16(bp)
                     bp += ldb
                 }
                 store(s, ci + j)
@@ -160,9 +149,7 @@ public enum SmallGEMM {
             while j < n {
                 var s: Float = beta == 0 ? 0 : ci[j]
                 for q in 0..<k {
-                    var w = E.widen(b[q * ldb + j])
-                    if let scales { w *= scales[j] }
-                    s += ai[q] * w
+                    s += ai[q] * E.widen(b[q * ldb + j])
                 }
                 ci[j] = s
                 j += 1
@@ -183,12 +170,5 @@ extension UInt16: ReducedWeight {
     @inline(__always) static func widen16(_ p: UnsafePointer<UInt16>) -> SIMD16<Float> {
         let bits = SIMD16<UInt32>(truncatingIfNeeded: UnsafeRawPointer(p).loadUnaligned(as: SIMD16<UInt16>.self)) &<< 16
         return unsafeBitCast(bits, to: SIMD16<Float>.self)
-    }
-}
-
-extension Int8: ReducedWeight {
-    @inline(__always) static func widen(_ x: Int8) -> Float { Float(x) }
-    @inline(__always) static func widen16(_ p: UnsafePointer<Int8>) -> SIMD16<Float> {
-        SIMD16<Float>(SIMD16<Int32>(truncatingIfNeeded: UnsafeRawPointer(p).loadUnaligned(as: SIMD16<Int8>.self)))
     }
 }

@@ -16,6 +16,12 @@ import Tokenizer
 /// for B streams, fewer are used; when it is shorter than T + 1, one stream of
 /// its whole length. The trainer's validation and test passes, `charrnn eval`
 /// and `serve`'s scoring all read text this one way.
+///
+/// A model that samples from reduced weights (`StackedRNN.weightPrecision`
+/// bf16 or int8: `eval --precision`, `serve --precision`) is scored through its
+/// sampling step (`StackedRNN.steps`, the streams as its rows, one character at
+/// a time), so that the figure is of the arithmetic `sample` runs: int8's
+/// products quantize the activations too, which no fp32 window does.
 public struct Evaluation: Sendable, Equatable {
     public var loss: Double            // nats per character
     public var characters: Int         // characters scored
@@ -83,20 +89,23 @@ public enum Evaluator {
 
             var inputs = [Int32](repeating: 0, count: b * t)     // (rows, steps) of any window: never more than (B, T)
             var targets = [Int32](repeating: 0, count: b * t)
-            var state = RecurrentState.zeros(config: model.config, batchSize: b)
+            let stepped = model.weightPrecision != .fp32
+            var state = RecurrentState.zeros(config: model.config, batchSize: stepped ? 1 : b)
+            var rowStates = stepped ? [RecurrentState](repeating: state, count: b) : []   // a stream's state, stepped
             var rng = SplitMix64(seed: 0)  // unused: no dropout in evaluation
             var total = 0.0   // the whole windows' mean losses, summed
             var rest = 0.0    // the shorter windows' losses, each times its characters
             for (w, window) in windows.enumerated() {
                 guard goOn() else { return (nil, nil) }
                 let rows = window.streams.count, steps = window.steps.count
-                if rows < state.batchSize { state = state.lastRow(hiddenSize: model.config.hiddenSize) }
+                if !stepped, rows < state.batchSize { state = state.lastRow(hiddenSize: model.config.hiddenSize) }
                 inputs.withUnsafeMutableBufferPointer { i in
                     targets.withUnsafeMutableBufferPointer { o in
                         streams.fill(streams: window.streams, steps: window.steps, inputs: i, targets: o)
                     }
                 }
-                let loss = inputs.withUnsafeBufferPointer { i in
+                let loss = stepped ? stepLoss(model: model, inputs: inputs, targets: targets, steps: steps,
+                                              states: &rowStates[window.streams]) : inputs.withUnsafeBufferPointer { i in
                     targets.withUnsafeBufferPointer { o in
                         model.forward(inputs: UnsafeBufferPointer(rebasing: i[0..<(rows * steps)]),
                                       targets: UnsafeBufferPointer(rebasing: o[0..<(rows * steps)]),
@@ -114,6 +123,29 @@ public enum Evaluator {
             let characters = range.count - 1
             return (Evaluation(loss: (total * Double(b * t) + rest) / Double(characters), characters: characters), nil)
         }
+    }
+}
+
+extension Evaluator {
+    /// The mean loss of one window (R rows of `steps` characters, inputs and targets (R, steps)) through
+    /// the model's sampling step, each row's state in `states` carried on.
+    static func stepLoss(model: StackedRNN, inputs: [Int32], targets: [Int32], steps: Int,
+                         states: inout ArraySlice<RecurrentState>) -> Float {
+        let r = states.count, v = model.config.vocabularySize
+        var rows = Array(states), tokens = [Int32](repeating: 0, count: r)
+        var logits = [Float](repeating: 0, count: r * v)
+        var total = 0.0
+        for s in 0..<steps {
+            for i in 0..<r { tokens[i] = inputs[i * steps + s] }
+            logits.withUnsafeMutableBufferPointer { model.steps(tokens: tokens, states: &rows, logits: $0) }
+            for i in 0..<r {
+                let row = logits[(i * v)..<(i * v + v)], top = Double(row.max() ?? 0)
+                let sum = row.reduce(0.0) { $0 + exp(Double($1) - top) }
+                total += top + log(sum) - Double(row[row.startIndex + Int(targets[i * steps + s])])
+            }
+        }
+        states.replaceSubrange(states.startIndex..<states.endIndex, with: rows)
+        return Float(total / Double(r * steps))
     }
 }
 

@@ -101,8 +101,8 @@ struct EvalCommand: ParsableCommand {
         }
         let model = StackedRNN(config: checkpoint.config)
         model.parameters = checkpoint.parameters
-        // bf16 / int8: the weights `sample --precision` multiplies, in the same fp32 windows.
-        model.parameters = model.roundedParameters(precisionOptions.precision)
+        // bf16 / int8: scored through the sampling step, the arithmetic `sample --precision` runs (Evaluator).
+        model.weightPrecision = precisionOptions.precision
         let evaluation: Evaluation?
         do {
             // The trainer's validation reads text this same way, so its figure is reproduced.
@@ -126,7 +126,11 @@ struct EvalCommand: ParsableCommand {
                   + "\"perplexity\":\(e.perplexity),\"characters\":\(e.characters),\"skipped\":\(skipped)\(folded)\(extra)}")
         } else {
             let folded = folds ? "; \(unknown) unknown, read as \(Vocabulary.unknownToken)" : ""
-            let weights = precisionOptions.precision == .fp32 ? "" : " (\(precisionOptions.precision.rawValue) weights)"
+            let weights = switch precisionOptions.precision {
+            case .fp32: ""
+            case .bf16: " (bf16 weights)"
+            case .int8: " (int8 weights and activations)"
+            }
             print(String(format: "%@: %.4f nats/char, %.4f bits/char, perplexity %.3f over %d characters%@%@",
                          name, e.loss, e.bitsPerCharacter, e.perplexity, e.characters, folded, weights))
             if let b = baselines {

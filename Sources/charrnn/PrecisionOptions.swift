@@ -5,6 +5,6 @@ import Tensor
 /// declared and documented once.
 struct PrecisionOptions: ParsableArguments {
     @Option(help: ArgumentHelp(
-        "Weights the model multiplies: fp32 (as trained), bf16 (rounded, half the bytes) or int8 (one scale per row, a quarter), converted once at load.",
+        "What the model multiplies: fp32 (as trained), bf16 weights (rounded at load, half the bytes) or int8 (weights quantized at load, a scale per row, a quarter of the bytes; each step's activations quantized per row, products exact in integers).",
         valueName: "fp32|bf16|int8")) var precision: WeightPrecision = .fp32
 }

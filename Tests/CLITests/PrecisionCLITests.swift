@@ -41,9 +41,9 @@ import Testing
         #expect(r.stderr.contains("--precision") && r.stderr.split(separator: "\n").filter { $0.contains("Error") }.count == 1, "\(r.stderr)")
     }
 
-    /// eval --precision scores the rounded weights: bf16 within 0.5% of fp32 and int8 within 1.5% on the
+    /// eval --precision scores what sample computes: bf16 within 0.5% of fp32 and int8 within 1.5% on the
     /// fixture (the bounds), each different from fp32 (something was rounded), named in the output.
-    @Test func evalScoresTheRoundedWeights() throws {
+    @Test func evalScoresTheReducedProducts() throws {
         var loss: [String: Double] = [:]
         for precision in ["fp32", "bf16", "int8"] {
             let r = try Binary.run(["eval", "corpus.txt", "--json", "--precision", precision] + run, in: dir)
@@ -56,7 +56,7 @@ import Testing
         #expect(bf16 != fp32 && int8 != fp32 && bf16 != int8, "\(loss)")
         #expect(abs(bf16 - fp32) <= 0.005 * fp32 && abs(int8 - fp32) <= 0.015 * fp32, "\(loss)")
         let text = try Binary.run(["eval", "corpus.txt", "--precision", "int8"] + run, in: dir)
-        #expect(text.stdout.contains("(int8 weights)"), "\(text.stdout)")
+        #expect(text.stdout.contains("(int8 weights and activations)"), "\(text.stdout)")
     }
 
     /// A translation model is scored in fp32 only: one line.

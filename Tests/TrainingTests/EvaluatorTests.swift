@@ -16,6 +16,24 @@ private func overflowingModel() -> StackedRNN {
 private let ids: [Int32] = (0..<200).map { (n: Int) -> Int32 in Int32((n * 7 + n / 3) % 5) }
 
 @Suite struct EvaluatorTests {
+    /// A model sampling from reduced weights is scored through its step (`StackedRNN.steps`, the streams as
+    /// rows): for bf16, whose step is fp32 over the rounded weights, that is the window figure of the
+    /// rounded model within rounding, at every layout of the streams (tails, a remainder, one stream).
+    @Test(arguments: [(3, 20), (50, 20), (1, 1999), (7, 1)])
+    func steppedScoreIsTheWindowScoreOfTheSameArithmetic(batchSize b: Int, sequenceLength t: Int) throws {
+        let config = ModelConfig(cell: .lstm, vocabularySize: 5, hiddenSize: 6, layerCount: 2)
+        let reduced = StackedRNN(config: config), rounded = StackedRNN(config: config)
+        var rng = SplitMix64(seed: 14)
+        reduced.initialize(rng: &rng)
+        reduced.weightPrecision = .bf16
+        rounded.parameters = reduced.roundedParameters(.bf16)
+        let text: [Int32] = (0..<2000).map { (i: Int) -> Int32 in Int32((i * 7 + i / 3 + i / 11) % 5) }
+        let stepped = try #require(try Evaluator.evaluateFinite(model: reduced, ids: text, range: 17..<2000, batchSize: b, sequenceLength: t))
+        let windows = try #require(try Evaluator.evaluateFinite(model: rounded, ids: text, range: 17..<2000, batchSize: b, sequenceLength: t))
+        #expect(stepped.characters == windows.characters && stepped.characters == 1982)
+        #expect(abs(stepped.loss - windows.loss) < 1e-5 * windows.loss && stepped.loss != 0, "\(stepped.loss) vs \(windows.loss)")
+    }
+
     @Test func finiteModelGivesTheSameResultEitherWay() throws {
         let model = StackedRNN(config: ModelConfig(cell: .gru, vocabularySize: 5, hiddenSize: 6, layerCount: 2))
         var rng = SplitMix64(seed: 4)

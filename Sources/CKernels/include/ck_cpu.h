@@ -13,7 +13,7 @@ int ck_cpu_has_avx2_fma(void);
 /// 1 when the CPU and the OS support AVX-512 F/DQ/BW/VL and FMA (the `avx512` set), else 0.
 int ck_cpu_has_avx512(void);
 
-/// 1 when the avx512 set runs and the CPU has AVX512_BF16, and its VDPBF16PS gives the bits of
+/// 1 when the avx512 set runs and the CPU has AVX512_BF16 and AVX512_VNNI, and its VDPBF16PS gives the bits of
 /// ck_gemm.h's definition on a probe (the `avx512bf16` set), else 0. Asked once; the answer is kept.
 int ck_cpu_has_avx512_bf16(void);
 

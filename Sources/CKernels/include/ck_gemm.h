@@ -28,25 +28,18 @@ size_t ck_gemm_packed_count(long k, long n, long nr);
 /// (ldb ≥ k). packed holds ck_gemm_packed_count(k, n, nr) floats, 64-byte aligned.
 void ck_gemm_pack(const float *b, long ldb, int transposed, long k, long n, long nr, float *packed);
 
-// MARK: Reduced-precision B (sampling from bf16 or int8 weights)
+// MARK: bf16 weights (sampling from bf16 weights)
 //
 // The same panels (and, with nr = n, the same dense layout for the portable
-// product) holding each element of B in 2 bytes or 1:
-//
-//   bf16  the upper half of the fp32 pattern, rounded to nearest even by
-//         integer operations (ck_bf16_round): the same bits on every CPU,
-//         whether or not it has VCVTNEPS2BF16 (which flushes subnormals).
-//   int8  q = round-to-even(B / s_j), clamped to ±127, with one scale per
-//         column of B, s_j = max_p |B[p, j]| / 127 (a row of the weight
-//         matrix W when B = Wᵀ: "per-row scales"); a column of zeros has s = 0.
-//
-// The value a product multiplies is ck_bf16_round(B) or (float)q · s_j, both
-// exactly representable in fp32 and computed here once: a product over the
-// reduced copy equals the fp32 product over B with every element replaced by
-// that value (`ck_round_matrix`, which `eval --precision` uses), bit for bit
-// in the same kernel set.
+// product) holding each element of B in 2 bytes: the upper half of the fp32
+// pattern, rounded to nearest even by integer operations (ck_bf16_round): the
+// same bits on every CPU, whether or not it has VCVTNEPS2BF16 (which flushes
+// subnormals). The value a product multiplies is ck_bf16_round(B), exactly
+// representable in fp32: a product over the reduced copy equals the fp32
+// product over B with every element replaced by that value (`ck_round_matrix`),
+// bit for bit in the same kernel set.
 
-/// Precisions of a packed B: 0 fp32, 1 bf16, 2 int8.
+/// Precisions of the weights a sampling step multiplies: 0 fp32, 1 bf16, 2 int8.
 enum { CK_FP32 = 0, CK_BF16 = 1, CK_INT8 = 2 };
 
 /// x rounded to bfloat16 (nearest, ties to even), as the 16 bits that are kept. A NaN stays a (quiet) NaN.
@@ -59,14 +52,50 @@ float ck_bf16_value(uint16_t bits);
 /// one load and two unpacks (gemm_pack.c, bf16_column); 0 (the portable layout, nr = n): plain order.
 void ck_gemm_pack_bf16(const float *b, long ldb, int transposed, long k, long n, long nr, int unpack_order,
                        uint16_t *packed);
-/// Packs B into int8 panels of nr columns, and each column's scale into scales
-/// (ceil(n / nr) · nr floats, 0 past n).
-void ck_gemm_pack_i8(const float *b, long ldb, int transposed, long k, long n, long nr, int8_t *packed, float *scales);
 
 /// Replaces every element of W (rows × cols, leading dimension ld) by the value a
-/// product of `precision` multiplies in its place; int8 scales per row of W (a
-/// column of B = Wᵀ). CK_FP32 leaves W unchanged.
+/// bf16 product multiplies in its place. CK_FP32 leaves W unchanged; so does CK_INT8,
+/// whose products quantize their activations too (below): no fp32 weights stand for them.
 void ck_round_matrix(float *w, long rows, long cols, long ld, int precision);
+
+// MARK: int8 dot products (sampling from int8 weights)
+//
+// C (m × n) = A (m × k) · B (k × n) [+ C] with both operands quantized to
+// int8, one scale per row of A and per column of B (symmetric, as PyTorch's
+// dynamic quantization of an LSTM does it, but per row where it takes one
+// scale per tensor, so that a row's result never depends on the rows beside
+// it), multiplied exactly in integers and scaled once:
+//
+//   B, once:    s_j = max_p |B[p, j]| / 127,  qb[p, j] = round-even(B[p, j] / s_j) clamped to ±127
+//               (a column of zeros: s_j = 0, qb = 0) — a row of the weight matrix W when B = Wᵀ
+//   A, per call: s_i = max_p |A[i, p]| / 127, qa[i, p] = round-even(A[i, p] / s_i) clamped to ±127
+//               (a row of zeros: s_i = 0, qa = 0; a row holding a NaN or an infinity: s_i = NaN, qa = 0)
+//   d_ij = Σ_p qa[i, p] · qb[p, j], exact in int32 (k ≤ CK_I8_MAX_K)
+//   C[i, j] = fma((float)d_ij, s_i · s_j, beta ? C[i, j] : 0)     (s_i · s_j one fp32 rounding)
+//
+// An integer sum is the same whatever its order, so every set — AVX512_VNNI's
+// VPDPBUSD, or its emulation by 16-bit multiplies — and every split of rows or
+// columns gives the same bits (TensorTests.I8DotTests).
+//
+// Layouts. A quantized: row i at out + i·ldo bytes, ldo ≥ 4·ceil(k / 4):
+// qa + 128 as uint8 (VPDPBUSD's unsigned operand), 128 (zero) past k; s_i at
+// scales[i]. B: panels of nr columns of quads, kq = ceil(k / 4) quad rows:
+// panel q at packed + q·kq·nr·4 bytes, quad row p of it at + p·nr·4, column j
+// its 4 bytes qb[4p ..< 4p + 4, j0 + j] (0 past k and past n); scales[j] = s_j
+// and offsets[j] = 128·Σ_p qb[p, j] (what A's +128 adds, subtracted from the
+// sum), both 0 past n up to whole panels.
+
+/// The largest k an int8 product takes: 255 · 127 · k stays inside int32.
+#define CK_I8_MAX_K 65536L
+
+/// Bytes of a packed (k × n) B in quad panels of nr columns: ceil(n / nr) · nr · 4 · ceil(k / 4).
+size_t ck_gemm_quads_count(long k, long n, long nr);
+/// Packs B (k × n, as ck_gemm_pack reads it) into int8 quad panels of nr columns, with each
+/// column's scale and offset (ceil(n / nr) · nr of each).
+void ck_gemm_pack_quads(const float *b, long ldb, int transposed, long k, long n, long nr, int8_t *packed,
+                        float *scales, int32_t *offsets);
+/// A (m × k, row i at a + i·lda) quantized by rows: the reference every set's i8_quantize_rows gives the bits of.
+void ck_i8_quantize_rows(const float *a, long lda, long m, long k, uint8_t *out, long ldo, float *scales);
 
 // MARK: bf16 dot products (training in bf16)
 //

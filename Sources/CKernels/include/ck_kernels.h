@@ -37,14 +37,11 @@ typedef struct ck_kernel_set {
     /// beta is 0 or 1 (with 0, C is not read); columns ≥ n of C are neither read nor written.
     void (*sgemm_packed)(long m, long n, long k, const float *a, long lda, const float *packed, int beta,
                          float *c, long ldc);
-    /// The same product with B in bf16 or int8 panels (ck_gemm_pack_bf16, ck_gemm_pack_i8; scales: one per
-    /// column of B, from the first column of C's): each value widened exactly (int8: times its column's scale,
-    /// one rounding), then the same FMA chain as sgemm_packed, so the result equals sgemm_packed's over the
-    /// rounded B (ck_round_matrix) bit for bit.
+    /// The same product with B in bf16 panels (ck_gemm_pack_bf16): each value widened exactly, then the
+    /// same FMA chain as sgemm_packed, so the result equals sgemm_packed's over the rounded B
+    /// (ck_round_matrix) bit for bit.
     void (*sgemm_packed_bf16)(long m, long n, long k, const float *a, long lda, const uint16_t *packed, int beta,
                               float *c, long ldc);
-    void (*sgemm_packed_i8)(long m, long n, long k, const float *a, long lda, const int8_t *packed,
-                            const float *scales, int beta, float *c, long ldc);
 
     /// 1 when bf16_dot_packed is the CPU's own bf16 dot product (VDPBF16PS), 0 when emulated by FMAs.
     int bf16_dot_native;
@@ -57,6 +54,20 @@ typedef struct ck_kernel_set {
     /// nr = gemm_nr, WIDTH lanes at a time (pairs_body.h).
     void (*bf16_round_pairs)(const float *a, long lda, int transposed, long m, long k, uint32_t *out, long ldo);
     void (*bf16_pack_pairs)(const float *b, long ldb, int transposed, long k, long n, long nr, uint32_t *packed);
+
+    // MARK: int8 dot products (ck_gemm.h, "int8 dot products": sampling from int8 weights)
+
+    /// 1 when i8_dot_packed multiplies with the CPU's own VPDPBUSD (AVX512_VNNI), 0 when emulated.
+    int i8_dot_native;
+    /// A (m × k, lda ≥ k) quantized by rows, the bits of ck_i8_quantize_rows: out (m rows of ldo ≥
+    /// 4·ceil(k / 4) bytes), scales (m).
+    void (*i8_quantize_rows)(const float *a, long lda, long m, long k, uint8_t *out, long ldo, float *scales);
+    /// C (m × n) = the int8 product of A quantized (m × 4·kq bytes, lda ≥ 4·kq; ascales) and B packed in quad
+    /// panels of gemm_nr columns (ck_gemm_pack_quads: packed, bscales, offsets; the first column of C's) +
+    /// (beta ? C : 0). The same bits in every set.
+    void (*i8_dot_packed)(long m, long n, long kq, const uint8_t *a, long lda, const float *ascales,
+                          const int8_t *packed, const float *bscales, const int32_t *offsets, int beta, float *c,
+                          long ldc);
 
     // MARK: LSTM (gate blocks i, f, g, o in a (4H) row)
 
