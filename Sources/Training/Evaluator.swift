@@ -128,8 +128,9 @@ public enum Evaluator {
 
 extension Evaluator {
     /// The mean loss of one window (R rows of `steps` characters, inputs and targets (R, steps)) through
-    /// the model's sampling step, each row's state in `states` carried on.
-    static func stepLoss(model: StackedRNN, inputs: [Int32], targets: [Int32], steps: Int,
+    /// the model's sampling step, each row's state in `states` carried on; `labels`: each row's, for a
+    /// label-conditioned model.
+    static func stepLoss(model: StackedRNN, inputs: [Int32], targets: [Int32], steps: Int, labels: [Int32]? = nil,
                          states: inout ArraySlice<RecurrentState>) -> Float {
         let r = states.count, v = model.config.vocabularySize
         var rows = Array(states), tokens = [Int32](repeating: 0, count: r)
@@ -137,7 +138,7 @@ extension Evaluator {
         var total = 0.0
         for s in 0..<steps {
             for i in 0..<r { tokens[i] = inputs[i * steps + s] }
-            logits.withUnsafeMutableBufferPointer { model.steps(tokens: tokens, states: &rows, logits: $0) }
+            logits.withUnsafeMutableBufferPointer { model.steps(tokens: tokens, labels: labels, states: &rows, logits: $0) }
             for i in 0..<r {
                 let row = logits[(i * v)..<(i * v + v)], top = Double(row.max() ?? 0)
                 let sum = row.reduce(0.0) { $0 + exp(Double($1) - top) }

@@ -326,10 +326,15 @@ public final class LabelledTrainer: LabelledRun, WholeTextTraining {
                 case .generate:
                     // A batch's loss is one mean over all its rows' steps; the per-label figures need each
                     // row's own, so each text runs alone (B = 1, its own length: no padding).
+                    // A model sampling from reduced weights: through its sampling step, as `Evaluator` scores one.
                     for i in indices {
                         let one = LabelledBatch(set, indices: [i], task: task, cap: cap, markers: markers)
-                        let loss = one.loss(on: model, task: task, training: false, rng: &rng)
                         let steps = Int(one.lengths[0]), label = Int(one.labels[0])
+                        var state = [RecurrentState.zeros(config: model.config, batchSize: 1)][...]
+                        let loss = model.weightPrecision == .fp32
+                            ? one.loss(on: model, task: task, training: false, rng: &rng)
+                            : Evaluator.stepLoss(model: model, inputs: one.tokens, targets: one.targets, steps: steps,
+                                                 labels: model.config.input == .oneHotAndLabel ? [one.labels[0]] : nil, states: &state)
                         total += Double(loss) * Double(steps)
                         counted += steps
                         labelLoss[label] += Double(loss) * Double(steps)

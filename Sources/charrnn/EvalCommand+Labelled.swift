@@ -21,6 +21,9 @@ extension EvalCommand {
 
     func runLabelled(path: String, checkpoint: Checkpoint, task: LabelledTask, options stored: TrainingOptions?) throws {
         if task == .translate { return try runTranslation(path: path, checkpoint: checkpoint, options: stored) }
+        if task == .classify, precisionOptions.precision == .int8 {
+            throw failure("--precision int8 applies to models that generate (each step's activations are quantized); \(path) is a classifier, scored in fp32 or bf16")
+        }
         guard file.count == 1 else { throw failure("a model trained with --task \(task.rawValue) scores one labelled data set (got \(file.count) paths)") }
         if batchSize != nil || seqLength != nil {
             throw failure("--batch-size and --seq-length apply to models of one text; a --task \(task.rawValue) model reads whole texts")
@@ -51,7 +54,12 @@ extension EvalCommand {
         let set = LabelledSet(texts: indices.map { corpus.ids[$0] }, labels: indices.map { toModel[corpus.labelIDs[$0]] })
         let model = StackedRNN(config: checkpoint.config)
         model.parameters = checkpoint.parameters
-        model.parameters = model.roundedParameters(precisionOptions.precision)
+        if task == .classify {
+            // A classifier runs in fp32 everywhere else; bf16 weights are its rounded parameters, int8 has none.
+            model.parameters = model.roundedParameters(precisionOptions.precision)
+        } else {
+            model.weightPrecision = precisionOptions.precision   // scored through the sampling step (`sample --label`)
+        }
         let markers = checkpoint.vocabulary.documentMarkers.map { DocumentMarkersIDs(start: $0.start, end: $0.end) }
         let cap = options.maxTextLength ?? TrainingOptions.defaultMaxTextLength
         let names = modelLabels ?? corpus.labels

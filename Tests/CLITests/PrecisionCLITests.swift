@@ -59,6 +59,31 @@ import Testing
         #expect(text.stdout.contains("(int8 weights and activations)"), "\(text.stdout)")
     }
 
+    /// A label-conditioned (and an unconditioned) generator is scored through its sampling step in bf16 and
+    /// int8: close to fp32 and not equal; a classifier takes bf16 (its rounded weights) and refuses int8 in one
+    /// line, with nothing written.
+    @Test func labelledModelsTakeTheirPrecisions() throws {
+        for dir in [ToyLabels.generator, ToyLabels.unconditioned] {
+            var loss: [String: Double] = [:]
+            for precision in ["fp32", "bf16", "int8"] {
+                let r = try Binary.run(["eval", "data.tsv", "--checkpoint", "run", "--json", "--precision", precision], in: dir)
+                #expect(r.status == 0, "\(precision): \(r.stderr)")
+                loss[precision] = try object(r.stdout)["loss"] as? Double
+            }
+            let fp32 = try #require(loss["fp32"]), int8 = try #require(loss["int8"]), bf16 = try #require(loss["bf16"])
+            #expect(int8 != fp32 && abs(int8 - fp32) <= 0.03 * fp32 && abs(bf16 - fp32) <= 0.01 * fp32, "\(loss)")
+        }
+        let classifier = ToyLabels.classifier
+        let bf16 = try Binary.run(["eval", "data.tsv", "--checkpoint", "run", "--precision", "bf16"], in: classifier)
+        #expect(bf16.status == 0, "\(bf16.stderr)")
+        let before = try FileManager.default.contentsOfDirectory(atPath: classifier.path).sorted()
+        let int8 = try Binary.run(["eval", "data.tsv", "--checkpoint", "run", "--precision", "int8"], in: classifier)
+        #expect(int8.status != 0 && !int8.stderr.contains("Fatal error"), "\(int8.stderr)")
+        #expect(int8.stderr.split(separator: "\n").count == 1 && int8.stderr.contains("--precision int8 applies to models that generate"),
+                "\(int8.stderr)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: classifier.path).sorted() == before)
+    }
+
     /// A translation model is scored in fp32 only: one line.
     @Test func evalOfATranslationModelRefusesPrecision() throws {
         let r = try Binary.run(["eval", "pairs.tsv", "--checkpoint", ToyPairs.checkpoint, "--precision", "bf16"], in: ToyPairs.directory)
