@@ -66,19 +66,10 @@ static void (*const dot_blocks[DOT_MR + 1][5])(long, const uint32_t *, long, con
 // arithmetic of the product moves across it.
 static CK_TARGET __attribute__((noinline)) void dot_packed(long m, long n, long kh, const uint32_t *a, long lda,
                                                            const uint32_t *packed, int beta, float *c, long ldc) {
-    long groups = (m + DOT_MR - 1) / DOT_MR, base = m / groups, extra = m % groups;
-    long panels = (n + GEMM_NR - 1) / GEMM_NR, ps = kh * GEMM_NR;
-    int chunk = dot_panels_at_once(base + (extra > 0));
-    for (long q0 = 0; q0 < panels; q0 += chunk) {
-        int p = panels - q0 < chunk ? (int)(panels - q0) : chunk;
-        long r0 = 0;
-        for (long g = 0; g < groups; g++) {
-            long rows = base + (g < extra);
-            dot_blocks[rows][p](kh, a + r0 * lda, lda, packed + q0 * ps, ps, beta, c + r0 * ldc + q0 * GEMM_NR, ldc,
-                                n - q0 * GEMM_NR);
-            r0 += rows;
-        }
-    }
+    long ps = kh * GEMM_NR;
+    CK_FOR_EACH_BLOCK(m, n, DOT_MR, dot_panels_at_once,
+                      dot_blocks[rows][p](kh, a + r0 * lda, lda, packed + q0 * ps, ps, beta, c + r0 * ldc + q0 * GEMM_NR, ldc,
+                                          n - q0 * GEMM_NR));
 }
 
 /// The row's bf16_dot_packed (ck_kernels.h).

@@ -17,7 +17,8 @@
 // Blocking: the m rows are cut into ceil(m / MR) groups of even size. Small
 // groups take several panels at once so that enough independent FMA chains
 // are in flight. Panels are the outer loop, groups the inner one: a panel is
-// read from L3 (or L2) once per call and then from L1/L2 by the other groups.
+// read from L3 (or L2) once per call and then from L1/L2 by the other groups
+// (CK_FOR_EACH_BLOCK, lanes_common.h, which the other packed products share).
 //
 // Every C element is one FMA chain over p = 0 ..< k in order, started from C
 // (beta = 1) or 0, whatever the group or the number of panels taken at once:
@@ -89,18 +90,8 @@ static CK_TARGET void GEMM_FN(gemm_packed)(long m, long n, long k, const float *
         if (!beta) for (long i = 0; i < m; i++) memset(c + i * ldc, 0, (size_t)n * sizeof(float));
         return;
     }
-    long groups = (m + GEMM_MR - 1) / GEMM_MR, base = m / groups, extra = m % groups;
-    long panels = (n + GEMM_NR - 1) / GEMM_NR, ps = k * GEMM_NR;
-    // Groups have base or base + 1 rows; all take the panels of the larger one at once.
-    int chunk = gemm_panels_at_once(base + (extra > 0));
-    for (long q0 = 0; q0 < panels; q0 += chunk) {
-        int p = panels - q0 < chunk ? (int)(panels - q0) : chunk;
-        long r0 = 0;
-        for (long g = 0; g < groups; g++) {
-            long rows = base + (g < extra);
-            GEMM_FN(gemm_blocks)[rows][p](k, a + r0 * lda, lda, packed + q0 * ps, ps, beta, c + r0 * ldc + q0 * GEMM_NR,
-                                          ldc, n - q0 * GEMM_NR);
-            r0 += rows;
-        }
-    }
+    long ps = k * GEMM_NR;
+    CK_FOR_EACH_BLOCK(m, n, GEMM_MR, gemm_panels_at_once,
+                      GEMM_FN(gemm_blocks)[rows][p](k, a + r0 * lda, lda, packed + q0 * ps, ps, beta,
+                                                    c + r0 * ldc + q0 * GEMM_NR, ldc, n - q0 * GEMM_NR));
 }

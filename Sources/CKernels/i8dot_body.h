@@ -72,19 +72,10 @@ static CK_TARGET void i8_dot_packed(long m, long n, long kq, const uint8_t *a, l
                                     const int8_t *packed, const float *bscales, const int32_t *offsets, int beta,
                                     float *c, long ldc) {
     if (m <= 0 || n <= 0) return;
-    long groups = (m + DOT_MR - 1) / DOT_MR, base = m / groups, extra = m % groups;
-    long panels = (n + GEMM_NR - 1) / GEMM_NR, ps = kq * GEMM_NR * 4;
-    int chunk = dot_panels_at_once(base + (extra > 0));
-    for (long q0 = 0; q0 < panels; q0 += chunk) {
-        int p = panels - q0 < chunk ? (int)(panels - q0) : chunk;
-        long r0 = 0;
-        for (long g = 0; g < groups; g++) {
-            long rows = base + (g < extra);
-            i8_blocks[rows][p](kq, a + r0 * lda, lda, ascales + r0, packed + q0 * ps, bscales + q0 * GEMM_NR,
-                               offsets + q0 * GEMM_NR, ps, beta, c + r0 * ldc + q0 * GEMM_NR, ldc, n - q0 * GEMM_NR);
-            r0 += rows;
-        }
-    }
+    long ps = kq * GEMM_NR * 4;
+    CK_FOR_EACH_BLOCK(m, n, DOT_MR, dot_panels_at_once,
+                      i8_blocks[rows][p](kq, a + r0 * lda, lda, ascales + r0, packed + q0 * ps, bscales + q0 * GEMM_NR,
+                                         offsets + q0 * GEMM_NR, ps, beta, c + r0 * ldc + q0 * GEMM_NR, ldc, n - q0 * GEMM_NR));
 }
 
 /// The row's i8_quantize_rows (ck_kernels.h): ck_i8_quantize_rows' bits, WIDTH lanes at a time.
