@@ -21,7 +21,7 @@ struct BenchMeasurement: Codable, Sendable {
     var rounds: Int? = nil               // rounds measured; the figures are the best round's
     // serve (ServeLoad): charsPerSecond is all the clients' together
     var clients: Int? = nil
-    var charsPerSecondAlone: Double? = nil      // one client alone
+    var charsPerSecondAlone: Double? = nil      // one client alone (sample --count: one sample alone)
     var sampleCharsPerSecond: Double? = nil     // charrnn sample's path, in the same process
     var firstCharP50Ms: Double? = nil, firstCharP99Ms: Double? = nil   // request sent → first text event, under load
     var firstCharP99MsAlone: Double? = nil      // the same for one client alone

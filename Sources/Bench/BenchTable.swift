@@ -64,6 +64,8 @@ final class BenchTable {
             charrnn = c?.megabytesPerSecond.map { String(format: "%.0f MB/s", $0) } ?? "failed"
             perStep = c?.icuMegabytesPerSecond.map { String(format: "ICU %.0f MB/s", $0) } ?? ""
             gflops = c?.megabytesPerSecondOneThread.map { String(format: "1t %.0f", $0) } ?? ""
+        case .sampleMany?:
+            if let a = c?.charsPerSecond, let one = c?.charsPerSecondAlone { perStep = String(format: "%.2f× one", a / one) }
         case .serve?:
             if let a = c?.charsPerSecond, let one = c?.charsPerSecondAlone { perStep = String(format: "%.2f× one", a / one) }
             if let one = c?.charsPerSecondAlone, let s = c?.sampleCharsPerSecond { gflops = String(format: "1:%.0f%%", 100 * one / s) }
@@ -111,6 +113,7 @@ final class BenchTable {
             V = 65, Adam 2e-3, gradient-norm clip 5.
             serve ×N: N streaming clients over loopback on the same cores (chars/s: all of them), that ÷ one client
             alone, one client ÷ charrnn sample's chars/s (1:%), and the p99 time from a request to its first character.
+            sample ×N: charrnn sample --count N (all N generated at once, as the command does), and that ÷ one sample.
             """)
         flush()
     }
@@ -167,6 +170,9 @@ final class BenchTable {
             if let idle = c.idleRssMb, let peak = c.loadedPeakRssMb, idle > 0 {
                 lines.append("\(mark(peak <= 2 * idle)) serve LSTM 2×128, RSS under 64 clients ≤ 2× idle: \(f(peak, "%.0f")) MB ÷ \(f(idle, "%.0f")) MB = \(f(peak / idle))×")
             }
+        }
+        if let c = record("sample-lstm-2x512-count64")?.charrnn, let total = c.charsPerSecond, let one = c.charsPerSecondAlone {
+            lines.append("\(mark(total >= 3 * one)) sample --count 64 --length 500, LSTM 2×512 ≥ 3× one sample: \(f(total / one))×")
         }
         if let f = record("first-char")?.charrnn?.firstCharMs {
             lines.append("\(mark(f < 50)) charrnn sample, first character < 50 ms: \(String(format: "%.0f", f)) ms")

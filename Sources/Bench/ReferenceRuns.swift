@@ -23,7 +23,7 @@ extension Workload {
         case .firstCharacter:
             guard let checkpoint else { return nil }
             a += ["--kind", "first-char", "--checkpoint", checkpoint]
-        case .sgemm, .tokenize, .serve:
+        case .sgemm, .tokenize, .serve, .sampleMany:
             return nil
         }
         return a

@@ -12,6 +12,8 @@ extension Workload {
         case .sgemm(let n): return Self.measureSGEMM(n: n, seconds: min(seconds, 3), threads: threads)
         case .train(let spec): return Self.measureTraining(spec, seconds: seconds, threads: threads)
         case .sample(let shape, let precision): return Self.measureSampling(shape, precision: precision, seconds: seconds, threads: threads)
+        case .sampleMany(let shape, let precision, let count, let length):
+            return Self.measureSamplingMany(shape, precision: precision, count: count, length: length, seconds: seconds, threads: threads)
         case .tokenize(let mb): return try Self.measureTokenizer(megabytes: mb)
         case .firstCharacter: throw BenchError("first-char is measured by the parent process")
         case .serve(let shape, let precision, let clients, let length):
@@ -109,6 +111,43 @@ extension Workload {
                                 weightGigabytesPerSecond: stepBytes * cps / 1e9,
                                 charsPerSecondOneThread: threads > 1 ? single : nil, threads: threads,
                                 note: "\(threads) threads, as charrnn sample runs; chars_per_s_one_thread: 1 thread")
+    }
+
+    /// `charrnn sample --count N --length L`'s path: N generations of L characters in one `BatchedGeneration`
+    /// (seeds S, S+1, …, text discarded) on `threads` threads, again and again for half the time, beside one
+    /// sample alone (`measureSampling`, the other half) in the same process.
+    static func measureSamplingMany(_ shape: ModelShape, precision: WeightPrecision, count: Int, length: Int,
+                                    seconds: Double, threads: Int) -> BenchMeasurement {
+        let one = measureSampling(shape, precision: precision, seconds: seconds / 2, threads: threads)
+        let sampler = Sampler(checkpoint: randomCheckpoint(shape), precision: precision)
+        let policy = SamplingPolicy(temperature: SampleDefaults.temperature)
+        BLAS.threadCount = threads
+        func run(seed: UInt64) -> Int {
+            let batch = BatchedGeneration(sampler: sampler)
+            var characters = 0
+            for i in 0..<count {
+                let request = BatchedGeneration.Request(prime: [], length: length, policy: policy, seed: seed &+ UInt64(i))
+                batch.add(request, emit: { _, _ in true }, finished: { outcome in
+                    if case .success(let generation) = outcome { characters += generation.characterCount }
+                })
+            }
+            while !batch.isEmpty { batch.tick() }
+            return characters
+        }
+        _ = run(seed: 0)
+        var characters = 0, seed: UInt64 = 1
+        let start = now()
+        var elapsed = 0.0
+        while elapsed < seconds / 2 || characters == 0 {
+            characters += run(seed: seed)
+            seed &+= UInt64(count)
+            elapsed = now() - start
+        }
+        let cps = Double(characters) / elapsed
+        var m = BenchMeasurement(impl: "charrnn", charsPerSecond: cps, msPerIteration: 1e3 / cps, iterations: characters, threads: threads,
+                                 note: "sample --count \(count) --length \(length) on \(threads) threads; chars_per_s_alone: one sample")
+        m.charsPerSecondAlone = one.charsPerSecond
+        return m
     }
 
     /// The tokenizer (grapheme clusters, NFC, ids and vocabulary: `Corpus.load`), on

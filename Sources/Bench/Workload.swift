@@ -10,6 +10,7 @@ public struct Workload: Sendable {
         case sgemm(size: Int)
         case train(TrainSpec)
         case sample(ModelShape, WeightPrecision)
+        case sampleMany(ModelShape, WeightPrecision, count: Int, length: Int)   // `sample --count N --length L`
         case tokenize(megabytes: Int)
         case firstCharacter(ModelShape)
         case serve(ModelShape, WeightPrecision, clients: Int, length: Int)   // ServeLoad
@@ -38,7 +39,7 @@ public struct Workload: Sendable {
     /// Timed for `--seconds`, so worth repeating (the tokenizer and sgemm rows take their best of several runs already).
     var isRepeatable: Bool {
         switch kind {
-        case .train, .sample, .firstCharacter, .serve: return true
+        case .train, .sample, .sampleMany, .firstCharacter, .serve: return true
         case .sgemm, .tokenize: return false
         }
     }
@@ -50,6 +51,8 @@ public struct Workload: Sendable {
             return "train " + (name.hasSuffix("min-char-rnn") ? "min-char-rnn" : s.shape.label) + (s.precision == .fp32 ? "" : " " + s.precision.rawValue)
         case .sample(let s, let precision):
             return "sample " + (name.hasSuffix("min-char-rnn") ? "min-char-rnn" : s.label) + (precision == .fp32 ? "" : " " + precision.rawValue)
+        case .sampleMany(let s, let precision, let count, _):
+            return "sample \(s.label)" + (precision == .fp32 ? "" : " " + precision.rawValue) + " ×\(count)"
         case .tokenize(let mb): return "tokenize \(mb) MB"
         case .firstCharacter: return "first character"
         case .serve(let s, let precision, let clients, _):
@@ -89,6 +92,8 @@ public struct Workload: Sendable {
         Workload(name: "sample-lstm-2x128-int8", kind: .sample(ModelShape(cell: .lstm, layers: 2, hidden: 128), .int8), references: ["pytorch", "pytorch-bf16"]),
         Workload(name: "sample-lstm-2x512-bf16", kind: .sample(ModelShape(cell: .lstm, layers: 2, hidden: 512), .bf16), references: ["pytorch", "pytorch-bf16"]),
         Workload(name: "sample-lstm-2x512-int8", kind: .sample(ModelShape(cell: .lstm, layers: 2, hidden: 512), .int8), references: ["pytorch", "pytorch-bf16"]),
+        Workload(name: "sample-lstm-2x512-count64", kind: .sampleMany(ModelShape(cell: .lstm, layers: 2, hidden: 512), .fp32, count: 64, length: 500),
+                 references: []),
         Workload(name: "sample-min-char-rnn", kind: .sample(minCharRNN, .fp32), references: ["pytorch", "numpy"]),
         Workload(name: "tokenize", kind: .tokenize(megabytes: 100), references: []),
         Workload(name: "first-char", kind: .firstCharacter(ModelShape(cell: .lstm, layers: 2, hidden: 128)), references: ["pytorch"]),

@@ -30,6 +30,16 @@ import Testing
         #expect(idle > 0 && peak >= idle)
     }
 
+    /// `sample --count`'s row: N whole generations at once (every character counted), beside one sample alone.
+    @Test func sampleCountMeasuresWholeBatchesBesideOneSample() {
+        #expect(Workload.named("sample-lstm-2x512-count64") != nil)
+        let m = Workload.measureSamplingMany(Workload.ModelShape(cell: .lstm, layers: 1, hidden: 16), precision: .fp32,
+                                             count: 5, length: 30, seconds: 0.2, threads: 2)
+        #expect((m.charsPerSecond ?? 0) > 0 && (m.charsPerSecondAlone ?? 0) > 0)
+        let characters = m.iterations ?? 0
+        #expect(characters > 0 && characters % (5 * 30) == 0, "\(characters) characters: whole batches of 5 × 30")
+    }
+
     @Test func aRequestThatFailsIsNotCounted() throws {
         // Nothing listens on port 1: no answer, no characters.
         #expect(ServeLoad.streamOnce(port: 1, body: "{}") == nil)
