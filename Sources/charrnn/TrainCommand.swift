@@ -219,6 +219,7 @@ struct TrainCommand: ParsableCommand {
 
         var options: TrainingOptions
         var resumeCheckpoint: Checkpoint? = nil
+        var resumedPath: String? = nil
         var initCheckpoint: Checkpoint? = nil
         do {
             if resume || resumeFrom != nil {
@@ -239,7 +240,7 @@ struct TrainCommand: ParsableCommand {
                 }
                 if maxTime == nil { options.maxSeconds = nil }  // a time budget is per session
                 try refuseSpentBudget(of: checkpoint, options, path: path)
-                note("resuming \(path)")
+                resumedPath = path   // said once the trainer has checked the inputs against it: an error stays one line
                 resumeCheckpoint = checkpoint
             } else {
                 options = apply(to: TrainingOptions())
@@ -282,6 +283,7 @@ struct TrainCommand: ParsableCommand {
         } catch {
             throw failure("\(error)")
         }
+        if let resumedPath { note("resuming \(resumedPath)") }
 
         // mpirun forwards Ctrl-C to every rank (they stop together and rank 0 saves); its SIGTERM means a rank has gone.
         let interruption = Interruption(atOnce: group.map { g in
