@@ -4,18 +4,42 @@
 // scaled once per element (i8_dot_packed). Each set's compile unit includes it
 // after its lane primitives (isa_*.h):
 //
-//   IVEC                  a vector of WIDTH int32 accumulators
-//   I8_A, I8_B            four bytes of A broadcast to every lane, a quad row of B, as the set keeps them
-//   i8_broadcast_a(p)     the 4 bytes at p (qa + 128) in every lane
-//   i8_load_b(p)          WIDTH columns' quads (4·WIDTH int8) from p
-//   i8_step(acc, a, b)    acc + Σ of the 4 products (a byte unsigned, b byte signed): VPDPBUSD
-//   I8_NATIVE             1 when i8_step is VPDPBUSD itself, 0 when 16-bit multiplies emulate it
-//   i8_zero, i8_load_offsets, i8_finish(acc, offsets)   0; offsets of WIDTH columns; (float)(acc − offsets)
-//   vround_even, i8_store_quantized                     quantization's rounding and its bytes
+//   IVEC, ivec_load, ivec_and     a vector of WIDTH int32 lanes, an unaligned load, a bitwise and
+//   vround_even, i8_store_quantized   quantization's rounding, and its bytes (qa + 128)
+//   I8_NATIVE             1 when the set brings VPDPBUSD itself: I8_A, I8_B (four bytes of A in every lane,
+//                         a quad row of B), i8_broadcast_a(p), i8_load_b(p), i8_step(acc, a, b) = acc + Σ of
+//                         the 4 byte products (a unsigned, b signed); 0: the emulation below, by VPMADDWD
 //
 // Blocking is dot_body.h's (DOT_MR, DOT_BLOCKS: the same register counts).
 // Integer sums are exact in any order: every set and every split of the rows
 // and columns gives the same bits (TensorTests.I8DotTests).
+
+CK_INLINE IVEC i8_zero(void) { return VP(set1_epi32)(0); }
+/// (float)(acc − offsets): the exact integer dot product, rounded to fp32 once.
+CK_INLINE VEC i8_finish(IVEC acc, IVEC offsets) { return VP(cvtepi32_ps)(VP(sub_epi32)(acc, offsets)); }
+
+#if !I8_NATIVE
+// VPDPBUSD without AVX512_VNNI, exactly: each byte widened to 16 bits (A's unsigned, B's signed, the even
+// and odd bytes of a lane apart) and multiplied in pairs by VPMADDWD; the sums of products are exact.
+typedef struct { IVEC even, odd; } I8_SPLIT;
+#define I8_A I8_SPLIT
+#define I8_B I8_SPLIT
+CK_INLINE I8_SPLIT i8_broadcast_a(const uint8_t *p) {
+    int32_t v;
+    __builtin_memcpy(&v, p, 4);
+    IVEC x = VP(set1_epi32)(v);
+    I8_SPLIT r = {ivec_and(x, VP(set1_epi16)(0xFF)), VP(srli_epi16)(x, 8)};
+    return r;
+}
+CK_INLINE I8_SPLIT i8_load_b(const int8_t *p) {
+    IVEC x = ivec_load(p);
+    I8_SPLIT r = {VP(srai_epi16)(VP(slli_epi16)(x, 8), 8), VP(srai_epi16)(x, 8)};
+    return r;
+}
+CK_INLINE IVEC i8_step(IVEC acc, I8_SPLIT a, I8_SPLIT b) {
+    return VP(add_epi32)(acc, VP(add_epi32)(VP(madd_epi16)(a.even, b.even), VP(madd_epi16)(a.odd, b.odd)));
+}
+#endif
 
 CK_INLINE void i8_block(const int R, const int P, long kq, const uint8_t *a, long lda, const float *as,
                         const int8_t *b, const float *bs, const int32_t *off, long ps, int beta, float *c, long ldc,
@@ -44,7 +68,7 @@ CK_INLINE void i8_block(const int R, const int P, long kq, const uint8_t *a, lon
             long j = q * GEMM_NR + h * (GEMM_NR / 2);
             GEMM_LANES mk = gemm_lanes(cols - j);
             VEC sj = VP(loadu_ps)(bs + j);
-            IVEC oj = i8_load_offsets(off + j);
+            IVEC oj = ivec_load(off + j);
             for (int i = 0; i < R; i++) {
                 VEC t = mul(k(as[i]), sj);
                 VEC c0 = beta ? gemm_c_load(full, mk, c + i * ldc + j) : gemm_zero();

@@ -196,33 +196,13 @@ CK_INLINE VEC dot_step(VEC acc, DOT_PAIR a, DOT_PAIR b) {
 
 // MARK: The int8 dot products (i8dot_body.h), emulated
 //
-// No VPDPBUSD: each byte widened to 16 bits (A's unsigned, B's signed, even and
-// odd bytes apart) and multiplied in pairs by VPMADDWD, exactly. The dot
+// No VPDPBUSD: i8dot_body.h emulates it exactly with VPMADDWD, in the dot
 // products' blocks (at most 4 rows × 16 columns: 8 accumulators, 4 B, 2 A).
 
 typedef __m256i IVEC;
 #define I8_NATIVE 0
-typedef struct { __m256i even, odd; } I8_SPLIT;
-#define I8_A I8_SPLIT
-#define I8_B I8_SPLIT
-CK_INLINE IVEC i8_zero(void) { return _mm256_setzero_si256(); }
-CK_INLINE IVEC i8_load_offsets(const int32_t *p) { return _mm256_loadu_si256((const __m256i *)p); }
-CK_INLINE VEC i8_finish(IVEC acc, IVEC offsets) { return _mm256_cvtepi32_ps(_mm256_sub_epi32(acc, offsets)); }
-CK_INLINE I8_SPLIT i8_broadcast_a(const uint8_t *p) {
-    int32_t v;
-    __builtin_memcpy(&v, p, 4);
-    __m256i x = _mm256_set1_epi32(v);
-    I8_SPLIT r = {_mm256_and_si256(x, _mm256_set1_epi16(0xFF)), _mm256_srli_epi16(x, 8)};
-    return r;
-}
-CK_INLINE I8_SPLIT i8_load_b(const int8_t *p) {
-    __m256i x = _mm256_loadu_si256((const __m256i *)p);
-    I8_SPLIT r = {_mm256_srai_epi16(_mm256_slli_epi16(x, 8), 8), _mm256_srai_epi16(x, 8)};
-    return r;
-}
-CK_INLINE IVEC i8_step(IVEC acc, I8_SPLIT a, I8_SPLIT b) {
-    return _mm256_add_epi32(acc, _mm256_add_epi32(_mm256_madd_epi16(a.even, b.even), _mm256_madd_epi16(a.odd, b.odd)));
-}
+CK_INLINE IVEC ivec_load(const void *p) { return _mm256_loadu_si256((const __m256i *)p); }
+CK_INLINE IVEC ivec_and(IVEC a, IVEC b) { return _mm256_and_si256(a, b); }
 CK_INLINE VEC vround_even(VEC x) { return _mm256_round_ps(x, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC); }
 /// q (integers in ±127) + 128 as the first `count` bytes at p.
 CK_INLINE void i8_store_quantized(uint8_t *p, VEC q, long count) {

@@ -195,20 +195,13 @@ CK_INLINE VEC dot_step(VEC acc, DOT_PAIR a, DOT_PAIR b) {
 // MARK: The int8 dot products (i8dot_body.h)
 //
 // A quad row of B is 128 bytes (two zmm of 16 columns' quads). Without
-// AVX512_VNNI (this set) VPDPBUSD is emulated exactly: each byte widened to 16
-// bits (A's unsigned, B's signed, even and odd bytes apart) and multiplied in
-// pairs by VPMADDWD, 2·R·P accumulators + 4·P B + 2 A registers ≤ 30 zmm. The
-// avx512bf16 set (isa_avx512bf16.h, whose CPUs all have AVX512_VNNI) runs VPDPBUSD.
+// AVX512_VNNI (this set) i8dot_body.h emulates VPDPBUSD exactly with VPMADDWD
+// (2·R·P accumulators + 4·P B + 2 A registers ≤ 30 zmm); the avx512bf16 set
+// (isa_avx512bf16.h, whose CPUs all have AVX512_VNNI) runs VPDPBUSD itself.
 
 typedef __m512i IVEC;
-CK_INLINE IVEC i8_zero(void) { return _mm512_setzero_si512(); }
-CK_INLINE IVEC i8_load_offsets(const int32_t *p) { return _mm512_loadu_si512((const void *)p); }
-CK_INLINE VEC i8_finish(IVEC acc, IVEC offsets) { return _mm512_cvtepi32_ps(_mm512_sub_epi32(acc, offsets)); }
-CK_INLINE __m512i i8_broadcast_quad(const uint8_t *p) {
-    int32_t v;
-    __builtin_memcpy(&v, p, 4);
-    return _mm512_set1_epi32(v);
-}
+CK_INLINE IVEC ivec_load(const void *p) { return _mm512_loadu_si512(p); }
+CK_INLINE IVEC ivec_and(IVEC a, IVEC b) { return _mm512_and_si512(a, b); }
 CK_INLINE VEC vround_even(VEC x) { return _mm512_roundscale_ps(x, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC); }
 /// q (integers in ±127) + 128 as the first `count` bytes at p.
 CK_INLINE void i8_store_quantized(uint8_t *p, VEC q, long count) {
@@ -216,23 +209,6 @@ CK_INLINE void i8_store_quantized(uint8_t *p, VEC q, long count) {
     if (count >= 16) _mm_storeu_si128((__m128i *)p, bytes);
     else _mm_mask_storeu_epi8(p, (__mmask16)((1u << count) - 1u), bytes);
 }
-
 #ifndef CK_NATIVE_VNNI
 #define I8_NATIVE 0
-typedef struct { __m512i even, odd; } I8_SPLIT;
-#define I8_A I8_SPLIT
-#define I8_B I8_SPLIT
-CK_INLINE I8_SPLIT i8_broadcast_a(const uint8_t *p) {
-    __m512i x = i8_broadcast_quad(p);
-    I8_SPLIT r = {_mm512_and_si512(x, _mm512_set1_epi16(0xFF)), _mm512_srli_epi16(x, 8)};
-    return r;
-}
-CK_INLINE I8_SPLIT i8_load_b(const int8_t *p) {
-    __m512i x = _mm512_loadu_si512((const void *)p);
-    I8_SPLIT r = {_mm512_srai_epi16(_mm512_slli_epi16(x, 8), 8), _mm512_srai_epi16(x, 8)};
-    return r;
-}
-CK_INLINE IVEC i8_step(IVEC acc, I8_SPLIT a, I8_SPLIT b) {
-    return _mm512_add_epi32(acc, _mm512_add_epi32(_mm512_madd_epi16(a.even, b.even), _mm512_madd_epi16(a.odd, b.odd)));
-}
 #endif

@@ -38,6 +38,10 @@ CK_INLINE VEC dot_step(VEC acc, __m512i a, __m512i b) { return _mm512_dpbf16_ps(
 #define I8_NATIVE 1
 #define I8_A __m512i
 #define I8_B __m512i
-CK_INLINE __m512i i8_broadcast_a(const uint8_t *p) { return i8_broadcast_quad(p); }
+CK_INLINE __m512i i8_broadcast_a(const uint8_t *p) {
+    int32_t v;
+    __builtin_memcpy(&v, p, 4);
+    return _mm512_set1_epi32(v);
+}
 CK_INLINE __m512i i8_load_b(const int8_t *p) { return _mm512_loadu_si512((const void *)p); }
 CK_INLINE IVEC i8_step(IVEC acc, __m512i a, __m512i b) { return _mm512_dpbusd_epi32(acc, a, b); }
