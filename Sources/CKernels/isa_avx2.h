@@ -149,19 +149,10 @@ CK_INLINE void pairs_store(uint32_t *p, PAIRS v, long count) {
     _mm256_storeu_si256((__m256i *)lanes, v);
     for (long i = 0; i < count; i++) p[i] = lanes[i];
 }
-/// r (8 × 8 lanes) transposed in place.
-CK_INLINE void pairs_transpose(PAIRS r[8]) {
+/// The last step of pairs_transpose (pairs_body.h): r[4g + c] holds, in 128-bit lane L, column 4L + c of
+/// rows 4g ..< 4g + 4; row j of the result is 128-bit lane j / 4 of r[j mod 4], then of r[4 + j mod 4].
+CK_INLINE void pairs_across_lanes(PAIRS r[8]) {
     __m256i t[8];
-    for (int i = 0; i < 8; i += 2) {
-        t[i] = _mm256_unpacklo_epi32(r[i], r[i + 1]);
-        t[i + 1] = _mm256_unpackhi_epi32(r[i], r[i + 1]);
-    }
-    for (int i = 0; i < 8; i += 4) {            // r[4g + c], 128-bit lane L: column 4L + c of rows 4g ..< 4g + 4
-        r[i] = _mm256_unpacklo_epi64(t[i], t[i + 2]);
-        r[i + 1] = _mm256_unpackhi_epi64(t[i], t[i + 2]);
-        r[i + 2] = _mm256_unpacklo_epi64(t[i + 1], t[i + 3]);
-        r[i + 3] = _mm256_unpackhi_epi64(t[i + 1], t[i + 3]);
-    }
     for (int c = 0; c < 4; c++) {
         t[c] = _mm256_permute2x128_si256(r[c], r[4 + c], 0x20);
         t[4 + c] = _mm256_permute2x128_si256(r[c], r[4 + c], 0x31);

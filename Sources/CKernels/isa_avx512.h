@@ -140,19 +140,10 @@ CK_INLINE void pairs_store(uint32_t *p, PAIRS v, long count) {
     if (count >= 16) _mm512_storeu_si512((void *)p, v);
     else _mm512_mask_storeu_epi32(p, gemm_lanes(count), v);
 }
-/// r (16 × 16 lanes) transposed in place.
-CK_INLINE void pairs_transpose(PAIRS r[16]) {
+/// The last step of pairs_transpose (pairs_body.h): r[4g + c] holds, in 128-bit lane L, column 4L + c of
+/// rows 4g ..< 4g + 4; the four lanes of each are shuffled to the rows they belong to.
+CK_INLINE void pairs_across_lanes(PAIRS r[16]) {
     __m512i t[16];
-    for (int i = 0; i < 16; i += 2) {
-        t[i] = _mm512_unpacklo_epi32(r[i], r[i + 1]);
-        t[i + 1] = _mm512_unpackhi_epi32(r[i], r[i + 1]);
-    }
-    for (int i = 0; i < 16; i += 4) {           // r[4g + c], 128-bit lane L: column 4L + c of rows 4g ..< 4g + 4
-        r[i] = _mm512_unpacklo_epi64(t[i], t[i + 2]);
-        r[i + 1] = _mm512_unpackhi_epi64(t[i], t[i + 2]);
-        r[i + 2] = _mm512_unpacklo_epi64(t[i + 1], t[i + 3]);
-        r[i + 3] = _mm512_unpackhi_epi64(t[i + 1], t[i + 3]);
-    }
     for (int c = 0; c < 4; c++) {
         __m512i u0 = _mm512_shuffle_i32x4(r[c], r[4 + c], 0x88), u1 = _mm512_shuffle_i32x4(r[c], r[4 + c], 0xDD);
         __m512i u2 = _mm512_shuffle_i32x4(r[8 + c], r[12 + c], 0x88), u3 = _mm512_shuffle_i32x4(r[8 + c], r[12 + c], 0xDD);

@@ -9,11 +9,29 @@
 //   pairs_of_rows(e, o, count)  lane l: the pair (e[l], o[l]); o NULL: (e[l], 0); count lanes read
 //   pairs_of_run(p, count)      lane l: the pair (p[2l], p[2l + 1]); count floats read
 //   pairs_store(p, v, count)    the first count lanes
-//   pairs_transpose(r)          r[WIDTH] as a WIDTH × WIDTH matrix of lanes, transposed
+//   pairs_across_lanes(r)       the last step of a WIDTH × WIDTH transpose (below): the 4 × 4 blocks
+//                               already transposed inside each 128-bit lane, moved to their places
 //
 // A pair row of a transposed A (the weight gradients' dGᵀ) or a panel of a transposed B (Wᵀ) is a
 // column of what is read: those are built WIDTH × WIDTH pairs at a time and transposed in registers,
 // so that every load and store runs along memory.
+
+/// r[WIDTH] as a WIDTH × WIDTH matrix of lanes, transposed in place: 4 × 4 blocks inside each 128-bit
+/// lane by unpacks (the same in every set), then the set's moves across lanes.
+CK_INLINE void pairs_transpose(PAIRS r[WIDTH]) {
+    PAIRS t[WIDTH];
+    for (int i = 0; i < WIDTH; i += 2) {
+        t[i] = VP(unpacklo_epi32)(r[i], r[i + 1]);
+        t[i + 1] = VP(unpackhi_epi32)(r[i], r[i + 1]);
+    }
+    for (int i = 0; i < WIDTH; i += 4) {        // r[4g + c], 128-bit lane L: column 4L + c of rows 4g ..< 4g + 4
+        r[i] = VP(unpacklo_epi64)(t[i], t[i + 2]);
+        r[i + 1] = VP(unpackhi_epi64)(t[i], t[i + 2]);
+        r[i + 2] = VP(unpacklo_epi64)(t[i + 1], t[i + 3]);
+        r[i + 3] = VP(unpackhi_epi64)(t[i + 1], t[i + 3]);
+    }
+    pairs_across_lanes(r);
+}
 
 /// A (m × k; stored k × m when transposed) into out (m rows of ldo ≥ kh pairs), as ck_bf16_round_pairs.
 static CK_TARGET void bf16_round_pairs(const float *a, long lda, int transposed, long m, long k, uint32_t *out,
