@@ -143,27 +143,12 @@ public final class PackedMatrix {
             }
             return
         }
-        let j0 = range.lowerBound, n = range.count, k = rows
-        let raw = UnsafeRawPointer(storage.base), cj = c + j0, b = beta == 0 ? Int32(0) : 1
         if precision == .int8 {
-            // A quantized by rows first (a few dozen rows per step: on the stack for small products).
-            let ldq = I8Dot.rowBytes(k), kq = ldq / 4, quads = raw.assumingMemoryBound(to: Int8.self)
-            withUnsafeTemporaryAllocation(of: UInt8.self, capacity: max(1, m * ldq)) { q in
-                withUnsafeTemporaryAllocation(of: Float.self, capacity: max(1, m)) { s in
-                    let qa = q.baseAddress!, sa = s.baseAddress!
-                    I8Dot.quantize(a, lda: lda, m: m, k: k, into: qa, ldo: ldq, scales: sa, kernels: kernels)
-                    if let table = kernels.table {
-                        precondition(j0 % panelWidth == 0, "packedSGEMM: columns \(range) do not start a panel of \(panelWidth)")
-                        table.pointee.i8_dot_packed(m, n, kq, qa, ldq, sa, quads + j0 / panelWidth * kq * panelWidth * 4,
-                                                    scales.base + j0, offsets.base + j0, b, cj, ldc)
-                    } else {
-                        I8Dot.multiply(m: m, n: n, k: k, a: qa, lda: ldq, aScales: sa, b: quads + 4 * j0, ldb: columns,
-                                       bScales: scales.base + j0, offsets: offsets.base + j0, beta: beta, c: cj, ldc: ldc)
-                    }
-                }
-            }
+            withQuantized(a, lda: lda, m: m) { multiplyQuantized(m: m, $0, beta: beta, c: c, ldc: ldc, columnRange: range) }
             return
         }
+        let j0 = range.lowerBound, n = range.count, k = rows
+        let raw = UnsafeRawPointer(storage.base), cj = c + j0, b = beta == 0 ? Int32(0) : 1
         if let table = kernels.table {
             precondition(j0 % panelWidth == 0, "packedSGEMM: columns \(range) do not start a panel of \(panelWidth)")
             let offset = j0 / panelWidth * k * panelWidth  // elements before the range's first panel
@@ -200,6 +185,43 @@ extension PackedMatrix {
             table.pointee.bf16_dot_packed(m, n, kh, a, lda, b + j0 / panelWidth * kh * panelWidth, beta == 0 ? 0 : 1, cj, ldc)
         } else {
             BF16Dot.multiply(m: m, n: n, kh: kh, a: a, lda: lda, b: b + j0, ldb: columns, beta: beta, c: cj, ldc: ldc)
+        }
+    }
+}
+
+extension PackedMatrix {
+    /// Rows of A quantized for an int8 product (`I8Dot.quantize`): m rows of `ld` bytes, a scale each.
+    struct QuantizedRows {
+        let rows: UnsafePointer<UInt8>, ld: Int, scales: UnsafePointer<Float>
+    }
+
+    /// A (m, k = rows, lda) quantized for this matrix's int8 product, given to `body` (a few dozen rows per
+    /// step: on the stack for small products).
+    func withQuantized<R>(_ a: UnsafePointer<Float>, lda: Int, m: Int, _ body: (QuantizedRows) -> R) -> R {
+        let ldq = I8Dot.rowBytes(rows)
+        return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: max(1, m * ldq)) { q in
+            withUnsafeTemporaryAllocation(of: Float.self, capacity: max(1, m)) { s in
+                I8Dot.quantize(a, lda: lda, m: m, k: rows, into: q.baseAddress!, ldo: ldq, scales: s.baseAddress!, kernels: kernels)
+                return body(QuantizedRows(rows: q.baseAddress!, ld: ldq, scales: s.baseAddress!))
+            }
+        }
+    }
+
+    /// The int8 product over quad panels with A already quantized (`withQuantized`), over columns `range`
+    /// (a panel's first column on).
+    func multiplyQuantized(m: Int, _ a: QuantizedRows, beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int,
+                           columnRange range: Range<Int>) {
+        precondition(precision == .int8, "PackedMatrix: an int8 product over a matrix not packed in int8")
+        guard !range.isEmpty, m > 0 else { return }
+        let j0 = range.lowerBound, n = range.count, kq = a.ld / 4, cj = c + j0, b: Int32 = beta == 0 ? 0 : 1
+        let quads = UnsafeRawPointer(storage.base).assumingMemoryBound(to: Int8.self)
+        if let table = kernels.table {
+            precondition(j0 % panelWidth == 0, "packedSGEMM: columns \(range) do not start a panel of \(panelWidth)")
+            table.pointee.i8_dot_packed(m, n, kq, a.rows, a.ld, a.scales, quads + j0 / panelWidth * kq * panelWidth * 4,
+                                        scales.base + j0, offsets.base + j0, b, cj, ldc)
+        } else {
+            I8Dot.multiply(m: m, n: n, k: rows, a: a.rows, lda: a.ld, aScales: a.scales, b: quads + 4 * j0, ldb: columns,
+                           bScales: scales.base + j0, offsets: offsets.base + j0, beta: beta, c: cj, ldc: ldc)
         }
     }
 }
@@ -273,6 +295,21 @@ extension BLAS {
                          "parallelPackedSGEMM: the two matrices differ in shape or layout")
         }
         let parts = alignment == n ? 1 : Parallel.parts(for: n, minimum: 256)
+        if packed.precision == .int8 {
+            // A (and A₂) quantized once, here, rather than by each thread for its columns.
+            precondition(plus.map { $0.packed.precision == .int8 } ?? true, "parallelPackedSGEMM: the two matrices differ in precision")
+            packed.withQuantized(a, lda: lda, m: m) { qa in
+                func split(_ qb: PackedMatrix.QuantizedRows?) {
+                    Parallel.forEach(parts) { q in
+                        let r = Parallel.range(q, of: parts, count: n, alignment: max(alignment, 1))
+                        packed.multiplyQuantized(m: m, qa, beta: beta, c: c, ldc: ldc, columnRange: r)
+                        if let plus, let qb { plus.packed.multiplyQuantized(m: m, qb, beta: 1, c: c, ldc: ldc, columnRange: r) }
+                    }
+                }
+                if let plus { plus.packed.withQuantized(plus.a, lda: lda, m: m) { split($0) } } else { split(nil) }
+            }
+            return
+        }
         Parallel.forEach(parts) { q in
             let r = Parallel.range(q, of: parts, count: n, alignment: max(alignment, 1))
             packed.multiply(m: m, a: a, lda: lda, beta: beta, c: c, ldc: ldc, columnRange: r)

@@ -120,18 +120,11 @@ public enum SmallGEMM {
     // MARK: bf16 B (sampling from bf16 weights; int8 weights multiply in integers: `I8Dot`)
 
     /// B (k, n) of bf16 bits, row-major with ldb ≥ n: each element widened exactly, then the same
-    /// multiply-and-add chain per C element as the fp32 product over the rounded B.
+    /// multiply-and-add chain per C element as the fp32 product over the rounded B. One C row at a
+    /// time, 16 columns per vector (m is 1 when sampling).
     public static func multiply(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int,
                                 b: UnsafePointer<UInt16>, ldb: Int, beta: Float,
                                 c: UnsafeMutablePointer<Float>, ldc: Int) {
-        reduced(m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
-    }
-
-    /// One C row at a time, 16 columns per vector (m is 1 when sampling).
-    @inline(__always)
-    private static func reduced<E: ReducedWeight>(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int,
-                                                  b: UnsafePointer<E>, ldb: Int, beta: Float,
-                                                  c: UnsafeMutablePointer<Float>, ldc: Int) {
         precondition(beta == 0 || beta == 1, "SmallGEMM: beta must be 0 or 1")
         for i in 0..<m {
             let ai = a + i * lda, ci = c + i * ldc
@@ -140,7 +133,7 @@ public enum SmallGEMM {
                 var s = beta == 0 ? .zero : load(ci + j)
                 var bp = b + j
                 for q in 0..<k {
-                    s += ai[q] * E.widen16(bp)
+                    s += ai[q] * widen16(bp)
                     bp += ldb
                 }
                 store(s, ci + j)
@@ -149,25 +142,17 @@ public enum SmallGEMM {
             while j < n {
                 var s: Float = beta == 0 ? 0 : ci[j]
                 for q in 0..<k {
-                    s += ai[q] * E.widen(b[q * ldb + j])
+                    s += ai[q] * widen(b[q * ldb + j])
                 }
                 ci[j] = s
                 j += 1
             }
         }
     }
-}
 
-/// An element type of a reduced-precision B, widened exactly to Float.
-protocol ReducedWeight {
-    static func widen(_ x: Self) -> Float
-    static func widen16(_ p: UnsafePointer<Self>) -> SIMD16<Float>
-}
-
-extension UInt16: ReducedWeight {
-    /// bf16 bits: the upper half of the fp32 pattern.
-    @inline(__always) static func widen(_ x: UInt16) -> Float { Float(bitPattern: UInt32(x) << 16) }
-    @inline(__always) static func widen16(_ p: UnsafePointer<UInt16>) -> SIMD16<Float> {
+    /// bf16 bits widened exactly: the upper half of the fp32 pattern.
+    @inline(__always) private static func widen(_ x: UInt16) -> Float { Float(bitPattern: UInt32(x) << 16) }
+    @inline(__always) private static func widen16(_ p: UnsafePointer<UInt16>) -> SIMD16<Float> {
         let bits = SIMD16<UInt32>(truncatingIfNeeded: UnsafeRawPointer(p).loadUnaligned(as: SIMD16<UInt16>.self)) &<< 16
         return unsafeBitCast(bits, to: SIMD16<Float>.self)
     }

@@ -330,11 +330,14 @@ public final class LabelledTrainer: LabelledRun, WholeTextTraining {
                     for i in indices {
                         let one = LabelledBatch(set, indices: [i], task: task, cap: cap, markers: markers)
                         let steps = Int(one.lengths[0]), label = Int(one.labels[0])
-                        var state = [RecurrentState.zeros(config: model.config, batchSize: 1)][...]
-                        let loss = model.weightPrecision == .fp32
-                            ? one.loss(on: model, task: task, training: false, rng: &rng)
-                            : Evaluator.stepLoss(model: model, inputs: one.tokens, targets: one.targets, steps: steps,
-                                                 labels: model.config.input == .oneHotAndLabel ? [one.labels[0]] : nil, states: &state)
+                        let loss: Float
+                        if model.weightPrecision == .fp32 {
+                            loss = one.loss(on: model, task: task, training: false, rng: &rng)
+                        } else {
+                            var state = [RecurrentState.zeros(config: model.config, batchSize: 1)][...]
+                            loss = Evaluator.stepLoss(model: model, inputs: one.tokens, targets: one.targets, steps: steps,
+                                                      labels: model.config.input == .oneHotAndLabel ? [one.labels[0]] : nil, states: &state)
+                        }
                         total += Double(loss) * Double(steps)
                         counted += steps
                         labelLoss[label] += Double(loss) * Double(steps)
